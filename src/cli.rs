@@ -1,0 +1,118 @@
+//! The command line: clap types and nothing else.
+//!
+//! Flags are only parsed here; `settings` decides how they combine with
+//! environment variables, the config file and defaults.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ENV_HELP: &str = "\
+Environment:
+  PQG_CONFIG     config file, like --config
+  PQG_STAGE      stage, like --stage
+  PQG_JOBS       parallel slots, like --jobs (0 = one per core)
+  PQG_SKIP       gates to skip, comma-separated, like --skip
+  PQG_CACHE_DIR  cache folder, like settings.cache_dir
+  NO_COLOR       no colour unless --color always
+  CI             no progress display
+
+Exit codes: 0 stage passed · 1 stage failed · 2 usage or config error, nothing ran
+            3 internal error · 130 / 143 interrupted by SIGINT / SIGTERM";
+
+/// Progressive quality gates: run the checks that guard each stage of a
+/// ladder, in parallel, and exit with a verdict.
+#[derive(Debug, Parser)]
+#[command(name = "pqg", version, about, after_help = ENV_HELP, propagate_version = true)]
+pub struct Cli {
+    /// The config file [default: the nearest gates.toml from here upward]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// When to colour the output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gates of a stage and judge them
+    Check(CheckArgs),
+    /// Print a stage's effective profile: gates, enforcement, thresholds
+    List(ListArgs),
+    /// Check the config and print its warnings
+    Validate,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The stage to check [default: settings.default_stage, else the lowest]
+    #[arg(long, short = 's')]
+    pub stage: Option<String>,
+
+    /// Parallel slots; 0 = one per core
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Run only these gates (and what they need)
+    #[arg(long, value_delimiter = ',', value_name = "GATE,...")]
+    pub only: Vec<String>,
+
+    /// Do not run these gates
+    #[arg(long, value_delimiter = ',', value_name = "GATE,...")]
+    pub skip: Vec<String>,
+
+    /// Stop at the first blocking failure and cancel running gates
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Report format written to stdout
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Also write a report to a file, as FORMAT=PATH (repeatable)
+    #[arg(long, value_name = "FORMAT=PATH")]
+    pub report: Vec<String>,
+
+    /// Progress display on stderr (only ever on a terminal, never under CI)
+    #[arg(long, value_enum, default_value_t = ProgressChoice::Auto)]
+    pub progress: ProgressChoice,
+
+    /// Print only failures and the summary line
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Write every gate's full output under <cache_dir>/logs/<run id>/
+    #[arg(long)]
+    pub keep_logs: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The stage to show [default: settings.default_stage, else the lowest]
+    #[arg(long, short = 's')]
+    pub stage: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressChoice {
+    Auto,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The terminal table
+    Table,
+    /// The JSON report (schema 1)
+    Json,
+}

@@ -1,0 +1,495 @@
+//! Verdicts (DESIGN §4): each gate's status against the thresholds of the
+//! stage, the score, and whether the stage passed.
+//!
+//! Everything here is a pure function of the config, the plan and the
+//! executions: no I/O, no clock. The same execution is judged again at any
+//! stage, which is what lets a cached measurement serve every stage.
+
+use crate::config::{Better, Config, Gate, Metric, StageIdx};
+use crate::plan::{Activity, Enforcement, Plan, SkipReason};
+use crate::run::{Assessment, ExecEnd, Execution, RunResult};
+use serde::Serialize;
+
+/// A gate's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateStatus {
+    Pass,
+    Fail,
+    Warn,
+    Error,
+    Timeout,
+    Blocked,
+    Cancelled,
+    Skipped,
+}
+
+impl GateStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateStatus::Pass => "pass",
+            GateStatus::Fail => "fail",
+            GateStatus::Warn => "warn",
+            GateStatus::Error => "error",
+            GateStatus::Timeout => "timeout",
+            GateStatus::Blocked => "blocked",
+            GateStatus::Cancelled => "cancelled",
+            GateStatus::Skipped => "skipped",
+        }
+    }
+
+    /// Whether this status, on a blocking gate, fails the stage.
+    pub fn fails_stage(self) -> bool {
+        matches!(
+            self,
+            GateStatus::Fail | GateStatus::Error | GateStatus::Timeout | GateStatus::Blocked
+        )
+    }
+}
+
+/// A threshold resolved for one stage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Threshold {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Threshold {
+    pub fn is_none(&self) -> bool {
+        self.min.is_none() && self.max.is_none()
+    }
+
+    pub fn admits(&self, value: f64) -> bool {
+        self.min.is_none_or(|m| value >= m) && self.max.is_none_or(|m| value <= m)
+    }
+}
+
+/// A metric's value judged against its threshold at the stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricJudgement {
+    pub name: String,
+    pub value: Result<f64, String>,
+    pub threshold: Threshold,
+    pub better: Better,
+    pub unit: Option<String>,
+    /// `Some(false)` when the value misses the threshold; `None` when there is
+    /// no value or no threshold.
+    pub within: Option<bool>,
+}
+
+/// One gate's verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateVerdict {
+    pub status: GateStatus,
+    pub enforcement: Option<Enforcement>,
+    pub flaky: bool,
+    pub cached: bool,
+    /// A short human reason, when the status needs one.
+    pub reason: Option<String>,
+    pub metrics: Vec<MetricJudgement>,
+}
+
+/// How the run as a whole ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Interrupted,
+}
+
+/// The verdict on a stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub stage: StageIdx,
+    pub gates: Vec<GateVerdict>,
+    pub score: Option<f64>,
+    pub min_score: Option<f64>,
+    pub outcome: Outcome,
+    /// The signal that interrupted the run, if any.
+    pub signal: Option<i32>,
+}
+
+impl Verdict {
+    /// The exit code this verdict deserves (DESIGN §4).
+    pub fn exit_code(&self) -> u8 {
+        match (self.outcome, self.signal) {
+            (Outcome::Passed, _) => 0,
+            (Outcome::Failed, _) => 1,
+            (Outcome::Interrupted, Some(libc::SIGTERM)) => 143,
+            (Outcome::Interrupted, _) => 130,
+        }
+    }
+
+    pub fn count(&self, status: GateStatus) -> usize {
+        self.gates.iter().filter(|g| g.status == status).count()
+    }
+}
+
+/// The threshold of `metric` at `stage`.
+pub fn threshold(metric: &Metric, stage: StageIdx) -> Threshold {
+    Threshold {
+        min: metric.min.at(stage).copied(),
+        max: metric.max.at(stage).copied(),
+    }
+}
+
+/// Judges one execution of `gate` at `stage`.
+pub fn judge_execution(
+    gate: &Gate,
+    stage: StageIdx,
+    enforcement: Enforcement,
+    execution: &Execution,
+) -> GateVerdict {
+    let metrics: Vec<MetricJudgement> = gate
+        .metrics
+        .iter()
+        .zip(execution.metrics.iter())
+        .map(|(metric, value)| {
+            let threshold = threshold(metric, stage);
+            let within = match value {
+                Ok(v) if !threshold.is_none() => Some(threshold.admits(*v)),
+                _ => None,
+            };
+            MetricJudgement {
+                name: metric.name.clone(),
+                value: value.clone(),
+                threshold,
+                better: metric.better,
+                unit: metric.unit.clone(),
+                within,
+            }
+        })
+        .collect();
+    let (status, reason) = match &execution.end {
+        ExecEnd::SpawnFailed(message) => (GateStatus::Error, Some(message.clone())),
+        ExecEnd::TimedOut => (
+            GateStatus::Timeout,
+            Some(format!(
+                "timed out after {}",
+                crate::report::human_duration(execution.duration)
+            )),
+        ),
+        ExecEnd::Cancelled => (GateStatus::Cancelled, Some("stopped by pqg".to_owned())),
+        ExecEnd::Signalled(sig) => (GateStatus::Fail, Some(format!("killed by signal {sig}"))),
+        ExecEnd::Exited(code) if !gate.exit_codes.contains(code) => {
+            (GateStatus::Fail, Some(format!("exit {code}")))
+        }
+        ExecEnd::Exited(code) => {
+            if let Some((m, Err(e))) = metrics
+                .iter()
+                .find_map(|m| m.value.as_ref().err().map(|e| (m, Err::<f64, _>(e))))
+            {
+                (GateStatus::Error, Some(format!("{}: {e}", m.name)))
+            } else if metrics.iter().any(|m| m.within == Some(false)) {
+                (GateStatus::Fail, None)
+            } else {
+                (
+                    GateStatus::Pass,
+                    (*code != 0).then(|| format!("exit {code}")),
+                )
+            }
+        }
+    };
+    let status = match (status, enforcement) {
+        (GateStatus::Fail, Enforcement::Warn) => GateStatus::Warn,
+        (s, _) => s,
+    };
+    GateVerdict {
+        status,
+        enforcement: Some(enforcement),
+        flaky: status == GateStatus::Pass && execution.attempts > 1,
+        cached: false,
+        reason,
+        metrics,
+    }
+}
+
+/// What the runner needs to know of a finished gate.
+pub fn assess(config: &Config, plan: &Plan, gate: usize, execution: &Execution) -> Assessment {
+    let planned = &plan.gates[gate];
+    let Some(enforcement) = planned.enforcement() else {
+        return Assessment::Miss;
+    };
+    let verdict = judge_execution(
+        &config.gates[planned.index],
+        plan.stage,
+        enforcement,
+        execution,
+    );
+    match verdict.status {
+        GateStatus::Pass => Assessment::Passed,
+        s if enforcement == Enforcement::Block && s.fails_stage() => Assessment::BlockingMiss,
+        _ => Assessment::Miss,
+    }
+}
+
+/// Judges a whole run.
+pub fn judge(config: &Config, plan: &Plan, run: &RunResult) -> Verdict {
+    let mut resolved: Vec<Option<GateVerdict>> = plan
+        .gates
+        .iter()
+        .enumerate()
+        .map(
+            |(i, planned)| match (&planned.activity, &run.executions[i]) {
+                (Activity::Skip(reason), _) => Some(GateVerdict {
+                    status: GateStatus::Skipped,
+                    enforcement: None,
+                    flaky: false,
+                    cached: false,
+                    reason: Some(match reason {
+                        SkipReason::NotYet { from } => {
+                            format!("runs from {}", config.ladder.name(*from))
+                        }
+                        SkipReason::NotSelected => "not selected by --only".to_owned(),
+                        SkipReason::SkippedByUser { via } => format!("skipped by {via}"),
+                    }),
+                    metrics: Vec::new(),
+                }),
+                (Activity::Run(enforcement), Some(execution)) => Some(judge_execution(
+                    &config.gates[planned.index],
+                    plan.stage,
+                    *enforcement,
+                    execution,
+                )),
+                (Activity::Run(_), None) => None,
+            },
+        )
+        .collect();
+    for i in 0..plan.gates.len() {
+        resolve_not_run(i, plan, run, &mut resolved);
+    }
+    let gates: Vec<GateVerdict> = resolved
+        .into_iter()
+        .map(|v| v.expect("every gate is resolved"))
+        .collect();
+
+    let active: Vec<(&GateVerdict, f64)> = gates
+        .iter()
+        .zip(plan.gates.iter())
+        .filter(|(v, _)| v.status != GateStatus::Skipped)
+        .map(|(v, p)| (v, config.gates[p.index].weight))
+        .collect();
+    let total: f64 = active.iter().map(|(_, w)| w).sum();
+    let passed: f64 = active
+        .iter()
+        .filter(|(v, _)| v.status == GateStatus::Pass)
+        .map(|(_, w)| w)
+        .sum();
+    let score = (total > 0.0).then(|| 100.0 * passed / total);
+    let blocking_failure = gates
+        .iter()
+        .any(|g| g.enforcement == Some(Enforcement::Block) && g.status.fails_stage());
+    let score_ok = match (score, plan.min_score) {
+        (Some(s), Some(min)) => s + 1e-9 >= min,
+        _ => true,
+    };
+    let outcome = if run.interrupted.is_some() {
+        Outcome::Interrupted
+    } else if blocking_failure || !score_ok {
+        Outcome::Failed
+    } else {
+        Outcome::Passed
+    };
+    Verdict {
+        stage: plan.stage,
+        gates,
+        score,
+        min_score: plan.min_score,
+        outcome,
+        signal: run.interrupted,
+    }
+}
+
+/// The verdict of a gate that runs in the plan but never started: blocked
+/// when a need did not pass, cancelled when the run stopped first.
+fn resolve_not_run(i: usize, plan: &Plan, run: &RunResult, resolved: &mut [Option<GateVerdict>]) {
+    if resolved[i].is_some() {
+        return;
+    }
+    let mut unmet = Vec::new();
+    let mut blocked = false;
+    for &d in &plan.gates[i].needs {
+        resolve_not_run(d, plan, run, resolved);
+        let status = resolved[d].as_ref().expect("resolved above").status;
+        if status != GateStatus::Pass {
+            unmet.push(format!("{} ({})", plan.gates[d].id, status.as_str()));
+            blocked |= status != GateStatus::Cancelled;
+        }
+    }
+    let (status, reason) = if blocked {
+        (GateStatus::Blocked, format!("needs {}", unmet.join(", ")))
+    } else if run.interrupted.is_some() {
+        (GateStatus::Cancelled, "not started: interrupted".to_owned())
+    } else {
+        (GateStatus::Cancelled, "not started: fail-fast".to_owned())
+    };
+    resolved[i] = Some(GateVerdict {
+        status,
+        enforcement: plan.gates[i].enforcement(),
+        flaky: false,
+        cached: false,
+        reason: Some(reason),
+        metrics: Vec::new(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{build, Filters};
+    use crate::run::Output;
+    use std::path::Path;
+    use std::time::Duration;
+
+    const CONFIG: &str = r#"
+[settings]
+min_score = { production = 90 }
+[gates.build]
+run = "true"
+[gates.test]
+run = "true"
+needs = ["build"]
+weight = 3
+[gates.cov]
+run = "true"
+enforce_from = "staging"
+[gates.cov.metrics.lines]
+regex = '(\d+)'
+min = { development = 60, staging = 75, production = 85 }
+"#;
+
+    fn exec(code: i32, metrics: Vec<Result<f64, String>>) -> Execution {
+        Execution {
+            end: ExecEnd::Exited(code),
+            duration: Duration::from_millis(10),
+            output: Output::default(),
+            metrics,
+            attempts: 1,
+        }
+    }
+
+    fn judge_at(stage: usize, executions: Vec<Option<Execution>>) -> Verdict {
+        let config = Config::parse(Path::new("gates.toml"), CONFIG).unwrap();
+        let plan = build(&config, StageIdx(stage), &Filters::default(), false).unwrap();
+        let run = RunResult {
+            executions,
+            interrupted: None,
+            stopped_by_fail_fast: false,
+            wall: Duration::ZERO,
+        };
+        judge(&config, &plan, &run)
+    }
+
+    fn statuses(v: &Verdict) -> Vec<GateStatus> {
+        v.gates.iter().map(|g| g.status).collect()
+    }
+
+    #[test]
+    fn the_same_measurement_is_judged_per_stage() {
+        let run = || {
+            vec![
+                Some(exec(0, vec![])),
+                Some(exec(0, vec![])),
+                Some(exec(0, vec![Ok(78.0)])),
+            ]
+        };
+        let dev = judge_at(1, run());
+        assert_eq!(statuses(&dev), [GateStatus::Pass; 3]);
+        let staging = judge_at(2, run());
+        assert_eq!(statuses(&staging), [GateStatus::Pass; 3]);
+        let prod = judge_at(3, run());
+        assert_eq!(
+            statuses(&prod),
+            [GateStatus::Pass, GateStatus::Pass, GateStatus::Fail]
+        );
+        assert_eq!(prod.outcome, Outcome::Failed);
+        assert_eq!(prod.exit_code(), 1);
+    }
+
+    #[test]
+    fn a_miss_below_enforce_from_is_a_warning() {
+        let v = judge_at(
+            1,
+            vec![
+                Some(exec(0, vec![])),
+                Some(exec(0, vec![])),
+                Some(exec(0, vec![Ok(50.0)])),
+            ],
+        );
+        assert_eq!(v.gates[2].status, GateStatus::Warn);
+        assert_eq!(v.outcome, Outcome::Passed);
+        assert_eq!(v.exit_code(), 0);
+        // Score counts only passes: 1 + 3 of 5.
+        assert_eq!(v.score, Some(80.0));
+    }
+
+    #[test]
+    fn an_unreadable_metric_is_an_error_never_a_pass() {
+        let v = judge_at(
+            2,
+            vec![
+                Some(exec(0, vec![])),
+                Some(exec(0, vec![])),
+                Some(exec(0, vec![Err("regex did not match".into())])),
+            ],
+        );
+        assert_eq!(v.gates[2].status, GateStatus::Error);
+        assert_eq!(v.outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn a_failed_need_blocks_its_dependent() {
+        let v = judge_at(
+            2,
+            vec![Some(exec(1, vec![])), None, Some(exec(0, vec![Ok(90.0)]))],
+        );
+        assert_eq!(v.gates[1].status, GateStatus::Blocked);
+        assert_eq!(v.gates[1].reason.as_deref(), Some("needs build (fail)"));
+        assert_eq!(v.outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn min_score_fails_a_stage_whose_gates_only_warn() {
+        let config = Config::parse(
+            Path::new("gates.toml"),
+            "[settings]\nmin_score = 90\n[gates.a]\nrun='true'\n[gates.b]\nrun='true'\nenforce_from='critical'\n",
+        )
+        .unwrap();
+        let plan = build(&config, StageIdx(0), &Filters::default(), false).unwrap();
+        let run = RunResult {
+            executions: vec![Some(exec(0, vec![])), Some(exec(1, vec![]))],
+            interrupted: None,
+            stopped_by_fail_fast: false,
+            wall: Duration::ZERO,
+        };
+        let v = judge(&config, &plan, &run);
+        assert_eq!(statuses(&v), [GateStatus::Pass, GateStatus::Warn]);
+        assert_eq!(v.score, Some(50.0));
+        assert_eq!(v.outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn accepted_exit_codes_pass_and_flaky_passes_are_flagged() {
+        let config = Config::parse(
+            Path::new("gates.toml"),
+            "[gates.a]\nrun='true'\nexit_codes=[0,1]\nretries=2\n",
+        )
+        .unwrap();
+        let mut e = exec(1, vec![]);
+        e.attempts = 2;
+        let v = judge_execution(&config.gates[0], StageIdx(0), Enforcement::Block, &e);
+        assert_eq!(v.status, GateStatus::Pass);
+        assert!(v.flaky);
+    }
+
+    #[test]
+    fn interrupted_runs_exit_130_or_143() {
+        let mut v = judge_at(0, vec![Some(exec(0, vec![])), None, None]);
+        v.outcome = Outcome::Interrupted;
+        v.signal = Some(libc::SIGINT);
+        assert_eq!(v.exit_code(), 130);
+        v.signal = Some(libc::SIGTERM);
+        assert_eq!(v.exit_code(), 143);
+    }
+}

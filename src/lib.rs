@@ -1,0 +1,14 @@
+//! pqg: progressive quality gates.
+//!
+//! Data flows one way: config → plan → run → judge → report → exit code
+//! (DESIGN §1). Each stage is a module; none reaches back to an earlier one.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod judge;
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod settings;

@@ -1,0 +1,19 @@
+//! The `pqg` binary: parse the command line, run, choose the exit code.
+
+use clap::Parser;
+use pqg::{app, cli::Cli, diag};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // No panic reaches a user as a backtrace: it becomes an internal error.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("internal error: {info}");
+        eprintln!("this is a bug in pqg; please report it with the command you ran");
+    }));
+    let cli = Cli::parse(); // clap exits 2 on bad usage
+    match std::panic::catch_unwind(|| app::run(cli)) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(err)) => diag::print_and_code(&err),
+        Err(_) => ExitCode::from(3),
+    }
+}

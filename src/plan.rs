@@ -1,0 +1,290 @@
+//! Which gates run at a stage, and how much a miss of each one matters.
+//!
+//! `build` is a pure function of the config, the stage and the user's
+//! filters: no I/O and no clock, so it can be tested at every stage. It never
+//! runs anything and never judges a result.
+
+use crate::config::{Config, GateId, StageIdx};
+use crate::diag::{did_you_mean, UserError};
+use std::collections::HashSet;
+
+/// Whether a miss of a gate fails the stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Enforcement {
+    /// A miss fails the stage.
+    Block,
+    /// A miss is reported as a warning (below `enforce_from`).
+    Warn,
+}
+
+/// Why a gate does not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The gate starts higher on the ladder (`from`).
+    NotYet { from: StageIdx },
+    /// `--only` named other gates.
+    NotSelected,
+    /// `--skip` or `PQG_SKIP` named it.
+    SkippedByUser { via: &'static str },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Activity {
+    Run(Enforcement),
+    Skip(SkipReason),
+}
+
+/// A gate of the config as planned for this run.
+#[derive(Debug, Clone)]
+pub struct PlannedGate {
+    /// Index into `Config::gates` (and into `Plan::gates`: same order).
+    pub index: usize,
+    pub id: GateId,
+    pub activity: Activity,
+    /// Needs that run in this plan, as indices; needs that do not run are
+    /// ignored (documented in the README).
+    pub needs: Vec<usize>,
+}
+
+impl PlannedGate {
+    pub fn runs(&self) -> bool {
+        matches!(self.activity, Activity::Run(_))
+    }
+
+    pub fn enforcement(&self) -> Option<Enforcement> {
+        match self.activity {
+            Activity::Run(e) => Some(e),
+            Activity::Skip(_) => None,
+        }
+    }
+}
+
+/// What the user asked to include or exclude.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// `--only`: these gates and what they need.
+    pub only: Vec<String>,
+    /// `--skip`: these gates.
+    pub skip: Vec<String>,
+    /// `PQG_SKIP`: these gates (the escape hatch for one hook run).
+    pub env_skip: Vec<String>,
+}
+
+/// Every gate of the config, in config order, planned for one stage.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub stage: StageIdx,
+    pub gates: Vec<PlannedGate>,
+    pub fail_fast: bool,
+    pub min_score: Option<f64>,
+}
+
+impl Plan {
+    pub fn running(&self) -> impl Iterator<Item = &PlannedGate> {
+        self.gates.iter().filter(|g| g.runs())
+    }
+}
+
+/// Plans `stage`: active gates (`from`), their enforcement (`enforce_from`),
+/// filters and the `needs` graph.
+pub fn build(
+    config: &Config,
+    stage: StageIdx,
+    filters: &Filters,
+    fail_fast_flag: bool,
+) -> Result<Plan, UserError> {
+    let known = |name: &str, flag: &str| -> Result<usize, UserError> {
+        config
+            .gates
+            .iter()
+            .position(|g| g.id.as_str() == name)
+            .ok_or_else(|| {
+                UserError::new(format!("{flag} names unknown gate `{name}`")).hint(
+                    did_you_mean(name, config.gates.iter().map(|g| g.id.as_str())).unwrap_or_else(
+                        || {
+                            format!(
+                                "the gates are: {}",
+                                config
+                                    .gates
+                                    .iter()
+                                    .map(|g| g.id.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        },
+                    ),
+                )
+            })
+    };
+    let mut selected: Option<HashSet<usize>> = None;
+    if !filters.only.is_empty() {
+        let mut set = HashSet::new();
+        let mut todo = Vec::new();
+        for name in &filters.only {
+            todo.push(known(name, "--only")?);
+        }
+        // Pull in what the named gates need, transitively, the way a build
+        // tool builds a target's dependencies.
+        while let Some(i) = todo.pop() {
+            if set.insert(i) {
+                for need in &config.gates[i].needs {
+                    todo.extend(config.gates.iter().position(|g| &g.id == need));
+                }
+            }
+        }
+        selected = Some(set);
+    }
+    let mut skipped = Vec::new();
+    for name in &filters.skip {
+        skipped.push((known(name, "--skip")?, "--skip"));
+    }
+    for name in &filters.env_skip {
+        skipped.push((known(name, "PQG_SKIP")?, "PQG_SKIP"));
+    }
+
+    let mut gates: Vec<PlannedGate> = config
+        .gates
+        .iter()
+        .enumerate()
+        .map(|(index, gate)| {
+            let activity = if let Some(&(_, via)) = skipped.iter().find(|(i, _)| *i == index) {
+                Activity::Skip(SkipReason::SkippedByUser { via })
+            } else if selected.as_ref().is_some_and(|s| !s.contains(&index)) {
+                Activity::Skip(SkipReason::NotSelected)
+            } else if stage < gate.from {
+                Activity::Skip(SkipReason::NotYet { from: gate.from })
+            } else if stage < gate.enforce_from {
+                Activity::Run(Enforcement::Warn)
+            } else {
+                Activity::Run(Enforcement::Block)
+            };
+            PlannedGate {
+                index,
+                id: gate.id.clone(),
+                activity,
+                needs: Vec::new(),
+            }
+        })
+        .collect();
+    for i in 0..gates.len() {
+        let needs = config.gates[i]
+            .needs
+            .iter()
+            .filter_map(|need| config.gates.iter().position(|g| &g.id == need))
+            .filter(|&n| gates[n].runs())
+            .collect();
+        gates[i].needs = needs;
+    }
+    Ok(Plan {
+        stage,
+        gates,
+        fail_fast: fail_fast_flag
+            || config
+                .settings
+                .fail_fast
+                .at(stage)
+                .copied()
+                .unwrap_or(false),
+        min_score: config.settings.min_score.at(stage).copied(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const CONFIG: &str = r#"
+[settings]
+min_score = { staging = 80 }
+fail_fast = { production = true }
+[gates.fmt]
+run = "true"
+[gates.build]
+run = "true"
+from = "development"
+[gates.test]
+run = "true"
+needs = ["build"]
+from = "development"
+enforce_from = "staging"
+[gates.audit]
+run = "true"
+from = "production"
+"#;
+
+    fn config() -> Config {
+        Config::parse(Path::new("gates.toml"), CONFIG).unwrap()
+    }
+
+    fn activities(plan: &Plan) -> Vec<(&str, Activity)> {
+        plan.gates
+            .iter()
+            .map(|g| (g.id.as_str(), g.activity.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn gates_start_at_from_and_block_from_enforce_from() {
+        let c = config();
+        let dev = build(&c, StageIdx(1), &Filters::default(), false).unwrap();
+        assert_eq!(
+            activities(&dev),
+            [
+                ("fmt", Activity::Run(Enforcement::Block)),
+                ("build", Activity::Run(Enforcement::Block)),
+                ("test", Activity::Run(Enforcement::Warn)),
+                (
+                    "audit",
+                    Activity::Skip(SkipReason::NotYet { from: StageIdx(3) })
+                ),
+            ]
+        );
+        assert_eq!(dev.gates[2].needs, [1]);
+        assert!(!dev.fail_fast);
+        assert_eq!(dev.min_score, None);
+        let prod = build(&c, StageIdx(3), &Filters::default(), false).unwrap();
+        assert!(prod
+            .gates
+            .iter()
+            .all(|g| g.activity == Activity::Run(Enforcement::Block)));
+        assert!(prod.fail_fast);
+        assert_eq!(prod.min_score, Some(80.0));
+    }
+
+    #[test]
+    fn only_pulls_in_needs_and_skip_wins() {
+        let c = config();
+        let filters = Filters {
+            only: vec!["test".into()],
+            ..Filters::default()
+        };
+        let plan = build(&c, StageIdx(2), &filters, false).unwrap();
+        let running: Vec<_> = plan.running().map(|g| g.id.as_str()).collect();
+        assert_eq!(running, ["build", "test"]);
+
+        let filters = Filters {
+            env_skip: vec!["build".into()],
+            ..Filters::default()
+        };
+        let plan = build(&c, StageIdx(2), &filters, false).unwrap();
+        assert_eq!(
+            plan.gates[1].activity,
+            Activity::Skip(SkipReason::SkippedByUser { via: "PQG_SKIP" })
+        );
+        assert!(plan.gates[2].needs.is_empty(), "a skipped need is ignored");
+    }
+
+    #[test]
+    fn unknown_filter_names_are_errors_with_suggestions() {
+        let c = config();
+        let filters = Filters {
+            skip: vec!["tset".into()],
+            ..Filters::default()
+        };
+        let err = build(&c, StageIdx(2), &filters, false).unwrap_err();
+        assert!(err.to_string().contains("--skip names unknown gate `tset`"));
+        assert!(err.to_string().contains("did you mean `test`?"));
+    }
+}

@@ -1,0 +1,241 @@
+//! Reports: one [`Report`] value, and functions that turn it into text.
+//!
+//! `build` gathers the verdict and the facts of the run into a `Report`;
+//! every format is then a function from `&Report` to bytes, which never looks
+//! inside the runner. The JSON form carries `"schema": 1` and is documented
+//! in the README.
+
+pub mod progress;
+pub mod table;
+
+use crate::config::{Better, Config};
+use crate::judge::{GateStatus, Outcome, Verdict};
+use crate::plan::{Enforcement, Plan};
+use crate::run::{ExecEnd, RunResult};
+use serde::Serialize;
+use std::io::{self, Write};
+use std::time::Duration;
+
+/// The version of the JSON report's shape.
+pub const SCHEMA: u32 = 1;
+
+/// Everything a report shows about one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: u32,
+    pub pqg_version: String,
+    pub run_id: String,
+    pub config: String,
+    pub stage: String,
+    pub outcome: Outcome,
+    pub exit_code: u8,
+    pub score: Option<f64>,
+    pub min_score: Option<f64>,
+    pub duration_ms: u64,
+    pub counts: Counts,
+    pub gates: Vec<GateReport>,
+}
+
+/// How many gates ended in each status.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub total: usize,
+    pub active: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub warn: usize,
+    pub error: usize,
+    pub timeout: usize,
+    pub blocked: usize,
+    pub cancelled: usize,
+    pub skipped: usize,
+    pub cached: usize,
+    pub flaky: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GateReport {
+    pub name: String,
+    pub description: Option<String>,
+    pub status: GateStatus,
+    pub enforcement: Option<Enforcement>,
+    pub cached: bool,
+    pub flaky: bool,
+    pub attempts: u32,
+    pub duration_ms: Option<u64>,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+    pub weight: f64,
+    /// Accepted exit codes.
+    pub exit_codes: Vec<i32>,
+    pub metrics: Vec<MetricReport>,
+    pub output: Option<String>,
+    pub output_bytes: u64,
+    pub output_omitted_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricReport {
+    pub name: String,
+    pub value: Option<f64>,
+    pub error: Option<String>,
+    pub unit: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub better: &'static str,
+    pub within: Option<bool>,
+}
+
+/// Gathers a report from a judged run.
+pub fn build(
+    config: &Config,
+    plan: &Plan,
+    run: &RunResult,
+    verdict: &Verdict,
+    run_id: &str,
+) -> Report {
+    let gates: Vec<GateReport> = plan
+        .gates
+        .iter()
+        .zip(&verdict.gates)
+        .zip(&run.executions)
+        .map(|((planned, gv), execution)| {
+            let gate = &config.gates[planned.index];
+            GateReport {
+                name: gate.id.to_string(),
+                description: gate.description.clone(),
+                status: gv.status,
+                enforcement: gv.enforcement,
+                cached: gv.cached,
+                flaky: gv.flaky,
+                attempts: execution.as_ref().map_or(0, |e| e.attempts),
+                duration_ms: execution.as_ref().map(|e| e.duration.as_millis() as u64),
+                exit_code: execution.as_ref().and_then(|e| match e.end {
+                    ExecEnd::Exited(code) => Some(code),
+                    _ => None,
+                }),
+                reason: gv.reason.clone(),
+                weight: gate.weight,
+                exit_codes: gate.exit_codes.clone(),
+                metrics: gv
+                    .metrics
+                    .iter()
+                    .map(|m| MetricReport {
+                        name: m.name.clone(),
+                        value: m.value.as_ref().ok().copied(),
+                        error: m.value.as_ref().err().cloned(),
+                        unit: m.unit.clone(),
+                        min: m.threshold.min,
+                        max: m.threshold.max,
+                        better: match m.better {
+                            Better::Higher => "higher",
+                            Better::Lower => "lower",
+                        },
+                        within: m.within,
+                    })
+                    .collect(),
+                output: execution.as_ref().map(|e| e.output.text.clone()),
+                output_bytes: execution.as_ref().map_or(0, |e| e.output.total_bytes),
+                output_omitted_bytes: execution.as_ref().map_or(0, |e| e.output.omitted_bytes),
+            }
+        })
+        .collect();
+    let mut counts = Counts {
+        total: gates.len(),
+        ..Counts::default()
+    };
+    for g in &gates {
+        match g.status {
+            GateStatus::Pass => counts.pass += 1,
+            GateStatus::Fail => counts.fail += 1,
+            GateStatus::Warn => counts.warn += 1,
+            GateStatus::Error => counts.error += 1,
+            GateStatus::Timeout => counts.timeout += 1,
+            GateStatus::Blocked => counts.blocked += 1,
+            GateStatus::Cancelled => counts.cancelled += 1,
+            GateStatus::Skipped => counts.skipped += 1,
+        }
+        counts.cached += usize::from(g.cached);
+        counts.flaky += usize::from(g.flaky);
+    }
+    counts.active = counts.total - counts.skipped;
+    Report {
+        schema: SCHEMA,
+        pqg_version: env!("CARGO_PKG_VERSION").to_owned(),
+        run_id: run_id.to_owned(),
+        config: config.path.display().to_string(),
+        stage: config.ladder.name(plan.stage).to_string(),
+        outcome: verdict.outcome,
+        exit_code: verdict.exit_code(),
+        score: verdict.score,
+        min_score: verdict.min_score,
+        duration_ms: run.wall.as_millis() as u64,
+        counts,
+        gates,
+    }
+}
+
+/// The JSON report, pretty-printed, with a trailing newline.
+pub fn render_json(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    writeln!(out)
+}
+
+/// `0.4 s`, `12.3 s`, `2m 05s`.
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else {
+        let total = d.as_secs();
+        if total < 3600 {
+            format!("{}m {:02}s", total / 60, total % 60)
+        } else {
+            format!("{}h {:02}m", total / 3600, (total % 3600) / 60)
+        }
+    }
+}
+
+/// A metric value as people read it: `85`, `78.2`, `0.05`.
+pub fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.2}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "0" || s == "-0" {
+            format!("{v:.2e}")
+        } else {
+            s.to_owned()
+        }
+    }
+}
+
+/// `78.2 %` or `3` or `1.2 s`.
+pub fn with_unit(v: f64, unit: Option<&str>) -> String {
+    match unit {
+        Some(u) if !u.is_empty() => format!("{} {u}", number(v)),
+        _ => number(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_naturally() {
+        assert_eq!(number(85.0), "85");
+        assert_eq!(number(78.25), "78.25");
+        assert_eq!(number(78.2), "78.2");
+        assert_eq!(number(0.0001), "1.00e-4");
+        assert_eq!(with_unit(78.2, Some("%")), "78.2 %");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(Duration::from_millis(12_340)), "12.3 s");
+        assert_eq!(human_duration(Duration::from_secs(125)), "2m 05s");
+        assert_eq!(human_duration(Duration::from_secs(3 * 3600 + 60)), "3h 01m");
+    }
+}

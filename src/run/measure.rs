@@ -1,0 +1,150 @@
+//! Reading a gate's metrics once it has run: from its output stream, from a
+//! file it wrote, or from the clock.
+//!
+//! A metric that cannot be read is an `Err` naming the source and the reason;
+//! it is never a silent pass (DESIGN §3). Judging the number is not done
+//! here.
+
+use super::capture::{LineProbe, Output, ProbeResult};
+use crate::config::{Metric, MetricSource};
+use std::path::Path;
+use std::time::Duration;
+
+/// A metric's value, or why it could not be read.
+pub type MetricValue = Result<f64, String>;
+
+/// The line probes that `metrics` need while the output streams, in metric
+/// order (metrics that do not read lines have none).
+pub fn probes(metrics: &[Metric]) -> Vec<LineProbe> {
+    metrics
+        .iter()
+        .filter_map(|m| match &m.source {
+            MetricSource::Regex(re) => Some(LineProbe::LastMatch(re.clone())),
+            MetricSource::Count(re) => Some(LineProbe::CountLines(re.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Reads every metric of a gate that ran to completion.
+pub fn measure(
+    metrics: &[Metric],
+    probes: &[ProbeResult],
+    output: &Output,
+    duration: Duration,
+    dir: &Path,
+) -> Vec<MetricValue> {
+    let mut probes = probes.iter();
+    metrics
+        .iter()
+        .map(|metric| match &metric.source {
+            MetricSource::Regex(re) => match probes.next() {
+                Some(ProbeResult::LastMatch(Some(text))) => parse_number(text)
+                    .ok_or_else(|| format!("regex `{}` captured `{text}`, which is not a number", re.as_str())),
+                _ => Err(format!("regex `{}` did not match the output", re.as_str())),
+            },
+            MetricSource::Count(_) => match probes.next() {
+                Some(ProbeResult::Count(n)) => Ok(*n as f64),
+                _ => Err("internal: count probe missing".to_owned()),
+            },
+            MetricSource::Json { pointer, file: None } => {
+                if output.omitted_bytes > 0 {
+                    return Err(format!(
+                        "the output ({} bytes) is larger than pqg keeps, so JSON cannot be read from it; have the gate write the JSON to a file and set `file`",
+                        output.total_bytes
+                    ));
+                }
+                json_in_output(&output.text, pointer)
+            }
+            MetricSource::Json {
+                pointer,
+                file: Some(file),
+            } => json_in_file(&dir.join(file), file, pointer),
+            MetricSource::Duration => Ok(duration.as_secs_f64()),
+        })
+        .collect()
+}
+
+/// Parses a number as tools print it: `78.2`, ` 78.2% `, `1e3`.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let t = t.strip_suffix('%').unwrap_or(t).trim();
+    t.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+fn json_number(value: &serde_json::Value, pointer: &str, origin: &str) -> MetricValue {
+    match value.pointer(pointer) {
+        None => Err(format!(
+            "JSON pointer `{pointer}` found nothing in {origin}"
+        )),
+        Some(serde_json::Value::Number(n)) => n
+            .as_f64()
+            .ok_or_else(|| format!("`{pointer}` in {origin} is not a finite number")),
+        Some(serde_json::Value::String(s)) => parse_number(s)
+            .ok_or_else(|| format!("`{pointer}` in {origin} is the string `{s}`, not a number")),
+        Some(serde_json::Value::Bool(b)) => Ok(if *b { 1.0 } else { 0.0 }),
+        Some(other) => Err(format!(
+            "`{pointer}` in {origin} is {}, not a number",
+            match other {
+                serde_json::Value::Null => "null",
+                serde_json::Value::Array(_) => "an array",
+                _ => "an object",
+            }
+        )),
+    }
+}
+
+/// The whole output as one JSON document; failing that, the last line that
+/// is one (tools often log before they print their summary).
+fn json_in_output(text: &str, pointer: &str) -> MetricValue {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text.trim()) {
+        return json_number(&value, pointer, "the output");
+    }
+    text.lines()
+        .rev()
+        .filter(|l| l.trim_start().starts_with(['{', '[']))
+        .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map_or_else(
+            || Err("the output holds no JSON document".to_owned()),
+            |value| json_number(&value, pointer, "the output"),
+        )
+}
+
+fn json_in_file(path: &Path, shown: &Path, pointer: &str) -> MetricValue {
+    let origin = format!("`{}`", shown.display());
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {origin}: {e}"))?;
+    let value: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
+        .map_err(|e| format!("{origin} is not valid JSON: {e}"))?;
+    json_number(&value, pointer, &origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_tools_print_them() {
+        assert_eq!(parse_number(" 78.2% "), Some(78.2));
+        assert_eq!(parse_number("1e3"), Some(1000.0));
+        assert_eq!(parse_number("NaN"), None);
+        assert_eq!(parse_number("abc"), None);
+    }
+
+    #[test]
+    fn json_pointer_into_output_falls_back_to_the_last_json_line() {
+        assert_eq!(json_in_output(r#"{"a":{"b":3}}"#, "/a/b"), Ok(3.0));
+        assert_eq!(
+            json_in_output("compiling...\n{\"total\": 12}\ndone\n", "/total"),
+            Ok(12.0)
+        );
+        assert!(json_in_output("no json here", "/a")
+            .unwrap_err()
+            .contains("no JSON"));
+        assert!(json_in_output(r#"{"a":"x"}"#, "/a")
+            .unwrap_err()
+            .contains("not a number"));
+        assert!(json_in_output(r#"{"a":1}"#, "/b")
+            .unwrap_err()
+            .contains("found nothing"));
+    }
+}
