@@ -1,0 +1,133 @@
+//! A temporary git repository with a gates.toml, and the real pqg binary
+//! run inside it with a pinned environment.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub struct TestRepo {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestRepo {
+    /// An empty git repository.
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("pqg-test-")
+            .tempdir()
+            .expect("create temp dir");
+        let repo = TestRepo { dir };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.email", "test@example.com"]);
+        repo.git(&["config", "user.name", "pqg test"]);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes gates.toml.
+    pub fn gates(self, toml: &str) -> Self {
+        self.write("gates.toml", toml);
+        self
+    }
+
+    /// Writes a file, creating folders.
+    pub fn file(self, rel: &str, content: &str) -> Self {
+        self.write(rel, content);
+        self
+    }
+
+    pub fn write(&self, rel: &str, content: &str) {
+        let path = self.path().join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent");
+        }
+        std::fs::write(path, content).expect("write file");
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).expect("read file")
+    }
+
+    pub fn git(&self, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .status()
+            .expect("run git");
+        assert!(status.success(), "git {args:?} failed");
+    }
+
+    /// The pqg binary in this repository, with NO_COLOR, CI and PQG_* pinned.
+    pub fn pqg<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = Command::cargo_bin("pqg").expect("pqg binary");
+        cmd.current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env("CI", "true")
+            .env_remove("PQG_STAGE")
+            .env_remove("PQG_JOBS")
+            .env_remove("PQG_CONFIG")
+            .env_remove("PQG_SKIP")
+            .env_remove("PQG_CACHE_DIR")
+            .env_remove("GITHUB_ACTIONS")
+            .args(args);
+        cmd
+    }
+
+    /// The same, as a std Command, for tests that need to signal the child.
+    pub fn pqg_std<I, S>(&self, args: I) -> std::process::Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = std::process::Command::new(pqg_path());
+        cmd.current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env("CI", "true")
+            .env_remove("PQG_STAGE")
+            .env_remove("PQG_JOBS")
+            .env_remove("PQG_CONFIG")
+            .env_remove("PQG_SKIP")
+            .env_remove("PQG_CACHE_DIR")
+            .env_remove("GITHUB_ACTIONS")
+            .args(args);
+        cmd
+    }
+}
+
+pub fn pqg_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_pqg"))
+}
+
+/// Waits until `cond` holds, polling; panics after `limit`.
+pub fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether a process with this pid exists (and is not a zombie).
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            // The state is the field after the parenthesised command name.
+            let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
+            state != Some("Z")
+        }
+        Err(_) => false,
+    }
+}
+
+/// The JSON report that `pqg check --format json` printed.
+pub fn json(output: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(output).expect("stdout is a JSON report")
+}
