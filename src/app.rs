@@ -19,6 +19,11 @@ use std::path::PathBuf;
 
 /// Runs the command `cli` asks for and returns the exit code it earned.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    if let Command::Completions { shell } = cli.command {
+        let mut out = io::stdout().lock();
+        write_completions(shell, &mut out);
+        return Ok(0);
+    }
     let env = settings::process_env;
     let cwd = std::env::current_dir().context("reading the current folder")?;
     let path = settings::config_path(cli.config.as_deref(), &env, &cwd)?;
@@ -35,7 +40,15 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::List(args) => list(&config, args),
         Command::Validate => validate(&config, stderr_color),
+        Command::Completions { .. } => unreachable!("handled before loading the config"),
     }
+}
+
+/// Writes the completion script for `shell`; also used to generate the
+/// committed files under `completions/`.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut impl Write) {
+    use clap::CommandFactory;
+    clap_complete::generate(shell, &mut Cli::command(), "pqg", out);
 }
 
 fn terminal_width(is_terminal: bool) -> Option<u16> {

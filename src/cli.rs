@@ -44,6 +44,12 @@ pub enum Command {
     List(ListArgs),
     /// Check the config and print its warnings
     Validate,
+    /// Print a shell completion script
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]

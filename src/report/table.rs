@@ -140,6 +140,16 @@ fn exit_codes_text(codes: &[i32]) -> String {
     format!("exit {}", list.join("|"))
 }
 
+/// Removes terminal escape sequences (colour, cursor movement, charset
+/// switches) that tools print even into pipes.
+fn strip_ansi(line: &str) -> std::borrow::Cow<'_, str> {
+    static ESCAPES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[@-Z\\-_])")
+            .expect("the escape pattern is valid")
+    });
+    ESCAPES.replace_all(line, "")
+}
+
 /// The table, the failing gates' output tails and the summary line.
 pub fn render_table(
     report: &Report,
@@ -195,7 +205,7 @@ pub fn render_table(
         let Some(output) = g.output.as_deref().filter(|_| failing) else {
             continue;
         };
-        let header = format!("── {} · {} ", g.name, g.status.as_str());
+        let header = format!("── {} · {} ──", g.name, g.status.as_str());
         writeln!(out)?;
         writeln!(out, "{}", printer.paint(&header, Tone::Bold))?;
         if let Some(reason) = &g.reason {
@@ -227,7 +237,11 @@ pub fn render_table(
             )?;
         }
         for line in &lines[skip..] {
-            writeln!(out, "{line}")?;
+            if printer.color {
+                writeln!(out, "{line}")?;
+            } else {
+                writeln!(out, "{}", strip_ansi(line))?;
+            }
         }
         if lines.is_empty() {
             writeln!(out, "{}", printer.paint("(no output)", Tone::Dim))?;
@@ -282,4 +296,18 @@ pub fn summary_line(report: &Report, printer: &Printer) -> String {
     }
     parts.push(human_duration(Duration::from_millis(report.duration_ms)));
     parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_are_stripped_from_output_shown_without_colour() {
+        assert_eq!(
+            strip_ansi("\x1b[31m-    let x\x1b(B\x1b[m plain \x1b]0;title\x07end"),
+            "-    let x plain end"
+        );
+        assert_eq!(strip_ansi("no escapes"), "no escapes");
+    }
 }

@@ -1,0 +1,79 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_pqg_global_optspecs
+    string join \n config= color= h/help V/version
+end
+
+function __fish_pqg_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_pqg_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_pqg_using_subcommand
+    set -l cmd (__fish_pqg_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c pqg -n "__fish_pqg_needs_command" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_needs_command" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_needs_command" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_needs_command" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "check" -d 'Run the gates of a stage and judge them'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "validate" -d 'Check the config and print its warnings'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand check" -s s -l stage -d 'The stage to check [default: settings.default_stage, else the lowest]' -r
+complete -c pqg -n "__fish_pqg_using_subcommand check" -s j -l jobs -d 'Parallel slots; 0 = one per core' -r
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l only -d 'Run only these gates (and what they need)' -r
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l skip -d 'Do not run these gates' -r
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l format -d 'Report format written to stdout' -r -f -a "table\t'The terminal table'
+json\t'The JSON report (schema 1)'"
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l report -d 'Also write a report to a file, as FORMAT=PATH (repeatable)' -r
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l progress -d 'Progress display on stderr (only ever on a terminal, never under CI)' -r -f -a "auto\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l fail-fast -d 'Stop at the first blocking failure and cancel running gates'
+complete -c pqg -n "__fish_pqg_using_subcommand check" -s q -l quiet -d 'Print only failures and the summary line'
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l keep-logs -d 'Write every gate\'s full output under <cache_dir>/logs/<run id>/'
+complete -c pqg -n "__fish_pqg_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pqg -n "__fish_pqg_using_subcommand check" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand list" -s s -l stage -d 'The stage to show [default: settings.default_stage, else the lowest]' -r
+complete -c pqg -n "__fish_pqg_using_subcommand list" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand list" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand list" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand list" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand validate" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand validate" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand completions" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand completions" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate completions help" -f -a "check" -d 'Run the gates of a stage and judge them'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate completions help" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate completions help" -f -a "validate" -d 'Check the config and print its warnings'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
