@@ -27,6 +27,10 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand check 'Run the gates of a stage and judge them'
             cand list 'Print a stage''s effective profile: gates, enforcement, thresholds'
             cand validate 'Check the config and print its warnings'
+            cand explain 'Why a gate would or would not be answered from the cache'
+            cand history 'Recent runs, or one gate''s recent results'
+            cand stats 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
+            cand cache 'Inspect or clean the result cache'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -46,6 +50,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand -q 'Print only failures and the summary line'
             cand --quiet 'Print only failures and the summary line'
             cand --keep-logs 'Write every gate''s full output under <cache_dir>/logs/<run id>/'
+            cand --no-cache 'Neither read nor write cached results'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -69,6 +74,85 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pqg;explain'= {
+            cand -s 'The stage to explain it at'
+            cand --stage 'The stage to explain it at'
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;history'= {
+            cand -n 'How many runs to show'
+            cand --count 'How many runs to show'
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;stats'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;cache'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand stats 'Entries, size and location of the cache'
+            cand prune 'Delete entries older than a duration'
+            cand clear 'Delete every cached result (history is kept)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pqg;cache;stats'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;cache;prune'= {
+            cand --older-than 'Age, e.g. `30d`, `12h`'
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;cache;clear'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;cache;help'= {
+            cand stats 'Entries, size and location of the cache'
+            cand prune 'Delete entries older than a duration'
+            cand clear 'Delete every cached result (history is kept)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pqg;cache;help;stats'= {
+        }
+        &'pqg;cache;help;prune'= {
+        }
+        &'pqg;cache;help;clear'= {
+        }
+        &'pqg;cache;help;help'= {
+        }
         &'pqg;completions'= {
             cand --config 'The config file [default: the nearest gates.toml from here upward]'
             cand --color 'When to colour the output'
@@ -81,6 +165,10 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand check 'Run the gates of a stage and judge them'
             cand list 'Print a stage''s effective profile: gates, enforcement, thresholds'
             cand validate 'Check the config and print its warnings'
+            cand explain 'Why a gate would or would not be answered from the cache'
+            cand history 'Recent runs, or one gate''s recent results'
+            cand stats 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
+            cand cache 'Inspect or clean the result cache'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -89,6 +177,23 @@ set edit:completion:arg-completer[pqg] = {|@words|
         &'pqg;help;list'= {
         }
         &'pqg;help;validate'= {
+        }
+        &'pqg;help;explain'= {
+        }
+        &'pqg;help;history'= {
+        }
+        &'pqg;help;stats'= {
+        }
+        &'pqg;help;cache'= {
+            cand stats 'Entries, size and location of the cache'
+            cand prune 'Delete entries older than a duration'
+            cand clear 'Delete every cached result (history is kept)'
+        }
+        &'pqg;help;cache;stats'= {
+        }
+        &'pqg;help;cache;prune'= {
+        }
+        &'pqg;help;cache;clear'= {
         }
         &'pqg;help;completions'= {
         }

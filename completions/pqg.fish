@@ -33,6 +33,10 @@ complete -c pqg -n "__fish_pqg_needs_command" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "check" -d 'Run the gates of a stage and judge them'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "validate" -d 'Check the config and print its warnings'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "history" -d 'Recent runs, or one gate\'s recent results'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "cache" -d 'Inspect or clean the result cache'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s s -l stage -d 'The stage to check [default: settings.default_stage, else the lowest]' -r
@@ -51,6 +55,7 @@ never\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l fail-fast -d 'Stop at the first blocking failure and cancel running gates'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s q -l quiet -d 'Print only failures and the summary line'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l keep-logs -d 'Write every gate\'s full output under <cache_dir>/logs/<run id>/'
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l no-cache -d 'Neither read nor write cached results'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand list" -s s -l stage -d 'The stage to show [default: settings.default_stage, else the lowest]' -r
@@ -66,14 +71,74 @@ always\t''
 never\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand explain" -s s -l stage -d 'The stage to explain it at' -r
+complete -c pqg -n "__fish_pqg_using_subcommand explain" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand explain" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand explain" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand history" -s n -l count -d 'How many runs to show' -r
+complete -c pqg -n "__fish_pqg_using_subcommand history" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand history" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand history" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand history" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand stats" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand stats" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -f -a "stats" -d 'Entries, size and location of the cache'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -f -a "prune" -d 'Delete entries older than a duration'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -f -a "clear" -d 'Delete every cached result (history is kept)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -l older-than -d 'Age, e.g. `30d`, `12h`' -r
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Entries, size and location of the cache'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete entries older than a duration'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "clear" -d 'Delete every cached result (history is kept)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate completions help" -f -a "check" -d 'Run the gates of a stage and judge them'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate completions help" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate completions help" -f -a "validate" -d 'Check the config and print its warnings'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "check" -d 'Run the gates of a stage and judge them'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "validate" -d 'Check the config and print its warnings'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "history" -d 'Recent runs, or one gate\'s recent results'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "cache" -d 'Inspect or clean the result cache'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "stats" -d 'Entries, size and location of the cache'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "prune" -d 'Delete entries older than a duration'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clear" -d 'Delete every cached result (history is kept)'

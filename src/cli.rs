@@ -44,6 +44,15 @@ pub enum Command {
     List(ListArgs),
     /// Check the config and print its warnings
     Validate,
+    /// Why a gate would or would not be answered from the cache
+    Explain(ExplainArgs),
+    /// Recent runs, or one gate's recent results
+    History(HistoryArgs),
+    /// Per gate: runs, pass rate, flakiness, durations, cache hit rate
+    Stats,
+    /// Inspect or clean the result cache
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -93,6 +102,44 @@ pub struct CheckArgs {
     /// Write every gate's full output under <cache_dir>/logs/<run id>/
     #[arg(long)]
     pub keep_logs: bool,
+
+    /// Neither read nor write cached results
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this gate's history
+    pub gate: Option<String>,
+
+    /// How many runs to show
+    #[arg(short = 'n', long, default_value_t = 20)]
+    pub count: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The gate to explain
+    pub gate: String,
+
+    /// The stage to explain it at
+    #[arg(long, short = 's')]
+    pub stage: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Entries, size and location of the cache
+    Stats,
+    /// Delete entries older than a duration
+    Prune {
+        /// Age, e.g. `30d`, `12h`
+        #[arg(long, value_name = "DURATION", default_value = "30d")]
+        older_than: String,
+    },
+    /// Delete every cached result (history is kept)
+    Clear,
 }
 
 #[derive(Debug, Args)]

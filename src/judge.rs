@@ -261,7 +261,15 @@ pub fn judge(config: &Config, plan: &Plan, run: &RunResult) -> Verdict {
     }
     let gates: Vec<GateVerdict> = resolved
         .into_iter()
-        .map(|v| v.expect("every gate is resolved"))
+        .zip(&run.reused)
+        .map(|(v, &reused)| {
+            let mut v = v.expect("every gate is resolved");
+            // A reused result is marked cached; its flakiness belonged to the
+            // run that produced it.
+            v.cached = reused;
+            v.flaky &= !reused;
+            v
+        })
         .collect();
 
     let active: Vec<(&GateVerdict, f64)> = gates
@@ -373,6 +381,7 @@ min = { development = 60, staging = 75, production = 85 }
         let config = Config::parse(Path::new("gates.toml"), CONFIG).unwrap();
         let plan = build(&config, StageIdx(stage), &Filters::default(), false).unwrap();
         let run = RunResult {
+            reused: vec![false; executions.len()],
             executions,
             interrupted: None,
             stopped_by_fail_fast: false,
@@ -459,6 +468,7 @@ min = { development = 60, staging = 75, production = 85 }
         let plan = build(&config, StageIdx(0), &Filters::default(), false).unwrap();
         let run = RunResult {
             executions: vec![Some(exec(0, vec![])), Some(exec(1, vec![]))],
+            reused: vec![false; 2],
             interrupted: None,
             stopped_by_fail_fast: false,
             wall: Duration::ZERO,

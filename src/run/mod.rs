@@ -10,14 +10,14 @@ pub mod capture;
 pub mod measure;
 pub mod process;
 
-use crate::config::{Config, GateId};
+use crate::config::{Command, Config, GateId};
 use crate::plan::Plan;
 pub use capture::Output;
 pub use measure::MetricValue;
 pub use process::ExecEnd;
 use process::{AttemptSpec, Groups};
 use signal_hook::consts::{SIGINT, SIGTERM};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,6 +95,12 @@ pub struct RunOptions {
     pub default_timeout: Option<Duration>,
     /// Predicted duration per gate (from history); unknown is longest.
     pub predicted: Vec<Option<Duration>>,
+    /// Results from the cache, used instead of running once the gate's
+    /// needs have passed.
+    pub cached: Vec<Option<Execution>>,
+    /// `twins[i] = Some(j)`: gate `i` has the same cache key as gate `j`, so
+    /// it reuses `j`'s execution instead of running again.
+    pub twins: Vec<Option<usize>>,
     pub fail_fast: bool,
     /// Listen for SIGINT/SIGTERM and stop the run on them.
     pub handle_signals: bool,
@@ -105,6 +111,9 @@ pub struct RunOptions {
 pub struct RunResult {
     /// Per plan gate: its execution, or `None` when it did not run.
     pub executions: Vec<Option<Execution>>,
+    /// Per plan gate: whether its execution was reused (from the cache, or
+    /// from a gate with the same key) rather than run.
+    pub reused: Vec<bool>,
     /// The signal that interrupted the run, if one did.
     pub interrupted: Option<i32>,
     pub stopped_by_fail_fast: bool,
@@ -123,6 +132,71 @@ enum State {
     Running,
     Done { passed: bool },
     NotRun,
+}
+
+/// The scheduler's bookkeeping, on the coordinating thread only.
+struct Board<'r> {
+    plan: &'r Plan,
+    state: Vec<State>,
+    executions: Vec<Option<Execution>>,
+    reused: Vec<bool>,
+    free: usize,
+    running: usize,
+    stopping: bool,
+    interrupted: Option<i32>,
+    stopped_by_fail_fast: bool,
+}
+
+impl Board<'_> {
+    /// Marks gates whose needs can no longer pass as never running; the
+    /// judge calls them blocked.
+    fn settle_blocked(&mut self) {
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..self.state.len() {
+                if self.state[i] == State::Waiting
+                    && self.plan.gates[i].needs.iter().any(|&d| {
+                        matches!(self.state[d], State::Done { passed: false } | State::NotRun)
+                    })
+                {
+                    self.state[i] = State::NotRun;
+                    changed = true;
+                }
+            }
+        }
+    }
+
+    fn ready(&self, i: usize) -> bool {
+        self.state[i] == State::Waiting
+            && self.plan.gates[i]
+                .needs
+                .iter()
+                .all(|&d| self.state[d] == State::Done { passed: true })
+    }
+
+    /// Records a finished gate; returns true when fail-fast should stop the
+    /// run.
+    fn finish(
+        &mut self,
+        i: usize,
+        execution: Execution,
+        assessment: Assessment,
+        reused: bool,
+        fail_fast: bool,
+    ) -> bool {
+        self.state[i] = State::Done {
+            passed: assessment == Assessment::Passed,
+        };
+        self.executions[i] = Some(execution);
+        self.reused[i] = reused;
+        if assessment == Assessment::BlockingMiss && fail_fast && !self.stopping {
+            self.stopping = true;
+            self.stopped_by_fail_fast = true;
+            return true;
+        }
+        false
+    }
 }
 
 /// Runs the gates of `plan` that run, respecting needs, slots and priority.
@@ -162,24 +236,28 @@ pub fn execute(
     };
 
     let n = plan.gates.len();
-    let mut state: Vec<State> = plan
-        .gates
-        .iter()
-        .map(|g| {
-            if g.runs() {
-                State::Waiting
-            } else {
-                State::NotRun
-            }
-        })
-        .collect();
-    let mut executions: Vec<Option<Execution>> = (0..n).map(|_| None).collect();
-    let mut free = jobs;
-    let mut running = 0usize;
-    let mut stopping = false;
-    let mut interrupted = None;
-    let mut stopped_by_fail_fast = false;
-    let slots = |i: usize| config.gates[i].slots.clamp(1, jobs);
+    let mut board = Board {
+        plan,
+        state: plan
+            .gates
+            .iter()
+            .map(|g| {
+                if g.runs() {
+                    State::Waiting
+                } else {
+                    State::NotRun
+                }
+            })
+            .collect(),
+        executions: (0..n).map(|_| None).collect(),
+        reused: vec![false; n],
+        free: jobs,
+        running: 0,
+        stopping: false,
+        interrupted: None,
+        stopped_by_fail_fast: false,
+    };
+    let slots = |i: usize| config.gates[plan.gates[i].index].slots.clamp(1, jobs);
 
     // Ready order: longest predicted first, unknown counts as longest, ties
     // in config order (DESIGN §6).
@@ -202,45 +280,55 @@ pub fn execute(
 
     pool.in_place_scope(|scope| -> anyhow::Result<()> {
         loop {
-            // Needs resolved: a gate whose needs all passed is ready; one with
-            // a need that did not pass will never run (the judge calls it
-            // blocked).
-            let mut changed = true;
-            while changed {
-                changed = false;
-                for i in 0..n {
-                    if state[i] != State::Waiting {
-                        continue;
-                    }
-                    let needs = &plan.gates[i].needs;
-                    let failed_need = needs.iter().any(|&d| {
-                        matches!(state[d], State::Done { passed: false } | State::NotRun)
-                    });
-                    if failed_need {
-                        state[i] = State::NotRun;
-                        changed = true;
-                    }
-                }
-            }
-            if !stopping {
+            board.settle_blocked();
+            // Start what is ready; reusing a result completes a gate at once,
+            // which may make others ready, so go round until nothing moves.
+            let mut moved = true;
+            while moved && !board.stopping {
+                moved = false;
                 for &i in &order {
-                    if state[i] != State::Waiting {
+                    if !board.ready(i) {
                         continue;
                     }
-                    let ready = plan.gates[i]
-                        .needs
-                        .iter()
-                        .all(|&d| state[d] == State::Done { passed: true });
-                    if !ready || slots(i) > free {
+                    let id = &plan.gates[i].id;
+                    let reuse = if let Some(cached) = &opts.cached[i] {
+                        Some(cached.clone())
+                    } else if let Some(j) = opts.twins[i] {
+                        match board.state[j] {
+                            State::Done { .. } => board.executions[j].clone(),
+                            // Wait for the twin to finish.
+                            State::Waiting | State::Running => continue,
+                            // The twin will never run: run this one.
+                            State::NotRun => None,
+                        }
+                    } else {
+                        None
+                    };
+                    if let Some(execution) = reuse {
+                        on_event(RunEvent::Started { gate: i, id });
+                        let assessment = assess(i, &execution);
+                        on_event(RunEvent::Finished {
+                            gate: i,
+                            id,
+                            execution: &execution,
+                        });
+                        if board.finish(i, execution, assessment, true, opts.fail_fast) {
+                            on_event(RunEvent::Stopping {
+                                reason: StopReason::FailFast,
+                            });
+                            groups.stop_all(SIGTERM);
+                        }
+                        board.settle_blocked();
+                        moved = true;
                         continue;
                     }
-                    free -= slots(i);
-                    running += 1;
-                    state[i] = State::Running;
-                    on_event(RunEvent::Started {
-                        gate: i,
-                        id: &plan.gates[i].id,
-                    });
+                    if slots(i) > board.free {
+                        continue;
+                    }
+                    board.free -= slots(i);
+                    board.running += 1;
+                    board.state[i] = State::Running;
+                    on_event(RunEvent::Started { gate: i, id });
                     let tx = tx.clone();
                     let groups = Arc::clone(&groups);
                     let env_base = &env_base;
@@ -251,26 +339,20 @@ pub fn execute(
                     });
                 }
             }
-            if running == 0 {
+            if board.running == 0 {
                 break;
             }
             match rx.recv().context("waiting for gates")? {
                 Msg::Done(i, execution) => {
-                    running -= 1;
-                    free += slots(i);
+                    board.running -= 1;
+                    board.free += slots(i);
                     let assessment = assess(i, &execution);
                     on_event(RunEvent::Finished {
                         gate: i,
                         id: &plan.gates[i].id,
                         execution: &execution,
                     });
-                    state[i] = State::Done {
-                        passed: assessment == Assessment::Passed,
-                    };
-                    executions[i] = Some(execution);
-                    if assessment == Assessment::BlockingMiss && opts.fail_fast && !stopping {
-                        stopping = true;
-                        stopped_by_fail_fast = true;
+                    if board.finish(i, execution, assessment, false, opts.fail_fast) {
                         on_event(RunEvent::Stopping {
                             reason: StopReason::FailFast,
                         });
@@ -283,12 +365,12 @@ pub fn execute(
                     attempt,
                 }),
                 Msg::Signal(sig) => {
-                    if interrupted.is_some() {
+                    if board.interrupted.is_some() {
                         // A second Ctrl-C: no more grace.
                         groups.kill_all();
                     } else {
-                        interrupted = Some(sig);
-                        stopping = true;
+                        board.interrupted = Some(sig);
+                        board.stopping = true;
                         on_event(RunEvent::Stopping {
                             reason: StopReason::Signal(sig),
                         });
@@ -305,15 +387,39 @@ pub fn execute(
     // Signals that arrived after the last gate ended still count.
     while let Ok(msg) = rx.try_recv() {
         if let Msg::Signal(sig) = msg {
-            interrupted.get_or_insert(sig);
+            board.interrupted.get_or_insert(sig);
         }
     }
     Ok(RunResult {
-        executions,
-        interrupted,
-        stopped_by_fail_fast,
+        executions: board.executions,
+        reused: board.reused,
+        interrupted: board.interrupted,
+        stopped_by_fail_fast: board.stopped_by_fail_fast,
         wall: started.elapsed(),
     })
+}
+
+/// Runs a short command (a `key_commands` entry) to its end and returns its
+/// exit code and output; it gets the same process-group care as a gate.
+pub fn capture_command(command: &Command, dir: &Path, timeout: Duration) -> (Option<i32>, String) {
+    let groups = Groups::default();
+    let attempt = process::execute(
+        AttemptSpec {
+            gate: 0,
+            command,
+            dir,
+            env: &[],
+            timeout: Some(timeout),
+            probes: Vec::new(),
+            log: None,
+        },
+        &groups,
+    );
+    let code = match attempt.end {
+        ExecEnd::Exited(c) => Some(c),
+        _ => None,
+    };
+    (code, attempt.output.text)
 }
 
 #[allow(clippy::too_many_arguments)]

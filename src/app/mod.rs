@@ -4,6 +4,9 @@
 //! judge → report. This module chooses which pieces run and where their
 //! output goes; the exit code itself is chosen in `main`.
 
+mod inspect;
+
+use crate::cache::{self, history, inputs, Cache, CacheMode};
 use crate::cli::{CheckArgs, Cli, Command, Format, ListArgs};
 use crate::config::{Config, ConfigWarning};
 use crate::diag::UserError;
@@ -40,6 +43,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::List(args) => list(&config, args),
         Command::Validate => validate(&config, stderr_color),
+        Command::Explain(args) => inspect::explain(&config, args),
+        Command::History(args) => inspect::history(&config, args),
+        Command::Stats => inspect::stats(&config),
+        Command::Cache(command) => inspect::cache(&config, command),
         Command::Completions { .. } => unreachable!("handled before loading the config"),
     }
 }
@@ -74,6 +81,34 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         .collect::<Result<Vec<_>, UserError>>()?;
     let cache_dir = settings::cache_dir(config, &env);
     let run_id = run_id();
+    let started_ns = inputs::now_ns();
+
+    let mode = if args.no_cache {
+        CacheMode::Off
+    } else {
+        CacheMode::On
+    };
+    let mut cache = Cache::open(&cache_dir, mode);
+    let git = std::thread::spawn({
+        let root = config.root.clone();
+        move || history::git_head(&root)
+    });
+    let wanted: Vec<usize> = if cache.reads() {
+        (0..plan.gates.len())
+            .filter(|&i| cache::cacheable(config, &plan, i))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let prepared = cache::prepare(config, &wanted, &mut cache, &key_command, &cache_dir);
+    let (cached, twins) = reuse_plan(config, &prepared, &wanted, &mut cache, started_ns);
+    let predicted_by_name = history::predicted(&mut cache);
+    let predicted = plan
+        .gates
+        .iter()
+        .map(|g| predicted_by_name.get(g.id.as_str()).copied())
+        .collect();
+
     let opts = RunOptions {
         jobs,
         stage: config.ladder.name(stage).to_string(),
@@ -81,7 +116,9 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         logs_dir: args.keep_logs.then(|| cache_dir.join("logs").join(&run_id)),
         secrets: run::secrets_from_env(&config.settings.redact),
         default_timeout: config.settings.timeout,
-        predicted: vec![None; plan.gates.len()],
+        predicted,
+        cached,
+        twins,
         fail_fast: plan.fail_fast,
         handle_signals: true,
     };
@@ -97,8 +134,20 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
     if let Some(p) = progress {
         p.finish();
     }
+    if result.interrupted.is_none() {
+        store_results(config, &prepared, &result, &mut cache, &cache_dir);
+    }
     let verdict = judge::judge(config, &plan, &result);
     let report = report::build(config, &plan, &result, &verdict, &run_id);
+    let (commit, branch) = git.join().unwrap_or((None, None));
+    history::record(
+        &mut cache,
+        &history_record(&report, started_ns, commit, branch),
+        config.settings.history,
+    );
+    for warning in cache.take_warnings() {
+        eprintln!("warning: {warning}");
+    }
 
     for (format, path) in &reports {
         write_report_file(&report, *format, path)?;
@@ -111,6 +160,144 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
     };
     ignore_broken_pipe(written.and_then(|()| out.flush())).context("writing the report")?;
     Ok(verdict.exit_code())
+}
+
+/// How long a `key_commands` entry may take.
+const KEY_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn key_command(
+    command: &crate::config::Command,
+    dir: &std::path::Path,
+) -> cache::key::KeyCommandOutput {
+    let (exit_code, output) = run::capture_command(command, dir, KEY_COMMAND_TIMEOUT);
+    cache::key::KeyCommandOutput {
+        command: cache::key::command_text(command),
+        exit_code,
+        output,
+    }
+}
+
+/// Cached results per gate, and which gates share a key with an earlier one
+/// (those run once: DESIGN §6).
+fn reuse_plan(
+    config: &Config,
+    prepared: &cache::Prepared,
+    wanted: &[usize],
+    cache: &mut Cache,
+    now_ns: i64,
+) -> (Vec<Option<run::Execution>>, Vec<Option<usize>>) {
+    let n = config.gates.len();
+    let mut cached = vec![None; n];
+    let mut twins = vec![None; n];
+    let mut first_with_key: std::collections::HashMap<cache::key::CacheKey, usize> =
+        std::collections::HashMap::new();
+    for &i in wanted {
+        let Some(key) = &prepared.keys[i] else {
+            continue;
+        };
+        let gate = &config.gates[i];
+        if let Some(entry) = cache.lookup(&key.key, gate.cache_ttl, now_ns) {
+            cached[i] = Some(entry.result.to_execution());
+            continue;
+        }
+        match first_with_key.get(&key.key) {
+            Some(&j) => twins[i] = Some(j),
+            None => {
+                first_with_key.insert(key.key, i);
+            }
+        }
+    }
+    (cached, twins)
+}
+
+/// Stores the results worth keeping: those that ran (not reused), ended in
+/// an exit, passed or `cache_failures` is set, and whose inputs did not
+/// change while they ran (DESIGN §5).
+fn store_results(
+    config: &Config,
+    prepared: &cache::Prepared,
+    result: &run::RunResult,
+    cache: &mut Cache,
+    cache_dir: &std::path::Path,
+) {
+    let mut candidates = Vec::new();
+    for (i, execution) in result.executions.iter().enumerate() {
+        let (Some(execution), Some(key)) = (execution, &prepared.keys[i]) else {
+            continue;
+        };
+        if result.reused[i] {
+            continue;
+        }
+        let gate = &config.gates[i];
+        let Some(stored) = cache::StoredResult::from_execution(execution) else {
+            continue;
+        };
+        let clean = matches!(execution.end, run::ExecEnd::Exited(code) if gate.exit_codes.contains(&code))
+            && execution.metrics.iter().all(Result::is_ok);
+        if clean || gate.cache_failures {
+            candidates.push((i, key, stored));
+        }
+    }
+    if candidates.is_empty() {
+        return;
+    }
+    // Inputs are checked again now that the gates have finished: a file
+    // edited, removed or added while a gate ran means its result describes
+    // no state of the tree, so it is not stored.
+    let Ok(listed_now) = inputs::list_files(&prepared.root, &inputs::absolute(cache_dir)) else {
+        return;
+    };
+    let now = inputs::now_ns();
+    let items: Vec<cache::StoreItem<'_>> = candidates
+        .into_iter()
+        .filter(|(_, key, _)| !cache::inputs_changed(prepared, key, &listed_now))
+        .map(|(i, key, stored)| cache::StoreItem {
+            key: key.key,
+            gate: config.gates[i].id.as_str(),
+            parts: &key.parts,
+            files: &key.files,
+            result: stored,
+        })
+        .collect();
+    cache.store(&items, now);
+}
+
+fn history_record(
+    report: &report::Report,
+    started_ns: i64,
+    commit: Option<String>,
+    branch: Option<String>,
+) -> history::RunRecord {
+    history::RunRecord {
+        run_id: report.run_id.clone(),
+        time_ns: started_ns,
+        stage: report.stage.clone(),
+        outcome: format!("{:?}", report.outcome).to_lowercase(),
+        score: report.score,
+        min_score: report.min_score,
+        commit,
+        branch,
+        host: history::host_name(),
+        pqg_version: report.pqg_version.clone(),
+        duration_ms: report.duration_ms,
+        gates: report
+            .gates
+            .iter()
+            .map(|g| history::GateRecord {
+                gate: g.name.clone(),
+                status: g.status.as_str().to_owned(),
+                cached: g.cached,
+                flaky: g.flaky,
+                attempts: g.attempts,
+                duration_ms: g.duration_ms,
+                metrics: g
+                    .metrics
+                    .iter()
+                    .map(|m| (m.name.clone(), m.value))
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 fn write_report_file(

@@ -1,0 +1,259 @@
+//! The SQLite database behind the cache and the history (DESIGN §5):
+//! `<cache_dir>/cache.db`, WAL mode, a busy timeout, folder 0700 and file
+//! 0600, a versioned schema with migrations.
+//!
+//! This module only speaks SQL. Deciding what to do when the database is
+//! damaged is `cache::Cache`'s job; here every failure is an error that says
+//! whether it looks like damage.
+
+use anyhow::{anyhow, Context};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How long to wait for another pqg holding a write lock.
+pub const BUSY_TIMEOUT: Duration = Duration::from_millis(3000);
+
+/// Each entry moves the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 0 → 1
+    r#"
+    CREATE TABLE entries (
+        key         BLOB PRIMARY KEY,
+        gate        TEXT NOT NULL,
+        created_ns  INTEGER NOT NULL,
+        pqg_version TEXT NOT NULL,
+        inputs      TEXT NOT NULL,
+        parts       TEXT NOT NULL,
+        payload     BLOB NOT NULL,
+        checksum    BLOB NOT NULL
+    );
+    CREATE INDEX entries_by_gate ON entries (gate, created_ns);
+    CREATE TABLE manifests (
+        digest     TEXT PRIMARY KEY,
+        data       BLOB NOT NULL,
+        checksum   BLOB NOT NULL
+    );
+    CREATE TABLE file_index (
+        root     TEXT PRIMARY KEY,
+        data     BLOB NOT NULL,
+        checksum BLOB NOT NULL
+    );
+    CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id      TEXT NOT NULL,
+        time_ns     INTEGER NOT NULL,
+        stage       TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        score       REAL,
+        min_score   REAL,
+        commit_sha  TEXT,
+        branch      TEXT,
+        host        TEXT,
+        pqg_version TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL
+    );
+    CREATE TABLE gate_runs (
+        run         INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        gate        TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        cached      INTEGER NOT NULL,
+        flaky       INTEGER NOT NULL,
+        attempts    INTEGER NOT NULL,
+        duration_ms INTEGER,
+        metrics     TEXT NOT NULL
+    );
+    CREATE INDEX gate_runs_by_gate ON gate_runs (gate, run);
+    "#,
+];
+
+/// Why the database could not be used.
+#[derive(Debug)]
+pub enum DbError {
+    /// The file is not a database, or is damaged: move it aside.
+    Damaged(anyhow::Error),
+    /// Written by a newer pqg: leave it alone.
+    Newer(i64),
+    /// Locked, read-only, out of space, missing folder…: go on without it.
+    Unavailable(anyhow::Error),
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbError::Damaged(e) => write!(f, "the cache database is damaged ({e:#})"),
+            DbError::Newer(v) => write!(
+                f,
+                "the cache database has schema {v}, newer than this pqg's {SCHEMA_VERSION}"
+            ),
+            DbError::Unavailable(e) => write!(f, "the cache database is unavailable ({e:#})"),
+        }
+    }
+}
+
+/// Classifies a SQLite error.
+pub fn classify(err: rusqlite::Error) -> DbError {
+    let damaged = matches!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+    ) || matches!(err, rusqlite::Error::SqliteFailure(ref e, _) if e.extended_code == 522 /* SQLITE_IOERR_SHORT_READ */);
+    if damaged {
+        DbError::Damaged(err.into())
+    } else {
+        DbError::Unavailable(err.into())
+    }
+}
+
+/// The path of the database in `dir`.
+pub fn path_in(dir: &Path) -> PathBuf {
+    dir.join("cache.db")
+}
+
+/// Opens (creating if needed) the database in `dir`, migrated to
+/// [`SCHEMA_VERSION`].
+pub fn open(dir: &Path) -> Result<Connection, DbError> {
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating `{}`", dir.display()))
+            .map_err(DbError::Unavailable)?;
+    }
+    let path = path_in(dir);
+    if path.is_dir() {
+        return Err(DbError::Damaged(anyhow!(
+            "`{}` is a folder",
+            path.display()
+        )));
+    }
+    if !path.exists() {
+        // Create it ourselves so that it is private from the first byte.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map(drop)
+            .or_else(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
+            .with_context(|| format!("creating `{}`", path.display()))
+            .map_err(DbError::Unavailable)?;
+    } else if let Ok(meta) = std::fs::metadata(&path) {
+        if meta.permissions().mode() & 0o077 != 0 {
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    let conn = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(classify)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(classify)?;
+    // journal_mode reads the header: the first place a garbage file shows.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(classify)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // A read-only folder cannot hold a WAL; go on in the mode we have.
+    }
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        .map_err(classify)?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> Result<(), DbError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(classify)?;
+    if version > SCHEMA_VERSION {
+        return Err(DbError::Newer(version));
+    }
+    if version == SCHEMA_VERSION {
+        return check_tables(conn);
+    }
+    if version == 0 {
+        // A version-0 file with tables in it was not made by us.
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(classify)?;
+        if tables > 0 {
+            return Err(DbError::Damaged(anyhow!(
+                "it holds tables but no schema version"
+            )));
+        }
+    }
+    let tx = conn.unchecked_transaction().map_err(classify)?;
+    // Another pqg may have migrated it between our read and our lock.
+    let current: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(classify)?;
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql)
+            .with_context(|| format!("migrating the cache schema from version {from}"))
+            .map_err(DbError::Damaged)?;
+    }
+    tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+        .map_err(classify)?;
+    tx.commit().map_err(classify)?;
+    check_tables(conn)
+}
+
+/// A database that claims our version but lacks our tables is damaged.
+fn check_tables(conn: &Connection) -> Result<(), DbError> {
+    for table in ["entries", "manifests", "file_index", "runs", "gate_runs"] {
+        let found: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .map_err(classify)?;
+        if found == 0 {
+            return Err(DbError::Damaged(anyhow!("table `{table}` is missing")));
+        }
+    }
+    Ok(())
+}
+
+/// Moves a damaged database (and its WAL and shared-memory files) aside as
+/// `cache.db.corrupt-<time>`; returns the new name.
+pub fn move_aside(dir: &Path) -> std::io::Result<PathBuf> {
+    let path = path_in(dir);
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut target = dir.join(format!("cache.db.corrupt-{stamp}"));
+    let mut n = 1;
+    while target.exists() {
+        target = dir.join(format!("cache.db.corrupt-{stamp}-{n}"));
+        n += 1;
+    }
+    std::fs::rename(&path, &target)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = dir.join(format!("cache.db{suffix}"));
+        if side.exists() {
+            let _ = std::fs::rename(
+                &side,
+                target.with_file_name(format!(
+                    "{}{suffix}",
+                    target
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or("cache.db.corrupt")
+                )),
+            );
+        }
+    }
+    Ok(target)
+}

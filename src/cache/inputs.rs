@@ -1,0 +1,592 @@
+//! The files a gate's result depends on: which ones exist, and what they
+//! hold.
+//!
+//! Files are listed through git inside a repository (tracked plus
+//! untracked-not-ignored) and with walkdir outside one. Their content hashes
+//! come from a fast path like git's index (size, mtime, ctime, inode → hash),
+//! re-hashed whenever any of those changed and always when the file's mtime
+//! is too close to when the hash was recorded (DESIGN §5). A stale hash here
+//! is a stale cache hit, so every doubt means "hash again".
+
+use anyhow::{bail, Context};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A file modified less than this long before its hash was recorded may
+/// change again without moving its mtime: its recorded hash is not trusted.
+pub const RACY_NS: i64 = 2_000_000_000;
+
+/// What `stat` says about a file; any change means "hash again".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileState {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+    pub dev: u64,
+    pub mode: u32,
+}
+
+impl FileState {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        FileState {
+            size: meta.size(),
+            mtime_ns: meta
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.mtime_nsec()),
+            ctime_ns: meta
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.ctime_nsec()),
+            ino: meta.ino(),
+            dev: meta.dev(),
+            mode: meta.mode(),
+        }
+    }
+}
+
+/// A content hash (BLAKE3).
+pub type Hash = [u8; 32];
+
+/// One input file as seen now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Relative to the config's folder, `/`-separated.
+    pub path: String,
+    pub hash: Hash,
+}
+
+/// A remembered hash and the state it was computed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatRecord {
+    pub state: FileState,
+    pub hash: Hash,
+    /// When the hash was computed (ns since the epoch).
+    pub recorded_ns: i64,
+}
+
+impl StatRecord {
+    /// Whether the recorded hash may stand for a file now in `state`.
+    pub fn trusted_for(&self, state: &FileState) -> bool {
+        // A file written within RACY_NS of the recording (or after it, or
+        // with an mtime in the future) may have changed again within the
+        // same timestamp tick: never trust it (DESIGN §5).
+        self.state == *state && state.mtime_ns < self.recorded_ns.saturating_sub(RACY_NS)
+    }
+}
+
+/// The fast path's memory: path → last known state and hash.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatIndex {
+    pub records: HashMap<String, StatRecord>,
+}
+
+const INDEX_MAGIC: &[u8; 8] = b"pqgidx01";
+
+impl StatIndex {
+    /// A compact binary form, stored as one blob.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + self.records.len() * 110);
+        out.extend_from_slice(INDEX_MAGIC);
+        out.extend_from_slice(&(self.records.len() as u64).to_le_bytes());
+        for (path, r) in &self.records {
+            out.extend_from_slice(&(path.len() as u32).to_le_bytes());
+            out.extend_from_slice(path.as_bytes());
+            for v in [r.state.size, r.state.ino, r.state.dev] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [r.state.mtime_ns, r.state.ctime_ns, r.recorded_ns] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(&r.state.mode.to_le_bytes());
+            out.extend_from_slice(&r.hash);
+        }
+        out
+    }
+
+    /// Reads [`encode`](Self::encode)'s form; `None` when it is damaged.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut r = Reader { bytes, pos: 0 };
+        if r.take(8)? != INDEX_MAGIC {
+            return None;
+        }
+        let count = r.u64()? as usize;
+        let mut records = HashMap::with_capacity(count.min(1 << 22));
+        for _ in 0..count {
+            let len = r.u32()? as usize;
+            let path = std::str::from_utf8(r.take(len)?).ok()?.to_owned();
+            let size = r.u64()?;
+            let ino = r.u64()?;
+            let dev = r.u64()?;
+            let mtime_ns = r.u64()? as i64;
+            let ctime_ns = r.u64()? as i64;
+            let recorded_ns = r.u64()? as i64;
+            let mode = r.u32()?;
+            let hash: Hash = r.take(32)?.try_into().ok()?;
+            records.insert(
+                path,
+                StatRecord {
+                    state: FileState {
+                        size,
+                        mtime_ns,
+                        ctime_ns,
+                        ino,
+                        dev,
+                        mode,
+                    },
+                    hash,
+                    recorded_ns,
+                },
+            );
+        }
+        (r.pos == bytes.len()).then_some(StatIndex { records })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let slice = self.bytes.get(self.pos..end)?;
+        self.pos = end;
+        Some(slice)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+}
+
+/// Nanoseconds since the epoch, now.
+pub fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
+}
+
+/// Every file that counts as an input by default, relative to `root`:
+/// inside git, tracked plus untracked-not-ignored; outside, every file
+/// except `.git`. Anything under `exclude` (the cache folder) never counts.
+pub fn list_files(root: &Path, exclude: &Path) -> anyhow::Result<Vec<String>> {
+    let exclude = relative_prefix(root, exclude);
+    let mut files = match git_files(root)? {
+        Some(files) => files,
+        None => walk_files(root)?,
+    };
+    if let Some(prefix) = exclude {
+        files.retain(|f| !(f == &prefix || f.starts_with(&format!("{prefix}/"))));
+    }
+    files.sort_unstable();
+    files.dedup();
+    Ok(files)
+}
+
+fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {
+    let rel = dir.strip_prefix(root).ok()?;
+    let s = rel.to_str()?.trim_end_matches('/').to_owned();
+    (!s.is_empty() && s != ".").then(|| s.trim_start_matches("./").to_owned())
+}
+
+fn git_files(root: &Path) -> anyhow::Result<Option<Vec<String>>> {
+    let output = match std::process::Command::new("git")
+        .args([
+            "-c",
+            "core.quotepath=off",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+    {
+        Ok(o) => o,
+        // No git on this machine: fall back to walking the folder.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).context("running git ls-files"),
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if stderr.contains("not a git repository") {
+            return Ok(None);
+        }
+        bail!("git ls-files failed: {}", stderr.trim());
+    }
+    let mut files = Vec::new();
+    for raw in output.stdout.split(|&b| b == 0).filter(|s| !s.is_empty()) {
+        match std::str::from_utf8(raw) {
+            Ok(s) => files.push(s.to_owned()),
+            Err(_) => bail!(
+                "a file name is not valid UTF-8: {}",
+                String::from_utf8_lossy(raw)
+            ),
+        }
+    }
+    Ok(Some(files))
+}
+
+fn walk_files(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git");
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            // A folder we cannot read cannot hold inputs we could hash.
+            Err(_) => continue,
+        };
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        match rel.to_str() {
+            Some(s) => files.push(s.to_owned()),
+            None => bail!("a file name is not valid UTF-8: {}", rel.display()),
+        }
+    }
+    Ok(files)
+}
+
+/// Hashes a file's content, or a symlink's target.
+pub fn hash_file(path: &Path, meta: &std::fs::Metadata) -> std::io::Result<Hash> {
+    let mut hasher = blake3::Hasher::new();
+    if meta.file_type().is_symlink() {
+        hasher.update(b"symlink\0");
+        hasher.update(std::fs::read_link(path)?.as_os_str().as_encoded_bytes());
+        return Ok(*hasher.finalize().as_bytes());
+    }
+    hasher.update(b"file\0");
+    let mut file = std::fs::File::open(path)?;
+    if meta.len() <= 64 * 1024 {
+        let mut buf = Vec::with_capacity(meta.len() as usize + 1);
+        file.read_to_end(&mut buf)?;
+        hasher.update(&buf);
+    } else {
+        hasher.update_reader(&mut file)?;
+    }
+    Ok(*hasher.finalize().as_bytes())
+}
+
+/// The input files as they are now.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Sorted by path.
+    pub files: Vec<FileEntry>,
+    /// Files that exist but could not be read: gates depending on them are
+    /// not cached.
+    pub unreadable: Vec<String>,
+    /// Per file, the state it had when hashed, for the check after a run.
+    pub states: HashMap<String, FileState>,
+    /// When the snapshot started.
+    pub taken_ns: i64,
+    /// Files whose hash was computed (not taken from the index).
+    pub hashed: usize,
+}
+
+impl Snapshot {
+    /// Stats every file (in parallel), hashing those the index cannot vouch
+    /// for. Files that vanished since they were listed are left out.
+    pub fn take(root: &Path, files: &[String], index: &StatIndex) -> Snapshot {
+        let taken_ns = now_ns();
+        enum Seen {
+            Gone,
+            Unreadable(String),
+            File(FileEntry, FileState, bool),
+        }
+        let seen: Vec<Seen> = files
+            .par_iter()
+            .with_min_len(64)
+            .map(|rel| {
+                let path = root.join(rel);
+                let meta = match std::fs::symlink_metadata(&path) {
+                    Ok(m) => m,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Seen::Gone,
+                    Err(_) => return Seen::Unreadable(rel.clone()),
+                };
+                if meta.is_dir() {
+                    // A submodule or a nested repository: not a file input.
+                    return Seen::Gone;
+                }
+                let state = FileState::of(&meta);
+                if let Some(record) = index.records.get(rel) {
+                    if record.trusted_for(&state) {
+                        return Seen::File(
+                            FileEntry {
+                                path: rel.clone(),
+                                hash: record.hash,
+                            },
+                            state,
+                            false,
+                        );
+                    }
+                }
+                match hash_file(&path, &meta) {
+                    Ok(hash) => Seen::File(
+                        FileEntry {
+                            path: rel.clone(),
+                            hash,
+                        },
+                        state,
+                        true,
+                    ),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Seen::Gone,
+                    Err(_) => Seen::Unreadable(rel.clone()),
+                }
+            })
+            .collect();
+        let mut snapshot = Snapshot {
+            taken_ns,
+            ..Snapshot::default()
+        };
+        snapshot.files.reserve(seen.len());
+        snapshot.states.reserve(seen.len());
+        for s in seen {
+            match s {
+                Seen::Gone => {}
+                Seen::Unreadable(p) => snapshot.unreadable.push(p),
+                Seen::File(entry, state, hashed) => {
+                    snapshot.hashed += usize::from(hashed);
+                    snapshot.states.insert(entry.path.clone(), state);
+                    snapshot.files.push(entry);
+                }
+            }
+        }
+        snapshot
+    }
+
+    /// The index to remember after this snapshot: each file's state and
+    /// hash, recorded at the time the snapshot started. (Every hash, read
+    /// from the index or computed, held for its state at that time; a write
+    /// after it moves the state, so the record is never too trusting.)
+    pub fn to_index(&self) -> StatIndex {
+        let records = self
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    StatRecord {
+                        state: self.states[&f.path],
+                        hash: f.hash,
+                        recorded_ns: self.taken_ns,
+                    },
+                )
+            })
+            .collect();
+        StatIndex { records }
+    }
+}
+
+/// A gate's `inputs` globs, compiled.
+#[derive(Debug, Clone)]
+pub struct InputFilter {
+    set: Option<globset::GlobSet>,
+}
+
+impl InputFilter {
+    /// All files (the default), or those matching any of `globs`.
+    pub fn new(globs: Option<&[String]>) -> Result<Self, globset::Error> {
+        let Some(globs) = globs else {
+            return Ok(InputFilter { set: None });
+        };
+        let mut builder = globset::GlobSetBuilder::new();
+        for g in globs {
+            let g = g.trim_start_matches("./");
+            builder.add(
+                globset::GlobBuilder::new(g)
+                    .literal_separator(true)
+                    .build()?,
+            );
+        }
+        Ok(InputFilter {
+            set: Some(builder.build()?),
+        })
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        self.set.as_ref().is_none_or(|s| s.is_match(path))
+    }
+}
+
+/// The digest of a set of input files: every path and content hash, in path
+/// order, length-prefixed so that no two different sets hash alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputsDigest {
+    pub digest: Hash,
+    pub count: usize,
+    /// Matching files that could not be read; a gate with any is not cached.
+    pub unreadable: usize,
+}
+
+/// Selects the files of `snapshot` that `filter` admits and digests them.
+pub fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest, Vec<FileEntry>) {
+    let mut hasher = blake3::Hasher::new();
+    let mut chosen = Vec::new();
+    for f in &snapshot.files {
+        if filter.matches(&f.path) {
+            hasher.update(&(f.path.len() as u64).to_le_bytes());
+            hasher.update(f.path.as_bytes());
+            hasher.update(&f.hash);
+            chosen.push(f.clone());
+        }
+    }
+    let unreadable = snapshot
+        .unreadable
+        .iter()
+        .filter(|p| filter.matches(p))
+        .count();
+    (
+        InputsDigest {
+            digest: *hasher.finalize().as_bytes(),
+            count: chosen.len(),
+            unreadable,
+        },
+        chosen,
+    )
+}
+
+/// Whether any of `files` changed since `snapshot` was taken: gone, new
+/// state, or (for files touched around the snapshot) new content.
+pub fn changed_since(root: &Path, snapshot: &Snapshot, files: &[FileEntry]) -> bool {
+    files.par_iter().any(|f| {
+        let path = root.join(&f.path);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            return true;
+        };
+        let state = FileState::of(&meta);
+        if Some(&state) != snapshot.states.get(&f.path) {
+            return true;
+        }
+        // Same state, but written within the racy window of the snapshot:
+        // only the content can tell.
+        if state.mtime_ns >= snapshot.taken_ns.saturating_sub(RACY_NS) {
+            return hash_file(&path, &meta).map_or(true, |h| h != f.hash);
+        }
+        false
+    })
+}
+
+/// The config's folder as an absolute path, for listing.
+pub fn absolute(root: &Path) -> PathBuf {
+    std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(mtime_ns: i64) -> FileState {
+        FileState {
+            size: 3,
+            mtime_ns,
+            ctime_ns: mtime_ns,
+            ino: 7,
+            dev: 1,
+            mode: 0o100644,
+        }
+    }
+
+    #[test]
+    fn a_record_is_trusted_only_for_the_same_state_outside_the_racy_window() {
+        let record = StatRecord {
+            state: state(1_000_000_000_000),
+            hash: [1; 32],
+            recorded_ns: 1_000_000_000_000 + 5 * RACY_NS,
+        };
+        assert!(record.trusted_for(&state(1_000_000_000_000)));
+        let mut other = state(1_000_000_000_000);
+        other.ctime_ns += 1;
+        assert!(
+            !record.trusted_for(&other),
+            "a ctime change means hash again"
+        );
+        let racy = StatRecord {
+            recorded_ns: 1_000_000_000_000 + RACY_NS / 2,
+            ..record
+        };
+        assert!(!racy.trusted_for(&state(1_000_000_000_000)), "racy entry");
+        let future = StatRecord {
+            recorded_ns: 1_000_000_000_000 - RACY_NS,
+            ..record
+        };
+        assert!(
+            !future.trusted_for(&state(1_000_000_000_000)),
+            "mtime after recording"
+        );
+    }
+
+    #[test]
+    fn the_index_round_trips_and_rejects_damage() {
+        let mut index = StatIndex::default();
+        index.records.insert(
+            "src/a.rs".into(),
+            StatRecord {
+                state: state(42),
+                hash: [9; 32],
+                recorded_ns: 99,
+            },
+        );
+        index.records.insert(
+            "é/b".into(),
+            StatRecord {
+                state: state(-5),
+                hash: [3; 32],
+                recorded_ns: -1,
+            },
+        );
+        let bytes = index.encode();
+        assert_eq!(StatIndex::decode(&bytes), Some(index));
+        assert_eq!(StatIndex::decode(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(StatIndex::decode(b"garbage"), None);
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert_eq!(StatIndex::decode(&extra), None);
+    }
+
+    #[test]
+    fn globs_do_not_cross_folders_with_a_single_star() {
+        let f = InputFilter::new(Some(&["*.rs".to_owned(), "src/**".to_owned()])).unwrap();
+        assert!(f.matches("main.rs"));
+        assert!(!f.matches("tests/a.rs"));
+        assert!(f.matches("src/x/y.txt"));
+        let all = InputFilter::new(None).unwrap();
+        assert!(all.matches("anything"));
+        let deep = InputFilter::new(Some(&["**/*.rs".to_owned()])).unwrap();
+        assert!(deep.matches("a.rs") && deep.matches("a/b/c.rs"));
+    }
+
+    #[test]
+    fn digests_differ_when_bytes_shift_between_path_and_hash() {
+        let snap = |files: Vec<(&str, Hash)>| Snapshot {
+            files: files
+                .into_iter()
+                .map(|(p, h)| FileEntry {
+                    path: p.into(),
+                    hash: h,
+                })
+                .collect(),
+            ..Snapshot::default()
+        };
+        let all = InputFilter::new(None).unwrap();
+        let a = digest(&snap(vec![("ab", [0; 32]), ("c", [1; 32])]), &all).0;
+        let b = digest(&snap(vec![("a", [0; 32]), ("bc", [1; 32])]), &all).0;
+        assert_ne!(a.digest, b.digest);
+        assert_eq!(a.count, 2);
+    }
+}

@@ -1,0 +1,656 @@
+//! The result cache and the run history (DESIGN §5), behind one facade that
+//! never stops a run.
+//!
+//! [`Cache`] owns the database connection. Every database problem becomes at
+//! most one warning: a damaged file is moved aside and replaced, anything
+//! else (locked, read-only, newer schema) turns the cache off for this run.
+//! A cache problem never changes a verdict. Keys are computed in
+//! [`prepare`]; results are stored only when their inputs did not change
+//! while the gate ran.
+
+pub mod db;
+pub mod history;
+pub mod inputs;
+pub mod key;
+
+use crate::config::{Command, Config, Gate};
+use crate::plan::Plan;
+use crate::run::{ExecEnd, Execution, Output};
+use db::DbError;
+use inputs::{FileEntry, InputFilter, InputsDigest, Snapshot, StatIndex};
+use key::{CacheKey, KeyCommandOutput, KeyParts};
+use rayon::prelude::*;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How many entries per gate are kept; older ones are pruned on store.
+const ENTRIES_PER_GATE: i64 = 20;
+
+/// A stored result: what a gate's execution produced, enough to judge it
+/// again at any stage.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoredResult {
+    pub exit: StoredExit,
+    pub duration_ms: u64,
+    pub metrics: Vec<StoredMetric>,
+    pub output: String,
+    pub output_bytes: u64,
+    pub output_omitted_bytes: u64,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub enum StoredExit {
+    Exited(i32),
+    Signalled(i32),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum StoredMetric {
+    Value(f64),
+    Error(String),
+}
+
+impl StoredResult {
+    /// The storable form of an execution; `None` for outcomes that are never
+    /// stored (timeouts, cancelled runs, spawn errors).
+    pub fn from_execution(e: &Execution) -> Option<Self> {
+        let exit = match e.end {
+            ExecEnd::Exited(c) => StoredExit::Exited(c),
+            ExecEnd::Signalled(s) => StoredExit::Signalled(s),
+            ExecEnd::TimedOut | ExecEnd::Cancelled | ExecEnd::SpawnFailed(_) => return None,
+        };
+        Some(StoredResult {
+            exit,
+            duration_ms: e.duration.as_millis() as u64,
+            metrics: e
+                .metrics
+                .iter()
+                .map(|m| match m {
+                    Ok(v) => StoredMetric::Value(*v),
+                    Err(e) => StoredMetric::Error(e.clone()),
+                })
+                .collect(),
+            output: e.output.text.clone(),
+            output_bytes: e.output.total_bytes,
+            output_omitted_bytes: e.output.omitted_bytes,
+            attempts: e.attempts,
+        })
+    }
+
+    pub fn to_execution(&self) -> Execution {
+        Execution {
+            end: match self.exit {
+                StoredExit::Exited(c) => ExecEnd::Exited(c),
+                StoredExit::Signalled(s) => ExecEnd::Signalled(s),
+            },
+            duration: Duration::from_millis(self.duration_ms),
+            output: Output {
+                text: self.output.clone(),
+                total_bytes: self.output_bytes,
+                omitted_bytes: self.output_omitted_bytes,
+            },
+            metrics: self
+                .metrics
+                .iter()
+                .map(|m| match m {
+                    StoredMetric::Value(v) => Ok(*v),
+                    StoredMetric::Error(e) => Err(e.clone()),
+                })
+                .collect(),
+            attempts: self.attempts,
+        }
+    }
+}
+
+/// A cache entry read back whole.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub key: CacheKey,
+    pub gate: String,
+    pub created_ns: i64,
+    pub pqg_version: String,
+    pub parts: KeyParts,
+    pub result: StoredResult,
+}
+
+fn checksum(parts: &[&[u8]]) -> Vec<u8> {
+    let mut h = blake3::Hasher::new();
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().as_bytes().to_vec()
+}
+
+/// Whether the cache is used at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Read and write cache entries.
+    On,
+    /// `--no-cache`: read nothing, write nothing (history is still kept).
+    Off,
+}
+
+/// The database, or its absence, and the warnings its problems caused.
+pub struct Cache {
+    dir: PathBuf,
+    conn: Option<Connection>,
+    mode: CacheMode,
+    warnings: Vec<String>,
+    moved_aside: bool,
+}
+
+impl Cache {
+    /// Opens the cache in `dir`. Never fails: problems become one warning.
+    pub fn open(dir: &Path, mode: CacheMode) -> Cache {
+        let mut cache = Cache {
+            dir: dir.to_path_buf(),
+            conn: None,
+            mode,
+            warnings: Vec::new(),
+            moved_aside: false,
+        };
+        match db::open(dir) {
+            Ok(conn) => cache.conn = Some(conn),
+            Err(err) => cache.fault(err),
+        }
+        cache
+    }
+
+    /// Opens the cache only if its database already exists (for read-only
+    /// commands, which should not create one).
+    pub fn open_existing(dir: &Path) -> Option<Cache> {
+        db::path_in(dir)
+            .exists()
+            .then(|| Cache::open(dir, CacheMode::On))
+    }
+
+    pub fn is_available(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    pub fn reads(&self) -> bool {
+        self.mode == CacheMode::On && self.conn.is_some()
+    }
+
+    /// Warnings to print, once each.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    fn warn(&mut self, message: String) {
+        if !self.warnings.contains(&message) {
+            self.warnings.push(message);
+        }
+    }
+
+    /// Handles a database problem: move a damaged file aside and start a new
+    /// one (once per run); otherwise go on without the cache.
+    fn fault(&mut self, err: DbError) {
+        self.conn = None;
+        match err {
+            DbError::Damaged(e) if !self.moved_aside => {
+                self.moved_aside = true;
+                match db::move_aside(&self.dir) {
+                    Ok(aside) => {
+                        self.warn(format!(
+                            "the cache database was damaged ({e:#}); moved it to `{}` and started a new one",
+                            aside.display()
+                        ));
+                        match db::open(&self.dir) {
+                            Ok(conn) => self.conn = Some(conn),
+                            Err(e) => self.warn(format!("running without the cache: {e}")),
+                        }
+                    }
+                    Err(io) => self.warn(format!(
+                        "the cache database is damaged ({e:#}) and could not be moved aside ({io}); running without the cache"
+                    )),
+                }
+            }
+            other => self.warn(format!("running without the cache: {other}")),
+        }
+    }
+
+    /// Runs `f` on the connection; a failure is handled by [`fault`] and
+    /// yields `None`.
+    fn with<T>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
+        let conn = self.conn.as_ref()?;
+        match f(conn) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fault(db::classify(e));
+                None
+            }
+        }
+    }
+
+    /// The file-hash index for `root`, or an empty one.
+    pub fn load_index(&mut self, root: &str) -> StatIndex {
+        if !self.reads() {
+            return StatIndex::default();
+        }
+        let row = self.with(|c| {
+            c.query_row(
+                "SELECT data, checksum FROM file_index WHERE root = ?1",
+                [root],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()
+        });
+        match row.flatten() {
+            Some((data, sum)) if checksum(&[&data]) == sum => {
+                StatIndex::decode(&data).unwrap_or_default()
+            }
+            _ => StatIndex::default(),
+        }
+    }
+
+    pub fn save_index(&mut self, root: &str, index: &StatIndex) {
+        if self.mode == CacheMode::Off {
+            return;
+        }
+        let data = index.encode();
+        let sum = checksum(&[&data]);
+        self.with(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO file_index (root, data, checksum) VALUES (?1, ?2, ?3)",
+                params![root, data, sum],
+            )
+        });
+    }
+
+    /// The entry stored under `key`, if it reads back intact and is younger
+    /// than `ttl`.
+    pub fn lookup(&mut self, key: &CacheKey, ttl: Option<Duration>, now_ns: i64) -> Option<Entry> {
+        if !self.reads() {
+            return None;
+        }
+        let entry = self.with(|c| read_entry(c, "WHERE key = ?1", &key.0[..]))??;
+        if let Some(ttl) = ttl {
+            let age = now_ns.saturating_sub(entry.created_ns);
+            if age < 0 || age as u128 > ttl.as_nanos() {
+                return None;
+            }
+        }
+        Some(entry)
+    }
+
+    /// The newest entry stored for a gate of this name (for `explain`).
+    pub fn latest_for_gate(&mut self, gate: &str) -> Option<Entry> {
+        self.conn.as_ref()?;
+        self.with(|c| read_entry(c, "WHERE gate = ?1 ORDER BY created_ns DESC LIMIT 1", gate))?
+    }
+
+    /// The files behind an inputs digest, if stored.
+    pub fn manifest(&mut self, digest: &str) -> Option<Vec<FileEntry>> {
+        let row = self.with(|c| {
+            c.query_row(
+                "SELECT data, checksum FROM manifests WHERE digest = ?1",
+                [digest],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()
+        })??;
+        (checksum(&[&row.0]) == row.1)
+            .then(|| decode_manifest(&row.0))
+            .flatten()
+    }
+
+    /// Stores results, each with its key parts and input manifest, in one
+    /// transaction, and prunes old entries of the same gates.
+    pub fn store(&mut self, items: &[StoreItem<'_>], now_ns: i64) {
+        if self.mode == CacheMode::Off || items.is_empty() {
+            return;
+        }
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            for item in items {
+                let parts = serde_json::to_string(&item.parts).expect("key parts serialise");
+                let payload = serde_json::to_vec(&item.result).expect("results serialise");
+                let key = &item.key.0[..];
+                let sum = checksum(&[key, item.gate.as_bytes(), parts.as_bytes(), &payload]);
+                tx.execute(
+                    "INSERT OR REPLACE INTO entries
+                     (key, gate, created_ns, pqg_version, inputs, parts, payload, checksum)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        key,
+                        item.gate,
+                        now_ns,
+                        env!("CARGO_PKG_VERSION"),
+                        item.parts.inputs,
+                        parts,
+                        payload,
+                        sum
+                    ],
+                )?;
+                let exists: bool = tx
+                    .query_row(
+                        "SELECT 1 FROM manifests WHERE digest = ?1",
+                        [&item.parts.inputs],
+                        |_| Ok(true),
+                    )
+                    .optional()?
+                    .unwrap_or(false);
+                if !exists {
+                    let data = encode_manifest(item.files);
+                    let sum = checksum(&[&data]);
+                    tx.execute(
+                        "INSERT OR IGNORE INTO manifests (digest, data, checksum) VALUES (?1, ?2, ?3)",
+                        params![item.parts.inputs, data, sum],
+                    )?;
+                }
+                tx.execute(
+                    "DELETE FROM entries WHERE gate = ?1 AND key NOT IN
+                     (SELECT key FROM entries WHERE gate = ?1 ORDER BY created_ns DESC LIMIT ?2)",
+                    params![item.gate, ENTRIES_PER_GATE],
+                )?;
+            }
+            tx.execute(
+                "DELETE FROM manifests WHERE digest NOT IN (SELECT inputs FROM entries)",
+                [],
+            )?;
+            tx.commit()
+        });
+    }
+
+    /// Runs `f` with the raw connection (history and maintenance queries).
+    pub fn query<T>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
+        self.with(f)
+    }
+}
+
+fn read_entry(
+    c: &Connection,
+    filter: &str,
+    arg: impl rusqlite::ToSql,
+) -> rusqlite::Result<Option<Entry>> {
+    let sql = format!(
+        "SELECT key, gate, created_ns, pqg_version, parts, payload, checksum FROM entries {filter}"
+    );
+    let row = c
+        .query_row(&sql, [arg], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+                r.get::<_, Vec<u8>>(6)?,
+            ))
+        })
+        .optional()?;
+    let Some((key, gate, created_ns, pqg_version, parts, payload, sum)) = row else {
+        return Ok(None);
+    };
+    // A row is a hit only if its whole payload reads back intact.
+    if checksum(&[&key, gate.as_bytes(), parts.as_bytes(), &payload]) != sum {
+        return Ok(None);
+    }
+    let (Ok(key), Ok(parts), Ok(result)) = (
+        <[u8; 32]>::try_from(key.as_slice()),
+        serde_json::from_str::<KeyParts>(&parts),
+        serde_json::from_slice::<StoredResult>(&payload),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(Entry {
+        key: CacheKey(key),
+        gate,
+        created_ns,
+        pqg_version,
+        parts,
+        result,
+    }))
+}
+
+fn encode_manifest(files: &[FileEntry]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(files.len() * 64);
+    for f in files {
+        out.extend_from_slice(&(f.path.len() as u32).to_le_bytes());
+        out.extend_from_slice(f.path.as_bytes());
+        out.extend_from_slice(&f.hash);
+    }
+    out
+}
+
+fn decode_manifest(mut data: &[u8]) -> Option<Vec<FileEntry>> {
+    let mut files = Vec::new();
+    while !data.is_empty() {
+        let len = u32::from_le_bytes(data.get(..4)?.try_into().ok()?) as usize;
+        data = &data[4..];
+        let path = std::str::from_utf8(data.get(..len)?).ok()?.to_owned();
+        data = &data[len..];
+        let hash: [u8; 32] = data.get(..32)?.try_into().ok()?;
+        data = &data[32..];
+        files.push(FileEntry { path, hash });
+    }
+    Some(files)
+}
+
+/// One result to store.
+pub struct StoreItem<'a> {
+    pub key: CacheKey,
+    pub gate: &'a str,
+    pub parts: &'a KeyParts,
+    pub files: &'a [FileEntry],
+    pub result: StoredResult,
+}
+
+/// A gate's key, and the input files it covers.
+#[derive(Debug, Clone)]
+pub struct GateKey {
+    pub key: CacheKey,
+    pub parts: KeyParts,
+    pub files: Arc<Vec<FileEntry>>,
+    pub filter: Arc<InputFilter>,
+}
+
+/// Keys for a run: one per gate that runs and may be cached.
+pub struct Prepared {
+    pub keys: Vec<Option<GateKey>>,
+    /// Why a gate has no key, for logs and `explain`.
+    pub no_key: Vec<Option<String>>,
+    pub snapshot: Option<Snapshot>,
+    /// The config's folder, absolute.
+    pub root: PathBuf,
+}
+
+/// A gate's input files, their digest and the filter that chose them.
+type SelectedInputs = (InputsDigest, Arc<Vec<FileEntry>>, Arc<InputFilter>);
+
+/// Runs a key command and captures what it printed.
+pub type KeyCommandRunner<'a> = dyn Fn(&Command, &Path) -> KeyCommandOutput + Sync + 'a;
+
+/// Computes the key of every gate in `wanted` (indices into the config's
+/// gates), reading and refreshing the file-hash index.
+pub fn prepare(
+    config: &Config,
+    wanted: &[usize],
+    cache: &mut Cache,
+    run_key_command: &KeyCommandRunner<'_>,
+    cache_dir: &Path,
+) -> Prepared {
+    let n = config.gates.len();
+    let root = inputs::absolute(&config.root);
+    let mut prepared = Prepared {
+        keys: vec![None; n],
+        no_key: vec![None; n],
+        snapshot: None,
+        root: root.clone(),
+    };
+    if wanted.is_empty() {
+        return prepared;
+    }
+    let abs_cache = inputs::absolute(cache_dir);
+    let files = match inputs::list_files(&root, &abs_cache) {
+        Ok(f) => f,
+        Err(e) => {
+            for &i in wanted {
+                prepared.no_key[i] = Some(format!("cannot list input files: {e:#}"));
+            }
+            return prepared;
+        }
+    };
+    let root_key = root.to_string_lossy().into_owned();
+    let index = cache.load_index(&root_key);
+    let snapshot = Snapshot::take(&root, &files, &index);
+    if snapshot.hashed > 0 || index.records.len() != snapshot.files.len() {
+        cache.save_index(&root_key, &snapshot.to_index());
+    }
+
+    // Distinct key commands run once each, in parallel.
+    let mut commands: Vec<&Command> = wanted
+        .iter()
+        .flat_map(|&i| config.gates[i].key_commands.iter())
+        .collect();
+    commands.dedup();
+    let outputs: HashMap<String, KeyCommandOutput> = commands
+        .par_iter()
+        .map(|c| (key::command_text(c), run_key_command(c, &root)))
+        .collect();
+
+    // Gates with the same globs share one digest.
+    let mut digests: HashMap<Option<Vec<String>>, Result<SelectedInputs, String>> = HashMap::new();
+    for &i in wanted {
+        let gate = &config.gates[i];
+        let entry = digests.entry(gate.inputs.clone()).or_insert_with(|| {
+            let filter = InputFilter::new(gate.inputs.as_deref())
+                .map_err(|e| format!("invalid input glob: {e}"))?;
+            let (digest, chosen) = inputs::digest(&snapshot, &filter);
+            Ok((digest, Arc::new(chosen), Arc::new(filter)))
+        });
+        match entry {
+            Err(e) => prepared.no_key[i] = Some(e.clone()),
+            Ok((digest, _, _)) if digest.unreadable > 0 => {
+                prepared.no_key[i] =
+                    Some(format!("{} input files cannot be read", digest.unreadable));
+            }
+            Ok((digest, files, filter)) => {
+                let parts = key_parts(gate, digest, &outputs);
+                prepared.keys[i] = Some(GateKey {
+                    key: parts.key(),
+                    parts,
+                    files: Arc::clone(files),
+                    filter: Arc::clone(filter),
+                });
+            }
+        }
+    }
+    prepared.snapshot = Some(snapshot);
+    prepared
+}
+
+/// The key parts of `gate` given its inputs digest and key command outputs.
+pub fn key_parts(
+    gate: &Gate,
+    digest: &InputsDigest,
+    outputs: &HashMap<String, KeyCommandOutput>,
+) -> KeyParts {
+    KeyParts {
+        format: key::KEY_FORMAT,
+        command: key::command_text(&gate.command),
+        cwd: gate.cwd.to_string_lossy().into_owned(),
+        env: gate
+            .env
+            .iter()
+            .map(|name| {
+                (
+                    name.clone(),
+                    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
+                )
+            })
+            .collect(),
+        key_commands: gate
+            .key_commands
+            .iter()
+            .map(|c| {
+                outputs
+                    .get(&key::command_text(c))
+                    .cloned()
+                    .unwrap_or_else(|| KeyCommandOutput {
+                        command: key::command_text(c),
+                        exit_code: None,
+                        output: String::new(),
+                    })
+            })
+            .collect(),
+        metrics: key::metric_texts(gate),
+        inputs: key::hex(&digest.digest),
+        input_count: digest.count,
+    }
+}
+
+/// Whether the inputs of a key changed since the snapshot: a file edited,
+/// removed, or a new file matching the gate's globs.
+pub fn inputs_changed(prepared: &Prepared, key: &GateKey, listed_now: &[String]) -> bool {
+    let Some(snapshot) = &prepared.snapshot else {
+        return true;
+    };
+    let now: Vec<&String> = listed_now
+        .iter()
+        .filter(|p| key.filter.matches(p))
+        .collect();
+    if now.len() != key.files.len() || now.iter().zip(key.files.iter()).any(|(a, b)| **a != b.path)
+    {
+        return true;
+    }
+    inputs::changed_since(&prepared.root, snapshot, &key.files)
+}
+
+/// Whether `plan` wants the cache for gate `i`.
+pub fn cacheable(config: &Config, plan: &Plan, i: usize) -> bool {
+    plan.gates[i].runs() && config.gates[plan.gates[i].index].cache
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_round_trip() {
+        let files = vec![
+            FileEntry {
+                path: "a".into(),
+                hash: [1; 32],
+            },
+            FileEntry {
+                path: "dir/é".into(),
+                hash: [2; 32],
+            },
+        ];
+        assert_eq!(decode_manifest(&encode_manifest(&files)), Some(files));
+        assert_eq!(decode_manifest(&[1, 0, 0]), None);
+    }
+
+    #[test]
+    fn stored_results_round_trip_and_timeouts_are_never_stored() {
+        let e = Execution {
+            end: ExecEnd::Exited(1),
+            duration: Duration::from_millis(1500),
+            output: Output {
+                text: "x".into(),
+                total_bytes: 1,
+                omitted_bytes: 0,
+            },
+            metrics: vec![Ok(1.5), Err("no match".into())],
+            attempts: 2,
+        };
+        let stored = StoredResult::from_execution(&e).unwrap();
+        let back = stored.to_execution();
+        assert_eq!(back.end, e.end);
+        assert_eq!(back.metrics, e.metrics);
+        assert_eq!(back.output, e.output);
+        let timeout = Execution {
+            end: ExecEnd::TimedOut,
+            ..e
+        };
+        assert!(StoredResult::from_execution(&timeout).is_none());
+    }
+}
