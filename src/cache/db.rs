@@ -123,6 +123,9 @@ pub fn open(dir: &Path) -> Result<Connection, DbError> {
             .create(dir)
             .with_context(|| format!("creating `{}`", dir.display()))
             .map_err(DbError::Unavailable)?;
+        // Like other tools' cache folders: invisible to git without the
+        // user having to edit their .gitignore.
+        let _ = std::fs::write(dir.join(".gitignore"), "# written by pqg\n*\n");
     }
     let path = path_in(dir);
     if path.is_dir() {
