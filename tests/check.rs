@@ -91,7 +91,10 @@ fn bad_config_exits_2_points_at_the_line_and_runs_nothing() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
         for want in *expected {
-            assert!(stderr.contains(want), "{name}: missing `{want}` in:\n{stderr}");
+            assert!(
+                stderr.contains(want),
+                "{name}: missing `{want}` in:\n{stderr}"
+            );
         }
         assert!(!repo.path().join("ran").exists(), "{name}: a gate ran");
         assert!(out.stdout.is_empty(), "{name}: no report is printed");
@@ -108,7 +111,10 @@ fn a_missing_command_is_an_error_and_the_other_gates_still_run() {
     let report = json(&out.stdout);
     assert_eq!(report["gates"][0]["status"], "error");
     let reason = report["gates"][0]["reason"].as_str().unwrap();
-    assert!(reason.contains("`no-such-command-pqg` was not found"), "{reason}");
+    assert!(
+        reason.contains("`no-such-command-pqg` was not found"),
+        "{reason}"
+    );
     assert!(repo.path().join("a").exists() && repo.path().join("b").exists());
 }
 
@@ -147,7 +153,10 @@ fn invalid_utf8_and_huge_lines_are_shown_lossily() {
     assert!(stdout.contains("bad \u{fffd}\u{fffd} bytes"), "{stdout}");
     assert!(stdout.contains("bytes omitted"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked") && !stderr.contains("internal error"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -173,7 +182,7 @@ run = "trap '' INT TERM; echo $$ > s2.tmp && mv s2.tmp s2; while true; do sleep 
 needs = ["quick"]
 "#,
     );
-    let mut child = repo
+    let child = repo
         .pqg_std(["check", "--jobs", "3", "--format", "json"])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -183,18 +192,32 @@ needs = ["quick"]
     wait_for(Duration::from_secs(10), "gates to start", || {
         ["s1", "s2"].iter().all(|f| repo.path().join(f).exists())
     });
-    let pids: Vec<i32> = ["s1", "s2"].iter().map(|f| repo.read(f).trim().parse().unwrap()).collect();
+    let pids: Vec<i32> = ["s1", "s2"]
+        .iter()
+        .map(|f| repo.read(f).trim().parse().unwrap())
+        .collect();
     let signalled = Instant::now();
     unsafe { libc::kill(child.id() as i32, signal) };
     let out = child.wait_with_output().unwrap();
-    assert!(signalled.elapsed() < Duration::from_secs(3), "pqg took {:?}", signalled.elapsed());
+    assert!(
+        signalled.elapsed() < Duration::from_secs(3),
+        "pqg took {:?}",
+        signalled.elapsed()
+    );
     assert_eq!(out.status.code(), Some(code));
     for pid in &pids {
-        wait_for(Duration::from_secs(2), "children to be gone", || !alive(*pid));
+        wait_for(Duration::from_secs(2), "children to be gone", || {
+            !alive(*pid)
+        });
     }
     let report = json(&out.stdout);
     assert_eq!(report["outcome"], "interrupted");
     assert_eq!(report["exit_code"], code);
-    let statuses: Vec<&str> = report["gates"].as_array().unwrap().iter().map(|g| g["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, ["pass", "cancelled", "cancelled"]);
 }

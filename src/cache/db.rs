@@ -196,20 +196,36 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
             )));
         }
     }
-    let tx = conn.unchecked_transaction().map_err(classify)?;
-    // Another pqg may have migrated it between our read and our lock.
-    let current: i64 = tx
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(classify)?;
-    for (from, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        tx.execute_batch(sql)
-            .with_context(|| format!("migrating the cache schema from version {from}"))
-            .map_err(DbError::Damaged)?;
-    }
-    tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
-        .map_err(classify)?;
-    tx.commit().map_err(classify)?;
+    immediate(conn, |tx| {
+        // Another pqg may have migrated it between our read and our lock.
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for sql in MIGRATIONS.iter().skip(current.max(0) as usize) {
+            tx.execute_batch(sql)?;
+        }
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+    })
+    .map_err(classify)?;
     check_tables(conn)
+}
+
+/// Runs `f` in a transaction that takes the write lock up front, so that
+/// the busy timeout applies (a deferred transaction that read first cannot
+/// wait for a lock in WAL mode: it fails at once with SQLITE_BUSY).
+pub fn immediate<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }
 
 /// A database that claims our version but lacks our tables is damaged.

@@ -45,8 +45,7 @@ pub struct RunRecord {
 
 /// Records a run and drops runs beyond the newest `keep`.
 pub fn record(cache: &mut Cache, run: &RunRecord, keep: usize) {
-    cache.query(|c| {
-        let tx = c.unchecked_transaction()?;
+    cache.query(|c| super::db::immediate(c, |tx| {
         tx.execute(
             "INSERT INTO runs (run_id, time_ns, stage, outcome, score, min_score, commit_sha, branch, host, pqg_version, duration_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -88,8 +87,8 @@ pub fn record(cache: &mut Cache, run: &RunRecord, keep: usize) {
             "DELETE FROM runs WHERE id <= (SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?1)",
             [keep as i64],
         )?;
-        tx.commit()
-    });
+        Ok(())
+    }));
 }
 
 /// Predicted duration per gate: the mean of its last few real executions.

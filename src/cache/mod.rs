@@ -307,62 +307,63 @@ impl Cache {
         if self.mode == CacheMode::Off || items.is_empty() {
             return;
         }
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            for item in items {
-                let parts = serde_json::to_string(&item.parts).expect("key parts serialise");
-                let payload = serde_json::to_vec(&item.result).expect("results serialise");
-                let key = &item.key.0[..];
-                let sum = checksum(&[key, item.gate.as_bytes(), parts.as_bytes(), &payload]);
-                tx.execute(
-                    "INSERT OR REPLACE INTO entries
-                     (key, gate, created_ns, pqg_version, inputs, parts, payload, checksum)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        key,
-                        item.gate,
-                        now_ns,
-                        env!("CARGO_PKG_VERSION"),
-                        item.parts.inputs,
-                        parts,
-                        payload,
-                        sum
-                    ],
-                )?;
-                let exists: bool = tx
-                    .query_row(
-                        "SELECT 1 FROM manifests WHERE digest = ?1",
-                        [&item.parts.inputs],
-                        |_| Ok(true),
-                    )
-                    .optional()?
-                    .unwrap_or(false);
-                if !exists {
-                    let data = encode_manifest(item.files);
-                    let sum = checksum(&[&data]);
-                    tx.execute(
-                        "INSERT OR IGNORE INTO manifests (digest, data, checksum) VALUES (?1, ?2, ?3)",
-                        params![item.parts.inputs, data, sum],
-                    )?;
-                }
-                tx.execute(
-                    "DELETE FROM entries WHERE gate = ?1 AND key NOT IN
-                     (SELECT key FROM entries WHERE gate = ?1 ORDER BY created_ns DESC LIMIT ?2)",
-                    params![item.gate, ENTRIES_PER_GATE],
-                )?;
-            }
-            tx.execute(
-                "DELETE FROM manifests WHERE digest NOT IN (SELECT inputs FROM entries)",
-                [],
-            )?;
-            tx.commit()
-        });
+        self.with(|c| db::immediate(c, |tx| store_items(tx, items, now_ns)));
     }
 
     /// Runs `f` with the raw connection (history and maintenance queries).
     pub fn query<T>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
         self.with(f)
     }
+}
+
+fn store_items(tx: &Connection, items: &[StoreItem<'_>], now_ns: i64) -> rusqlite::Result<()> {
+    for item in items {
+        let parts = serde_json::to_string(&item.parts).expect("key parts serialise");
+        let payload = serde_json::to_vec(&item.result).expect("results serialise");
+        let key = &item.key.0[..];
+        let sum = checksum(&[key, item.gate.as_bytes(), parts.as_bytes(), &payload]);
+        tx.execute(
+            "INSERT OR REPLACE INTO entries
+                     (key, gate, created_ns, pqg_version, inputs, parts, payload, checksum)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                key,
+                item.gate,
+                now_ns,
+                env!("CARGO_PKG_VERSION"),
+                item.parts.inputs,
+                parts,
+                payload,
+                sum
+            ],
+        )?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT 1 FROM manifests WHERE digest = ?1",
+                [&item.parts.inputs],
+                |_| Ok(true),
+            )
+            .optional()?
+            .unwrap_or(false);
+        if !exists {
+            let data = encode_manifest(item.files);
+            let sum = checksum(&[&data]);
+            tx.execute(
+                "INSERT OR IGNORE INTO manifests (digest, data, checksum) VALUES (?1, ?2, ?3)",
+                params![item.parts.inputs, data, sum],
+            )?;
+        }
+        tx.execute(
+            "DELETE FROM entries WHERE gate = ?1 AND key NOT IN
+                     (SELECT key FROM entries WHERE gate = ?1 ORDER BY created_ns DESC LIMIT ?2)",
+            params![item.gate, ENTRIES_PER_GATE],
+        )?;
+    }
+    tx.execute(
+        "DELETE FROM manifests WHERE digest NOT IN (SELECT inputs FROM entries)",
+        [],
+    )?;
+    Ok(())
 }
 
 fn read_entry(
@@ -588,20 +589,20 @@ pub fn key_parts(
 }
 
 /// Whether the inputs of a key changed since the snapshot: a file edited,
-/// removed, or a new file matching the gate's globs.
+/// removed, or a new file matching the gate's globs. `listed_now` is a
+/// fresh listing; git lists tracked files that were deleted from the work
+/// tree, so a listed path only counts as new if it exists.
 pub fn inputs_changed(prepared: &Prepared, key: &GateKey, listed_now: &[String]) -> bool {
     let Some(snapshot) = &prepared.snapshot else {
         return true;
     };
-    let now: Vec<&String> = listed_now
+    let known: std::collections::HashSet<&str> =
+        key.files.iter().map(|f| f.path.as_str()).collect();
+    let appeared = listed_now
         .iter()
-        .filter(|p| key.filter.matches(p))
-        .collect();
-    if now.len() != key.files.len() || now.iter().zip(key.files.iter()).any(|(a, b)| **a != b.path)
-    {
-        return true;
-    }
-    inputs::changed_since(&prepared.root, snapshot, &key.files)
+        .filter(|p| !known.contains(p.as_str()) && key.filter.matches(p))
+        .any(|p| std::fs::symlink_metadata(prepared.root.join(p)).is_ok_and(|m| !m.is_dir()));
+    appeared || inputs::changed_since(&prepared.root, snapshot, &key.files)
 }
 
 /// Whether `plan` wants the cache for gate `i`.
