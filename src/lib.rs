@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod judge;
+pub mod log;
 pub mod plan;
 pub mod report;
 pub mod run;

@@ -248,9 +248,11 @@ fn damaged_databases_are_moved_aside_with_one_warning_and_the_verdict_holds() {
         let (code, _, _) = check_json(&repo, &[]);
         assert_eq!(code, Some(1));
         let db = repo.path().join(".pqg/cache.db");
-        for side in ["cache.db-wal", "cache.db-shm"] {
-            let _ = std::fs::remove_file(repo.path().join(".pqg").join(side));
-        }
+        // The database at rest: everything in the main file, no WAL.
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+            .unwrap();
         damage(&db);
         let (code, report, stderr) = check_json(&repo, &[]);
         assert_eq!(code, Some(1), "{name}: same verdict");

@@ -11,13 +11,19 @@ use common::{json, TestRepo};
 #[test]
 fn a_gate_printing_one_gigabyte_leaves_pqg_under_64_mib() {
     let repo = TestRepo::new().gates("[gates.flood]\nrun = 'head -c 1000000000 /dev/zero'\n");
-    let out = repo.pqg_std(["check", "--format", "json", "--no-cache"]).output().unwrap();
+    let out = repo
+        .pqg_std(["check", "--format", "json", "--no-cache"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let report = json(&out.stdout);
     assert_eq!(report["gates"][0]["output_bytes"], 1_000_000_000u64);
     assert!(report["gates"][0]["output_omitted_bytes"].as_u64().unwrap() > 900_000_000);
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
     let peak_kib = usage.ru_maxrss;
     eprintln!("pqg peak resident size: {peak_kib} KiB");
     assert!(peak_kib < 64 * 1024, "peak resident size {peak_kib} KiB");

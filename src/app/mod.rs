@@ -88,7 +88,13 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
     } else {
         CacheMode::On
     };
+    crate::debug!(
+        "config loaded; stage {}, {} gates run",
+        config.ladder.name(stage),
+        plan.running().count()
+    );
     let mut cache = Cache::open(&cache_dir, mode);
+    crate::debug!("cache opened: {}", cache.is_available());
     let git = std::thread::spawn({
         let root = config.root.clone();
         move || history::git_head(&root)
@@ -102,7 +108,13 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
     };
     let prepared = cache::prepare(config, &wanted, &mut cache, &key_command, &cache_dir);
     let (cached, twins) = reuse_plan(config, &prepared, &wanted, &mut cache, started_ns);
+    crate::debug!(
+        "cache: {} hits, {} twins",
+        cached.iter().flatten().count(),
+        twins.iter().flatten().count()
+    );
     let predicted_by_name = history::predicted(&mut cache);
+    crate::debug!("history: {} predictions", predicted_by_name.len());
     let predicted = plan
         .gates
         .iter()
@@ -134,8 +146,10 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
     if let Some(p) = progress {
         p.finish();
     }
+    crate::debug!("run finished");
     if result.interrupted.is_none() {
         store_results(config, &prepared, &result, &mut cache, &cache_dir);
+        crate::debug!("results stored");
     }
     let verdict = judge::judge(config, &plan, &result);
     let report = report::build(config, &plan, &result, &verdict, &run_id);
@@ -145,6 +159,7 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         &history_record(&report, started_ns, commit, branch),
         config.settings.history,
     );
+    crate::debug!("history recorded");
     for warning in cache.take_warnings() {
         eprintln!("warning: {warning}");
     }
@@ -244,13 +259,13 @@ fn store_results(
     // Inputs are checked again now that the gates have finished: a file
     // edited, removed or added while a gate ran means its result describes
     // no state of the tree, so it is not stored.
-    let Ok(listed_now) = inputs::list_files(&prepared.root, &inputs::absolute(cache_dir)) else {
+    let Some(changes) = cache::changes_since(prepared, cache_dir) else {
         return;
     };
     let now = inputs::now_ns();
     let items: Vec<cache::StoreItem<'_>> = candidates
         .into_iter()
-        .filter(|(_, key, _)| !cache::inputs_changed(prepared, key, &listed_now))
+        .filter(|(_, key, _)| !cache::inputs_changed(key, &changes))
         .map(|(i, key, stored)| cache::StoreItem {
             key: key.key,
             gate: config.gates[i].id.as_str(),

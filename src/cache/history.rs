@@ -14,6 +14,11 @@ use std::time::Duration;
 /// How many past executions the duration prediction averages.
 const PREDICTION_WINDOW: i64 = 5;
 
+/// How many recent runs the prediction looks through: a gate served from
+/// the cache for longer than this falls back to "unknown", and the query
+/// stays cheap however long the history is.
+const PREDICTION_HORIZON: i64 = 200;
+
 /// One gate's line in a run's history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateRecord {
@@ -102,9 +107,10 @@ pub fn predicted(cache: &mut Cache) -> HashMap<String, Duration> {
                    FROM gate_runs
                    WHERE cached = 0 AND duration_ms IS NOT NULL
                      AND status IN ('pass', 'fail', 'warn', 'error')
+                     AND run > (SELECT coalesce(max(id), 0) FROM runs) - ?2
                  ) WHERE n <= ?1 GROUP BY gate",
             )?;
-            let rows = stmt.query_map([PREDICTION_WINDOW], |r| {
+            let rows = stmt.query_map([PREDICTION_WINDOW, PREDICTION_HORIZON], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
             })?;
             rows.map(|r| r.map(|(g, ms)| (g, Duration::from_secs_f64(ms.max(0.0) / 1000.0))))

@@ -10,7 +10,7 @@
 
 use anyhow::{bail, Context};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -80,10 +80,11 @@ impl StatRecord {
     }
 }
 
-/// The fast path's memory: path → last known state and hash.
+/// The fast path's memory: path → last known state and hash, sorted by
+/// path so that it joins with a sorted file list without hashing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StatIndex {
-    pub records: HashMap<String, StatRecord>,
+    pub records: Vec<(String, StatRecord)>,
 }
 
 const INDEX_MAGIC: &[u8; 8] = b"pqgidx01";
@@ -116,7 +117,7 @@ impl StatIndex {
             return None;
         }
         let count = r.u64()? as usize;
-        let mut records = HashMap::with_capacity(count.min(1 << 22));
+        let mut records: Vec<(String, StatRecord)> = Vec::with_capacity(count.min(1 << 22));
         for _ in 0..count {
             let len = r.u32()? as usize;
             let path = std::str::from_utf8(r.take(len)?).ok()?.to_owned();
@@ -128,7 +129,10 @@ impl StatIndex {
             let recorded_ns = r.u64()? as i64;
             let mode = r.u32()?;
             let hash: Hash = r.take(32)?.try_into().ok()?;
-            records.insert(
+            if records.last().is_some_and(|(last, _)| *last >= path) {
+                return None; // not sorted: not ours
+            }
+            records.push((
                 path,
                 StatRecord {
                     state: FileState {
@@ -142,7 +146,7 @@ impl StatIndex {
                     hash,
                     recorded_ns,
                 },
-            );
+            ));
         }
         (r.pos == bytes.len()).then_some(StatIndex { records })
     }
@@ -178,18 +182,51 @@ pub fn now_ns() -> i64 {
 /// Every file that counts as an input by default, relative to `root`:
 /// inside git, tracked plus untracked-not-ignored; outside, every file
 /// except `.git`. Anything under `exclude` (the cache folder) never counts.
+/// Sorted.
 pub fn list_files(root: &Path, exclude: &Path) -> anyhow::Result<Vec<String>> {
-    let exclude = relative_prefix(root, exclude);
-    let mut files = match git_files(root)? {
+    let files = match git_files(root, &["--cached", "--others", "--exclude-standard"])? {
         Some(files) => files,
         None => walk_files(root)?,
     };
-    if let Some(prefix) = exclude {
-        files.retain(|f| !(f == &prefix || f.starts_with(&format!("{prefix}/"))));
+    Ok(tidy(files, root, exclude))
+}
+
+/// Sorts, dedups and drops the cache folder.
+fn tidy(mut files: Vec<String>, root: &Path, exclude: &Path) -> Vec<String> {
+    if let Some(prefix) = relative_prefix(root, exclude) {
+        let inside = format!("{prefix}/");
+        files.retain(|f| !(f == &prefix || f.starts_with(&inside)));
     }
     files.sort_unstable();
     files.dedup();
-    Ok(files)
+    files
+}
+
+/// Lists and snapshots the default inputs in one go. Inside git, the
+/// tracked files (which git lists at once from its index) are stat'ed while
+/// git is still walking the tree for untracked ones: on a large tree the
+/// walk and the stats take about as long as each other.
+pub fn snapshot_tree(root: &Path, exclude: &Path, index: &StatIndex) -> anyhow::Result<Snapshot> {
+    let (tracked, untracked) = std::thread::scope(|s| {
+        let others = s.spawn(|| git_files(root, &["--others", "--exclude-standard"]));
+        let tracked = git_files(root, &["--cached"])
+            .map(|t| t.map(|files| Snapshot::take(root, tidy(files, root, exclude), index)));
+        let others = others
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")));
+        (tracked, others)
+    });
+    match (tracked?, untracked?) {
+        (Some(tracked), Some(untracked)) => {
+            let untracked = Snapshot::take(root, tidy(untracked, root, exclude), index);
+            Ok(tracked.merge(untracked))
+        }
+        _ => Ok(Snapshot::take(
+            root,
+            tidy(walk_files(root)?, root, exclude),
+            index,
+        )),
+    }
 }
 
 fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {
@@ -198,17 +235,12 @@ fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {
     (!s.is_empty() && s != ".").then(|| s.trim_start_matches("./").to_owned())
 }
 
-fn git_files(root: &Path) -> anyhow::Result<Option<Vec<String>>> {
+/// `git ls-files -z ARGS` in `root`; `None` when this is not a git work
+/// tree (or git is missing).
+fn git_files(root: &Path, args: &[&str]) -> anyhow::Result<Option<Vec<String>>> {
     let output = match std::process::Command::new("git")
-        .args([
-            "-c",
-            "core.quotepath=off",
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ])
+        .args(["-c", "core.quotepath=off", "ls-files", "-z"])
+        .args(args)
         .current_dir(root)
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -288,11 +320,12 @@ pub fn hash_file(path: &Path, meta: &std::fs::Metadata) -> std::io::Result<Hash>
 pub struct Snapshot {
     /// Sorted by path.
     pub files: Vec<FileEntry>,
+    /// `states[i]` is the state `files[i]` had when hashed, for the check
+    /// after a run.
+    pub states: Vec<FileState>,
     /// Files that exist but could not be read: gates depending on them are
     /// not cached.
     pub unreadable: Vec<String>,
-    /// Per file, the state it had when hashed, for the check after a run.
-    pub states: HashMap<String, FileState>,
     /// When the snapshot started.
     pub taken_ns: i64,
     /// Files whose hash was computed (not taken from the index).
@@ -300,74 +333,106 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Stats every file (in parallel), hashing those the index cannot vouch
-    /// for. Files that vanished since they were listed are left out.
-    pub fn take(root: &Path, files: &[String], index: &StatIndex) -> Snapshot {
+    /// Stats every file of the sorted list `files` (in parallel), hashing
+    /// those the index cannot vouch for. Files that vanished since they were
+    /// listed are left out.
+    pub fn take(root: &Path, files: Vec<String>, index: &StatIndex) -> Snapshot {
         let taken_ns = now_ns();
+        // Both lists are sorted: join them in one pass, no hashing.
+        let mut known: Vec<Option<&StatRecord>> = Vec::with_capacity(files.len());
+        let mut records = index.records.iter().peekable();
+        for path in &files {
+            while records
+                .next_if(|(p, _)| p.as_str() < path.as_str())
+                .is_some()
+            {}
+            known.push(records.next_if(|(p, _)| p == path).map(|(_, r)| r));
+        }
         enum Seen {
             Gone,
-            Unreadable(String),
-            File(FileEntry, FileState, bool),
+            Unreadable,
+            File(Hash, FileState, bool),
         }
         let seen: Vec<Seen> = files
             .par_iter()
-            .with_min_len(64)
-            .map(|rel| {
+            .zip(known.par_iter())
+            .with_min_len(256)
+            .map(|(rel, record)| {
                 let path = root.join(rel);
                 let meta = match std::fs::symlink_metadata(&path) {
                     Ok(m) => m,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Seen::Gone,
-                    Err(_) => return Seen::Unreadable(rel.clone()),
+                    Err(_) => return Seen::Unreadable,
                 };
                 if meta.is_dir() {
                     // A submodule or a nested repository: not a file input.
                     return Seen::Gone;
                 }
                 let state = FileState::of(&meta);
-                if let Some(record) = index.records.get(rel) {
+                if let Some(record) = record {
                     if record.trusted_for(&state) {
-                        return Seen::File(
-                            FileEntry {
-                                path: rel.clone(),
-                                hash: record.hash,
-                            },
-                            state,
-                            false,
-                        );
+                        return Seen::File(record.hash, state, false);
                     }
                 }
                 match hash_file(&path, &meta) {
-                    Ok(hash) => Seen::File(
-                        FileEntry {
-                            path: rel.clone(),
-                            hash,
-                        },
-                        state,
-                        true,
-                    ),
+                    Ok(hash) => Seen::File(hash, state, true),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Seen::Gone,
-                    Err(_) => Seen::Unreadable(rel.clone()),
+                    Err(_) => Seen::Unreadable,
                 }
             })
             .collect();
         let mut snapshot = Snapshot {
             taken_ns,
+            files: Vec::with_capacity(files.len()),
+            states: Vec::with_capacity(files.len()),
             ..Snapshot::default()
         };
-        snapshot.files.reserve(seen.len());
-        snapshot.states.reserve(seen.len());
-        for s in seen {
+        for (path, s) in files.into_iter().zip(seen) {
             match s {
                 Seen::Gone => {}
-                Seen::Unreadable(p) => snapshot.unreadable.push(p),
-                Seen::File(entry, state, hashed) => {
+                Seen::Unreadable => snapshot.unreadable.push(path),
+                Seen::File(hash, state, hashed) => {
                     snapshot.hashed += usize::from(hashed);
-                    snapshot.states.insert(entry.path.clone(), state);
-                    snapshot.files.push(entry);
+                    snapshot.states.push(state);
+                    snapshot.files.push(FileEntry { path, hash });
                 }
             }
         }
         snapshot
+    }
+
+    /// Joins two snapshots of disjoint or overlapping sorted lists.
+    pub fn merge(self, other: Snapshot) -> Snapshot {
+        let mut out = Snapshot {
+            taken_ns: self.taken_ns.min(other.taken_ns),
+            hashed: self.hashed + other.hashed,
+            files: Vec::with_capacity(self.files.len() + other.files.len()),
+            states: Vec::with_capacity(self.files.len() + other.files.len()),
+            unreadable: self.unreadable,
+        };
+        out.unreadable.extend(other.unreadable);
+        out.unreadable.sort_unstable();
+        out.unreadable.dedup();
+        let mut a = self.files.into_iter().zip(self.states).peekable();
+        let mut b = other.files.into_iter().zip(other.states).peekable();
+        loop {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some((fa, _)), Some((fb, _))) => {
+                    if fa.path == fb.path {
+                        b.next();
+                        continue;
+                    }
+                    fa.path < fb.path
+                }
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let (f, st) = if take_a { a.next() } else { b.next() }.expect("peeked");
+            out.files.push(f);
+            out.states.push(st);
+        }
+        out
     }
 
     /// The index to remember after this snapshot: each file's state and
@@ -378,11 +443,12 @@ impl Snapshot {
         let records = self
             .files
             .iter()
-            .map(|f| {
+            .zip(&self.states)
+            .map(|(f, &state)| {
                 (
                     f.path.clone(),
                     StatRecord {
-                        state: self.states[&f.path],
+                        state,
                         hash: f.hash,
                         recorded_ns: self.taken_ns,
                     },
@@ -390,6 +456,32 @@ impl Snapshot {
             })
             .collect();
         StatIndex { records }
+    }
+
+    /// Paths whose file changed since the snapshot: gone, a new state, or
+    /// (for files touched around the snapshot) new content. Computed once
+    /// for all gates after a run.
+    pub fn changed_since(&self, root: &Path) -> HashSet<String> {
+        let racy_from = self.taken_ns.saturating_sub(RACY_NS);
+        self.files
+            .par_iter()
+            .zip(self.states.par_iter())
+            .with_min_len(256)
+            .filter(|(f, before)| {
+                let path = root.join(&f.path);
+                let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                    return true;
+                };
+                let state = FileState::of(&meta);
+                if state != **before {
+                    return true;
+                }
+                // Same state, but written within the racy window of the
+                // snapshot: only the content can tell.
+                state.mtime_ns >= racy_from && hash_file(&path, &meta).map_or(true, |h| h != f.hash)
+            })
+            .map(|(f, _)| f.path.clone())
+            .collect()
     }
 }
 
@@ -461,27 +553,6 @@ pub fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest, Vec<F
     )
 }
 
-/// Whether any of `files` changed since `snapshot` was taken: gone, new
-/// state, or (for files touched around the snapshot) new content.
-pub fn changed_since(root: &Path, snapshot: &Snapshot, files: &[FileEntry]) -> bool {
-    files.par_iter().any(|f| {
-        let path = root.join(&f.path);
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            return true;
-        };
-        let state = FileState::of(&meta);
-        if Some(&state) != snapshot.states.get(&f.path) {
-            return true;
-        }
-        // Same state, but written within the racy window of the snapshot:
-        // only the content can tell.
-        if state.mtime_ns >= snapshot.taken_ns.saturating_sub(RACY_NS) {
-            return hash_file(&path, &meta).map_or(true, |h| h != f.hash);
-        }
-        false
-    })
-}
-
 /// The config's folder as an absolute path, for listing.
 pub fn absolute(root: &Path) -> PathBuf {
     std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
@@ -534,22 +605,22 @@ mod tests {
     #[test]
     fn the_index_round_trips_and_rejects_damage() {
         let mut index = StatIndex::default();
-        index.records.insert(
+        index.records.push((
             "src/a.rs".into(),
             StatRecord {
                 state: state(42),
                 hash: [9; 32],
                 recorded_ns: 99,
             },
-        );
-        index.records.insert(
+        ));
+        index.records.push((
             "é/b".into(),
             StatRecord {
                 state: state(-5),
                 hash: [3; 32],
                 recorded_ns: -1,
             },
-        );
+        ));
         let bytes = index.encode();
         assert_eq!(StatIndex::decode(&bytes), Some(index));
         assert_eq!(StatIndex::decode(&bytes[..bytes.len() - 1]), None);

@@ -490,8 +490,11 @@ pub fn prepare(
         return prepared;
     }
     let abs_cache = inputs::absolute(cache_dir);
-    let files = match inputs::list_files(&root, &abs_cache) {
-        Ok(f) => f,
+    crate::debug!("cache: snapshot of the files under {}", root.display());
+    let root_key = root.to_string_lossy().into_owned();
+    let index = cache.load_index(&root_key);
+    let snapshot = match inputs::snapshot_tree(&root, &abs_cache, &index) {
+        Ok(s) => s,
         Err(e) => {
             for &i in wanted {
                 prepared.no_key[i] = Some(format!("cannot list input files: {e:#}"));
@@ -499,11 +502,15 @@ pub fn prepare(
             return prepared;
         }
     };
-    let root_key = root.to_string_lossy().into_owned();
-    let index = cache.load_index(&root_key);
-    let snapshot = Snapshot::take(&root, &files, &index);
+    crate::debug!(
+        "cache: snapshot of {} files, {} hashed, {} unreadable",
+        snapshot.files.len(),
+        snapshot.hashed,
+        snapshot.unreadable.len()
+    );
     if snapshot.hashed > 0 || index.records.len() != snapshot.files.len() {
         cache.save_index(&root_key, &snapshot.to_index());
+        crate::debug!("cache: file index saved");
     }
 
     // Distinct key commands run once each, in parallel.
@@ -544,6 +551,10 @@ pub fn prepare(
             }
         }
     }
+    crate::debug!(
+        "cache: {} keys computed",
+        prepared.keys.iter().flatten().count()
+    );
     prepared.snapshot = Some(snapshot);
     prepared
 }
@@ -588,21 +599,43 @@ pub fn key_parts(
     }
 }
 
+/// What changed in the tree since the snapshot, checked once after a run
+/// for every gate: the paths that changed, and a fresh listing for new
+/// files.
+pub struct Changes {
+    pub changed: std::collections::HashSet<String>,
+    /// Listed now, exists, and not in the snapshot.
+    pub appeared: Vec<String>,
+}
+
+/// Looks at the tree again after a run.
+pub fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Changes> {
+    let snapshot = prepared.snapshot.as_ref()?;
+    let listed_now = inputs::list_files(&prepared.root, &inputs::absolute(cache_dir)).ok()?;
+    let mut before = snapshot.files.iter().map(|f| f.path.as_str()).peekable();
+    let mut appeared = Vec::new();
+    // Both sorted. git lists tracked files deleted from the work tree, so a
+    // listed path only counts as new if it exists.
+    for path in listed_now {
+        while before.next_if(|p| *p < path.as_str()).is_some() {}
+        if before.next_if(|p| *p == path.as_str()).is_none()
+            && std::fs::symlink_metadata(prepared.root.join(&path)).is_ok_and(|m| !m.is_dir())
+        {
+            appeared.push(path);
+        }
+    }
+    Some(Changes {
+        changed: snapshot.changed_since(&prepared.root),
+        appeared,
+    })
+}
+
 /// Whether the inputs of a key changed since the snapshot: a file edited,
-/// removed, or a new file matching the gate's globs. `listed_now` is a
-/// fresh listing; git lists tracked files that were deleted from the work
-/// tree, so a listed path only counts as new if it exists.
-pub fn inputs_changed(prepared: &Prepared, key: &GateKey, listed_now: &[String]) -> bool {
-    let Some(snapshot) = &prepared.snapshot else {
-        return true;
-    };
-    let known: std::collections::HashSet<&str> =
-        key.files.iter().map(|f| f.path.as_str()).collect();
-    let appeared = listed_now
-        .iter()
-        .filter(|p| !known.contains(p.as_str()) && key.filter.matches(p))
-        .any(|p| std::fs::symlink_metadata(prepared.root.join(p)).is_ok_and(|m| !m.is_dir()));
-    appeared || inputs::changed_since(&prepared.root, snapshot, &key.files)
+/// removed, or a new file matching the gate's globs.
+pub fn inputs_changed(key: &GateKey, changes: &Changes) -> bool {
+    changes.appeared.iter().any(|p| key.filter.matches(p))
+        || (!changes.changed.is_empty()
+            && key.files.iter().any(|f| changes.changed.contains(&f.path)))
 }
 
 /// Whether `plan` wants the cache for gate `i`.

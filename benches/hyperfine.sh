@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks of pqg against references measured in the same
+# hyperfine run. Prints medians and ratios against each target.
+#
+#   benches/hyperfine.sh            # everything
+#   benches/hyperfine.sh runner     # only the named groups:
+#                                   #   runner parallel validate warm changed cold schedule
+#
+# Needs hyperfine (Debian package; installed here if missing), git, python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v hyperfine >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq hyperfine
+fi
+cargo build --release --locked -q
+PQG="$PWD/target/release/pqg"
+WORK=$(mktemp -d /tmp/pqg-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+export CI=true NO_COLOR=1
+RESULTS="$WORK/results.txt"
+: >"$RESULTS"
+groups=("$@")
+want() { [ ${#groups[@]} -eq 0 ] || [[ " ${groups[*]} " == *" $1 "* ]]; }
+
+median() { # median of command N in a hyperfine JSON export
+  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][int(sys.argv[2])]['median'])" "$1" "$2"
+}
+row() { # name, pqg median, reference median, reference label, target ratio
+  python3 - "$@" >>"$RESULTS" <<'EOF'
+import sys
+name, value, ref, label, target = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+ratio = value / ref
+verdict = "PASS" if ratio <= target else "MISS"
+print(f"{name:<28} {value*1000:9.1f} ms  {label:<26} {ref*1000:9.1f} ms  ratio {ratio:5.2f}  target ≤ {target:<4}  {verdict}")
+EOF
+}
+
+# --- issue 2: runner overhead -------------------------------------------
+if want runner; then
+  mkdir -p "$WORK/runner" && cd "$WORK/runner"
+  for i in $(seq 100); do printf '[gates.g%d]\nrun = ["true", "%d"]\ncache = false\n' "$i" "$i"; done >argv.toml
+  for i in $(seq 100); do printf '[gates.g%d]\nrun = "true %d"\ncache = false\n' "$i" "$i"; done >shell.toml
+  hyperfine -N --warmup 3 --runs 30 --export-json runner.json \
+    "$PQG check --config argv.toml --jobs 2 --no-cache -q --progress never" \
+    "$PQG check --config shell.toml --jobs 2 --no-cache -q --progress never" \
+    "sh -c 'seq 100 | xargs -P2 -I{} sh -c true'" >/dev/null
+  row "100 × true, argv, -j2" "$(median runner.json 0)" "$(median runner.json 2)" "xargs -P2 sh -c true" 1.5
+  row "100 × true, sh -c, -j2" "$(median runner.json 1)" "$(median runner.json 2)" "xargs -P2 sh -c true" 1.5
+  cd - >/dev/null
+fi
+
+# --- issue 2: parallelism against greedy list scheduling -----------------
+if want parallel; then
+  mkdir -p "$WORK/parallel" && cd "$WORK/parallel"
+  durations=(0.1 2.0 0.5 1.2 0.3 0.8 1.5 0.2 0.7 1.0 0.4 0.6)
+  i=0
+  for d in "${durations[@]}"; do i=$((i + 1)); printf '[gates.g%d]\nrun = ["sleep", "%s"]\ncache = false\n' "$i" "$d"; done >gates.toml
+  makespan=$(python3 -c '
+import sys
+slots = [0.0, 0.0]
+for d in map(float, sys.argv[1:]):
+    i = slots.index(min(slots)); slots[i] += d
+print(max(slots))' "${durations[@]}")
+  hyperfine -N --warmup 1 --runs 10 --export-json parallel.json \
+    "$PQG check --config gates.toml --jobs 2 --no-cache -q --progress never" >/dev/null
+  row "12 mixed sleeps, -j2" "$(median parallel.json 0)" "$makespan" "greedy makespan" 1.1
+  cd - >/dev/null
+fi
+
+# --- issue 2: validate ---------------------------------------------------
+if want validate; then
+  hyperfine -N --warmup 5 --runs 50 --export-json "$WORK/validate.json" \
+    "$PQG validate --config gates.example.toml" "git --version" >/dev/null
+  v=$(median "$WORK/validate.json" 0)
+  row "validate gates.example.toml" "$v" "$(median "$WORK/validate.json" 1)" "git --version (spawn)" 99
+  python3 -c "import sys; v=float(sys.argv[1]); label='validate absolute'; verdict='PASS' if v < 0.010 else 'MISS'; print(f'{label:<28} {v*1000:9.1f} ms  target < 10 ms  {verdict}')" "$v" >>"$RESULTS"
+fi
+
+# --- issue 3: a 20,000-file repository -----------------------------------
+make_tree() {
+  local dir=$1
+  mkdir -p "$dir" && cd "$dir"
+  git init -q -b main . && git config user.email b@example.com && git config user.name bench
+  python3 - <<'EOF'
+import os, random
+random.seed(7)
+total = 0
+for i in range(20000):
+    folder = f"d{i % 40:02d}/s{(i // 40) % 25:02d}"
+    os.makedirs(folder, exist_ok=True)
+    # Mixed sizes around 5 KB: about 100 MB in all.
+    size = int(random.expovariate(1 / 5000)) + 16
+    with open(f"{folder}/f{i:05d}.txt", "wb") as f:
+        f.write(random.randbytes(size))
+    total += size
+print(f"tree: 20000 files, {total / 1e6:.1f} MB")
+EOF
+  git add -A >/dev/null && git commit -qm tree
+  cd - >/dev/null
+}
+
+if want warm || want changed || want cold; then
+  make_tree "$WORK/tree" | tee -a "$RESULTS"
+  cd "$WORK/tree"
+  for i in $(seq 40); do printf '[gates.g%d]\nrun = ["true", "%d"]\n' "$i" "$i"; done >"$WORK/default.toml"
+  for i in $(seq 0 39); do printf '[gates.g%d]\nrun = ["true", "%d"]\ninputs = ["d%02d/**"]\n' "$i" "$i" "$i"; done >"$WORK/folders.toml"
+  tree_bytes=$(du -sb --exclude=.git . | cut -f1)
+  if want warm; then
+    cp "$WORK/default.toml" gates.toml
+    "$PQG" check -q >/dev/null
+    hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/warm.json" \
+      "$PQG check -q --progress never" "git status --porcelain" >/dev/null
+    row "warm, 40 gates, 20k files" "$(median "$WORK/warm.json" 0)" "$(median "$WORK/warm.json" 1)" "git status --porcelain" 1.5
+  fi
+  if want changed; then
+    cp "$WORK/folders.toml" gates.toml
+    "$PQG" check -q >/dev/null
+    hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/unchanged.json" "$PQG check -q --progress never" >/dev/null
+    hyperfine --warmup 3 --runs 30 --export-json "$WORK/changed.json" \
+      --prepare 'date +%s%N > d07/s03/f00287.txt' "$PQG check -q --progress never" >/dev/null
+    # The gate that re-runs is `true`: what is left is pqg's own time.
+    row "one file changed (1 of 40 re-runs)" "$(median "$WORK/changed.json" 0)" "$(median "$WORK/unchanged.json" 0)" "warm, same config" 2.0
+    date +%s%N >d07/s03/f00287.txt
+    "$PQG" check --format json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+ran = [g["name"] for g in r["gates"] if not g["cached"]]
+label = "re-ran after one edit"
+print(f"{label:<28} {ran}  (expected: [g7])")' >>"$RESULTS"
+  fi
+  if want cold; then
+    cp "$WORK/default.toml" gates.toml
+    hyperfine -N --warmup 1 --runs 10 --prepare 'rm -rf .pqg' --export-json "$WORK/cold.json" \
+      "$PQG check -q --progress never" >/dev/null 2>&1 || \
+    hyperfine --warmup 1 --runs 10 --prepare 'rm -rf .pqg' --export-json "$WORK/cold.json" \
+      "$PQG check -q --progress never" >/dev/null
+    python3 - "$(median "$WORK/cold.json" 0)" "$tree_bytes" >>"$RESULTS" <<'EOF'
+import sys
+t, b = float(sys.argv[1]), int(sys.argv[2])
+rate = b / t / 1e6
+print(f"{'cold: hash 20k files':<28} {t*1000:9.1f} ms  {b/1e6:.1f} MB → {rate:7.0f} MB/s (whole run)  target ≥ 500 MB/s  {'PASS' if rate >= 500 else 'MISS'}")
+EOF
+  fi
+  cd - >/dev/null
+fi
+
+# --- issue 3: scheduling from history ------------------------------------
+if want schedule; then
+  mkdir -p "$WORK/schedule" && cd "$WORK/schedule"
+  { for i in 1 2 3 4; do printf '[gates.short%d]\nrun = ["sleep", "0.5"]\n' "$i"; done
+    printf '[gates.long]\nrun = ["sleep", "1.0"]\n'; } >gates.toml
+  "$PQG" check --jobs 2 --no-cache -q >/dev/null # history: one earlier run
+  hyperfine -N --warmup 1 --runs 10 --export-json schedule.json \
+    "$PQG check --jobs 2 --no-cache -q --progress never" >/dev/null
+  row "5 sleeps, history, -j2" "$(median schedule.json 0)" 1.5 "ideal makespan" 1.1
+  cd - >/dev/null
+fi
+
+echo
+echo "pqg benchmarks · $(date -u +%Y-%m-%d) · $(nproc) cores · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+cat "$RESULTS"
