@@ -328,12 +328,8 @@ pub fn explain(config: &Config, args: &ExplainArgs) -> anyhow::Result<u8> {
     println!("at {:<7} {at}", config.ladder.name(stage).as_str());
     for m in &gate.metrics {
         let t = judge::threshold(m, stage);
-        let bound = match (t.min, t.max) {
-            (Some(lo), Some(hi)) => format!("{}–{}", number(lo), number(hi)),
-            (Some(lo), None) => format!("≥ {}", number(lo)),
-            (None, Some(hi)) => format!("≤ {}", number(hi)),
-            (None, None) => "measured only".to_owned(),
-        };
+        let bound = crate::report::bounds(t.min, t.max, m.unit.as_deref())
+            .unwrap_or_else(|| "measured only".to_owned());
         println!("metric     {} ({}) {bound}", m.name, m.source.describe());
     }
     if !gate.cache {

@@ -419,15 +419,8 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|m| {
                 let t = judge::threshold(m, stage);
-                let unit = m.unit.as_deref();
-                let bound = match (t.min, t.max) {
-                    (Some(lo), Some(hi)) => {
-                        format!("{}–{}", report::number(lo), report::with_unit(hi, unit))
-                    }
-                    (Some(lo), None) => format!("≥ {}", report::with_unit(lo, unit)),
-                    (None, Some(hi)) => format!("≤ {}", report::with_unit(hi, unit)),
-                    (None, None) => "measured only".to_owned(),
-                };
+                let bound = report::bounds(t.min, t.max, m.unit.as_deref())
+                    .unwrap_or_else(|| "measured only".to_owned());
                 format!("{} {bound}", m.name)
             })
             .collect();

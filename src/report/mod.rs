@@ -211,6 +211,17 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// A threshold as people read it: `≥ 85 %`, `≤ 0`, `60–90 %`; `None`
+/// when there is no bound.
+pub fn bounds(min: Option<f64>, max: Option<f64>, unit: Option<&str>) -> Option<String> {
+    match (min, max) {
+        (Some(lo), Some(hi)) => Some(format!("{}–{}", number(lo), with_unit(hi, unit))),
+        (Some(lo), None) => Some(format!("≥ {}", with_unit(lo, unit))),
+        (None, Some(hi)) => Some(format!("≤ {}", with_unit(hi, unit))),
+        (None, None) => None,
+    }
+}
+
 /// `78.2 %` or `3` or `1.2 s`.
 pub fn with_unit(v: f64, unit: Option<&str>) -> String {
     match unit {

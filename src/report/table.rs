@@ -70,13 +70,7 @@ fn tone(status: GateStatus) -> Tone {
 }
 
 fn threshold_text(m: &MetricReport) -> String {
-    let unit = m.unit.as_deref();
-    match (m.min, m.max) {
-        (Some(lo), Some(hi)) => format!("{}–{}", number(lo), with_unit(hi, unit)),
-        (Some(lo), None) => format!("≥ {}", with_unit(lo, unit)),
-        (None, Some(hi)) => format!("≤ {}", with_unit(hi, unit)),
-        (None, None) => "—".to_owned(),
-    }
+    super::bounds(m.min, m.max, m.unit.as_deref()).unwrap_or_else(|| "—".to_owned())
 }
 
 fn metric_text(m: &MetricReport) -> String {

@@ -67,18 +67,7 @@ impl TestRepo {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let mut cmd = Command::cargo_bin("pqg").expect("pqg binary");
-        cmd.current_dir(self.path())
-            .env("NO_COLOR", "1")
-            .env("CI", "true")
-            .env_remove("PQG_STAGE")
-            .env_remove("PQG_JOBS")
-            .env_remove("PQG_CONFIG")
-            .env_remove("PQG_SKIP")
-            .env_remove("PQG_CACHE_DIR")
-            .env_remove("GITHUB_ACTIONS")
-            .args(args);
-        cmd
+        Command::from_std(self.pqg_std(args))
     }
 
     /// The same, as a std Command, for tests that need to signal the child.
@@ -91,13 +80,18 @@ impl TestRepo {
         cmd.current_dir(self.path())
             .env("NO_COLOR", "1")
             .env("CI", "true")
-            .env_remove("PQG_STAGE")
-            .env_remove("PQG_JOBS")
-            .env_remove("PQG_CONFIG")
-            .env_remove("PQG_SKIP")
-            .env_remove("PQG_CACHE_DIR")
-            .env_remove("GITHUB_ACTIONS")
             .args(args);
+        for var in [
+            "PQG_STAGE",
+            "PQG_JOBS",
+            "PQG_CONFIG",
+            "PQG_SKIP",
+            "PQG_CACHE_DIR",
+            "PQG_LOG",
+            "GITHUB_ACTIONS",
+        ] {
+            cmd.env_remove(var);
+        }
         cmd
     }
 }
