@@ -102,6 +102,9 @@ EOF
 
 if want warm || want changed || want cold; then
   make_tree "$WORK/tree" | tee -a "$RESULTS"
+  # A warm state is a tree not edited in the last 2 s: files younger than
+  # that are re-hashed on every run (pqg's racy window, DESIGN §5).
+  sleep 2.5
   cd "$WORK/tree"
   for i in $(seq 40); do printf '[gates.g%d]\nrun = ["true", "%d"]\n' "$i" "$i"; done >"$WORK/default.toml"
   for i in $(seq 0 39); do printf '[gates.g%d]\nrun = ["true", "%d"]\ninputs = ["d%02d/**"]\n' "$i" "$i" "$i"; done >"$WORK/folders.toml"
