@@ -102,15 +102,15 @@ EOF
 
 if want warm || want changed || want cold; then
   make_tree "$WORK/tree" | tee -a "$RESULTS"
-  # A warm state is a tree not edited in the last 2 s: files younger than
-  # that are re-hashed on every run (pqg's racy window, DESIGN §5).
-  sleep 2.5
   cd "$WORK/tree"
   for i in $(seq 40); do printf '[gates.g%d]\nrun = ["true", "%d"]\n' "$i" "$i"; done >"$WORK/default.toml"
   for i in $(seq 0 39); do printf '[gates.g%d]\nrun = ["true", "%d"]\ninputs = ["d%02d/**"]\n' "$i" "$i" "$i"; done >"$WORK/folders.toml"
   tree_bytes=$(du -sb --exclude=.git . | cut -f1)
   if want warm; then
     cp "$WORK/default.toml" gates.toml
+    # A warm state is a tree not edited in the last 2 s: files younger than
+    # that are re-hashed on every run (pqg's racy window, DESIGN §5).
+    sleep 2.5
     "$PQG" check -q >/dev/null
     hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/warm.json" \
       "$PQG check -q --progress never" "git status --porcelain" >/dev/null
@@ -118,6 +118,7 @@ if want warm || want changed || want cold; then
   fi
   if want changed; then
     cp "$WORK/folders.toml" gates.toml
+    sleep 2.5
     "$PQG" check -q >/dev/null
     hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/unchanged.json" "$PQG check -q --progress never" >/dev/null
     hyperfine --warmup 3 --runs 30 --export-json "$WORK/changed.json" \

@@ -95,10 +95,6 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
     );
     let mut cache = Cache::open(&cache_dir, mode);
     crate::debug!("cache opened: {}", cache.is_available());
-    let git = std::thread::spawn({
-        let root = config.root.clone();
-        move || history::git_head(&root)
-    });
     let wanted: Vec<usize> = if cache.reads() {
         (0..plan.gates.len())
             .filter(|&i| cache::cacheable(config, &plan, i))
@@ -153,7 +149,7 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
     }
     let verdict = judge::judge(config, &plan, &result);
     let report = report::build(config, &plan, &result, &verdict, &run_id);
-    let (commit, branch) = git.join().unwrap_or((None, None));
+    let (commit, branch) = history::git_head(&config.root);
     history::record(
         &mut cache,
         &history_record(&report, started_ns, commit, branch),

@@ -12,7 +12,6 @@ use anyhow::{bail, Context};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -31,22 +30,78 @@ pub struct FileState {
     pub mode: u32,
 }
 
-impl FileState {
-    fn of(meta: &std::fs::Metadata) -> Self {
-        FileState {
-            size: meta.size(),
-            mtime_ns: meta
-                .mtime()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(meta.mtime_nsec()),
-            ctime_ns: meta
-                .ctime()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(meta.ctime_nsec()),
-            ino: meta.ino(),
-            dev: meta.dev(),
-            mode: meta.mode(),
+/// What kind of thing a listed path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Symlink,
+    Dir,
+}
+
+/// The config's folder, opened once so that files are stat'ed relative to
+/// it: the kernel walks only the relative part of each path, and no path is
+/// allocated per file.
+pub struct Root {
+    path: PathBuf,
+    fd: std::os::fd::OwnedFd,
+}
+
+impl Root {
+    pub fn open(path: &Path) -> std::io::Result<Root> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_PATH | libc::O_CLOEXEC)
+            .open(path)?;
+        Ok(Root {
+            path: path.to_path_buf(),
+            fd: dir.into(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `lstat` of `rel`, relative to the root.
+    pub fn lstat(&self, rel: &str) -> std::io::Result<(FileState, Kind)> {
+        use std::os::fd::AsRawFd;
+        let c = std::ffi::CString::new(rel)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        // SAFETY: `st` is plain data that fstatat fills; `c` is a valid
+        // NUL-terminated string and the fd is open for the life of self.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        let rc = unsafe {
+            libc::fstatat(
+                self.fd.as_raw_fd(),
+                c.as_ptr(),
+                &mut st,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
         }
+        let kind = match st.st_mode & libc::S_IFMT {
+            libc::S_IFDIR => Kind::Dir,
+            libc::S_IFLNK => Kind::Symlink,
+            _ => Kind::File,
+        };
+        let state = FileState {
+            size: st.st_size as u64,
+            mtime_ns: st
+                .st_mtime
+                .saturating_mul(1_000_000_000)
+                .saturating_add(st.st_mtime_nsec),
+            ctime_ns: st
+                .st_ctime
+                .saturating_mul(1_000_000_000)
+                .saturating_add(st.st_ctime_nsec),
+            ino: st.st_ino,
+            dev: st.st_dev,
+            mode: st.st_mode,
+        };
+        Ok((state, kind))
     }
 }
 
@@ -207,10 +262,11 @@ fn tidy(mut files: Vec<String>, root: &Path, exclude: &Path) -> Vec<String> {
 /// git is still walking the tree for untracked ones: on a large tree the
 /// walk and the stats take about as long as each other.
 pub fn snapshot_tree(root: &Path, exclude: &Path, index: &StatIndex) -> anyhow::Result<Snapshot> {
+    let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
     let (tracked, untracked) = std::thread::scope(|s| {
         let others = s.spawn(|| git_files(root, &["--others", "--exclude-standard"]));
         let tracked = git_files(root, &["--cached"])
-            .map(|t| t.map(|files| Snapshot::take(root, tidy(files, root, exclude), index)));
+            .map(|t| t.map(|files| Snapshot::take(&handle, tidy(files, root, exclude), index)));
         let others = others
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")));
@@ -218,11 +274,11 @@ pub fn snapshot_tree(root: &Path, exclude: &Path, index: &StatIndex) -> anyhow::
     });
     match (tracked?, untracked?) {
         (Some(tracked), Some(untracked)) => {
-            let untracked = Snapshot::take(root, tidy(untracked, root, exclude), index);
+            let untracked = Snapshot::take(&handle, tidy(untracked, root, exclude), index);
             Ok(tracked.merge(untracked))
         }
         _ => Ok(Snapshot::take(
-            root,
+            &handle,
             tidy(walk_files(root)?, root, exclude),
             index,
         )),
@@ -296,17 +352,17 @@ fn walk_files(root: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// Hashes a file's content, or a symlink's target.
-pub fn hash_file(path: &Path, meta: &std::fs::Metadata) -> std::io::Result<Hash> {
+pub fn hash_file(path: &Path, kind: Kind, size: u64) -> std::io::Result<Hash> {
     let mut hasher = blake3::Hasher::new();
-    if meta.file_type().is_symlink() {
+    if kind == Kind::Symlink {
         hasher.update(b"symlink\0");
         hasher.update(std::fs::read_link(path)?.as_os_str().as_encoded_bytes());
         return Ok(*hasher.finalize().as_bytes());
     }
     hasher.update(b"file\0");
     let mut file = std::fs::File::open(path)?;
-    if meta.len() <= 64 * 1024 {
-        let mut buf = Vec::with_capacity(meta.len() as usize + 1);
+    if size <= 64 * 1024 {
+        let mut buf = Vec::with_capacity(size as usize + 1);
         file.read_to_end(&mut buf)?;
         hasher.update(&buf);
     } else {
@@ -330,13 +386,16 @@ pub struct Snapshot {
     pub taken_ns: i64,
     /// Files whose hash was computed (not taken from the index).
     pub hashed: usize,
+    /// Of those, files old enough that a record made now would be trusted
+    /// next time: only they make saving the index worth it.
+    pub settled: usize,
 }
 
 impl Snapshot {
     /// Stats every file of the sorted list `files` (in parallel), hashing
     /// those the index cannot vouch for. Files that vanished since they were
     /// listed are left out.
-    pub fn take(root: &Path, files: Vec<String>, index: &StatIndex) -> Snapshot {
+    pub fn take(root: &Root, files: Vec<String>, index: &StatIndex) -> Snapshot {
         let taken_ns = now_ns();
         // Both lists are sorted: join them in one pass, no hashing.
         let mut known: Vec<Option<&StatRecord>> = Vec::with_capacity(files.len());
@@ -358,23 +417,21 @@ impl Snapshot {
             .zip(known.par_iter())
             .with_min_len(256)
             .map(|(rel, record)| {
-                let path = root.join(rel);
-                let meta = match std::fs::symlink_metadata(&path) {
-                    Ok(m) => m,
+                let (state, kind) = match root.lstat(rel) {
+                    Ok(s) => s,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Seen::Gone,
                     Err(_) => return Seen::Unreadable,
                 };
-                if meta.is_dir() {
+                if kind == Kind::Dir {
                     // A submodule or a nested repository: not a file input.
                     return Seen::Gone;
                 }
-                let state = FileState::of(&meta);
                 if let Some(record) = record {
                     if record.trusted_for(&state) {
                         return Seen::File(record.hash, state, false);
                     }
                 }
-                match hash_file(&path, &meta) {
+                match hash_file(&root.path().join(rel), kind, state.size) {
                     Ok(hash) => Seen::File(hash, state, true),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Seen::Gone,
                     Err(_) => Seen::Unreadable,
@@ -387,12 +444,14 @@ impl Snapshot {
             states: Vec::with_capacity(files.len()),
             ..Snapshot::default()
         };
+        let racy_from = taken_ns.saturating_sub(RACY_NS);
         for (path, s) in files.into_iter().zip(seen) {
             match s {
                 Seen::Gone => {}
                 Seen::Unreadable => snapshot.unreadable.push(path),
                 Seen::File(hash, state, hashed) => {
                     snapshot.hashed += usize::from(hashed);
+                    snapshot.settled += usize::from(hashed && state.mtime_ns < racy_from);
                     snapshot.states.push(state);
                     snapshot.files.push(FileEntry { path, hash });
                 }
@@ -406,6 +465,7 @@ impl Snapshot {
         let mut out = Snapshot {
             taken_ns: self.taken_ns.min(other.taken_ns),
             hashed: self.hashed + other.hashed,
+            settled: self.settled + other.settled,
             files: Vec::with_capacity(self.files.len() + other.files.len()),
             states: Vec::with_capacity(self.files.len() + other.files.len()),
             unreadable: self.unreadable,
@@ -461,24 +521,24 @@ impl Snapshot {
     /// Paths whose file changed since the snapshot: gone, a new state, or
     /// (for files touched around the snapshot) new content. Computed once
     /// for all gates after a run.
-    pub fn changed_since(&self, root: &Path) -> HashSet<String> {
+    pub fn changed_since(&self, root: &Root) -> HashSet<String> {
         let racy_from = self.taken_ns.saturating_sub(RACY_NS);
         self.files
             .par_iter()
             .zip(self.states.par_iter())
             .with_min_len(256)
             .filter(|(f, before)| {
-                let path = root.join(&f.path);
-                let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                let Ok((state, kind)) = root.lstat(&f.path) else {
                     return true;
                 };
-                let state = FileState::of(&meta);
                 if state != **before {
                     return true;
                 }
                 // Same state, but written within the racy window of the
                 // snapshot: only the content can tell.
-                state.mtime_ns >= racy_from && hash_file(&path, &meta).map_or(true, |h| h != f.hash)
+                state.mtime_ns >= racy_from
+                    && hash_file(&root.path().join(&f.path), kind, state.size)
+                        .map_or(true, |h| h != f.hash)
             })
             .map(|(f, _)| f.path.clone())
             .collect()

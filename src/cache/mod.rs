@@ -260,7 +260,11 @@ impl Cache {
             c.execute(
                 "INSERT OR REPLACE INTO file_index (root, data, checksum) VALUES (?1, ?2, ?3)",
                 params![root, data, sum],
-            )
+            )?;
+            // The index is read on every run, memory-mapped from the main
+            // file; pages left in the WAL would be read one pread at a time.
+            // A passive checkpoint never waits for other processes.
+            c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
         });
     }
 
@@ -508,7 +512,10 @@ pub fn prepare(
         snapshot.hashed,
         snapshot.unreadable.len()
     );
-    if snapshot.hashed > 0 || index.records.len() != snapshot.files.len() {
+    // A file edited in the last 2 s is hashed on every run whatever the
+    // index says, so recording it again gains nothing: rewriting the whole
+    // index for it would cost more than the hash.
+    if snapshot.settled > 0 || index.records.len() != snapshot.files.len() {
         cache.save_index(&root_key, &snapshot.to_index());
         crate::debug!("cache: file index saved");
     }
@@ -625,7 +632,7 @@ pub fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Changes> {
         }
     }
     Some(Changes {
-        changed: snapshot.changed_since(&prepared.root),
+        changed: snapshot.changed_since(&inputs::Root::open(&prepared.root).ok()?),
         appeared,
     })
 }
