@@ -175,6 +175,14 @@ pub fn judge_execution(
         ExecEnd::Exited(code) if !gate.exit_codes.contains(code) => {
             (GateStatus::Fail, Some(format!("exit {code}")))
         }
+        ExecEnd::Exited(_) if execution.metrics.len() != gate.metrics.len() => (
+            GateStatus::Error,
+            Some(format!(
+                "{} of {} metrics were measured",
+                execution.metrics.len(),
+                gate.metrics.len()
+            )),
+        ),
         ExecEnd::Exited(code) => {
             if let Some((m, Err(e))) = metrics
                 .iter()
@@ -445,6 +453,19 @@ min = { development = 60, staging = 75, production = 85 }
         );
         assert_eq!(v.gates[2].status, GateStatus::Error);
         assert_eq!(v.outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn a_metric_without_a_value_is_an_error_never_a_pass() {
+        let v = judge_at(
+            2,
+            vec![
+                Some(exec(0, vec![])),
+                Some(exec(0, vec![])),
+                Some(exec(0, vec![])),
+            ],
+        );
+        assert_eq!(v.gates[2].status, GateStatus::Error);
     }
 
     #[test]
