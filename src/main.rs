@@ -11,7 +11,9 @@ fn main() -> ExitCode {
         eprintln!("this is a bug in pqg; please report it with the command you ran");
     }));
     let cli = Cli::parse(); // clap exits 2 on bad usage
-    match std::panic::catch_unwind(|| app::run(cli)) {
+    let result = std::panic::catch_unwind(|| app::run(cli));
+    pqg::debug!("done");
+    match result {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(err)) => diag::print_and_code(&err),
         Err(_) => ExitCode::from(3),

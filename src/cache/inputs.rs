@@ -261,28 +261,36 @@ fn tidy(mut files: Vec<String>, root: &Path, exclude: &Path) -> Vec<String> {
 /// tracked files (which git lists at once from its index) are stat'ed while
 /// git is still walking the tree for untracked ones: on a large tree the
 /// walk and the stats take about as long as each other.
-pub fn snapshot_tree(root: &Path, exclude: &Path, index: &StatIndex) -> anyhow::Result<Snapshot> {
+///
+/// `load_index` runs while git lists the files; the index it returns is
+/// handed back with the snapshot.
+pub fn snapshot_tree(
+    root: &Path,
+    exclude: &Path,
+    load_index: impl FnOnce() -> StatIndex,
+) -> anyhow::Result<(Snapshot, StatIndex)> {
     let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
-    let (tracked, untracked) = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let others = s.spawn(|| git_files(root, &["--others", "--exclude-standard"]));
-        let tracked = git_files(root, &["--cached"])
-            .map(|t| t.map(|files| Snapshot::take(&handle, tidy(files, root, exclude), index)));
+        let tracked = s.spawn(|| git_files(root, &["--cached"]));
+        let index = load_index();
+        let tracked = tracked
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("listing tracked files panicked")))?
+            .map(|files| Snapshot::take(&handle, tidy(files, root, exclude), &index));
         let others = others
             .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")));
-        (tracked, others)
-    });
-    match (tracked?, untracked?) {
-        (Some(tracked), Some(untracked)) => {
-            let untracked = Snapshot::take(&handle, tidy(untracked, root, exclude), index);
-            Ok(tracked.merge(untracked))
-        }
-        _ => Ok(Snapshot::take(
-            &handle,
-            tidy(walk_files(root)?, root, exclude),
-            index,
-        )),
-    }
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?;
+        let snapshot = match (tracked, others) {
+            (Some(tracked), Some(untracked)) => tracked.merge(Snapshot::take(
+                &handle,
+                tidy(untracked, root, exclude),
+                &index,
+            )),
+            _ => Snapshot::take(&handle, tidy(walk_files(root)?, root, exclude), &index),
+        };
+        Ok((snapshot, index))
+    })
 }
 
 fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {
@@ -588,16 +596,20 @@ pub struct InputsDigest {
 
 /// Selects the files of `snapshot` that `filter` admits and digests them.
 pub fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest, Vec<FileEntry>) {
-    let mut hasher = blake3::Hasher::new();
+    // One contiguous buffer, hashed at once: BLAKE3 is several times faster
+    // on one large input than on 60,000 small updates.
+    let mut buf = Vec::with_capacity(snapshot.files.len() * 80);
     let mut chosen = Vec::new();
     for f in &snapshot.files {
         if filter.matches(&f.path) {
-            hasher.update(&(f.path.len() as u64).to_le_bytes());
-            hasher.update(f.path.as_bytes());
-            hasher.update(&f.hash);
+            buf.extend_from_slice(&(f.path.len() as u64).to_le_bytes());
+            buf.extend_from_slice(f.path.as_bytes());
+            buf.extend_from_slice(&f.hash);
             chosen.push(f.clone());
         }
     }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&buf);
     let unreadable = snapshot
         .unreadable
         .iter()

@@ -496,8 +496,8 @@ pub fn prepare(
     let abs_cache = inputs::absolute(cache_dir);
     crate::debug!("cache: snapshot of the files under {}", root.display());
     let root_key = root.to_string_lossy().into_owned();
-    let index = cache.load_index(&root_key);
-    let snapshot = match inputs::snapshot_tree(&root, &abs_cache, &index) {
+    let listed = inputs::snapshot_tree(&root, &abs_cache, || cache.load_index(&root_key));
+    let (snapshot, index) = match listed {
         Ok(s) => s,
         Err(e) => {
             for &i in wanted {
