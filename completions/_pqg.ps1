@@ -27,7 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run the gates of a stage and judge them')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Print a stage''s effective profile: gates, enforcement, thresholds')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check the config and print its warnings')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Why a gate would or would not be answered from the cache')
@@ -182,7 +182,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             break
         }
         'pqg;help' {
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run the gates of a stage and judge them')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Print a stage''s effective profile: gates, enforcement, thresholds')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check the config and print its warnings')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Why a gate would or would not be answered from the cache')

@@ -325,7 +325,7 @@ _pqg() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json sarif" -- "${cur}"))
                     return 0
                     ;;
                 --report)

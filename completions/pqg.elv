@@ -24,7 +24,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand check 'Run the gates of a stage and judge them'
+            cand check 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
             cand list 'Print a stage''s effective profile: gates, enforcement, thresholds'
             cand validate 'Check the config and print its warnings'
             cand explain 'Why a gate would or would not be answered from the cache'
@@ -162,7 +162,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand --version 'Print version'
         }
         &'pqg;help'= {
-            cand check 'Run the gates of a stage and judge them'
+            cand check 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
             cand list 'Print a stage''s effective profile: gates, enforcement, thresholds'
             cand validate 'Check the config and print its warnings'
             cand explain 'Why a gate would or would not be answered from the cache'

@@ -30,7 +30,7 @@ always\t''
 never\t''"
 complete -c pqg -n "__fish_pqg_needs_command" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_needs_command" -s V -l version -d 'Print version'
-complete -c pqg -n "__fish_pqg_needs_command" -f -a "check" -d 'Run the gates of a stage and judge them'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "check" -d 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "validate" -d 'Check the config and print its warnings'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'
@@ -44,7 +44,8 @@ complete -c pqg -n "__fish_pqg_using_subcommand check" -s j -l jobs -d 'Parallel
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l only -d 'Run only these gates (and what they need)' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l skip -d 'Do not run these gates' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l format -d 'Report format written to stdout' -r -f -a "table\t'The terminal table'
-json\t'The JSON report (schema 1)'"
+json\t'The JSON report (schema 1)'
+sarif\t'SARIF 2.1.0: the builtins\' findings, for code scanning'"
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l report -d 'Also write a report to a file, as FORMAT=PATH (repeatable)' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l progress -d 'Progress display on stderr (only ever on a terminal, never under CI)' -r -f -a "auto\t''
 never\t''"
@@ -130,7 +131,7 @@ always\t''
 never\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "check" -d 'Run the gates of a stage and judge them'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "check" -d 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "validate" -d 'Check the config and print its warnings'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache completions help" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'

@@ -38,7 +38,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the gates of a stage and judge them
+    /// Run the gates of a stage and judge them (with no gates.toml: the
+    /// built-in default profile)
     Check(CheckArgs),
     /// Print a stage's effective profile: gates, enforcement, thresholds
     List(ListArgs),
@@ -59,6 +60,21 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+impl Command {
+    /// Whether the command works on the built-in default profile when no
+    /// gates.toml is found (DESIGN §9).
+    pub fn runs_without_config(&self) -> bool {
+        matches!(
+            self,
+            Command::Check(_)
+                | Command::List(_)
+                | Command::Explain(_)
+                | Command::History(_)
+                | Command::Stats
+        )
+    }
 }
 
 #[derive(Debug, Args)]
@@ -168,4 +184,6 @@ pub enum Format {
     Table,
     /// The JSON report (schema 1)
     Json,
+    /// SARIF 2.1.0: the builtins' findings, for code scanning
+    Sarif,
 }

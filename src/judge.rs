@@ -290,8 +290,8 @@ pub fn judge(config: &Config, plan: &Plan, run: &RunResult) -> Verdict {
     let passed: f64 = active
         .iter()
         .filter(|(v, _)| v.status == GateStatus::Pass)
-        .map(|(_, w)| w)
-        .sum();
+        // Not `sum()`: an empty f64 sum is -0.0, shown as "score -0.0".
+        .fold(0.0, |acc, (_, w)| acc + w);
     let score = (total > 0.0).then(|| 100.0 * passed / total);
     let blocking_failure = gates
         .iter()
@@ -382,6 +382,7 @@ min = { development = 60, staging = 75, production = 85 }
             output: Output::default(),
             metrics,
             attempts: 1,
+            findings: Vec::new(),
         }
     }
 

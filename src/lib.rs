@@ -4,6 +4,7 @@
 //! (DESIGN §1). Each stage is a module; none reaches back to an earlier one.
 
 pub mod app;
+pub mod builtin;
 pub mod cache;
 pub mod cli;
 pub mod config;

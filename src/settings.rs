@@ -21,6 +21,23 @@ pub fn process_env(name: &str) -> Option<String> {
 /// The config file to load: `--config`, then `PQG_CONFIG`, then the nearest
 /// `gates.toml` from `cwd` upward.
 pub fn config_path(flag: Option<&Path>, env: Env<'_>, cwd: &Path) -> Result<PathBuf, UserError> {
+    config_location(flag, env, cwd)?.ok_or_else(|| {
+        UserError::new(format!(
+            "no {} found in `{}` or any folder above it",
+            config::CONFIG_FILE,
+            cwd.display()
+        ))
+        .hint("run `pqg init` to write one, or pass --config FILE")
+    })
+}
+
+/// The config file to load: `--config`, else `PQG_CONFIG`, else the nearest
+/// `gates.toml` upward; `None` when there is none (and none was named).
+pub fn config_location(
+    flag: Option<&Path>,
+    env: Env<'_>,
+    cwd: &Path,
+) -> Result<Option<PathBuf>, UserError> {
     let explicit = flag
         .map(Path::to_path_buf)
         .or_else(|| env("PQG_CONFIG").map(PathBuf::from));
@@ -38,14 +55,7 @@ pub fn config_path(flag: Option<&Path>, env: Env<'_>, cwd: &Path) -> Result<Path
             .hint("give the path of a gates.toml"));
         }
     }
-    config::discover(explicit.as_deref(), cwd).ok_or_else(|| {
-        UserError::new(format!(
-            "no {} found in `{}` or any folder above it",
-            config::CONFIG_FILE,
-            cwd.display()
-        ))
-        .hint("write one (see gates.example.toml), or pass --config FILE")
-    })
+    Ok(config::discover(explicit.as_deref(), cwd))
 }
 
 /// The stage: `--stage`, then `PQG_STAGE`, then `settings.default_stage`,
@@ -158,9 +168,10 @@ pub fn report_target(spec: &str) -> Result<(Format, PathBuf), UserError> {
     let format = match format {
         "json" => Format::Json,
         "table" => Format::Table,
+        "sarif" => Format::Sarif,
         other => {
             return Err(UserError::new(format!("unknown report format `{other}`"))
-                .hint("the formats are: json, table"))
+                .hint("the formats are: json, sarif, table"))
         }
     };
     Ok((format, PathBuf::from(path)))

@@ -29,8 +29,14 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     }
     let env = settings::process_env;
     let cwd = std::env::current_dir().context("reading the current folder")?;
-    let path = settings::config_path(cli.config.as_deref(), &env, &cwd)?;
-    let config = Config::load(&path)?;
+    let config = match settings::config_location(cli.config.as_deref(), &env, &cwd)? {
+        Some(path) => Config::load(&path)?,
+        None if cli.command.runs_without_config() => default_profile(&cwd)?,
+        None => {
+            settings::config_path(cli.config.as_deref(), &env, &cwd)?;
+            unreachable!("config_path fails when config_location finds nothing")
+        }
+    };
     let stdout_printer = Printer {
         color: settings::color(cli.color, &env, io::stdout().is_terminal()),
         width: terminal_width(io::stdout().is_terminal()),
@@ -49,6 +55,24 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Cache(command) => inspect::cache(&config, command),
         Command::Completions { .. } => unreachable!("handled before loading the config"),
     }
+}
+
+/// The built-in default profile (DESIGN §9), rooted at the top of the git
+/// work tree around `cwd` (or `cwd` itself outside git), announced in one
+/// line on stderr.
+fn default_profile(cwd: &std::path::Path) -> anyhow::Result<Config> {
+    let root = inputs::work_tree_top(cwd).unwrap_or_else(|| cwd.to_path_buf());
+    let config = Config::parse(
+        &root.join(crate::config::CONFIG_FILE),
+        crate::builtin::DEFAULT_PROFILE,
+    )
+    .map_err(|e| anyhow::anyhow!("internal: the default profile does not load: {e}"))?;
+    let names: Vec<&str> = config.gates.iter().map(|g| g.id.as_str()).collect();
+    eprintln!(
+        "pqg: no gates.toml found; running the built-in default profile ({}) · `pqg init` writes a gates.toml of your own",
+        names.join(", ")
+    );
+    Ok(config)
 }
 
 /// Writes the completion script for `shell`; also used to generate the
@@ -129,6 +153,8 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         twins,
         fail_fast: plan.fail_fast,
         handle_signals: true,
+        builtin_files: builtin_files(config, &prepared),
+        cache_dir: cache_dir.clone(),
     };
     let show_progress =
         settings::progress(args.progress, args.quiet, &env, io::stderr().is_terminal());
@@ -168,9 +194,28 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
     let written = match args.format {
         Format::Table => render_table(&report, printer, args.quiet, &mut out),
         Format::Json => render_json(&report, &mut out),
+        Format::Sarif => report::sarif::render(&report, &mut out),
     };
     ignore_broken_pipe(written.and_then(|()| out.flush())).context("writing the report")?;
     Ok(verdict.exit_code())
+}
+
+/// The input files the cache listed for each builtin gate, so that a
+/// builtin does not list the tree again.
+fn builtin_files(
+    config: &Config,
+    prepared: &cache::Prepared,
+) -> Vec<Option<std::sync::Arc<Vec<String>>>> {
+    config
+        .gates
+        .iter()
+        .zip(&prepared.keys)
+        .map(|(gate, key)| {
+            let key = key.as_ref()?;
+            matches!(gate.command, crate::config::Command::Builtin(_))
+                .then(|| std::sync::Arc::new(key.files.iter().map(|f| f.path.clone()).collect()))
+        })
+        .collect()
 }
 
 /// How long a `key_commands` entry may take.
@@ -319,6 +364,7 @@ fn write_report_file(
     let mut buf = Vec::new();
     match format {
         Format::Json => render_json(report, &mut buf)?,
+        Format::Sarif => report::sarif::render(report, &mut buf)?,
         Format::Table => render_table(
             report,
             &Printer {

@@ -301,6 +301,15 @@ fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {
 
 /// `git ls-files -z ARGS` in `root`; `None` when this is not a git work
 /// tree (or git is missing).
+/// The top of the git work tree holding `dir`: the nearest folder upward
+/// with a `.git` (a folder, or a file in a linked worktree or submodule).
+pub fn work_tree_top(dir: &Path) -> Option<PathBuf> {
+    absolute(dir)
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 fn git_files(root: &Path, args: &[&str]) -> anyhow::Result<Option<Vec<String>>> {
     let output = match std::process::Command::new("git")
         .args(["-c", "core.quotepath=off", "ls-files", "-z"])

@@ -62,6 +62,7 @@ pub fn command_text(command: &Command) -> String {
             "argv:{}",
             serde_json::to_string(argv).expect("strings serialise")
         ),
+        Command::Builtin(spec) => format!("builtin:{}", spec.canonical()),
     }
 }
 
@@ -79,6 +80,7 @@ pub fn metric_texts(gate: &Gate) -> Vec<String> {
                         .map_or(String::new(), |f| format!("file:{}", f.display()))
                 ),
                 MetricSource::Duration => "duration".to_owned(),
+                MetricSource::Findings => "findings".to_owned(),
             };
             format!("{}={source}", m.name)
         })

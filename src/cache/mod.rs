@@ -41,6 +41,9 @@ pub struct StoredResult {
     pub output_bytes: u64,
     pub output_omitted_bytes: u64,
     pub attempts: u32,
+    /// A builtin's findings (absent in entries of command gates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::builtin::Finding>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -79,6 +82,7 @@ impl StoredResult {
             output_bytes: e.output.total_bytes,
             output_omitted_bytes: e.output.omitted_bytes,
             attempts: e.attempts,
+            findings: e.findings.clone(),
         })
     }
 
@@ -103,6 +107,7 @@ impl StoredResult {
                 })
                 .collect(),
             attempts: self.attempts,
+            findings: self.findings.clone(),
         }
     }
 }
@@ -682,6 +687,7 @@ mod tests {
             },
             metrics: vec![Ok(1.5), Err("no match".into())],
             attempts: 2,
+            findings: Vec::new(),
         };
         let stored = StoredResult::from_execution(&e).unwrap();
         let back = stored.to_execution();

@@ -10,8 +10,9 @@ mod stage_map;
 
 pub use stage_map::{Ladder, StageEntry, StageIdx, StageMap, StageName, DEFAULT_STAGES};
 
+use crate::builtin;
 use crate::diag::{did_you_mean, Source, UserError};
-use raw::{RawCommand, RawConfig, RawGate, RawMetric, RawStageMap, Scalar};
+use raw::{RawCommand, RawConfig, RawGate, RawMetric, RawPattern, RawRule, RawStageMap, Scalar};
 use regex::Regex;
 use std::collections::HashMap;
 use std::fmt;
@@ -46,6 +47,8 @@ pub enum Command {
     Shell(String),
     /// An array: exec'd as argv, no shell.
     Argv(Vec<String>),
+    /// A built-in check, run inside pqg.
+    Builtin(Box<builtin::Spec>),
 }
 
 impl fmt::Display for Command {
@@ -53,6 +56,7 @@ impl fmt::Display for Command {
         match self {
             Command::Shell(s) => f.write_str(s),
             Command::Argv(argv) => write!(f, "{argv:?}"),
+            Command::Builtin(spec) => write!(f, "builtin {}", spec.kind.name()),
         }
     }
 }
@@ -72,6 +76,8 @@ pub enum MetricSource {
     },
     /// The gate's own wall-clock seconds.
     Duration,
+    /// How many findings a builtin reported.
+    Findings,
 }
 
 impl MetricSource {
@@ -89,6 +95,7 @@ impl MetricSource {
                 file: None,
             } => format!("json `{pointer}` in output"),
             MetricSource::Duration => "duration".to_owned(),
+            MetricSource::Findings => "findings".to_owned(),
         }
     }
 
@@ -580,13 +587,16 @@ impl Resolver {
                     )
                     .hint("a gate runs either a command or a built-in check: keep one"))
             }
-            (None, Some(builtin)) => {
-                return Err(self
-                    .err(
-                        builtin.span(),
-                        format!("unknown builtin `{}`", builtin.get_ref()),
-                    )
-                    .hint("this version of pqg has no built-in checks yet; use `run`"))
+            (None, Some(name)) => {
+                let Some(kind) = builtin::Kind::from_name(name.get_ref()) else {
+                    let names = builtin::Kind::ALL.map(builtin::Kind::name);
+                    return Err(self
+                        .err(name.span(), format!("unknown builtin `{}`", name.get_ref()))
+                        .hint(did_you_mean(name.get_ref(), names).unwrap_or_else(|| {
+                            format!("the builtins are: {}", names.join(", "))
+                        })));
+                };
+                Command::Builtin(Box::new(self.builtin_spec(kind, &raw)?))
             }
             (None, None) => {
                 return Err(self
@@ -723,9 +733,26 @@ impl Resolver {
             .flatten()
             .map(|c| self.command(c, "key_commands"))
             .collect::<Result<_, _>>()?;
-        let mut metrics = Vec::with_capacity(raw.metrics.len());
+        if raw.run.is_some() {
+            self.no_builtin_options(&raw, None)?;
+        }
+        let is_builtin = matches!(command, Command::Builtin(_));
+        let mut metrics = Vec::with_capacity(raw.metrics.len() + 1);
         for (mname, metric) in raw.metrics {
-            metrics.push(self.resolve_metric(id, mname, metric)?);
+            metrics.push(self.resolve_metric(id, mname, metric, is_builtin)?);
+        }
+        if is_builtin && !metrics.iter().any(|m| m.name == "findings") {
+            metrics.insert(
+                0,
+                Metric {
+                    name: "findings".to_owned(),
+                    source: MetricSource::Findings,
+                    min: StageMap::default(),
+                    max: StageMap::plain(0.0, span.clone()),
+                    better: Better::Lower,
+                    unit: None,
+                },
+            );
         }
         let needs = raw
             .needs
@@ -763,9 +790,23 @@ impl Resolver {
         gate: &str,
         name: Spanned<String>,
         metric: Spanned<RawMetric>,
+        is_builtin: bool,
     ) -> Result<Metric, UserError> {
         let span = name.span();
         let m = metric.into_inner();
+        let has_source =
+            m.regex.is_some() || m.count.is_some() || m.json.is_some() || m.duration.is_some();
+        if is_builtin && (has_source || name.get_ref() != "findings") {
+            return Err(self
+                .err(
+                    span,
+                    format!(
+                        "metric `{gate}.{}`: a builtin measures `findings` only",
+                        name.get_ref()
+                    ),
+                )
+                .hint("write `[gates.NAME.metrics.findings]` with `max` (and no source) to set its thresholds"));
+        }
         let regex = |r: &Spanned<String>| {
             Regex::new(r.get_ref()).map_err(|e| {
                 let detail = e.to_string();
@@ -814,6 +855,7 @@ impl Resolver {
             sources.push(MetricSource::Duration);
         }
         let source = match sources.len() {
+            0 if is_builtin => MetricSource::Findings,
             1 => sources.pop().expect("one source"),
             0 => {
                 return Err(self
@@ -875,6 +917,207 @@ impl Resolver {
             max,
             better,
             unit: m.unit,
+        })
+    }
+
+    /// Rejects builtin options on a gate that is not that builtin.
+    fn no_builtin_options(
+        &self,
+        raw: &RawGate,
+        kind: Option<builtin::Kind>,
+    ) -> Result<(), UserError> {
+        use builtin::Kind::*;
+        type Owners<'a> = (&'a str, Option<Range<usize>>, &'a [builtin::Kind]);
+        let options: [Owners<'_>; 4] = [
+            ("rules", raw.rules.as_ref().map(Spanned::span), &[Secrets]),
+            (
+                "allow",
+                raw.allow.as_ref().map(Spanned::span),
+                &[Secrets, Forbidden],
+            ),
+            (
+                "max_size",
+                raw.max_size.as_ref().map(Spanned::span),
+                &[LargeFiles],
+            ),
+            (
+                "patterns",
+                raw.patterns.as_ref().map(Spanned::span),
+                &[Forbidden],
+            ),
+        ];
+        for (key, span, owners) in options {
+            let Some(span) = span else { continue };
+            if kind.is_some_and(|k| owners.contains(&k)) {
+                continue;
+            }
+            let owners: Vec<String> = owners
+                .iter()
+                .map(|k| format!("builtin = \"{}\"", k.name()))
+                .collect();
+            return Err(self
+                .err(
+                    span,
+                    format!("`{key}` is an option of {}", owners.join(" and ")),
+                )
+                .hint(match kind {
+                    Some(k) => format!(
+                        "`builtin = \"{}\"` does not take `{key}`; remove it",
+                        k.name()
+                    ),
+                    None => format!("a gate with `run` does not take `{key}`; remove it"),
+                }));
+        }
+        Ok(())
+    }
+
+    fn builtin_regex(
+        &self,
+        r: &Spanned<String>,
+        what: &str,
+    ) -> Result<regex::bytes::Regex, UserError> {
+        regex::bytes::Regex::new(r.get_ref()).map_err(|e| {
+            let detail = e.to_string();
+            let last = detail
+                .lines()
+                .last()
+                .unwrap_or("invalid regex")
+                .trim()
+                .to_owned();
+            self.err(r.span(), format!("invalid regex in {what}: {last}"))
+                .hint("pqg uses Rust regex syntax (no look-around or backreferences)")
+        })
+    }
+
+    /// A builtin's options, checked.
+    fn builtin_spec(&self, kind: builtin::Kind, raw: &RawGate) -> Result<builtin::Spec, UserError> {
+        self.no_builtin_options(raw, Some(kind))?;
+        let mut spec = builtin::Spec::new(kind);
+        if let Some(rules) = &raw.rules {
+            for rule in rules.get_ref() {
+                spec.rules
+                    .push(self.secret_rule(rule.get_ref(), &spec.rules)?);
+            }
+        }
+        if let Some(allow) = &raw.allow {
+            for entry in allow.get_ref() {
+                let fp = entry.get_ref().trim().to_ascii_lowercase();
+                if fp.len() != 32 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(self
+                        .err(entry.span(), format!("`{}` is not a finding fingerprint", entry.get_ref()))
+                        .hint("copy the 32 hex characters shown as `[fingerprint …]` beside the finding"));
+                }
+                spec.allow.push(fp);
+            }
+        }
+        if let Some(size) = &raw.max_size {
+            let bytes = match size.get_ref() {
+                Scalar::Int(n) if *n > 0 => Some(*n as u64),
+                Scalar::Str(text) => builtin::parse_size(text),
+                _ => None,
+            };
+            spec.max_size = bytes.ok_or_else(|| {
+                self.err(size.span(), "invalid `max_size`")
+                    .hint("write a number of bytes, or a size like \"500KB\" or \"2MiB\"")
+            })?;
+        }
+        if kind == builtin::Kind::Forbidden {
+            let Some(patterns) = raw.patterns.as_ref().filter(|p| !p.get_ref().is_empty()) else {
+                return Err(self
+                    .err(raw.builtin.as_ref().map_or(0..0, Spanned::span), "`builtin = \"forbidden\"` needs `patterns`")
+                    .hint("e.g. patterns = [{ pattern = \"dbg!(\", message = \"remove debugging output\" }]"));
+            };
+            for (n, p) in patterns.get_ref().iter().enumerate() {
+                spec.patterns.push(self.forbidden_pattern(p, n)?);
+            }
+        }
+        Ok(spec)
+    }
+
+    fn secret_rule(
+        &self,
+        rule: &RawRule,
+        earlier: &[builtin::secrets::SecretRule],
+    ) -> Result<builtin::secrets::SecretRule, UserError> {
+        let id = rule.id.get_ref();
+        let valid = !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !valid {
+            return Err(self
+                .err(rule.id.span(), format!("invalid rule id `{id}`"))
+                .hint("rule ids use letters, digits, `-`, `_` and `.`"));
+        }
+        let taken = builtin::secrets::builtin_rules()
+            .iter()
+            .chain(earlier)
+            .any(|r| &r.id == id);
+        if taken {
+            return Err(self
+                .err(rule.id.span(), format!("rule id `{id}` is already used"))
+                .hint("give the added rule an id of its own"));
+        }
+        let regex = self.builtin_regex(&rule.regex, &format!("rule `{id}`"))?;
+        let entropy = match &rule.entropy {
+            Some(e) if !(0.0..=8.0).contains(e.get_ref()) => return Err(self
+                .err(
+                    e.span(),
+                    format!("`entropy` must be 0–8, found `{}`", e.get_ref()),
+                )
+                .hint(
+                    "entropy is in bits per byte; random base64 is about 6, English text about 4",
+                )),
+            Some(e) => Some(*e.get_ref()),
+            None => None,
+        };
+        Ok(builtin::secrets::SecretRule {
+            id: id.clone(),
+            description: rule.description.clone().unwrap_or_else(|| id.clone()),
+            regex,
+            keywords: rule
+                .keywords
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|k| !k.is_empty())
+                .collect(),
+            entropy,
+        })
+    }
+
+    fn forbidden_pattern(
+        &self,
+        p: &Spanned<RawPattern>,
+        n: usize,
+    ) -> Result<builtin::Pattern, UserError> {
+        let raw = p.get_ref();
+        let matcher = match (&raw.pattern, &raw.regex) {
+            (Some(text), None) if !text.get_ref().is_empty() => {
+                builtin::Matcher::Literal(text.get_ref().clone())
+            }
+            (None, Some(re)) => builtin::Matcher::Regex(self.builtin_regex(re, "`patterns`")?),
+            _ => return Err(self
+                .err(
+                    p.span(),
+                    "each pattern needs exactly one of `pattern` (text) or `regex`",
+                )
+                .hint(
+                    "e.g. { pattern = \"console.log(\", message = \"remove debugging output\" }",
+                )),
+        };
+        let id = raw
+            .id
+            .as_ref()
+            .map_or_else(|| format!("forbidden-{}", n + 1), |i| i.get_ref().clone());
+        let message = raw.message.clone().unwrap_or_else(|| match &matcher {
+            builtin::Matcher::Literal(t) => format!("forbidden text `{t}`"),
+            builtin::Matcher::Regex(r) => format!("forbidden pattern `{}`", r.as_str()),
+        });
+        Ok(builtin::Pattern {
+            id,
+            matcher,
+            message,
         })
     }
 

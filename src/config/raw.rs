@@ -87,6 +87,32 @@ pub struct RawGate {
     pub slots: Option<Spanned<i64>>,
     #[serde(default)]
     pub metrics: IndexMap<Spanned<String>, Spanned<RawMetric>>,
+    // Options of built-in checks (DESIGN §9).
+    pub rules: Option<Spanned<Vec<Spanned<RawRule>>>>,
+    pub allow: Option<Spanned<Vec<Spanned<String>>>>,
+    pub max_size: Option<Spanned<Scalar>>,
+    pub patterns: Option<Spanned<Vec<Spanned<RawPattern>>>>,
+}
+
+/// A rule added to `builtin = "secrets"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub id: Spanned<String>,
+    pub description: Option<String>,
+    pub regex: Spanned<String>,
+    pub keywords: Option<Vec<String>>,
+    pub entropy: Option<Spanned<f64>>,
+}
+
+/// A pattern of `builtin = "forbidden"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPattern {
+    pub id: Option<Spanned<String>>,
+    pub pattern: Option<Spanned<String>>,
+    pub regex: Option<Spanned<String>>,
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,9 +6,11 @@
 //! in the README.
 
 pub mod progress;
+pub mod sarif;
 pub mod table;
 
-use crate::config::{Better, Config};
+use crate::builtin::{Finding, RuleInfo};
+use crate::config::{Better, Command, Config};
 use crate::judge::{GateStatus, Outcome, Verdict};
 use crate::plan::{Enforcement, Plan};
 use crate::run::{ExecEnd, RunResult};
@@ -72,6 +74,15 @@ pub struct GateReport {
     pub output: Option<String>,
     pub output_bytes: u64,
     pub output_omitted_bytes: u64,
+    /// The built-in check the gate runs, if it runs one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub builtin: Option<String>,
+    /// A builtin's findings, all of them (the output lists the first few).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<Finding>>,
+    /// The rules a builtin can report (for SARIF's rule list).
+    #[serde(skip)]
+    pub rules: Vec<RuleInfo>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,6 +148,18 @@ pub fn build(
                 output: execution.as_ref().map(|e| e.output.text.clone()),
                 output_bytes: execution.as_ref().map_or(0, |e| e.output.total_bytes),
                 output_omitted_bytes: execution.as_ref().map_or(0, |e| e.output.omitted_bytes),
+                builtin: match &gate.command {
+                    Command::Builtin(spec) => Some(spec.kind.name().to_owned()),
+                    _ => None,
+                },
+                findings: match &gate.command {
+                    Command::Builtin(_) => execution.as_ref().map(|e| e.findings.clone()),
+                    _ => None,
+                },
+                rules: match &gate.command {
+                    Command::Builtin(spec) => spec.rules(),
+                    _ => Vec::new(),
+                },
             }
         })
         .collect();

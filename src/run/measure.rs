@@ -33,6 +33,7 @@ pub fn measure(
     output: &Output,
     duration: Duration,
     dir: &Path,
+    findings: Option<usize>,
 ) -> Vec<MetricValue> {
     let mut probes = probes.iter();
     metrics
@@ -61,6 +62,9 @@ pub fn measure(
                 file: Some(file),
             } => json_in_file(&dir.join(file), file, pointer),
             MetricSource::Duration => Ok(duration.as_secs_f64()),
+            MetricSource::Findings => findings
+                .map(|n| n as f64)
+                .ok_or_else(|| "internal: only a builtin counts findings".to_owned()),
         })
         .collect()
 }

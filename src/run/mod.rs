@@ -10,7 +10,9 @@ pub mod capture;
 pub mod measure;
 pub mod process;
 
-use crate::config::{Command, Config, GateId};
+use crate::builtin;
+use crate::cache::inputs;
+use crate::config::{Command, Config, Gate, GateId};
 use crate::plan::Plan;
 pub use capture::Output;
 pub use measure::MetricValue;
@@ -20,7 +22,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What running one gate produced: the facts a verdict is made from.
 #[derive(Debug, Clone)]
@@ -36,6 +38,8 @@ pub struct Execution {
     pub metrics: Vec<MetricValue>,
     /// How many times the gate was run (1 + retries used).
     pub attempts: u32,
+    /// What a builtin found; empty for commands.
+    pub findings: Vec<crate::builtin::Finding>,
 }
 
 /// The caller's view of a finished gate.
@@ -104,6 +108,11 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Listen for SIGINT/SIGTERM and stop the run on them.
     pub handle_signals: bool,
+    /// Per gate: the input files of a builtin, when the cache already
+    /// listed them; otherwise the builtin lists them itself.
+    pub builtin_files: Vec<Option<Arc<Vec<String>>>>,
+    /// Left out when a builtin lists its own files.
+    pub cache_dir: PathBuf,
 }
 
 /// Everything a run produced.
@@ -434,6 +443,9 @@ fn run_gate(
     tx: &mpsc::Sender<Msg>,
 ) -> Execution {
     let gate = &config.gates[plan.gates[i].index];
+    if let Command::Builtin(spec) = &gate.command {
+        return run_builtin(config, gate, spec, i, opts, groups);
+    }
     let dir = config.root.join(&gate.cwd);
     let mut env = env_base.to_vec();
     env.push(("PQG_GATE".into(), gate.id.to_string()));
@@ -473,6 +485,7 @@ fn run_gate(
                 &output,
                 attempt.duration,
                 &dir,
+                None,
             ),
             _ => Vec::new(),
         };
@@ -482,6 +495,7 @@ fn run_gate(
             output,
             metrics,
             attempts: attempt_no,
+            findings: Vec::new(),
         };
         let retryable = matches!(
             execution.end,
@@ -496,6 +510,92 @@ fn run_gate(
         }
         let _ = tx.send(Msg::Retrying(i, attempt_no + 1));
     }
+}
+
+/// How many findings a builtin's output lists; all of them are kept in the
+/// execution (and so in the JSON and SARIF reports).
+const FINDINGS_SHOWN: usize = 200;
+
+/// Runs a builtin gate inside pqg, over its input files.
+fn run_builtin(
+    config: &Config,
+    gate: &Gate,
+    spec: &builtin::Spec,
+    i: usize,
+    opts: &RunOptions,
+    groups: &Groups,
+) -> Execution {
+    let started = Instant::now();
+    let failed = |why: String| Execution {
+        end: ExecEnd::SpawnFailed(why),
+        duration: started.elapsed(),
+        output: Output::default(),
+        metrics: Vec::new(),
+        attempts: 1,
+        findings: Vec::new(),
+    };
+    let files = match opts.builtin_files.get(i).cloned().flatten() {
+        Some(files) => files,
+        None => match builtin_inputs(config, gate, &opts.cache_dir) {
+            Ok(files) => Arc::new(files),
+            Err(why) => return failed(why),
+        },
+    };
+    let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+    let mut outcome = builtin::execute(spec, &config.root, &refs, &|| groups.is_closed());
+    let duration = started.elapsed();
+    if outcome.cancelled {
+        return Execution {
+            end: ExecEnd::Cancelled,
+            ..failed(String::new())
+        };
+    }
+    let shown = outcome.findings.len().min(FINDINGS_SHOWN);
+    let rest = outcome.findings.split_off(shown);
+    let mut text = outcome.render(spec.kind);
+    if !rest.is_empty() {
+        text.insert_str(
+            0,
+            &format!(
+                "(the first {shown} findings are listed here; all {} are in the JSON and SARIF reports)\n",
+                shown + rest.len()
+            ),
+        );
+    }
+    outcome.findings.extend(rest);
+    redact(&mut text, &opts.secrets);
+    let output = Output {
+        total_bytes: text.len() as u64,
+        omitted_bytes: 0,
+        text,
+    };
+    let metrics = measure::measure(
+        &gate.metrics,
+        &[],
+        &output,
+        duration,
+        &config.root,
+        Some(outcome.findings.len()),
+    );
+    Execution {
+        end: ExecEnd::Exited(0),
+        duration,
+        output,
+        metrics,
+        attempts: 1,
+        findings: outcome.findings,
+    }
+}
+
+/// A builtin's input files when the cache did not list them: every file git
+/// would track (or every file, outside git) matching the gate's `inputs`.
+fn builtin_inputs(config: &Config, gate: &Gate, cache_dir: &Path) -> Result<Vec<String>, String> {
+    let root = inputs::absolute(&config.root);
+    let filter = inputs::InputFilter::new(gate.inputs.as_deref())
+        .map_err(|e| format!("invalid input glob: {e}"))?;
+    let listed = inputs::list_files(&root, &inputs::absolute(cache_dir))
+        .map_err(|e| format!("cannot list the input files: {e:#}"))?;
+    Ok(listed.into_iter().filter(|p| filter.matches(p)).collect())
 }
 
 /// Masks every occurrence of each secret value in `text`.

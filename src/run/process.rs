@@ -220,6 +220,12 @@ pub fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
             c.args(&argv[1..]);
             c
         }
+        Command::Builtin(spec) => {
+            return failed(format!(
+                "internal: builtin `{}` is not a process",
+                spec.kind.name()
+            ))
+        }
     };
     use std::os::unix::process::CommandExt;
     cmd.current_dir(spec.dir)
@@ -238,6 +244,7 @@ pub fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
             let what = match spec.command {
                 Command::Shell(_) => "sh".to_owned(),
                 Command::Argv(argv) => argv[0].clone(),
+                Command::Builtin(b) => b.kind.name().to_owned(),
             };
             let why = match e.kind() {
                 io::ErrorKind::NotFound if !spec.dir.is_dir() => {

@@ -1,0 +1,374 @@
+//! The `secrets` rule set: credential formats and private keys.
+//!
+//! Each rule is a regex whose `secret` group (or the whole match) is the
+//! credential, a list of keywords that must appear in a file before the
+//! regex is tried, and an optional entropy floor for rules whose shape alone
+//! says little (`password = "..."`). The keywords make the common case — a
+//! file with no credential-looking text — one Aho-Corasick pass.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+use std::sync::OnceLock;
+
+/// One way a credential can look.
+#[derive(Debug, Clone)]
+pub struct SecretRule {
+    pub id: String,
+    pub description: String,
+    pub regex: Regex,
+    /// Matched without regard to ASCII case. Empty: the regex runs on every
+    /// file (allowed for user rules, avoided in the built-in ones).
+    pub keywords: Vec<String>,
+    /// Minimum Shannon entropy, in bits per byte, of the secret.
+    pub entropy: Option<f64>,
+}
+
+/// A rule as written: id, description, keywords, regex, entropy floor.
+type RuleRow = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    Option<f64>,
+);
+
+const RULES: &[RuleRow] = &[
+    (
+        "aws-access-key-id",
+        "AWS access key ID",
+        &["akia", "asia", "abia", "acca", "a3t"],
+        r"\b(?P<secret>(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16})\b",
+        None,
+    ),
+    (
+        "aws-secret-access-key",
+        "AWS secret access key",
+        &["aws"],
+        r#"(?i)aws[a-z0-9_.\-]{0,20}(?:secret|private)[a-z0-9_.\-]{0,20}['"]?\s*(?:[:=]|=>)\s*['"]?(?P<secret>[A-Za-z0-9/+]{40})(?:['"\s;,]|$)"#,
+        Some(3.5),
+    ),
+    (
+        "github-pat",
+        "GitHub personal access token (classic)",
+        &["ghp_"],
+        r"\b(?P<secret>ghp_[A-Za-z0-9]{36})\b",
+        None,
+    ),
+    (
+        "github-fine-grained-pat",
+        "GitHub fine-grained personal access token",
+        &["github_pat_"],
+        r"\b(?P<secret>github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b",
+        None,
+    ),
+    (
+        "github-oauth",
+        "GitHub OAuth access token",
+        &["gho_"],
+        r"\b(?P<secret>gho_[A-Za-z0-9]{36})\b",
+        None,
+    ),
+    (
+        "github-app-token",
+        "GitHub App user-to-server, server-to-server or refresh token",
+        &["ghu_", "ghs_", "ghr_"],
+        r"\b(?P<secret>(?:ghu|ghs)_[A-Za-z0-9]{36}|ghr_[A-Za-z0-9]{36,76})\b",
+        None,
+    ),
+    (
+        "gitlab-token",
+        "GitLab access token (personal, deploy, runner, trigger, CI job, feed)",
+        &[
+            "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glft-", "glsoat-",
+        ],
+        r"\b(?P<secret>(?:glpat|gldt|glrt|glptt|glcbt|glft|glsoat)-[A-Za-z0-9_\-]{20,64})(?:[^A-Za-z0-9_\-]|$)",
+        None,
+    ),
+    (
+        "slack-bot-token",
+        "Slack bot token",
+        &["xoxb-"],
+        r"\b(?P<secret>xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24,34})\b",
+        None,
+    ),
+    (
+        "slack-user-token",
+        "Slack user token",
+        &["xoxp-"],
+        r"\b(?P<secret>xoxp-[0-9]{10,13}-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{28,34})\b",
+        None,
+    ),
+    (
+        "slack-webhook-url",
+        "Slack incoming webhook URL",
+        &["hooks.slack.com"],
+        r"(?P<secret>https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24})\b",
+        None,
+    ),
+    (
+        "stripe-key",
+        "Stripe secret or restricted key",
+        &["sk_live_", "sk_test_", "rk_live_", "rk_test_"],
+        r"\b(?P<secret>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,99})\b",
+        None,
+    ),
+    (
+        "google-api-key",
+        "Google API key",
+        &["aiza"],
+        r"\b(?P<secret>AIza[0-9A-Za-z_\-]{35})(?:[^0-9A-Za-z_\-]|$)",
+        None,
+    ),
+    (
+        "twilio-api-key",
+        "Twilio API key",
+        &["sk"],
+        r"\b(?P<secret>SK[0-9a-f]{32})\b",
+        Some(3.0),
+    ),
+    (
+        "sendgrid-api-key",
+        "SendGrid API key",
+        &["sg."],
+        r"\b(?P<secret>SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43})(?:[^A-Za-z0-9_\-]|$)",
+        None,
+    ),
+    (
+        "npm-token",
+        "npm access token",
+        &["npm_"],
+        r"\b(?P<secret>npm_[A-Za-z0-9]{36})\b",
+        None,
+    ),
+    (
+        "pypi-token",
+        "PyPI upload token",
+        &["pypi-ageichlwas5wcmc"],
+        r"\b(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,})",
+        None,
+    ),
+    (
+        "azure-storage-key",
+        "Azure storage account key",
+        &["accountkey"],
+        r"(?i)accountkey\s*[=:]\s*['\x22]?(?P<secret>[A-Za-z0-9+/]{86}==)",
+        None,
+    ),
+    (
+        "private-key",
+        "private key block (RSA, EC, DSA, OpenSSH, PGP, PKCS#8)",
+        &["private key"],
+        r"-----BEGIN (?:(?:RSA|EC|DSA|OPENSSH|ENCRYPTED) )?PRIVATE KEY(?: BLOCK)?-----\r?\n(?:[A-Za-z\-]+: [^\n]*\r?\n)*\s*(?P<secret>[A-Za-z0-9+/=]{40,})",
+        None,
+    ),
+    (
+        "pgp-private-key",
+        "PGP private key block",
+        &["pgp private key"],
+        r"-----BEGIN PGP PRIVATE KEY BLOCK-----\r?\n(?:[A-Za-z\-]+: [^\n]*\r?\n)*\s*(?P<secret>[A-Za-z0-9+/=]{40,})",
+        None,
+    ),
+    (
+        "jwt",
+        "JSON Web Token",
+        &["eyj"],
+        r"\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{16,})",
+        None,
+    ),
+    (
+        "generic-password",
+        "password, secret or API key assigned a literal value",
+        &[
+            "password", "passwd", "pwd", "secret", "api_key", "apikey", "api-key", "token",
+        ],
+        r#"(?i)(?:password|passwd|pwd|secret|api[_\-]?key|token)[a-z0-9_\-]{0,20}['"]?\s*(?::=|=>|[:=])\s*['"](?P<secret>[^'"\s$<>{}]{8,100})['"]"#,
+        Some(3.5),
+    ),
+];
+
+/// The built-in rules, compiled once per process.
+pub fn builtin_rules() -> &'static [SecretRule] {
+    static RULE_SET: OnceLock<Vec<SecretRule>> = OnceLock::new();
+    RULE_SET.get_or_init(|| {
+        RULES
+            .iter()
+            .map(|&(id, description, keywords, regex, entropy)| SecretRule {
+                id: id.to_owned(),
+                description: description.to_owned(),
+                regex: Regex::new(regex).expect("built-in secret rules compile (tested)"),
+                keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+                entropy,
+            })
+            .collect()
+    })
+}
+
+/// A set of rules ready to scan with: the keyword automaton and which rules
+/// each keyword triggers.
+pub struct Scanner {
+    pub rules: Vec<SecretRule>,
+    keywords: Option<AhoCorasick>,
+    /// Per keyword pattern: the rules it triggers.
+    triggers: Vec<Vec<usize>>,
+    /// Rules without keywords: tried on every file.
+    always: Vec<usize>,
+}
+
+impl Scanner {
+    pub fn new(extra: &[SecretRule]) -> Scanner {
+        let rules: Vec<SecretRule> = builtin_rules().iter().chain(extra).cloned().collect();
+        let mut patterns = Vec::new();
+        let mut triggers: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.keywords.is_empty() {
+                always.push(i);
+            }
+            for k in &rule.keywords {
+                let k = k.to_ascii_lowercase();
+                match patterns.iter().position(|p| *p == k) {
+                    Some(at) => triggers[at].push(i),
+                    None => {
+                        patterns.push(k);
+                        triggers.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let keywords = (!patterns.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&patterns)
+                .expect("keywords are plain strings")
+        });
+        Scanner {
+            rules,
+            keywords,
+            triggers,
+            always,
+        }
+    }
+
+    /// The rules worth trying on `content`, in rule order.
+    pub fn triggered(&self, content: &[u8]) -> Vec<usize> {
+        let mut on = vec![false; self.rules.len()];
+        for &i in &self.always {
+            on[i] = true;
+        }
+        if let Some(ac) = &self.keywords {
+            let mut seen = vec![false; self.triggers.len()];
+            let mut left = self.triggers.len();
+            for m in ac.find_overlapping_iter(content) {
+                let p = m.pattern().as_usize();
+                if !seen[p] {
+                    seen[p] = true;
+                    for &r in &self.triggers[p] {
+                        on[r] = true;
+                    }
+                    left -= 1;
+                    if left == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        (0..self.rules.len()).filter(|&i| on[i]).collect()
+    }
+}
+
+/// Shannon entropy of `bytes`, in bits per byte.
+pub fn entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Whether a matched value is a documentation placeholder rather than a
+/// credential: `AKIAIOSFODNN7EXAMPLE`, `xxxxxxxx`, `your-token-here`.
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    let lower = String::from_utf8_lossy(secret).to_ascii_lowercase();
+    const WORDS: &[&str] = &[
+        "example",
+        "placeholder",
+        "xxxxxx",
+        "your_",
+        "your-",
+        "yourtoken",
+        "changeme",
+        "change_me",
+        "dummy",
+        "redacted",
+        "sample",
+        "notreal",
+        "not_real",
+        "0000000000",
+        "1234567890",
+        "abcdefgh",
+    ];
+    if WORDS.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    let mut distinct = [false; 256];
+    for &b in secret {
+        distinct[b as usize] = true;
+    }
+    distinct.iter().filter(|&&d| d).count() <= 3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_rule_compiles_and_has_keywords() {
+        for rule in builtin_rules() {
+            assert!(!rule.keywords.is_empty(), "{} has no keywords", rule.id);
+            assert!(
+                rule.regex.capture_names().flatten().any(|n| n == "secret"),
+                "{} has no secret group",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn entropy_of_uniform_and_repeated_text() {
+        assert_eq!(entropy(b"aaaa"), 0.0);
+        assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn placeholders_are_recognised() {
+        assert!(is_placeholder(b"AKIAIOSFODNN7EXAMPLE"));
+        assert!(is_placeholder(b"xxxxxxxxxxxxxxxx"));
+        assert!(!is_placeholder(b"AKIAZ7Q2M4N6P3R5T7V9"));
+    }
+
+    #[test]
+    fn keywords_trigger_only_their_rules() {
+        let scanner = Scanner::new(&[]);
+        let ids = |text: &[u8]| -> Vec<String> {
+            scanner
+                .triggered(text)
+                .into_iter()
+                .map(|i| scanner.rules[i].id.clone())
+                .collect()
+        };
+        assert!(ids(b"nothing to see").is_empty());
+        assert_eq!(ids(b"token ghp_"), vec!["github-pat", "generic-password"]);
+    }
+}
