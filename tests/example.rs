@@ -54,6 +54,11 @@ fn the_example_config_validates_without_warnings() {
         "fail_fast",
         "redact",
         "history",
+        "builtin",
+        "allow",
+        "rules",
+        "max_size",
+        "patterns",
     ] {
         assert!(
             text.contains(&format!("\n{key} = ")),

@@ -143,7 +143,7 @@ const RULES: &[RuleRow] = &[
     (
         "pypi-token",
         "PyPI upload token",
-        &["pypi-ageichlwas5wcmc"],
+        &["pypi-ageichlwas5vcmc"],
         r"\b(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,})",
         None,
     ),

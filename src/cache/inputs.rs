@@ -562,20 +562,39 @@ impl Snapshot {
     }
 }
 
-/// A gate's `inputs` globs, compiled.
+/// A gate's `inputs` globs, compiled. A glob that starts with `!` excludes
+/// what it matches (`["**", "!tests/fixtures/**"]`); with only exclusions,
+/// every other file is an input.
 #[derive(Debug, Clone)]
 pub struct InputFilter {
-    set: Option<globset::GlobSet>,
+    include: Option<globset::GlobSet>,
+    exclude: Option<globset::GlobSet>,
 }
 
 impl InputFilter {
-    /// All files (the default), or those matching any of `globs`.
+    /// All files (the default), or those matching any of `globs` and none
+    /// of their `!` exclusions.
     pub fn new(globs: Option<&[String]>) -> Result<Self, globset::Error> {
         let Some(globs) = globs else {
-            return Ok(InputFilter { set: None });
+            return Ok(InputFilter {
+                include: None,
+                exclude: None,
+            });
         };
-        let mut builder = globset::GlobSetBuilder::new();
+        let mut include = globset::GlobSetBuilder::new();
+        let mut exclude = globset::GlobSetBuilder::new();
+        let (mut includes, mut excludes) = (0, 0);
         for g in globs {
+            let (builder, g) = match g.strip_prefix('!') {
+                Some(rest) => {
+                    excludes += 1;
+                    (&mut exclude, rest)
+                }
+                None => {
+                    includes += 1;
+                    (&mut include, g.as_str())
+                }
+            };
             let g = g.trim_start_matches("./");
             builder.add(
                 globset::GlobBuilder::new(g)
@@ -584,12 +603,18 @@ impl InputFilter {
             );
         }
         Ok(InputFilter {
-            set: Some(builder.build()?),
+            include: if includes > 0 || excludes == 0 {
+                Some(include.build()?)
+            } else {
+                None
+            },
+            exclude: (excludes > 0).then(|| exclude.build()).transpose()?,
         })
     }
 
     pub fn matches(&self, path: &str) -> bool {
-        self.set.as_ref().is_none_or(|s| s.is_match(path))
+        self.include.as_ref().is_none_or(|s| s.is_match(path))
+            && !self.exclude.as_ref().is_some_and(|s| s.is_match(path))
     }
 }
 
@@ -642,6 +667,22 @@ pub fn absolute(root: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_globs_include_and_exclude() {
+        let globs = |g: &[&str]| {
+            InputFilter::new(Some(&g.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())).unwrap()
+        };
+        let f = globs(&["src/**", "!src/gen/**"]);
+        assert!(f.matches("src/a.rs"));
+        assert!(!f.matches("src/gen/b.rs"));
+        assert!(!f.matches("README.md"));
+        let only_excluding = globs(&["!tests/fixtures/**"]);
+        assert!(only_excluding.matches("src/a.rs"));
+        assert!(!only_excluding.matches("tests/fixtures/x"));
+        assert!(!globs(&[]).matches("a"), "an empty list selects nothing");
+        assert!(InputFilter::new(None).unwrap().matches("a"));
+    }
 
     fn state(mtime_ns: i64) -> FileState {
         FileState {

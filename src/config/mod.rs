@@ -1025,7 +1025,7 @@ impl Resolver {
             let Some(patterns) = raw.patterns.as_ref().filter(|p| !p.get_ref().is_empty()) else {
                 return Err(self
                     .err(raw.builtin.as_ref().map_or(0..0, Spanned::span), "`builtin = \"forbidden\"` needs `patterns`")
-                    .hint("e.g. patterns = [{ pattern = \"dbg!(\", message = \"remove debugging output\" }]"));
+                    .hint("e.g. patterns = [{ pattern = \"console.log(\", message = \"remove debugging output\" }]"));
             };
             for (n, p) in patterns.get_ref().iter().enumerate() {
                 spec.patterns.push(self.forbidden_pattern(p, n)?);
