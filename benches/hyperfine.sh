@@ -5,6 +5,7 @@
 #   benches/hyperfine.sh            # everything
 #   benches/hyperfine.sh runner     # only the named groups:
 #                                   #   runner parallel validate warm changed cold schedule
+#                                   #   builtins
 #
 # Needs hyperfine (Debian package; installed here if missing), git, python3.
 set -euo pipefail
@@ -96,7 +97,8 @@ for i in range(20000):
     total += size
 print(f"tree: 20000 files, {total / 1e6:.1f} MB")
 EOF
-  git add -A >/dev/null && git commit -qm tree
+  # Packed now rather than by an automatic gc in the background while timed.
+  git add -A >/dev/null && git -c gc.auto=0 commit -qm tree && git gc -q && sync
   cd - >/dev/null
 }
 
@@ -161,6 +163,57 @@ if want schedule; then
     "$PQG check --jobs 2 --no-cache -q --progress never" >/dev/null
   row "5 sleeps, history, -j2" "$(median schedule.json 0)" 1.5 "ideal makespan" 1.1
   cd - >/dev/null
+fi
+
+# --- issue 5: built-in checks against ripgrep ----------------------------
+if want builtins; then
+  command -v rg >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq ripgrep; }
+  SRC="$PWD"
+  B="$WORK/builtins"
+  mkdir -p "$B" && cd "$B"
+  planted=$(python3 "$SRC/benches/gen_builtins_tree.py" .)
+  printf '/bench-*.toml\n/rules.txt\n/*.json\n' >.gitignore
+  git init -q && git add -A
+  # No automatic gc in the background (it would take a core while timed):
+  # pack now, as a real clone is packed, and let the disk settle.
+  git -c gc.auto=0 -c user.email=b@e -c user.name=bench commit -qm tree
+  git gc -q && sync
+  # The secret rules' regexes, as ripgrep takes them: named groups dropped
+  # (one name may not repeat in an alternation); the two private-key rules
+  # span lines, which ripgrep only does with -U, so they are left to pqg
+  # alone (pqg does more work than ripgrep here, not less).
+  python3 "$SRC/benches/secret_regexes.py" "$SRC/src/builtin/secrets.rs" >rules.txt
+  for b in secrets conflict-markers large-files; do
+    printf '[gates.%s]\nbuiltin = "%s"\n' "$b" "$b" >"bench-$b.toml"
+  done
+  RG="rg --hidden -g !.git --no-messages"
+  # Equal findings on the planted set.
+  pqg_found=$({ "$PQG" check --config bench-secrets.toml --no-cache --format json || true; } |
+    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["gates"][0]["findings"]))')
+  rg_found=$($RG --count-matches -f rules.txt . | awk -F: '{s+=$2} END {print s}')
+  echo "secrets findings: planted $planted · pqg $pqg_found · ripgrep $rg_found" >>"$RESULTS"
+  hyperfine -N -i --warmup 2 --runs 20 --export-json builtins.json \
+    "$PQG check --config bench-secrets.toml --no-cache -q --progress never" \
+    "$RG --count-matches -f rules.txt ." \
+    "$PQG check --config bench-conflict-markers.toml --no-cache -q --progress never" \
+    "$RG --count-matches -e ^(<<<<<<<|=======|>>>>>>>|[|]{7})([\x20].*)?\$ ." \
+    "$PQG check --config bench-large-files.toml --no-cache -q --progress never" \
+    "$RG --files ." >/dev/null
+  # Throughput at least 0.7 × ripgrep's means time at most 1/0.7 = 1.43 ×.
+  row "secrets, 20k files, 100 MB" "$(median builtins.json 0)" "$(median builtins.json 1)" "ripgrep, same regexes" 1.43
+  row "conflict-markers" "$(median builtins.json 2)" "$(median builtins.json 3)" "ripgrep, marker regex" 1.0
+  row "large-files" "$(median builtins.json 4)" "$(median builtins.json 3)" "ripgrep, marker regex" 1.0
+  # Stricter: ripgrep only listing the tree (no stat, no read).
+  row "large-files" "$(median builtins.json 4)" "$(median builtins.json 5)" "ripgrep --files" 1.0
+  # Zero-config: no gates.toml, so the default profile; cold = first run.
+  hyperfine -N -i --warmup 1 --runs 10 --prepare "rm -rf $B/.pqg" --export-json zero-cold.json \
+    "$PQG check -q --progress never" >/dev/null
+  row "zero-config, cold" "$(median zero-cold.json 0)" 1.0 "1 s" 1.0
+  "$PQG" check -q --progress never >/dev/null 2>&1 || true
+  hyperfine -N -i --warmup 2 --runs 20 --export-json zero-warm.json \
+    "$PQG check -q --progress never" "git status --porcelain" >/dev/null
+  row "zero-config, warm" "$(median zero-warm.json 0)" "$(median zero-warm.json 1)" "git status" 1.5
+  cd "$SRC"
 fi
 
 echo

@@ -459,15 +459,6 @@ fn bad_files_are_notes_never_panics_or_hangs() {
     // A sparse 2 GiB file: never read whole.
     let big = std::fs::File::create(root.join("huge.log")).unwrap();
     big.set_len(2 << 30).unwrap();
-    // A file nobody may read (root ignores permissions, so only check the
-    // note when it really is unreadable).
-    std::fs::write(root.join("secret.key"), "x").unwrap();
-    std::fs::set_permissions(
-        root.join("secret.key"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o000),
-    )
-    .unwrap();
-    let unreadable = std::fs::read(root.join("secret.key")).is_err();
 
     let started = std::time::Instant::now();
     let out = repo
@@ -498,20 +489,68 @@ fn bad_files_are_notes_never_panics_or_hangs() {
         secrets_output.contains("huge.log: not checked: 2 GiB is larger than"),
         "{secrets_output}"
     );
-    if unreadable {
-        assert!(
-            secrets_output.contains("secret.key: cannot read"),
-            "{secrets_output}"
-        );
-    }
     let large = findings(&report, "large");
     assert_eq!(large.len(), 1, "{large:?}");
     assert_eq!(large[0]["file"], "huge.log");
-    std::fs::set_permissions(
-        root.join("secret.key"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o644),
-    )
-    .unwrap();
+}
+
+#[test]
+fn an_unreadable_file_is_a_note_and_the_rest_is_checked() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = TestRepo::new()
+        .gates("[gates.secrets]\nbuiltin = \"secrets\"\n")
+        .file("a.txt", "k = 'ghp_R8xWq2ZtY5nB7vK3mP9sD4fG6hJ1lA0cE2uI'\n")
+        .file("locked.txt", "x\n");
+    let root = repo.path();
+    std::fs::set_permissions(root.join("locked.txt"), PermissionsExt::from_mode(0o000)).unwrap();
+    let mut cmd = repo.pqg_std(["check", "--format", "json", "--no-cache"]);
+    // Permissions do not stop root: run pqg as `nobody` then, with the
+    // folder open to it and git told to trust it.
+    if unsafe { libc::geteuid() } == 0 {
+        std::fs::set_permissions(root, PermissionsExt::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(root.join("a.txt"), PermissionsExt::from_mode(0o644)).unwrap();
+        let mut as_nobody = std::process::Command::new("setpriv");
+        as_nobody
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(common::pqg_path())
+            .args(["check", "--format", "json", "--no-cache"])
+            .current_dir(root)
+            .env("HOME", root)
+            .env("NO_COLOR", "1")
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "safe.directory")
+            .env("GIT_CONFIG_VALUE_0", "*");
+        cmd = as_nobody;
+    }
+    let out = cmd.output().unwrap();
+    let report = json(&out.stdout);
+    assert_eq!(
+        located(&findings(&report, "secrets")),
+        BTreeSet::from(["a.txt:1 github-pat".to_owned()]),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let output = gate(&report, "secrets")["output"].as_str().unwrap();
+    assert!(
+        output.contains("note: locked.txt: cannot read: Permission denied"),
+        "{output}"
+    );
+}
+
+#[test]
+fn long_finding_lists_are_cut_in_the_output_and_whole_in_the_report() {
+    let repo = TestRepo::new()
+        .gates("[gates.m]\nbuiltin = \"conflict-markers\"\n")
+        .file("a.txt", &"<<<<<<< x\n".repeat(205));
+    let report = check_json(&repo, &[]);
+    assert_eq!(findings(&report, "m").len(), 205);
+    let output = gate(&report, "m")["output"].as_str().unwrap();
+    assert_eq!(
+        output.lines().filter(|l| l.starts_with("a.txt:")).count(),
+        200
+    );
+    assert!(output.contains("… and 5 more"), "{output}");
+    assert!(output.contains("205 findings in 2 files"), "{output}");
 }
 
 #[test]

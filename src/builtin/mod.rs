@@ -12,13 +12,13 @@
 pub mod secrets;
 mod syntax;
 
+use crate::cache::inputs::Root;
 use rayon::prelude::*;
 use regex::bytes::Regex;
 use secrets::{Scanner, SecretRule};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// Version of the builtins' behaviour, in every builtin gate's cache key:
@@ -284,15 +284,35 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The gate's output: one line per finding, the notes, a summary.
-    pub fn render(&self, kind: Kind) -> String {
+    /// Both outcomes as one, findings in file order.
+    pub fn merge(mut self, other: Outcome) -> Outcome {
+        self.findings.extend(other.findings);
+        self.findings
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        self.notes.extend(other.notes);
+        self.files += other.files;
+        self.binary += other.binary;
+        self.cancelled |= other.cancelled;
+        self
+    }
+
+    /// The gate's output: one line per finding (the first `limit`), the
+    /// notes, a summary.
+    pub fn render(&self, kind: Kind, limit: usize) -> String {
         let mut text = String::new();
-        for f in &self.findings {
+        for f in self.findings.iter().take(limit) {
             let _ = write!(text, "{}  {}  {}", f.location(), f.rule, f.message);
             if let Some(fp) = &f.fingerprint {
                 let _ = write!(text, "  [fingerprint {fp}]");
             }
             text.push('\n');
+        }
+        if self.findings.len() > limit {
+            let _ = writeln!(
+                text,
+                "… and {} more (every finding is in the JSON and SARIF reports)",
+                self.findings.len() - limit
+            );
         }
         for note in &self.notes {
             let _ = writeln!(text, "note: {note}");
@@ -361,6 +381,15 @@ pub fn execute(
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Outcome {
     let checker = Checker::new(spec);
+    let root = match Root::open(root) {
+        Ok(r) => r,
+        Err(e) => {
+            return Outcome {
+                notes: vec![format!("cannot open `{}`: {e}", root.display())],
+                ..Outcome::default()
+            }
+        }
+    };
     let results: Vec<Option<(usize, FileResult)>> = files
         .par_iter()
         .enumerate()
@@ -368,7 +397,7 @@ pub fn execute(
             if stop() {
                 return None;
             }
-            Some((i, checker.check(root, rel)))
+            Some((i, checker.check(&root, rel)))
         })
         .collect();
     let mut outcome = Outcome::default();
@@ -438,14 +467,13 @@ impl<'s> Checker<'s> {
         }
     }
 
-    fn check(&self, root: &Path, rel: &str) -> FileResult {
-        let path = root.join(rel);
+    fn check(&self, root: &Root, rel: &str) -> FileResult {
         if let Checker::LargeFiles { max_size } = self {
             // Size alone: binary files are what this check is for.
-            return match std::fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_file() => {
+            return match root.lstat(rel) {
+                Ok((state, _)) if state.mode & libc::S_IFMT == libc::S_IFREG => {
                     let mut found = Vec::new();
-                    if m.len() > *max_size {
+                    if state.size > *max_size {
                         found.push(Finding {
                             file: rel.to_owned(),
                             line: None,
@@ -453,7 +481,7 @@ impl<'s> Checker<'s> {
                             rule: "large-file".to_owned(),
                             message: format!(
                                 "{} is larger than the limit of {}",
-                                human_bytes(m.len()),
+                                human_bytes(state.size),
                                 human_bytes(*max_size)
                             ),
                             fingerprint: None,
@@ -471,7 +499,7 @@ impl<'s> Checker<'s> {
                 return FileResult::Nothing;
             }
         }
-        let content = match read_regular(&path) {
+        let content = match read_regular(root, rel) {
             Ok(Some(c)) => c,
             Ok(None) => return FileResult::Nothing,
             Err(ReadError::TooLarge(size)) => {
@@ -555,12 +583,8 @@ enum ReadError {
 /// Reads a regular file whole, without following a symlink and without
 /// blocking on a FIFO; `None` for anything that is not a regular file or is
 /// gone.
-fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, ReadError> {
-    let file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-    {
+fn read_regular(root: &Root, rel: &str) -> Result<Option<Vec<u8>>, ReadError> {
+    let file = match root.open_nofollow(rel) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         // O_NOFOLLOW on a symlink.

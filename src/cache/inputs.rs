@@ -63,6 +63,27 @@ impl Root {
         &self.path
     }
 
+    /// Opens `rel`, relative to the root, for reading: never through a
+    /// symlink (`ELOOP`), never blocking on a FIFO.
+    pub fn open_nofollow(&self, rel: &str) -> std::io::Result<std::fs::File> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let c = std::ffi::CString::new(rel)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        // SAFETY: `c` is a valid NUL-terminated string, the fd is open for
+        // the life of self, and a returned fd is ours alone to own.
+        let fd = unsafe {
+            libc::openat(
+                self.fd.as_raw_fd(),
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+    }
+
     /// `lstat` of `rel`, relative to the root.
     pub fn lstat(&self, rel: &str) -> std::io::Result<(FileState, Kind)> {
         use std::os::fd::AsRawFd;
@@ -299,8 +320,29 @@ fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {
     (!s.is_empty() && s != ".").then(|| s.trim_start_matches("./").to_owned())
 }
 
-/// `git ls-files -z ARGS` in `root`; `None` when this is not a git work
-/// tree (or git is missing).
+/// Lists the default inputs like [`list_files`], handing them to `each` in
+/// two batches inside git: the tracked files (which git lists at once from
+/// its index) while git is still walking the tree for untracked ones, then
+/// those. Outside git, one batch. Each batch is sorted; they do not overlap.
+pub fn list_files_overlapped<T: Send>(
+    root: &Path,
+    exclude: &Path,
+    each: impl Fn(Vec<String>) -> T + Sync,
+) -> anyhow::Result<Vec<T>> {
+    std::thread::scope(|s| {
+        let others = s.spawn(|| git_files(root, &["--others", "--exclude-standard"]));
+        let Some(tracked) = git_files(root, &["--cached"])? else {
+            return Ok(vec![each(tidy(walk_files(root)?, root, exclude))]);
+        };
+        let first = each(tidy(tracked, root, exclude));
+        let others = others
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?
+            .unwrap_or_default();
+        Ok(vec![first, each(tidy(others, root, exclude))])
+    })
+}
+
 /// The top of the git work tree holding `dir`: the nearest folder upward
 /// with a `.git` (a folder, or a file in a linked worktree or submodule).
 pub fn work_tree_top(dir: &Path) -> Option<PathBuf> {
@@ -310,6 +352,8 @@ pub fn work_tree_top(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// `git ls-files -z ARGS` in `root`; `None` when this is not a git work
+/// tree (or git is missing).
 fn git_files(root: &Path, args: &[&str]) -> anyhow::Result<Option<Vec<String>>> {
     let output = match std::process::Command::new("git")
         .args(["-c", "core.quotepath=off", "ls-files", "-z"])

@@ -534,15 +534,17 @@ fn run_builtin(
         attempts: 1,
         findings: Vec::new(),
     };
-    let files = match opts.builtin_files.get(i).cloned().flatten() {
-        Some(files) => files,
-        None => match builtin_inputs(config, gate, &opts.cache_dir) {
-            Ok(files) => Arc::new(files),
+    let stop = || groups.is_closed();
+    let outcome = match opts.builtin_files.get(i).cloned().flatten() {
+        Some(files) => {
+            let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+            builtin::execute(spec, &config.root, &refs, &stop)
+        }
+        None => match builtin_inputs(config, gate, &opts.cache_dir, spec, &stop) {
+            Ok(outcome) => outcome,
             Err(why) => return failed(why),
         },
     };
-    let refs: Vec<&str> = files.iter().map(String::as_str).collect();
-    let mut outcome = builtin::execute(spec, &config.root, &refs, &|| groups.is_closed());
     let duration = started.elapsed();
     if outcome.cancelled {
         return Execution {
@@ -550,19 +552,7 @@ fn run_builtin(
             ..failed(String::new())
         };
     }
-    let shown = outcome.findings.len().min(FINDINGS_SHOWN);
-    let rest = outcome.findings.split_off(shown);
-    let mut text = outcome.render(spec.kind);
-    if !rest.is_empty() {
-        text.insert_str(
-            0,
-            &format!(
-                "(the first {shown} findings are listed here; all {} are in the JSON and SARIF reports)\n",
-                shown + rest.len()
-            ),
-        );
-    }
-    outcome.findings.extend(rest);
+    let mut text = outcome.render(spec.kind, FINDINGS_SHOWN);
     redact(&mut text, &opts.secrets);
     let output = Output {
         total_bytes: text.len() as u64,
@@ -587,15 +577,31 @@ fn run_builtin(
     }
 }
 
-/// A builtin's input files when the cache did not list them: every file git
-/// would track (or every file, outside git) matching the gate's `inputs`.
-fn builtin_inputs(config: &Config, gate: &Gate, cache_dir: &Path) -> Result<Vec<String>, String> {
+/// Runs a builtin when the cache did not list its files: over every file git
+/// would track (or every file, outside git) matching the gate's `inputs`,
+/// the tracked ones checked while git still looks for untracked ones.
+fn builtin_inputs(
+    config: &Config,
+    gate: &Gate,
+    cache_dir: &Path,
+    spec: &builtin::Spec,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<builtin::Outcome, String> {
     let root = inputs::absolute(&config.root);
     let filter = inputs::InputFilter::new(gate.inputs.as_deref())
         .map_err(|e| format!("invalid input glob: {e}"))?;
-    let listed = inputs::list_files(&root, &inputs::absolute(cache_dir))
-        .map_err(|e| format!("cannot list the input files: {e:#}"))?;
-    Ok(listed.into_iter().filter(|p| filter.matches(p)).collect())
+    let batches = inputs::list_files_overlapped(&root, &inputs::absolute(cache_dir), |files| {
+        let chosen: Vec<&str> = files
+            .iter()
+            .map(String::as_str)
+            .filter(|p| filter.matches(p))
+            .collect();
+        builtin::execute(spec, &root, &chosen, stop)
+    })
+    .map_err(|e| format!("cannot list the input files: {e:#}"))?;
+    Ok(batches
+        .into_iter()
+        .fold(builtin::Outcome::default(), builtin::Outcome::merge))
 }
 
 /// Masks every occurrence of each secret value in `text`.

@@ -1,0 +1,14 @@
+#!/usr/bin/env python3
+"""Prints the built-in secret rules' regexes, one per line, as ripgrep takes
+them with -f: named groups made plain, multi-line rules (private keys) left
+out. Used by benches/hyperfine.sh.
+
+    python3 benches/secret_regexes.py src/builtin/secrets.rs
+"""
+import re, sys
+
+src = open(sys.argv[1]).read()
+body = src[src.index("const RULES"):src.index("/// The built-in rules, compiled")]
+for m in re.finditer(r'\n\s+r#?"(.*?)"#?,\n\s+(?:None|Some)', body, re.S):
+    if "BEGIN" not in m.group(1):
+        print(m.group(1).replace("(?P<secret>", "("))
