@@ -34,6 +34,9 @@ _pqg() {
             pqg,history)
                 cmd="pqg__subcmd__history"
                 ;;
+            pqg,init)
+                cmd="pqg__subcmd__init"
+                ;;
             pqg,list)
                 cmd="pqg__subcmd__list"
                 ;;
@@ -85,6 +88,9 @@ _pqg() {
             pqg__subcmd__help,history)
                 cmd="pqg__subcmd__help__subcmd__history"
                 ;;
+            pqg__subcmd__help,init)
+                cmd="pqg__subcmd__help__subcmd__init"
+                ;;
             pqg__subcmd__help,list)
                 cmd="pqg__subcmd__help__subcmd__list"
                 ;;
@@ -110,7 +116,7 @@ _pqg() {
 
     case "${cmd}" in
         pqg)
-            opts="-h -V --config --color --help --version check list validate explain history stats cache completions help"
+            opts="-h -V --config --color --help --version check list validate explain history stats cache init completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,7 +410,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__help)
-            opts="check list validate explain history stats cache completions help"
+            opts="check list validate explain history stats cache init completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,6 +549,20 @@ _pqg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pqg__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pqg__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -600,6 +620,28 @@ _pqg() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__init)
+            opts="-h -V --force --config --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

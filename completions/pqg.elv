@@ -31,6 +31,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand history 'Recent runs, or one gate''s recent results'
             cand stats 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
             cand cache 'Inspect or clean the result cache'
+            cand init 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -153,6 +154,15 @@ set edit:completion:arg-completer[pqg] = {|@words|
         }
         &'pqg;cache;help;help'= {
         }
+        &'pqg;init'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand --force 'Replace an existing gates.toml (kept as gates.toml.bak)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pqg;completions'= {
             cand --config 'The config file [default: the nearest gates.toml from here upward]'
             cand --color 'When to colour the output'
@@ -169,6 +179,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand history 'Recent runs, or one gate''s recent results'
             cand stats 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
             cand cache 'Inspect or clean the result cache'
+            cand init 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -194,6 +205,8 @@ set edit:completion:arg-completer[pqg] = {|@words|
         &'pqg;help;cache;prune'= {
         }
         &'pqg;help;cache;clear'= {
+        }
+        &'pqg;help;init'= {
         }
         &'pqg;help;completions'= {
         }

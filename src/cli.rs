@@ -54,6 +54,13 @@ pub enum Command {
     /// Inspect or clean the result cache
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Write a commented gates.toml for the project here (Cargo, npm, pnpm,
+    /// yarn, Python, Go; several in a monorepo)
+    Init {
+        /// Replace an existing gates.toml (kept as gates.toml.bak)
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a shell completion script
     Completions {
         /// The shell to complete for

@@ -4,6 +4,7 @@
 //! judge → report. This module chooses which pieces run and where their
 //! output goes; the exit code itself is chosen in `main`.
 
+mod init;
 mod inspect;
 
 use crate::cache::{self, history, inputs, Cache, CacheMode};
@@ -29,6 +30,17 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     }
     let env = settings::process_env;
     let cwd = std::env::current_dir().context("reading the current folder")?;
+    if let Command::Init { force } = cli.command {
+        let path = cli
+            .config
+            .clone()
+            .unwrap_or_else(|| cwd.join(crate::config::CONFIG_FILE));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| cwd.clone(), std::path::Path::to_path_buf);
+        return init::init(&dir, &path, force);
+    }
     let config = match settings::config_location(cli.config.as_deref(), &env, &cwd)? {
         Some(path) => Config::load(&path)?,
         None if cli.command.runs_without_config() => default_profile(&cwd)?,
@@ -53,7 +65,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::History(args) => inspect::history(&config, args),
         Command::Stats => inspect::stats(&config),
         Command::Cache(command) => inspect::cache(&config, command),
-        Command::Completions { .. } => unreachable!("handled before loading the config"),
+        Command::Completions { .. } | Command::Init { .. } => {
+            unreachable!("handled before loading the config")
+        }
     }
 }
 

@@ -1,0 +1,337 @@
+//! `pqg init`: looks at the project and writes a commented gates.toml.
+//!
+//! Detection is by marker files in the folder and its immediate subfolders
+//! (a monorepo's packages): Cargo.toml, package.json (npm, pnpm or yarn by
+//! lock file, gates from its scripts), Python (pyproject.toml, setup.py,
+//! requirements.txt; ruff and pytest when configured), go.mod. Every profile
+//! also gets the built-in checks. The text written is parsed before it is
+//! written: what `init` writes always loads.
+
+use crate::config::Config;
+use crate::diag::UserError;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// A project found, and where (relative, `.` for the folder itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub dir: String,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Cargo,
+    Node {
+        manager: &'static str,
+        scripts: Vec<String>,
+    },
+    Python {
+        ruff: bool,
+        pytest: bool,
+    },
+    Go,
+}
+
+impl Kind {
+    fn label(&self) -> String {
+        match self {
+            Kind::Cargo => "Cargo".to_owned(),
+            Kind::Node { manager, .. } => (*manager).to_owned(),
+            Kind::Python { .. } => "Python".to_owned(),
+            Kind::Go => "Go".to_owned(),
+        }
+    }
+}
+
+/// Folders never looked into for projects.
+const SKIP_DIRS: &[&str] = &["node_modules", "target", "vendor", "dist", "build", "venv"];
+
+/// The projects in `root` and its immediate subfolders, in name order.
+pub fn detect(root: &Path) -> Vec<Project> {
+    let mut found = detect_in(root, ".");
+    let mut subdirs: Vec<(String, PathBuf)> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.path())))
+        .filter(|(name, _)| !name.starts_with('.') && !SKIP_DIRS.contains(&name.as_str()))
+        .collect();
+    subdirs.sort();
+    for (name, path) in subdirs {
+        found.extend(detect_in(&path, &name));
+    }
+    // A Cargo workspace's member crates are checked by the root's cargo.
+    if found.iter().any(|p| p.dir == "." && p.kind == Kind::Cargo) {
+        found.retain(|p| p.dir == "." || p.kind != Kind::Cargo);
+    }
+    found
+}
+
+fn detect_in(dir: &Path, rel: &str) -> Vec<Project> {
+    let has = |name: &str| dir.join(name).exists();
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let mut found = Vec::new();
+    let project = |kind| Project {
+        dir: rel.to_owned(),
+        kind,
+    };
+    if has("Cargo.toml") {
+        found.push(project(Kind::Cargo));
+    }
+    if has("package.json") {
+        let manager = if has("pnpm-lock.yaml") {
+            "pnpm"
+        } else if has("yarn.lock") {
+            "yarn"
+        } else {
+            "npm"
+        };
+        let scripts = serde_json::from_str::<serde_json::Value>(&read("package.json"))
+            .ok()
+            .and_then(|v| v.get("scripts")?.as_object().cloned())
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        found.push(project(Kind::Node { manager, scripts }));
+    }
+    if has("pyproject.toml") || has("setup.py") || has("requirements.txt") {
+        let pyproject = read("pyproject.toml");
+        let ruff = has("ruff.toml") || has(".ruff.toml") || pyproject.contains("[tool.ruff");
+        let pytest = has("pytest.ini")
+            || has("conftest.py")
+            || has("tests")
+            || pyproject.contains("[tool.pytest")
+            || read("setup.cfg").contains("[tool:pytest]");
+        found.push(project(Kind::Python { ruff, pytest }));
+    }
+    if has("go.mod") {
+        found.push(project(Kind::Go));
+    }
+    found
+}
+
+/// The gates.toml text for `projects`.
+pub fn render(projects: &[Project]) -> String {
+    let mut t = String::new();
+    t.push_str(
+        "# gates.toml: which checks guard each stage, written by `pqg init`.\n\
+         # The ladder: entry → development → staging → production → critical.\n\
+         # A gate runs from its `from` stage up; thresholds tighten as code climbs.\n\
+         # `pqg list --stage production` shows what a stage runs; `pqg validate`\n\
+         # checks this file; every key is shown in pqg's gates.example.toml.\n\n\
+         [settings]\n\
+         default_stage = \"development\"\n\
+         # Below the score, a stage fails even if only warnings did not pass.\n\
+         min_score = { staging = 90, production = 100 }\n\
+         # At production, stop at the first blocking failure.\n\
+         fail_fast = { production = true }\n",
+    );
+    if projects.is_empty() {
+        t.push_str(
+            "\n# No Cargo, npm, Python or Go project was found here: add your own\n\
+             # gates, e.g.\n\
+             # [gates.test]\n\
+             # run = \"make test\"\n\
+             # from = \"development\"\n",
+        );
+    }
+    let several = projects.len() > 1;
+    for p in projects {
+        let prefix = if several && p.dir != "." {
+            format!("{}-", gate_safe(&p.dir))
+        } else if several && projects.iter().filter(|q| q.dir == ".").count() > 1 {
+            format!("{}-", gate_safe(&p.kind.label().to_lowercase()))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            t,
+            "\n# --- {} project{} ---",
+            p.kind.label(),
+            if p.dir == "." {
+                String::new()
+            } else {
+                format!(" in {}/", p.dir)
+            }
+        );
+        let cwd = if p.dir == "." {
+            String::new()
+        } else {
+            format!("cwd = \"{}\"\n", p.dir)
+        };
+        let scope = |globs: &[&str]| -> String {
+            let globs: Vec<String> = globs
+                .iter()
+                .map(|g| {
+                    if p.dir == "." {
+                        format!("\"{g}\"")
+                    } else {
+                        format!("\"{}/{g}\"", p.dir)
+                    }
+                })
+                .collect();
+            format!("inputs = [{}]\n", globs.join(", "))
+        };
+        match &p.kind {
+            Kind::Cargo => {
+                let _ = write!(
+                    t,
+                    "\n[gates.{prefix}fmt]\ndescription = \"code is rustfmt-clean\"\n\
+                     run = [\"cargo\", \"fmt\", \"--all\", \"--\", \"--check\"]\n{cwd}{}\
+                     key_commands = [\"cargo fmt --version\"]\n\
+                     \n[gates.{prefix}clippy]\ndescription = \"clippy finds nothing\"\n\
+                     run = [\"cargo\", \"clippy\", \"--all-targets\", \"--\", \"-D\", \"warnings\"]\n{cwd}\
+                     from = \"development\"\n\
+                     # cargo uses every core: let it run alone.\nslots = 2\n\
+                     env = [\"RUSTFLAGS\"]\nkey_commands = [\"rustc --version\"]\n\
+                     \n[gates.{prefix}test]\ndescription = \"the test suite passes\"\n\
+                     run = [\"cargo\", \"test\"]\n{cwd}from = \"development\"\nslots = 2\n\
+                     env = [\"RUSTFLAGS\"]\nkey_commands = [\"rustc --version\"]\n\
+                     [gates.{prefix}test.metrics.failed]\n\
+                     count = '^test .* \\.\\.\\. FAILED$'\nmax = 0\n",
+                    scope(&["**/*.rs", "rustfmt.toml", ".rustfmt.toml"])
+                );
+            }
+            Kind::Node { manager, scripts } => {
+                let has = |s: &str| scripts.iter().any(|x| x == s);
+                let node_inputs = scope(&["**/*.{js,jsx,ts,tsx,mjs,cjs,json,vue,svelte}"]);
+                let mut any = false;
+                for (script, name, from, what) in [
+                    ("lint", "lint", "entry", "the linter is clean"),
+                    ("typecheck", "typecheck", "development", "types check"),
+                    ("test", "test", "development", "the test suite passes"),
+                    ("build", "build", "staging", "the production build succeeds"),
+                ] {
+                    if has(script) {
+                        any = true;
+                        let _ = write!(
+                            t,
+                            "\n[gates.{prefix}{name}]\ndescription = \"{what}\"\n\
+                             run = [\"{manager}\", \"run\", \"{script}\"]\n{cwd}from = \"{from}\"\n{node_inputs}\
+                             key_commands = [\"node --version\"]\n"
+                        );
+                    }
+                }
+                if !any {
+                    t.push_str(
+                        "# package.json has no lint, typecheck, test or build script;\n\
+                         # add one and a gate that runs it.\n",
+                    );
+                }
+                let _ = write!(
+                    t,
+                    "\n[gates.{prefix}no-console]\ndescription = \"no console.log left in the code\"\n\
+                     builtin = \"forbidden\"\n{}\
+                     patterns = [{{ pattern = \"console.log(\", message = \"remove debugging output\" }}]\n\
+                     # Tolerated while developing, not from staging on.\n\
+                     [gates.{prefix}no-console.metrics.findings]\nmax = {{ entry = 20, staging = 0 }}\n",
+                    scope(&["**/*.{js,jsx,ts,tsx}", "!**/node_modules/**"])
+                );
+            }
+            Kind::Python { ruff, pytest } => {
+                let py = scope(&["**/*.py", "pyproject.toml", "ruff.toml", ".ruff.toml"]);
+                if *ruff {
+                    let _ = write!(
+                        t,
+                        "\n[gates.{prefix}ruff]\ndescription = \"ruff finds nothing\"\n\
+                         run = [\"ruff\", \"check\", \".\"]\n{cwd}{py}key_commands = [\"ruff --version\"]\n\
+                         \n[gates.{prefix}ruff-format]\ndescription = \"code is ruff-formatted\"\n\
+                         run = [\"ruff\", \"format\", \"--check\", \".\"]\n{cwd}{py}key_commands = [\"ruff --version\"]\n"
+                    );
+                } else {
+                    let _ = write!(
+                        t,
+                        "\n[gates.{prefix}compile]\ndescription = \"every module compiles\"\n\
+                         run = [\"python3\", \"-m\", \"compileall\", \"-q\", \".\"]\n{cwd}{py}\
+                         # For linting, add ruff (`[tool.ruff]` in pyproject.toml) and run\n\
+                         # `pqg init --force` again, or add a gate yourself.\n"
+                    );
+                }
+                if *pytest {
+                    let _ = write!(
+                        t,
+                        "\n[gates.{prefix}pytest]\ndescription = \"the test suite passes\"\n\
+                         run = [\"python3\", \"-m\", \"pytest\", \"-q\"]\n{cwd}from = \"development\"\n\
+                         key_commands = [\"python3 -m pytest --version\"]\n\
+                         [gates.{prefix}pytest.metrics.failed]\n\
+                         # One `FAILED test_x.py::test_y` line per failing test.\n\
+                         count = '^FAILED '\nmax = 0\n"
+                    );
+                }
+            }
+            Kind::Go => {
+                let go = scope(&["**/*.go", "go.mod", "go.sum"]);
+                let _ = write!(
+                    t,
+                    "\n[gates.{prefix}gofmt]\ndescription = \"code is gofmt-clean\"\n\
+                     run = 'test -z \"$(gofmt -l .)\" || {{ gofmt -l .; exit 1; }}'\n{cwd}{go}\
+                     key_commands = [\"go version\"]\n\
+                     \n[gates.{prefix}vet]\ndescription = \"go vet finds nothing\"\n\
+                     run = [\"go\", \"vet\", \"./...\"]\n{cwd}from = \"development\"\n{go}key_commands = [\"go version\"]\n\
+                     \n[gates.{prefix}test]\ndescription = \"the test suite passes\"\n\
+                     run = [\"go\", \"test\", \"./...\"]\n{cwd}from = \"development\"\n{go}\
+                     key_commands = [\"go version\"]\nenv = [\"GOFLAGS\"]\n"
+                );
+            }
+        }
+    }
+    t.push_str(
+        "\n# --- built-in checks: native, no tool to install ---\n\
+         \n[gates.secrets]\ndescription = \"no credentials or private keys\"\nbuiltin = \"secrets\"\n\
+         # Accept a finding by its fingerprint (printed beside it):\n# allow = [\"…\"]\n\
+         \n[gates.conflict-markers]\nbuiltin = \"conflict-markers\"\n\
+         \n[gates.large-files]\nbuiltin = \"large-files\"\nmax_size = \"1MiB\"\n\
+         \n[gates.syntax]\ndescription = \"JSON, TOML and YAML files parse\"\nbuiltin = \"syntax\"\n",
+    );
+    t
+}
+
+fn gate_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Writes the profile for the project in `dir` to `path`.
+pub fn init(dir: &Path, path: &Path, force: bool) -> anyhow::Result<u8> {
+    if path.exists() && !force {
+        return Err(
+            UserError::new(format!("`{}` already exists", path.display()))
+                .hint("pass --force to replace it (the old file is kept as gates.toml.bak)")
+                .into(),
+        );
+    }
+    let projects = detect(dir);
+    let text = render(&projects);
+    let config = Config::parse(path, &text)
+        .map_err(|e| anyhow::anyhow!("internal: the profile pqg init made does not load: {e}"))?;
+    if path.exists() {
+        let backup = path.with_extension("toml.bak");
+        std::fs::copy(path, &backup)
+            .map_err(|e| anyhow::anyhow!("keeping `{}`: {e}", backup.display()))?;
+    }
+    std::fs::write(path, &text)
+        .map_err(|e| anyhow::anyhow!("writing `{}`: {e}", path.display()))?;
+    let found = if projects.is_empty() {
+        "no project found, built-in checks only".to_owned()
+    } else {
+        projects
+            .iter()
+            .map(|p| format!("{} ({})", p.kind.label(), p.dir))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "wrote {}: {found} · {} gates · run `pqg check`, or `pqg list --stage production` to see the ladder",
+        path.display(),
+        config.gates.len()
+    );
+    Ok(0)
+}
