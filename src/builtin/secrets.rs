@@ -372,7 +372,13 @@ mod tests {
                 .map(|i| scanner.rules[i].id.clone())
                 .collect()
         };
-        assert!(ids(b"nothing to see").is_empty());
-        assert_eq!(ids(b"token ghp_"), vec!["github-pat", "generic-password"]);
+        // Rules without keywords (their regex has a literal prefix) are
+        // always tried.
+        assert_eq!(ids(b"nothing to see"), vec!["twilio-api-key"]);
+        assert_eq!(
+            ids(b"token ghp_"),
+            vec!["github-pat", "twilio-api-key", "generic-password"]
+        );
+        assert!(ids(b"GHP_ AccountKey").contains(&"azure-storage-key".to_owned()));
     }
 }
