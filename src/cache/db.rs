@@ -234,34 +234,48 @@ fn connect(path: &Path) -> Result<Connection, DbError> {
     Ok(conn)
 }
 
+/// The schema version and the number of schema objects, read in one
+/// statement so that both come from one snapshot: read apart, another pqg
+/// could create the tables in between and a fresh file would look alien.
+fn schema_state(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row(
+        "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// What the migration found under the write lock.
+enum Migrated {
+    Done,
+    Newer(i64),
+    /// Version 0 with tables in it: not made by pqg.
+    Alien,
+}
+
 fn migrate(conn: &Connection) -> Result<(), DbError> {
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(classify)?;
+    let (version, _) = schema_state(conn).map_err(classify)?;
     if version > SCHEMA_VERSION {
         return Err(DbError::Newer(version));
     }
     if version == SCHEMA_VERSION {
         return check_tables(conn);
     }
-    if version == 0 {
-        // A version-0 file with tables in it was not made by us.
-        let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(classify)?;
-        if tables > 0 {
-            return Err(DbError::Damaged(anyhow!(
-                "it holds tables but no schema version"
-            )));
+    // Decide again under the write lock: another pqg may have created or
+    // migrated the file since the read above.
+    let migrated = immediate(conn, |tx| {
+        let (current, tables) = schema_state(tx)?;
+        if current > SCHEMA_VERSION {
+            return Ok(Migrated::Newer(current));
         }
-    }
-    immediate(conn, |tx| {
-        // Another pqg may have migrated it between our read and our lock.
-        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current == 0 && tables > 0 {
+            return Ok(Migrated::Alien);
+        }
         for sql in MIGRATIONS.iter().skip(current.max(0) as usize) {
             tx.execute_batch(sql)?;
         }
-        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        Ok(Migrated::Done)
     })
     .map_err(|e| match classify(e) {
         // A migration that fails for any reason but a lock or a read-only
@@ -269,7 +283,13 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
         DbError::Unavailable(e) if !is_busy(&e) && !is_read_only(&e) => DbError::Damaged(e),
         other => other,
     })?;
-    check_tables(conn)
+    match migrated {
+        Migrated::Done => check_tables(conn),
+        Migrated::Newer(v) => Err(DbError::Newer(v)),
+        Migrated::Alien => Err(DbError::Damaged(anyhow!(
+            "it holds tables but no schema version"
+        ))),
+    }
 }
 
 /// Runs `f` in a transaction that takes the write lock up front, so that
