@@ -11,6 +11,7 @@ pub mod config;
 pub mod diag;
 pub mod judge;
 pub mod log;
+pub mod parsers;
 pub mod plan;
 pub mod report;
 pub mod run;

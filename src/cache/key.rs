@@ -81,6 +81,20 @@ pub fn metric_texts(gate: &Gate) -> Vec<String> {
                 ),
                 MetricSource::Duration => "duration".to_owned(),
                 MetricSource::Findings => "findings".to_owned(),
+                MetricSource::Lcov(f) => format!("lcov:{}", f.display()),
+                MetricSource::Cobertura(f) => format!("cobertura:{}", f.display()),
+                MetricSource::Junit { pattern, field } => {
+                    format!("junit:{pattern}:{}", field.name())
+                }
+                MetricSource::Sarif { file, filter } => {
+                    format!(
+                        "sarif:{}:{:?}:{:?}",
+                        file.display(),
+                        filter.levels,
+                        filter.severities
+                    )
+                }
+                MetricSource::FileSize(f) => format!("file_size:{}", f.display()),
             };
             format!("{}={source}", m.name)
         })

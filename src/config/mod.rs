@@ -78,6 +78,75 @@ pub enum MetricSource {
     Duration,
     /// How many findings a builtin reported.
     Findings,
+    /// Line coverage percent of an LCOV tracefile.
+    Lcov(PathBuf),
+    /// Line coverage percent of a Cobertura XML report.
+    Cobertura(PathBuf),
+    /// Pass percent, or one count, of JUnit XML reports (a path or a glob).
+    Junit { pattern: String, field: JunitField },
+    /// Number of results of a SARIF log, filtered.
+    Sarif {
+        file: PathBuf,
+        filter: crate::parsers::sarif::Filter,
+    },
+    /// Size of a file in bytes.
+    FileSize(PathBuf),
+}
+
+/// What a `junit` metric reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JunitField {
+    PassPercent,
+    Tests,
+    Passed,
+    Failures,
+    Errors,
+    Skipped,
+}
+
+impl JunitField {
+    pub const NAMES: [&'static str; 6] = [
+        "pass_percent",
+        "tests",
+        "passed",
+        "failures",
+        "errors",
+        "skipped",
+    ];
+
+    fn from_name(name: &str) -> Option<JunitField> {
+        Some(match name {
+            "pass_percent" => JunitField::PassPercent,
+            "tests" => JunitField::Tests,
+            "passed" => JunitField::Passed,
+            "failures" => JunitField::Failures,
+            "errors" => JunitField::Errors,
+            "skipped" => JunitField::Skipped,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// How far a metric may move the wrong way from its baseline (DESIGN §7).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Regression {
+    /// Percent of the baseline value.
+    Percent(f64),
+    /// In the metric's own unit.
+    Absolute(f64),
+}
+
+impl fmt::Display for Regression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Regression::Percent(p) => write!(f, "{p}%"),
+            Regression::Absolute(a) => write!(f, "{a}"),
+        }
+    }
 }
 
 impl MetricSource {
@@ -96,6 +165,11 @@ impl MetricSource {
             } => format!("json `{pointer}` in output"),
             MetricSource::Duration => "duration".to_owned(),
             MetricSource::Findings => "findings".to_owned(),
+            MetricSource::Lcov(f) => format!("lcov {}", f.display()),
+            MetricSource::Cobertura(f) => format!("cobertura {}", f.display()),
+            MetricSource::Junit { pattern, field } => format!("junit {pattern} ({})", field.name()),
+            MetricSource::Sarif { file, .. } => format!("sarif {}", file.display()),
+            MetricSource::FileSize(f) => format!("file_size {}", f.display()),
         }
     }
 
@@ -122,6 +196,8 @@ pub struct Metric {
     pub source: MetricSource,
     pub min: StageMap<f64>,
     pub max: StageMap<f64>,
+    /// Against the committed baseline.
+    pub max_regression: StageMap<Regression>,
     pub better: Better,
     pub unit: Option<String>,
 }
@@ -323,6 +399,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     }
     Some(total)
 }
+
+const SOURCES_HINT: &str = "give exactly one of `regex`, `count`, `json`, `lcov`, `cobertura`, `junit`, `sarif`, `file_size` or `duration = true`";
 
 const DURATION_HINT: &str = "write a duration like `90s`, `15m`, `2h` or `1h30m`";
 
@@ -749,6 +827,7 @@ impl Resolver {
                     source: MetricSource::Findings,
                     min: StageMap::default(),
                     max: StageMap::plain(0.0, span.clone()),
+                    max_regression: StageMap::default(),
                     better: Better::Lower,
                     unit: None,
                 },
@@ -794,8 +873,15 @@ impl Resolver {
     ) -> Result<Metric, UserError> {
         let span = name.span();
         let m = metric.into_inner();
-        let has_source =
-            m.regex.is_some() || m.count.is_some() || m.json.is_some() || m.duration.is_some();
+        let has_source = m.regex.is_some()
+            || m.count.is_some()
+            || m.json.is_some()
+            || m.duration.is_some()
+            || m.lcov.is_some()
+            || m.cobertura.is_some()
+            || m.junit.is_some()
+            || m.sarif.is_some()
+            || m.file_size.is_some();
         if is_builtin && (has_source || name.get_ref() != "findings") {
             return Err(self
                 .err(
@@ -854,6 +940,73 @@ impl Resolver {
             }
             sources.push(MetricSource::Duration);
         }
+        let path = |p: &Spanned<String>, key: &str| -> Result<PathBuf, UserError> {
+            if p.get_ref().trim().is_empty() {
+                return Err(self
+                    .err(p.span(), format!("`{key}` is empty"))
+                    .hint("give the report's path, relative to the gate's working folder"));
+            }
+            Ok(PathBuf::from(p.get_ref()))
+        };
+        if let Some(p) = &m.lcov {
+            sources.push(MetricSource::Lcov(path(p, "lcov")?));
+        }
+        if let Some(p) = &m.cobertura {
+            sources.push(MetricSource::Cobertura(path(p, "cobertura")?));
+        }
+        if let Some(p) = &m.junit {
+            let field =
+                match &m.field {
+                    None => JunitField::PassPercent,
+                    Some(f) => JunitField::from_name(f.get_ref()).ok_or_else(|| {
+                        self.err(f.span(), format!("unknown `field` `{}`", f.get_ref()))
+                            .hint(did_you_mean(f.get_ref(), JunitField::NAMES).unwrap_or_else(
+                                || format!("the fields are: {}", JunitField::NAMES.join(", ")),
+                            ))
+                    })?,
+                };
+            path(p, "junit")?;
+            sources.push(MetricSource::Junit {
+                pattern: p.get_ref().clone(),
+                field,
+            });
+        } else if let Some(f) = &m.field {
+            return Err(self
+                .err(f.span(), "`field` needs `junit`")
+                .hint("`field` chooses which count of a JUnit report to read"));
+        }
+        if let Some(p) = &m.sarif {
+            let mut filter = crate::parsers::sarif::Filter::default();
+            if let Some(levels) = &m.level {
+                for l in &levels.get_ref().0 {
+                    filter
+                        .levels
+                        .push(crate::parsers::sarif::Level::from_name(l).ok_or_else(|| {
+                            self.err(levels.span(), format!("unknown SARIF level `{l}`"))
+                                .hint("levels are: none, note, warning, error")
+                        })?);
+                }
+            }
+            if let Some(sev) = &m.severity {
+                for s in &sev.get_ref().0 {
+                    filter.severities.push(crate::parsers::sarif::Severity::from_name(s).ok_or_else(|| {
+                        self.err(sev.span(), format!("unknown severity `{s}`"))
+                            .hint("severities are: critical, high, medium, low, none (GitHub's security-severity bands)")
+                    })?);
+                }
+            }
+            sources.push(MetricSource::Sarif {
+                file: path(p, "sarif")?,
+                filter,
+            });
+        } else if let Some(x) = m.level.as_ref().or(m.severity.as_ref()) {
+            return Err(self
+                .err(x.span(), "`level` and `severity` need `sarif`")
+                .hint("they filter the results of a SARIF log"));
+        }
+        if let Some(p) = &m.file_size {
+            sources.push(MetricSource::FileSize(path(p, "file_size")?));
+        }
         let source = match sources.len() {
             0 if is_builtin => MetricSource::Findings,
             1 => sources.pop().expect("one source"),
@@ -863,7 +1016,7 @@ impl Resolver {
                         span,
                         format!("metric `{gate}.{}` has no source", name.get_ref()),
                     )
-                    .hint("give exactly one of `regex`, `count`, `json` or `duration = true`"))
+                    .hint(SOURCES_HINT))
             }
             _ => {
                 return Err(self
@@ -874,7 +1027,7 @@ impl Resolver {
                             name.get_ref()
                         ),
                     )
-                    .hint("give exactly one of `regex`, `count`, `json` or `duration = true`"))
+                    .hint(SOURCES_HINT))
             }
         };
         let number = |v: &Scalar| match v {
@@ -888,6 +1041,26 @@ impl Resolver {
         };
         let max = match &m.max {
             Some(x) => self.stage_map(x, "max", number)?,
+            None => StageMap::default(),
+        };
+        let max_regression = match &m.max_regression {
+            Some(x) => self.stage_map(x, "max_regression", |v| match v {
+                Scalar::Int(i) if *i >= 0 => Ok(Regression::Absolute(*i as f64)),
+                Scalar::Float(f) if f.is_finite() && *f >= 0.0 => Ok(Regression::Absolute(*f)),
+                Scalar::Str(s) => s
+                    .trim()
+                    .strip_suffix('%')
+                    .and_then(|p| p.trim().parse::<f64>().ok())
+                    .filter(|p| p.is_finite() && *p >= 0.0)
+                    .map(Regression::Percent)
+                    .ok_or_else(|| {
+                        format!("must be a percent like \"5%\" or a number, found `{s}`")
+                    }),
+                other => Err(format!(
+                    "must be a percent like \"5%\" or a number, found {}",
+                    other.kind()
+                )),
+            })?,
             None => StageMap::default(),
         };
         let label = format!("`{gate}.{}` min", name.get_ref());
@@ -910,13 +1083,24 @@ impl Resolver {
             None if !max.is_unset() && min.is_unset() => Better::Lower,
             None => Better::Higher,
         };
+        let unit = m.unit.or_else(|| match &source {
+            MetricSource::Lcov(_)
+            | MetricSource::Cobertura(_)
+            | MetricSource::Junit {
+                field: JunitField::PassPercent,
+                ..
+            } => Some("%".to_owned()),
+            MetricSource::FileSize(_) => Some("B".to_owned()),
+            _ => None,
+        });
         Ok(Metric {
             name: name.into_inner(),
             source,
             min,
             max,
+            max_regression,
             better,
-            unit: m.unit,
+            unit,
         })
     }
 

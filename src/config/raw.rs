@@ -123,10 +123,46 @@ pub struct RawMetric {
     pub json: Option<Spanned<String>>,
     pub file: Option<Spanned<String>>,
     pub duration: Option<Spanned<bool>>,
+    pub lcov: Option<Spanned<String>>,
+    pub cobertura: Option<Spanned<String>>,
+    pub junit: Option<Spanned<String>>,
+    pub field: Option<Spanned<String>>,
+    pub sarif: Option<Spanned<String>>,
+    pub level: Option<Spanned<OneOrMany>>,
+    pub severity: Option<Spanned<OneOrMany>>,
+    pub file_size: Option<Spanned<String>>,
     pub min: Option<Spanned<RawStageMap>>,
     pub max: Option<Spanned<RawStageMap>>,
+    pub max_regression: Option<Spanned<RawStageMap>>,
     pub better: Option<Spanned<String>>,
     pub unit: Option<String>,
+}
+
+/// A string, or an array of strings.
+#[derive(Debug, Clone)]
+pub struct OneOrMany(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
+                let mut all = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    all.push(s);
+                }
+                Ok(OneOrMany(all))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A scalar as written in TOML, typed later against what the key expects.

@@ -6,7 +6,8 @@
 //! here.
 
 use super::capture::{LineProbe, Output, ProbeResult};
-use crate::config::{Metric, MetricSource};
+use crate::config::{JunitField, Metric, MetricSource};
+use crate::parsers;
 use std::path::Path;
 use std::time::Duration;
 
@@ -65,8 +66,56 @@ pub fn measure(
             MetricSource::Findings => findings
                 .map(|n| n as f64)
                 .ok_or_else(|| "internal: only a builtin counts findings".to_owned()),
+            MetricSource::Lcov(file) => parsers::open(&dir.join(file), file)
+                .and_then(parsers::lcov::parse)
+                .and_then(|c| c.percent())
+                .map_err(|e| in_report("lcov", file, e)),
+            MetricSource::Cobertura(file) => parsers::open(&dir.join(file), file)
+                .and_then(parsers::cobertura::parse)
+                .and_then(|c| c.percent())
+                .map_err(|e| in_report("Cobertura", file, e)),
+            MetricSource::Junit { pattern, field } => junit(dir, pattern, *field),
+            MetricSource::Sarif { file, filter } => parsers::open(&dir.join(file), file)
+                .and_then(|r| parsers::sarif::count(r, filter))
+                .map(|n| n as f64)
+                .map_err(|e| in_report("SARIF", file, e)),
+            MetricSource::FileSize(file) => std::fs::metadata(dir.join(file))
+                .map(|m| m.len() as f64)
+                .map_err(|e| format!("file_size: cannot read `{}`: {e}", file.display())),
         })
         .collect()
+}
+
+/// An error message naming the report; the opener's own messages already
+/// name the file.
+fn in_report(kind: &str, file: &Path, error: String) -> String {
+    if error.starts_with("cannot read `") {
+        error
+    } else {
+        format!("{kind} report `{}`: {error}", file.display())
+    }
+}
+
+/// Sums the JUnit reports `pattern` names (a path or a glob).
+fn junit(dir: &Path, pattern: &str, field: JunitField) -> MetricValue {
+    let mut counts = parsers::junit::TestCounts::default();
+    for path in parsers::expand(dir, pattern)? {
+        let shown = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+        let one = parsers::open(&path, &shown)
+            .and_then(parsers::junit::parse)
+            .map_err(|e| in_report("JUnit", &shown, e))?;
+        counts.add(one);
+    }
+    Ok(match field {
+        JunitField::PassPercent => counts
+            .pass_percent()
+            .map_err(|e| format!("JUnit `{pattern}`: {e}"))?,
+        JunitField::Tests => counts.tests as f64,
+        JunitField::Passed => counts.passed() as f64,
+        JunitField::Failures => counts.failures as f64,
+        JunitField::Errors => counts.errors as f64,
+        JunitField::Skipped => counts.skipped as f64,
+    })
 }
 
 /// Parses a number as tools print it: `78.2`, ` 78.2% `, `1e3`.

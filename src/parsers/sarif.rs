@@ -1,0 +1,307 @@
+//! SARIF 2.1.0 logs (CodeQL, Semgrep, Trivy, checkov, clippy-sarif, ruff,
+//! ESLint, …): the number of results, optionally only those at some levels
+//! and/or security severities.
+//!
+//! A result's level is its own `level`, else its rule's
+//! `defaultConfiguration.level`, else `warning` (SARIF's default). Its
+//! severity comes from the `security-severity` property (GitHub's
+//! convention: a CVSS-like score as a string or a number) on the result,
+//! else on its rule, banded as GitHub does: critical ≥ 9.0, high 7.0–8.9,
+//! medium 4.0–6.9, low 0.1–3.9. A result without a score is banded by its
+//! level (error → high, warning → medium, note → low). A log whose results
+//! carry no score at all cannot answer a severity question and is an error.
+
+use serde::Deserialize;
+use std::io::Read;
+
+/// A SARIF result level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    None,
+    Note,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn from_name(name: &str) -> Option<Level> {
+        match name {
+            "none" => Some(Level::None),
+            "note" => Some(Level::Note),
+            "warning" => Some(Level::Warning),
+            "error" => Some(Level::Error),
+            _ => None,
+        }
+    }
+}
+
+/// A security-severity band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn from_name(name: &str) -> Option<Severity> {
+        match name {
+            "none" => Some(Severity::None),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+
+    /// GitHub's bands for a `security-severity` score.
+    pub fn of_score(score: f64) -> Severity {
+        if score >= 9.0 {
+            Severity::Critical
+        } else if score >= 7.0 {
+            Severity::High
+        } else if score >= 4.0 {
+            Severity::Medium
+        } else if score >= 0.1 {
+            Severity::Low
+        } else {
+            Severity::None
+        }
+    }
+
+    fn of_level(level: Level) -> Severity {
+        match level {
+            Level::Error => Severity::High,
+            Level::Warning => Severity::Medium,
+            Level::Note => Severity::Low,
+            Level::None => Severity::None,
+        }
+    }
+}
+
+/// Which results count; empty lists mean any.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub levels: Vec<Level>,
+    pub severities: Vec<Severity>,
+}
+
+#[derive(Deserialize)]
+struct Log {
+    runs: Vec<Run>,
+}
+
+#[derive(Deserialize)]
+struct Run {
+    tool: Tool,
+    #[serde(default)]
+    results: Option<Vec<SarifResult>>,
+}
+
+#[derive(Deserialize)]
+struct Tool {
+    driver: Component,
+}
+
+#[derive(Deserialize)]
+struct Component {
+    #[serde(default)]
+    rules: Vec<Rule>,
+}
+
+#[derive(Deserialize)]
+struct Rule {
+    id: Option<String>,
+    #[serde(rename = "defaultConfiguration")]
+    default_configuration: Option<Configuration>,
+    properties: Option<Properties>,
+}
+
+#[derive(Deserialize)]
+struct Configuration {
+    level: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Properties {
+    #[serde(rename = "security-severity")]
+    security_severity: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct SarifResult {
+    #[serde(rename = "ruleId")]
+    rule_id: Option<String>,
+    #[serde(rename = "ruleIndex")]
+    rule_index: Option<usize>,
+    rule: Option<RuleReference>,
+    level: Option<String>,
+    properties: Option<Properties>,
+}
+
+#[derive(Deserialize)]
+struct RuleReference {
+    id: Option<String>,
+    index: Option<usize>,
+}
+
+fn score(properties: Option<&Properties>) -> Result<Option<f64>, String> {
+    let Some(value) = properties.and_then(|p| p.security_severity.as_ref()) else {
+        return Ok(None);
+    };
+    let number = match value {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match number {
+        Some(n) if n.is_finite() && (0.0..=10.0).contains(&n) => Ok(Some(n)),
+        _ => Err(format!(
+            "`security-severity` {value} is not a score from 0 to 10"
+        )),
+    }
+}
+
+/// Counts the results of a SARIF log that pass `filter`.
+pub fn count(mut input: impl Read, filter: &Filter) -> Result<u64, String> {
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the report: {e}"))?;
+    let log: Log = serde_json::from_slice(&bytes).map_err(|e| {
+        if e.is_eof() {
+            format!("the SARIF log ends early (truncated?): {e}")
+        } else {
+            format!("not a SARIF log: {e}")
+        }
+    })?;
+    let mut total = 0u64;
+    let mut results_seen = 0u64;
+    let mut scored = 0u64;
+    for (r, run) in log.runs.iter().enumerate() {
+        let rules = &run.tool.driver.rules;
+        for (i, result) in run.results.iter().flatten().enumerate() {
+            results_seen += 1;
+            let index = result
+                .rule_index
+                .or_else(|| result.rule.as_ref().and_then(|x| x.index));
+            let id = result
+                .rule_id
+                .as_deref()
+                .or_else(|| result.rule.as_ref().and_then(|x| x.id.as_deref()));
+            let rule = index
+                .and_then(|k| rules.get(k))
+                .or_else(|| id.and_then(|id| rules.iter().find(|x| x.id.as_deref() == Some(id))));
+            let level_name = result
+                .level
+                .as_deref()
+                .or_else(|| rule.and_then(|x| x.default_configuration.as_ref()?.level.as_deref()))
+                .unwrap_or("warning");
+            let level = Level::from_name(level_name).ok_or_else(|| {
+                format!(
+                    "run {r}, result {i}: level `{level_name}` is not none, note, warning or error"
+                )
+            })?;
+            let result_score = match score(result.properties.as_ref())? {
+                Some(s) => Some(s),
+                None => score(rule.and_then(|x| x.properties.as_ref()))?,
+            };
+            if result_score.is_some() {
+                scored += 1;
+            }
+            let severity = result_score.map_or(Severity::of_level(level), Severity::of_score);
+            let level_ok = filter.levels.is_empty() || filter.levels.contains(&level);
+            let severity_ok = filter.severities.is_empty() || filter.severities.contains(&severity);
+            if level_ok && severity_ok {
+                total += 1;
+            }
+        }
+    }
+    if !filter.severities.is_empty() && results_seen > 0 && scored == 0 {
+        return Err(
+            "no result in this SARIF log has a `security-severity` score, so it cannot be counted by severity; filter by `level` instead"
+                .to_owned(),
+        );
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t","rules":[
+        {"id":"A","defaultConfiguration":{"level":"error"},"properties":{"security-severity":"9.8"}},
+        {"id":"B","properties":{"security-severity":7.0}},
+        {"id":"C"}]}},
+      "results":[
+        {"ruleId":"A","message":{"text":"x"}},
+        {"ruleId":"B","ruleIndex":1,"level":"note","message":{"text":"x"}},
+        {"ruleId":"C","level":"error","message":{"text":"x"}},
+        {"ruleId":"C","message":{"text":"x"},"properties":{"security-severity":"3.9"}}]}]}"#;
+
+    fn n(filter: Filter) -> Result<u64, String> {
+        count(LOG.as_bytes(), &filter)
+    }
+
+    #[test]
+    fn levels_and_severities_filter_results() {
+        assert_eq!(n(Filter::default()), Ok(4));
+        let levels = |l: &[Level]| Filter {
+            levels: l.to_vec(),
+            severities: vec![],
+        };
+        let sev = |s: &[Severity]| Filter {
+            levels: vec![],
+            severities: s.to_vec(),
+        };
+        assert_eq!(n(levels(&[Level::Error])), Ok(2));
+        assert_eq!(n(levels(&[Level::Warning])), Ok(1));
+        assert_eq!(n(sev(&[Severity::Critical])), Ok(1));
+        // 7.0 is high; C at error with no score falls back to high.
+        assert_eq!(n(sev(&[Severity::High])), Ok(2));
+        assert_eq!(n(sev(&[Severity::Low])), Ok(1));
+        assert_eq!(
+            n(Filter {
+                levels: vec![Level::Error],
+                severities: vec![Severity::High]
+            }),
+            Ok(1)
+        );
+    }
+
+    #[test]
+    fn bands_are_githubs() {
+        assert_eq!(Severity::of_score(9.0), Severity::Critical);
+        assert_eq!(Severity::of_score(8.9), Severity::High);
+        assert_eq!(Severity::of_score(6.9), Severity::Medium);
+        assert_eq!(Severity::of_score(3.9), Severity::Low);
+        assert_eq!(Severity::of_score(0.0), Severity::None);
+    }
+
+    #[test]
+    fn bad_logs_are_errors() {
+        let f = Filter::default();
+        assert!(count(&LOG.as_bytes()[..LOG.len() / 2], &f)
+            .unwrap_err()
+            .contains("truncated"));
+        assert!(count(r#"{"a": 1}"#.as_bytes(), &f)
+            .unwrap_err()
+            .contains("not a SARIF log"));
+        let unscored = r#"{"runs":[{"tool":{"driver":{}},"results":[{"level":"error"}]}]}"#;
+        let high = Filter {
+            levels: vec![],
+            severities: vec![Severity::High],
+        };
+        assert!(count(unscored.as_bytes(), &high)
+            .unwrap_err()
+            .contains("security-severity"));
+        let clean = r#"{"runs":[{"tool":{"driver":{}},"results":[]}]}"#;
+        assert_eq!(count(clean.as_bytes(), &high), Ok(0));
+        let bad_level = r#"{"runs":[{"tool":{"driver":{}},"results":[{"level":"fatal"}]}]}"#;
+        assert!(count(bad_level.as_bytes(), &f).is_err());
+    }
+}
