@@ -33,6 +33,8 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Why a gate would or would not be answered from the cache')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Recent runs, or one gate''s recent results')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per gate: runs, pass rate, flakiness, durations, cache hit rate')
+            [CompletionResult]::new('ladder', 'ladder', [CompletionResultType]::ParameterValue, 'Judge one run at every stage: which stage the code is ready for, and what blocks the next')
+            [CompletionResult]::new('baseline', 'baseline', [CompletionResultType]::ParameterValue, 'Save or show the committed metric baseline (gates.baseline.json)')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Inspect or clean the result cache')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -111,6 +113,70 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pqg;ladder' {
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Parallel slots; 0 = one per core')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Parallel slots; 0 = one per core')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Progress display on stderr (only ever on a terminal, never under CI)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Neither read nor write cached results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pqg;baseline' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Run the gates and write each metric''s value to gates.baseline.json')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the baseline, with each metric''s latest value')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pqg;baseline;save' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The stage whose gates run [default: the highest, so every metric gets a value]')
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'The stage whose gates run [default: the highest, so every metric gets a value]')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Parallel slots; 0 = one per core')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Parallel slots; 0 = one per core')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Neither read nor write cached results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pqg;baseline;show' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pqg;baseline;help' {
+            [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Run the gates and write each metric''s value to gates.baseline.json')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the baseline, with each metric''s latest value')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pqg;baseline;help;save' {
+            break
+        }
+        'pqg;baseline;help;show' {
+            break
+        }
+        'pqg;baseline;help;help' {
             break
         }
         'pqg;cache' {
@@ -199,6 +265,8 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Why a gate would or would not be answered from the cache')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Recent runs, or one gate''s recent results')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per gate: runs, pass rate, flakiness, durations, cache hit rate')
+            [CompletionResult]::new('ladder', 'ladder', [CompletionResultType]::ParameterValue, 'Judge one run at every stage: which stage the code is ready for, and what blocks the next')
+            [CompletionResult]::new('baseline', 'baseline', [CompletionResultType]::ParameterValue, 'Save or show the committed metric baseline (gates.baseline.json)')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Inspect or clean the result cache')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -221,6 +289,20 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             break
         }
         'pqg;help;stats' {
+            break
+        }
+        'pqg;help;ladder' {
+            break
+        }
+        'pqg;help;baseline' {
+            [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Run the gates and write each metric''s value to gates.baseline.json')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the baseline, with each metric''s latest value')
+            break
+        }
+        'pqg;help;baseline;save' {
+            break
+        }
+        'pqg;help;baseline;show' {
             break
         }
         'pqg;help;cache' {

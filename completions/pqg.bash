@@ -16,6 +16,9 @@ _pqg() {
             ",$1")
                 cmd="pqg"
                 ;;
+            pqg,baseline)
+                cmd="pqg__subcmd__baseline"
+                ;;
             pqg,cache)
                 cmd="pqg__subcmd__cache"
                 ;;
@@ -37,6 +40,9 @@ _pqg() {
             pqg,init)
                 cmd="pqg__subcmd__init"
                 ;;
+            pqg,ladder)
+                cmd="pqg__subcmd__ladder"
+                ;;
             pqg,list)
                 cmd="pqg__subcmd__list"
                 ;;
@@ -45,6 +51,24 @@ _pqg() {
                 ;;
             pqg,validate)
                 cmd="pqg__subcmd__validate"
+                ;;
+            pqg__subcmd__baseline,help)
+                cmd="pqg__subcmd__baseline__subcmd__help"
+                ;;
+            pqg__subcmd__baseline,save)
+                cmd="pqg__subcmd__baseline__subcmd__save"
+                ;;
+            pqg__subcmd__baseline,show)
+                cmd="pqg__subcmd__baseline__subcmd__show"
+                ;;
+            pqg__subcmd__baseline__subcmd__help,help)
+                cmd="pqg__subcmd__baseline__subcmd__help__subcmd__help"
+                ;;
+            pqg__subcmd__baseline__subcmd__help,save)
+                cmd="pqg__subcmd__baseline__subcmd__help__subcmd__save"
+                ;;
+            pqg__subcmd__baseline__subcmd__help,show)
+                cmd="pqg__subcmd__baseline__subcmd__help__subcmd__show"
                 ;;
             pqg__subcmd__cache,clear)
                 cmd="pqg__subcmd__cache__subcmd__clear"
@@ -70,6 +94,9 @@ _pqg() {
             pqg__subcmd__cache__subcmd__help,stats)
                 cmd="pqg__subcmd__cache__subcmd__help__subcmd__stats"
                 ;;
+            pqg__subcmd__help,baseline)
+                cmd="pqg__subcmd__help__subcmd__baseline"
+                ;;
             pqg__subcmd__help,cache)
                 cmd="pqg__subcmd__help__subcmd__cache"
                 ;;
@@ -91,6 +118,9 @@ _pqg() {
             pqg__subcmd__help,init)
                 cmd="pqg__subcmd__help__subcmd__init"
                 ;;
+            pqg__subcmd__help,ladder)
+                cmd="pqg__subcmd__help__subcmd__ladder"
+                ;;
             pqg__subcmd__help,list)
                 cmd="pqg__subcmd__help__subcmd__list"
                 ;;
@@ -99,6 +129,12 @@ _pqg() {
                 ;;
             pqg__subcmd__help,validate)
                 cmd="pqg__subcmd__help__subcmd__validate"
+                ;;
+            pqg__subcmd__help__subcmd__baseline,save)
+                cmd="pqg__subcmd__help__subcmd__baseline__subcmd__save"
+                ;;
+            pqg__subcmd__help__subcmd__baseline,show)
+                cmd="pqg__subcmd__help__subcmd__baseline__subcmd__show"
                 ;;
             pqg__subcmd__help__subcmd__cache,clear)
                 cmd="pqg__subcmd__help__subcmd__cache__subcmd__clear"
@@ -116,8 +152,146 @@ _pqg() {
 
     case "${cmd}" in
         pqg)
-            opts="-h -V --config --color --help --version check list validate explain history stats cache init completions help"
+            opts="-h -V --config --color --help --version check list validate explain history stats ladder baseline cache init completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__baseline)
+            opts="-h -V --config --color --help --version save show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__baseline__subcmd__help)
+            opts="save show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__baseline__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__baseline__subcmd__help__subcmd__save)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__baseline__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__baseline__subcmd__save)
+            opts="-s -j -h -V --stage --jobs --no-cache --config --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__baseline__subcmd__show)
+            opts="-h -V --config --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -410,8 +584,50 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__help)
-            opts="check list validate explain history stats cache init completions help"
+            opts="check list validate explain history stats ladder baseline cache init completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__help__subcmd__baseline)
+            opts="save show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__help__subcmd__baseline__subcmd__save)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__help__subcmd__baseline__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -563,6 +779,20 @@ _pqg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pqg__subcmd__help__subcmd__ladder)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pqg__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -642,6 +872,44 @@ _pqg() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__ladder)
+            opts="-j -h -V --jobs --format --progress --no-cache --config --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto never" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -30,6 +30,8 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand explain 'Why a gate would or would not be answered from the cache'
             cand history 'Recent runs, or one gate''s recent results'
             cand stats 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
+            cand ladder 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
+            cand baseline 'Save or show the committed metric baseline (gates.baseline.json)'
             cand cache 'Inspect or clean the result cache'
             cand init 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
             cand completions 'Print a shell completion script'
@@ -102,6 +104,62 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'pqg;ladder'= {
+            cand -j 'Parallel slots; 0 = one per core'
+            cand --jobs 'Parallel slots; 0 = one per core'
+            cand --format 'Output format'
+            cand --progress 'Progress display on stderr (only ever on a terminal, never under CI)'
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand --no-cache 'Neither read nor write cached results'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;baseline'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand save 'Run the gates and write each metric''s value to gates.baseline.json'
+            cand show 'Print the baseline, with each metric''s latest value'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pqg;baseline;save'= {
+            cand -s 'The stage whose gates run [default: the highest, so every metric gets a value]'
+            cand --stage 'The stage whose gates run [default: the highest, so every metric gets a value]'
+            cand -j 'Parallel slots; 0 = one per core'
+            cand --jobs 'Parallel slots; 0 = one per core'
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand --no-cache 'Neither read nor write cached results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;baseline;show'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;baseline;help'= {
+            cand save 'Run the gates and write each metric''s value to gates.baseline.json'
+            cand show 'Print the baseline, with each metric''s latest value'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pqg;baseline;help;save'= {
+        }
+        &'pqg;baseline;help;show'= {
+        }
+        &'pqg;baseline;help;help'= {
         }
         &'pqg;cache'= {
             cand --config 'The config file [default: the nearest gates.toml from here upward]'
@@ -178,6 +236,8 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand explain 'Why a gate would or would not be answered from the cache'
             cand history 'Recent runs, or one gate''s recent results'
             cand stats 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
+            cand ladder 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
+            cand baseline 'Save or show the committed metric baseline (gates.baseline.json)'
             cand cache 'Inspect or clean the result cache'
             cand init 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
             cand completions 'Print a shell completion script'
@@ -194,6 +254,16 @@ set edit:completion:arg-completer[pqg] = {|@words|
         &'pqg;help;history'= {
         }
         &'pqg;help;stats'= {
+        }
+        &'pqg;help;ladder'= {
+        }
+        &'pqg;help;baseline'= {
+            cand save 'Run the gates and write each metric''s value to gates.baseline.json'
+            cand show 'Print the baseline, with each metric''s latest value'
+        }
+        &'pqg;help;baseline;save'= {
+        }
+        &'pqg;help;baseline;show'= {
         }
         &'pqg;help;cache'= {
             cand stats 'Entries, size and location of the cache'

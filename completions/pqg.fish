@@ -36,6 +36,8 @@ complete -c pqg -n "__fish_pqg_needs_command" -f -a "validate" -d 'Check the con
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "history" -d 'Recent runs, or one gate\'s recent results'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "ladder" -d 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "baseline" -d 'Save or show the committed metric baseline (gates.baseline.json)'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "cache" -d 'Inspect or clean the result cache'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "init" -d 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -93,6 +95,45 @@ always\t''
 never\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -s j -l jobs -d 'Parallel slots; 0 = one per core' -r
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l format -d 'Output format' -r -f -a "table\t'A gates × stages matrix and what blocks the next stage'
+json\t'The same as one JSON object'"
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l progress -d 'Progress display on stderr (only ever on a terminal, never under CI)' -r -f -a "auto\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l no-cache -d 'Neither read nor write cached results'
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -f -a "save" -d 'Run the gates and write each metric\'s value to gates.baseline.json'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -f -a "show" -d 'Print the baseline, with each metric\'s latest value'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -s s -l stage -d 'The stage whose gates run [default: the highest, so every metric gets a value]' -r
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -s j -l jobs -d 'Parallel slots; 0 = one per core' -r
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -l no-cache -d 'Neither read nor write cached results'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from show" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from help" -f -a "save" -d 'Run the gates and write each metric\'s value to gates.baseline.json'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the baseline, with each metric\'s latest value'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
@@ -139,16 +180,20 @@ always\t''
 never\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache init completions help" -f -a "check" -d 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache init completions help" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache init completions help" -f -a "validate" -d 'Check the config and print its warnings'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache init completions help" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache init completions help" -f -a "history" -d 'Recent runs, or one gate\'s recent results'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache init completions help" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache init completions help" -f -a "cache" -d 'Inspect or clean the result cache'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache init completions help" -f -a "init" -d 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache init completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats cache init completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "check" -d 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "validate" -d 'Check the config and print its warnings'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "history" -d 'Recent runs, or one gate\'s recent results'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "ladder" -d 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "baseline" -d 'Save or show the committed metric baseline (gates.baseline.json)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "cache" -d 'Inspect or clean the result cache'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "init" -d 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from baseline" -f -a "save" -d 'Run the gates and write each metric\'s value to gates.baseline.json'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from baseline" -f -a "show" -d 'Print the baseline, with each metric\'s latest value'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "stats" -d 'Entries, size and location of the cache'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "prune" -d 'Delete entries older than a duration'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clear" -d 'Delete every cached result (history is kept)'

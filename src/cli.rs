@@ -51,6 +51,12 @@ pub enum Command {
     History(HistoryArgs),
     /// Per gate: runs, pass rate, flakiness, durations, cache hit rate
     Stats,
+    /// Judge one run at every stage: which stage the code is ready for, and
+    /// what blocks the next
+    Ladder(LadderArgs),
+    /// Save or show the committed metric baseline (gates.baseline.json)
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// Inspect or clean the result cache
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -80,6 +86,7 @@ impl Command {
                 | Command::Explain(_)
                 | Command::History(_)
                 | Command::Stats
+                | Command::Ladder(_)
         )
     }
 }
@@ -149,6 +156,52 @@ pub struct ExplainArgs {
     /// The stage to explain it at
     #[arg(long, short = 's')]
     pub stage: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LadderArgs {
+    /// Parallel slots; 0 = one per core
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = LadderFormat::Table)]
+    pub format: LadderFormat,
+
+    /// Progress display on stderr (only ever on a terminal, never under CI)
+    #[arg(long, value_enum, default_value_t = ProgressChoice::Auto)]
+    pub progress: ProgressChoice,
+
+    /// Neither read nor write cached results
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LadderFormat {
+    /// A gates × stages matrix and what blocks the next stage
+    Table,
+    /// The same as one JSON object
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Run the gates and write each metric's value to gates.baseline.json
+    Save {
+        /// The stage whose gates run [default: the highest, so every metric
+        /// gets a value]
+        #[arg(long, short = 's')]
+        stage: Option<String>,
+        /// Parallel slots; 0 = one per core
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// Neither read nor write cached results
+        #[arg(long)]
+        no_cache: bool,
+    },
+    /// Print the baseline, with each metric's latest value
+    Show,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,8 @@
 //! executions: no I/O, no clock. The same execution is judged again at any
 //! stage, which is what lets a cached measurement serve every stage.
 
-use crate::config::{Better, Config, Gate, Metric, StageIdx};
+use crate::baseline::BaselineState;
+use crate::config::{Better, Config, Gate, Metric, Regression, StageIdx};
 use crate::plan::{Activity, Enforcement, Plan, SkipReason};
 use crate::run::{Assessment, ExecEnd, Execution, RunResult};
 use serde::Serialize;
@@ -72,9 +73,70 @@ pub struct MetricJudgement {
     pub threshold: Threshold,
     pub better: Better,
     pub unit: Option<String>,
-    /// `Some(false)` when the value misses the threshold; `None` when there is
-    /// no value or no threshold.
+    /// `Some(false)` when the value misses the threshold or regressed past
+    /// `max_regression`; `None` when there is no value or nothing to check.
     pub within: Option<bool>,
+    /// The committed baseline value, when there is one.
+    pub baseline: Option<f64>,
+    /// The regression check at this stage, when `max_regression` applies
+    /// and the baseline has a value.
+    pub regression: Option<RegressionCheck>,
+}
+
+/// A value compared with its baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RegressionCheck {
+    pub allowed: Regression,
+    /// The worst value allowed: the baseline moved by `allowed` the wrong way.
+    pub limit: f64,
+    pub ok: bool,
+}
+
+impl MetricJudgement {
+    /// Why the metric misses, in words: `lines 78.2 < 85`,
+    /// `lines 78.2 regressed past 79.2 (baseline 80, max 1%)`.
+    pub fn miss(&self) -> Option<String> {
+        let value = *self.value.as_ref().ok()?;
+        let show = |v: f64| crate::report::with_unit(v, self.unit.as_deref());
+        if let Some(min) = self.threshold.min.filter(|m| value < *m) {
+            return Some(format!(
+                "{} {} < {}",
+                self.name,
+                show(value),
+                crate::report::number(min)
+            ));
+        }
+        if let Some(max) = self.threshold.max.filter(|m| value > *m) {
+            return Some(format!(
+                "{} {} > {}",
+                self.name,
+                show(value),
+                crate::report::number(max)
+            ));
+        }
+        let r = self.regression.filter(|r| !r.ok)?;
+        Some(format!(
+            "{} {} regressed past {} (baseline {}, max {})",
+            self.name,
+            show(value),
+            crate::report::number(r.limit),
+            crate::report::number(self.baseline.unwrap_or(f64::NAN)),
+            r.allowed
+        ))
+    }
+}
+
+/// The regression check of `value` against `base`, in `better`'s direction.
+pub fn regression(value: f64, base: f64, allowed: Regression, better: Better) -> RegressionCheck {
+    let slack = match allowed {
+        Regression::Percent(p) => base.abs() * p / 100.0,
+        Regression::Absolute(a) => a,
+    };
+    let (limit, ok) = match better {
+        Better::Higher => (base - slack, value + 1e-9 >= base - slack),
+        Better::Lower => (base + slack, value - 1e-9 <= base + slack),
+    };
+    RegressionCheck { allowed, limit, ok }
 }
 
 /// One gate's verdict.
@@ -87,6 +149,9 @@ pub struct GateVerdict {
     /// A short human reason, when the status needs one.
     pub reason: Option<String>,
     pub metrics: Vec<MetricJudgement>,
+    /// Facts worth a line that do not change the status (a missing baseline
+    /// value).
+    pub notes: Vec<String>,
 }
 
 /// How the run as a whole ended.
@@ -140,15 +205,38 @@ pub fn judge_execution(
     stage: StageIdx,
     enforcement: Enforcement,
     execution: &Execution,
+    baseline: &BaselineState,
 ) -> GateVerdict {
+    let mut notes = Vec::new();
+    let mut baseline_error = None;
     let metrics: Vec<MetricJudgement> = gate
         .metrics
         .iter()
         .zip(execution.metrics.iter())
         .map(|(metric, value)| {
             let threshold = threshold(metric, stage);
+            let base = match baseline {
+                BaselineState::Loaded(b) => b.value(gate.id.as_str(), &metric.name),
+                _ => None,
+            };
+            let allowed = metric.max_regression.at(stage).copied();
+            let regression = match (allowed, value, base) {
+                (Some(allowed), Ok(v), Some(b)) => Some(regression(*v, b, allowed, metric.better)),
+                _ => None,
+            };
+            if allowed.is_some() && base.is_none() {
+                match baseline {
+                    BaselineState::Corrupt(why) => baseline_error = Some(why.clone()),
+                    _ => notes.push(format!(
+                        "no baseline value for `{}`: regression not checked (`pqg baseline save` records one)",
+                        metric.name
+                    )),
+                }
+            }
             let within = match value {
-                Ok(v) if !threshold.is_none() => Some(threshold.admits(*v)),
+                Ok(v) if !threshold.is_none() || regression.is_some() => {
+                    Some(threshold.admits(*v) && regression.is_none_or(|r| r.ok))
+                }
                 _ => None,
             };
             MetricJudgement {
@@ -158,6 +246,8 @@ pub fn judge_execution(
                 better: metric.better,
                 unit: metric.unit.clone(),
                 within,
+                baseline: base,
+                regression,
             }
         })
         .collect();
@@ -189,6 +279,8 @@ pub fn judge_execution(
                 .find_map(|m| m.value.as_ref().err().map(|e| (m, Err::<f64, _>(e))))
             {
                 (GateStatus::Error, Some(format!("{}: {e}", m.name)))
+            } else if let Some(why) = &baseline_error {
+                (GateStatus::Error, Some(format!("baseline: {why}")))
             } else if metrics.iter().any(|m| m.within == Some(false)) {
                 (GateStatus::Fail, None)
             } else {
@@ -210,11 +302,18 @@ pub fn judge_execution(
         cached: false,
         reason,
         metrics,
+        notes,
     }
 }
 
 /// What the runner needs to know of a finished gate.
-pub fn assess(config: &Config, plan: &Plan, gate: usize, execution: &Execution) -> Assessment {
+pub fn assess(
+    config: &Config,
+    plan: &Plan,
+    gate: usize,
+    execution: &Execution,
+    baseline: &BaselineState,
+) -> Assessment {
     let planned = &plan.gates[gate];
     let Some(enforcement) = planned.enforcement() else {
         return Assessment::Miss;
@@ -224,6 +323,7 @@ pub fn assess(config: &Config, plan: &Plan, gate: usize, execution: &Execution) 
         plan.stage,
         enforcement,
         execution,
+        baseline,
     );
     match verdict.status {
         GateStatus::Pass => Assessment::Passed,
@@ -233,7 +333,7 @@ pub fn assess(config: &Config, plan: &Plan, gate: usize, execution: &Execution) 
 }
 
 /// Judges a whole run.
-pub fn judge(config: &Config, plan: &Plan, run: &RunResult) -> Verdict {
+pub fn judge(config: &Config, plan: &Plan, run: &RunResult, baseline: &BaselineState) -> Verdict {
     let mut resolved: Vec<Option<GateVerdict>> = plan
         .gates
         .iter()
@@ -253,12 +353,14 @@ pub fn judge(config: &Config, plan: &Plan, run: &RunResult) -> Verdict {
                         SkipReason::SkippedByUser { via } => format!("skipped by {via}"),
                     }),
                     metrics: Vec::new(),
+                    notes: Vec::new(),
                 }),
                 (Activity::Run(enforcement), Some(execution)) => Some(judge_execution(
                     &config.gates[planned.index],
                     plan.stage,
                     *enforcement,
                     execution,
+                    baseline,
                 )),
                 (Activity::Run(_), None) => None,
             },
@@ -347,6 +449,7 @@ fn resolve_not_run(i: usize, plan: &Plan, run: &RunResult, resolved: &mut [Optio
         cached: false,
         reason: Some(reason),
         metrics: Vec::new(),
+        notes: Vec::new(),
     });
 }
 
@@ -396,7 +499,7 @@ min = { development = 60, staging = 75, production = 85 }
             stopped_by_fail_fast: false,
             wall: Duration::ZERO,
         };
-        judge(&config, &plan, &run)
+        judge(&config, &plan, &run, &BaselineState::Missing)
     }
 
     fn statuses(v: &Verdict) -> Vec<GateStatus> {
@@ -495,7 +598,7 @@ min = { development = 60, staging = 75, production = 85 }
             stopped_by_fail_fast: false,
             wall: Duration::ZERO,
         };
-        let v = judge(&config, &plan, &run);
+        let v = judge(&config, &plan, &run, &BaselineState::Missing);
         assert_eq!(statuses(&v), [GateStatus::Pass, GateStatus::Warn]);
         assert_eq!(v.score, Some(50.0));
         assert_eq!(v.outcome, Outcome::Failed);
@@ -510,7 +613,13 @@ min = { development = 60, staging = 75, production = 85 }
         .unwrap();
         let mut e = exec(1, vec![]);
         e.attempts = 2;
-        let v = judge_execution(&config.gates[0], StageIdx(0), Enforcement::Block, &e);
+        let v = judge_execution(
+            &config.gates[0],
+            StageIdx(0),
+            Enforcement::Block,
+            &e,
+            &BaselineState::Missing,
+        );
         assert_eq!(v.status, GateStatus::Pass);
         assert!(v.flaky);
     }

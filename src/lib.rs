@@ -4,6 +4,7 @@
 //! (DESIGN §1). Each stage is a module; none reaches back to an earlier one.
 
 pub mod app;
+pub mod baseline;
 pub mod builtin;
 pub mod cache;
 pub mod cli;

@@ -6,6 +6,7 @@
 
 mod init;
 mod inspect;
+mod ladder;
 
 use crate::cache::{self, history, inputs, Cache, CacheMode};
 use crate::cli::{CheckArgs, Cli, Command, Format, ListArgs};
@@ -65,6 +66,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::History(args) => inspect::history(&config, args),
         Command::Stats => inspect::stats(&config),
         Command::Cache(command) => inspect::cache(&config, command),
+        Command::Ladder(args) => ladder::ladder(&config, args, &stdout_printer),
+        Command::Baseline(command) => ladder::baseline(&config, command),
         Command::Completions { .. } | Command::Init { .. } => {
             unreachable!("handled before loading the config")
         }
@@ -109,19 +112,73 @@ fn terminal_width(is_terminal: bool) -> Option<u16> {
 fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result<u8> {
     let env = settings::process_env;
     let stage = settings::stage(config, args.stage.as_deref(), &env)?;
-    let jobs = settings::jobs(config, args.jobs, &env)?;
-    let filters = settings::filters(args, &env);
-    let plan = plan::build(config, stage, &filters, args.fail_fast)?;
     let reports = args
         .report
         .iter()
         .map(|spec| settings::report_target(spec))
         .collect::<Result<Vec<_>, UserError>>()?;
+    let request = StageRequest {
+        stage,
+        jobs: settings::jobs(config, args.jobs, &env)?,
+        filters: settings::filters(args, &env),
+        fail_fast: args.fail_fast,
+        no_cache: args.no_cache,
+        keep_logs: args.keep_logs,
+        progress: settings::progress(args.progress, args.quiet, &env, io::stderr().is_terminal()),
+        keep_going: false,
+    };
+    let ran = run_stage(config, &request)?;
+    for (format, path) in &reports {
+        write_report_file(&ran.report, *format, path)?;
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let written = match args.format {
+        Format::Table => render_table(&ran.report, printer, args.quiet, &mut out),
+        Format::Json => render_json(&ran.report, &mut out),
+        Format::Sarif => report::sarif::render(&ran.report, &mut out),
+    };
+    ignore_broken_pipe(written.and_then(|()| out.flush())).context("writing the report")?;
+    Ok(ran.verdict.exit_code())
+}
+
+/// What to run: a stage, and how.
+pub(crate) struct StageRequest {
+    pub stage: crate::config::StageIdx,
+    pub jobs: usize,
+    pub filters: plan::Filters,
+    pub fail_fast: bool,
+    pub no_cache: bool,
+    pub keep_logs: bool,
+    pub progress: bool,
+    /// Never stop early, whatever `fail_fast` says: every gate's result is
+    /// wanted (the ladder, baselines).
+    pub keep_going: bool,
+}
+
+/// What running a stage produced.
+pub(crate) struct StageRun {
+    pub result: run::RunResult,
+    pub verdict: judge::Verdict,
+    pub report: report::Report,
+    pub baseline: crate::baseline::BaselineState,
+}
+
+/// Runs a stage: plan, cache, run, store, judge, report, history. Prints
+/// nothing but warnings.
+pub(crate) fn run_stage(config: &Config, request: &StageRequest) -> anyhow::Result<StageRun> {
+    let env = settings::process_env;
+    let stage = request.stage;
+    let mut plan = plan::build(config, stage, &request.filters, request.fail_fast)?;
+    if request.keep_going {
+        plan.fail_fast = false;
+    }
     let cache_dir = settings::cache_dir(config, &env);
     let run_id = run_id();
     let started_ns = inputs::now_ns();
+    let baseline = crate::baseline::load(&config.root);
 
-    let mode = if args.no_cache {
+    let mode = if request.no_cache {
         CacheMode::Off
     } else {
         CacheMode::On
@@ -156,10 +213,12 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         .collect();
 
     let opts = RunOptions {
-        jobs,
+        jobs: request.jobs,
         stage: config.ladder.name(stage).to_string(),
         run_id: run_id.clone(),
-        logs_dir: args.keep_logs.then(|| cache_dir.join("logs").join(&run_id)),
+        logs_dir: request
+            .keep_logs
+            .then(|| cache_dir.join("logs").join(&run_id)),
         secrets: run::secrets_from_env(&config.settings.redact),
         default_timeout: config.settings.timeout,
         predicted,
@@ -170,10 +229,10 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         builtin_files: builtin_files(config, &prepared),
         cache_dir: cache_dir.clone(),
     };
-    let show_progress =
-        settings::progress(args.progress, args.quiet, &env, io::stderr().is_terminal());
-    let mut progress = show_progress.then(|| Progress::new(plan.running().count()));
-    let assess = |i: usize, e: &run::Execution| judge::assess(config, &plan, i, e);
+    let mut progress = request
+        .progress
+        .then(|| Progress::new(plan.running().count()));
+    let assess = |i: usize, e: &run::Execution| judge::assess(config, &plan, i, e, &baseline);
     let result = run::execute(config, &plan, &opts, &assess, &mut |event| {
         if let Some(p) = progress.as_mut() {
             p.on_event(&event);
@@ -187,8 +246,9 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         store_results(config, &prepared, &result, &mut cache, &cache_dir);
         crate::debug!("results stored");
     }
-    let verdict = judge::judge(config, &plan, &result);
-    let report = report::build(config, &plan, &result, &verdict, &run_id);
+    let verdict = judge::judge(config, &plan, &result, &baseline);
+    let recent = history::recent(&mut cache);
+    let report = report::build(config, &plan, &result, &verdict, &run_id, &recent);
     let (commit, branch) = history::git_head(&config.root);
     history::record(
         &mut cache,
@@ -199,19 +259,12 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
     for warning in cache.take_warnings() {
         eprintln!("warning: {warning}");
     }
-
-    for (format, path) in &reports {
-        write_report_file(&report, *format, path)?;
-    }
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let written = match args.format {
-        Format::Table => render_table(&report, printer, args.quiet, &mut out),
-        Format::Json => render_json(&report, &mut out),
-        Format::Sarif => report::sarif::render(&report, &mut out),
-    };
-    ignore_broken_pipe(written.and_then(|()| out.flush())).context("writing the report")?;
-    Ok(verdict.exit_code())
+    Ok(StageRun {
+        result,
+        verdict,
+        report,
+        baseline,
+    })
 }
 
 /// The input files the cache listed for each builtin gate, so that a

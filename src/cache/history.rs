@@ -119,6 +119,49 @@ pub fn predicted(cache: &mut Cache) -> HashMap<String, Duration> {
         .unwrap_or_default()
 }
 
+/// A gate's result in an earlier run, for deltas and anomaly notes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub cached: bool,
+    pub duration_ms: Option<u64>,
+    pub metrics: Vec<(String, Option<f64>)>,
+}
+
+/// How many recent runs deltas and anomaly notes look back over.
+pub const RECENT_RUNS: i64 = 60;
+
+/// Each gate's results in the last [`RECENT_RUNS`] runs that judged it
+/// (pass, fail, warn or error), newest first.
+pub fn recent(cache: &mut Cache) -> HashMap<String, Vec<Sample>> {
+    cache
+        .query(|c| {
+            let mut stmt = c.prepare(
+                "SELECT gate, cached, duration_ms, metrics FROM gate_runs
+                 WHERE run > (SELECT coalesce(max(id), 0) FROM runs) - ?1
+                   AND status IN ('pass', 'fail', 'warn', 'error')
+                 ORDER BY run DESC",
+            )?;
+            let rows = stmt.query_map([RECENT_RUNS], |r| {
+                let metrics: String = r.get(3)?;
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Sample {
+                        cached: r.get(1)?,
+                        duration_ms: r.get::<_, Option<i64>>(2)?.map(|d| d.max(0) as u64),
+                        metrics: serde_json::from_str(&metrics).unwrap_or_default(),
+                    },
+                ))
+            })?;
+            let mut out: HashMap<String, Vec<Sample>> = HashMap::new();
+            for row in rows {
+                let (gate, sample) = row?;
+                out.entry(gate).or_default().push(sample);
+            }
+            Ok(out)
+        })
+        .unwrap_or_default()
+}
+
 /// A run as listed by `pqg history`.
 #[derive(Debug, Clone)]
 pub struct RunRow {

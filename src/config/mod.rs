@@ -1081,6 +1081,17 @@ impl Resolver {
                 }
             },
             None if !max.is_unset() && min.is_unset() => Better::Lower,
+            None if min.is_unset() && !max_regression.is_unset() => {
+                return Err(self
+                    .err(
+                        m.max_regression.as_ref().map_or(span, Spanned::span),
+                        format!(
+                            "`max_regression` needs a direction: `{gate}.{}` has no `min`, `max` or `better`",
+                            name.get_ref()
+                        ),
+                    )
+                    .hint("add `better = \"higher\"` (coverage, pass rate) or `better = \"lower\"` (warnings, durations)"))
+            }
             None => Better::Higher,
         };
         let unit = m.unit.or_else(|| match &source {

@@ -10,11 +10,13 @@ pub mod sarif;
 pub mod table;
 
 use crate::builtin::{Finding, RuleInfo};
+use crate::cache::history::Sample;
 use crate::config::{Better, Command, Config};
 use crate::judge::{GateStatus, Outcome, Verdict};
 use crate::plan::{Enforcement, Plan};
 use crate::run::{ExecEnd, RunResult};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -83,6 +85,9 @@ pub struct GateReport {
     /// The rules a builtin can report (for SARIF's rule list).
     #[serde(skip)]
     pub rules: Vec<RuleInfo>,
+    /// Facts that do not change the status: a missing baseline value, a
+    /// duration or metric far from its history (anomaly notes).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,6 +100,58 @@ pub struct MetricReport {
     pub max: Option<f64>,
     pub better: &'static str,
     pub within: Option<bool>,
+    /// Change since this gate's previous run in history.
+    pub delta: Option<f64>,
+    /// The committed baseline value.
+    pub baseline: Option<f64>,
+    /// `max_regression` at this stage, as written (`"1%"`, `0.5`).
+    pub max_regression: Option<String>,
+    /// The worst value the baseline and `max_regression` allow.
+    pub regression_limit: Option<f64>,
+    /// Why the metric misses, in words, when it does.
+    pub miss: Option<String>,
+}
+
+/// Fewest earlier samples before a value can be called an anomaly.
+pub const ANOMALY_MIN_SAMPLES: usize = 10;
+/// How many standard deviations from the mean make an anomaly.
+pub const ANOMALY_SIGMAS: f64 = 3.0;
+
+/// Mean and sample standard deviation.
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+/// A note when `value` lies more than [`ANOMALY_SIGMAS`] from the mean of
+/// at least [`ANOMALY_MIN_SAMPLES`] earlier values. A history with no
+/// spread at all has no scale to measure against and gives no note.
+pub fn anomaly(
+    what: &str,
+    value: f64,
+    history: &[f64],
+    show: impl Fn(f64) -> String,
+) -> Option<String> {
+    if history.len() < ANOMALY_MIN_SAMPLES {
+        return None;
+    }
+    let (mean, sd) = mean_sd(history);
+    if sd <= f64::EPSILON * mean.abs().max(1.0) {
+        return None;
+    }
+    let sigmas = (value - mean) / sd;
+    (sigmas.abs() > ANOMALY_SIGMAS).then(|| {
+        format!(
+            "{what} {} is {:.1}σ {} its mean of {} over {} runs",
+            show(value),
+            sigmas.abs(),
+            if sigmas > 0.0 { "above" } else { "below" },
+            show(mean),
+            history.len()
+        )
+    })
 }
 
 /// Gathers a report from a judged run.
@@ -104,6 +161,7 @@ pub fn build(
     run: &RunResult,
     verdict: &Verdict,
     run_id: &str,
+    recent: &HashMap<String, Vec<Sample>>,
 ) -> Report {
     let gates: Vec<GateReport> = plan
         .gates
@@ -112,6 +170,43 @@ pub fn build(
         .zip(&run.executions)
         .map(|((planned, gv), execution)| {
             let gate = &config.gates[planned.index];
+            let samples = recent.get(gate.id.as_str()).map_or(&[][..], Vec::as_slice);
+            let previous = |metric: &str| {
+                samples.iter().find_map(|s| {
+                    s.metrics
+                        .iter()
+                        .find(|(n, _)| n == metric)
+                        .and_then(|(_, v)| *v)
+                })
+            };
+            let mut notes = gv.notes.clone();
+            // Anomalies only for results measured now: a cached result was
+            // judged against its history when it was made.
+            if let (Some(e), false) = (execution, gv.cached) {
+                let durations: Vec<f64> = samples
+                    .iter()
+                    .filter(|s| !s.cached)
+                    .filter_map(|s| s.duration_ms)
+                    .map(|ms| ms as f64 / 1000.0)
+                    .collect();
+                notes.extend(anomaly(
+                    "duration",
+                    e.duration.as_secs_f64(),
+                    &durations,
+                    |v| human_duration(Duration::from_secs_f64(v.max(0.0))),
+                ));
+                for m in &gv.metrics {
+                    let Ok(v) = m.value else { continue };
+                    let history: Vec<f64> = samples
+                        .iter()
+                        .filter(|s| !s.cached)
+                        .filter_map(|s| s.metrics.iter().find(|(n, _)| *n == m.name)?.1)
+                        .collect();
+                    notes.extend(anomaly(&m.name, v, &history, |x| {
+                        with_unit(x, m.unit.as_deref())
+                    }));
+                }
+            }
             GateReport {
                 name: gate.id.to_string(),
                 description: gate.description.clone(),
@@ -143,8 +238,23 @@ pub fn build(
                             Better::Lower => "lower",
                         },
                         within: m.within,
+                        delta: m
+                            .value
+                            .as_ref()
+                            .ok()
+                            .zip(previous(&m.name))
+                            .map(|(now, before)| now - before),
+                        baseline: m.baseline,
+                        max_regression: m.regression.map(|r| r.allowed.to_string()),
+                        regression_limit: m.regression.map(|r| r.limit),
+                        miss: if m.within == Some(false) {
+                            m.miss()
+                        } else {
+                            None
+                        },
                     })
                     .collect(),
+                notes,
                 output: execution.as_ref().map(|e| e.output.text.clone()),
                 output_bytes: execution.as_ref().map_or(0, |e| e.output.total_bytes),
                 output_omitted_bytes: execution.as_ref().map_or(0, |e| e.output.omitted_bytes),

@@ -70,12 +70,41 @@ fn tone(status: GateStatus) -> Tone {
 }
 
 fn threshold_text(m: &MetricReport) -> String {
-    super::bounds(m.min, m.max, m.unit.as_deref()).unwrap_or_else(|| "—".to_owned())
+    let bounds = super::bounds(m.min, m.max, m.unit.as_deref());
+    let regression = match (&m.max_regression, m.baseline) {
+        (Some(allowed), Some(base)) => {
+            Some(format!("≤ {allowed} worse than baseline {}", number(base)))
+        }
+        _ => None,
+    };
+    match (bounds, regression) {
+        (Some(b), Some(r)) => format!("{b}, {r}"),
+        (Some(b), None) => b,
+        (None, Some(r)) => r,
+        (None, None) => "—".to_owned(),
+    }
+}
+
+/// A change as shown beside a value: `(+1.3)`, `(-0.25)`; nothing when the
+/// value did not move.
+fn delta_text(delta: Option<f64>) -> String {
+    match delta {
+        Some(d) if d.abs() > 1e-12 => {
+            let sign = if d > 0.0 { "+" } else { "-" };
+            format!(" ({sign}{})", number(d.abs()))
+        }
+        _ => String::new(),
+    }
 }
 
 fn metric_text(m: &MetricReport) -> String {
     match (&m.value, &m.error) {
-        (Some(v), _) => format!("{} {}", m.name, with_unit(*v, m.unit.as_deref())),
+        (Some(v), _) => format!(
+            "{} {}{}",
+            m.name,
+            with_unit(*v, m.unit.as_deref()),
+            delta_text(m.delta)
+        ),
         (None, Some(_)) => format!("{} unreadable", m.name),
         (None, None) => format!("{} —", m.name),
     }
@@ -208,6 +237,8 @@ pub fn render_table(
         for m in &g.metrics {
             if let Some(err) = &m.error {
                 writeln!(out, "metric {}: {err}", m.name)?;
+            } else if let (Some(false), Some(miss)) = (m.within, &m.miss) {
+                writeln!(out, "metric {miss}")?;
             } else if m.within == Some(false) {
                 writeln!(
                     out,
@@ -239,6 +270,21 @@ pub fn render_table(
         }
         if lines.is_empty() {
             writeln!(out, "{}", printer.paint("(no output)", Tone::Dim))?;
+        }
+    }
+    let notes: Vec<String> = report
+        .gates
+        .iter()
+        .flat_map(|g| {
+            g.notes
+                .iter()
+                .map(move |n| format!("note: {}: {n}", g.name))
+        })
+        .collect();
+    if !notes.is_empty() && !quiet {
+        writeln!(out)?;
+        for note in notes {
+            writeln!(out, "{}", printer.paint(&note, Tone::Dim))?;
         }
     }
     if !quiet || report.outcome != Outcome::Passed {

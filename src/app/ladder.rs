@@ -1,0 +1,396 @@
+//! `pqg ladder` and `pqg baseline` (DESIGN §7).
+//!
+//! The ladder runs once, at the highest stage (every gate, cached results
+//! reused, never stopping early), then judges that one run at every stage:
+//! judging is pure, so this costs a few microseconds per stage on top of a
+//! `pqg check`.
+
+use super::{run_stage, StageRequest, StageRun};
+use crate::baseline::{self, Baseline, BaselineState};
+use crate::cache::{history, Cache};
+use crate::cli::{BaselineCommand, LadderArgs, LadderFormat};
+use crate::config::{Config, StageIdx};
+use crate::diag::UserError;
+use crate::judge::{self, GateStatus, Outcome, Verdict};
+use crate::plan::{self, Enforcement};
+use crate::report::table::Printer;
+use crate::report::{number, with_unit};
+use crate::run::RunResult;
+use crate::settings;
+use comfy_table::{presets, Table};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+/// The ladder as data: what the table and the JSON show.
+#[derive(Debug, Serialize)]
+pub struct LadderView {
+    pub schema: u32,
+    pub stages: Vec<String>,
+    pub gates: Vec<LadderRow>,
+    pub verdicts: Vec<StageVerdict>,
+    /// The highest stage whose every stage below passes too.
+    pub ready_for: Option<String>,
+    /// The stage above it, if any.
+    pub next: Option<String>,
+    /// What fails `next`, in words.
+    pub blocked_by: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LadderRow {
+    pub name: String,
+    /// Stage → status, `not active` below the gate's `from`.
+    pub cells: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageVerdict {
+    pub stage: String,
+    pub outcome: Outcome,
+    pub score: Option<f64>,
+    pub min_score: Option<f64>,
+}
+
+/// Judges `ran` (a run of the highest stage) at every stage.
+pub fn build(config: &Config, ran: &StageRun) -> anyhow::Result<LadderView> {
+    let mut verdicts = Vec::new();
+    for (stage, _) in config.ladder.iter() {
+        verdicts.push(judge_at(config, ran, stage)?);
+    }
+    let stages: Vec<String> = config.ladder.names().map(str::to_owned).collect();
+    let gates = config
+        .gates
+        .iter()
+        .enumerate()
+        .map(|(i, gate)| LadderRow {
+            name: gate.id.to_string(),
+            cells: stages
+                .iter()
+                .zip(&verdicts)
+                .map(|(name, v)| (name.clone(), cell(&v.gates[i].status, ran, i)))
+                .collect(),
+        })
+        .collect();
+    let reached = verdicts
+        .iter()
+        .take_while(|v| v.outcome == Outcome::Passed)
+        .count();
+    let ready_for = reached.checked_sub(1).map(|i| stages[i].clone());
+    let next = stages.get(reached).cloned();
+    let blocked_by = verdicts
+        .get(reached)
+        .map(|v| blockers(config, v))
+        .unwrap_or_default();
+    Ok(LadderView {
+        schema: 1,
+        stages,
+        gates,
+        verdicts: verdicts
+            .iter()
+            .map(|v| StageVerdict {
+                stage: config.ladder.name(v.stage).to_string(),
+                outcome: v.outcome,
+                score: v.score,
+                min_score: v.min_score,
+            })
+            .collect(),
+        ready_for,
+        next,
+        blocked_by,
+    })
+}
+
+fn judge_at(config: &Config, ran: &StageRun, stage: StageIdx) -> anyhow::Result<Verdict> {
+    let plan = plan::build(config, stage, &plan::Filters::default(), false)?;
+    let executions = plan
+        .gates
+        .iter()
+        .zip(&ran.result.executions)
+        .map(|(p, e)| if p.runs() { e.clone() } else { None })
+        .collect();
+    let result = RunResult {
+        executions,
+        reused: ran.result.reused.clone(),
+        interrupted: None,
+        stopped_by_fail_fast: false,
+        wall: ran.result.wall,
+    };
+    Ok(judge::judge(config, &plan, &result, &ran.baseline))
+}
+
+fn cell(status: &GateStatus, ran: &StageRun, gate: usize) -> String {
+    match status {
+        GateStatus::Skipped => "not active".to_owned(),
+        // It did not run at the top stage (a need failed there): below, the
+        // judge can only say it never started.
+        GateStatus::Cancelled if ran.result.executions[gate].is_none() => "blocked".to_owned(),
+        s => s.as_str().to_owned(),
+    }
+}
+
+/// Why a stage fails: each blocking gate's metric misses, or its reason;
+/// the score when it is below the minimum.
+fn blockers(config: &Config, verdict: &Verdict) -> Vec<String> {
+    let mut out = Vec::new();
+    for (gate, v) in config.gates.iter().zip(&verdict.gates) {
+        if v.enforcement != Some(Enforcement::Block) || !v.status.fails_stage() {
+            continue;
+        }
+        let misses: Vec<String> = v
+            .metrics
+            .iter()
+            .filter(|m| m.within == Some(false))
+            .filter_map(|m| m.miss())
+            .map(|miss| format!("{} {miss}", gate.id))
+            .collect();
+        if misses.is_empty() {
+            let why = v
+                .reason
+                .clone()
+                .unwrap_or_else(|| v.status.as_str().to_owned());
+            out.push(format!("{} ({why})", gate.id));
+        } else {
+            out.extend(misses);
+        }
+    }
+    if let (Some(score), Some(min)) = (verdict.score, verdict.min_score) {
+        if score + 1e-9 < min {
+            out.push(format!("score {} < {}", number(score), number(min)));
+        }
+    }
+    out
+}
+
+/// `ready for: staging · production blocked by: coverage lines 78.2 < 85`
+pub fn summary(view: &LadderView) -> String {
+    let ready = match &view.ready_for {
+        Some(s) => format!("ready for: {s}"),
+        None => "ready for: no stage yet".to_owned(),
+    };
+    match &view.next {
+        None => format!("{ready} (every stage passes)"),
+        Some(next) => format!(
+            "{ready} · {next} blocked by: {}",
+            view.blocked_by.join(", ")
+        ),
+    }
+}
+
+pub fn ladder(config: &Config, args: &LadderArgs, printer: &Printer) -> anyhow::Result<u8> {
+    let env = settings::process_env;
+    let request = StageRequest {
+        stage: config.ladder.highest(),
+        jobs: settings::jobs(config, args.jobs, &env)?,
+        filters: plan::Filters::default(),
+        fail_fast: false,
+        no_cache: args.no_cache,
+        keep_logs: false,
+        progress: settings::progress(args.progress, false, &env, std::io::stderr().is_terminal()),
+        keep_going: true,
+    };
+    let ran = run_stage(config, &request)?;
+    if ran.result.interrupted.is_some() {
+        eprintln!("pqg: interrupted; the ladder needs every gate's result");
+        return Ok(ran.verdict.exit_code());
+    }
+    let view = build(config, &ran)?;
+    match args.format {
+        LadderFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&view)?);
+        }
+        LadderFormat::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(presets::UTF8_FULL_CONDENSED)
+                .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS);
+            let mut header = vec!["Gate".to_owned()];
+            header.extend(view.stages.iter().cloned());
+            table.set_header(header);
+            for row in &view.gates {
+                let mut cells = vec![row.name.clone()];
+                cells.extend(view.stages.iter().map(|s| row.cells[s].clone()));
+                table.add_row(cells);
+            }
+            if let Some(w) = printer.width {
+                table.set_width(w);
+            }
+            println!("{table}");
+            let scores: Vec<String> = view
+                .verdicts
+                .iter()
+                .map(|v| {
+                    let verdict = match v.outcome {
+                        Outcome::Passed => "passes",
+                        _ => "fails",
+                    };
+                    match v.score {
+                        Some(s) => format!("{} {verdict} ({})", v.stage, number(s)),
+                        None => format!("{} {verdict}", v.stage),
+                    }
+                })
+                .collect();
+            println!("{}", scores.join(" · "));
+            println!("{}", summary(&view));
+        }
+    }
+    Ok(0)
+}
+
+pub fn baseline(config: &Config, command: &BaselineCommand) -> anyhow::Result<u8> {
+    match command {
+        BaselineCommand::Save {
+            stage,
+            jobs,
+            no_cache,
+        } => save(config, stage.as_deref(), *jobs, *no_cache),
+        BaselineCommand::Show => show(config),
+    }
+}
+
+fn save(
+    config: &Config,
+    stage: Option<&str>,
+    jobs: Option<usize>,
+    no_cache: bool,
+) -> anyhow::Result<u8> {
+    let env = settings::process_env;
+    let stage = match stage {
+        Some(name) => config.stage(name)?,
+        None => config.ladder.highest(),
+    };
+    let request = StageRequest {
+        stage,
+        jobs: settings::jobs(config, jobs, &env)?,
+        filters: plan::Filters::default(),
+        fail_fast: false,
+        no_cache,
+        keep_logs: false,
+        progress: settings::progress(
+            crate::cli::ProgressChoice::Auto,
+            false,
+            &env,
+            std::io::stderr().is_terminal(),
+        ),
+        keep_going: true,
+    };
+    let ran = run_stage(config, &request)?;
+    if ran.result.interrupted.is_some() {
+        eprintln!("pqg: interrupted; no baseline written");
+        return Ok(ran.verdict.exit_code());
+    }
+    let mut saved = Baseline {
+        format: baseline::FORMAT,
+        stage: config.ladder.name(stage).to_string(),
+        gates: BTreeMap::new(),
+    };
+    let mut missing = Vec::new();
+    for g in &ran.report.gates {
+        for m in &g.metrics {
+            match (m.value, &m.error) {
+                (Some(v), _) => {
+                    saved
+                        .gates
+                        .entry(g.name.clone())
+                        .or_default()
+                        .insert(m.name.clone(), v);
+                }
+                (None, Some(e)) => missing.push(format!("{}.{}: {e}", g.name, m.name)),
+                (None, None) => {
+                    missing.push(format!("{}.{}: {}", g.name, m.name, g.status.as_str()))
+                }
+            }
+        }
+    }
+    let path = baseline::path(&config.root);
+    std::fs::write(&path, saved.render())
+        .map_err(|e| anyhow::anyhow!("writing `{}`: {e}", path.display()))?;
+    let count: usize = saved.gates.values().map(BTreeMap::len).sum();
+    println!(
+        "wrote {}: {count} metric{} of {} gate{} (stage {})",
+        path.display(),
+        if count == 1 { "" } else { "s" },
+        saved.gates.len(),
+        if saved.gates.len() == 1 { "" } else { "s" },
+        saved.stage
+    );
+    for m in &missing {
+        eprintln!("warning: no value for {m}");
+    }
+    Ok(0)
+}
+
+fn show(config: &Config) -> anyhow::Result<u8> {
+    let saved = match baseline::load(&config.root) {
+        BaselineState::Missing => {
+            println!(
+                "no {} beside {}: `pqg baseline save` writes one",
+                baseline::FILE,
+                config.path.display()
+            );
+            return Ok(0);
+        }
+        BaselineState::Corrupt(why) => {
+            return Err(UserError::new(why)
+                .hint("fix the file, or write it again with `pqg baseline save`")
+                .into())
+        }
+        BaselineState::Loaded(b) => b,
+    };
+    let mut cache = Cache::open_existing(&settings::cache_dir(config, &settings::process_env));
+    let recent = cache.as_mut().map(history::recent).unwrap_or_default();
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS)
+        .set_header([
+            "Gate",
+            "Metric",
+            "Baseline",
+            "Latest",
+            "Change",
+            "max_regression",
+        ]);
+    for (gate, metrics) in &saved.gates {
+        let config_gate = config.gate(gate);
+        for (metric, base) in metrics {
+            let config_metric =
+                config_gate.and_then(|g| g.metrics.iter().find(|m| &m.name == metric));
+            let unit = config_metric.and_then(|m| m.unit.as_deref());
+            let latest = recent.get(gate).and_then(|samples| {
+                samples
+                    .iter()
+                    .find_map(|s| s.metrics.iter().find(|(n, _)| n == metric)?.1)
+            });
+            let regression = config_metric
+                .map(|m| {
+                    m.max_regression
+                        .entries()
+                        .iter()
+                        .map(|e| format!("{} {}", config.ladder.name(e.stage), e.value))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "—".to_owned());
+            table.add_row(vec![
+                gate.clone(),
+                metric.clone(),
+                with_unit(*base, unit),
+                latest.map_or("—".to_owned(), |v| with_unit(v, unit)),
+                latest.map_or("—".to_owned(), |v| {
+                    let d = v - base;
+                    if d.abs() < 1e-12 {
+                        "±0".to_owned()
+                    } else {
+                        format!("{}{}", if d > 0.0 { "+" } else { "-" }, number(d.abs()))
+                    }
+                }),
+                regression,
+            ]);
+        }
+    }
+    println!("{table}");
+    println!("stage {} · {}", saved.stage, baseline::FILE);
+    Ok(0)
+}
