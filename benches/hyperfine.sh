@@ -5,7 +5,7 @@
 #   benches/hyperfine.sh            # everything
 #   benches/hyperfine.sh runner     # only the named groups:
 #                                   #   runner parallel validate warm changed cold schedule
-#                                   #   builtins
+#                                   #   builtins ladder reports
 #
 # Needs hyperfine (Debian package; installed here if missing), git, python3.
 set -euo pipefail
@@ -102,7 +102,7 @@ EOF
   cd - >/dev/null
 }
 
-if want warm || want changed || want cold; then
+if want warm || want changed || want cold || want ladder; then
   make_tree "$WORK/tree" | tee -a "$RESULTS"
   cd "$WORK/tree"
   for i in $(seq 40); do printf '[gates.g%d]\nrun = ["true", "%d"]\n' "$i" "$i"; done >"$WORK/default.toml"
@@ -135,6 +135,20 @@ ran = [g["name"] for g in r["gates"] if not g["cached"]]
 label = "re-ran after one edit"
 print(f"{label:<28} {ran}  (expected: [g7])")' >>"$RESULTS"
   fi
+  if want ladder; then
+    # 40 gates over the ladder's stages, each with a metric whose thresholds
+    # tighten: the ladder judges one run five times.
+    stages=(entry development staging production critical)
+    for i in $(seq 0 39); do
+      printf '[gates.g%d]\nrun = ["echo", "v: %d"]\nfrom = "%s"\n[gates.g%d.metrics.v]\nregex = %s\nmin = { development = 5, staging = 10, production = 20 }\n' \
+        "$i" "$i" "${stages[$((i % 5))]}" "$i" "'v: (\\d+)'"
+    done >gates.toml
+    sleep 2.5
+    "$PQG" ladder >/dev/null
+    hyperfine -N -i --warmup 3 --runs 30 --export-json "$WORK/ladder.json" \
+      "$PQG ladder --progress never" "$PQG check --stage critical -q --progress never" >/dev/null
+    row "ladder, warm, 40 gates" "$(median "$WORK/ladder.json" 0)" "$(median "$WORK/ladder.json" 1)" "warm check --stage critical" 1.1
+  fi
   if want cold; then
     # One gate, so that the run is the hashing: list, stat and hash every
     # file, then one `true`.
@@ -150,6 +164,56 @@ rate = b / t / 1e6
 print(f"{'cold: hash 20k files':<28} {t*1000:9.1f} ms  {b/1e6:.1f} MB → {rate:7.0f} MB/s (whole run)  target ≥ 500 MB/s  {'PASS' if rate >= 500 else 'MISS'}")
 EOF
   fi
+  cd - >/dev/null
+fi
+
+# --- issue 4: a 500 MB JUnit report ---------------------------------------
+if want reports; then
+  mkdir -p "$WORK/reports" && cd "$WORK/reports"
+  git init -q .
+  python3 - <<'EOF'
+# Suites of 50 cases, one failing with a trace, one skipped, output on a third.
+with open("junit.xml", "w") as f:
+    f.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="all">\n')
+    size, suite = 0, 0
+    chunk = []
+    while size < 500_000_000:
+        suite += 1
+        chunk.append(f'  <testsuite name="module_{suite}" tests="50">\n')
+        for case in range(50):
+            if case == 7:
+                chunk.append(f'    <testcase name="case_{case}"><failure message="assertion failed">thread panicked at src/lib.rs:42:9\n  left: 1\n right: 2</failure></testcase>\n')
+            elif case == 9:
+                chunk.append(f'    <testcase name="case_{case}"><skipped/></testcase>\n')
+            elif case % 3 == 0:
+                chunk.append(f'    <testcase name="case_{case}"><system-out>running case {case}: setup done; 12 assertions passed; teardown ok</system-out></testcase>\n')
+            else:
+                chunk.append(f'    <testcase name="case_{case}" time="0.01"/>\n')
+        chunk.append('  </testsuite>\n')
+        if len(chunk) > 5000:
+            text = "".join(chunk)
+            size += len(text)
+            f.write(text)
+            chunk = []
+    f.write("".join(chunk) + "</testsuites>\n")
+EOF
+  printf '[gates.tests]\nrun = "true"\n[gates.tests.metrics.pass]\njunit = "junit.xml"\nmin = 90\n' >gates.toml
+  bytes=$(stat -c %s junit.xml)
+  rss_kb=$( { /usr/bin/time -f '%M' "$PQG" check --no-cache -q --progress never >/dev/null; } 2>&1 | tail -1)
+  python3 - "$rss_kb" "$bytes" >>"$RESULTS" <<'EOF'
+import sys
+kb, b = int(sys.argv[1]), int(sys.argv[2])
+mib = kb / 1024
+print(f"{'500 MB JUnit: peak RSS':<28} {mib:9.1f} MiB  ({b / 1e6:.0f} MB report)  target < 64 MiB  {'PASS' if mib < 64 else 'MISS'}")
+EOF
+  hyperfine -N -i --warmup 1 --runs 5 --export-json "$WORK/junit500.json" \
+    "$PQG check --no-cache -q --progress never" >/dev/null
+  python3 - "$(median "$WORK/junit500.json" 0)" "$bytes" >>"$RESULTS" <<'EOF'
+import sys
+t, b = float(sys.argv[1]), int(sys.argv[2])
+rate = b / t / 1e6
+print(f"{'500 MB JUnit: whole run':<28} {t*1000:9.1f} ms  {rate:7.0f} MB/s (file read from the page cache)  target ≥ 200 MB/s  {'PASS' if rate >= 200 else 'MISS'}")
+EOF
   cd - >/dev/null
 fi
 
