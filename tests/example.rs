@@ -59,6 +59,15 @@ fn the_example_config_validates_without_warnings() {
         "rules",
         "max_size",
         "patterns",
+        "lcov",
+        "cobertura",
+        "junit",
+        "field",
+        "sarif",
+        "severity",
+        "level",
+        "file_size",
+        "max_regression",
     ] {
         assert!(
             text.contains(&format!("\n{key} = ")),
