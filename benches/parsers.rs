@@ -17,8 +17,16 @@ fn lcov_report(target: usize) -> Vec<u8> {
         file += 1;
         let _ = writeln!(s, "SF:/home/dev/project/src/module_{file}/file_{file}.rs");
         for f in 0..8 {
-            let _ = writeln!(s, "FN:{},_RNvCs4fqI2P2rA04_7project6module{file}fn{f}", f * 20 + 1);
-            let _ = writeln!(s, "FNDA:{},_RNvCs4fqI2P2rA04_7project6module{file}fn{f}", f * 3);
+            let _ = writeln!(
+                s,
+                "FN:{},_RNvCs4fqI2P2rA04_7project6module{file}fn{f}",
+                f * 20 + 1
+            );
+            let _ = writeln!(
+                s,
+                "FNDA:{},_RNvCs4fqI2P2rA04_7project6module{file}fn{f}",
+                f * 3
+            );
         }
         let _ = writeln!(s, "FNF:8\nFNH:7");
         for line in 1..=200 {
@@ -36,7 +44,9 @@ fn lcov_report(target: usize) -> Vec<u8> {
 /// failing with a message and a trace, captured output on many.
 fn junit_report(target: usize) -> Vec<u8> {
     let mut s = String::with_capacity(target + 4096);
-    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"all\" tests=\"0\">\n");
+    s.push_str(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"all\" tests=\"0\">\n",
+    );
     let mut suite = 0;
     while s.len() < target {
         suite += 1;
@@ -73,7 +83,12 @@ fn sarif_report(target: usize) -> Vec<u8> {
         if r > 0 {
             s.push(',');
         }
-        let _ = write!(s, r#"{{"id":"R{r}","shortDescription":{{"text":"rule {r}"}},"defaultConfiguration":{{"level":"warning"}},"properties":{{"security-severity":"{}.{}","tags":["security"]}}}}"#, r % 10, r % 7);
+        let _ = write!(
+            s,
+            r#"{{"id":"R{r}","shortDescription":{{"text":"rule {r}"}},"defaultConfiguration":{{"level":"warning"}},"properties":{{"security-severity":"{}.{}","tags":["security"]}}}}"#,
+            r % 10,
+            r % 7
+        );
     }
     s.push_str(r#"]}},"results":["#);
     let mut i = 0;
@@ -81,8 +96,17 @@ fn sarif_report(target: usize) -> Vec<u8> {
         if i > 0 {
             s.push(',');
         }
-        let _ = write!(s, r#"{{"ruleId":"R{}","ruleIndex":{},"level":"{}","message":{{"text":"Possible issue number {i} found in this function call"}},"locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"src/module_{}/file.py"}},"region":{{"startLine":{},"startColumn":5,"endLine":{},"endColumn":40}}}}}}],"partialFingerprints":{{"primaryLocationLineHash":"{:016x}"}}}}"#,
-            i % 50, i % 50, ["error", "warning", "note"][i % 3], i % 300, i % 400 + 1, i % 400 + 1, i * 7919);
+        let _ = write!(
+            s,
+            r#"{{"ruleId":"R{}","ruleIndex":{},"level":"{}","message":{{"text":"Possible issue number {i} found in this function call"}},"locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"src/module_{}/file.py"}},"region":{{"startLine":{},"startColumn":5,"endLine":{},"endColumn":40}}}}}}],"partialFingerprints":{{"primaryLocationLineHash":"{:016x}"}}}}"#,
+            i % 50,
+            i % 50,
+            ["error", "warning", "note"][i % 3],
+            i % 300,
+            i % 400 + 1,
+            i % 400 + 1,
+            i * 7919
+        );
         i += 1;
     }
     s.push_str("]}]}\n");
