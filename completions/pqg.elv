@@ -54,6 +54,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand --quiet 'Print only failures and the summary line'
             cand --keep-logs 'Write every gate''s full output under <cache_dir>/logs/<run id>/'
             cand --no-cache 'Neither read nor write cached results'
+            cand --no-annotations 'Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

@@ -48,7 +48,12 @@ complete -c pqg -n "__fish_pqg_using_subcommand check" -l only -d 'Run only thes
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l skip -d 'Do not run these gates' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l format -d 'Report format written to stdout' -r -f -a "table\t'The terminal table'
 json\t'The JSON report (schema 1)'
-sarif\t'SARIF 2.1.0: the builtins\' findings, for code scanning'"
+sarif\t'SARIF 2.1.0: the builtins\' findings, for code scanning'
+jsonl\t'One JSON event per line as gates start and finish, then the report'
+junit\t'JUnit XML: one test suite, one test case per gate'
+markdown\t'Markdown, for $GITHUB_STEP_SUMMARY and pull-request comments'
+github\t'GitHub Actions workflow commands (::error, ::warning, ::notice)'
+prometheus\t'Prometheus text exposition format (textfile collector, Pushgateway)'"
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l report -d 'Also write a report to a file, as FORMAT=PATH (repeatable)' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l progress -d 'Progress display on stderr (only ever on a terminal, never under CI)' -r -f -a "auto\t''
 never\t''"
@@ -60,6 +65,7 @@ complete -c pqg -n "__fish_pqg_using_subcommand check" -l fail-fast -d 'Stop at 
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s q -l quiet -d 'Print only failures and the summary line'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l keep-logs -d 'Write every gate\'s full output under <cache_dir>/logs/<run id>/'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l no-cache -d 'Neither read nor write cached results'
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l no-annotations -d 'Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand list" -s s -l stage -d 'The stage to show [default: settings.default_stage, else the lowest]' -r

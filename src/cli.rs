@@ -136,6 +136,11 @@ pub struct CheckArgs {
     /// Neither read nor write cached results
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow
+    /// annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY
+    #[arg(long, env = "PQG_NO_ANNOTATIONS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_annotations: bool,
 }
 
 #[derive(Debug, Args)]
@@ -246,4 +251,14 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0: the builtins' findings, for code scanning
     Sarif,
+    /// One JSON event per line as gates start and finish, then the report
+    Jsonl,
+    /// JUnit XML: one test suite, one test case per gate
+    Junit,
+    /// Markdown, for $GITHUB_STEP_SUMMARY and pull-request comments
+    Markdown,
+    /// GitHub Actions workflow commands (::error, ::warning, ::notice)
+    Github,
+    /// Prometheus text exposition format (textfile collector, Pushgateway)
+    Prometheus,
 }

@@ -169,10 +169,16 @@ pub fn report_target(spec: &str) -> Result<(Format, PathBuf), UserError> {
         "json" => Format::Json,
         "table" => Format::Table,
         "sarif" => Format::Sarif,
-        other => {
-            return Err(UserError::new(format!("unknown report format `{other}`"))
-                .hint("the formats are: json, sarif, table"))
-        }
+        "jsonl" => Format::Jsonl,
+        "junit" => Format::Junit,
+        "markdown" => Format::Markdown,
+        "github" => Format::Github,
+        "prometheus" => Format::Prometheus,
+        other => return Err(
+            UserError::new(format!("unknown report format `{other}`")).hint(
+                "the formats are: github, json, jsonl, junit, markdown, prometheus, sarif, table",
+            ),
+        ),
     };
     Ok((format, PathBuf::from(path)))
 }

@@ -189,7 +189,7 @@ pub fn ladder(config: &Config, args: &LadderArgs, printer: &Printer) -> anyhow::
         progress: settings::progress(args.progress, false, &env, std::io::stderr().is_terminal()),
         keep_going: true,
     };
-    let ran = run_stage(config, &request)?;
+    let ran = run_stage(config, &request, &mut |_| {})?;
     if ran.result.interrupted.is_some() {
         eprintln!("pqg: interrupted; the ladder needs every gate's result");
         return Ok(ran.verdict.exit_code());
@@ -274,7 +274,7 @@ fn save(
         ),
         keep_going: true,
     };
-    let ran = run_stage(config, &request)?;
+    let ran = run_stage(config, &request, &mut |_| {})?;
     if ran.result.interrupted.is_some() {
         eprintln!("pqg: interrupted; no baseline written");
         return Ok(ran.verdict.exit_code());

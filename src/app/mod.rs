@@ -127,19 +127,74 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         progress: settings::progress(args.progress, args.quiet, &env, io::stderr().is_terminal()),
         keep_going: false,
     };
-    let ran = run_stage(config, &request)?;
+    // Report files are created before the run: a path that cannot be
+    // written fails now, not after the gates ran; jsonl files fill live.
+    let mut files = Vec::new();
     for (format, path) in &reports {
-        write_report_file(&ran.report, *format, path)?;
+        files.push((*format, create_report_file(path)?));
+    }
+    let mut live: Vec<Box<dyn Write>> = Vec::new();
+    if args.format == Format::Jsonl {
+        live.push(Box::new(io::stdout()));
+    }
+    for (format, file) in &files {
+        if *format == Format::Jsonl {
+            live.push(Box::new(
+                file.try_clone().context("opening a jsonl report")?,
+            ));
+        }
+    }
+    let ran = run_stage(config, &request, &mut |event| {
+        for sink in live.iter_mut() {
+            let _ = writeln!(sink, "{event}");
+            let _ = sink.flush();
+        }
+    })?;
+    let plain = Printer {
+        color: false,
+        width: None,
+    };
+    for ((format, path), (_, file)) in reports.iter().zip(files) {
+        let mut out = io::BufWriter::new(file);
+        render(&ran.report, *format, &plain, false, &mut out)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("writing the report to `{}`", path.display()))?;
     }
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let written = match args.format {
-        Format::Table => render_table(&ran.report, printer, args.quiet, &mut out),
-        Format::Json => render_json(&ran.report, &mut out),
-        Format::Sarif => report::sarif::render(&ran.report, &mut out),
-    };
+    let written = render(&ran.report, args.format, printer, args.quiet, &mut out);
     ignore_broken_pipe(written.and_then(|()| out.flush())).context("writing the report")?;
+    drop(out);
+    if !args.no_annotations && env("GITHUB_ACTIONS").as_deref() == Some("true") {
+        github_actions(&ran.report, args.format)?;
+    }
     Ok(ran.verdict.exit_code())
+}
+
+/// Under GitHub Actions: workflow annotations on stdout (unless stdout is
+/// already that format), and the Markdown summary appended to the step
+/// summary file.
+fn github_actions(report: &report::Report, format: Format) -> anyhow::Result<()> {
+    if format != Format::Github {
+        let mut out = io::stdout().lock();
+        ignore_broken_pipe(
+            report::formats::render_github(report, &mut out).and_then(|()| out.flush()),
+        )?;
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| {
+                format!(
+                    "appending to $GITHUB_STEP_SUMMARY ({})",
+                    path.to_string_lossy()
+                )
+            })?;
+        report::formats::render_markdown(report, &mut file)?;
+    }
+    Ok(())
 }
 
 /// What to run: a stage, and how.
@@ -166,7 +221,11 @@ pub(crate) struct StageRun {
 
 /// Runs a stage: plan, cache, run, store, judge, report, history. Prints
 /// nothing but warnings.
-pub(crate) fn run_stage(config: &Config, request: &StageRequest) -> anyhow::Result<StageRun> {
+pub(crate) fn run_stage(
+    config: &Config,
+    request: &StageRequest,
+    live: &mut dyn FnMut(serde_json::Value),
+) -> anyhow::Result<StageRun> {
     let env = settings::process_env;
     let stage = request.stage;
     let mut plan = plan::build(config, stage, &request.filters, request.fail_fast)?;
@@ -233,10 +292,12 @@ pub(crate) fn run_stage(config: &Config, request: &StageRequest) -> anyhow::Resu
         .progress
         .then(|| Progress::new(plan.running().count()));
     let assess = |i: usize, e: &run::Execution| judge::assess(config, &plan, i, e, &baseline);
+    let clock = std::time::Instant::now();
     let result = run::execute(config, &plan, &opts, &assess, &mut |event| {
         if let Some(p) = progress.as_mut() {
             p.on_event(&event);
         }
+        live(live_event(config, &plan, &opts, &baseline, &event, clock));
     })?;
     if let Some(p) = progress {
         p.finish();
@@ -265,6 +326,58 @@ pub(crate) fn run_stage(config: &Config, request: &StageRequest) -> anyhow::Resu
         report,
         baseline,
     })
+}
+
+/// A run event as one JSON object, for `--format jsonl`.
+fn live_event(
+    config: &Config,
+    plan: &plan::Plan,
+    opts: &RunOptions,
+    baseline: &crate::baseline::BaselineState,
+    event: &run::RunEvent<'_>,
+    clock: std::time::Instant,
+) -> serde_json::Value {
+    use serde_json::json;
+    let time_ms = clock.elapsed().as_millis() as u64;
+    match event {
+        run::RunEvent::Started { gate, id } => json!({
+            "event": "start", "gate": id.as_str(), "time_ms": time_ms,
+            "cached": opts.cached[*gate].is_some(),
+        }),
+        run::RunEvent::Retrying { id, attempt, .. } => json!({
+            "event": "retry", "gate": id.as_str(), "attempt": attempt, "time_ms": time_ms,
+        }),
+        run::RunEvent::Finished {
+            gate,
+            id,
+            execution,
+        } => {
+            let status = plan.gates[*gate].enforcement().map(|enforcement| {
+                judge::judge_execution(
+                    &config.gates[plan.gates[*gate].index],
+                    plan.stage,
+                    enforcement,
+                    execution,
+                    baseline,
+                )
+                .status
+            });
+            json!({
+                "event": "finish", "gate": id.as_str(), "time_ms": time_ms,
+                "status": status.map(|s| s.as_str()),
+                "cached": opts.cached[*gate].is_some(),
+                "duration_ms": execution.duration.as_millis() as u64,
+                "exit_code": match execution.end { run::ExecEnd::Exited(c) => Some(c), _ => None },
+            })
+        }
+        run::RunEvent::Stopping { reason } => json!({
+            "event": "stopping", "time_ms": time_ms,
+            "reason": match reason {
+                run::StopReason::FailFast => "fail-fast".to_owned(),
+                run::StopReason::Signal(s) => format!("signal {s}"),
+            },
+        }),
+    }
 }
 
 /// The input files the cache listed for each builtin gate, so that a
@@ -423,30 +536,41 @@ fn history_record(
     }
 }
 
-fn write_report_file(
+/// Renders `report` in `format`. For `jsonl` this is the last line only:
+/// the events before it are written live during the run.
+fn render(
     report: &report::Report,
     format: Format,
-    path: &PathBuf,
-) -> anyhow::Result<()> {
-    let mut buf = Vec::new();
+    printer: &Printer,
+    quiet: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    use report::formats;
     match format {
-        Format::Json => render_json(report, &mut buf)?,
-        Format::Sarif => report::sarif::render(report, &mut buf)?,
-        Format::Table => render_table(
-            report,
-            &Printer {
-                color: false,
-                width: None,
-            },
-            false,
-            &mut buf,
-        )?,
+        Format::Table => render_table(report, printer, quiet, out),
+        Format::Json => render_json(report, out),
+        Format::Jsonl => {
+            serde_json::to_writer(
+                &mut *out,
+                &serde_json::json!({"event": "report", "report": report}),
+            )?;
+            writeln!(out)
+        }
+        Format::Sarif => report::sarif::render(report, out),
+        Format::Junit => formats::render_junit(report, out),
+        Format::Markdown => formats::render_markdown(report, out),
+        Format::Github => formats::render_github(report, out),
+        Format::Prometheus => formats::render_prometheus(report, out),
     }
+}
+
+fn create_report_file(path: &PathBuf) -> anyhow::Result<std::fs::File> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating `{}` for the report", parent.display()))?;
     }
-    std::fs::write(path, buf).with_context(|| format!("writing the report to `{}`", path.display()))
+    std::fs::File::create(path)
+        .with_context(|| format!("writing the report to `{}`", path.display()))
 }
 
 fn ignore_broken_pipe(result: io::Result<()>) -> io::Result<()> {

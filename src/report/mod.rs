@@ -5,6 +5,7 @@
 //! inside the runner. The JSON form carries `"schema": 1` and is documented
 //! in the README.
 
+pub mod formats;
 pub mod progress;
 pub mod sarif;
 pub mod table;
