@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per gate: runs, pass rate, flakiness, durations, cache hit rate')
             [CompletionResult]::new('ladder', 'ladder', [CompletionResultType]::ParameterValue, 'Judge one run at every stage: which stage the code is ready for, and what blocks the next')
             [CompletionResult]::new('baseline', 'baseline', [CompletionResultType]::ParameterValue, 'Save or show the committed metric baseline (gates.baseline.json)')
+            [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Install or remove a git hook that runs `pqg check`')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Inspect or clean the result cache')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -51,6 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format written to stdout')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Also write a report to a file, as FORMAT=PATH (repeatable)')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Progress display on stderr (only ever on a terminal, never under CI)')
+            [CompletionResult]::new('--changed-since', '--changed-since', [CompletionResultType]::ParameterName, 'Run only the gates whose inputs changed since the merge base with REF (work tree included); the changed files reach each gate through PQG_FILES, a path to a NUL-separated list')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
             [CompletionResult]::new('--fail-fast', '--fail-fast', [CompletionResultType]::ParameterName, 'Stop at the first blocking failure and cancel running gates')
@@ -180,6 +182,57 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
         'pqg;baseline;help;help' {
             break
         }
+        'pqg;hook' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Write the hook (honours core.hooksPath and linked worktrees)')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove pqg''s hook and restore the one it replaced, if any')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pqg;hook;install' {
+            [CompletionResult]::new('--hook', '--hook', [CompletionResultType]::ParameterName, 'Which hook')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The stage the hook checks [default: settings.default_stage, else development]')
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'The stage the hook checks [default: settings.default_stage, else development]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a hook pqg did not write (it is kept as HOOK.pqg-backup)')
+            [CompletionResult]::new('--changed-only', '--changed-only', [CompletionResultType]::ParameterName, 'pre-push: run only the gates whose inputs changed since what the remote has (--changed-since the remote''s commit)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pqg;hook;uninstall' {
+            [CompletionResult]::new('--hook', '--hook', [CompletionResultType]::ParameterName, 'Which hook')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pqg;hook;help' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Write the hook (honours core.hooksPath and linked worktrees)')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove pqg''s hook and restore the one it replaced, if any')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pqg;hook;help;install' {
+            break
+        }
+        'pqg;hook;help;uninstall' {
+            break
+        }
+        'pqg;hook;help;help' {
+            break
+        }
         'pqg;cache' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
@@ -268,6 +321,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per gate: runs, pass rate, flakiness, durations, cache hit rate')
             [CompletionResult]::new('ladder', 'ladder', [CompletionResultType]::ParameterValue, 'Judge one run at every stage: which stage the code is ready for, and what blocks the next')
             [CompletionResult]::new('baseline', 'baseline', [CompletionResultType]::ParameterValue, 'Save or show the committed metric baseline (gates.baseline.json)')
+            [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Install or remove a git hook that runs `pqg check`')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Inspect or clean the result cache')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -304,6 +358,17 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             break
         }
         'pqg;help;baseline;show' {
+            break
+        }
+        'pqg;help;hook' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Write the hook (honours core.hooksPath and linked worktrees)')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove pqg''s hook and restore the one it replaced, if any')
+            break
+        }
+        'pqg;help;hook;install' {
+            break
+        }
+        'pqg;help;hook;uninstall' {
             break
         }
         'pqg;help;cache' {

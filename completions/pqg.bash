@@ -37,6 +37,9 @@ _pqg() {
             pqg,history)
                 cmd="pqg__subcmd__history"
                 ;;
+            pqg,hook)
+                cmd="pqg__subcmd__hook"
+                ;;
             pqg,init)
                 cmd="pqg__subcmd__init"
                 ;;
@@ -115,6 +118,9 @@ _pqg() {
             pqg__subcmd__help,history)
                 cmd="pqg__subcmd__help__subcmd__history"
                 ;;
+            pqg__subcmd__help,hook)
+                cmd="pqg__subcmd__help__subcmd__hook"
+                ;;
             pqg__subcmd__help,init)
                 cmd="pqg__subcmd__help__subcmd__init"
                 ;;
@@ -145,6 +151,30 @@ _pqg() {
             pqg__subcmd__help__subcmd__cache,stats)
                 cmd="pqg__subcmd__help__subcmd__cache__subcmd__stats"
                 ;;
+            pqg__subcmd__help__subcmd__hook,install)
+                cmd="pqg__subcmd__help__subcmd__hook__subcmd__install"
+                ;;
+            pqg__subcmd__help__subcmd__hook,uninstall)
+                cmd="pqg__subcmd__help__subcmd__hook__subcmd__uninstall"
+                ;;
+            pqg__subcmd__hook,help)
+                cmd="pqg__subcmd__hook__subcmd__help"
+                ;;
+            pqg__subcmd__hook,install)
+                cmd="pqg__subcmd__hook__subcmd__install"
+                ;;
+            pqg__subcmd__hook,uninstall)
+                cmd="pqg__subcmd__hook__subcmd__uninstall"
+                ;;
+            pqg__subcmd__hook__subcmd__help,help)
+                cmd="pqg__subcmd__hook__subcmd__help__subcmd__help"
+                ;;
+            pqg__subcmd__hook__subcmd__help,install)
+                cmd="pqg__subcmd__hook__subcmd__help__subcmd__install"
+                ;;
+            pqg__subcmd__hook__subcmd__help,uninstall)
+                cmd="pqg__subcmd__hook__subcmd__help__subcmd__uninstall"
+                ;;
             *)
                 ;;
         esac
@@ -152,7 +182,7 @@ _pqg() {
 
     case "${cmd}" in
         pqg)
-            opts="-h -V --config --color --help --version check list validate explain history stats ladder baseline cache init completions help"
+            opts="-h -V --config --color --help --version check list validate explain history stats ladder baseline hook cache init completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -474,7 +504,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__check)
-            opts="-s -j -q -h -V --stage --jobs --only --skip --fail-fast --format --report --progress --quiet --keep-logs --no-cache --no-annotations --config --color --help --version"
+            opts="-s -j -q -h -V --stage --jobs --only --skip --fail-fast --format --report --progress --quiet --keep-logs --no-cache --changed-since --no-annotations --config --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +544,10 @@ _pqg() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto never" -- "${cur}"))
+                    return 0
+                    ;;
+                --changed-since)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -584,7 +618,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__help)
-            opts="check list validate explain history stats ladder baseline cache init completions help"
+            opts="check list validate explain history stats ladder baseline hook cache init completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -765,6 +799,48 @@ _pqg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pqg__subcmd__help__subcmd__hook)
+            opts="install uninstall"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__help__subcmd__hook__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__help__subcmd__hook__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pqg__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -848,6 +924,144 @@ _pqg() {
                     ;;
                 -n)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__hook)
+            opts="-h -V --config --color --help --version install uninstall help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__hook__subcmd__help)
+            opts="install uninstall help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__hook__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__hook__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__hook__subcmd__help__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__hook__subcmd__install)
+            opts="-s -h -V --hook --stage --force --changed-only --config --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --hook)
+                    COMPREPLY=($(compgen -W "pre-push pre-commit" -- "${cur}"))
+                    return 0
+                    ;;
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__hook__subcmd__uninstall)
+            opts="-h -V --hook --config --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --hook)
+                    COMPREPLY=($(compgen -W "pre-push pre-commit" -- "${cur}"))
                     return 0
                     ;;
                 --config)

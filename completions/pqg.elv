@@ -32,6 +32,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand stats 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
             cand ladder 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
             cand baseline 'Save or show the committed metric baseline (gates.baseline.json)'
+            cand hook 'Install or remove a git hook that runs `pqg check`'
             cand cache 'Inspect or clean the result cache'
             cand init 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
             cand completions 'Print a shell completion script'
@@ -47,6 +48,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand --format 'Report format written to stdout'
             cand --report 'Also write a report to a file, as FORMAT=PATH (repeatable)'
             cand --progress 'Progress display on stderr (only ever on a terminal, never under CI)'
+            cand --changed-since 'Run only the gates whose inputs changed since the merge base with REF (work tree included); the changed files reach each gate through PQG_FILES, a path to a NUL-separated list'
             cand --config 'The config file [default: the nearest gates.toml from here upward]'
             cand --color 'When to colour the output'
             cand --fail-fast 'Stop at the first blocking failure and cancel running gates'
@@ -162,6 +164,50 @@ set edit:completion:arg-completer[pqg] = {|@words|
         }
         &'pqg;baseline;help;help'= {
         }
+        &'pqg;hook'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand install 'Write the hook (honours core.hooksPath and linked worktrees)'
+            cand uninstall 'Remove pqg''s hook and restore the one it replaced, if any'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pqg;hook;install'= {
+            cand --hook 'Which hook'
+            cand -s 'The stage the hook checks [default: settings.default_stage, else development]'
+            cand --stage 'The stage the hook checks [default: settings.default_stage, else development]'
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand --force 'Replace a hook pqg did not write (it is kept as HOOK.pqg-backup)'
+            cand --changed-only 'pre-push: run only the gates whose inputs changed since what the remote has (--changed-since the remote''s commit)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;hook;uninstall'= {
+            cand --hook 'Which hook'
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;hook;help'= {
+            cand install 'Write the hook (honours core.hooksPath and linked worktrees)'
+            cand uninstall 'Remove pqg''s hook and restore the one it replaced, if any'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pqg;hook;help;install'= {
+        }
+        &'pqg;hook;help;uninstall'= {
+        }
+        &'pqg;hook;help;help'= {
+        }
         &'pqg;cache'= {
             cand --config 'The config file [default: the nearest gates.toml from here upward]'
             cand --color 'When to colour the output'
@@ -239,6 +285,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand stats 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
             cand ladder 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
             cand baseline 'Save or show the committed metric baseline (gates.baseline.json)'
+            cand hook 'Install or remove a git hook that runs `pqg check`'
             cand cache 'Inspect or clean the result cache'
             cand init 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
             cand completions 'Print a shell completion script'
@@ -265,6 +312,14 @@ set edit:completion:arg-completer[pqg] = {|@words|
         &'pqg;help;baseline;save'= {
         }
         &'pqg;help;baseline;show'= {
+        }
+        &'pqg;help;hook'= {
+            cand install 'Write the hook (honours core.hooksPath and linked worktrees)'
+            cand uninstall 'Remove pqg''s hook and restore the one it replaced, if any'
+        }
+        &'pqg;help;hook;install'= {
+        }
+        &'pqg;help;hook;uninstall'= {
         }
         &'pqg;help;cache'= {
             cand stats 'Entries, size and location of the cache'

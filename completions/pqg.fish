@@ -38,6 +38,7 @@ complete -c pqg -n "__fish_pqg_needs_command" -f -a "history" -d 'Recent runs, o
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "ladder" -d 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "baseline" -d 'Save or show the committed metric baseline (gates.baseline.json)'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "hook" -d 'Install or remove a git hook that runs `pqg check`'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "cache" -d 'Inspect or clean the result cache'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "init" -d 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -57,6 +58,7 @@ prometheus\t'Prometheus text exposition format (textfile collector, Pushgateway)
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l report -d 'Also write a report to a file, as FORMAT=PATH (repeatable)' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l progress -d 'Progress display on stderr (only ever on a terminal, never under CI)' -r -f -a "auto\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l changed-since -d 'Run only the gates whose inputs changed since the merge base with REF (work tree included); the changed files reach each gate through PQG_FILES, a path to a NUL-separated list' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
@@ -140,6 +142,37 @@ complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcom
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from help" -f -a "save" -d 'Run the gates and write each metric\'s value to gates.baseline.json'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the baseline, with each metric\'s latest value'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -f -a "uninstall" -d 'Remove pqg\'s hook and restore the one it replaced, if any'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -l hook -d 'Which hook' -r -f -a "pre-push\t''
+pre-commit\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -s s -l stage -d 'The stage the hook checks [default: settings.default_stage, else development]' -r
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -l force -d 'Replace a hook pqg did not write (it is kept as HOOK.pqg-backup)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -l changed-only -d 'pre-push: run only the gates whose inputs changed since what the remote has (--changed-since the remote\'s commit)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l hook -d 'Which hook' -r -f -a "pre-push\t''
+pre-commit\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "uninstall" -d 'Remove pqg\'s hook and restore the one it replaced, if any'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
@@ -186,20 +219,23 @@ always\t''
 never\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "check" -d 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "validate" -d 'Check the config and print its warnings'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "history" -d 'Recent runs, or one gate\'s recent results'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "ladder" -d 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "baseline" -d 'Save or show the committed metric baseline (gates.baseline.json)'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "cache" -d 'Inspect or clean the result cache'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "init" -d 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline cache init completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "check" -d 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "validate" -d 'Check the config and print its warnings'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "history" -d 'Recent runs, or one gate\'s recent results'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "ladder" -d 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "baseline" -d 'Save or show the committed metric baseline (gates.baseline.json)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "hook" -d 'Install or remove a git hook that runs `pqg check`'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "cache" -d 'Inspect or clean the result cache'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "init" -d 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from baseline" -f -a "save" -d 'Run the gates and write each metric\'s value to gates.baseline.json'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from baseline" -f -a "show" -d 'Print the baseline, with each metric\'s latest value'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "uninstall" -d 'Remove pqg\'s hook and restore the one it replaced, if any'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "stats" -d 'Entries, size and location of the cache'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "prune" -d 'Delete entries older than a duration'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clear" -d 'Delete every cached result (history is kept)'

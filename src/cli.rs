@@ -57,6 +57,9 @@ pub enum Command {
     /// Save or show the committed metric baseline (gates.baseline.json)
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Install or remove a git hook that runs `pqg check`
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// Inspect or clean the result cache
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -137,6 +140,12 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_cache: bool,
 
+    /// Run only the gates whose inputs changed since the merge base with
+    /// REF (work tree included); the changed files reach each gate through
+    /// PQG_FILES, a path to a NUL-separated list
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
+
     /// Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow
     /// annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY
     #[arg(long, env = "PQG_NO_ANNOTATIONS", value_parser = clap::builder::FalseyValueParser::new())]
@@ -188,6 +197,38 @@ pub enum LadderFormat {
     Table,
     /// The same as one JSON object
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookKind {
+    PrePush,
+    PreCommit,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write the hook (honours core.hooksPath and linked worktrees)
+    Install {
+        /// Which hook
+        #[arg(long, value_enum, default_value_t = HookKind::PrePush)]
+        hook: HookKind,
+        /// The stage the hook checks [default: settings.default_stage, else development]
+        #[arg(long, short = 's')]
+        stage: Option<String>,
+        /// Replace a hook pqg did not write (it is kept as HOOK.pqg-backup)
+        #[arg(long)]
+        force: bool,
+        /// pre-push: run only the gates whose inputs changed since what the
+        /// remote has (--changed-since the remote's commit)
+        #[arg(long)]
+        changed_only: bool,
+    },
+    /// Remove pqg's hook and restore the one it replaced, if any
+    Uninstall {
+        /// Which hook
+        #[arg(long, value_enum, default_value_t = HookKind::PrePush)]
+        hook: HookKind,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -351,6 +351,7 @@ pub fn judge(config: &Config, plan: &Plan, run: &RunResult, baseline: &BaselineS
                         }
                         SkipReason::NotSelected => "not selected by --only".to_owned(),
                         SkipReason::SkippedByUser { via } => format!("skipped by {via}"),
+                        SkipReason::Unaffected => "unaffected".to_owned(),
                     }),
                     metrics: Vec::new(),
                     notes: Vec::new(),

@@ -27,6 +27,8 @@ pub enum SkipReason {
     NotSelected,
     /// `--skip` or `PQG_SKIP` named it.
     SkippedByUser { via: &'static str },
+    /// `--changed-since`: none of its inputs changed.
+    Unaffected,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +71,9 @@ pub struct Filters {
     pub skip: Vec<String>,
     /// `PQG_SKIP`: these gates (the escape hatch for one hook run).
     pub env_skip: Vec<String>,
+    /// `--changed-since`: the files that changed; gates whose inputs hold
+    /// none of them do not run.
+    pub changed: Option<Vec<String>>,
 }
 
 /// Every gate of the config, in config order, planned for one stage.
@@ -154,6 +159,13 @@ pub fn build(
                 Activity::Skip(SkipReason::NotSelected)
             } else if stage < gate.from {
                 Activity::Skip(SkipReason::NotYet { from: gate.from })
+            } else if filters.changed.as_ref().is_some_and(|changed| {
+                // An input glob that does not compile selects nothing here;
+                // the cache reports it as an error when the gate runs.
+                crate::cache::inputs::InputFilter::new(gate.inputs.as_deref())
+                    .is_ok_and(|f| !changed.iter().any(|p| f.matches(p)))
+            }) {
+                Activity::Skip(SkipReason::Unaffected)
             } else if stage < gate.enforce_from {
                 Activity::Run(Enforcement::Warn)
             } else {

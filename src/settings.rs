@@ -153,6 +153,7 @@ pub fn filters(args: &CheckArgs, env: Env<'_>) -> Filters {
         only: clean(&args.only),
         skip: clean(&args.skip),
         env_skip: env_skip(env),
+        changed: None,
     }
 }
 

@@ -4,6 +4,8 @@
 //! judge → report. This module chooses which pieces run and where their
 //! output goes; the exit code itself is chosen in `main`.
 
+mod changed;
+mod hook;
 mod init;
 mod inspect;
 mod ladder;
@@ -42,6 +44,30 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             .map_or_else(|| cwd.clone(), std::path::Path::to_path_buf);
         return init::init(&dir, &path, force);
     }
+    if let Command::Hook(command) = &cli.command {
+        let path = settings::config_location(cli.config.as_deref(), &env, &cwd)?;
+        let config = path.as_deref().map(Config::load).transpose()?;
+        let stage = match &config {
+            Some(c) => {
+                if let crate::cli::HookCommand::Install { stage: Some(s), .. } = command {
+                    c.stage(s)?;
+                }
+                let default = c
+                    .settings
+                    .default_stage
+                    .map(|s| c.ladder.name(s).to_string())
+                    .or_else(|| {
+                        c.ladder
+                            .find("development")
+                            .map(|_| "development".to_owned())
+                    })
+                    .unwrap_or_else(|| c.ladder.name(c.ladder.lowest()).to_string());
+                default
+            }
+            None => "development".to_owned(),
+        };
+        return hook::hook(&cwd, path.as_deref(), &stage, command);
+    }
     let config = match settings::config_location(cli.config.as_deref(), &env, &cwd)? {
         Some(path) => Config::load(&path)?,
         None if cli.command.runs_without_config() => default_profile(&cwd)?,
@@ -68,7 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Cache(command) => inspect::cache(&config, command),
         Command::Ladder(args) => ladder::ladder(&config, args, &stdout_printer),
         Command::Baseline(command) => ladder::baseline(&config, command),
-        Command::Completions { .. } | Command::Init { .. } => {
+        Command::Completions { .. } | Command::Init { .. } | Command::Hook(_) => {
             unreachable!("handled before loading the config")
         }
     }
@@ -117,10 +143,20 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         .iter()
         .map(|spec| settings::report_target(spec))
         .collect::<Result<Vec<_>, UserError>>()?;
+    let mut filters = settings::filters(args, &env);
+    if let Some(reference) = &args.changed_since {
+        match changed::changed_since(&config.root, reference)? {
+            changed::Changed::Files(files) => {
+                crate::debug!("--changed-since {reference}: {} files changed", files.len());
+                filters.changed = Some(files);
+            }
+            changed::Changed::Everything(why) => eprintln!("pqg: {why}"),
+        }
+    }
     let request = StageRequest {
         stage,
         jobs: settings::jobs(config, args.jobs, &env)?,
-        filters: settings::filters(args, &env),
+        filters,
         fail_fast: args.fail_fast,
         no_cache: args.no_cache,
         keep_logs: args.keep_logs,
@@ -271,6 +307,29 @@ pub(crate) fn run_stage(
         .map(|g| predicted_by_name.get(g.id.as_str()).copied())
         .collect();
 
+    // --changed-since: each gate gets its share of the changed files, and
+    // builtins check only those; such runs are not stored, since a gate may
+    // have looked at the list instead of every input (reading stays safe: a
+    // stored result came from a full run of the same inputs).
+    let changed_lists = match &request.filters.changed {
+        Some(changed) => write_changed_lists(config, &plan, changed, &cache_dir, &run_id),
+        None => vec![None; plan.gates.len()],
+    };
+    let mut builtin_files = builtin_files(config, &prepared);
+    if let Some(changed) = &request.filters.changed {
+        for (i, gate) in config.gates.iter().enumerate() {
+            if let crate::config::Command::Builtin(_) = gate.command {
+                let filter = inputs::InputFilter::new(gate.inputs.as_deref()).ok();
+                builtin_files[i] = Some(std::sync::Arc::new(
+                    changed
+                        .iter()
+                        .filter(|p| filter.as_ref().is_some_and(|f| f.matches(p)))
+                        .cloned()
+                        .collect(),
+                ));
+            }
+        }
+    }
     let opts = RunOptions {
         jobs: request.jobs,
         stage: config.ladder.name(stage).to_string(),
@@ -285,8 +344,9 @@ pub(crate) fn run_stage(
         twins,
         fail_fast: plan.fail_fast,
         handle_signals: true,
-        builtin_files: builtin_files(config, &prepared),
+        builtin_files,
         cache_dir: cache_dir.clone(),
+        files_lists: changed_lists.clone(),
     };
     let mut progress = request
         .progress
@@ -303,9 +363,17 @@ pub(crate) fn run_stage(
         p.finish();
     }
     crate::debug!("run finished");
-    if result.interrupted.is_none() {
+    if result.interrupted.is_none() && request.filters.changed.is_none() {
         store_results(config, &prepared, &result, &mut cache, &cache_dir);
         crate::debug!("results stored");
+    }
+    if let Some(dir) = changed_lists
+        .iter()
+        .flatten()
+        .next()
+        .and_then(|p| p.parent())
+    {
+        let _ = std::fs::remove_dir_all(dir);
     }
     let verdict = judge::judge(config, &plan, &result, &baseline);
     let recent = history::recent(&mut cache);
@@ -326,6 +394,44 @@ pub(crate) fn run_stage(
         report,
         baseline,
     })
+}
+
+/// Writes, for each gate that runs, the changed files among its inputs as
+/// a NUL-separated list, and returns the paths (for `PQG_FILES`).
+fn write_changed_lists(
+    config: &Config,
+    plan: &plan::Plan,
+    changed: &[String],
+    cache_dir: &std::path::Path,
+    run_id: &str,
+) -> Vec<Option<PathBuf>> {
+    let dir = cache_dir.join("files").join(run_id);
+    let dir = if std::fs::create_dir_all(&dir).is_ok() {
+        dir
+    } else {
+        let tmp = std::env::temp_dir().join(format!("pqg-files-{run_id}"));
+        let _ = std::fs::create_dir_all(&tmp);
+        tmp
+    };
+    let dir = inputs::absolute(&dir);
+    plan.gates
+        .iter()
+        .map(|p| {
+            if !p.runs() {
+                return None;
+            }
+            let gate = &config.gates[p.index];
+            let filter = inputs::InputFilter::new(gate.inputs.as_deref()).ok()?;
+            let mut list = Vec::new();
+            for f in changed.iter().filter(|f| filter.matches(f)) {
+                list.extend_from_slice(f.as_bytes());
+                list.push(0);
+            }
+            let path = dir.join(format!("{}.files", gate.id));
+            std::fs::write(&path, list).ok()?;
+            Some(path)
+        })
+        .collect()
 }
 
 /// A run event as one JSON object, for `--format jsonl`.

@@ -113,6 +113,9 @@ pub struct RunOptions {
     pub builtin_files: Vec<Option<Arc<Vec<String>>>>,
     /// Left out when a builtin lists its own files.
     pub cache_dir: PathBuf,
+    /// Per gate: the list of changed files it gets as `PQG_FILES`
+    /// (`--changed-since`).
+    pub files_lists: Vec<Option<PathBuf>>,
 }
 
 /// Everything a run produced.
@@ -449,6 +452,9 @@ fn run_gate(
     let dir = config.root.join(&gate.cwd);
     let mut env = env_base.to_vec();
     env.push(("PQG_GATE".into(), gate.id.to_string()));
+    if let Some(list) = opts.files_lists.get(i).cloned().flatten() {
+        env.push(("PQG_FILES".into(), list.display().to_string()));
+    }
     let max_attempts = gate.retries + 1;
     let mut attempt_no = 0;
     loop {

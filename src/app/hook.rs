@@ -1,0 +1,264 @@
+//! `pqg hook install|uninstall`: a git pre-push or pre-commit hook that runs
+//! `pqg check`.
+//!
+//! The hooks folder is git's own answer (`git rev-parse --git-path hooks`),
+//! so `core.hooksPath` and linked worktrees are honoured. A hook pqg did not
+//! write is never replaced without `--force`, and then it is kept beside as
+//! `HOOK.pqg-backup`, which `uninstall` puts back. The script records the
+//! path of the pqg that installed it (hooks often run with a minimal PATH)
+//! and falls back to PATH.
+
+use crate::cli::{HookCommand, HookKind};
+use crate::diag::UserError;
+use anyhow::Context;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The first line after the shebang of every hook pqg writes.
+const MARKER: &str = "# pqg-hook v1";
+
+fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| UserError::new(format!("cannot run git: {e}")).hint("install git"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let message = stderr.lines().next().unwrap_or("git failed").trim();
+        return Err(
+            UserError::new(format!("`git {}`: {message}", args.join(" ")))
+                .hint("run pqg hook inside a git work tree"),
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The hooks folder of the repository around `dir`, and the top of its
+/// work tree.
+fn hooks_dir(dir: &Path) -> Result<(PathBuf, PathBuf), UserError> {
+    let inside = Command::new("git")
+        .args(["rev-parse", "--is-inside-work-tree", "--is-bare-repository"])
+        .current_dir(dir)
+        .output();
+    match inside {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            if text.lines().nth(1) == Some("true") || text.lines().next() != Some("true") {
+                return Err(UserError::new(
+                    "this is a bare repository: it has no work tree to check",
+                )
+                .hint("install the hook in a clone with a work tree"));
+            }
+        }
+        _ => {
+            return Err(UserError::new(format!(
+                "`{}` is not inside a git repository",
+                dir.display()
+            ))
+            .hint("run `git init` first, or run pqg hook inside your repository"))
+        }
+    }
+    let top = PathBuf::from(git(dir, &["rev-parse", "--show-toplevel"])?);
+    let hooks = PathBuf::from(git(dir, &["rev-parse", "--git-path", "hooks"])?);
+    let hooks = if hooks.is_absolute() {
+        hooks
+    } else {
+        dir.join(hooks)
+    };
+    Ok((hooks, top))
+}
+
+fn hook_name(kind: HookKind) -> &'static str {
+    match kind {
+        HookKind::PrePush => "pre-push",
+        HookKind::PreCommit => "pre-commit",
+    }
+}
+
+/// The hook script.
+fn script(
+    kind: HookKind,
+    pqg: &Path,
+    config: Option<&str>,
+    stage: &str,
+    changed_only: bool,
+) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let config_arg = config.map_or(String::new(), |c| format!(" --config {}", quote(c)));
+    let verb = match kind {
+        HookKind::PrePush => "push",
+        HookKind::PreCommit => "commit",
+    };
+    let mut s = format!(
+        "#!/bin/sh\n{MARKER} ({name}): written by `pqg hook install`; `pqg hook uninstall` removes it.\n\
+         # Skip it once: git {verb} --no-verify. Skip some gates: PQG_SKIP=a,b git {verb}\n\
+         PQG={pqg}\n\
+         if [ ! -x \"$PQG\" ]; then\n\
+         \x20 PQG=$(command -v pqg) || {{ echo \"pqg: not found (it was at {shown}); install it, or skip once with git {verb} --no-verify\" >&2; exit 1; }}\n\
+         fi\n\
+         cd \"$(git rev-parse --show-toplevel)\" || exit 1\n",
+        name = hook_name(kind),
+        pqg = quote(&pqg.display().to_string()),
+        shown = pqg.display().to_string().replace('"', ""),
+    );
+    match kind {
+        HookKind::PrePush => {
+            s.push_str(
+                "zero=0000000000000000000000000000000000000000\n\
+                 since=\"\"\n\
+                 pushing=0\n\
+                 # git gives: <local ref> <local sha> <remote ref> <remote sha>, one line per ref.\n\
+                 while read -r local_ref local_sha remote_ref remote_sha; do\n\
+                 \x20 case \"$local_sha\" in *[!0]*) pushing=1 ;; *) continue ;; esac\n\
+                 \x20 case \"$remote_sha\" in *[!0]*) [ -z \"$since\" ] && since=$remote_sha ;; esac\n\
+                 done\n\
+                 [ \"$pushing\" = 1 ] || [ -t 0 ] || exit 0\n\
+                 if [ -n \"$(git status --porcelain --untracked-files=no 2>/dev/null)\" ]; then\n\
+                 \x20 echo \"pqg: the work tree has uncommitted changes; what is checked is the work tree, not only what is pushed\" >&2\n\
+                 fi\n",
+            );
+            let _ = &s;
+            s.push_str(&format!(
+                "echo \"pqg: checking stage {stage} before the push (skip once: git push --no-verify)\" >&2\n"
+            ));
+            if changed_only {
+                s.push_str(
+                    "# Only what is being pushed decides which gates run.\n\
+                     if [ -n \"$since\" ] && git cat-file -e \"$since^{commit}\" 2>/dev/null; then\n",
+                );
+                s.push_str(&format!(
+                    "\x20 exec \"$PQG\" check --stage {stage}{config_arg} --changed-since \"$since\" </dev/null\nfi\n"
+                ));
+            }
+            s.push_str(&format!(
+                "exec \"$PQG\" check --stage {stage}{config_arg} </dev/null\n"
+            ));
+        }
+        HookKind::PreCommit => {
+            s.push_str(&format!(
+                "echo \"pqg: checking stage {stage} before the commit (skip once: git commit --no-verify)\" >&2\n\
+                 exec \"$PQG\" check --stage {stage}{config_arg} </dev/null\n"
+            ));
+        }
+    }
+    s
+}
+
+fn is_ours(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .is_ok_and(|t| t.lines().nth(1).is_some_and(|l| l.starts_with(MARKER)))
+}
+
+pub fn hook(
+    dir: &Path,
+    config: Option<&Path>,
+    default_stage: &str,
+    command: &HookCommand,
+) -> anyhow::Result<u8> {
+    match command {
+        HookCommand::Install {
+            hook,
+            stage,
+            force,
+            changed_only,
+        } => install(
+            dir,
+            config,
+            stage.as_deref().unwrap_or(default_stage),
+            *hook,
+            *force,
+            *changed_only,
+        ),
+        HookCommand::Uninstall { hook } => uninstall(dir, *hook),
+    }
+}
+
+fn install(
+    dir: &Path,
+    config: Option<&Path>,
+    stage: &str,
+    kind: HookKind,
+    force: bool,
+    changed_only: bool,
+) -> anyhow::Result<u8> {
+    let (hooks, top) = hooks_dir(dir)?;
+    let path = hooks.join(hook_name(kind));
+    let backup = hooks.join(format!("{}.pqg-backup", hook_name(kind)));
+    let existed_ours = is_ours(&path);
+    if path.exists() && !existed_ours {
+        if !force {
+            return Err(UserError::new(format!(
+                "`{}` exists and was not written by pqg",
+                path.display()
+            ))
+            .hint("pass --force to replace it (it is kept as a .pqg-backup that `pqg hook uninstall` restores)")
+            .into());
+        }
+        std::fs::rename(&path, &backup)
+            .with_context(|| format!("keeping the existing hook as `{}`", backup.display()))?;
+    }
+    let pqg = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .context("finding pqg's own path")?;
+    // The config, relative to the work tree's top (the hook runs there).
+    let config = config
+        .and_then(|c| std::fs::canonicalize(c).ok())
+        .and_then(|c| {
+            c.strip_prefix(std::fs::canonicalize(&top).ok()?)
+                .ok()
+                .map(Path::to_path_buf)
+        })
+        .map(|c| c.display().to_string());
+    std::fs::create_dir_all(&hooks).with_context(|| format!("creating `{}`", hooks.display()))?;
+    let text = script(kind, &pqg, config.as_deref(), stage, changed_only);
+    let tmp = hooks.join(format!(".{}.pqg-tmp", hook_name(kind)));
+    std::fs::write(&tmp, text).with_context(|| format!("writing `{}`", tmp.display()))?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing `{}`", path.display()))?;
+    println!(
+        "{} {}: runs `pqg check --stage {stage}` before each {}{}",
+        if existed_ours { "updated" } else { "installed" },
+        path.display(),
+        match kind {
+            HookKind::PrePush => "push",
+            HookKind::PreCommit => "commit",
+        },
+        if backup.exists() {
+            format!(" (the previous hook is kept as {})", backup.display())
+        } else {
+            String::new()
+        }
+    );
+    Ok(0)
+}
+
+fn uninstall(dir: &Path, kind: HookKind) -> anyhow::Result<u8> {
+    let (hooks, _) = hooks_dir(dir)?;
+    let path = hooks.join(hook_name(kind));
+    let backup = hooks.join(format!("{}.pqg-backup", hook_name(kind)));
+    if !path.exists() {
+        println!("no {} hook is installed", hook_name(kind));
+        return Ok(0);
+    }
+    if !is_ours(&path) {
+        return Err(
+            UserError::new(format!("`{}` was not written by pqg", path.display()))
+                .hint("pqg leaves it alone; remove it yourself if you mean to")
+                .into(),
+        );
+    }
+    std::fs::remove_file(&path).with_context(|| format!("removing `{}`", path.display()))?;
+    if backup.exists() {
+        std::fs::rename(&backup, &path)
+            .with_context(|| format!("restoring `{}`", backup.display()))?;
+        println!(
+            "removed pqg's {} hook and restored the previous one",
+            hook_name(kind)
+        );
+    } else {
+        println!("removed pqg's {} hook", hook_name(kind));
+    }
+    Ok(0)
+}

@@ -1,0 +1,384 @@
+//! Git hooks and changed-only runs, through the real binary and real git:
+//! install and uninstall in every situation a repository can be in, a push
+//! that a failing gate blocks and one that passes, and `--changed-since`
+//! with `PQG_FILES`.
+
+mod common;
+
+use common::{json, TestRepo};
+use std::path::Path;
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn pqg_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(common::pqg_path())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .env_remove("PQG_SKIP")
+        .env_remove("PQG_CONFIG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn install_refuses_outside_git_and_in_a_bare_repository() {
+    let plain = tempfile::tempdir().unwrap();
+    let out = pqg_in(plain.path(), &["hook", "install"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a git repository"));
+    let bare = tempfile::tempdir().unwrap();
+    ok(git(bare.path(), &["init", "-q", "--bare"]));
+    let out = pqg_in(bare.path(), &["hook", "install"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bare repository"));
+}
+
+#[test]
+fn install_is_idempotent_keeps_foreign_hooks_and_uninstall_restores_them() {
+    let repo = TestRepo::new().gates("[gates.a]\nrun = 'true'\n");
+    let hook = repo.path().join(".git/hooks/pre-push");
+    let out = repo.pqg(["hook", "install"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let first = std::fs::read_to_string(&hook).unwrap();
+    assert!(first.contains("pqg-hook v1"));
+    assert!(first.contains("--no-verify"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&hook).unwrap().permissions().mode() & 0o111,
+        0o111
+    );
+    // Twice: the same file, said to be updated.
+    let out = repo.pqg(["hook", "install"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("updated"));
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), first);
+    ok(repo.pqg_std(["hook", "uninstall"]).output().unwrap());
+    assert!(!hook.exists());
+
+    // A foreign hook: refused, untouched; with --force, kept and restored.
+    std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
+    let out = repo.pqg(["hook", "install"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    ok(repo
+        .pqg_std(["hook", "install", "--force"])
+        .output()
+        .unwrap());
+    assert!(std::fs::read_to_string(&hook)
+        .unwrap()
+        .contains("pqg-hook v1"));
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".git/hooks/pre-push.pqg-backup")).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    // Uninstall will not remove a hook it did not write.
+    ok(repo.pqg_std(["hook", "uninstall"]).output().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    let out = repo.pqg(["hook", "uninstall"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    // pre-commit, with a stage.
+    ok(repo
+        .pqg_std([
+            "hook",
+            "install",
+            "--hook",
+            "pre-commit",
+            "--stage",
+            "staging",
+        ])
+        .output()
+        .unwrap());
+    let text = std::fs::read_to_string(repo.path().join(".git/hooks/pre-commit")).unwrap();
+    assert!(text.contains("check --stage staging"));
+    let out = repo
+        .pqg(["hook", "install", "--stage", "nosuch"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn hooks_path_and_linked_worktrees_are_honoured() {
+    let repo = TestRepo::new().gates("[gates.a]\nrun = 'true'\n");
+    repo.git(&["config", "core.hooksPath", "githooks"]);
+    ok(repo.pqg_std(["hook", "install"]).output().unwrap());
+    assert!(repo.path().join("githooks/pre-push").exists());
+    assert!(!repo.path().join(".git/hooks/pre-push").exists());
+
+    let repo = TestRepo::new().gates("[gates.a]\nrun = 'true'\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-qm", "init"]);
+    let wt = repo.path().join("wt");
+    repo.git(&["worktree", "add", "-q", wt.to_str().unwrap()]);
+    let out = pqg_in(&wt, &["hook", "install"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Hooks are shared by every worktree: git keeps them in the common dir.
+    assert!(repo.path().join(".git/hooks/pre-push").exists());
+}
+
+/// A repository with a bare remote and pqg's pre-push hook installed.
+fn pushing_repo() -> (TestRepo, tempfile::TempDir) {
+    let remote = tempfile::tempdir().unwrap();
+    ok(git(remote.path(), &["init", "-q", "--bare", "-b", "main"]));
+    let repo = TestRepo::new()
+        .gates("[gates.check-flag]\nrun = 'test ! -e broken'\n[gates.other]\nrun = 'true'\n")
+        .file("src/a.txt", "a\n");
+    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-qm", "init"]);
+    ok(repo
+        .pqg_std(["hook", "install", "--stage", "development"])
+        .output()
+        .unwrap());
+    (repo, remote)
+}
+
+fn push(repo: &TestRepo, extra_env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new("git");
+    cmd.args(["push", "-q", "origin", "HEAD:main"])
+        .current_dir(repo.path())
+        // A minimal PATH without pqg: the hook finds it by its recorded path.
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .env_remove("PQG_SKIP");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn remote_head(remote: &Path) -> Option<String> {
+    let out = git(remote, &["rev-parse", "--verify", "-q", "refs/heads/main"]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[test]
+fn a_failing_gate_blocks_the_push_and_a_passing_one_lets_it_through() {
+    let (repo, remote) = pushing_repo();
+    repo.write("broken", "x\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-qm", "break it"]);
+    let out = push(&repo, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the push went through: {stderr}");
+    assert!(
+        stderr.contains("skip once: git push --no-verify"),
+        "{stderr}"
+    );
+    assert_eq!(
+        remote_head(remote.path()),
+        None,
+        "nothing reached the remote"
+    );
+
+    // PQG_SKIP skips the failing gate for one push.
+    let out = push(&repo, &[("PQG_SKIP", "check-flag")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(remote_head(remote.path()).is_some());
+
+    // Fixed: the next push passes; an uncommitted edit is mentioned.
+    std::fs::remove_file(repo.path().join("broken")).unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "fix"]);
+    repo.write("src/a.txt", "edited, not committed\n");
+    let out = push(&repo, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("uncommitted changes"), "{stderr}");
+    let head = String::from_utf8_lossy(&git(repo.path(), &["rev-parse", "HEAD"]).stdout)
+        .trim()
+        .to_owned();
+    assert_eq!(remote_head(remote.path()), Some(head));
+}
+
+#[test]
+fn changed_since_runs_only_affected_gates_and_passes_the_files_safely() {
+    let repo = TestRepo::new()
+        .gates(
+            r#"[gates.docs]
+run = "true"
+inputs = ["docs/**"]
+[gates.src]
+run = 'tr "\0" "\n" < "$PQG_FILES"'
+inputs = ["src/**"]
+[gates.secrets]
+builtin = "secrets"
+"#,
+        )
+        .file("docs/a.md", "a\n")
+        .file("src/a.rs", "a\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-qm", "init"]);
+    repo.git(&["branch", "base"]);
+    // A name no shell should ever see unquoted.
+    repo.write("src/x; touch pwned.rs", "b\n");
+    repo.write("src/a.rs", "changed\n");
+    let out = repo
+        .pqg(["check", "--changed-since", "base", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json(&out.stdout);
+    let g = |n: &str| {
+        r["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(g("docs")["status"], "skipped");
+    assert_eq!(g("docs")["reason"], "unaffected");
+    assert_eq!(g("src")["status"], "pass");
+    let listed = g("src")["output"].as_str().unwrap().to_owned();
+    assert_eq!(listed, "src/a.rs\nsrc/x; touch pwned.rs\n");
+    assert!(!repo.path().join("pwned.rs").exists());
+    // The builtin checked only the changed files.
+    assert!(g("secrets")["output"]
+        .as_str()
+        .unwrap()
+        .contains("in 2 files"));
+
+    let out = repo
+        .pqg(["check", "--changed-since", "nosuchref"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown ref `nosuchref`"));
+}
+
+#[test]
+fn changed_since_without_a_merge_base_runs_everything_and_says_why() {
+    let origin = TestRepo::new()
+        .gates("[gates.docs]\nrun = 'true'\ninputs = ['docs/**']\n")
+        .file("docs/a.md", "a\n");
+    origin.git(&["add", "."]);
+    origin.git(&["commit", "-qm", "one"]);
+    origin.git(&["checkout", "-q", "-b", "other"]);
+    origin.write("b.txt", "b\n");
+    origin.git(&["add", "."]);
+    origin.git(&["commit", "-qm", "other"]);
+    origin.git(&["checkout", "-q", "main"]);
+    origin.write("c.txt", "c\n");
+    origin.git(&["add", "."]);
+    origin.git(&["commit", "-qm", "two"]);
+    let shallow = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    ok(git(
+        shallow.path(),
+        &["clone", "-q", "--depth", "1", &url, "c"],
+    ));
+    let clone = shallow.path().join("c");
+    ok(git(
+        &clone,
+        &["fetch", "-q", "--depth", "1", "origin", "other:other"],
+    ));
+    let out = pqg_in(
+        &clone,
+        &["check", "--changed-since", "other", "--format", "json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no merge base") && stderr.contains("shallow"),
+        "{stderr}"
+    );
+    let r = json(&out.stdout);
+    assert_eq!(
+        r["gates"][0]["status"], "pass",
+        "a full run, not a silent skip"
+    );
+}
+
+#[test]
+fn a_changed_only_pre_push_hook_checks_what_is_being_pushed() {
+    let remote = tempfile::tempdir().unwrap();
+    ok(git(remote.path(), &["init", "-q", "--bare", "-b", "main"]));
+    let repo = TestRepo::new()
+        .gates(
+            "[gates.docs]\nrun = 'echo x >> .ran-docs'\ninputs = ['docs/**']\ncache = false\n\
+             [gates.src]\nrun = 'echo x >> .ran-src'\ninputs = ['src/**']\ncache = false\n",
+        )
+        .file(".gitignore", ".ran-*\n.pqg/\n")
+        .file("docs/a.md", "a\n")
+        .file("src/a.rs", "a\n");
+    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-qm", "init"]);
+    ok(repo
+        .pqg_std(["hook", "install", "--changed-only"])
+        .output()
+        .unwrap());
+    // A new branch on the remote: nothing to compare with, every gate runs.
+    let out = push(&repo, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ran = |name: &str| repo.path().join(format!(".ran-{name}")).exists();
+    assert!(ran("docs") && ran("src"));
+    std::fs::remove_file(repo.path().join(".ran-docs")).unwrap();
+    std::fs::remove_file(repo.path().join(".ran-src")).unwrap();
+    // Only docs change in the pushed commit: only docs is checked.
+    repo.write("docs/a.md", "b\n");
+    repo.git(&["commit", "-qam", "docs"]);
+    let out = push(&repo, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(ran("docs"));
+    assert!(!ran("src"), "src was unaffected by the push");
+}
