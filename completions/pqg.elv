@@ -35,6 +35,8 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand hook 'Install or remove a git hook that runs `pqg check`'
             cand cache 'Inspect or clean the result cache'
             cand init 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
+            cand schema 'Print a JSON Schema of gates.toml, for editors (Taplo, Even Better TOML)'
+            cand man 'Print pqg''s man page (roff), e.g. `pqg man > pqg.1`'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -268,6 +270,22 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pqg;schema'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;man'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pqg;completions'= {
             cand --config 'The config file [default: the nearest gates.toml from here upward]'
             cand --color 'When to colour the output'
@@ -288,6 +306,8 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand hook 'Install or remove a git hook that runs `pqg check`'
             cand cache 'Inspect or clean the result cache'
             cand init 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
+            cand schema 'Print a JSON Schema of gates.toml, for editors (Taplo, Even Better TOML)'
+            cand man 'Print pqg''s man page (roff), e.g. `pqg man > pqg.1`'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -333,6 +353,10 @@ set edit:completion:arg-completer[pqg] = {|@words|
         &'pqg;help;cache;clear'= {
         }
         &'pqg;help;init'= {
+        }
+        &'pqg;help;schema'= {
+        }
+        &'pqg;help;man'= {
         }
         &'pqg;help;completions'= {
         }

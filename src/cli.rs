@@ -70,6 +70,10 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print a JSON Schema of gates.toml, for editors (Taplo, Even Better TOML)
+    Schema,
+    /// Print pqg's man page (roff), e.g. `pqg man > pqg.1`
+    Man,
     /// Print a shell completion script
     Completions {
         /// The shell to complete for

@@ -16,4 +16,5 @@ pub mod parsers;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod schema;
 pub mod settings;

@@ -31,6 +31,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         write_completions(shell, &mut out);
         return Ok(0);
     }
+    if let Command::Schema = cli.command {
+        let mut out = io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &crate::schema::schema())?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    if let Command::Man = cli.command {
+        use clap::CommandFactory;
+        let mut out = io::stdout().lock();
+        ignore_broken_pipe(clap_mangen::Man::new(Cli::command()).render(&mut out))?;
+        return Ok(0);
+    }
     let env = settings::process_env;
     let cwd = std::env::current_dir().context("reading the current folder")?;
     if let Command::Init { force } = cli.command {
@@ -94,7 +106,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Cache(command) => inspect::cache(&config, command),
         Command::Ladder(args) => ladder::ladder(&config, args, &stdout_printer),
         Command::Baseline(command) => ladder::baseline(&config, command),
-        Command::Completions { .. } | Command::Init { .. } | Command::Hook(_) => {
+        Command::Completions { .. }
+        | Command::Init { .. }
+        | Command::Hook(_)
+        | Command::Schema
+        | Command::Man => {
             unreachable!("handled before loading the config")
         }
     }
