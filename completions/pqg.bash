@@ -194,7 +194,7 @@ _pqg() {
 
     case "${cmd}" in
         pqg)
-            opts="-h -V --config --color --help --version check list validate explain history stats ladder baseline hook cache init schema man completions help"
+            opts="-v -h -V --config --color --verbose --log-format --help --version check list validate explain history stats ladder baseline hook cache init schema man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,6 +208,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -216,7 +220,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__baseline)
-            opts="-h -V --config --color --help --version save show help"
+            opts="-v -h -V --config --color --verbose --log-format --help --version save show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +232,10 @@ _pqg() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -294,7 +302,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__baseline__subcmd__save)
-            opts="-s -j -h -V --stage --jobs --no-cache --config --color --help --version"
+            opts="-s -j -v -h -V --stage --jobs --no-cache --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +332,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -332,7 +344,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__baseline__subcmd__show)
-            opts="-h -V --config --color --help --version"
+            opts="-v -h -V --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +358,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -354,7 +370,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__cache)
-            opts="-h -V --config --color --help --version stats prune clear help"
+            opts="-v -h -V --config --color --verbose --log-format --help --version stats prune clear help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +384,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -376,7 +396,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__cache__subcmd__clear)
-            opts="-h -V --config --color --help --version"
+            opts="-v -h -V --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,6 +408,10 @@ _pqg() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -468,7 +492,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__cache__subcmd__prune)
-            opts="-h -V --older-than --config --color --help --version"
+            opts="-v -h -V --older-than --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,6 +510,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -494,7 +522,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__cache__subcmd__stats)
-            opts="-h -V --config --color --help --version"
+            opts="-v -h -V --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -508,6 +536,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -516,7 +548,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__check)
-            opts="-s -j -q -h -V --stage --jobs --only --skip --fail-fast --format --report --progress --quiet --keep-logs --no-cache --changed-since --no-annotations --config --color --help --version"
+            opts="-s -j -q -v -h -V --stage --jobs --only --skip --fail-fast --format --report --progress --quiet --keep-logs --no-cache --changed-since --no-annotations --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -570,6 +602,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -578,7 +614,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__completions)
-            opts="-h -V --config --color --help --version bash elvish fish powershell zsh"
+            opts="-v -h -V --config --color --verbose --log-format --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,6 +628,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -600,7 +640,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__explain)
-            opts="-s -h -V --stage --config --color --help --version"
+            opts="-s -v -h -V --stage --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,6 +660,10 @@ _pqg() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -952,7 +996,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__history)
-            opts="-n -h -V --count --config --color --help --version"
+            opts="-n -v -h -V --count --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -974,6 +1018,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -982,7 +1030,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__hook)
-            opts="-h -V --config --color --help --version install uninstall help"
+            opts="-v -h -V --config --color --verbose --log-format --help --version install uninstall help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -994,6 +1042,10 @@ _pqg() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1060,7 +1112,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__hook__subcmd__install)
-            opts="-s -h -V --hook --stage --force --changed-only --config --color --help --version"
+            opts="-s -v -h -V --hook --stage --force --changed-only --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1086,6 +1138,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1094,7 +1150,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__hook__subcmd__uninstall)
-            opts="-h -V --hook --config --color --help --version"
+            opts="-v -h -V --hook --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1112,6 +1168,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1120,7 +1180,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__init)
-            opts="-h -V --force --config --color --help --version"
+            opts="-v -h -V --force --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1134,6 +1194,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1142,7 +1206,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__ladder)
-            opts="-j -h -V --jobs --format --progress --no-cache --config --color --help --version"
+            opts="-j -v -h -V --jobs --format --progress --no-cache --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1172,6 +1236,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1180,7 +1248,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__list)
-            opts="-s -h -V --stage --config --color --help --version"
+            opts="-s -v -h -V --stage --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1202,6 +1270,10 @@ _pqg() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1210,7 +1282,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__man)
-            opts="-h -V --config --color --help --version"
+            opts="-v -h -V --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1222,6 +1294,10 @@ _pqg() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1232,7 +1308,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__schema)
-            opts="-h -V --config --color --help --version"
+            opts="-v -h -V --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1244,6 +1320,10 @@ _pqg() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1254,7 +1334,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__stats)
-            opts="-h -V --config --color --help --version"
+            opts="-v -h -V --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1266,6 +1346,10 @@ _pqg() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1276,7 +1360,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__validate)
-            opts="-h -V --config --color --help --version"
+            opts="-v -h -V --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1288,6 +1372,10 @@ _pqg() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)

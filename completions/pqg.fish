@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pqg_global_optspecs
-    string join \n config= color= h/help V/version
+    string join \n config= color= v/verbose log-format= h/help V/version
 end
 
 function __fish_pqg_needs_command
@@ -28,6 +28,9 @@ complete -c pqg -n "__fish_pqg_needs_command" -l config -d 'The config file [def
 complete -c pqg -n "__fish_pqg_needs_command" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_needs_command" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_needs_command" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_needs_command" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_needs_command" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "check" -d 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
@@ -65,11 +68,14 @@ complete -c pqg -n "__fish_pqg_using_subcommand check" -l config -d 'The config 
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l fail-fast -d 'Stop at the first blocking failure and cancel running gates'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s q -l quiet -d 'Print only failures and the summary line'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l keep-logs -d 'Write every gate\'s full output under <cache_dir>/logs/<run id>/'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l no-cache -d 'Neither read nor write cached results'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l no-annotations -d 'Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY'
+complete -c pqg -n "__fish_pqg_using_subcommand check" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand list" -s s -l stage -d 'The stage to show [default: settings.default_stage, else the lowest]' -r
@@ -77,12 +83,18 @@ complete -c pqg -n "__fish_pqg_using_subcommand list" -l config -d 'The config f
 complete -c pqg -n "__fish_pqg_using_subcommand list" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand list" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand list" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand list" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand list" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand validate" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand validate" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand validate" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand validate" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand explain" -s s -l stage -d 'The stage to explain it at' -r
@@ -90,6 +102,9 @@ complete -c pqg -n "__fish_pqg_using_subcommand explain" -l config -d 'The confi
 complete -c pqg -n "__fish_pqg_using_subcommand explain" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand explain" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand explain" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand history" -s n -l count -d 'How many runs to show' -r
@@ -97,12 +112,18 @@ complete -c pqg -n "__fish_pqg_using_subcommand history" -l config -d 'The confi
 complete -c pqg -n "__fish_pqg_using_subcommand history" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand history" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand history" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand history" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand history" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand stats" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand stats" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand stats" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand stats" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand stats" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand ladder" -s j -l jobs -d 'Parallel slots; 0 = one per core' -r
@@ -114,13 +135,19 @@ complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l config -d 'The config
 complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l no-cache -d 'Neither read nor write cached results'
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand ladder" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pqg -n "__fish_pqg_using_subcommand ladder" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and not __fish_seen_subcommand_from save show help" -f -a "save" -d 'Run the gates and write each metric\'s value to gates.baseline.json'
@@ -132,13 +159,19 @@ complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcom
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -l no-cache -d 'Neither read nor write cached results'
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from save" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from show" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from show" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from help" -f -a "save" -d 'Run the gates and write each metric\'s value to gates.baseline.json'
@@ -148,6 +181,9 @@ complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcom
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
@@ -160,8 +196,11 @@ complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -l force -d 'Replace a hook pqg did not write (it is kept as HOOK.pqg-backup)'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -l changed-only -d 'pre-push: run only the gates whose inputs changed since what the remote has (--changed-since the remote\'s commit)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l hook -d 'Which hook' -r -f -a "pre-push\t''
@@ -170,6 +209,9 @@ complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
@@ -179,6 +221,9 @@ complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subco
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -f -a "stats" -d 'Entries, size and location of the cache'
@@ -189,6 +234,9 @@ complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcomman
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -l older-than -d 'Age, e.g. `30d`, `12h`' -r
@@ -196,12 +244,18 @@ complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcomman
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Entries, size and location of the cache'
@@ -212,25 +266,37 @@ complete -c pqg -n "__fish_pqg_using_subcommand init" -l config -d 'The config f
 complete -c pqg -n "__fish_pqg_using_subcommand init" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand init" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand init" -l force -d 'Replace an existing gates.toml (kept as gates.toml.bak)'
+complete -c pqg -n "__fish_pqg_using_subcommand init" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand init" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand init" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand schema" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand schema" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand schema" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand schema" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand schema" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand man" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand man" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand man" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand man" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand man" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand man" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand completions" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand completions" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "check" -d 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'

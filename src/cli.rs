@@ -13,6 +13,9 @@ Environment:
   PQG_JOBS       parallel slots, like --jobs (0 = one per core)
   PQG_SKIP       gates to skip, comma-separated, like --skip
   PQG_CACHE_DIR  cache folder, like settings.cache_dir
+  PQG_LOG        info or debug: like -v or -vv
+  PQG_NO_ANNOTATIONS  1: no GitHub annotations, like --no-annotations
+  PQG_CACHE_SIGNING_KEY  sign cache exports, refuse unsigned imports
   NO_COLOR       no colour unless --color always
   CI             no progress display
 
@@ -32,8 +35,23 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Log what pqg decides on stderr (-v: plan, cache hits and misses;
+    /// -vv: also timings)
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Log lines as text or as one JSON object per line
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,35 +1,98 @@
-//! Debug logging on stderr, for `PQG_LOG=debug`: what pqg decides and how
-//! long each step took. Off by default; checking costs one atomic load.
+//! Logging on stderr: what pqg decides (`-v`: the plan, cache hits and
+//! misses with their reasons) and how long each step took (`-vv`). Also
+//! `PQG_LOG=info|debug`, and `--log-format json` for machines (one object
+//! per line). Off by default; checking costs one atomic load.
 
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-static ENABLED: OnceLock<bool> = OnceLock::new();
-static START: OnceLock<Instant> = OnceLock::new();
-
-/// Whether debug logging is on (`PQG_LOG=debug` or `trace`).
-pub fn enabled() -> bool {
-    *ENABLED.get_or_init(|| {
-        START.get_or_init(Instant::now);
-        matches!(
-            std::env::var("PQG_LOG").as_deref(),
-            Ok("debug") | Ok("trace")
-        )
-    })
+/// A log level; higher is chattier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Off = 0,
+    Info = 1,
+    Debug = 2,
 }
 
-/// Milliseconds since logging was first asked about (about process start).
+static LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
+static JSON: AtomicBool = AtomicBool::new(false);
+static START: OnceLock<Instant> = OnceLock::new();
+
+/// Sets logging from the command line: `verbose` counts `-v`; zero leaves
+/// the choice to `PQG_LOG`.
+pub fn init(verbose: u8, json: bool) {
+    START.get_or_init(Instant::now);
+    JSON.store(json, Ordering::Relaxed);
+    let level = match verbose {
+        0 => from_env(),
+        1 => Level::Info,
+        _ => Level::Debug,
+    };
+    LEVEL.store(level as u8, Ordering::Relaxed);
+}
+
+fn from_env() -> Level {
+    match std::env::var("PQG_LOG").as_deref() {
+        Ok("debug") | Ok("trace") => Level::Debug,
+        Ok("info") => Level::Info,
+        _ => Level::Off,
+    }
+}
+
+/// Whether messages at `level` are printed.
+pub fn enabled_at(level: Level) -> bool {
+    let mut current = LEVEL.load(Ordering::Relaxed);
+    if current == u8::MAX {
+        // Not initialised (library use, tests): the environment decides.
+        START.get_or_init(Instant::now);
+        current = from_env() as u8;
+        LEVEL.store(current, Ordering::Relaxed);
+    }
+    current >= level as u8
+}
+
+/// Whether debug logging is on.
+pub fn enabled() -> bool {
+    enabled_at(Level::Debug)
+}
+
+/// Milliseconds since logging started (about process start).
 pub fn elapsed_ms() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
 }
 
-/// `debug!("cache: {} hits", n)` prints `[pqg 12.3ms] cache: 4 hits` when
-/// logging is on.
+/// Prints one log line.
+pub fn write(level: Level, message: &str) {
+    let time = elapsed_ms();
+    if JSON.load(Ordering::Relaxed) {
+        let line = serde_json::json!({
+            "time_ms": (time * 10.0).round() / 10.0,
+            "level": match level { Level::Info => "info", _ => "debug" },
+            "message": message,
+        });
+        eprintln!("{line}");
+    } else {
+        eprintln!("[pqg {time:7.1}ms] {message}");
+    }
+}
+
+/// `debug!("cache: {} hits", n)`: how pqg spends its time (`-vv`).
 #[macro_export]
 macro_rules! debug {
     ($($arg:tt)*) => {
-        if $crate::log::enabled() {
-            eprintln!("[pqg {:7.1}ms] {}", $crate::log::elapsed_ms(), format!($($arg)*));
+        if $crate::log::enabled_at($crate::log::Level::Debug) {
+            $crate::log::write($crate::log::Level::Debug, &format!($($arg)*));
+        }
+    };
+}
+
+/// `info!("plan: {} runs", gate)`: what pqg decides (`-v`).
+#[macro_export]
+macro_rules! info {
+    ($($arg:tt)*) => {
+        if $crate::log::enabled_at($crate::log::Level::Info) {
+            $crate::log::write($crate::log::Level::Info, &format!($($arg)*));
         }
     };
 }

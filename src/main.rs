@@ -11,6 +11,7 @@ fn main() -> ExitCode {
         eprintln!("this is a bug in pqg; please report it with the command you ran");
     }));
     let cli = Cli::parse(); // clap exits 2 on bad usage
+    pqg::log::init(cli.verbose, cli.log_format == pqg::cli::LogFormat::Json);
     let result = std::panic::catch_unwind(|| app::run(cli));
     pqg::debug!("done");
     match result {

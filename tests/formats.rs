@@ -310,3 +310,42 @@ fn every_format_goes_to_a_report_file_too() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("prometheus"));
 }
+
+#[test]
+fn verbose_logs_say_what_pqg_decides_in_text_or_json() {
+    let repo = TestRepo::new()
+        .gates("[gates.a]\nrun = 'true'\n[gates.late]\nrun = 'true'\nfrom = 'production'\n")
+        .file("x", "");
+    repo.pqg(["check"]).output().unwrap();
+    let out = repo.pqg(["check", "-v"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("gate a: runs (blocking); cache hit"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("gate late: skipped (runs from production)"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("snapshot of"),
+        "-v leaves timings to -vv: {stderr}"
+    );
+    repo.write("x", "changed");
+    let out = repo
+        .pqg(["check", "-vv", "--log-format", "json"])
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert!(lines.iter().any(|l| l["level"] == "debug"));
+    assert!(lines.iter().any(|l| l["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("gate a: runs (blocking); cache miss")));
+    // PQG_LOG does the same as -v.
+    let out = repo.pqg(["check"]).env("PQG_LOG", "info").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plan: stage"));
+}

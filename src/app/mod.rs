@@ -310,6 +310,9 @@ pub(crate) fn run_stage(
     };
     let prepared = cache::prepare(config, &wanted, &mut cache, &key_command, &cache_dir);
     let (cached, twins) = reuse_plan(config, &prepared, &wanted, &mut cache, started_ns);
+    if crate::log::enabled_at(crate::log::Level::Info) {
+        log_decisions(config, &plan, &prepared, &cached, &twins, &cache);
+    }
     crate::debug!(
         "cache: {} hits, {} twins",
         cached.iter().flatten().count(),
@@ -410,6 +413,70 @@ pub(crate) fn run_stage(
         report,
         baseline,
     })
+}
+
+/// `-v`: what the plan and the cache decided for each gate, and why.
+fn log_decisions(
+    config: &Config,
+    plan: &plan::Plan,
+    prepared: &cache::Prepared,
+    cached: &[Option<run::Execution>],
+    twins: &[Option<usize>],
+    cache: &Cache,
+) {
+    crate::info!(
+        "plan: stage {}, {} of {} gates run{}",
+        config.ladder.name(plan.stage),
+        plan.running().count(),
+        plan.gates.len(),
+        if plan.fail_fast { ", fail-fast" } else { "" }
+    );
+    for (i, p) in plan.gates.iter().enumerate() {
+        let gate = &config.gates[p.index];
+        let decision = match &p.activity {
+            plan::Activity::Skip(reason) => format!(
+                "skipped ({})",
+                match reason {
+                    plan::SkipReason::NotYet { from } =>
+                        format!("runs from {}", config.ladder.name(*from)),
+                    plan::SkipReason::NotSelected => "not selected by --only".to_owned(),
+                    plan::SkipReason::SkippedByUser { via } => format!("skipped by {via}"),
+                    plan::SkipReason::Unaffected => "unaffected by the changes".to_owned(),
+                }
+            ),
+            plan::Activity::Run(enforcement) => {
+                let cache_part = if !gate.cache {
+                    "cache off for this gate".to_owned()
+                } else if !cache.reads() {
+                    "cache off (--no-cache or unavailable)".to_owned()
+                } else if cached[i].is_some() {
+                    let key = prepared.keys[i]
+                        .as_ref()
+                        .map_or(String::new(), |k| k.key.hex()[..12].to_owned());
+                    format!("cache hit ({key})")
+                } else if let Some(j) = twins[i] {
+                    format!("same key as `{}`: runs once", config.gates[j].id)
+                } else if let Some(why) = &prepared.no_key[i] {
+                    format!("not cacheable: {why}")
+                } else if let Some(k) = &prepared.keys[i] {
+                    format!(
+                        "cache miss: nothing stored for key {} ({} inputs); `pqg explain {}` says what changed",
+                        &k.key.hex()[..12],
+                        k.parts.input_count,
+                        gate.id
+                    )
+                } else {
+                    "cache miss".to_owned()
+                };
+                let enforcement = match enforcement {
+                    plan::Enforcement::Block => "blocking",
+                    plan::Enforcement::Warn => "warning only",
+                };
+                format!("runs ({enforcement}); {cache_part}")
+            }
+        };
+        crate::info!("gate {}: {decision}", gate.id);
+    }
 }
 
 /// Writes, for each gate that runs, the changed files among its inputs as
