@@ -5,7 +5,7 @@
 #   benches/hyperfine.sh            # everything
 #   benches/hyperfine.sh runner     # only the named groups:
 #                                   #   runner parallel validate warm changed cold schedule
-#                                   #   builtins ladder reports
+#                                   #   builtins ladder reports shards hook
 #
 # Needs hyperfine (Debian package; installed here if missing), git, python3.
 set -euo pipefail
@@ -213,6 +213,80 @@ import sys
 t, b = float(sys.argv[1]), int(sys.argv[2])
 rate = b / t / 1e6
 print(f"{'500 MB JUnit: whole run':<28} {t*1000:9.1f} ms  {rate:7.0f} MB/s (file read from the page cache)  target ≥ 200 MB/s  {'PASS' if rate >= 200 else 'MISS'}")
+EOF
+  cd - >/dev/null
+fi
+
+# --- issue 6: shards balanced by history ----------------------------------
+if want shards; then
+  mkdir -p "$WORK/shards" && cd "$WORK/shards"
+  git init -q .
+  python3 - <<'EOF' >gates.toml
+import random
+random.seed(11)
+for i in range(40):
+    # A heavy tail: most gates short, a few long.
+    d = round(min(0.6, random.expovariate(1 / 0.12)) + 0.01, 2)
+    # A distinct command each: gates with the same key would run once.
+    print(f'[gates.g{i:02d}]\nrun = "sleep {d} # g{i:02d}"')
+    if i % 10 == 9:
+        print(f'needs = ["g{i - 1:02d}"]')
+EOF
+  "$PQG" check --jobs 2 --format json >full.json 2>/dev/null || true
+  cp -r .pqg saved
+  for k in 1 2 3 4; do
+    rm -rf .pqg && cp -r saved .pqg
+    "$PQG" check --jobs 2 --shard "$k/4" --format json >"shard$k.json" 2>/dev/null || true
+  done
+  python3 - >>"$RESULTS" <<'EOF'
+import json
+full = {g["name"]: g["duration_ms"] for g in json.load(open("full.json"))["gates"]}
+loads = []
+for k in range(1, 5):
+    r = json.load(open(f"shard{k}.json"))
+    loads.append(sum(full[g["name"]] for g in r["gates"] if g["status"] != "skipped"))
+mean = sum(loads) / len(loads)
+ratio = max(loads) / mean
+print(f"{'40 gates in 4 shards':<28} largest {max(loads):6.0f} ms, mean {mean:6.0f} ms (predicted work)  ratio {ratio:5.2f}  target ≤ 1.10  {'PASS' if ratio <= 1.10 else 'MISS'}")
+EOF
+  cd - >/dev/null
+fi
+
+# --- issue 6: the pre-push hook on a warm cache -------------------------
+if want hook; then
+  mkdir -p "$WORK/hook" && cd "$WORK/hook"
+  git init -q --bare remote.git
+  git init -q -b main work && cd work
+  git config user.email b@example.com && git config user.name bench
+  for i in $(seq 20); do printf '[gates.g%d]\nrun = ["true", "%d"]\n' "$i" "$i"; done >gates.toml
+  python3 -c '
+import os
+for i in range(2000):
+    os.makedirs(f"d{i % 20}", exist_ok=True)
+    open(f"d{i % 20}/f{i}.txt", "w").write("x" * (i % 4000))
+'
+  git add -A && git -c gc.auto=0 commit -qm tree && git gc -q
+  git remote add origin ../remote.git
+  git push -q --no-verify origin HEAD:main
+  "$PQG" hook install >/dev/null
+  sleep 2.5
+  "$PQG" check -q >/dev/null
+  # Each push re-creates the remote branch, so git has work to do and the
+  # hook runs every time.
+  hyperfine -N -i --warmup 2 --runs 20 --export-json "$WORK/hook.json" \
+    --prepare "git push -q --no-verify origin :refs/heads/bench" \
+    "git push -q origin HEAD:refs/heads/bench" \
+    --prepare "git push -q --no-verify origin :refs/heads/bench" \
+    "git push -q --no-verify origin HEAD:refs/heads/bench" \
+    --prepare "true" \
+    "$PQG check -q --progress never" >/dev/null 2>&1
+  python3 - "$WORK/hook.json" >>"$RESULTS" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+hooked, plain, check = (x["median"] for x in r)
+added = hooked - plain
+ratio = added / check
+print(f"{'pre-push hook, warm':<28} {added*1000:9.1f} ms added to git push ({hooked*1000:.1f} vs {plain*1000:.1f})  warm check {check*1000:.1f} ms  ratio {ratio:5.2f}  target ≤ 1.2  {'PASS' if ratio <= 1.2 else 'MISS'}")
 EOF
   cd - >/dev/null
 fi

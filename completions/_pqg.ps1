@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per gate: runs, pass rate, flakiness, durations, cache hit rate')
             [CompletionResult]::new('ladder', 'ladder', [CompletionResultType]::ParameterValue, 'Judge one run at every stage: which stage the code is ready for, and what blocks the next')
             [CompletionResult]::new('baseline', 'baseline', [CompletionResultType]::ParameterValue, 'Save or show the committed metric baseline (gates.baseline.json)')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Join shard reports (JSON, from --shard K/N runs) into one report, one verdict and its exit code')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Install or remove a git hook that runs `pqg check`')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Inspect or clean the result cache')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)')
@@ -57,6 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format written to stdout')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Also write a report to a file, as FORMAT=PATH (repeatable)')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Progress display on stderr (only ever on a terminal, never under CI)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run shard K of N: a deterministic share of the stage''s gates, balanced by history durations (a gate''s needs travel with it)')
             [CompletionResult]::new('--changed-since', '--changed-since', [CompletionResultType]::ParameterName, 'Run only the gates whose inputs changed since the merge base with REF (work tree included); the changed files reach each gate through PQG_FILES, a path to a NUL-separated list')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
@@ -217,6 +219,22 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
         'pqg;baseline;help;help' {
             break
         }
+        'pqg;merge' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Require this stage of every report')
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Require this stage of every report')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format written to stdout')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Also write a report to a file, as FORMAT=PATH (repeatable)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as one JSON object per line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pqg;hook' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
@@ -290,6 +308,8 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Entries, size and location of the cache')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete entries older than a duration')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Delete every cached result (history is kept)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every cached result to FILE (signed with PQG_CACHE_SIGNING_KEY when it is set)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Add the results in FILE to the cache; never replaces a newer entry; with PQG_CACHE_SIGNING_KEY set, refuses unsigned or wrongly signed files')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -330,10 +350,36 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pqg;cache;export' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as one JSON object per line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pqg;cache;import' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as one JSON object per line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pqg;cache;help' {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Entries, size and location of the cache')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete entries older than a duration')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Delete every cached result (history is kept)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every cached result to FILE (signed with PQG_CACHE_SIGNING_KEY when it is set)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Add the results in FILE to the cache; never replaces a newer entry; with PQG_CACHE_SIGNING_KEY set, refuses unsigned or wrongly signed files')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -344,6 +390,12 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             break
         }
         'pqg;cache;help;clear' {
+            break
+        }
+        'pqg;cache;help;export' {
+            break
+        }
+        'pqg;cache;help;import' {
             break
         }
         'pqg;cache;help;help' {
@@ -407,6 +459,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per gate: runs, pass rate, flakiness, durations, cache hit rate')
             [CompletionResult]::new('ladder', 'ladder', [CompletionResultType]::ParameterValue, 'Judge one run at every stage: which stage the code is ready for, and what blocks the next')
             [CompletionResult]::new('baseline', 'baseline', [CompletionResultType]::ParameterValue, 'Save or show the committed metric baseline (gates.baseline.json)')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Join shard reports (JSON, from --shard K/N runs) into one report, one verdict and its exit code')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Install or remove a git hook that runs `pqg check`')
             [CompletionResult]::new('cache', 'cache', [CompletionResultType]::ParameterValue, 'Inspect or clean the result cache')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)')
@@ -448,6 +501,9 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
         'pqg;help;baseline;show' {
             break
         }
+        'pqg;help;merge' {
+            break
+        }
         'pqg;help;hook' {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Write the hook (honours core.hooksPath and linked worktrees)')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove pqg''s hook and restore the one it replaced, if any')
@@ -463,6 +519,8 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Entries, size and location of the cache')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete entries older than a duration')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Delete every cached result (history is kept)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every cached result to FILE (signed with PQG_CACHE_SIGNING_KEY when it is set)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Add the results in FILE to the cache; never replaces a newer entry; with PQG_CACHE_SIGNING_KEY set, refuses unsigned or wrongly signed files')
             break
         }
         'pqg;help;cache;stats' {
@@ -472,6 +530,12 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             break
         }
         'pqg;help;cache;clear' {
+            break
+        }
+        'pqg;help;cache;export' {
+            break
+        }
+        'pqg;help;cache;import' {
             break
         }
         'pqg;help;init' {

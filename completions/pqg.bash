@@ -52,6 +52,9 @@ _pqg() {
             pqg,man)
                 cmd="pqg__subcmd__man"
                 ;;
+            pqg,merge)
+                cmd="pqg__subcmd__merge"
+                ;;
             pqg,schema)
                 cmd="pqg__subcmd__schema"
                 ;;
@@ -82,8 +85,14 @@ _pqg() {
             pqg__subcmd__cache,clear)
                 cmd="pqg__subcmd__cache__subcmd__clear"
                 ;;
+            pqg__subcmd__cache,export)
+                cmd="pqg__subcmd__cache__subcmd__export"
+                ;;
             pqg__subcmd__cache,help)
                 cmd="pqg__subcmd__cache__subcmd__help"
+                ;;
+            pqg__subcmd__cache,import)
+                cmd="pqg__subcmd__cache__subcmd__import"
                 ;;
             pqg__subcmd__cache,prune)
                 cmd="pqg__subcmd__cache__subcmd__prune"
@@ -94,8 +103,14 @@ _pqg() {
             pqg__subcmd__cache__subcmd__help,clear)
                 cmd="pqg__subcmd__cache__subcmd__help__subcmd__clear"
                 ;;
+            pqg__subcmd__cache__subcmd__help,export)
+                cmd="pqg__subcmd__cache__subcmd__help__subcmd__export"
+                ;;
             pqg__subcmd__cache__subcmd__help,help)
                 cmd="pqg__subcmd__cache__subcmd__help__subcmd__help"
+                ;;
+            pqg__subcmd__cache__subcmd__help,import)
+                cmd="pqg__subcmd__cache__subcmd__help__subcmd__import"
                 ;;
             pqg__subcmd__cache__subcmd__help,prune)
                 cmd="pqg__subcmd__cache__subcmd__help__subcmd__prune"
@@ -139,6 +154,9 @@ _pqg() {
             pqg__subcmd__help,man)
                 cmd="pqg__subcmd__help__subcmd__man"
                 ;;
+            pqg__subcmd__help,merge)
+                cmd="pqg__subcmd__help__subcmd__merge"
+                ;;
             pqg__subcmd__help,schema)
                 cmd="pqg__subcmd__help__subcmd__schema"
                 ;;
@@ -156,6 +174,12 @@ _pqg() {
                 ;;
             pqg__subcmd__help__subcmd__cache,clear)
                 cmd="pqg__subcmd__help__subcmd__cache__subcmd__clear"
+                ;;
+            pqg__subcmd__help__subcmd__cache,export)
+                cmd="pqg__subcmd__help__subcmd__cache__subcmd__export"
+                ;;
+            pqg__subcmd__help__subcmd__cache,import)
+                cmd="pqg__subcmd__help__subcmd__cache__subcmd__import"
                 ;;
             pqg__subcmd__help__subcmd__cache,prune)
                 cmd="pqg__subcmd__help__subcmd__cache__subcmd__prune"
@@ -194,7 +218,7 @@ _pqg() {
 
     case "${cmd}" in
         pqg)
-            opts="-v -h -V --config --color --verbose --log-format --help --version check list validate explain history stats ladder baseline hook cache init schema man completions help"
+            opts="-v -h -V --config --color --verbose --log-format --help --version check list validate explain history stats ladder baseline merge hook cache init schema man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -370,7 +394,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__cache)
-            opts="-v -h -V --config --color --verbose --log-format --help --version stats prune clear help"
+            opts="-v -h -V --config --color --verbose --log-format --help --version stats prune clear export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -421,8 +445,34 @@ _pqg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pqg__subcmd__cache__subcmd__export)
+            opts="-v -h -V --config --color --verbose --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pqg__subcmd__cache__subcmd__help)
-            opts="stats prune clear help"
+            opts="stats prune clear export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,7 +499,35 @@ _pqg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pqg__subcmd__cache__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pqg__subcmd__cache__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__cache__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -484,6 +562,32 @@ _pqg() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__cache__subcmd__import)
+            opts="-v -h -V --config --color --verbose --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -548,7 +652,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__check)
-            opts="-s -j -q -v -h -V --stage --jobs --only --skip --fail-fast --format --report --progress --quiet --keep-logs --no-cache --changed-since --no-annotations --config --color --verbose --log-format --help --version"
+            opts="-s -j -q -v -h -V --stage --jobs --only --skip --fail-fast --format --report --progress --quiet --keep-logs --no-cache --shard --changed-since --no-annotations --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -588,6 +692,10 @@ _pqg() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto never" -- "${cur}"))
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --changed-since)
@@ -674,7 +782,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__help)
-            opts="check list validate explain history stats ladder baseline hook cache init schema man completions help"
+            opts="check list validate explain history stats ladder baseline merge hook cache init schema man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -730,7 +838,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__help__subcmd__cache)
-            opts="stats prune clear"
+            opts="stats prune clear export import"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -744,6 +852,34 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__help__subcmd__cache__subcmd__clear)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__help__subcmd__cache__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__help__subcmd__cache__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -940,6 +1076,20 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__help__subcmd__merge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1288,6 +1438,48 @@ _pqg() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__merge)
+            opts="-s -v -h -V --stage --format --report --config --color --verbose --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json sarif jsonl junit markdown github prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand stats 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
             cand ladder 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
             cand baseline 'Save or show the committed metric baseline (gates.baseline.json)'
+            cand merge 'Join shard reports (JSON, from --shard K/N runs) into one report, one verdict and its exit code'
             cand hook 'Install or remove a git hook that runs `pqg check`'
             cand cache 'Inspect or clean the result cache'
             cand init 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
@@ -53,6 +54,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand --format 'Report format written to stdout'
             cand --report 'Also write a report to a file, as FORMAT=PATH (repeatable)'
             cand --progress 'Progress display on stderr (only ever on a terminal, never under CI)'
+            cand --shard 'Run shard K of N: a deterministic share of the stage''s gates, balanced by history durations (a gate''s needs travel with it)'
             cand --changed-since 'Run only the gates whose inputs changed since the merge base with REF (work tree included); the changed files reach each gate through PQG_FILES, a path to a NUL-separated list'
             cand --config 'The config file [default: the nearest gates.toml from here upward]'
             cand --color 'When to colour the output'
@@ -199,6 +201,21 @@ set edit:completion:arg-completer[pqg] = {|@words|
         }
         &'pqg;baseline;help;help'= {
         }
+        &'pqg;merge'= {
+            cand -s 'Require this stage of every report'
+            cand --stage 'Require this stage of every report'
+            cand --format 'Report format written to stdout'
+            cand --report 'Also write a report to a file, as FORMAT=PATH (repeatable)'
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand --log-format 'Log lines as text or as one JSON object per line'
+            cand -v 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+            cand --verbose 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pqg;hook'= {
             cand --config 'The config file [default: the nearest gates.toml from here upward]'
             cand --color 'When to colour the output'
@@ -265,6 +282,8 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand stats 'Entries, size and location of the cache'
             cand prune 'Delete entries older than a duration'
             cand clear 'Delete every cached result (history is kept)'
+            cand export 'Write every cached result to FILE (signed with PQG_CACHE_SIGNING_KEY when it is set)'
+            cand import 'Add the results in FILE to the cache; never replaces a newer entry; with PQG_CACHE_SIGNING_KEY set, refuses unsigned or wrongly signed files'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pqg;cache;stats'= {
@@ -301,10 +320,34 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pqg;cache;export'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand --log-format 'Log lines as text or as one JSON object per line'
+            cand -v 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+            cand --verbose 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;cache;import'= {
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand --log-format 'Log lines as text or as one JSON object per line'
+            cand -v 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+            cand --verbose 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pqg;cache;help'= {
             cand stats 'Entries, size and location of the cache'
             cand prune 'Delete entries older than a duration'
             cand clear 'Delete every cached result (history is kept)'
+            cand export 'Write every cached result to FILE (signed with PQG_CACHE_SIGNING_KEY when it is set)'
+            cand import 'Add the results in FILE to the cache; never replaces a newer entry; with PQG_CACHE_SIGNING_KEY set, refuses unsigned or wrongly signed files'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pqg;cache;help;stats'= {
@@ -312,6 +355,10 @@ set edit:completion:arg-completer[pqg] = {|@words|
         &'pqg;cache;help;prune'= {
         }
         &'pqg;cache;help;clear'= {
+        }
+        &'pqg;cache;help;export'= {
+        }
+        &'pqg;cache;help;import'= {
         }
         &'pqg;cache;help;help'= {
         }
@@ -369,6 +416,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand stats 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
             cand ladder 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
             cand baseline 'Save or show the committed metric baseline (gates.baseline.json)'
+            cand merge 'Join shard reports (JSON, from --shard K/N runs) into one report, one verdict and its exit code'
             cand hook 'Install or remove a git hook that runs `pqg check`'
             cand cache 'Inspect or clean the result cache'
             cand init 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
@@ -399,6 +447,8 @@ set edit:completion:arg-completer[pqg] = {|@words|
         }
         &'pqg;help;baseline;show'= {
         }
+        &'pqg;help;merge'= {
+        }
         &'pqg;help;hook'= {
             cand install 'Write the hook (honours core.hooksPath and linked worktrees)'
             cand uninstall 'Remove pqg''s hook and restore the one it replaced, if any'
@@ -411,12 +461,18 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand stats 'Entries, size and location of the cache'
             cand prune 'Delete entries older than a duration'
             cand clear 'Delete every cached result (history is kept)'
+            cand export 'Write every cached result to FILE (signed with PQG_CACHE_SIGNING_KEY when it is set)'
+            cand import 'Add the results in FILE to the cache; never replaces a newer entry; with PQG_CACHE_SIGNING_KEY set, refuses unsigned or wrongly signed files'
         }
         &'pqg;help;cache;stats'= {
         }
         &'pqg;help;cache;prune'= {
         }
         &'pqg;help;cache;clear'= {
+        }
+        &'pqg;help;cache;export'= {
+        }
+        &'pqg;help;cache;import'= {
         }
         &'pqg;help;init'= {
         }

@@ -41,6 +41,7 @@ complete -c pqg -n "__fish_pqg_needs_command" -f -a "history" -d 'Recent runs, o
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "ladder" -d 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "baseline" -d 'Save or show the committed metric baseline (gates.baseline.json)'
+complete -c pqg -n "__fish_pqg_needs_command" -f -a "merge" -d 'Join shard reports (JSON, from --shard K/N runs) into one report, one verdict and its exit code'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "hook" -d 'Install or remove a git hook that runs `pqg check`'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "cache" -d 'Inspect or clean the result cache'
 complete -c pqg -n "__fish_pqg_needs_command" -f -a "init" -d 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
@@ -63,6 +64,7 @@ prometheus\t'Prometheus text exposition format (textfile collector, Pushgateway)
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l report -d 'Also write a report to a file, as FORMAT=PATH (repeatable)' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l progress -d 'Progress display on stderr (only ever on a terminal, never under CI)' -r -f -a "auto\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l shard -d 'Run shard K of N: a deterministic share of the stage\'s gates, balanced by history durations (a gate\'s needs travel with it)' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l changed-since -d 'Run only the gates whose inputs changed since the merge base with REF (work tree included); the changed files reach each gate through PQG_FILES, a path to a NUL-separated list' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l color -d 'When to colour the output' -r -f -a "auto\t''
@@ -177,6 +179,25 @@ complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcom
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from help" -f -a "save" -d 'Run the gates and write each metric\'s value to gates.baseline.json'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the baseline, with each metric\'s latest value'
 complete -c pqg -n "__fish_pqg_using_subcommand baseline; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand merge" -s s -l stage -d 'Require this stage of every report' -r
+complete -c pqg -n "__fish_pqg_using_subcommand merge" -l format -d 'Report format written to stdout' -r -f -a "table\t'The terminal table'
+json\t'The JSON report (schema 1)'
+sarif\t'SARIF 2.1.0: the builtins\' findings, for code scanning'
+jsonl\t'One JSON event per line as gates start and finish, then the report'
+junit\t'JUnit XML: one test suite, one test case per gate'
+markdown\t'Markdown, for $GITHUB_STEP_SUMMARY and pull-request comments'
+github\t'GitHub Actions workflow commands (::error, ::warning, ::notice)'
+prometheus\t'Prometheus text exposition format (textfile collector, Pushgateway)'"
+complete -c pqg -n "__fish_pqg_using_subcommand merge" -l report -d 'Also write a report to a file, as FORMAT=PATH (repeatable)' -r
+complete -c pqg -n "__fish_pqg_using_subcommand merge" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand merge" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand merge" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand merge" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+complete -c pqg -n "__fish_pqg_using_subcommand merge" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pqg -n "__fish_pqg_using_subcommand merge" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
@@ -217,19 +238,21 @@ complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "uninstall" -d 'Remove pqg\'s hook and restore the one it replaced, if any'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
-complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l color -d 'When to colour the output' -r -f -a "auto\t''
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
 json\t''"
-complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
-complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -s h -l help -d 'Print help'
-complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -s V -l version -d 'Print version'
-complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -f -a "stats" -d 'Entries, size and location of the cache'
-complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -f -a "prune" -d 'Delete entries older than a duration'
-complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -f -a "clear" -d 'Delete every cached result (history is kept)'
-complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -f -a "stats" -d 'Entries, size and location of the cache'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -f -a "prune" -d 'Delete entries older than a duration'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -f -a "clear" -d 'Delete every cached result (history is kept)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -f -a "export" -d 'Write every cached result to FILE (signed with PQG_CACHE_SIGNING_KEY when it is set)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -f -a "import" -d 'Add the results in FILE to the cache; never replaces a newer entry; with PQG_CACHE_SIGNING_KEY set, refuses unsigned or wrongly signed files'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from stats" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
@@ -258,9 +281,29 @@ json\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from clear" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from export" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from export" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from export" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Entries, size and location of the cache'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete entries older than a duration'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "clear" -d 'Delete every cached result (history is kept)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every cached result to FILE (signed with PQG_CACHE_SIGNING_KEY when it is set)'
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "import" -d 'Add the results in FILE to the cache; never replaces a newer entry; with PQG_CACHE_SIGNING_KEY set, refuses unsigned or wrongly signed files'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pqg -n "__fish_pqg_using_subcommand init" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand init" -l color -d 'When to colour the output' -r -f -a "auto\t''
@@ -299,21 +342,22 @@ json\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "check" -d 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "validate" -d 'Check the config and print its warnings'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "history" -d 'Recent runs, or one gate\'s recent results'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "ladder" -d 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "baseline" -d 'Save or show the committed metric baseline (gates.baseline.json)'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "hook" -d 'Install or remove a git hook that runs `pqg check`'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "cache" -d 'Inspect or clean the result cache'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "init" -d 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "schema" -d 'Print a JSON Schema of gates.toml, for editors (Taplo, Even Better TOML)'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "man" -d 'Print pqg\'s man page (roff), e.g. `pqg man > pqg.1`'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline hook cache init schema man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "check" -d 'Run the gates of a stage and judge them (with no gates.toml: the built-in default profile)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "list" -d 'Print a stage\'s effective profile: gates, enforcement, thresholds'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "validate" -d 'Check the config and print its warnings'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "explain" -d 'Why a gate would or would not be answered from the cache'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "history" -d 'Recent runs, or one gate\'s recent results'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "stats" -d 'Per gate: runs, pass rate, flakiness, durations, cache hit rate'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "ladder" -d 'Judge one run at every stage: which stage the code is ready for, and what blocks the next'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "baseline" -d 'Save or show the committed metric baseline (gates.baseline.json)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "merge" -d 'Join shard reports (JSON, from --shard K/N runs) into one report, one verdict and its exit code'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "hook" -d 'Install or remove a git hook that runs `pqg check`'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "cache" -d 'Inspect or clean the result cache'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "init" -d 'Write a commented gates.toml for the project here (Cargo, npm, pnpm, yarn, Python, Go; several in a monorepo)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "schema" -d 'Print a JSON Schema of gates.toml, for editors (Taplo, Even Better TOML)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "man" -d 'Print pqg\'s man page (roff), e.g. `pqg man > pqg.1`'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcommand_from check list validate explain history stats ladder baseline merge hook cache init schema man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from baseline" -f -a "save" -d 'Run the gates and write each metric\'s value to gates.baseline.json'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from baseline" -f -a "show" -d 'Print the baseline, with each metric\'s latest value'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
@@ -321,3 +365,5 @@ complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "stats" -d 'Entries, size and location of the cache'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "prune" -d 'Delete entries older than a duration'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "clear" -d 'Delete every cached result (history is kept)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "export" -d 'Write every cached result to FILE (signed with PQG_CACHE_SIGNING_KEY when it is set)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "import" -d 'Add the results in FILE to the cache; never replaces a newer entry; with PQG_CACHE_SIGNING_KEY set, refuses unsigned or wrongly signed files'

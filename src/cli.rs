@@ -75,6 +75,9 @@ pub enum Command {
     /// Save or show the committed metric baseline (gates.baseline.json)
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Join shard reports (JSON, from --shard K/N runs) into one report,
+    /// one verdict and its exit code
+    Merge(MergeArgs),
     /// Install or remove a git hook that runs `pqg check`
     #[command(subcommand)]
     Hook(HookCommand),
@@ -162,6 +165,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_cache: bool,
 
+    /// Run shard K of N: a deterministic share of the stage's gates,
+    /// balanced by history durations (a gate's needs travel with it)
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
     /// Run only the gates whose inputs changed since the merge base with
     /// REF (work tree included); the changed files reach each gate through
     /// PQG_FILES, a path to a NUL-separated list
@@ -219,6 +227,25 @@ pub enum LadderFormat {
     Table,
     /// The same as one JSON object
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' JSON reports (`--report json=PATH` of each shard)
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+
+    /// Require this stage of every report
+    #[arg(long, short = 's')]
+    pub stage: Option<String>,
+
+    /// Report format written to stdout
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Also write a report to a file, as FORMAT=PATH (repeatable)
+    #[arg(long, value_name = "FORMAT=PATH")]
+    pub report: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -284,6 +311,19 @@ pub enum CacheCommand {
     },
     /// Delete every cached result (history is kept)
     Clear,
+    /// Write every cached result to FILE (signed with
+    /// PQG_CACHE_SIGNING_KEY when it is set)
+    Export {
+        /// The file to write
+        file: PathBuf,
+    },
+    /// Add the results in FILE to the cache; never replaces a newer entry;
+    /// with PQG_CACHE_SIGNING_KEY set, refuses unsigned or wrongly signed
+    /// files
+    Import {
+        /// The file to read
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

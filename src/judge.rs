@@ -12,7 +12,7 @@ use crate::run::{Assessment, ExecEnd, Execution, RunResult};
 use serde::Serialize;
 
 /// A gate's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GateStatus {
     Pass,
@@ -155,7 +155,7 @@ pub struct GateVerdict {
 }
 
 /// How the run as a whole ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Passed,
@@ -352,6 +352,9 @@ pub fn judge(config: &Config, plan: &Plan, run: &RunResult, baseline: &BaselineS
                         SkipReason::NotSelected => "not selected by --only".to_owned(),
                         SkipReason::SkippedByUser { via } => format!("skipped by {via}"),
                         SkipReason::Unaffected => "unaffected".to_owned(),
+                        SkipReason::OtherShard { shard, count } => {
+                            format!("runs in shard {shard}/{count}")
+                        }
                     }),
                     metrics: Vec::new(),
                     notes: Vec::new(),

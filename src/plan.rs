@@ -9,7 +9,7 @@ use crate::diag::{did_you_mean, UserError};
 use std::collections::HashSet;
 
 /// Whether a miss of a gate fails the stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Enforcement {
     /// A miss fails the stage.
@@ -29,6 +29,8 @@ pub enum SkipReason {
     SkippedByUser { via: &'static str },
     /// `--changed-since`: none of its inputs changed.
     Unaffected,
+    /// `--shard K/N`: another shard runs it.
+    OtherShard { shard: usize, count: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +76,97 @@ pub struct Filters {
     /// `--changed-since`: the files that changed; gates whose inputs hold
     /// none of them do not run.
     pub changed: Option<Vec<String>>,
+    /// `--shard K/N`: run only this shard's share.
+    pub shard: Option<Shard>,
+}
+
+/// One shard of N, and what each gate is expected to cost (predicted
+/// seconds per config gate; `None` when unknown).
+#[derive(Debug, Clone, Default)]
+pub struct Shard {
+    /// 1-based.
+    pub index: usize,
+    pub count: usize,
+    pub weights: Vec<Option<f64>>,
+}
+
+/// Deals the running gates to `count` shards: a gate and everything it
+/// needs (transitively, among running gates) go together; groups are
+/// dealt longest first to the least loaded shard (ties: the lower shard,
+/// then config order), so every shard computes the same answer from the
+/// same config and history. Unknown weights count as the mean of the known
+/// ones, or 1 when none is known. Returns each gate's 0-based shard.
+pub fn deal(
+    config: &Config,
+    running: &[bool],
+    weights: &[Option<f64>],
+    count: usize,
+) -> Vec<Option<usize>> {
+    let n = config.gates.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for (i, gate) in config.gates.iter().enumerate() {
+        if !running[i] {
+            continue;
+        }
+        for need in &gate.needs {
+            if let Some(j) = config.gates.iter().position(|g| &g.id == need) {
+                if running[j] {
+                    let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
+        }
+    }
+    let known: Vec<f64> = (0..n)
+        .filter(|&i| running[i])
+        .filter_map(|i| weights.get(i).copied().flatten())
+        .collect();
+    let fallback = if known.is_empty() {
+        1.0
+    } else {
+        known.iter().sum::<f64>() / known.len() as f64
+    };
+    // Groups by their root (the lowest config index in them).
+    let mut groups: Vec<(usize, f64)> = Vec::new();
+    for (i, _) in running.iter().enumerate().filter(|(_, &r)| r) {
+        let r = root(&mut parent, i);
+        let w = weights
+            .get(i)
+            .copied()
+            .flatten()
+            .unwrap_or(fallback)
+            .max(0.0);
+        match groups.iter_mut().find(|(g, _)| *g == r) {
+            Some(g) => g.1 += w,
+            None => groups.push((r, w)),
+        }
+    }
+    groups.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut load = vec![0.0f64; count.max(1)];
+    let mut shard_of_root = vec![None; n];
+    for (r, w) in groups {
+        let target = (0..load.len())
+            .min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b)))
+            .unwrap_or(0);
+        load[target] += w;
+        shard_of_root[r] = Some(target);
+    }
+    (0..n)
+        .map(|i| {
+            if running[i] {
+                shard_of_root[root(&mut parent, i)]
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// Every gate of the config, in config order, planned for one stage.
@@ -82,6 +175,8 @@ pub struct Plan {
     pub stage: StageIdx,
     pub gates: Vec<PlannedGate>,
     pub fail_fast: bool,
+    /// `--shard K/N`.
+    pub shard: Option<(usize, usize)>,
     pub min_score: Option<f64>,
 }
 
@@ -179,6 +274,18 @@ pub fn build(
             }
         })
         .collect();
+    if let Some(shard) = &filters.shard {
+        let running: Vec<bool> = gates.iter().map(PlannedGate::runs).collect();
+        let dealt = deal(config, &running, &shard.weights, shard.count);
+        for (g, share) in gates.iter_mut().zip(dealt) {
+            if share.is_some_and(|s| s + 1 != shard.index) {
+                g.activity = Activity::Skip(SkipReason::OtherShard {
+                    shard: share.map_or(0, |s| s + 1),
+                    count: shard.count,
+                });
+            }
+        }
+    }
     for i in 0..gates.len() {
         let needs = config.gates[i]
             .needs
@@ -199,6 +306,7 @@ pub fn build(
                 .copied()
                 .unwrap_or(false),
         min_score: config.settings.min_score.at(stage).copied(),
+        shard: filters.shard.as_ref().map(|s| (s.index, s.count)),
     })
 }
 
@@ -206,6 +314,53 @@ pub fn build(
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn shards_of_forty_mixed_gates_balance_within_ten_percent() {
+        // Durations from 1 s to 2 min, a heavy tail, and two chains of needs.
+        let mut text = String::new();
+        let mut weights = Vec::new();
+        for i in 0..40 {
+            text.push_str(&format!("[gates.g{i}]\nrun = 'true'\n"));
+            if i % 10 == 9 {
+                text.push_str(&format!("needs = ['g{}']\n", i - 1));
+            }
+            let w = match i % 7 {
+                0 => 120.0,
+                1 => 45.0,
+                2 => 30.0,
+                3 => 12.0,
+                4 => 5.0,
+                5 => 2.0,
+                _ => 1.0,
+            } + i as f64 * 0.37;
+            weights.push(Some(w));
+        }
+        let config = Config::parse(Path::new("gates.toml"), &text).unwrap();
+        let running = vec![true; 40];
+        for n in [2, 3, 4] {
+            let dealt = deal(&config, &running, &weights, n);
+            let mut load = vec![0.0; n];
+            for (i, s) in dealt.iter().enumerate() {
+                load[s.unwrap()] += weights[i].unwrap();
+            }
+            let mean = load.iter().sum::<f64>() / n as f64;
+            let max = load.iter().cloned().fold(0.0, f64::max);
+            assert!(max <= mean * 1.10, "{n} shards: {load:?} (mean {mean})");
+            // Needs travel with their gate.
+            for i in (9..40).step_by(10) {
+                assert_eq!(dealt[i], dealt[i - 1]);
+            }
+        }
+        // No history: every gate weighs the same, and the deal is stable.
+        let none = vec![None; 40];
+        let a = deal(&config, &running, &none, 3);
+        assert_eq!(a, deal(&config, &running, &none, 3));
+        for s in 0..3 {
+            let count = a.iter().filter(|x| **x == Some(s)).count();
+            assert!((12..=15).contains(&count), "{count}");
+        }
+    }
 
     const CONFIG: &str = r#"
 [settings]

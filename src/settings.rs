@@ -154,7 +154,26 @@ pub fn filters(args: &CheckArgs, env: Env<'_>) -> Filters {
         skip: clean(&args.skip),
         env_skip: env_skip(env),
         changed: None,
+        shard: None,
     }
+}
+
+/// `--shard K/N`: 1 ≤ K ≤ N.
+pub fn shard(spec: &str) -> Result<(usize, usize), UserError> {
+    let hint = "write --shard K/N with 1 ≤ K ≤ N, e.g. --shard 2/3";
+    let (k, n) = spec
+        .split_once('/')
+        .and_then(|(k, n)| {
+            Some((
+                k.trim().parse::<usize>().ok()?,
+                n.trim().parse::<usize>().ok()?,
+            ))
+        })
+        .ok_or_else(|| UserError::new(format!("--shard `{spec}` is not K/N")).hint(hint))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(UserError::new(format!("--shard `{spec}`: no such shard")).hint(hint));
+    }
+    Ok((k, n))
 }
 
 /// A `--report FORMAT=PATH` request.

@@ -87,63 +87,67 @@ fn script(
 ) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let config_arg = config.map_or(String::new(), |c| format!(" --config {}", quote(c)));
-    let verb = match kind {
-        HookKind::PrePush => "push",
-        HookKind::PreCommit => "commit",
+    let (name, verb) = match kind {
+        HookKind::PrePush => ("pre-push", "push"),
+        HookKind::PreCommit => ("pre-commit", "commit"),
     };
-    let mut s = format!(
-        "#!/bin/sh\n{MARKER} ({name}): written by `pqg hook install`; `pqg hook uninstall` removes it.\n\
-         # Skip it once: git {verb} --no-verify. Skip some gates: PQG_SKIP=a,b git {verb}\n\
-         PQG={pqg}\n\
-         if [ ! -x \"$PQG\" ]; then\n\
-         \x20 PQG=$(command -v pqg) || {{ echo \"pqg: not found (it was at {shown}); install it, or skip once with git {verb} --no-verify\" >&2; exit 1; }}\n\
-         fi\n\
-         cd \"$(git rev-parse --show-toplevel)\" || exit 1\n",
-        name = hook_name(kind),
+    let check = format!("\"$PQG\" check --stage {stage}{config_arg}");
+    let head = format!(
+        r#"#!/bin/sh
+{MARKER} ({name}): written by `pqg hook install`; `pqg hook uninstall` removes it.
+# Skip it once: git {verb} --no-verify. Skip some gates: PQG_SKIP=a,b git {verb}
+PQG={pqg}
+if [ ! -x "$PQG" ]; then
+  PQG=$(command -v pqg) || {{ echo "pqg: not found (it was at {shown}); install it, or skip once with git {verb} --no-verify" >&2; exit 1; }}
+fi
+# git runs hooks at the top of the work tree; run by hand, go there.
+[ -e .git ] || cd "$(git rev-parse --show-toplevel)" || exit 1
+"#,
         pqg = quote(&pqg.display().to_string()),
-        shown = pqg.display().to_string().replace('"', ""),
+        shown = pqg.display().to_string().replace(['"', '`', '$'], ""),
     );
-    match kind {
+    let body = match kind {
         HookKind::PrePush => {
-            s.push_str(
-                "zero=0000000000000000000000000000000000000000\n\
-                 since=\"\"\n\
-                 pushing=0\n\
-                 # git gives: <local ref> <local sha> <remote ref> <remote sha>, one line per ref.\n\
-                 while read -r local_ref local_sha remote_ref remote_sha; do\n\
-                 \x20 case \"$local_sha\" in *[!0]*) pushing=1 ;; *) continue ;; esac\n\
-                 \x20 case \"$remote_sha\" in *[!0]*) [ -z \"$since\" ] && since=$remote_sha ;; esac\n\
-                 done\n\
-                 [ \"$pushing\" = 1 ] || [ -t 0 ] || exit 0\n\
-                 if [ -n \"$(git status --porcelain --untracked-files=no 2>/dev/null)\" ]; then\n\
-                 \x20 echo \"pqg: the work tree has uncommitted changes; what is checked is the work tree, not only what is pushed\" >&2\n\
-                 fi\n",
-            );
-            let _ = &s;
-            s.push_str(&format!(
-                "echo \"pqg: checking stage {stage} before the push (skip once: git push --no-verify)\" >&2\n"
-            ));
-            if changed_only {
-                s.push_str(
-                    "# Only what is being pushed decides which gates run.\n\
-                     if [ -n \"$since\" ] && git cat-file -e \"$since^{commit}\" 2>/dev/null; then\n",
-                );
-                s.push_str(&format!(
-                    "\x20 exec \"$PQG\" check --stage {stage}{config_arg} --changed-since \"$since\" </dev/null\nfi\n"
-                ));
-            }
-            s.push_str(&format!(
-                "exec \"$PQG\" check --stage {stage}{config_arg} </dev/null\n"
-            ));
+            let run = if changed_only {
+                format!(
+                    r#"# Only what is being pushed decides which gates run.
+if [ -n "$since" ] && git cat-file -e "$since^{{commit}}" 2>/dev/null; then
+  {check} --changed-since "$since" </dev/null
+else
+  {check} </dev/null
+fi"#
+                )
+            } else {
+                format!("{check} </dev/null")
+            };
+            format!(
+                r#"since=""
+pushing=0
+# git gives: <local ref> <local sha> <remote ref> <remote sha>, one line per ref.
+while read -r local_ref local_sha remote_ref remote_sha; do
+  case "$local_sha" in *[!0]*) pushing=1 ;; *) continue ;; esac
+  case "$remote_sha" in *[!0]*) [ -z "$since" ] && since=$remote_sha ;; esac
+done
+[ "$pushing" = 1 ] || [ -t 0 ] || exit 0
+# Beside the check rather than before it: it walks the tree too.
+( if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  echo "pqg: the work tree has uncommitted changes; what is checked is the work tree, not only what is pushed" >&2
+fi ) &
+echo "pqg: checking stage {stage} before the push (skip once: git push --no-verify)" >&2
+{run}
+status=$?
+wait
+exit $status
+"#
+            )
         }
-        HookKind::PreCommit => {
-            s.push_str(&format!(
-                "echo \"pqg: checking stage {stage} before the commit (skip once: git commit --no-verify)\" >&2\n\
-                 exec \"$PQG\" check --stage {stage}{config_arg} </dev/null\n"
-            ));
-        }
-    }
-    s
+        HookKind::PreCommit => format!(
+            r#"echo "pqg: checking stage {stage} before the commit (skip once: git commit --no-verify)" >&2
+exec {check} </dev/null
+"#
+        ),
+    };
+    head + &body
 }
 
 fn is_ours(path: &Path) -> bool {

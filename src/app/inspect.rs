@@ -204,6 +204,43 @@ pub fn stats(config: &Config) -> anyhow::Result<u8> {
 pub fn cache(config: &Config, command: &CacheCommand) -> anyhow::Result<u8> {
     let dir = settings::cache_dir(config, &settings::process_env);
     let db_path = cache::db::path_in(&dir);
+    if let CacheCommand::Import { file } = command {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| UserError::new(format!("cannot read `{}`: {e}", file.display())))?;
+        let mut cache = cache::Cache::open(&dir, cache::CacheMode::On);
+        let key = cache::transfer::signing_key();
+        let result = cache.query(|c| Ok(cache::transfer::import(c, &text, key.as_deref())));
+        print_warnings(&mut cache);
+        let Some(result) = result else {
+            return Err(UserError::new(format!(
+                "the cache at `{}` cannot be opened",
+                dir.display()
+            ))
+            .into());
+        };
+        let done = result.map_err(|e| {
+            UserError::new(format!("`{}`: {e}", file.display())).hint(match e {
+                cache::transfer::ImportError::Refused(_) => {
+                    "exports must be made with the same PQG_CACHE_SIGNING_KEY"
+                }
+                _ => "export it again with this version of pqg: pqg cache export FILE",
+            })
+        })?;
+        println!(
+            "imported {} cached results from {} ({} already here, as new or newer)",
+            done.added,
+            file.display(),
+            done.kept_newer
+        );
+        if done.unverified > 0 {
+            eprintln!(
+                "warning: {} entries are signed, but {} is not set here: imported without checking",
+                done.unverified,
+                cache::transfer::SIGNING_KEY_VAR
+            );
+        }
+        return Ok(0);
+    }
     let mut cache = match open_existing(config) {
         Ok(c) => c,
         Err(msg) => {
@@ -264,6 +301,28 @@ pub fn cache(config: &Config, command: &CacheCommand) -> anyhow::Result<u8> {
                 "removed {} cached results older than {}",
                 removed.unwrap_or(0),
                 human_duration(age)
+            );
+        }
+        CacheCommand::Import { .. } => unreachable!("handled above"),
+        CacheCommand::Export { file } => {
+            let key = cache::transfer::signing_key();
+            let export = cache.query(|c| cache::transfer::export(c, key.as_deref()));
+            print_warnings(&mut cache);
+            let Some(export) = export else {
+                return Ok(0);
+            };
+            let text = serde_json::to_string(&export)?;
+            std::fs::write(file, text)
+                .map_err(|e| UserError::new(format!("cannot write `{}`: {e}", file.display())))?;
+            println!(
+                "exported {} cached results to {}{}",
+                export.entries.len(),
+                file.display(),
+                if key.is_some() {
+                    " (signed)"
+                } else {
+                    " (unsigned: set PQG_CACHE_SIGNING_KEY to sign)"
+                }
             );
         }
         CacheCommand::Clear => {

@@ -31,6 +31,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         write_completions(shell, &mut out);
         return Ok(0);
     }
+    if let Command::Merge(args) = &cli.command {
+        return merge(args, &cli);
+    }
     if let Command::Schema = cli.command {
         let mut out = io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, &crate::schema::schema())?;
@@ -110,6 +113,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         | Command::Init { .. }
         | Command::Hook(_)
         | Command::Schema
+        | Command::Merge(_)
         | Command::Man => {
             unreachable!("handled before loading the config")
         }
@@ -169,6 +173,14 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
             changed::Changed::Everything(why) => eprintln!("pqg: {why}"),
         }
     }
+    if let Some(spec) = &args.shard {
+        let (index, count) = settings::shard(spec)?;
+        filters.shard = Some(plan::Shard {
+            index,
+            count,
+            weights: Vec::new(),
+        });
+    }
     let request = StageRequest {
         stage,
         jobs: settings::jobs(config, args.jobs, &env)?,
@@ -221,6 +233,57 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         github_actions(&ran.report, args.format)?;
     }
     Ok(ran.verdict.exit_code())
+}
+
+/// `pqg merge`: shard reports into one verdict. Needs no config: the
+/// reports carry everything.
+fn merge(args: &crate::cli::MergeArgs, cli: &Cli) -> anyhow::Result<u8> {
+    let env = settings::process_env;
+    let mut files = Vec::new();
+    let mut reports = Vec::new();
+    for path in &args.reports {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| UserError::new(format!("cannot read `{name}`: {e}")))?;
+        reports.push(report::merge::parse(&name, &text).map_err(|e| {
+            UserError::new(e.to_string())
+                .hint("merge the JSON reports of `pqg check --shard K/N --report json=PATH`")
+        })?);
+        files.push(name);
+    }
+    let merged = report::merge::merge(&files, reports, args.stage.as_deref()).map_err(|e| {
+        let hint = match e {
+            report::merge::MergeError::Missing(_) | report::merge::MergeError::Twice { .. } => {
+                "every shard must deal from the same history: restore the same cache folder in each, or run the shards without one"
+            }
+            _ => "merge the reports of one run of one config at one stage",
+        };
+        UserError::new(e.to_string()).hint(hint)
+    })?;
+    let targets = args
+        .report
+        .iter()
+        .map(|spec| settings::report_target(spec))
+        .collect::<Result<Vec<_>, UserError>>()?;
+    let plain = Printer {
+        color: false,
+        width: None,
+    };
+    for (format, path) in &targets {
+        let mut out = io::BufWriter::new(create_report_file(path)?);
+        render(&merged, *format, &plain, false, &mut out)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("writing the report to `{}`", path.display()))?;
+    }
+    let printer = Printer {
+        color: settings::color(cli.color, &env, io::stdout().is_terminal()),
+        width: terminal_width(io::stdout().is_terminal()),
+    };
+    let mut out = io::stdout().lock();
+    ignore_broken_pipe(
+        render(&merged, args.format, &printer, false, &mut out).and_then(|()| out.flush()),
+    )?;
+    Ok(merged.exit_code)
 }
 
 /// Under GitHub Actions: workflow annotations on stdout (unless stdout is
@@ -280,27 +343,42 @@ pub(crate) fn run_stage(
 ) -> anyhow::Result<StageRun> {
     let env = settings::process_env;
     let stage = request.stage;
-    let mut plan = plan::build(config, stage, &request.filters, request.fail_fast)?;
-    if request.keep_going {
-        plan.fail_fast = false;
-    }
     let cache_dir = settings::cache_dir(config, &env);
     let run_id = run_id();
     let started_ns = inputs::now_ns();
     let baseline = crate::baseline::load(&config.root);
-
     let mode = if request.no_cache {
         CacheMode::Off
     } else {
         CacheMode::On
     };
+    let mut cache = Cache::open(&cache_dir, mode);
+    crate::debug!("cache opened: {}", cache.is_available());
+    let predicted_by_name = history::predicted(&mut cache);
+    crate::debug!("history: {} predictions", predicted_by_name.len());
+    let mut filters = request.filters.clone();
+    if let Some(shard) = filters.shard.as_mut() {
+        // Balanced by history: every shard must see the same history (the
+        // same restored cache folder) to deal the same shares.
+        shard.weights = config
+            .gates
+            .iter()
+            .map(|g| {
+                predicted_by_name
+                    .get(g.id.as_str())
+                    .map(|d| d.as_secs_f64())
+            })
+            .collect();
+    }
+    let mut plan = plan::build(config, stage, &filters, request.fail_fast)?;
+    if request.keep_going {
+        plan.fail_fast = false;
+    }
     crate::debug!(
         "config loaded; stage {}, {} gates run",
         config.ladder.name(stage),
         plan.running().count()
     );
-    let mut cache = Cache::open(&cache_dir, mode);
-    crate::debug!("cache opened: {}", cache.is_available());
     let wanted: Vec<usize> = if cache.reads() {
         (0..plan.gates.len())
             .filter(|&i| cache::cacheable(config, &plan, i))
@@ -318,8 +396,6 @@ pub(crate) fn run_stage(
         cached.iter().flatten().count(),
         twins.iter().flatten().count()
     );
-    let predicted_by_name = history::predicted(&mut cache);
-    crate::debug!("history: {} predictions", predicted_by_name.len());
     let predicted = plan
         .gates
         .iter()
@@ -442,6 +518,8 @@ fn log_decisions(
                     plan::SkipReason::NotSelected => "not selected by --only".to_owned(),
                     plan::SkipReason::SkippedByUser { via } => format!("skipped by {via}"),
                     plan::SkipReason::Unaffected => "unaffected by the changes".to_owned(),
+                    plan::SkipReason::OtherShard { shard, count } =>
+                        format!("runs in shard {shard}/{count}"),
                 }
             ),
             plan::Activity::Run(enforcement) => {

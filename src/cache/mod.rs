@@ -12,6 +12,7 @@ pub mod db;
 pub mod history;
 pub mod inputs;
 pub mod key;
+pub mod transfer;
 
 use crate::config::{Command, Config, Gate};
 use crate::plan::Plan;

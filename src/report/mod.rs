@@ -6,6 +6,7 @@
 //! in the README.
 
 pub mod formats;
+pub mod merge;
 pub mod progress;
 pub mod sarif;
 pub mod table;
@@ -16,7 +17,7 @@ use crate::config::{Better, Command, Config};
 use crate::judge::{GateStatus, Outcome, Verdict};
 use crate::plan::{Enforcement, Plan};
 use crate::run::{ExecEnd, RunResult};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::Duration;
@@ -25,12 +26,18 @@ use std::time::Duration;
 pub const SCHEMA: u32 = 1;
 
 /// Everything a report shows about one run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema: u32,
     pub pqg_version: String,
     pub run_id: String,
     pub config: String,
+    /// A hash of the config's text: reports of one config agree on it.
+    #[serde(default)]
+    pub config_digest: String,
+    /// `--shard K/N`, when the run was one shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     pub stage: String,
     pub outcome: Outcome,
     pub exit_code: u8,
@@ -42,7 +49,7 @@ pub struct Report {
 }
 
 /// How many gates ended in each status.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counts {
     pub total: usize,
     pub active: usize,
@@ -58,7 +65,7 @@ pub struct Counts {
     pub flaky: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GateReport {
     pub name: String,
     pub description: Option<String>,
@@ -86,12 +93,15 @@ pub struct GateReport {
     /// The rules a builtin can report (for SARIF's rule list).
     #[serde(skip)]
     pub rules: Vec<RuleInfo>,
+    /// `--shard`: another shard runs this gate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub other_shard: bool,
     /// Facts that do not change the status: a missing baseline value, a
     /// duration or metric far from its history (anomaly notes).
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricReport {
     pub name: String,
     pub value: Option<f64>,
@@ -99,7 +109,7 @@ pub struct MetricReport {
     pub unit: Option<String>,
     pub min: Option<f64>,
     pub max: Option<f64>,
-    pub better: &'static str,
+    pub better: String,
     pub within: Option<bool>,
     /// Change since this gate's previous run in history.
     pub delta: Option<f64>,
@@ -237,7 +247,8 @@ pub fn build(
                         better: match m.better {
                             Better::Higher => "higher",
                             Better::Lower => "lower",
-                        },
+                        }
+                        .to_owned(),
                         within: m.within,
                         delta: m
                             .value
@@ -271,6 +282,10 @@ pub fn build(
                     Command::Builtin(spec) => spec.rules(),
                     _ => Vec::new(),
                 },
+                other_shard: matches!(
+                    planned.activity,
+                    crate::plan::Activity::Skip(crate::plan::SkipReason::OtherShard { .. })
+                ),
             }
         })
         .collect();
@@ -298,6 +313,8 @@ pub fn build(
         pqg_version: env!("CARGO_PKG_VERSION").to_owned(),
         run_id: run_id.to_owned(),
         config: config.path.display().to_string(),
+        config_digest: blake3::hash(config.source.text.as_bytes()).to_hex()[..16].to_owned(),
+        shard: plan.shard.map(|(k, n)| format!("{k}/{n}")),
         stage: config.ladder.name(plan.stage).to_string(),
         outcome: verdict.outcome,
         exit_code: verdict.exit_code(),

@@ -1,0 +1,259 @@
+//! `pqg cache export FILE` / `pqg cache import FILE`: carrying cache entries
+//! between machines (CI jobs, shards, a developer's laptop).
+//!
+//! A shared cache is an attack surface (DESIGN §11): a job that can write
+//! it could plant a "pass" for inputs it chose. So an import checks that
+//! each entry's key is the hash of its parts (no entry answers for inputs
+//! other than its own), never replaces a newer entry, and, when
+//! `PQG_CACHE_SIGNING_KEY` is set, accepts only entries signed with that key
+//! (HMAC-SHA256 over the whole entry): one unsigned or wrongly signed entry
+//! refuses the whole file, and nothing is imported.
+
+use super::key::{hex, CacheKey, KeyParts, KEY_FORMAT};
+use super::{checksum, StoredResult};
+use hmac::{Hmac, KeyInit, Mac};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// The name of an export file's format, and its version.
+pub const FORMAT: &str = "pqg-cache-export";
+pub const VERSION: u32 = 1;
+
+/// The variable that holds the signing key.
+pub const SIGNING_KEY_VAR: &str = "PQG_CACHE_SIGNING_KEY";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Export {
+    pub format: String,
+    pub version: u32,
+    pub key_format: u32,
+    pub pqg_version: String,
+    pub entries: Vec<ExportedEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportedEntry {
+    pub key: String,
+    pub gate: String,
+    pub created_ns: i64,
+    pub pqg_version: String,
+    /// The key parts, as stored (JSON).
+    pub parts: String,
+    /// The result, as stored (JSON).
+    pub payload: String,
+    /// The input manifest, hex, when there is one.
+    pub manifest: Option<String>,
+    /// HMAC-SHA256 of the entry, hex, when exported with a signing key.
+    pub signature: Option<String>,
+}
+
+impl ExportedEntry {
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for part in [
+            self.key.as_bytes(),
+            self.gate.as_bytes(),
+            &self.created_ns.to_le_bytes(),
+            self.pqg_version.as_bytes(),
+            self.parts.as_bytes(),
+            self.payload.as_bytes(),
+            self.manifest.as_deref().unwrap_or("").as_bytes(),
+        ] {
+            out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            out.extend_from_slice(part);
+        }
+        out
+    }
+
+    fn mac(&self, key: &[u8]) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+        mac.update(&self.signed_bytes());
+        mac
+    }
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The signing key from the environment, if set and not empty.
+pub fn signing_key() -> Option<Vec<u8>> {
+    std::env::var_os(SIGNING_KEY_VAR)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.into_encoded_bytes())
+}
+
+/// Every entry of the cache, signed when `key` is given.
+pub fn export(conn: &Connection, key: Option<&[u8]>) -> rusqlite::Result<Export> {
+    let mut stmt = conn.prepare(
+        "SELECT e.key, e.gate, e.created_ns, e.pqg_version, e.parts, e.payload, e.checksum, m.data
+         FROM entries e LEFT JOIN manifests m ON m.digest = e.inputs ORDER BY e.gate, e.created_ns",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Vec<u8>>(5)?,
+            r.get::<_, Vec<u8>>(6)?,
+            r.get::<_, Option<Vec<u8>>>(7)?,
+        ))
+    })?;
+    let mut entries = Vec::new();
+    for row in rows {
+        let (k, gate, created_ns, pqg_version, parts, payload, sum, manifest) = row?;
+        // Only intact rows leave the machine.
+        if checksum(&[&k, gate.as_bytes(), parts.as_bytes(), &payload]) != sum {
+            continue;
+        }
+        let Ok(payload) = String::from_utf8(payload) else {
+            continue;
+        };
+        let mut entry = ExportedEntry {
+            key: hex(&k),
+            gate,
+            created_ns,
+            pqg_version,
+            parts,
+            payload,
+            manifest: manifest.map(|m| hex(&m)),
+            signature: None,
+        };
+        if let Some(secret) = key {
+            entry.signature = Some(hex(&entry.mac(secret).finalize().into_bytes()));
+        }
+        entries.push(entry);
+    }
+    Ok(Export {
+        format: FORMAT.to_owned(),
+        version: VERSION,
+        key_format: KEY_FORMAT,
+        pqg_version: env!("CARGO_PKG_VERSION").to_owned(),
+        entries,
+    })
+}
+
+/// Why an export cannot be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("not a pqg cache export: {0}")]
+    NotAnExport(String),
+    #[error("made by an incompatible pqg ({0}); this pqg reads export version {VERSION}, key format {KEY_FORMAT}")]
+    Incompatible(String),
+    #[error("refused: {0}; nothing was imported")]
+    Refused(String),
+}
+
+/// What an import did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub added: usize,
+    /// Entries already here, as new or newer.
+    pub kept_newer: usize,
+    /// Signed entries imported without a key to check them with.
+    pub unverified: usize,
+}
+
+/// Checks every entry of `text` first, then imports them all in one
+/// transaction.
+pub fn import(conn: &Connection, text: &str, key: Option<&[u8]>) -> Result<Imported, ImportError> {
+    let export: Export =
+        serde_json::from_str(text).map_err(|e| ImportError::NotAnExport(e.to_string()))?;
+    if export.format != FORMAT {
+        return Err(ImportError::NotAnExport(format!(
+            "its format is `{}`",
+            export.format
+        )));
+    }
+    if export.version != VERSION || export.key_format != KEY_FORMAT {
+        return Err(ImportError::Incompatible(format!(
+            "export version {}, key format {}, written by pqg {}",
+            export.version, export.key_format, export.pqg_version
+        )));
+    }
+    let mut imported = Imported::default();
+    let mut rows = Vec::with_capacity(export.entries.len());
+    for (i, e) in export.entries.iter().enumerate() {
+        let which = format!("entry {} (gate `{}`)", i + 1, e.gate);
+        match (key, &e.signature) {
+            (Some(_), None) => return Err(ImportError::Refused(format!("{which} is not signed"))),
+            (Some(secret), Some(sig)) => {
+                let ok = unhex(sig).is_some_and(|sig| e.mac(secret).verify_slice(&sig).is_ok());
+                if !ok {
+                    return Err(ImportError::Refused(format!(
+                        "{which} is not signed with this {SIGNING_KEY_VAR}"
+                    )));
+                }
+            }
+            (None, Some(_)) => imported.unverified += 1,
+            (None, None) => {}
+        }
+        let bad = |why: &str| ImportError::Refused(format!("{which}: {why}"));
+        let k = unhex(&e.key)
+            .and_then(|k| <[u8; 32]>::try_from(k).ok())
+            .ok_or_else(|| bad("its key is not 32 bytes of hex"))?;
+        let parts: KeyParts =
+            serde_json::from_str(&e.parts).map_err(|_| bad("its key parts do not parse"))?;
+        // The key must be the hash of the parts: an entry answers only for
+        // the inputs, command and environment it was made from.
+        if parts.key() != CacheKey(k) || parts.format != KEY_FORMAT {
+            return Err(bad("its key is not the hash of its key parts"));
+        }
+        serde_json::from_str::<StoredResult>(&e.payload)
+            .map_err(|_| bad("its result does not parse"))?;
+        let manifest = match &e.manifest {
+            Some(m) => Some(unhex(m).ok_or_else(|| bad("its manifest is not hex"))?),
+            None => None,
+        };
+        rows.push((k, e, parts, manifest));
+    }
+    super::db::immediate(conn, |tx| {
+        for (k, e, parts, manifest) in &rows {
+            let existing: Option<i64> = tx
+                .query_row("SELECT created_ns FROM entries WHERE key = ?1", [&k[..]], |r| r.get(0))
+                .optional()?;
+            if existing.is_some_and(|t| t >= e.created_ns) {
+                imported.kept_newer += 1;
+                continue;
+            }
+            let sum = checksum(&[&k[..], e.gate.as_bytes(), e.parts.as_bytes(), e.payload.as_bytes()]);
+            tx.execute(
+                "INSERT OR REPLACE INTO entries (key, gate, created_ns, pqg_version, inputs, parts, payload, checksum)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![&k[..], e.gate, e.created_ns, e.pqg_version, parts.inputs, e.parts, e.payload.as_bytes(), sum],
+            )?;
+            if let Some(data) = manifest {
+                let sum = checksum(&[data]);
+                tx.execute(
+                    "INSERT OR IGNORE INTO manifests (digest, data, checksum) VALUES (?1, ?2, ?3)",
+                    params![parts.inputs, data, sum],
+                )?;
+            }
+            imported.added += 1;
+        }
+        Ok(())
+    })
+    .map_err(|e| ImportError::Refused(format!("the cache database: {e}")))?;
+    Ok(imported)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips() {
+        assert_eq!(unhex(&hex(&[0, 1, 254, 255])), Some(vec![0, 1, 254, 255]));
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
+    }
+}
