@@ -32,7 +32,8 @@ fn every_pqg_command_in_docs_ci_parses() {
     let expression = regex::Regex::new(r"\$\{\{[^}]*\}\}").unwrap();
     for file in ["github-actions.yml", "gitlab-ci.yml"] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let docs =
+            yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         let mut all = Vec::new();
         docs.iter().for_each(|d| commands(d, &mut all));
         for s in all {
