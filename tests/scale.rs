@@ -287,6 +287,19 @@ fn cache_export_and_import_carry_results_between_machines() {
         String::from_utf8_lossy(&out.stdout)
     );
 
+    // Entries made here after the export are newer: an import keeps them.
+    let d = TestRepo::new().gates(CACHED).file("a.txt", "same\n");
+    d.pqg(["check"]).output().unwrap();
+    let out = d
+        .pqg(["cache", "import", export.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("imported 0") && said.contains("2 already here"),
+        "{said}"
+    );
+
     // Different inputs: the imported entries are no hits.
     let c = TestRepo::new().gates(CACHED).file("a.txt", "other\n");
     c.pqg(["cache", "import", export.to_str().unwrap()])
