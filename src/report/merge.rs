@@ -105,25 +105,7 @@ pub fn merge(
         let (_, chosen) = ran.ok_or_else(|| MergeError::Missing(g.name.clone()))?;
         gates.push(chosen.clone());
     }
-    let mut counts = Counts {
-        total: gates.len(),
-        ..Counts::default()
-    };
-    for g in &gates {
-        match g.status {
-            GateStatus::Pass => counts.pass += 1,
-            GateStatus::Fail => counts.fail += 1,
-            GateStatus::Warn => counts.warn += 1,
-            GateStatus::Error => counts.error += 1,
-            GateStatus::Timeout => counts.timeout += 1,
-            GateStatus::Blocked => counts.blocked += 1,
-            GateStatus::Cancelled => counts.cancelled += 1,
-            GateStatus::Skipped => counts.skipped += 1,
-        }
-        counts.cached += usize::from(g.cached);
-        counts.flaky += usize::from(g.flaky);
-    }
-    counts.active = counts.total - counts.skipped;
+    let counts = Counts::of(&gates);
     let active: Vec<&GateReport> = gates
         .iter()
         .filter(|g| g.status != GateStatus::Skipped)

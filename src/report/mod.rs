@@ -65,6 +65,32 @@ pub struct Counts {
     pub flaky: usize,
 }
 
+impl Counts {
+    /// The counts of `gates`.
+    pub fn of(gates: &[GateReport]) -> Counts {
+        let mut counts = Counts {
+            total: gates.len(),
+            ..Counts::default()
+        };
+        for g in gates {
+            match g.status {
+                GateStatus::Pass => counts.pass += 1,
+                GateStatus::Fail => counts.fail += 1,
+                GateStatus::Warn => counts.warn += 1,
+                GateStatus::Error => counts.error += 1,
+                GateStatus::Timeout => counts.timeout += 1,
+                GateStatus::Blocked => counts.blocked += 1,
+                GateStatus::Cancelled => counts.cancelled += 1,
+                GateStatus::Skipped => counts.skipped += 1,
+            }
+            counts.cached += usize::from(g.cached);
+            counts.flaky += usize::from(g.flaky);
+        }
+        counts.active = counts.total - counts.skipped;
+        counts
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GateReport {
     pub name: String,
@@ -289,25 +315,7 @@ pub fn build(
             }
         })
         .collect();
-    let mut counts = Counts {
-        total: gates.len(),
-        ..Counts::default()
-    };
-    for g in &gates {
-        match g.status {
-            GateStatus::Pass => counts.pass += 1,
-            GateStatus::Fail => counts.fail += 1,
-            GateStatus::Warn => counts.warn += 1,
-            GateStatus::Error => counts.error += 1,
-            GateStatus::Timeout => counts.timeout += 1,
-            GateStatus::Blocked => counts.blocked += 1,
-            GateStatus::Cancelled => counts.cancelled += 1,
-            GateStatus::Skipped => counts.skipped += 1,
-        }
-        counts.cached += usize::from(g.cached);
-        counts.flaky += usize::from(g.flaky);
-    }
-    counts.active = counts.total - counts.skipped;
+    let counts = Counts::of(&gates);
     Report {
         schema: SCHEMA,
         pqg_version: env!("CARGO_PKG_VERSION").to_owned(),
