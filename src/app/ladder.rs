@@ -338,7 +338,10 @@ fn show(config: &Config) -> anyhow::Result<u8> {
         BaselineState::Loaded(b) => b,
     };
     let mut cache = Cache::open_existing(&settings::cache_dir(config, &settings::process_env));
-    let recent = cache.as_mut().map(history::recent).unwrap_or_default();
+    let recent = cache
+        .as_mut()
+        .map(|c| history::recent(c, &[]))
+        .unwrap_or_default();
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)

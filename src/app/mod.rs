@@ -471,8 +471,18 @@ pub(crate) fn run_stage(
         let _ = std::fs::remove_dir_all(dir);
     }
     let verdict = judge::judge(config, &plan, &result, &baseline);
-    let recent = history::recent(&mut cache);
+    crate::debug!("judged");
+    let fresh: Vec<&str> = plan
+        .gates
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| result.executions[*i].is_some() && !result.reused[*i])
+        .map(|(_, g)| g.id.as_str())
+        .collect();
+    let recent = history::recent(&mut cache, &fresh);
+    crate::debug!("history: {} gates' recent results read", recent.len());
     let report = report::build(config, &plan, &result, &verdict, &run_id, &recent);
+    crate::debug!("report built");
     let (commit, branch) = history::git_head(&config.root);
     history::record(
         &mut cache,

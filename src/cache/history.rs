@@ -131,31 +131,56 @@ pub struct Sample {
 pub const RECENT_RUNS: i64 = 60;
 
 /// Each gate's results in the last [`RECENT_RUNS`] runs that judged it
-/// (pass, fail, warn or error), newest first.
-pub fn recent(cache: &mut Cache) -> HashMap<String, Vec<Sample>> {
+/// (pass, fail, warn or error), newest first: all of them for the gates in
+/// `fresh` (anomaly notes need the spread), only the newest for the others
+/// (a delta needs one value). A warm run, where every gate is cached, reads
+/// one row per gate.
+pub fn recent(cache: &mut Cache, fresh: &[&str]) -> HashMap<String, Vec<Sample>> {
     cache
         .query(|c| {
-            let mut stmt = c.prepare(
-                "SELECT gate, cached, duration_ms, metrics FROM gate_runs
-                 WHERE run > (SELECT coalesce(max(id), 0) FROM runs) - ?1
-                   AND status IN ('pass', 'fail', 'warn', 'error')
-                 ORDER BY run DESC",
-            )?;
-            let rows = stmt.query_map([RECENT_RUNS], |r| {
+            let sample = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, Sample)> {
                 let metrics: String = r.get(3)?;
                 Ok((
                     r.get::<_, String>(0)?,
                     Sample {
                         cached: r.get(1)?,
                         duration_ms: r.get::<_, Option<i64>>(2)?.map(|d| d.max(0) as u64),
-                        metrics: serde_json::from_str(&metrics).unwrap_or_default(),
+                        metrics: if metrics == "[]" {
+                            Vec::new()
+                        } else {
+                            serde_json::from_str(&metrics).unwrap_or_default()
+                        },
                     },
                 ))
-            })?;
+            };
             let mut out: HashMap<String, Vec<Sample>> = HashMap::new();
-            for row in rows {
-                let (gate, sample) = row?;
-                out.entry(gate).or_default().push(sample);
+            let mut latest = c.prepare_cached(
+                "SELECT g.gate, g.cached, g.duration_ms, g.metrics FROM gate_runs g
+                 JOIN (SELECT gate, max(run) AS run FROM gate_runs
+                       WHERE run > (SELECT coalesce(max(id), 0) FROM runs) - ?1
+                         AND status IN ('pass', 'fail', 'warn', 'error')
+                       GROUP BY gate) l
+                 ON g.gate = l.gate AND g.run = l.run",
+            )?;
+            for row in latest.query_map([RECENT_RUNS], sample)? {
+                let (gate, s) = row?;
+                if !fresh.contains(&gate.as_str()) {
+                    out.entry(gate).or_default().push(s);
+                }
+            }
+            if !fresh.is_empty() {
+                let mut all = c.prepare_cached(
+                    "SELECT gate, cached, duration_ms, metrics FROM gate_runs
+                     WHERE run > (SELECT coalesce(max(id), 0) FROM runs) - ?1 AND gate = ?2
+                       AND status IN ('pass', 'fail', 'warn', 'error')
+                     ORDER BY run DESC",
+                )?;
+                for gate in fresh {
+                    for row in all.query_map(params![RECENT_RUNS, gate], sample)? {
+                        let (gate, s) = row?;
+                        out.entry(gate).or_default().push(s);
+                    }
+                }
             }
             Ok(out)
         })
