@@ -366,6 +366,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as one JSON object per line')
+            [CompletionResult]::new('--require-signature', '--require-signature', [CompletionResultType]::ParameterName, 'Refuse to import unless PQG_CACHE_SIGNING_KEY is set (not empty) and every entry is signed with it')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -570,7 +570,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__cache__subcmd__import)
-            opts="-v -h -V --config --color --verbose --log-format --help --version"
+            opts="-v -h -V --require-signature --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -335,6 +335,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand --config 'The config file [default: the nearest gates.toml from here upward]'
             cand --color 'When to colour the output'
             cand --log-format 'Log lines as text or as one JSON object per line'
+            cand --require-signature 'Refuse to import unless PQG_CACHE_SIGNING_KEY is set (not empty) and every entry is signed with it'
             cand -v 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
             cand --verbose 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
             cand -h 'Print help'

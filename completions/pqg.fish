@@ -296,6 +296,7 @@ always\t''
 never\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
 json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -l require-signature -d 'Refuse to import unless PQG_CACHE_SIGNING_KEY is set (not empty) and every entry is signed with it'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'

@@ -323,6 +323,10 @@ pub enum CacheCommand {
     Import {
         /// The file to read
         file: PathBuf,
+        /// Refuse to import unless PQG_CACHE_SIGNING_KEY is set (not empty)
+        /// and every entry is signed with it
+        #[arg(long)]
+        require_signature: bool,
     },
 }
 

@@ -170,7 +170,7 @@ pub fn shard(spec: &str) -> Result<(usize, usize), UserError> {
             ))
         })
         .ok_or_else(|| UserError::new(format!("--shard `{spec}` is not K/N")).hint(hint))?;
-    if n == 0 || k == 0 || k > n {
+    if n == 0 || k == 0 || k > n || n > 1000 {
         return Err(UserError::new(format!("--shard `{spec}`: no such shard")).hint(hint));
     }
     Ok((k, n))

@@ -37,10 +37,23 @@ fn every_pqg_command_in_docs_ci_parses() {
         let mut all = Vec::new();
         docs.iter().for_each(|d| commands(d, &mut all));
         for s in all {
-            let s = expression.replace_all(&s, "1");
+            // A conditional flag (`${{ cond && '--flag' || '' }}`) stands
+            // for its flag; any other expression for a plain word.
+            let s = expression.replace_all(&s, |c: &regex::Captures<'_>| {
+                let inner = &c[0];
+                match inner.find("'--") {
+                    Some(at) => inner[at + 1..].split('\'').next().unwrap_or("").to_owned(),
+                    None => "1".to_owned(),
+                }
+            });
             for line in s.lines() {
                 // Commands after `do` in a loop, or at the start of a line.
-                for cmd in line.split(['|', ';', '&']).flat_map(|c| c.split(" do ")) {
+                for cmd in line
+                    .split(['|', ';', '&'])
+                    .flat_map(|c| c.split(" do "))
+                    .flat_map(|c| c.split(" then "))
+                    .flat_map(|c| c.split(" else "))
+                {
                     let cmd = cmd.trim();
                     if !cmd.starts_with("pqg ") {
                         continue;

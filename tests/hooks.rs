@@ -116,12 +116,20 @@ fn install_is_idempotent_keeps_foreign_hooks_and_uninstall_restores_them() {
         .output()
         .unwrap());
     let text = std::fs::read_to_string(repo.path().join(".git/hooks/pre-commit")).unwrap();
-    assert!(text.contains("check --stage staging"));
+    assert!(text.contains("check --stage 'staging'"));
     let out = repo
         .pqg(["hook", "install", "--stage", "nosuch"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // Without a config, a stage is still a stage name, never shell text.
+    let bare = TestRepo::new();
+    let out = bare
+        .pqg(["hook", "install", "--stage", "dev;touch${IFS}pwned"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!bare.path().join(".git/hooks/pre-push").exists());
 }
 
 #[test]
@@ -284,6 +292,23 @@ builtin = "secrets"
         .unwrap()
         .contains("in 2 files"));
 
+    // A deleted file decides which gates run, but is not in their lists.
+    repo.git(&["rm", "-q", "-f", "src/a.rs"]);
+    let out = repo
+        .pqg(["check", "--changed-since", "base", "--format", "json"])
+        .output()
+        .unwrap();
+    let r = json(&out.stdout);
+    let src = r["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "src")
+        .unwrap()
+        .clone();
+    assert_eq!(src["status"], "pass");
+    assert_eq!(src["output"], "src/x; touch pwned.rs\n");
+
     let out = repo
         .pqg(["check", "--changed-since", "nosuchref"])
         .output()
@@ -381,4 +406,23 @@ fn a_changed_only_pre_push_hook_checks_what_is_being_pushed() {
     );
     assert!(ran("docs"));
     assert!(!ran("src"), "src was unaffected by the push");
+}
+
+#[test]
+fn gates_never_see_an_inherited_pqg_files_nor_the_signing_key() {
+    let repo = TestRepo::new().gates(
+        "[gates.files]\nrun = 'test -z \"$PQG_FILES\"'\n[gates.key]\nrun = 'test -z \"$PQG_CACHE_SIGNING_KEY\"'\n",
+    );
+    let out = repo
+        .pqg(["check", "--format", "json"])
+        .env("PQG_FILES", "/etc/hostname")
+        .env("PQG_CACHE_SIGNING_KEY", "secret")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

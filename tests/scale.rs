@@ -53,7 +53,16 @@ fn ran(report: &serde_json::Value) -> BTreeSet<String> {
 #[test]
 fn bad_shard_specs_are_usage_errors() {
     let repo = TestRepo::new().gates(NINE);
-    for spec in ["0/3", "3/2", "1/0", "x", "1/", "-1/2"] {
+    for spec in [
+        "0/3",
+        "3/2",
+        "1/0",
+        "x",
+        "1/",
+        "-1/2",
+        "1/1001",
+        "1/18446744073709551615",
+    ] {
         let out = repo
             .pqg(["check", &format!("--shard={spec}")])
             .output()
@@ -424,6 +433,26 @@ fn a_signing_key_refuses_unsigned_and_forged_entries() {
     let out = import(&c, "moved.export", None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the hash of its key parts"));
+
+    // --require-signature without a key (an empty CI secret): refused.
+    let unsigned = a.path().join("unsigned.export");
+    let out = b
+        .pqg([
+            "cache",
+            "import",
+            "--require-signature",
+            unsigned.to_str().unwrap(),
+        ])
+        .env("PQG_CACHE_SIGNING_KEY", "")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--require-signature"));
+    // Without a key, unsigned entries come in with a warning.
+    let warned = TestRepo::new().gates(CACHED).file("a.txt", "same\n");
+    let out = import(&warned, "unsigned.export", None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsigned"));
 
     // The genuine signed export, with the key: imported and used.
     let out = import(&b, "signed.export", Some(KEY));

@@ -91,7 +91,7 @@ fn script(
         HookKind::PrePush => ("pre-push", "push"),
         HookKind::PreCommit => ("pre-commit", "commit"),
     };
-    let check = format!("\"$PQG\" check --stage {stage}{config_arg}");
+    let check = format!("\"$PQG\" check --stage {}{config_arg}", quote(stage));
     let head = format!(
         r#"#!/bin/sh
 {MARKER} ({name}): written by `pqg hook install`; `pqg hook uninstall` removes it.
@@ -122,15 +122,20 @@ fi"#
             };
             format!(
                 r#"since=""
-pushing=0
-# git gives: <local ref> <local sha> <remote ref> <remote sha>, one line per ref.
-while read -r local_ref local_sha remote_ref remote_sha; do
-  case "$local_sha" in *[!0]*) pushing=1 ;; *) continue ;; esac
-  case "$remote_sha" in *[!0]*) [ -z "$since" ] && since=$remote_sha ;; esac
-done
-[ "$pushing" = 1 ] || [ -t 0 ] || exit 0
-# Beside the check rather than before it: it walks the tree too.
-( if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+# git gives: <local ref> <local sha> <remote ref> <remote sha>, one line per
+# ref. Run by hand (stdin a terminal), there is nothing to read.
+if [ ! -t 0 ]; then
+  pushing=0
+  while read -r local_ref local_sha remote_ref remote_sha; do
+    case "$local_sha" in *[!0]*) pushing=1 ;; *) continue ;; esac
+    case "$remote_sha" in *[!0]*) [ -z "$since" ] && since=$remote_sha ;; esac
+  done
+  # Only deletions are pushed: nothing to check.
+  [ "$pushing" = 1 ] || exit 0
+fi
+# Beside the check rather than before it: it walks the tree too (without
+# taking git's index lock, which gates may need).
+( if [ -n "$(git --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null)" ]; then
   echo "pqg: the work tree has uncommitted changes; what is checked is the work tree, not only what is pushed" >&2
 fi ) &
 echo "pqg: checking stage {stage} before the push (skip once: git push --no-verify)" >&2
@@ -200,21 +205,33 @@ fn install(
             .hint("pass --force to replace it (it is kept as a .pqg-backup that `pqg hook uninstall` restores)")
             .into());
         }
+        if backup.exists() {
+            return Err(UserError::new(format!(
+                "`{}` already holds an earlier hook",
+                backup.display()
+            ))
+            .hint("move it away (or restore it with `pqg hook uninstall`), then install again")
+            .into());
+        }
         std::fs::rename(&path, &backup)
             .with_context(|| format!("keeping the existing hook as `{}`", backup.display()))?;
     }
     let pqg = std::env::current_exe()
         .and_then(std::fs::canonicalize)
         .context("finding pqg's own path")?;
-    // The config, relative to the work tree's top (the hook runs there).
-    let config = config
-        .and_then(|c| std::fs::canonicalize(c).ok())
-        .and_then(|c| {
-            c.strip_prefix(std::fs::canonicalize(&top).ok()?)
+    // The config, relative to the work tree's top (the hook runs there) so
+    // the clone can move; a config outside the work tree by its full path.
+    let config = match config {
+        None => None,
+        Some(c) => {
+            let full = std::fs::canonicalize(c)
+                .with_context(|| format!("finding the config `{}`", c.display()))?;
+            let relative = std::fs::canonicalize(&top)
                 .ok()
-                .map(Path::to_path_buf)
-        })
-        .map(|c| c.display().to_string());
+                .and_then(|t| full.strip_prefix(t).ok().map(Path::to_path_buf));
+            Some(relative.unwrap_or(full).display().to_string())
+        }
+    };
     std::fs::create_dir_all(&hooks).with_context(|| format!("creating `{}`", hooks.display()))?;
     let text = script(kind, &pqg, config.as_deref(), stage, changed_only);
     let tmp = hooks.join(format!(".{}.pqg-tmp", hook_name(kind)));

@@ -204,12 +204,25 @@ pub fn stats(config: &Config) -> anyhow::Result<u8> {
 pub fn cache(config: &Config, command: &CacheCommand) -> anyhow::Result<u8> {
     let dir = settings::cache_dir(config, &settings::process_env);
     let db_path = cache::db::path_in(&dir);
-    if let CacheCommand::Import { file } = command {
+    if let CacheCommand::Import {
+        file,
+        require_signature,
+    } = command
+    {
         let text = std::fs::read_to_string(file)
             .map_err(|e| UserError::new(format!("cannot read `{}`: {e}", file.display())))?;
-        let mut cache = cache::Cache::open(&dir, cache::CacheMode::On);
         let key = cache::transfer::signing_key();
-        let result = cache.query(|c| Ok(cache::transfer::import(c, &text, key.as_deref())));
+        if *require_signature && key.is_none() {
+            return Err(UserError::new(format!(
+                "--require-signature: {} is not set (or empty)",
+                cache::transfer::SIGNING_KEY_VAR
+            ))
+            .hint("in CI, an empty value usually means the secret is missing or misnamed")
+            .into());
+        }
+        let mut cache = cache::Cache::open(&dir, cache::CacheMode::On);
+        let now = inputs::now_ns();
+        let result = cache.query(|c| Ok(cache::transfer::import(c, &text, key.as_deref(), now)));
         print_warnings(&mut cache);
         let Some(result) = result else {
             return Err(UserError::new(format!(
@@ -232,6 +245,13 @@ pub fn cache(config: &Config, command: &CacheCommand) -> anyhow::Result<u8> {
             file.display(),
             done.kept_newer
         );
+        if done.unsigned > 0 {
+            eprintln!(
+                "warning: {} entries are unsigned; set {} (and use --require-signature) where imports must be trusted",
+                done.unsigned,
+                cache::transfer::SIGNING_KEY_VAR
+            );
+        }
         if done.unverified > 0 {
             eprintln!(
                 "warning: {} entries are signed, but {} is not set here: imported without checking",

@@ -79,7 +79,16 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                     .unwrap_or_else(|| c.ladder.name(c.ladder.lowest()).to_string());
                 default
             }
-            None => "development".to_owned(),
+            None => {
+                if let crate::cli::HookCommand::Install { stage: Some(s), .. } = command {
+                    if !crate::config::StageName::is_valid(s) {
+                        return Err(UserError::new(format!("invalid stage name `{s}`"))
+                            .hint("stage names use lowercase letters, digits and `-`")
+                            .into());
+                    }
+                }
+                "development".to_owned()
+            }
         };
         return hook::hook(&cwd, path.as_deref(), &stage, command);
     }
@@ -406,8 +415,13 @@ pub(crate) fn run_stage(
     // builtins check only those; such runs are not stored, since a gate may
     // have looked at the list instead of every input (reading stays safe: a
     // stored result came from a full run of the same inputs).
+    let lists = request
+        .filters
+        .changed
+        .as_ref()
+        .and_then(|_| lists_dir(&cache_dir, &run_id));
     let changed_lists = match &request.filters.changed {
-        Some(changed) => write_changed_lists(config, &plan, changed, &cache_dir, &run_id),
+        Some(changed) => write_changed_lists(config, &plan, changed, lists.as_ref()),
         None => vec![None; plan.gates.len()],
     };
     let mut builtin_files = builtin_files(config, &prepared);
@@ -441,7 +455,7 @@ pub(crate) fn run_stage(
         handle_signals: true,
         builtin_files,
         cache_dir: cache_dir.clone(),
-        files_lists: changed_lists.clone(),
+        files_lists: changed_lists,
     };
     let mut progress = request
         .progress
@@ -462,14 +476,7 @@ pub(crate) fn run_stage(
         store_results(config, &prepared, &result, &mut cache, &cache_dir);
         crate::debug!("results stored");
     }
-    if let Some(dir) = changed_lists
-        .iter()
-        .flatten()
-        .next()
-        .and_then(|p| p.parent())
-    {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    drop(lists);
     let verdict = judge::judge(config, &plan, &result, &baseline);
     crate::debug!("judged");
     let fresh: Vec<&str> = plan
@@ -567,24 +574,54 @@ fn log_decisions(
     }
 }
 
-/// Writes, for each gate that runs, the changed files among its inputs as
-/// a NUL-separated list, and returns the paths (for `PQG_FILES`).
+/// The folder of a run's `PQG_FILES` lists, removed when dropped (after
+/// the run, on every path out of it).
+struct ListsDir(PathBuf);
+
+impl Drop for ListsDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh private folder for the lists: under the cache folder, else a
+/// new one made by mkdtemp (never an existing, guessable path in /tmp).
+fn lists_dir(cache_dir: &std::path::Path, run_id: &str) -> Option<ListsDir> {
+    let dir = inputs::absolute(&cache_dir.join("files").join(run_id));
+    if std::fs::create_dir_all(dir.parent()?).is_ok() && std::fs::create_dir(&dir).is_ok() {
+        return Some(ListsDir(dir));
+    }
+    let template = std::env::temp_dir().join("pqg-files-XXXXXX");
+    let mut bytes = std::ffi::CString::new(template.to_str()?)
+        .ok()?
+        .into_bytes_with_nul();
+    // SAFETY: `bytes` is a writable NUL-terminated template; mkdtemp fills
+    // in the Xs and creates the folder with mode 0700.
+    let made = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
+    if made.is_null() {
+        return None;
+    }
+    bytes.pop();
+    Some(ListsDir(PathBuf::from(String::from_utf8(bytes).ok()?)))
+}
+
+/// Writes, for each gate that runs, the changed files among its inputs that
+/// still exist (a deleted file decides which gates run, but is no file to
+/// hand a tool) as a NUL-separated list, and returns the paths (for
+/// `PQG_FILES`).
 fn write_changed_lists(
     config: &Config,
     plan: &plan::Plan,
     changed: &[String],
-    cache_dir: &std::path::Path,
-    run_id: &str,
+    dir: Option<&ListsDir>,
 ) -> Vec<Option<PathBuf>> {
-    let dir = cache_dir.join("files").join(run_id);
-    let dir = if std::fs::create_dir_all(&dir).is_ok() {
-        dir
-    } else {
-        let tmp = std::env::temp_dir().join(format!("pqg-files-{run_id}"));
-        let _ = std::fs::create_dir_all(&tmp);
-        tmp
+    let Some(dir) = dir else {
+        return vec![None; plan.gates.len()];
     };
-    let dir = inputs::absolute(&dir);
+    let existing: Vec<&String> = changed
+        .iter()
+        .filter(|f| std::fs::symlink_metadata(config.root.join(f)).is_ok())
+        .collect();
     plan.gates
         .iter()
         .map(|p| {
@@ -594,11 +631,11 @@ fn write_changed_lists(
             let gate = &config.gates[p.index];
             let filter = inputs::InputFilter::new(gate.inputs.as_deref()).ok()?;
             let mut list = Vec::new();
-            for f in changed.iter().filter(|f| filter.matches(f)) {
+            for f in existing.iter().filter(|f| filter.matches(f)) {
                 list.extend_from_slice(f.as_bytes());
                 list.push(0);
             }
-            let path = dir.join(format!("{}.files", gate.id));
+            let path = dir.0.join(format!("{}.files", gate.id));
             std::fs::write(&path, list).ok()?;
             Some(path)
         })

@@ -706,8 +706,9 @@ fn scan_secrets(
     }
     hits.sort_unstable();
     // One finding per secret: a value two rules match is reported by the
-    // more specific (earlier) rule.
-    hits.dedup_by(|later, earlier| later.0 == earlier.0 && later.2 == earlier.2);
+    // more specific (earlier) rule, whatever lies between them in order.
+    let mut seen = std::collections::HashSet::new();
+    hits.retain(|&(start, _, end)| seen.insert((start, end)));
     let mut lines = LineIndex::new(content);
     for (start, r, end) in hits {
         let rule = &scanner.rules[r];

@@ -673,6 +673,17 @@ pub struct InputsDigest {
 }
 
 /// Selects the files of `snapshot` that `filter` admits and digests them.
+/// The digest of a list of input files, as [`digest`] computes it.
+pub fn digest_of(files: &[FileEntry]) -> Hash {
+    let mut hasher = blake3::Hasher::new();
+    for f in files {
+        hasher.update(&(f.path.len() as u64).to_le_bytes());
+        hasher.update(f.path.as_bytes());
+        hasher.update(&f.hash);
+    }
+    *hasher.finalize().as_bytes()
+}
+
 pub fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest, Vec<FileEntry>) {
     // One contiguous buffer, hashed at once: BLAKE3 is several times faster
     // on one large input than on 60,000 small updates.

@@ -50,7 +50,8 @@ pub struct ExportedEntry {
 
 impl ExportedEntry {
     fn signed_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        // A leading byte tells "no manifest" from an empty one.
+        let mut out = vec![u8::from(self.manifest.is_some())];
         for part in [
             self.key.as_bytes(),
             self.gate.as_bytes(),
@@ -83,7 +84,9 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The signing key from the environment, if set and not empty.
+/// The signing key from the environment, if set and not empty. (An empty
+/// value is what CI gives for a missing secret: `import
+/// --require-signature` refuses to run without a real key.)
 pub fn signing_key() -> Option<Vec<u8>> {
     std::env::var_os(SIGNING_KEY_VAR)
         .filter(|v| !v.is_empty())
@@ -157,15 +160,22 @@ pub enum ImportError {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Imported {
     pub added: usize,
-    /// Entries already here, as new or newer.
+    /// Entries already here, as new or newer (or repeated in the file).
     pub kept_newer: usize,
     /// Signed entries imported without a key to check them with.
     pub unverified: usize,
+    /// Unsigned entries imported (no key was set).
+    pub unsigned: usize,
 }
 
 /// Checks every entry of `text` first, then imports them all in one
 /// transaction.
-pub fn import(conn: &Connection, text: &str, key: Option<&[u8]>) -> Result<Imported, ImportError> {
+pub fn import(
+    conn: &Connection,
+    text: &str,
+    key: Option<&[u8]>,
+    now_ns: i64,
+) -> Result<Imported, ImportError> {
     let export: Export =
         serde_json::from_str(text).map_err(|e| ImportError::NotAnExport(e.to_string()))?;
     if export.format != FORMAT {
@@ -195,7 +205,7 @@ pub fn import(conn: &Connection, text: &str, key: Option<&[u8]>) -> Result<Impor
                 }
             }
             (None, Some(_)) => imported.unverified += 1,
-            (None, None) => {}
+            (None, None) => imported.unsigned += 1,
         }
         let bad = |why: &str| ImportError::Refused(format!("{which}: {why}"));
         let k = unhex(&e.key)
@@ -211,17 +221,33 @@ pub fn import(conn: &Connection, text: &str, key: Option<&[u8]>) -> Result<Impor
         serde_json::from_str::<StoredResult>(&e.payload)
             .map_err(|_| bad("its result does not parse"))?;
         let manifest = match &e.manifest {
-            Some(m) => Some(unhex(m).ok_or_else(|| bad("its manifest is not hex"))?),
+            Some(m) => {
+                let data = unhex(m).ok_or_else(|| bad("its manifest is not hex"))?;
+                // The file list must be the one the key's inputs digest names.
+                let files = super::decode_manifest(&data)
+                    .ok_or_else(|| bad("its manifest does not parse"))?;
+                if hex(&super::inputs::digest_of(&files)) != parts.inputs {
+                    return Err(bad("its manifest is not the list of its inputs"));
+                }
+                Some(data)
+            }
             None => None,
         };
         rows.push((k, e, parts, manifest));
     }
+    // One entry per key: the newest.
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.created_ns.cmp(&a.1.created_ns)));
+    let before = rows.len();
+    rows.dedup_by(|later, earlier| later.0 == earlier.0);
+    imported.kept_newer += before - rows.len();
     super::db::immediate(conn, |tx| {
         for (k, e, parts, manifest) in &rows {
             let existing: Option<i64> = tx
                 .query_row("SELECT created_ns FROM entries WHERE key = ?1", [&k[..]], |r| r.get(0))
                 .optional()?;
-            if existing.is_some_and(|t| t >= e.created_ns) {
+            // A time from the future would never be replaced nor pruned.
+            let created_ns = e.created_ns.min(now_ns);
+            if existing.is_some_and(|t| t >= created_ns) {
                 imported.kept_newer += 1;
                 continue;
             }
@@ -229,7 +255,7 @@ pub fn import(conn: &Connection, text: &str, key: Option<&[u8]>) -> Result<Impor
             tx.execute(
                 "INSERT OR REPLACE INTO entries (key, gate, created_ns, pqg_version, inputs, parts, payload, checksum)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![&k[..], e.gate, e.created_ns, e.pqg_version, parts.inputs, e.parts, e.payload.as_bytes(), sum],
+                params![&k[..], e.gate, created_ns, e.pqg_version, parts.inputs, e.parts, e.payload.as_bytes(), sum],
             )?;
             if let Some(data) = manifest {
                 let sum = checksum(&[data]);
@@ -240,6 +266,16 @@ pub fn import(conn: &Connection, text: &str, key: Option<&[u8]>) -> Result<Impor
             }
             imported.added += 1;
         }
+        // The same bound on entries per gate as when results are stored.
+        let gates: std::collections::BTreeSet<&str> = rows.iter().map(|(_, e, _, _)| e.gate.as_str()).collect();
+        for gate in gates {
+            tx.execute(
+                "DELETE FROM entries WHERE gate = ?1 AND key NOT IN
+                 (SELECT key FROM entries WHERE gate = ?1 ORDER BY created_ns DESC LIMIT ?2)",
+                params![gate, super::ENTRIES_PER_GATE],
+            )?;
+        }
+        tx.execute("DELETE FROM manifests WHERE digest NOT IN (SELECT inputs FROM entries)", [])?;
         Ok(())
     })
     .map_err(|e| ImportError::Refused(format!("the cache database: {e}")))?;

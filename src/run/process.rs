@@ -233,6 +233,11 @@ pub fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
         .stdout(writer)
         .stderr(writer2)
         .process_group(0)
+        // PQG_FILES reaches a gate only from this run (`--changed-since`): one
+        // inherited from an outer shell would make a full run check a list
+        // and be cached as a full pass. The cache signing key is pqg's alone.
+        .env_remove("PQG_FILES")
+        .env_remove(crate::cache::transfer::SIGNING_KEY_VAR)
         .envs(spec.env.iter().map(|(k, v)| (k, v)));
     let spawned = cmd.spawn();
     // The command holds our copies of the pipe's write end: drop them, or
