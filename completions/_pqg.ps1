@@ -246,6 +246,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Write the hook (honours core.hooksPath and linked worktrees)')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'What an installed hook runs (not for use by hand)')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove pqg''s hook and restore the one it replaced, if any')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -259,6 +260,22 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as one JSON object per line')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a hook pqg did not write (it is kept as HOOK.pqg-backup)')
             [CompletionResult]::new('--changed-only', '--changed-only', [CompletionResultType]::ParameterName, 'pre-push: run only the gates whose inputs changed since what the remote has (--changed-since the remote''s commit)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pqg;hook;run' {
+            [CompletionResult]::new('--hook', '--hook', [CompletionResultType]::ParameterName, 'hook')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 's')
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'stage')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: the nearest gates.toml from here upward]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as one JSON object per line')
+            [CompletionResult]::new('--changed-only', '--changed-only', [CompletionResultType]::ParameterName, 'changed-only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -282,11 +299,15 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
         }
         'pqg;hook;help' {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Write the hook (honours core.hooksPath and linked worktrees)')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'What an installed hook runs (not for use by hand)')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove pqg''s hook and restore the one it replaced, if any')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'pqg;hook;help;install' {
+            break
+        }
+        'pqg;hook;help;run' {
             break
         }
         'pqg;hook;help;uninstall' {
@@ -507,10 +528,14 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
         }
         'pqg;help;hook' {
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Write the hook (honours core.hooksPath and linked worktrees)')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'What an installed hook runs (not for use by hand)')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove pqg''s hook and restore the one it replaced, if any')
             break
         }
         'pqg;help;hook;install' {
+            break
+        }
+        'pqg;help;hook;run' {
             break
         }
         'pqg;help;hook;uninstall' {

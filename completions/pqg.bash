@@ -190,6 +190,9 @@ _pqg() {
             pqg__subcmd__help__subcmd__hook,install)
                 cmd="pqg__subcmd__help__subcmd__hook__subcmd__install"
                 ;;
+            pqg__subcmd__help__subcmd__hook,run)
+                cmd="pqg__subcmd__help__subcmd__hook__subcmd__run"
+                ;;
             pqg__subcmd__help__subcmd__hook,uninstall)
                 cmd="pqg__subcmd__help__subcmd__hook__subcmd__uninstall"
                 ;;
@@ -199,6 +202,9 @@ _pqg() {
             pqg__subcmd__hook,install)
                 cmd="pqg__subcmd__hook__subcmd__install"
                 ;;
+            pqg__subcmd__hook,run)
+                cmd="pqg__subcmd__hook__subcmd__run"
+                ;;
             pqg__subcmd__hook,uninstall)
                 cmd="pqg__subcmd__hook__subcmd__uninstall"
                 ;;
@@ -207,6 +213,9 @@ _pqg() {
                 ;;
             pqg__subcmd__hook__subcmd__help,install)
                 cmd="pqg__subcmd__hook__subcmd__help__subcmd__install"
+                ;;
+            pqg__subcmd__hook__subcmd__help,run)
+                cmd="pqg__subcmd__hook__subcmd__help__subcmd__run"
                 ;;
             pqg__subcmd__hook__subcmd__help,uninstall)
                 cmd="pqg__subcmd__hook__subcmd__help__subcmd__uninstall"
@@ -992,7 +1001,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__help__subcmd__hook)
-            opts="install uninstall"
+            opts="install run uninstall"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1006,6 +1015,20 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__help__subcmd__hook__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__help__subcmd__hook__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1180,7 +1203,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__hook)
-            opts="-v -h -V --config --color --verbose --log-format --help --version install uninstall help"
+            opts="-v -h -V --config --color --verbose --log-format --help --version install run uninstall help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1206,7 +1229,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__hook__subcmd__help)
-            opts="install uninstall help"
+            opts="install run uninstall help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1247,6 +1270,20 @@ _pqg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pqg__subcmd__hook__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pqg__subcmd__hook__subcmd__help__subcmd__uninstall)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1263,6 +1300,44 @@ _pqg() {
             ;;
         pqg__subcmd__hook__subcmd__install)
             opts="-s -v -h -V --hook --stage --force --changed-only --config --color --verbose --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --hook)
+                    COMPREPLY=($(compgen -W "pre-push pre-commit" -- "${cur}"))
+                    return 0
+                    ;;
+                --stage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pqg__subcmd__hook__subcmd__run)
+            opts="-s -v -h -V --hook --stage --changed-only --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -227,6 +227,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand install 'Write the hook (honours core.hooksPath and linked worktrees)'
+            cand run 'What an installed hook runs (not for use by hand)'
             cand uninstall 'Remove pqg''s hook and restore the one it replaced, if any'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -239,6 +240,21 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand --log-format 'Log lines as text or as one JSON object per line'
             cand --force 'Replace a hook pqg did not write (it is kept as HOOK.pqg-backup)'
             cand --changed-only 'pre-push: run only the gates whose inputs changed since what the remote has (--changed-since the remote''s commit)'
+            cand -v 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+            cand --verbose 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pqg;hook;run'= {
+            cand --hook 'hook'
+            cand -s 's'
+            cand --stage 'stage'
+            cand --config 'The config file [default: the nearest gates.toml from here upward]'
+            cand --color 'When to colour the output'
+            cand --log-format 'Log lines as text or as one JSON object per line'
+            cand --changed-only 'changed-only'
             cand -v 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
             cand --verbose 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
             cand -h 'Print help'
@@ -260,10 +276,13 @@ set edit:completion:arg-completer[pqg] = {|@words|
         }
         &'pqg;hook;help'= {
             cand install 'Write the hook (honours core.hooksPath and linked worktrees)'
+            cand run 'What an installed hook runs (not for use by hand)'
             cand uninstall 'Remove pqg''s hook and restore the one it replaced, if any'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pqg;hook;help;install'= {
+        }
+        &'pqg;hook;help;run'= {
         }
         &'pqg;hook;help;uninstall'= {
         }
@@ -452,9 +471,12 @@ set edit:completion:arg-completer[pqg] = {|@words|
         }
         &'pqg;help;hook'= {
             cand install 'Write the hook (honours core.hooksPath and linked worktrees)'
+            cand run 'What an installed hook runs (not for use by hand)'
             cand uninstall 'Remove pqg''s hook and restore the one it replaced, if any'
         }
         &'pqg;help;hook;install'= {
+        }
+        &'pqg;help;hook;run'= {
         }
         &'pqg;help;hook;uninstall'= {
         }

@@ -198,18 +198,19 @@ json\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand merge" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand merge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pqg -n "__fish_pqg_using_subcommand merge" -s V -l version -d 'Print version'
-complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
-complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -l color -d 'When to colour the output' -r -f -a "auto\t''
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install run uninstall help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install run uninstall help" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install run uninstall help" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
 json\t''"
-complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
-complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -s h -l help -d 'Print help'
-complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -s V -l version -d 'Print version'
-complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
-complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -f -a "uninstall" -d 'Remove pqg\'s hook and restore the one it replaced, if any'
-complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install run uninstall help" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install run uninstall help" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install run uninstall help" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install run uninstall help" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install run uninstall help" -f -a "run" -d 'What an installed hook runs (not for use by hand)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install run uninstall help" -f -a "uninstall" -d 'Remove pqg\'s hook and restore the one it replaced, if any'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and not __fish_seen_subcommand_from install run uninstall help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -l hook -d 'Which hook' -r -f -a "pre-push\t''
 pre-commit\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -s s -l stage -d 'The stage the hook checks [default: settings.default_stage, else development]' -r
@@ -224,6 +225,19 @@ complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from run" -l hook -r -f -a "pre-push\t''
+pre-commit\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from run" -s s -l stage -r
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from run" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from run" -l color -d 'When to colour the output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from run" -l log-format -d 'Log lines as text or as one JSON object per line' -r -f -a "text\t''
+json\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from run" -l changed-only
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from run" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l hook -d 'Which hook' -r -f -a "pre-push\t''
 pre-commit\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
@@ -236,6 +250,7 @@ complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
+complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "run" -d 'What an installed hook runs (not for use by hand)'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "uninstall" -d 'Remove pqg\'s hook and restore the one it replaced, if any'
 complete -c pqg -n "__fish_pqg_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pqg -n "__fish_pqg_using_subcommand cache; and not __fish_seen_subcommand_from stats prune clear export import help" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
@@ -362,6 +377,7 @@ complete -c pqg -n "__fish_pqg_using_subcommand help; and not __fish_seen_subcom
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from baseline" -f -a "save" -d 'Run the gates and write each metric\'s value to gates.baseline.json'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from baseline" -f -a "show" -d 'Print the baseline, with each metric\'s latest value'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "install" -d 'Write the hook (honours core.hooksPath and linked worktrees)'
+complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "run" -d 'What an installed hook runs (not for use by hand)'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "uninstall" -d 'Remove pqg\'s hook and restore the one it replaced, if any'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "stats" -d 'Entries, size and location of the cache'
 complete -c pqg -n "__fish_pqg_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "prune" -d 'Delete entries older than a duration'

@@ -115,6 +115,7 @@ impl Command {
                 | Command::History(_)
                 | Command::Stats
                 | Command::Ladder(_)
+                | Command::Hook(HookCommand::Run { .. })
         )
     }
 }
@@ -269,6 +270,16 @@ pub enum HookCommand {
         force: bool,
         /// pre-push: run only the gates whose inputs changed since what the
         /// remote has (--changed-since the remote's commit)
+        #[arg(long)]
+        changed_only: bool,
+    },
+    /// What an installed hook runs (not for use by hand)
+    #[command(hide = true)]
+    Run {
+        #[arg(long, value_enum)]
+        hook: HookKind,
+        #[arg(long, short = 's')]
+        stage: Option<String>,
         #[arg(long)]
         changed_only: bool,
     },

@@ -116,7 +116,7 @@ fn install_is_idempotent_keeps_foreign_hooks_and_uninstall_restores_them() {
         .output()
         .unwrap());
     let text = std::fs::read_to_string(repo.path().join(".git/hooks/pre-commit")).unwrap();
-    assert!(text.contains("check --stage 'staging'"));
+    assert!(text.contains("hook run --hook pre-commit --stage 'staging'"));
     let out = repo
         .pqg(["hook", "install", "--stage", "nosuch"])
         .output()

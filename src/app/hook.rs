@@ -91,7 +91,6 @@ fn script(
         HookKind::PrePush => ("pre-push", "push"),
         HookKind::PreCommit => ("pre-commit", "commit"),
     };
-    let check = format!("\"$PQG\" check --stage {}{config_arg}", quote(stage));
     let head = format!(
         r#"#!/bin/sh
 {MARKER} ({name}): written by `pqg hook install`; `pqg hook uninstall` removes it.
@@ -106,52 +105,13 @@ fi
         pqg = quote(&pqg.display().to_string()),
         shown = pqg.display().to_string().replace(['"', '`', '$'], ""),
     );
-    let body = match kind {
-        HookKind::PrePush => {
-            let run = if changed_only {
-                format!(
-                    r#"# Only what is being pushed decides which gates run.
-if [ -n "$since" ] && git cat-file -e "$since^{{commit}}" 2>/dev/null; then
-  {check} --changed-since "$since" </dev/null
-else
-  {check} </dev/null
-fi"#
-                )
-            } else {
-                format!("{check} </dev/null")
-            };
-            format!(
-                r#"since=""
-# git gives: <local ref> <local sha> <remote ref> <remote sha>, one line per
-# ref. Run by hand (stdin a terminal), there is nothing to read.
-if [ ! -t 0 ]; then
-  pushing=0
-  while read -r local_ref local_sha remote_ref remote_sha; do
-    case "$local_sha" in *[!0]*) pushing=1 ;; *) continue ;; esac
-    case "$remote_sha" in *[!0]*) [ -z "$since" ] && since=$remote_sha ;; esac
-  done
-  # Only deletions are pushed: nothing to check.
-  [ "$pushing" = 1 ] || exit 0
-fi
-# Beside the check rather than before it: it walks the tree too (without
-# taking git's index lock, which gates may need).
-( if [ -n "$(git --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-  echo "pqg: the work tree has uncommitted changes; what is checked is the work tree, not only what is pushed" >&2
-fi ) &
-echo "pqg: checking stage {stage} before the push (skip once: git push --no-verify)" >&2
-{run}
-status=$?
-wait
-exit $status
-"#
-            )
-        }
-        HookKind::PreCommit => format!(
-            r#"echo "pqg: checking stage {stage} before the commit (skip once: git commit --no-verify)" >&2
-exec {check} </dev/null
-"#
-        ),
-    };
+    // The rest is pqg's own (`pqg hook run`): reading git's refs, the
+    // uncommitted-changes note, the check. One exec, no shell work.
+    let body = format!(
+        "exec \"$PQG\" hook run --hook {name} --stage {}{config_arg}{}\n",
+        quote(stage),
+        if changed_only { " --changed-only" } else { "" }
+    );
     head + &body
 }
 
@@ -181,6 +141,7 @@ pub fn hook(
             *changed_only,
         ),
         HookCommand::Uninstall { hook } => uninstall(dir, *hook),
+        HookCommand::Run { .. } => anyhow::bail!("internal: `hook run` is handled with the config"),
     }
 }
 
@@ -282,4 +243,89 @@ fn uninstall(dir: &Path, kind: HookKind) -> anyhow::Result<u8> {
         println!("removed pqg's {} hook", hook_name(kind));
     }
     Ok(0)
+}
+
+/// What git's pre-push stdin says is being pushed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pushed {
+    /// Some ref is being created or updated (not only deleted).
+    pub pushing: bool,
+    /// The remote's commit of the first ref it already has.
+    pub since: Option<String>,
+}
+
+/// Parses `<local ref> <local sha> <remote ref> <remote sha>` lines.
+pub fn parse_pushed(input: &str) -> Pushed {
+    let zero = |s: &str| s.bytes().all(|b| b == b'0');
+    let mut pushed = Pushed::default();
+    for line in input.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [_, local_sha, _, remote_sha] = words[..] else {
+            continue;
+        };
+        if zero(local_sha) {
+            continue;
+        }
+        pushed.pushing = true;
+        if pushed.since.is_none() && !zero(remote_sha) {
+            pushed.since = Some(remote_sha.to_owned());
+        }
+    }
+    pushed
+}
+
+/// Whether the work tree has uncommitted changes to tracked files, asked
+/// without taking git's optional index lock (gates may need it).
+pub fn uncommitted(dir: &Path) -> bool {
+    let mut git = Command::new("git");
+    git.args([
+        "--no-optional-locks",
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+    ])
+    .current_dir(dir)
+    .stdin(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .output()
+    .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+}
+
+/// Whether `commit` exists here (a pushed-to remote may be ahead of us).
+pub fn has_commit(dir: &Path, commit: &str) -> bool {
+    Command::new("git")
+        .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pushed_refs_as_git_gives_them() {
+        let z = "0".repeat(40);
+        let a = "a".repeat(40);
+        let b = "b".repeat(40);
+        assert_eq!(
+            parse_pushed(&format!(
+                "refs/heads/x {a} refs/heads/x {z}\nrefs/heads/y {a} refs/heads/y {b}\n"
+            )),
+            Pushed {
+                pushing: true,
+                since: Some(b.clone())
+            }
+        );
+        assert_eq!(
+            parse_pushed(&format!("(delete) {z} refs/heads/x {b}\n")),
+            Pushed {
+                pushing: false,
+                since: None
+            }
+        );
+        assert_eq!(parse_pushed(""), Pushed::default());
+    }
 }

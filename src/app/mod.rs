@@ -59,7 +59,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             .map_or_else(|| cwd.clone(), std::path::Path::to_path_buf);
         return init::init(&dir, &path, force);
     }
-    if let Command::Hook(command) = &cli.command {
+    if let Command::Hook(
+        command @ (crate::cli::HookCommand::Install { .. }
+        | crate::cli::HookCommand::Uninstall { .. }),
+    ) = &cli.command
+    {
         let path = settings::config_location(cli.config.as_deref(), &env, &cwd)?;
         let config = path.as_deref().map(Config::load).transpose()?;
         let stage = match &config {
@@ -117,10 +121,25 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Stats => inspect::stats(&config),
         Command::Cache(command) => inspect::cache(&config, command),
         Command::Ladder(args) => ladder::ladder(&config, args, &stdout_printer),
+        Command::Hook(crate::cli::HookCommand::Run {
+            hook,
+            stage,
+            changed_only,
+        }) => {
+            print_warnings(&config, stderr_color);
+            hook_run(
+                &config,
+                *hook,
+                stage.as_deref(),
+                *changed_only,
+                &stdout_printer,
+            )
+        }
         Command::Baseline(command) => ladder::baseline(&config, command),
         Command::Completions { .. }
         | Command::Init { .. }
-        | Command::Hook(_)
+        | Command::Hook(crate::cli::HookCommand::Install { .. })
+        | Command::Hook(crate::cli::HookCommand::Uninstall { .. })
         | Command::Schema
         | Command::Merge(_)
         | Command::Man => {
@@ -242,6 +261,74 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
         github_actions(&ran.report, args.format)?;
     }
     Ok(ran.verdict.exit_code())
+}
+
+/// What an installed hook runs: git's refs read (pre-push), a note on
+/// uncommitted changes found beside the check, then `pqg check`.
+fn hook_run(
+    config: &Config,
+    kind: crate::cli::HookKind,
+    stage: Option<&str>,
+    changed_only: bool,
+    printer: &Printer,
+) -> anyhow::Result<u8> {
+    use crate::cli::HookKind;
+    use clap::Parser;
+    let mut argv: Vec<String> = vec!["pqg".into(), "check".into()];
+    if let Some(s) = stage {
+        argv.extend(["--stage".into(), s.to_owned()]);
+    }
+    let mut note = None;
+    if kind == HookKind::PrePush {
+        let pushed = if io::stdin().is_terminal() {
+            hook::Pushed {
+                pushing: true,
+                since: None,
+            }
+        } else {
+            let mut text = String::new();
+            let _ = io::Read::read_to_string(&mut io::stdin(), &mut text);
+            hook::parse_pushed(&text)
+        };
+        if !pushed.pushing {
+            return Ok(0);
+        }
+        if let Some(since) = pushed
+            .since
+            .filter(|s| changed_only && hook::has_commit(&config.root, s))
+        {
+            argv.extend(["--changed-since".into(), since]);
+        }
+        let root = config.root.clone();
+        note = Some(std::thread::spawn(move || hook::uncommitted(&root)));
+    }
+    let (verb, flag) = match kind {
+        HookKind::PrePush => ("push", "git push --no-verify"),
+        HookKind::PreCommit => ("commit", "git commit --no-verify"),
+    };
+    let shown = stage.map_or_else(
+        || {
+            let env = settings::process_env;
+            settings::stage(config, None, &env)
+                .map(|s| config.ladder.name(s).to_string())
+                .unwrap_or_default()
+        },
+        str::to_owned,
+    );
+    eprintln!("pqg: checking stage {shown} before the {verb} (skip once: {flag})");
+    let Command::Check(args) = Cli::try_parse_from(&argv)
+        .map_err(|e| anyhow::anyhow!("internal: the hook's check does not parse: {e}"))?
+        .command
+    else {
+        anyhow::bail!("internal: the hook's command is not check");
+    };
+    let code = check(config, &args, printer)?;
+    if note.is_some_and(|n| n.join().unwrap_or(false)) {
+        eprintln!(
+            "pqg: the work tree has uncommitted changes; what was checked is the work tree, not only what is pushed"
+        );
+    }
+    Ok(code)
 }
 
 /// `pqg merge`: shard reports into one verdict. Needs no config: the
@@ -491,6 +578,7 @@ pub(crate) fn run_stage(
     let report = report::build(config, &plan, &result, &verdict, &run_id, &recent);
     crate::debug!("report built");
     let (commit, branch) = history::git_head(&config.root);
+    crate::debug!("git head read");
     history::record(
         &mut cache,
         &history_record(&report, started_ns, commit, branch),
