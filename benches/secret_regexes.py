@@ -9,6 +9,8 @@ import re, sys
 
 src = open(sys.argv[1]).read()
 body = src[src.index("const RULES"):src.index("/// The built-in rules, compiled")]
-for m in re.finditer(r'\n\s+r#?"(.*?)"#?,\n\s+(?:None|Some)', body, re.S):
+# A regex is the raw string just before the entropy floor (comments may sit
+# between them).
+for m in re.finditer(r'\n\s+r#?"(.*?)"#?,\n(?:\s*//[^\n]*\n)*\s+(?:None|Some)', body, re.S):
     if "BEGIN" not in m.group(1):
         print(m.group(1).replace("(?P<secret>", "("))
