@@ -7,7 +7,7 @@
 
 use crate::baseline::BaselineState;
 use crate::config::{Better, Config, Gate, Metric, Regression, StageIdx};
-use crate::plan::{Activity, Enforcement, Plan, SkipReason};
+use crate::plan::{Activity, Enforcement, Plan};
 use crate::run::{Assessment, ExecEnd, Execution, RunResult};
 use serde::Serialize;
 
@@ -345,17 +345,7 @@ pub fn judge(config: &Config, plan: &Plan, run: &RunResult, baseline: &BaselineS
                     enforcement: None,
                     flaky: false,
                     cached: false,
-                    reason: Some(match reason {
-                        SkipReason::NotYet { from } => {
-                            format!("runs from {}", config.ladder.name(*from))
-                        }
-                        SkipReason::NotSelected => "not selected by --only".to_owned(),
-                        SkipReason::SkippedByUser { via } => format!("skipped by {via}"),
-                        SkipReason::Unaffected => "unaffected".to_owned(),
-                        SkipReason::OtherShard { shard, count } => {
-                            format!("runs in shard {shard}/{count}")
-                        }
-                    }),
+                    reason: Some(reason.describe(&config.ladder)),
                     metrics: Vec::new(),
                     notes: Vec::new(),
                 }),
@@ -386,33 +376,14 @@ pub fn judge(config: &Config, plan: &Plan, run: &RunResult, baseline: &BaselineS
         })
         .collect();
 
-    let active: Vec<(&GateVerdict, f64)> = gates
-        .iter()
-        .zip(plan.gates.iter())
-        .filter(|(v, _)| v.status != GateStatus::Skipped)
-        .map(|(v, p)| (v, config.gates[p.index].weight))
-        .collect();
-    let total: f64 = active.iter().map(|(_, w)| w).sum();
-    let passed: f64 = active
-        .iter()
-        .filter(|(v, _)| v.status == GateStatus::Pass)
-        // Not `sum()`: an empty f64 sum is -0.0, shown as "score -0.0".
-        .fold(0.0, |acc, (_, w)| acc + w);
-    let score = (total > 0.0).then(|| 100.0 * passed / total);
-    let blocking_failure = gates
-        .iter()
-        .any(|g| g.enforcement == Some(Enforcement::Block) && g.status.fails_stage());
-    let score_ok = match (score, plan.min_score) {
-        (Some(s), Some(min)) => s + 1e-9 >= min,
-        _ => true,
-    };
-    let outcome = if run.interrupted.is_some() {
-        Outcome::Interrupted
-    } else if blocking_failure || !score_ok {
-        Outcome::Failed
-    } else {
-        Outcome::Passed
-    };
+    let (score, outcome) = stage_outcome(
+        gates
+            .iter()
+            .zip(plan.gates.iter())
+            .map(|(v, p)| (v.status, v.enforcement, config.gates[p.index].weight)),
+        plan.min_score,
+        run.interrupted.is_some(),
+    );
     Verdict {
         stage: plan.stage,
         gates,
@@ -421,6 +392,41 @@ pub fn judge(config: &Config, plan: &Plan, run: &RunResult, baseline: &BaselineS
         outcome,
         signal: run.interrupted,
     }
+}
+
+/// The score and outcome of a stage from each gate's status, enforcement
+/// and weight (DESIGN §4): score = 100 × Σ weight passed / Σ weight
+/// active; the stage fails on a blocking failure or a score below the
+/// minimum.
+pub fn stage_outcome(
+    gates: impl Iterator<Item = (GateStatus, Option<Enforcement>, f64)>,
+    min_score: Option<f64>,
+    interrupted: bool,
+) -> (Option<f64>, Outcome) {
+    // Not `sum()`: an empty f64 sum is -0.0, shown as "score -0.0".
+    let (mut total, mut passed, mut blocking_failure) = (0.0, 0.0, false);
+    for (status, enforcement, weight) in gates {
+        if status != GateStatus::Skipped {
+            total += weight;
+        }
+        if status == GateStatus::Pass {
+            passed += weight;
+        }
+        blocking_failure |= enforcement == Some(Enforcement::Block) && status.fails_stage();
+    }
+    let score = (total > 0.0).then(|| 100.0 * passed / total);
+    let score_ok = match (score, min_score) {
+        (Some(s), Some(min)) => s + 1e-9 >= min,
+        _ => true,
+    };
+    let outcome = if interrupted {
+        Outcome::Interrupted
+    } else if blocking_failure || !score_ok {
+        Outcome::Failed
+    } else {
+        Outcome::Passed
+    };
+    (score, outcome)
 }
 
 /// The verdict of a gate that runs in the plan but never started: blocked

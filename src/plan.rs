@@ -33,6 +33,19 @@ pub enum SkipReason {
     OtherShard { shard: usize, count: usize },
 }
 
+impl SkipReason {
+    /// The reason in words, as reports show it.
+    pub fn describe(&self, ladder: &crate::config::Ladder) -> String {
+        match self {
+            SkipReason::NotYet { from } => format!("runs from {}", ladder.name(*from)),
+            SkipReason::NotSelected => "not selected by --only".to_owned(),
+            SkipReason::SkippedByUser { via } => format!("skipped by {via}"),
+            SkipReason::Unaffected => "unaffected".to_owned(),
+            SkipReason::OtherShard { shard, count } => format!("runs in shard {shard}/{count}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Activity {
     Run(Enforcement),

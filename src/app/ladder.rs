@@ -177,19 +177,37 @@ pub fn summary(view: &LadderView) -> String {
     }
 }
 
-pub fn ladder(config: &Config, args: &LadderArgs, printer: &Printer) -> anyhow::Result<u8> {
+/// Runs every gate of `stage` (cached results reused), never stopping
+/// early: the ladder and a baseline need each gate's result.
+fn run_every_gate(
+    config: &Config,
+    stage: StageIdx,
+    jobs: Option<usize>,
+    no_cache: bool,
+    progress: crate::cli::ProgressChoice,
+) -> anyhow::Result<StageRun> {
     let env = settings::process_env;
     let request = StageRequest {
-        stage: config.ladder.highest(),
-        jobs: settings::jobs(config, args.jobs, &env)?,
+        stage,
+        jobs: settings::jobs(config, jobs, &env)?,
         filters: plan::Filters::default(),
         fail_fast: false,
-        no_cache: args.no_cache,
+        no_cache,
         keep_logs: false,
-        progress: settings::progress(args.progress, false, &env, std::io::stderr().is_terminal()),
+        progress: settings::progress(progress, false, &env, std::io::stderr().is_terminal()),
         keep_going: true,
     };
-    let ran = run_stage(config, &request, &mut |_| {})?;
+    run_stage(config, &request, &mut |_| {})
+}
+
+pub fn ladder(config: &Config, args: &LadderArgs, printer: &Printer) -> anyhow::Result<u8> {
+    let ran = run_every_gate(
+        config,
+        config.ladder.highest(),
+        args.jobs,
+        args.no_cache,
+        args.progress,
+    )?;
     if ran.result.interrupted.is_some() {
         eprintln!("pqg: interrupted; the ladder needs every gate's result");
         return Ok(ran.verdict.exit_code());
@@ -254,27 +272,17 @@ fn save(
     jobs: Option<usize>,
     no_cache: bool,
 ) -> anyhow::Result<u8> {
-    let env = settings::process_env;
     let stage = match stage {
         Some(name) => config.stage(name)?,
         None => config.ladder.highest(),
     };
-    let request = StageRequest {
+    let ran = run_every_gate(
+        config,
         stage,
-        jobs: settings::jobs(config, jobs, &env)?,
-        filters: plan::Filters::default(),
-        fail_fast: false,
+        jobs,
         no_cache,
-        keep_logs: false,
-        progress: settings::progress(
-            crate::cli::ProgressChoice::Auto,
-            false,
-            &env,
-            std::io::stderr().is_terminal(),
-        ),
-        keep_going: true,
-    };
-    let ran = run_stage(config, &request, &mut |_| {})?;
+        crate::cli::ProgressChoice::Auto,
+    )?;
     if ran.result.interrupted.is_some() {
         eprintln!("pqg: interrupted; no baseline written");
         return Ok(ran.verdict.exit_code());

@@ -615,18 +615,9 @@ fn log_decisions(
     for (i, p) in plan.gates.iter().enumerate() {
         let gate = &config.gates[p.index];
         let decision = match &p.activity {
-            plan::Activity::Skip(reason) => format!(
-                "skipped ({})",
-                match reason {
-                    plan::SkipReason::NotYet { from } =>
-                        format!("runs from {}", config.ladder.name(*from)),
-                    plan::SkipReason::NotSelected => "not selected by --only".to_owned(),
-                    plan::SkipReason::SkippedByUser { via } => format!("skipped by {via}"),
-                    plan::SkipReason::Unaffected => "unaffected by the changes".to_owned(),
-                    plan::SkipReason::OtherShard { shard, count } =>
-                        format!("runs in shard {shard}/{count}"),
-                }
-            ),
+            plan::Activity::Skip(reason) => {
+                format!("skipped ({})", reason.describe(&config.ladder))
+            }
             plan::Activity::Run(enforcement) => {
                 let cache_part = if !gate.cache {
                     "cache off for this gate".to_owned()

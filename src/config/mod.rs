@@ -893,21 +893,9 @@ impl Resolver {
                 )
                 .hint("write `[gates.NAME.metrics.findings]` with `max` (and no source) to set its thresholds"));
         }
+        let what = format!("`{gate}.{}`", name.get_ref());
         let regex = |r: &Spanned<String>| {
-            Regex::new(r.get_ref()).map_err(|e| {
-                let detail = e.to_string();
-                let last = detail
-                    .lines()
-                    .last()
-                    .unwrap_or("invalid regex")
-                    .trim()
-                    .to_owned();
-                self.err(
-                    r.span(),
-                    format!("invalid regex in `{gate}.{}`: {last}", name.get_ref()),
-                )
-                .hint("pqg uses Rust regex syntax (no look-around or backreferences)")
-            })
+            Regex::new(r.get_ref()).map_err(|e| self.regex_error(r, &what, &e))
         };
         let mut sources = Vec::new();
         if let Some(r) = &m.regex {
@@ -1171,17 +1159,15 @@ impl Resolver {
         r: &Spanned<String>,
         what: &str,
     ) -> Result<regex::bytes::Regex, UserError> {
-        regex::bytes::Regex::new(r.get_ref()).map_err(|e| {
-            let detail = e.to_string();
-            let last = detail
-                .lines()
-                .last()
-                .unwrap_or("invalid regex")
-                .trim()
-                .to_owned();
-            self.err(r.span(), format!("invalid regex in {what}: {last}"))
-                .hint("pqg uses Rust regex syntax (no look-around or backreferences)")
-        })
+        regex::bytes::Regex::new(r.get_ref()).map_err(|e| self.regex_error(r, what, &e))
+    }
+
+    /// `invalid regex in WHAT: <the regex crate's last line>` at the regex.
+    fn regex_error(&self, r: &Spanned<String>, what: &str, e: &regex::Error) -> UserError {
+        let detail = e.to_string();
+        let last = detail.lines().last().unwrap_or("invalid regex").trim();
+        self.err(r.span(), format!("invalid regex in {what}: {last}"))
+            .hint("pqg uses Rust regex syntax (no look-around or backreferences)")
     }
 
     /// A builtin's options, checked.

@@ -159,18 +159,12 @@ fn status_icon(status: GateStatus) -> &'static str {
 
 fn metric_cell(m: &MetricReport) -> String {
     match (m.value, &m.error) {
-        (Some(v), _) => {
-            let mut t = format!("{} {}", m.name, with_unit(v, m.unit.as_deref()));
-            if let Some(d) = m.delta.filter(|d| d.abs() > 1e-12) {
-                let _ = write!(
-                    t,
-                    " ({}{})",
-                    if d > 0.0 { "+" } else { "-" },
-                    number(d.abs())
-                );
-            }
-            t
-        }
+        (Some(v), _) => format!(
+            "{} {}{}",
+            m.name,
+            with_unit(v, m.unit.as_deref()),
+            super::table::delta_text(m.delta)
+        ),
         (None, Some(e)) => format!("{} unreadable: {e}", m.name),
         (None, None) => format!("{} —", m.name),
     }

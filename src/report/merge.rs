@@ -7,7 +7,6 @@
 
 use super::{Counts, GateReport, Report, SCHEMA};
 use crate::judge::{GateStatus, Outcome};
-use crate::plan::Enforcement;
 
 /// Why reports cannot be merged.
 #[derive(Debug, thiserror::Error)]
@@ -106,32 +105,11 @@ pub fn merge(
         gates.push(chosen.clone());
     }
     let counts = Counts::of(&gates);
-    let active: Vec<&GateReport> = gates
-        .iter()
-        .filter(|g| g.status != GateStatus::Skipped)
-        .collect();
-    let total: f64 = active.iter().map(|g| g.weight).fold(0.0, |a, w| a + w);
-    let passed: f64 = active
-        .iter()
-        .filter(|g| g.status == GateStatus::Pass)
-        .map(|g| g.weight)
-        .fold(0.0, |a, w| a + w);
-    let score = (total > 0.0).then(|| 100.0 * passed / total);
-    let blocking = gates
-        .iter()
-        .any(|g| g.enforcement == Some(Enforcement::Block) && g.status.fails_stage());
-    let score_ok = match (score, first.min_score) {
-        (Some(s), Some(min)) => s + 1e-9 >= min,
-        _ => true,
-    };
-    let interrupted = reports.iter().any(|r| r.outcome == Outcome::Interrupted);
-    let outcome = if interrupted {
-        Outcome::Interrupted
-    } else if blocking || !score_ok {
-        Outcome::Failed
-    } else {
-        Outcome::Passed
-    };
+    let (score, outcome) = crate::judge::stage_outcome(
+        gates.iter().map(|g| (g.status, g.enforcement, g.weight)),
+        first.min_score,
+        reports.iter().any(|r| r.outcome == Outcome::Interrupted),
+    );
     Ok(Report {
         schema: SCHEMA,
         pqg_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -85,9 +85,9 @@ fn threshold_text(m: &MetricReport) -> String {
     }
 }
 
-/// A change as shown beside a value: `(+1.3)`, `(-0.25)`; nothing when the
+/// A change as shown beside a value: ` (+1.3)`, ` (-0.25)`; nothing when the
 /// value did not move.
-fn delta_text(delta: Option<f64>) -> String {
+pub(super) fn delta_text(delta: Option<f64>) -> String {
     match delta {
         Some(d) if d.abs() > 1e-12 => {
             let sign = if d > 0.0 { "+" } else { "-" };
