@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, TestRepo};
+use common::{copy_dir, gate, json, TestRepo};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -13,36 +13,6 @@ fn fixtures() -> &'static Path {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/secrets"
     ))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
-
-/// Runs `pqg check --format json` and returns the report.
-fn check_json(repo: &TestRepo, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec!["check", "--format", "json"];
-    args.extend_from_slice(extra);
-    let out = repo.pqg(&args).output().unwrap();
-    assert!(
-        out.status.code().is_some_and(|c| c <= 1),
-        "pqg failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out.stdout)
-}
-
-fn gate<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
-    report["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == name)
-        .unwrap_or_else(|| panic!("no gate {name} in {report}"))
 }
 
 fn findings(report: &serde_json::Value, name: &str) -> Vec<serde_json::Value> {
@@ -80,7 +50,7 @@ fn the_secrets_corpus_has_full_recall_and_no_false_positives() {
         &fixtures().join("negatives"),
         &repo.path().join("negatives"),
     );
-    let report = check_json(&repo, &[]);
+    let report = repo.check_json(&[]);
     let found = findings(&report, "secrets");
     let expected: BTreeSet<String> = std::fs::read_to_string(fixtures().join("expected.txt"))
         .unwrap()
@@ -116,7 +86,7 @@ fn allow_lists_match_by_fingerprint_and_survive_moves() {
     let repo = TestRepo::new()
         .gates("[gates.secrets]\nbuiltin = \"secrets\"\n")
         .file("a.py", &format!("x = 1\ntoken = '{secret}'\n"));
-    let report = check_json(&repo, &[]);
+    let report = repo.check_json(&[]);
     assert_eq!(gate(&report, "secrets")["status"], "fail");
     let fp = findings(&report, "secrets")[0]["fingerprint"]
         .as_str()
@@ -126,23 +96,23 @@ fn allow_lists_match_by_fingerprint_and_survive_moves() {
         "gates.toml",
         &format!("[gates.secrets]\nbuiltin = \"secrets\"\nallow = [\"{fp}\"]\n"),
     );
-    let report = check_json(&repo, &[]);
+    let report = repo.check_json(&[]);
     assert_eq!(gate(&report, "secrets")["status"], "pass");
     // Moved to another line and another file: still allowed.
     repo.write("a.py", "x = 1\n");
     repo.write("b/c.py", &format!("\n\n\nTOKEN = \"{secret}\"\n"));
-    let report = check_json(&repo, &[]);
+    let report = repo.check_json(&[]);
     assert_eq!(gate(&report, "secrets")["status"], "pass");
     // A different secret on the allowed line is still reported.
     repo.write("b/c.py", &format!("\n\n\nTOKEN = \"{other}\"\n"));
-    let report = check_json(&repo, &[]);
+    let report = repo.check_json(&[]);
     assert_eq!(
         located(&findings(&report, "secrets")),
         BTreeSet::from(["b/c.py:4 github-pat".to_owned()])
     );
     // An inline marker allows the line.
     repo.write("b/c.py", &format!("TOKEN = \"{other}\"  # pqg:allow\n"));
-    let report = check_json(&repo, &[]);
+    let report = repo.check_json(&[]);
     assert_eq!(gate(&report, "secrets")["status"], "pass");
 }
 
@@ -156,7 +126,7 @@ rules = [{ id = "acme-key", description = "ACME API key", regex = 'acme_[0-9a-f]
 "#,
         )
         .file("x.txt", "k = acme_0123456789abcdef\n");
-    let report = check_json(&repo, &[]);
+    let report = repo.check_json(&[]);
     assert_eq!(
         located(&findings(&report, "secrets")),
         BTreeSet::from(["x.txt:1 acme-key".to_owned()])
@@ -196,7 +166,7 @@ patterns = [
         .file("ok.yml", "a:\n  - b\n")
         .file("src/main.rs", "fn main() {\n    dbg!(1);\n}\n")
         .file("src/app.js", "x();\nconsole.log('hi'); console.debug(1)\n");
-    let report = check_json(&repo, &[]);
+    let report = repo.check_json(&[]);
     assert_eq!(
         located(&findings(&report, "conflicts")),
         BTreeSet::from(
@@ -254,9 +224,9 @@ max = { entry = 10, staging = 0 }
 "#,
         )
         .file("a.txt", "<<<<<<< HEAD\n");
-    let entry = check_json(&repo, &["--stage", "entry"]);
+    let entry = repo.check_json(&["--stage", "entry"]);
     assert_eq!(gate(&entry, "markers")["status"], "pass");
-    let staging = check_json(&repo, &["--stage", "staging"]);
+    let staging = repo.check_json(&["--stage", "staging"]);
     assert_eq!(gate(&staging, "markers")["status"], "fail");
     assert_eq!(staging["exit_code"], 1);
 }
@@ -266,14 +236,14 @@ fn builtin_results_are_cached_and_keyed_by_options_and_inputs() {
     let repo = TestRepo::new()
         .gates("[gates.large]\nbuiltin = \"large-files\"\nmax_size = 100\n")
         .file("a.txt", &"x".repeat(50));
-    let first = check_json(&repo, &[]);
+    let first = repo.check_json(&[]);
     assert_eq!(gate(&first, "large")["cached"], false);
-    let second = check_json(&repo, &[]);
+    let second = repo.check_json(&[]);
     assert_eq!(gate(&second, "large")["cached"], true);
     assert_eq!(gate(&second, "large")["status"], "pass");
     // An input grows past the limit: not a hit.
     repo.write("a.txt", &"x".repeat(150));
-    let grown = check_json(&repo, &[]);
+    let grown = repo.check_json(&[]);
     assert_eq!(gate(&grown, "large")["cached"], false);
     assert_eq!(gate(&grown, "large")["status"], "fail");
     // Cached failures are not kept by default, so the option change below
@@ -282,7 +252,7 @@ fn builtin_results_are_cached_and_keyed_by_options_and_inputs() {
         "gates.toml",
         "[gates.large]\nbuiltin = \"large-files\"\nmax_size = 200\n",
     );
-    let relaxed = check_json(&repo, &[]);
+    let relaxed = repo.check_json(&[]);
     assert_eq!(gate(&relaxed, "large")["cached"], false);
     assert_eq!(gate(&relaxed, "large")["status"], "pass");
     // Back to 100 with cache_failures: the failure is stored, and its
@@ -291,8 +261,8 @@ fn builtin_results_are_cached_and_keyed_by_options_and_inputs() {
         "gates.toml",
         "[gates.large]\nbuiltin = \"large-files\"\nmax_size = 100\ncache_failures = true\n",
     );
-    check_json(&repo, &[]);
-    let hit = check_json(&repo, &[]);
+    repo.check_json(&[]);
+    let hit = repo.check_json(&[]);
     assert_eq!(gate(&hit, "large")["cached"], true);
     assert_eq!(findings(&hit, "large").len(), 1);
 }
@@ -542,7 +512,7 @@ fn long_finding_lists_are_cut_in_the_output_and_whole_in_the_report() {
     let repo = TestRepo::new()
         .gates("[gates.m]\nbuiltin = \"conflict-markers\"\n")
         .file("a.txt", &"<<<<<<< x\n".repeat(205));
-    let report = check_json(&repo, &[]);
+    let report = repo.check_json(&[]);
     assert_eq!(findings(&report, "m").len(), 205);
     let output = gate(&report, "m")["output"].as_str().unwrap();
     assert_eq!(
@@ -562,7 +532,7 @@ fn a_file_deleted_while_listed_is_skipped() {
     repo.git(&["add", "."]);
     repo.git(&["commit", "-qm", "x"]);
     std::fs::remove_file(repo.path().join("gone.txt")).unwrap();
-    let report = check_json(&repo, &["--no-cache"]);
+    let report = repo.check_json(&["--no-cache"]);
     assert_eq!(gate(&report, "secrets")["status"], "pass");
 }
 

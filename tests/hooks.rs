@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{json, TestRepo};
+use common::{gate, json, TestRepo};
 use std::path::Path;
 use std::process::Command;
 
@@ -271,15 +271,7 @@ builtin = "secrets"
         String::from_utf8_lossy(&out.stderr)
     );
     let r = json(&out.stdout);
-    let g = |n: &str| {
-        r["gates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["name"] == n)
-            .unwrap()
-            .clone()
-    };
+    let g = |n: &str| gate(&r, n).clone();
     assert_eq!(g("docs")["status"], "skipped");
     assert_eq!(g("docs")["reason"], "unaffected");
     assert_eq!(g("src")["status"], "pass");
@@ -299,13 +291,7 @@ builtin = "secrets"
         .output()
         .unwrap();
     let r = json(&out.stdout);
-    let src = r["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == "src")
-        .unwrap()
-        .clone();
+    let src = gate(&r, "src").clone();
     assert_eq!(src["status"], "pass");
     assert_eq!(src["output"], "src/x; touch pwned.rs\n");
 

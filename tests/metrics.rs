@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, TestRepo};
+use common::{gate, json, TestRepo};
 use std::path::Path;
 
 fn fixture(name: &str) -> String {
@@ -14,27 +14,6 @@ fn fixture(name: &str) -> String {
             .join(name),
     )
     .unwrap()
-}
-
-fn check(repo: &TestRepo, args: &[&str]) -> serde_json::Value {
-    let mut all = vec!["check", "--format", "json"];
-    all.extend_from_slice(args);
-    let out = repo.pqg(&all).output().unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out.stdout)
-}
-
-fn gate<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
-    report["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == name)
-        .unwrap()
 }
 
 fn metric<'r>(report: &'r serde_json::Value, gate_name: &str, name: &str) -> &'r serde_json::Value {
@@ -99,7 +78,7 @@ file_size = "reports/sarif-checkov.sarif"
             "reports/sarif-checkov.sarif",
             &fixture("sarif-checkov.sarif"),
         );
-    let r = check(&repo, &[]);
+    let r = repo.check_json(&[]);
     assert!((value(&r, "cov", "lcov") - 67.5676).abs() < 1e-3);
     assert_eq!(metric(&r, "cov", "lcov")["unit"], "%");
     assert!((value(&r, "cov", "cobertura") - 73.6842).abs() < 1e-3);
@@ -188,7 +167,7 @@ fn bad_reports_are_errors_that_name_the_file_never_passes() {
                 "[gates.g]\nrun = '{run}'\n[gates.g.metrics.m]\n{source}\nmin = 0\n"
             ))
             .file(file, content);
-        let r = check(&repo, &[]);
+        let r = repo.check_json(&[]);
         let g = gate(&r, "g");
         assert_eq!(g["status"], "error", "{source}: {g}");
         let error = metric(&r, "g", "m")["error"].as_str().unwrap().to_owned();
@@ -224,7 +203,7 @@ fn max_regression_compares_with_the_saved_baseline_in_the_better_direction() {
         .file("lines.txt", "lines: 80.0\n")
         .file("vulns.txt", "high: 3\n");
     // No baseline yet: a note, no check, a pass.
-    let r = check(&repo, &["--stage", "staging"]);
+    let r = repo.check_json(&["--stage", "staging"]);
     assert_eq!(gate(&r, "coverage")["status"], "pass");
     let notes = gate(&r, "coverage")["notes"].to_string();
     assert!(notes.contains("no baseline value for `lines`"), "{notes}");
@@ -243,7 +222,7 @@ fn max_regression_compares_with_the_saved_baseline_in_the_better_direction() {
 
     // Higher is better: 79.3 is within 1% (limit 79.2), 79.1 is not.
     repo.write("lines.txt", "lines: 79.3\n");
-    let r = check(&repo, &["--stage", "staging"]);
+    let r = repo.check_json(&["--stage", "staging"]);
     assert_eq!(gate(&r, "coverage")["status"], "pass");
     assert!(
         (metric(&r, "coverage", "lines")["regression_limit"]
@@ -254,7 +233,7 @@ fn max_regression_compares_with_the_saved_baseline_in_the_better_direction() {
             < 1e-9
     );
     repo.write("lines.txt", "lines: 79.1\n");
-    let r = check(&repo, &["--stage", "staging"]);
+    let r = repo.check_json(&["--stage", "staging"]);
     assert_eq!(gate(&r, "coverage")["status"], "fail");
     let miss = metric(&r, "coverage", "lines")["miss"]
         .as_str()
@@ -267,25 +246,25 @@ fn max_regression_compares_with_the_saved_baseline_in_the_better_direction() {
     // A rise is never a regression; at production, 0 means no drop at all.
     repo.write("lines.txt", "lines: 95\n");
     assert_eq!(
-        gate(&check(&repo, &["--stage", "production"]), "coverage")["status"],
+        gate(&repo.check_json(&["--stage", "production"]), "coverage")["status"],
         "pass"
     );
     repo.write("lines.txt", "lines: 79.99\n");
     assert_eq!(
-        gate(&check(&repo, &["--stage", "production"]), "coverage")["status"],
+        gate(&repo.check_json(&["--stage", "production"]), "coverage")["status"],
         "fail"
     );
 
     // Lower is better, absolute: 3 → 5 is within 2, 6 is not; 0 is fine.
     for (high, status) in [(5, "pass"), (6, "fail"), (0, "pass")] {
         repo.write("vulns.txt", &format!("high: {high}\n"));
-        let r = check(&repo, &["--stage", "staging"]);
+        let r = repo.check_json(&["--stage", "staging"]);
         assert_eq!(gate(&r, "vulns")["status"], status, "high {high}");
     }
     // Below the stage of the map, nothing is compared.
     repo.write("lines.txt", "lines: 61\n");
     assert_eq!(
-        gate(&check(&repo, &["--stage", "development"]), "coverage")["status"],
+        gate(&repo.check_json(&["--stage", "development"]), "coverage")["status"],
         "pass"
     );
 }
@@ -297,7 +276,7 @@ fn a_corrupt_baseline_is_an_error_and_a_missing_value_a_note() {
         .file("lines.txt", "lines: 80.0\n")
         .file("vulns.txt", "high: 3\n")
         .file("gates.baseline.json", "{ \"format\": 1, \"stage\": ");
-    let r = check(&repo, &["--stage", "staging"]);
+    let r = repo.check_json(&["--stage", "staging"]);
     assert_eq!(gate(&r, "coverage")["status"], "error");
     let reason = gate(&r, "coverage")["reason"].as_str().unwrap().to_owned();
     assert!(reason.contains("gates.baseline.json"), "{reason}");
@@ -308,7 +287,7 @@ fn a_corrupt_baseline_is_an_error_and_a_missing_value_a_note() {
         "gates.baseline.json",
         r#"{"format": 1, "stage": "staging", "gates": {"vulns": {"high": 3.0}}}"#,
     );
-    let r = check(&repo, &["--stage", "staging"]);
+    let r = repo.check_json(&["--stage", "staging"]);
     assert_eq!(gate(&r, "coverage")["status"], "pass");
     assert!(gate(&r, "coverage")["notes"]
         .to_string()
@@ -362,15 +341,7 @@ run = "true"
     let view = json(&out.stdout);
     assert_eq!(view["ready_for"], "staging");
     assert_eq!(view["next"], "production");
-    let row = |name: &str| {
-        view["gates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["name"] == name)
-            .unwrap()["cells"]
-            .clone()
-    };
+    let row = |name: &str| gate(&view, name)["cells"].clone();
     assert_eq!(row("coverage")["staging"], "pass");
     assert_eq!(row("coverage")["production"], "fail");
     assert_eq!(row("e2e")["production"], "not active");
@@ -398,10 +369,10 @@ fn each_metric_shows_its_change_since_the_previous_run() {
             "[gates.coverage]\nrun = 'cat lines.txt'\n[gates.coverage.metrics.lines]\nregex = 'lines: (\\S+)'\nunit = '%'\nmin = 50\n",
         )
         .file("lines.txt", "lines: 76.9\n");
-    let first = check(&repo, &[]);
+    let first = repo.check_json(&[]);
     assert!(metric(&first, "coverage", "lines")["delta"].is_null());
     repo.write("lines.txt", "lines: 78.2\n");
-    let second = check(&repo, &[]);
+    let second = repo.check_json(&[]);
     assert!(
         (metric(&second, "coverage", "lines")["delta"]
             .as_f64()
@@ -425,7 +396,7 @@ fn an_anomaly_gets_a_note_and_never_changes_the_verdict() {
         .file("ms.txt", "ms: 10\n");
     for i in 0..10 {
         repo.write("ms.txt", &format!("ms: {}\n", 10 + i % 2));
-        let r = check(&repo, &[]);
+        let r = repo.check_json(&[]);
         assert_eq!(
             gate(&r, "bench")["notes"].as_array().unwrap().len(),
             0,
@@ -433,7 +404,7 @@ fn an_anomaly_gets_a_note_and_never_changes_the_verdict() {
         );
     }
     repo.write("ms.txt", "ms: 50\n");
-    let r = check(&repo, &[]);
+    let r = repo.check_json(&[]);
     let g = gate(&r, "bench");
     assert_eq!(g["status"], "pass");
     let notes = g["notes"].to_string();

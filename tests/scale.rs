@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json, TestRepo};
+use common::{copy_dir, gate, json, TestRepo};
 use std::collections::BTreeSet;
 
 const NINE: &str = r#"
@@ -29,16 +29,6 @@ run = "exit 1"
 run = "true"
 from = "production"
 "#;
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
-}
 
 fn ran(report: &serde_json::Value) -> BTreeSet<String> {
     report["gates"]
@@ -159,12 +149,7 @@ fn shards_cover_every_gate_once_keep_needs_together_and_merge_to_the_full_verdic
     assert_eq!(merged["score"], full["score"]);
     assert_eq!(merged["counts"]["pass"], full["counts"]["pass"]);
     assert_eq!(merged["counts"]["skipped"], full["counts"]["skipped"]);
-    let bench = merged["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == "bench")
-        .unwrap();
+    let bench = gate(&merged, "bench");
     assert_eq!(bench["status"], "fail");
 
     // Two of three shards: a gate ran nowhere.
@@ -412,12 +397,7 @@ fn a_signing_key_refuses_unsigned_and_forged_entries() {
             .unwrap()
             .stdout,
     );
-    let bad = report["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == "bad")
-        .unwrap();
+    let bad = gate(&report, "bad");
     assert_eq!(bad["status"], "fail");
     assert_eq!(bad["cached"], false);
 

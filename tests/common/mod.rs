@@ -128,3 +128,40 @@ pub fn alive(pid: i32) -> bool {
 pub fn json(output: &[u8]) -> serde_json::Value {
     serde_json::from_slice(output).expect("stdout is a JSON report")
 }
+
+/// The entry named `name` of a report's (or the ladder's) `gates`.
+pub fn gate<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
+    report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("no gate {name} in {report}"))
+}
+
+/// Copies the files of one folder into another (made if missing).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+impl TestRepo {
+    /// Runs `pqg check --format json EXTRA...`, which must exit 0 or 1, and
+    /// returns the report.
+    pub fn check_json(&self, extra: &[&str]) -> serde_json::Value {
+        let mut args = vec!["check", "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = self.pqg(&args).output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "pqg failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json(&out.stdout)
+    }
+}
