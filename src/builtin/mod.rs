@@ -542,23 +542,15 @@ impl<'s> Checker<'s> {
                 hits.sort_by_key(|&(i, start, _)| (start, i));
                 let mut lines = LineIndex::new(&content);
                 for (i, start, end) in hits {
-                    let (line, column, text) = lines.locate(start);
-                    if contains(text, ALLOW_MARKER) {
-                        continue;
-                    }
                     let p = &patterns[i];
-                    let fp = fingerprint(&p.id, &content[start..end]);
-                    if allow.iter().any(|a| a == &fp) {
-                        continue;
-                    }
-                    found.push(Finding {
-                        file: rel.to_owned(),
-                        line: Some(line),
-                        column: Some(column),
-                        rule: p.id.clone(),
-                        message: p.message.clone(),
-                        fingerprint: Some(fp),
-                    });
+                    found.extend(unless_allowed(
+                        &mut lines,
+                        allow,
+                        rel,
+                        &p.id,
+                        start..end,
+                        || p.message.clone(),
+                    ));
                 }
             }
             Checker::Syntax => {
@@ -712,24 +704,43 @@ fn scan_secrets(
     let mut lines = LineIndex::new(content);
     for (start, r, end) in hits {
         let rule = &scanner.rules[r];
-        let secret = &content[start..end];
-        let (line, column, text) = lines.locate(start);
-        if contains(text, ALLOW_MARKER) {
-            continue;
-        }
-        let fp = fingerprint(&rule.id, secret);
-        if allow.iter().any(|a| a == &fp) {
-            continue;
-        }
-        found.push(Finding {
-            file: rel.to_owned(),
-            line: Some(line),
-            column: Some(column),
-            rule: rule.id.clone(),
-            message: format!("{}: {}", rule.description, mask(secret)),
-            fingerprint: Some(fp),
-        });
+        found.extend(unless_allowed(
+            &mut lines,
+            allow,
+            rel,
+            &rule.id,
+            start..end,
+            || format!("{}: {}", rule.description, mask(&content[start..end])),
+        ));
     }
+}
+
+/// The finding of `rule` at `span`, unless its line holds `pqg:allow` or
+/// its fingerprint (of the rule and the matched text) is in `allow`.
+fn unless_allowed(
+    lines: &mut LineIndex<'_>,
+    allow: &[String],
+    rel: &str,
+    rule: &str,
+    span: std::ops::Range<usize>,
+    message: impl FnOnce() -> String,
+) -> Option<Finding> {
+    let (line, column, text) = lines.locate(span.start);
+    if contains(text, ALLOW_MARKER) {
+        return None;
+    }
+    let fp = fingerprint(rule, &lines.content[span]);
+    if allow.iter().any(|a| a == &fp) {
+        return None;
+    }
+    Some(Finding {
+        file: rel.to_owned(),
+        line: Some(line),
+        column: Some(column),
+        rule: rule.to_owned(),
+        message: message(),
+        fingerprint: Some(fp),
+    })
 }
 
 fn scan_conflicts(rel: &str, content: &[u8], found: &mut Vec<Finding>) {
