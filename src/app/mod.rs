@@ -511,7 +511,7 @@ pub(crate) fn run_stage(
         Some(changed) => write_changed_lists(config, &plan, changed, lists.as_ref()),
         None => vec![None; plan.gates.len()],
     };
-    let mut builtin_files = builtin_files(config, &prepared);
+    let mut builtin_files = builtin_files(config, &prepared, &cached);
     if let Some(changed) = &request.filters.changed {
         for (i, gate) in config.gates.iter().enumerate() {
             if let crate::config::Command::Builtin(_) = gate.command {
@@ -778,13 +778,17 @@ fn live_event(
 fn builtin_files(
     config: &Config,
     prepared: &cache::Prepared,
+    cached: &[Option<run::Execution>],
 ) -> Vec<Option<std::sync::Arc<Vec<String>>>> {
     config
         .gates
         .iter()
         .zip(&prepared.keys)
-        .map(|(gate, key)| {
-            let key = key.as_ref()?;
+        .zip(cached)
+        .map(|((gate, key), cached)| {
+            // A cached result needs no file list: on a warm run, that is
+            // every builtin, and 20,000 paths copied for nothing each.
+            let key = key.as_ref().filter(|_| cached.is_none())?;
             matches!(gate.command, crate::config::Command::Builtin(_))
                 .then(|| std::sync::Arc::new(key.files.iter().map(|f| f.path.clone()).collect()))
         })
