@@ -493,6 +493,30 @@ mod tests {
     }
 
     #[test]
+    fn the_wal_stays_bounded_across_many_runs() {
+        // Each process opens the cache, records a run and closes it. Every
+        // open reads the whole WAL, so it must not grow with the history.
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path().join("cache.db-wal");
+        let mut largest = 0;
+        for i in 0..200u64 {
+            let mut cache = Cache::open(dir.path(), CacheMode::On);
+            let gates = (0..40)
+                .map(|g| gate(&format!("gate-{g}"), "pass", i % 3 == 0, g * 10 + i))
+                .collect();
+            record(&mut cache, &run("staging", gates), 100);
+            drop(cache);
+            largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        }
+        assert!(
+            largest <= 2 * super::super::WAL_LIMIT,
+            "the WAL reached {largest} bytes"
+        );
+        let mut cache = Cache::open(dir.path(), CacheMode::On);
+        assert_eq!(runs(&mut cache, None, 1000).len(), 100, "nothing was lost");
+    }
+
+    #[test]
     fn head_is_read_from_the_repository_files() {
         let dir = tempfile::tempdir().unwrap();
         let git = |args: &[&str]| {
