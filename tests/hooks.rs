@@ -412,3 +412,151 @@ fn gates_never_see_an_inherited_pqg_files_nor_the_signing_key() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Runs the pre-push hook's command by hand, as git would: the pushed ref
+/// on stdin. Returns stderr, with pqg's debug log.
+fn hook_run(repo: &TestRepo) -> String {
+    use std::io::Write;
+    let head = String::from_utf8_lossy(&git(repo.path(), &["rev-parse", "HEAD"]).stdout)
+        .trim()
+        .to_owned();
+    let mut child = repo
+        .pqg_std(["hook", "run", "--hook", "pre-push", "--stage", "entry"])
+        .env("PQG_LOG", "debug")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let zero = "0".repeat(40);
+    writeln!(
+        child.stdin.take().unwrap(),
+        "refs/heads/main {head} refs/heads/main {zero}"
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Sets a file's mtime an hour back, so that an index written after it
+/// does not hold it as "racily clean" (which sends pqg to git status).
+fn age(repo: &TestRepo, rel: &str) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(repo.path().join(rel))
+        .unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .unwrap();
+}
+
+#[test]
+fn the_uncommitted_changes_note_is_exact_whichever_way_it_is_decided() {
+    const NOTE: &str = "the work tree has uncommitted changes";
+    const FROM_INDEX: &str = "judged from the index";
+    const FROM_GIT: &str = "asking git status";
+    let repo = TestRepo::new()
+        .gates("[gates.a]\nrun = 'true'\n")
+        .file("src/a.txt", "a\n")
+        .file("src/b.txt", "b\n")
+        .file("run.sh", "echo\n");
+    for f in ["gates.toml", "src/a.txt", "src/b.txt", "run.sh"] {
+        age(&repo, f);
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "init"]);
+
+    // Clean: answered from the index and the check's own stat data, no
+    // second pass over the files.
+    let err = hook_run(&repo);
+    assert!(!err.contains(NOTE) && err.contains(FROM_INDEX), "{err}");
+
+    // An edit: stat data differ, so git decides, and says dirty.
+    repo.write("src/a.txt", "edited\n");
+    let err = hook_run(&repo);
+    assert!(err.contains(NOTE) && err.contains(FROM_GIT), "{err}");
+
+    // Edited back to the same bytes: stat data still differ, but the
+    // content is what was committed, and git (asked again) says so.
+    repo.write("src/a.txt", "a\n");
+    let err = hook_run(&repo);
+    assert!(!err.contains(NOTE) && err.contains(FROM_GIT), "{err}");
+    repo.git(&["update-index", "-q", "--refresh"]);
+
+    // Staged but not committed, the work tree equal to the index: the index
+    // differs from HEAD, which only git's index-to-HEAD answer can tell.
+    repo.write("src/b.txt", "staged\n");
+    age(&repo, "src/b.txt");
+    repo.git(&["add", "src/b.txt"]);
+    let err = hook_run(&repo);
+    assert!(
+        err.contains(NOTE) && err.contains("judged from the index (staged: true)"),
+        "{err}"
+    );
+    repo.git(&["commit", "-qm", "b"]);
+    let err = hook_run(&repo);
+    assert!(!err.contains(NOTE) && err.contains(FROM_INDEX), "{err}");
+
+    // A mode change alone, and a tracked file deleted.
+    let script = repo.path().join("run.sh");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = hook_run(&repo);
+    assert!(err.contains(NOTE), "{err}");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    repo.git(&["update-index", "-q", "--refresh"]);
+    let err = hook_run(&repo);
+    assert!(!err.contains(NOTE), "{err}");
+    std::fs::remove_file(&script).unwrap();
+    let err = hook_run(&repo);
+    assert!(err.contains(NOTE), "{err}");
+    repo.git(&["checkout", "-q", "--", "run.sh"]);
+
+    // A new file, only added with --intent-to-add.
+    repo.write("new.txt", "n\n");
+    repo.git(&["add", "-N", "new.txt"]);
+    let err = hook_run(&repo);
+    assert!(err.contains(NOTE), "{err}");
+}
+
+#[test]
+fn the_note_asks_git_when_the_config_is_below_the_top() {
+    let repo = TestRepo::new()
+        .file("sub/gates.toml", "[gates.a]\nrun = 'true'\n")
+        .file("top.txt", "t\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "init"]);
+    repo.write("top.txt", "edited outside the config's folder\n");
+    let head = String::from_utf8_lossy(&git(repo.path(), &["rev-parse", "HEAD"]).stdout)
+        .trim()
+        .to_owned();
+    use std::io::Write;
+    let mut child = repo
+        .pqg_std([
+            "hook",
+            "run",
+            "--hook",
+            "pre-push",
+            "--config",
+            "sub/gates.toml",
+        ])
+        .env("PQG_LOG", "debug")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(
+        child.stdin.take().unwrap(),
+        "refs/heads/main {head} refs/heads/main {}",
+        "0".repeat(40)
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not at the top of the work tree")
+            && err.contains("the work tree has uncommitted changes"),
+        "{err}"
+    );
+}

@@ -8,8 +8,10 @@
 //! path of the pqg that installed it (hooks often run with a minimal PATH)
 //! and falls back to PATH.
 
+use crate::cache::inputs::Snapshot;
 use crate::cli::{HookCommand, HookKind};
 use crate::diag::UserError;
+use crate::gitindex;
 use anyhow::Context;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -289,6 +291,133 @@ pub fn uncommitted(dir: &Path) -> bool {
     .stderr(std::process::Stdio::null())
     .output()
     .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+}
+
+/// What the pre-push hook learns about uncommitted changes while its check
+/// runs.
+pub enum Early {
+    /// git answered (the index could not be compared here).
+    Known(bool),
+    /// git's index, to compare with the files the check stat'ed, and
+    /// whether the index differs from HEAD (`None`: git could not say).
+    Index(gitindex::Index, Option<bool>),
+}
+
+/// Starts on the uncommitted-changes question before the check runs. Asking
+/// `git status` means git stats every tracked file again, after the check
+/// already did: on 20,000 files that doubled what the hook added to a push.
+/// So, when the config sits at the top of the work tree and the index is
+/// one this reader understands, only the index-against-HEAD half goes to
+/// git (no file is stat'ed for it), and the work tree is judged later from
+/// the check's own snapshot.
+pub fn uncommitted_early(root: &Path) -> Early {
+    let root = crate::cache::inputs::absolute(root);
+    let top = crate::cache::inputs::work_tree_top(&root);
+    let index = match top {
+        Some(top) if top == root => gitindex::read_for(&top),
+        _ => Err(anyhow::anyhow!(
+            "the config is not at the top of the work tree"
+        )),
+    };
+    match index {
+        Ok(index) => {
+            let staged = Command::new("git")
+                .args([
+                    "--no-optional-locks",
+                    "diff-index",
+                    "--cached",
+                    "--quiet",
+                    "HEAD",
+                    "--",
+                ])
+                .current_dir(&root)
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .ok()
+                .and_then(|s| match s.code() {
+                    Some(0) => Some(false),
+                    Some(1) => Some(true),
+                    _ => None,
+                });
+            Early::Index(index, staged)
+        }
+        Err(why) => {
+            crate::debug!("uncommitted changes: asking git status ({why:#})");
+            Early::Known(uncommitted(&root))
+        }
+    }
+}
+
+/// The answer, once the check ran: from the index and the check's snapshot
+/// when their stat data settle it, else from `git status`.
+pub fn uncommitted_after(early: Early, snapshot: Option<&Snapshot>, root: &Path) -> bool {
+    let (index, staged) = match early {
+        Early::Known(dirty) => return dirty,
+        Early::Index(index, staged) => (index, staged),
+    };
+    let worktree = snapshot.and_then(|s| worktree_differs(&index, s));
+    match (worktree, staged) {
+        (Some(true), _) => true,
+        (Some(false), Some(staged)) => {
+            crate::debug!("uncommitted changes: judged from the index (staged: {staged})");
+            staged
+        }
+        _ => {
+            crate::debug!("uncommitted changes: stat data cannot settle it; asking git status");
+            uncommitted(root)
+        }
+    }
+}
+
+/// Whether the work tree differs from the index, judged like git judges it
+/// first: by comparing each entry's stat data with the file's. `Some(true)`
+/// only for what needs no content check (a conflict, an intent-to-add
+/// entry); `None` whenever git itself would have to look at contents (stat
+/// data differ, a racily clean entry, a file gone, a submodule).
+pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot) -> Option<bool> {
+    const NS: i64 = 1_000_000_000;
+    let split = |ns: i64| (ns.div_euclid(NS) as u32, ns.rem_euclid(NS) as u32);
+    let files = &snapshot.files;
+    let mut next = 0;
+    for e in &index.entries {
+        if e.skip_worktree || e.assume_valid {
+            continue; // git does not look at these files either
+        }
+        if e.stage != 0 || e.intent_to_add {
+            return Some(true);
+        }
+        if e.mode == gitindex::GITLINK || e.mtime >= index.written {
+            return None;
+        }
+        // Both lists are sorted by path bytes, so one cursor walks them.
+        while next < files.len() && files[next].path < e.path {
+            next += 1;
+        }
+        let i = if files.get(next).is_some_and(|f| f.path == e.path) {
+            next
+        } else {
+            files
+                .binary_search_by(|f| f.path.as_str().cmp(&e.path))
+                .ok()?
+        };
+        let st = &snapshot.states[i];
+        let mode = match st.mode & 0o170000 {
+            0o120000 => 0o120000,
+            0o100000 if st.mode & 0o100 != 0 => 0o100755,
+            0o100000 => 0o100644,
+            _ => return None,
+        };
+        let same = mode == e.mode
+            && st.size as u32 == e.size
+            && split(st.mtime_ns) == e.mtime
+            && split(st.ctime_ns) == e.ctime
+            && st.ino as u32 == e.ino;
+        if !same {
+            return None;
+        }
+    }
+    Some(false)
 }
 
 /// Whether `commit` exists here (a pushed-to remote may be ahead of us).

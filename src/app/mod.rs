@@ -184,6 +184,16 @@ fn terminal_width(is_terminal: bool) -> Option<u16> {
 }
 
 fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result<u8> {
+    checked(config, args, printer).map(|(code, _)| code)
+}
+
+/// `pqg check`, also giving back the snapshot of the input files the run
+/// took, if it took one (the pre-push hook compares it with git's index).
+fn checked(
+    config: &Config,
+    args: &CheckArgs,
+    printer: &Printer,
+) -> anyhow::Result<(u8, Option<cache::inputs::Snapshot>)> {
     let env = settings::process_env;
     let stage = settings::stage(config, args.stage.as_deref(), &env)?;
     let reports = args
@@ -260,7 +270,7 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
     if !args.no_annotations && env("GITHUB_ACTIONS").as_deref() == Some("true") {
         github_actions(&ran.report, args.format)?;
     }
-    Ok(ran.verdict.exit_code())
+    Ok((ran.verdict.exit_code(), ran.snapshot))
 }
 
 /// What an installed hook runs: git's refs read (pre-push), a note on
@@ -300,7 +310,7 @@ fn hook_run(
             argv.extend(["--changed-since".into(), since]);
         }
         let root = config.root.clone();
-        note = Some(std::thread::spawn(move || hook::uncommitted(&root)));
+        note = Some(std::thread::spawn(move || hook::uncommitted_early(&root)));
     }
     let (verb, flag) = match kind {
         HookKind::PrePush => ("push", "git push --no-verify"),
@@ -322,8 +332,12 @@ fn hook_run(
     else {
         anyhow::bail!("internal: the hook's command is not check");
     };
-    let code = check(config, &args, printer)?;
-    if note.is_some_and(|n| n.join().unwrap_or(false)) {
+    let (code, snapshot) = checked(config, &args, printer)?;
+    let dirty = note.map(|n| match n.join() {
+        Ok(early) => hook::uncommitted_after(early, snapshot.as_ref(), &config.root),
+        Err(_) => hook::uncommitted(&config.root),
+    });
+    if dirty == Some(true) {
         eprintln!(
             "pqg: the work tree has uncommitted changes; what was checked is the work tree, not only what is pushed"
         );
@@ -428,6 +442,8 @@ pub(crate) struct StageRun {
     pub verdict: judge::Verdict,
     pub report: report::Report,
     pub baseline: crate::baseline::BaselineState,
+    /// The input files as the run saw them, when it took a snapshot.
+    pub snapshot: Option<cache::inputs::Snapshot>,
 }
 
 /// Runs a stage: plan, cache, run, store, judge, report, history. Prints
@@ -593,6 +609,7 @@ pub(crate) fn run_stage(
         verdict,
         report,
         baseline,
+        snapshot: prepared.snapshot,
     })
 }
 

@@ -1,0 +1,327 @@
+//! A reader for git's index file (`.git/index`), enough to tell whether the
+//! work tree still matches it: each entry's path, stat data, mode and flags.
+//!
+//! The format is git's `gitformat-index(5)`, versions 2 to 4. Anything this
+//! reader does not fully understand (a split or sparse index, a required
+//! extension it does not know, SHA-256 object names) is an error, and the
+//! caller asks git instead: a wrong "unchanged" would be worse than a slow
+//! answer.
+
+use anyhow::{bail, ensure, Context};
+use std::path::{Path, PathBuf};
+
+/// One index entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub path: String,
+    pub ctime: (u32, u32),
+    pub mtime: (u32, u32),
+    pub ino: u32,
+    pub mode: u32,
+    pub size: u32,
+    /// 0 for a normal entry; 1 to 3 during a merge conflict.
+    pub stage: u8,
+    pub assume_valid: bool,
+    pub skip_worktree: bool,
+    pub intent_to_add: bool,
+}
+
+/// The entries of an index and when the index file was written.
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub entries: Vec<Entry>,
+    /// The index file's own mtime: an entry whose file changed in the same
+    /// instant is "racily clean" and cannot be trusted on its stat data.
+    pub written: (u32, u32),
+}
+
+/// `mode` of a submodule entry.
+pub const GITLINK: u32 = 0o160000;
+
+const SHA1_LEN: usize = 20;
+
+/// The index of the work tree whose top is `top`, or why it cannot be read
+/// here. Honours `GIT_DIR` and linked worktrees; `GIT_INDEX_FILE` and
+/// SHA-256 repositories are left to git.
+pub fn read_for(top: &Path) -> anyhow::Result<Index> {
+    if std::env::var_os("GIT_INDEX_FILE").is_some() {
+        bail!("GIT_INDEX_FILE is set");
+    }
+    let git_dir = git_dir(top)?;
+    let common = match std::fs::read_to_string(git_dir.join("commondir")) {
+        Ok(rel) => git_dir.join(rel.trim_end()),
+        Err(_) => git_dir.clone(),
+    };
+    let config = std::fs::read_to_string(common.join("config")).unwrap_or_default();
+    if config.to_ascii_lowercase().contains("objectformat") {
+        bail!("the repository may not use SHA-1");
+    }
+    let path = git_dir.join("index");
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let meta = std::fs::metadata(&path)?;
+    let mut index = parse(&bytes)?;
+    index.written = (meta_secs(&meta), meta_nsecs(&meta));
+    Ok(index)
+}
+
+fn meta_secs(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    meta.mtime() as u32
+}
+
+fn meta_nsecs(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    meta.mtime_nsec() as u32
+}
+
+/// The git directory of the work tree at `top`.
+fn git_dir(top: &Path) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("GIT_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let dot_git = top.join(".git");
+    if dot_git.is_dir() {
+        return Ok(dot_git);
+    }
+    // A linked worktree or a submodule: `.git` is a file naming the folder.
+    let text = std::fs::read_to_string(&dot_git).context("reading .git")?;
+    let Some(rel) = text.trim_end().strip_prefix("gitdir: ") else {
+        bail!(".git is neither a folder nor a gitdir file");
+    };
+    Ok(top.join(rel))
+}
+
+/// Parses the bytes of an index file (`written` is left at zero).
+pub fn parse(bytes: &[u8]) -> anyhow::Result<Index> {
+    let mut r = Reader { bytes, at: 0 };
+    ensure!(r.take(4)? == b"DIRC", "not a git index");
+    let version = r.u32()?;
+    ensure!((2..=4).contains(&version), "index version {version}");
+    let count = r.u32()? as usize;
+    // The smallest v4 entry is 62 + 2 bytes: a count beyond that is a lie.
+    ensure!(count <= bytes.len() / 64, "entry count {count} too large");
+    let mut entries = Vec::with_capacity(count);
+    let mut previous: Vec<u8> = Vec::new();
+    for _ in 0..count {
+        let start = r.at;
+        let ctime = (r.u32()?, r.u32()?);
+        let mtime = (r.u32()?, r.u32()?);
+        let _dev = r.u32()?;
+        let ino = r.u32()?;
+        let mode = r.u32()?;
+        let _uid = r.u32()?;
+        let _gid = r.u32()?;
+        let size = r.u32()?;
+        r.take(SHA1_LEN)?;
+        let flags = r.u16()?;
+        let extended = if flags & 0x4000 != 0 {
+            ensure!(version >= 3, "extended flags in a version 2 index");
+            r.u16()?
+        } else {
+            0
+        };
+        let path = if version == 4 {
+            let strip = r.varint()?;
+            ensure!(strip <= previous.len(), "bad path compression");
+            previous.truncate(previous.len() - strip);
+            previous.extend_from_slice(r.until_nul()?);
+            previous.clone()
+        } else {
+            let name = r.until_nul()?.to_vec();
+            // 1 to 8 NULs pad the entry to a multiple of 8 bytes; one was
+            // read with the name.
+            let len = r.at - start;
+            r.take((8 - len % 8) % 8)?;
+            name
+        };
+        let path = String::from_utf8(path).context("a path in the index is not UTF-8")?;
+        entries.push(Entry {
+            path,
+            ctime,
+            mtime,
+            ino,
+            mode,
+            size,
+            stage: ((flags >> 12) & 3) as u8,
+            assume_valid: flags & 0x8000 != 0,
+            skip_worktree: extended & 0x4000 != 0,
+            intent_to_add: extended & 0x2000 != 0,
+        });
+    }
+    // Extensions, then the checksum. Those whose name starts with an
+    // uppercase letter are optional; a lowercase one ("link": split index,
+    // "sdir": sparse index) changes what the entries mean.
+    while bytes.len() - r.at > SHA1_LEN {
+        let name = r.take(4)?;
+        let len = r.u32()? as usize;
+        ensure!(
+            name[0].is_ascii_uppercase(),
+            "index extension {:?} is not supported",
+            String::from_utf8_lossy(name)
+        );
+        r.take(len)?;
+    }
+    ensure!(bytes.len() - r.at == SHA1_LEN, "index ends early");
+    Ok(Index {
+        entries,
+        written: (0, 0),
+    })
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> anyhow::Result<&'a [u8]> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let Some(end) = end else {
+            bail!("index ends early");
+        };
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+
+    fn u32(&mut self) -> anyhow::Result<u32> {
+        Ok(u32::from_be_bytes(self.take(4)?.try_into()?))
+    }
+
+    fn u16(&mut self) -> anyhow::Result<u16> {
+        Ok(u16::from_be_bytes(self.take(2)?.try_into()?))
+    }
+
+    fn until_nul(&mut self) -> anyhow::Result<&'a [u8]> {
+        let rest = &self.bytes[self.at..];
+        let Some(n) = rest.iter().position(|&b| b == 0) else {
+            bail!("index ends early");
+        };
+        self.at += n + 1;
+        Ok(&rest[..n])
+    }
+
+    /// git's offset varint (as in OFS_DELTA): big-endian 7-bit groups, each
+    /// continuation adding one.
+    fn varint(&mut self) -> anyhow::Result<usize> {
+        let mut byte = self.take(1)?[0];
+        let mut value = usize::from(byte & 0x7f);
+        while byte & 0x80 != 0 {
+            byte = self.take(1)?[0];
+            value = value
+                .checked_add(1)
+                .and_then(|v| v.checked_mul(128))
+                .context("bad path compression")?
+                | usize::from(byte & 0x7f);
+        }
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(["-c", "user.email=a@b", "-c", "user.name=n"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// What `git ls-files -s` lists (mode, stage, path) equals what the
+    /// reader found, in each index version git writes.
+    #[test]
+    fn reads_what_git_wrote_in_every_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q"]);
+        for (i, name) in ["a.txt", "dir/b.rs", "dir/sub/c é.md", "dir/sub/d", "z"]
+            .iter()
+            .enumerate()
+        {
+            let path = d.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "x".repeat(i * 7)).unwrap();
+        }
+        std::os::unix::fs::symlink("a.txt", d.join("link")).unwrap();
+        git(d, &["add", "-A"]);
+        git(d, &["update-index", "--chmod=+x", "z"]);
+        std::fs::write(d.join("new"), "n").unwrap();
+        git(d, &["add", "-N", "new"]);
+        for version in ["2", "3", "4"] {
+            git(d, &["update-index", "--index-version", version]);
+            let index = read_for(d).unwrap();
+            let listed = git(d, &["-c", "core.quotepath=off", "ls-files", "-s"]);
+            let ours: Vec<String> = index
+                .entries
+                .iter()
+                .map(|e| format!("{:o} {} {}", e.mode, e.stage, e.path))
+                .collect();
+            let theirs: Vec<String> = listed
+                .lines()
+                .map(|l| {
+                    let (meta, path) = l.split_once('\t').unwrap();
+                    let f: Vec<&str> = meta.split(' ').collect();
+                    format!("{} {} {}", f[0], f[2], path)
+                })
+                .collect();
+            assert_eq!(ours, theirs, "index version {version}");
+            let new = index.entries.iter().find(|e| e.path == "new").unwrap();
+            // (git keeps version 3 when an entry needs extended flags.)
+            assert!(new.intent_to_add, "version {version}");
+            let a = index.entries.iter().find(|e| e.path == "a.txt").unwrap();
+            let meta = std::fs::symlink_metadata(d.join("a.txt")).unwrap();
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(a.size as u64, meta.size());
+            assert_eq!(a.mtime, (meta.mtime() as u32, meta.mtime_nsec() as u32));
+            assert_eq!(a.ino as u64, meta.ino() & 0xffff_ffff);
+        }
+    }
+
+    #[test]
+    fn split_and_sparse_indexes_and_damage_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q"]);
+        std::fs::write(d.join("a"), "a").unwrap();
+        git(d, &["add", "a"]);
+        let good = std::fs::read(d.join(".git/index")).unwrap();
+        assert_eq!(parse(&good).unwrap().entries.len(), 1);
+        for cut in [0, 4, 12, 40, good.len() - 21, good.len() - 1] {
+            assert!(parse(&good[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut wrong = good.clone();
+        wrong[0] = b'X';
+        assert!(parse(&wrong).is_err());
+        git(d, &["update-index", "--split-index"]);
+        let err = read_for(d).unwrap_err().to_string();
+        assert!(err.contains("link"), "{err}");
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        std::fs::write(dir.path().join("f"), "f").unwrap();
+        git(dir.path(), &["add", "f"]);
+        let good = std::fs::read(dir.path().join(".git/index")).unwrap();
+        for _ in 0..2000 {
+            let mut bytes = good.clone();
+            for _ in 0..4 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let at = (seed as usize) % bytes.len();
+                bytes[at] = (seed >> 32) as u8;
+            }
+            let _ = parse(&bytes);
+        }
+    }
+}
