@@ -415,13 +415,14 @@ fn gates_never_see_an_inherited_pqg_files_nor_the_signing_key() {
 
 /// Runs the pre-push hook's command by hand, as git would: the pushed ref
 /// on stdin. Returns stderr, with pqg's debug log.
-fn hook_run(repo: &TestRepo) -> String {
+fn hook_run(repo: &TestRepo, extra: &[&str]) -> String {
     use std::io::Write;
     let head = String::from_utf8_lossy(&git(repo.path(), &["rev-parse", "HEAD"]).stdout)
         .trim()
         .to_owned();
     let mut child = repo
-        .pqg_std(["hook", "run", "--hook", "pre-push", "--stage", "entry"])
+        .pqg_std(["hook", "run", "--hook", "pre-push"])
+        .args(extra)
         .env("PQG_LOG", "debug")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -435,8 +436,9 @@ fn hook_run(repo: &TestRepo) -> String {
     )
     .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
 }
 
 /// Sets a file's mtime an hour back, so that an index written after it
@@ -468,18 +470,18 @@ fn the_uncommitted_changes_note_is_exact_whichever_way_it_is_decided() {
 
     // Clean: answered from the index and the check's own stat data, no
     // second pass over the files.
-    let err = hook_run(&repo);
+    let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(!err.contains(NOTE) && err.contains(FROM_INDEX), "{err}");
 
     // An edit: stat data differ, so git decides, and says dirty.
     repo.write("src/a.txt", "edited\n");
-    let err = hook_run(&repo);
+    let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(err.contains(NOTE) && err.contains(FROM_GIT), "{err}");
 
     // Edited back to the same bytes: stat data still differ, but the
     // content is what was committed, and git (asked again) says so.
     repo.write("src/a.txt", "a\n");
-    let err = hook_run(&repo);
+    let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(!err.contains(NOTE) && err.contains(FROM_GIT), "{err}");
     repo.git(&["update-index", "-q", "--refresh"]);
 
@@ -488,34 +490,34 @@ fn the_uncommitted_changes_note_is_exact_whichever_way_it_is_decided() {
     repo.write("src/b.txt", "staged\n");
     age(&repo, "src/b.txt");
     repo.git(&["add", "src/b.txt"]);
-    let err = hook_run(&repo);
+    let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(
         err.contains(NOTE) && err.contains("judged from the index (staged: true)"),
         "{err}"
     );
     repo.git(&["commit", "-qm", "b"]);
-    let err = hook_run(&repo);
+    let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(!err.contains(NOTE) && err.contains(FROM_INDEX), "{err}");
 
     // A mode change alone, and a tracked file deleted.
     let script = repo.path().join("run.sh");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let err = hook_run(&repo);
+    let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(err.contains(NOTE), "{err}");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
     repo.git(&["update-index", "-q", "--refresh"]);
-    let err = hook_run(&repo);
+    let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(!err.contains(NOTE), "{err}");
     std::fs::remove_file(&script).unwrap();
-    let err = hook_run(&repo);
+    let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(err.contains(NOTE), "{err}");
     repo.git(&["checkout", "-q", "--", "run.sh"]);
 
     // A new file, only added with --intent-to-add.
     repo.write("new.txt", "n\n");
     repo.git(&["add", "-N", "new.txt"]);
-    let err = hook_run(&repo);
+    let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(err.contains(NOTE), "{err}");
 }
 
@@ -527,33 +529,7 @@ fn the_note_asks_git_when_the_config_is_below_the_top() {
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "init"]);
     repo.write("top.txt", "edited outside the config's folder\n");
-    let head = String::from_utf8_lossy(&git(repo.path(), &["rev-parse", "HEAD"]).stdout)
-        .trim()
-        .to_owned();
-    use std::io::Write;
-    let mut child = repo
-        .pqg_std([
-            "hook",
-            "run",
-            "--hook",
-            "pre-push",
-            "--config",
-            "sub/gates.toml",
-        ])
-        .env("PQG_LOG", "debug")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(
-        child.stdin.take().unwrap(),
-        "refs/heads/main {head} refs/heads/main {}",
-        "0".repeat(40)
-    )
-    .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = hook_run(&repo, &["--config", "sub/gates.toml"]);
     assert!(
         err.contains("not at the top of the work tree")
             && err.contains("the work tree has uncommitted changes"),
