@@ -469,9 +469,11 @@ fn the_uncommitted_changes_note_is_exact_whichever_way_it_is_decided() {
     repo.git(&["commit", "-qm", "init"]);
 
     // Clean: answered from the index and the check's own stat data, no
-    // second pass over the files.
+    // second pass over the files, and no git process at all: the index's
+    // cache-tree names HEAD's tree.
     let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(!err.contains(NOTE) && err.contains(FROM_INDEX), "{err}");
+    assert!(err.contains("the index's tree is HEAD's"), "{err}");
 
     // An edit: stat data differ, so git decides, and says dirty.
     repo.write("src/a.txt", "edited\n");
@@ -498,6 +500,13 @@ fn the_uncommitted_changes_note_is_exact_whichever_way_it_is_decided() {
     repo.git(&["commit", "-qm", "b"]);
     let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(!err.contains(NOTE) && err.contains(FROM_INDEX), "{err}");
+    // The same once git packed the commit away.
+    repo.git(&["gc", "-q"]);
+    let err = hook_run(&repo, &["--stage", "entry"]);
+    assert!(
+        !err.contains(NOTE) && err.contains("the index's tree is HEAD's"),
+        "{err}"
+    );
 
     // A mode change alone, and a tracked file deleted.
     let script = repo.path().join("run.sh");

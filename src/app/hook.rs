@@ -11,7 +11,7 @@
 use crate::cache::inputs::Snapshot;
 use crate::cli::{HookCommand, HookKind};
 use crate::diag::UserError;
-use crate::gitindex;
+use crate::git::index as gitindex;
 use anyhow::Context;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -321,6 +321,10 @@ pub fn uncommitted_early(root: &Path) -> Early {
     };
     match index {
         Ok(index) => {
+            if index_is_head(&index, &root) {
+                crate::debug!("uncommitted changes: the index's tree is HEAD's");
+                return Early::Index(index, Some(false));
+            }
             let staged = Command::new("git")
                 .args([
                     "--no-optional-locks",
@@ -345,6 +349,26 @@ pub fn uncommitted_early(root: &Path) -> Early {
         Err(why) => {
             crate::debug!("uncommitted changes: asking git status ({why:#})");
             Early::Known(uncommitted(&root))
+        }
+    }
+}
+
+/// Whether the index holds exactly HEAD's tree, known without git: its
+/// cache-tree (valid after a commit) names the same tree as HEAD's commit.
+/// Tree ids are hashes of the whole content, so equal ids settle it; any
+/// other outcome (a change staged, the cache-tree invalidated, a commit this
+/// reader cannot find) leaves it to `git diff-index`.
+fn index_is_head(index: &gitindex::Index, root: &Path) -> bool {
+    let (Some(tree), (Some(commit), _), Some(dirs)) =
+        (index.tree, crate::git::head(root), crate::git::dirs(root))
+    else {
+        return false;
+    };
+    match crate::git::objects::commit_tree(&dirs, &commit) {
+        Ok(head_tree) => head_tree == tree,
+        Err(why) => {
+            crate::debug!("uncommitted changes: HEAD's tree not read here ({why:#})");
+            false
         }
     }
 }

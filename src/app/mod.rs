@@ -593,7 +593,7 @@ pub(crate) fn run_stage(
     crate::debug!("history: {} gates' recent results read", recent.len());
     let report = report::build(config, &plan, &result, &verdict, &run_id, &recent);
     crate::debug!("report built");
-    let (commit, branch) = history::git_head(&config.root);
+    let (commit, branch) = crate::git::head(&config.root);
     crate::debug!("git head read");
     history::record(
         &mut cache,

@@ -8,7 +8,6 @@
 use super::Cache;
 use rusqlite::params;
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
 /// How many past executions the duration prediction averages.
@@ -341,70 +340,6 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
-/// The commit and branch checked out in `root`, if it is a git work tree.
-/// Read from the repository's files rather than by running git: it is on
-/// every run's path, and a process costs more than these few reads.
-pub fn git_head(root: &Path) -> (Option<String>, Option<String>) {
-    let Some(git_dir) = find_git_dir(root) else {
-        return (None, None);
-    };
-    // A linked worktree keeps HEAD in its own folder and refs in the
-    // common one.
-    let common = std::fs::read_to_string(git_dir.join("commondir"))
-        .ok()
-        .map(|c| git_dir.join(c.trim()))
-        .unwrap_or_else(|| git_dir.clone());
-    let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) else {
-        return (None, None);
-    };
-    let head = head.trim();
-    match head.strip_prefix("ref: ") {
-        None => (Some(head.to_owned()).filter(|h| is_object_id(h)), None),
-        Some(reference) => {
-            let branch = reference
-                .strip_prefix("refs/heads/")
-                .unwrap_or(reference)
-                .to_owned();
-            (resolve_ref(&git_dir, &common, reference), Some(branch))
-        }
-    }
-}
-
-fn is_object_id(s: &str) -> bool {
-    (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn find_git_dir(root: &Path) -> Option<std::path::PathBuf> {
-    for dir in root.ancestors() {
-        let dot_git = dir.join(".git");
-        let meta = std::fs::metadata(&dot_git).ok();
-        match meta {
-            Some(m) if m.is_dir() => return Some(dot_git),
-            Some(_) => {
-                let text = std::fs::read_to_string(&dot_git).ok()?;
-                let target = text.trim().strip_prefix("gitdir: ")?;
-                return Some(dir.join(target));
-            }
-            None => continue,
-        }
-    }
-    None
-}
-
-fn resolve_ref(git_dir: &Path, common: &Path, reference: &str) -> Option<String> {
-    for base in [git_dir, common] {
-        if let Ok(id) = std::fs::read_to_string(base.join(reference)) {
-            let id = id.trim();
-            return is_object_id(id).then(|| id.to_owned());
-        }
-    }
-    let packed = std::fs::read_to_string(common.join("packed-refs")).ok()?;
-    packed.lines().find_map(|line| {
-        let (id, name) = line.split_once(' ')?;
-        (name == reference && is_object_id(id)).then(|| id.to_owned())
-    })
-}
-
 /// This machine's host name.
 pub fn host_name() -> Option<String> {
     let mut buf = [0u8; 256];
@@ -514,57 +449,6 @@ mod tests {
         );
         let mut cache = Cache::open(dir.path(), CacheMode::On);
         assert_eq!(runs(&mut cache, None, 1000).len(), 100, "nothing was lost");
-    }
-
-    #[test]
-    fn head_is_read_from_the_repository_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            std::process::Command::new("git")
-                .args(args)
-                .current_dir(dir.path())
-                .output()
-                .unwrap()
-        };
-        git(&["init", "-q", "-b", "trunk"]);
-        assert_eq!(
-            git_head(dir.path()),
-            (None, Some("trunk".to_owned())),
-            "unborn branch"
-        );
-        git(&[
-            "-c",
-            "user.email=a@b",
-            "-c",
-            "user.name=n",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            "x",
-        ]);
-        let sha = String::from_utf8(git(&["rev-parse", "HEAD"]).stdout)
-            .unwrap()
-            .trim()
-            .to_owned();
-        assert_eq!(
-            git_head(dir.path()),
-            (Some(sha.clone()), Some("trunk".to_owned()))
-        );
-        git(&["pack-refs", "--all"]);
-        assert_eq!(
-            git_head(dir.path()).0.as_deref(),
-            Some(sha.as_str()),
-            "packed refs"
-        );
-        git(&["checkout", "-q", "--detach"]);
-        assert_eq!(git_head(dir.path()), (Some(sha.clone()), None), "detached");
-        git(&["worktree", "add", "-q", "wt", "-b", "side"]);
-        assert_eq!(
-            git_head(&dir.path().join("wt")),
-            (Some(sha), Some("side".to_owned())),
-            "worktree"
-        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! answer.
 
 use anyhow::{bail, ensure, Context};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One index entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,9 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub struct Index {
     pub entries: Vec<Entry>,
+    /// The tree the entries make, from the cache-tree extension, when git
+    /// left it valid (a commit does; staging a change invalidates it).
+    pub tree: Option<[u8; SHA1_LEN]>,
     /// The index file's own mtime: an entry whose file changed in the same
     /// instant is "racily clean" and cannot be trusted on its stat data.
     pub written: (u32, u32),
@@ -38,25 +41,22 @@ pub struct Index {
 /// `mode` of a submodule entry.
 pub const GITLINK: u32 = 0o160000;
 
-const SHA1_LEN: usize = 20;
+pub const SHA1_LEN: usize = 20;
 
 /// The index of the work tree whose top is `top`, or why it cannot be read
-/// here. Honours `GIT_DIR` and linked worktrees; `GIT_INDEX_FILE` and
+/// here. Linked worktrees are followed; `GIT_DIR`, `GIT_INDEX_FILE` and
 /// SHA-256 repositories are left to git.
 pub fn read_for(top: &Path) -> anyhow::Result<Index> {
-    if std::env::var_os("GIT_INDEX_FILE").is_some() {
-        bail!("GIT_INDEX_FILE is set");
+    for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"] {
+        if std::env::var_os(var).is_some() {
+            bail!("{var} is set");
+        }
     }
-    let git_dir = git_dir(top)?;
-    let common = match std::fs::read_to_string(git_dir.join("commondir")) {
-        Ok(rel) => git_dir.join(rel.trim_end()),
-        Err(_) => git_dir.clone(),
+    let Some(dirs) = super::dirs(top) else {
+        bail!("no git folder above {}", top.display());
     };
-    let config = std::fs::read_to_string(common.join("config")).unwrap_or_default();
-    if config.to_ascii_lowercase().contains("objectformat") {
-        bail!("the repository may not use SHA-1");
-    }
-    let path = git_dir.join("index");
+    check_sha1(&dirs)?;
+    let path = dirs.git_dir.join("index");
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let meta = std::fs::metadata(&path)?;
     let mut index = parse(&bytes)?;
@@ -74,21 +74,14 @@ fn meta_nsecs(meta: &std::fs::Metadata) -> u32 {
     meta.mtime_nsec() as u32
 }
 
-/// The git directory of the work tree at `top`.
-fn git_dir(top: &Path) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("GIT_DIR") {
-        return Ok(PathBuf::from(dir));
+/// Fails unless the repository names objects by SHA-1, the only format
+/// these readers know.
+pub fn check_sha1(dirs: &super::Dirs) -> anyhow::Result<()> {
+    let config = std::fs::read_to_string(dirs.common.join("config")).unwrap_or_default();
+    if config.to_ascii_lowercase().contains("objectformat") {
+        bail!("the repository may not use SHA-1");
     }
-    let dot_git = top.join(".git");
-    if dot_git.is_dir() {
-        return Ok(dot_git);
-    }
-    // A linked worktree or a submodule: `.git` is a file naming the folder.
-    let text = std::fs::read_to_string(&dot_git).context("reading .git")?;
-    let Some(rel) = text.trim_end().strip_prefix("gitdir: ") else {
-        bail!(".git is neither a folder nor a gitdir file");
-    };
-    Ok(top.join(rel))
+    Ok(())
 }
 
 /// Parses the bytes of an index file (`written` is left at zero).
@@ -151,6 +144,7 @@ pub fn parse(bytes: &[u8]) -> anyhow::Result<Index> {
     // Extensions, then the checksum. Those whose name starts with an
     // uppercase letter are optional; a lowercase one ("link": split index,
     // "sdir": sparse index) changes what the entries mean.
+    let mut tree = None;
     while bytes.len() - r.at > SHA1_LEN {
         let name = r.take(4)?;
         let len = r.u32()? as usize;
@@ -159,13 +153,33 @@ pub fn parse(bytes: &[u8]) -> anyhow::Result<Index> {
             "index extension {:?} is not supported",
             String::from_utf8_lossy(name)
         );
-        r.take(len)?;
+        let data = r.take(len)?;
+        if name == b"TREE" {
+            tree = root_tree(data);
+        }
     }
     ensure!(bytes.len() - r.at == SHA1_LEN, "index ends early");
     Ok(Index {
         entries,
+        tree,
         written: (0, 0),
     })
+}
+
+/// The root entry of a cache-tree extension: an empty path, then
+/// `ENTRY_COUNT SP SUBTREES LF`, then the tree's id unless the count is -1
+/// (invalidated).
+fn root_tree(data: &[u8]) -> Option<[u8; SHA1_LEN]> {
+    let rest = data.strip_prefix(b"\0")?;
+    let line_end = rest.iter().position(|&b| b == b'\n')?;
+    let line = std::str::from_utf8(&rest[..line_end]).ok()?;
+    let (count, _subtrees) = line.split_once(' ')?;
+    if count.parse::<i64>().ok()? < 0 {
+        return None;
+    }
+    rest.get(line_end + 1..line_end + 1 + SHA1_LEN)?
+        .try_into()
+        .ok()
 }
 
 struct Reader<'a> {
@@ -282,6 +296,33 @@ mod tests {
             assert_eq!(a.mtime, (meta.mtime() as u32, meta.mtime_nsec() as u32));
             assert_eq!(a.ino as u64, meta.ino() & 0xffff_ffff);
         }
+    }
+
+    #[test]
+    fn the_cache_tree_names_heads_tree_until_a_change_is_staged() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q"]);
+        std::fs::create_dir(d.join("sub")).unwrap();
+        std::fs::write(d.join("sub/a"), "a").unwrap();
+        std::fs::write(d.join("b"), "b").unwrap();
+        git(d, &["add", "."]);
+        git(d, &["commit", "-qm", "c"]);
+        let hex = |t: [u8; SHA1_LEN]| t.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let tree = read_for(d).unwrap().tree.map(hex);
+        assert_eq!(
+            tree.as_deref(),
+            Some(git(d, &["rev-parse", "HEAD^{tree}"]).trim())
+        );
+        std::fs::write(d.join("sub/a"), "changed").unwrap();
+        git(d, &["add", "sub/a"]);
+        assert_eq!(read_for(d).unwrap().tree, None, "invalidated by staging");
+        git(d, &["write-tree"]);
+        let tree = read_for(d).unwrap().tree.map(hex);
+        assert_ne!(
+            tree.as_deref(),
+            Some(git(d, &["rev-parse", "HEAD^{tree}"]).trim())
+        );
     }
 
     #[test]

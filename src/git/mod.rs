@@ -1,0 +1,143 @@
+//! Reading a git repository's own files: HEAD and refs, the index, and
+//! commit objects. Each reader is for a question on a hot path (every run
+//! records HEAD; the pre-push hook compares the index with HEAD) where a
+//! git process would cost more than the answer. Whatever a reader does not
+//! fully understand is an error or `None`, and the caller asks git.
+
+pub mod index;
+pub mod objects;
+
+use std::path::{Path, PathBuf};
+
+/// A repository's own folder and its common folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirs {
+    pub git_dir: PathBuf,
+    pub common: PathBuf,
+}
+
+/// The commit and branch checked out in `root`, if it is a git work tree.
+/// Read from the repository's files rather than by running git: it is on
+/// every run's path, and a process costs more than these few reads.
+pub fn head(root: &Path) -> (Option<String>, Option<String>) {
+    let Some(Dirs { git_dir, common }) = dirs(root) else {
+        return (None, None);
+    };
+    let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) else {
+        return (None, None);
+    };
+    let head = head.trim();
+    match head.strip_prefix("ref: ") {
+        None => (Some(head.to_owned()).filter(|h| is_object_id(h)), None),
+        Some(reference) => {
+            let branch = reference
+                .strip_prefix("refs/heads/")
+                .unwrap_or(reference)
+                .to_owned();
+            (resolve_ref(&git_dir, &common, reference), Some(branch))
+        }
+    }
+}
+
+fn is_object_id(s: &str) -> bool {
+    (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The git folders of the work tree holding `root`: its own (HEAD, index)
+/// and the common one (objects, refs, config), which differ in a linked
+/// worktree.
+pub fn dirs(root: &Path) -> Option<Dirs> {
+    let git_dir = find_git_dir(root)?;
+    let common = std::fs::read_to_string(git_dir.join("commondir"))
+        .ok()
+        .map(|c| git_dir.join(c.trim()))
+        .unwrap_or_else(|| git_dir.clone());
+    Some(Dirs { git_dir, common })
+}
+
+fn find_git_dir(root: &Path) -> Option<PathBuf> {
+    for dir in root.ancestors() {
+        let dot_git = dir.join(".git");
+        let meta = std::fs::metadata(&dot_git).ok();
+        match meta {
+            Some(m) if m.is_dir() => return Some(dot_git),
+            Some(_) => {
+                let text = std::fs::read_to_string(&dot_git).ok()?;
+                let target = text.trim().strip_prefix("gitdir: ")?;
+                return Some(dir.join(target));
+            }
+            None => continue,
+        }
+    }
+    None
+}
+
+fn resolve_ref(git_dir: &Path, common: &Path, reference: &str) -> Option<String> {
+    for base in [git_dir, common] {
+        if let Ok(id) = std::fs::read_to_string(base.join(reference)) {
+            let id = id.trim();
+            return is_object_id(id).then(|| id.to_owned());
+        }
+    }
+    let packed = std::fs::read_to_string(common.join("packed-refs")).ok()?;
+    packed.lines().find_map(|line| {
+        let (id, name) = line.split_once(' ')?;
+        (name == reference && is_object_id(id)).then(|| id.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_is_read_from_the_repository_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap()
+        };
+        git(&["init", "-q", "-b", "trunk"]);
+        assert_eq!(
+            head(dir.path()),
+            (None, Some("trunk".to_owned())),
+            "unborn branch"
+        );
+        git(&[
+            "-c",
+            "user.email=a@b",
+            "-c",
+            "user.name=n",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ]);
+        let sha = String::from_utf8(git(&["rev-parse", "HEAD"]).stdout)
+            .unwrap()
+            .trim()
+            .to_owned();
+        assert_eq!(
+            head(dir.path()),
+            (Some(sha.clone()), Some("trunk".to_owned()))
+        );
+        git(&["pack-refs", "--all"]);
+        assert_eq!(
+            head(dir.path()).0.as_deref(),
+            Some(sha.as_str()),
+            "packed refs"
+        );
+        git(&["checkout", "-q", "--detach"]);
+        assert_eq!(head(dir.path()), (Some(sha.clone()), None), "detached");
+        git(&["worktree", "add", "-q", "wt", "-b", "side"]);
+        assert_eq!(
+            head(&dir.path().join("wt")),
+            (Some(sha), Some("side".to_owned())),
+            "worktree"
+        );
+    }
+}
