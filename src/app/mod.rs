@@ -332,8 +332,11 @@ fn hook_run(
     else {
         anyhow::bail!("internal: the hook's command is not check");
     };
-    let (code, snapshot) = checked(config, &args, printer)?;
-    let dirty = note.map(|n| match n.join() {
+    let ran = checked(config, &args, printer);
+    // Joined even when the check failed: its git child must not outlive pqg.
+    let early = note.map(|n| n.join());
+    let (code, snapshot) = ran?;
+    let dirty = early.map(|early| match early {
         Ok(early) => hook::uncommitted_after(early, snapshot.as_ref(), &config.root),
         Err(_) => hook::uncommitted(&config.root),
     });
