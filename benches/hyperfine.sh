@@ -5,7 +5,7 @@
 #   benches/hyperfine.sh            # everything
 #   benches/hyperfine.sh runner     # only the named groups:
 #                                   #   runner parallel validate warm changed cold schedule
-#                                   #   builtins ladder reports shards hook
+#                                   #   builtins ladder reports shards hook aged
 #
 # Needs hyperfine (Debian package; installed here if missing), git, python3.
 set -euo pipefail
@@ -15,7 +15,8 @@ if ! command -v hyperfine >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq hyperfine
 fi
 cargo build --release --locked -q
-PQG="$PWD/target/release/pqg"
+# PQG_BIN=path times another build (e.g. an older commit) with the same groups.
+PQG="${PQG_BIN:-$PWD/target/release/pqg}"
 WORK=$(mktemp -d /tmp/pqg-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 export CI=true NO_COLOR=1
@@ -102,7 +103,7 @@ EOF
   cd - >/dev/null
 }
 
-if want warm || want changed || want cold || want ladder; then
+if want warm || want aged || want changed || want cold || want ladder; then
   make_tree "$WORK/tree" | tee -a "$RESULTS"
   cd "$WORK/tree"
   for i in $(seq 40); do printf '[gates.g%d]\nrun = ["true", "%d"]\n' "$i" "$i"; done >"$WORK/default.toml"
@@ -117,6 +118,18 @@ if want warm || want changed || want cold || want ladder; then
     hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/warm.json" \
       "$PQG check -q --progress never" "git status --porcelain" >/dev/null
     row "warm, 40 gates, 20k files" "$(median "$WORK/warm.json" 0)" "$(median "$WORK/warm.json" 1)" "git status --porcelain" 1.5
+  fi
+  if want aged; then
+    # 300 warm runs first: each records its history, and a cache whose
+    # SQLite WAL is never emptied makes every later run read all of it.
+    cp "$WORK/default.toml" gates.toml
+    sleep 2.5
+    for _ in $(seq 300); do "$PQG" check -q --progress never >/dev/null; done
+    wal=$(stat -c %s .pqg/cache.db-wal 2>/dev/null || echo 0)
+    hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/aged.json" \
+      "$PQG check -q --progress never" "git status --porcelain" >/dev/null
+    row "warm after 300 runs" "$(median "$WORK/aged.json" 0)" "$(median "$WORK/aged.json" 1)" "git status --porcelain" 1.5
+    echo "  (the WAL after 300 runs: $wal bytes)" >>"$RESULTS"
   fi
   if want changed; then
     cp "$WORK/folders.toml" gates.toml
