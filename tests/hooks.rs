@@ -485,6 +485,9 @@ fn the_uncommitted_changes_note_is_exact_whichever_way_it_is_decided() {
     repo.write("src/a.txt", "a\n");
     let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(!err.contains(NOTE) && err.contains(FROM_GIT), "{err}");
+    // (Aged, or the refreshed index would hold it racily clean: written in
+    // the index's own second.)
+    age(&repo, "src/a.txt");
     repo.git(&["update-index", "-q", "--refresh"]);
 
     // Staged but not committed, the work tree equal to the index: the index
@@ -544,4 +547,39 @@ fn the_note_asks_git_when_the_config_is_below_the_top() {
             && err.contains("the work tree has uncommitted changes"),
         "{err}"
     );
+}
+
+#[test]
+fn a_folder_turned_symlink_and_a_replaced_commit_are_not_taken_for_clean() {
+    const NOTE: &str = "the work tree has uncommitted changes";
+    let repo = TestRepo::new()
+        .gates("[gates.a]\nrun = 'true'\n")
+        .file("dir/f", "f\n");
+    for f in ["gates.toml", "dir/f"] {
+        age(&repo, f);
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "init"]);
+    assert!(!hook_run(&repo, &["--stage", "entry"]).contains(NOTE));
+
+    // dir/f is reached through the symlink with the very same stat data,
+    // but git counts it deleted.
+    std::fs::rename(repo.path().join("dir"), repo.path().join("real")).unwrap();
+    std::os::unix::fs::symlink("real", repo.path().join("dir")).unwrap();
+    let err = hook_run(&repo, &["--stage", "entry"]);
+    assert!(err.contains(NOTE), "{err}");
+    std::fs::remove_file(repo.path().join("dir")).unwrap();
+    std::fs::rename(repo.path().join("real"), repo.path().join("dir")).unwrap();
+    repo.git(&["update-index", "-q", "--refresh"]);
+    assert!(!hook_run(&repo, &["--stage", "entry"]).contains(NOTE));
+
+    // `git replace` puts another commit (an empty tree) where HEAD is read:
+    // to git, every file is now staged.
+    let empty = String::from_utf8(git(repo.path(), &["mktree"]).stdout).unwrap();
+    let other =
+        String::from_utf8(git(repo.path(), &["commit-tree", empty.trim(), "-m", "other"]).stdout)
+            .unwrap();
+    repo.git(&["replace", "HEAD", other.trim()]);
+    let err = hook_run(&repo, &["--stage", "entry"]);
+    assert!(err.contains(NOTE), "{err}");
 }

@@ -364,6 +364,9 @@ fn index_is_head(index: &gitindex::Index, root: &Path) -> bool {
     else {
         return false;
     };
+    if crate::git::has_replacements(&dirs) {
+        return false;
+    }
     match crate::git::objects::commit_tree(&dirs, &commit) {
         Ok(head_tree) => head_tree == tree,
         Err(why) => {
@@ -380,7 +383,7 @@ pub fn uncommitted_after(early: Early, snapshot: Option<&Snapshot>, root: &Path)
         Early::Known(dirty) => return dirty,
         Early::Index(index, staged) => (index, staged),
     };
-    let worktree = snapshot.and_then(|s| worktree_differs(&index, s));
+    let worktree = snapshot.and_then(|s| worktree_differs(&index, s, root));
     match (worktree, staged) {
         (Some(true), _) => true,
         (Some(false), Some(staged)) => {
@@ -399,11 +402,19 @@ pub fn uncommitted_after(early: Early, snapshot: Option<&Snapshot>, root: &Path)
 /// only for what needs no content check (a conflict, an intent-to-add
 /// entry); `None` whenever git itself would have to look at contents (stat
 /// data differ, a racily clean entry, a file gone, a submodule).
-pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot) -> Option<bool> {
-    const NS: i64 = 1_000_000_000;
-    let split = |ns: i64| (ns.div_euclid(NS) as u32, ns.rem_euclid(NS) as u32);
+pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot, root: &Path) -> Option<bool> {
+    // Whole seconds, as git compares them unless built with USE_NSEC (and
+    // then it keeps the nanoseconds it ignores stale). Safe with the racy
+    // rule below: a file changed after the index was written has a later
+    // second than any entry that is not racy.
+    let secs = |ns: i64| ns.div_euclid(1_000_000_000) as u32;
+    let undecided = |path: &str, why: &str| {
+        crate::debug!("uncommitted changes: `{path}`: {why}");
+        None
+    };
     let files = &snapshot.files;
     let mut next = 0;
+    let mut real_dirs: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for e in &index.entries {
         if e.skip_worktree || e.assume_valid {
             continue; // git does not look at these files either
@@ -411,8 +422,31 @@ pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot) -> Option<
         if e.stage != 0 || e.intent_to_add {
             return Some(true);
         }
-        if e.mode == gitindex::GITLINK || e.mtime >= index.written {
-            return None;
+        if e.mode == gitindex::GITLINK {
+            return undecided(&e.path, "a submodule");
+        }
+        // Racily clean: written in the second the index was (git compares
+        // whole seconds unless built with USE_NSEC).
+        if e.mtime.0 >= index.written.0 {
+            return undecided(&e.path, "racily clean");
+        }
+        // git's mark for an entry it could not vouch for ("smudged"): size
+        // 0 with a blob that is not empty. Truncated to 32 bits, a 4 GiB
+        // file's size is 0 too.
+        if e.size == 0 && e.oid != gitindex::EMPTY_BLOB {
+            return undecided(&e.path, "smudged by git");
+        }
+        // A folder on the path replaced by a symlink: the file is reached
+        // through it with the same stat data, but git counts it deleted.
+        for (at, _) in e.path.match_indices('/') {
+            let dir = &e.path[..at];
+            if !real_dirs.contains(dir) {
+                let real = std::fs::symlink_metadata(root.join(dir)).is_ok_and(|m| m.is_dir());
+                if !real {
+                    return undecided(&e.path, "a folder on its path is not a folder");
+                }
+                real_dirs.insert(dir);
+            }
         }
         // Both lists are sorted by path bytes, so one cursor walks them.
         while next < files.len() && files[next].path < e.path {
@@ -421,24 +455,26 @@ pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot) -> Option<
         let i = if files.get(next).is_some_and(|f| f.path == e.path) {
             next
         } else {
-            files
-                .binary_search_by(|f| f.path.as_str().cmp(&e.path))
-                .ok()?
+            match files.binary_search_by(|f| f.path.as_str().cmp(&e.path)) {
+                Ok(i) => i,
+                Err(_) => return undecided(&e.path, "not in the check's snapshot"),
+            }
         };
         let st = &snapshot.states[i];
         let mode = match st.mode & 0o170000 {
             0o120000 => 0o120000,
             0o100000 if st.mode & 0o100 != 0 => 0o100755,
             0o100000 => 0o100644,
-            _ => return None,
+            _ => return undecided(&e.path, "not a file"),
         };
         let same = mode == e.mode
             && st.size as u32 == e.size
-            && split(st.mtime_ns) == e.mtime
-            && split(st.ctime_ns) == e.ctime
+            && (e.size != 0 || st.size == 0)
+            && secs(st.mtime_ns) == e.mtime.0
+            && secs(st.ctime_ns) == e.ctime.0
             && st.ino as u32 == e.ino;
         if !same {
-            return None;
+            return undecided(&e.path, "stat data differ from the index's");
         }
     }
     Some(false)
@@ -457,6 +493,100 @@ pub fn has_commit(dir: &Path, commit: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One tracked file, `f`, as the index and the check's snapshot saw
+    /// it: the same stat data unless a test changes one side.
+    fn one_file(
+        entry: impl FnOnce(&mut gitindex::Entry),
+        state: impl FnOnce(&mut crate::cache::inputs::FileState),
+    ) -> Option<bool> {
+        let mut e = gitindex::Entry {
+            path: "f".into(),
+            ctime: (1000, 5),
+            mtime: (1000, 5),
+            ino: 42,
+            mode: 0o100644,
+            size: 6,
+            oid: [1; 20],
+            stage: 0,
+            assume_valid: false,
+            skip_worktree: false,
+            intent_to_add: false,
+        };
+        let mut st = crate::cache::inputs::FileState {
+            size: 6,
+            mtime_ns: 1000 * 1_000_000_000 + 5,
+            ctime_ns: 1000 * 1_000_000_000 + 5,
+            ino: 42,
+            dev: 1,
+            mode: 0o100644,
+        };
+        entry(&mut e);
+        state(&mut st);
+        let index = gitindex::Index {
+            entries: vec![e],
+            tree: None,
+            written: (2000, 500_000_000),
+        };
+        let snapshot = Snapshot {
+            files: vec![crate::cache::inputs::FileEntry {
+                path: "f".into(),
+                hash: [0; 32],
+            }],
+            states: vec![st],
+            ..Snapshot::default()
+        };
+        worktree_differs(&index, &snapshot, Path::new("/nonexistent"))
+    }
+
+    #[test]
+    fn stat_data_settle_only_what_git_would_settle_on_them() {
+        assert_eq!(one_file(|_| {}, |_| {}), Some(false), "unchanged");
+        assert_eq!(one_file(|_| {}, |s| s.size = 7), None, "size");
+        const S: i64 = 1_000_000_000;
+        assert_eq!(one_file(|_| {}, |s| s.mtime_ns += S), None, "mtime");
+        assert_eq!(one_file(|_| {}, |s| s.ctime_ns += S), None, "ctime");
+        // Nanoseconds git leaves stale in the index (it compares seconds).
+        assert_eq!(one_file(|_| {}, |s| s.ctime_ns += 7), Some(false), "ns");
+        assert_eq!(one_file(|_| {}, |s| s.ino = 43), None, "inode");
+        assert_eq!(one_file(|_| {}, |s| s.mode = 0o100755), None, "exec bit");
+        assert_eq!(
+            one_file(|_| {}, |s| s.mode = 0o120777),
+            None,
+            "now a symlink"
+        );
+        assert_eq!(one_file(|e| e.stage = 2, |_| {}), Some(true), "a conflict");
+        assert_eq!(one_file(|e| e.intent_to_add = true, |_| {}), Some(true));
+        assert_eq!(
+            one_file(|e| e.skip_worktree = true, |s| s.size = 9),
+            Some(false)
+        );
+        assert_eq!(
+            one_file(|e| e.mode = gitindex::GITLINK, |_| {}),
+            None,
+            "submodule"
+        );
+        // Written in the index's own second, even a nanosecond before it:
+        // git (without USE_NSEC) holds it racily clean.
+        let racy = |e: &mut gitindex::Entry| e.mtime = (2000, 0);
+        let racy_state =
+            |s: &mut crate::cache::inputs::FileState| s.mtime_ns = 2000 * 1_000_000_000;
+        assert_eq!(one_file(racy, racy_state), None, "racily clean");
+        // git's smudged entry: size 0, a blob that is not empty.
+        let smudged = |e: &mut gitindex::Entry| e.size = 0;
+        assert_eq!(one_file(smudged, |s| s.size = 0), None, "smudged");
+        // A 4 GiB file: its 32-bit size is 0, like an empty file's.
+        let empty = |e: &mut gitindex::Entry| {
+            e.size = 0;
+            e.oid = gitindex::EMPTY_BLOB;
+        };
+        assert_eq!(
+            one_file(empty, |s| s.size = 0),
+            Some(false),
+            "an empty file"
+        );
+        assert_eq!(one_file(empty, |s| s.size = 1 << 32), None, "4 GiB");
+    }
 
     #[test]
     fn pushed_refs_as_git_gives_them() {

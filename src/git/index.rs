@@ -19,6 +19,8 @@ pub struct Entry {
     pub ino: u32,
     pub mode: u32,
     pub size: u32,
+    /// The blob's id (for a submodule, the commit's).
+    pub oid: [u8; SHA1_LEN],
     /// 0 for a normal entry; 1 to 3 during a merge conflict.
     pub stage: u8,
     pub assume_valid: bool,
@@ -37,6 +39,12 @@ pub struct Index {
     /// instant is "racily clean" and cannot be trusted on its stat data.
     pub written: (u32, u32),
 }
+
+/// The id of the empty blob.
+pub const EMPTY_BLOB: [u8; SHA1_LEN] = [
+    0xe6, 0x9d, 0xe2, 0x9b, 0xb2, 0xd1, 0xd6, 0x43, 0x4b, 0x8b, 0x29, 0xae, 0x77, 0x5a, 0xd8, 0xc2,
+    0xe4, 0x8c, 0x53, 0x91,
+];
 
 /// `mode` of a submodule entry.
 pub const GITLINK: u32 = 0o160000;
@@ -57,8 +65,14 @@ pub fn read_for(top: &Path) -> anyhow::Result<Index> {
     };
     check_sha1(&dirs)?;
     let path = dirs.git_dir.join("index");
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let meta = std::fs::metadata(&path)?;
+    // One open file for the bytes and the mtime: git replaces the index by
+    // renaming a new one over it, and an mtime read from the path could
+    // belong to a newer index than the bytes.
+    let mut file =
+        std::fs::File::open(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    let meta = file.metadata()?;
     let mut index = parse(&bytes)?;
     index.written = (meta_secs(&meta), meta_nsecs(&meta));
     Ok(index)
@@ -105,7 +119,7 @@ pub fn parse(bytes: &[u8]) -> anyhow::Result<Index> {
         let _uid = r.u32()?;
         let _gid = r.u32()?;
         let size = r.u32()?;
-        r.take(SHA1_LEN)?;
+        let oid: [u8; SHA1_LEN] = r.take(SHA1_LEN)?.try_into()?;
         let flags = r.u16()?;
         let extended = if flags & 0x4000 != 0 {
             ensure!(version >= 3, "extended flags in a version 2 index");
@@ -135,6 +149,7 @@ pub fn parse(bytes: &[u8]) -> anyhow::Result<Index> {
             ino,
             mode,
             size,
+            oid,
             stage: ((flags >> 12) & 3) as u8,
             assume_valid: flags & 0x8000 != 0,
             skip_worktree: extended & 0x4000 != 0,

@@ -39,6 +39,20 @@ pub fn head(root: &Path) -> (Option<String>, Option<String>) {
     }
 }
 
+/// Whether `git replace` swapped any object: git then reads the
+/// replacement wherever the original is named, and so must anyone
+/// comparing trees.
+pub fn has_replacements(dirs: &Dirs) -> bool {
+    if std::env::var_os("GIT_REPLACE_REF_BASE").is_some() {
+        return true;
+    }
+    let loose = std::fs::read_dir(dirs.common.join("refs/replace"))
+        .is_ok_and(|mut entries| entries.next().is_some());
+    let packed = std::fs::read_to_string(dirs.common.join("packed-refs"))
+        .is_ok_and(|text| text.contains(" refs/replace/"));
+    loose || packed
+}
+
 fn is_object_id(s: &str) -> bool {
     (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
