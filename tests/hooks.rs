@@ -583,3 +583,30 @@ fn a_folder_turned_symlink_and_a_replaced_commit_are_not_taken_for_clean() {
     let err = hook_run(&repo, &["--stage", "entry"]);
     assert!(err.contains(NOTE), "{err}");
 }
+
+#[test]
+fn once_the_gates_are_done_git_status_saves_its_refresh_for_the_next_push() {
+    let repo = TestRepo::new()
+        .gates("[gates.a]\nrun = 'true'\n")
+        .file("a.txt", "a\n");
+    for f in ["gates.toml", "a.txt"] {
+        age(&repo, f);
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "init"]);
+    // Touched, not changed: the index's stat data no longer vouch for it.
+    let file = std::fs::File::options()
+        .write(true)
+        .open(repo.path().join("a.txt"))
+        .unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+        .unwrap();
+    let first = hook_run(&repo, &["--stage", "entry"]);
+    assert!(first.contains("asking git status"), "{first}");
+    assert!(!first.contains("the work tree has uncommitted changes"), "{first}");
+    // git status (after the gates, so allowed the index lock) wrote the
+    // refreshed stat data back: the next push needs no git at all.
+    let second = hook_run(&repo, &["--stage", "entry"]);
+    assert!(second.contains("judged from the index"), "{second}");
+    assert!(second.contains("the index's tree is HEAD's"), "{second}");
+}

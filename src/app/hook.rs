@@ -277,20 +277,22 @@ pub fn parse_pushed(input: &str) -> Pushed {
 }
 
 /// Whether the work tree has uncommitted changes to tracked files, asked
-/// without taking git's optional index lock (gates may need it).
-pub fn uncommitted(dir: &Path) -> bool {
+/// of `git status`. While gates run, git must not take its optional index
+/// lock (a gate may need the index). Once they are done it may, and then it
+/// saves what it learned, like any `git status`: entries it had to read
+/// whole because their stat data could not vouch for them ("racily clean")
+/// are fast again on the next push, for git and for pqg.
+pub fn uncommitted(dir: &Path, gates_running: bool) -> bool {
     let mut git = Command::new("git");
-    git.args([
-        "--no-optional-locks",
-        "status",
-        "--porcelain",
-        "--untracked-files=no",
-    ])
-    .current_dir(dir)
-    .stdin(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null())
-    .output()
-    .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+    if gates_running {
+        git.arg("--no-optional-locks");
+    }
+    git.args(["status", "--porcelain", "--untracked-files=no"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
 }
 
 /// What the pre-push hook learns about uncommitted changes while its check
@@ -348,7 +350,7 @@ pub fn uncommitted_early(root: &Path) -> Early {
         }
         Err(why) => {
             crate::debug!("uncommitted changes: asking git status ({why:#})");
-            Early::Known(uncommitted(&root))
+            Early::Known(uncommitted(&root, true))
         }
     }
 }
@@ -392,7 +394,7 @@ pub fn uncommitted_after(early: Early, snapshot: Option<&Snapshot>, root: &Path)
         }
         _ => {
             crate::debug!("uncommitted changes: stat data cannot settle it; asking git status");
-            uncommitted(root)
+            uncommitted(root, false)
         }
     }
 }

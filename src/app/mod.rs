@@ -338,7 +338,7 @@ fn hook_run(
     let (code, snapshot) = ran?;
     let dirty = early.map(|early| match early {
         Ok(early) => hook::uncommitted_after(early, snapshot.as_ref(), &config.root),
-        Err(_) => hook::uncommitted(&config.root),
+        Err(_) => hook::uncommitted(&config.root, false),
     });
     if dirty == Some(true) {
         eprintln!(
