@@ -441,15 +441,35 @@ fn hook_run(repo: &TestRepo, extra: &[&str]) -> String {
     stderr
 }
 
-/// Sets a file's mtime an hour back, so that an index written after it
+/// Sets a file's mtime `hours` back, so that an index written after it
 /// does not hold it as "racily clean" (which sends pqg to git status).
-fn age(repo: &TestRepo, rel: &str) {
+fn age_by(repo: &TestRepo, rel: &str, hours: u64) {
     let file = std::fs::File::options()
         .write(true)
         .open(repo.path().join(rel))
         .unwrap();
-    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600 * hours))
         .unwrap();
+}
+
+fn age(repo: &TestRepo, rel: &str) {
+    age_by(repo, rel, 1);
+}
+
+/// A repository with one passing gate and `files`, committed with mtimes
+/// an hour back.
+fn aged_repo(files: &[(&str, &str)]) -> TestRepo {
+    let mut repo = TestRepo::new().gates("[gates.a]\nrun = 'true'\n");
+    for (path, text) in files {
+        repo = repo.file(path, text);
+    }
+    age(&repo, "gates.toml");
+    for (path, _) in files {
+        age(&repo, path);
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "init"]);
+    repo
 }
 
 #[test]
@@ -457,16 +477,11 @@ fn the_uncommitted_changes_note_is_exact_whichever_way_it_is_decided() {
     const NOTE: &str = "the work tree has uncommitted changes";
     const FROM_INDEX: &str = "judged from the index";
     const FROM_GIT: &str = "asking git status";
-    let repo = TestRepo::new()
-        .gates("[gates.a]\nrun = 'true'\n")
-        .file("src/a.txt", "a\n")
-        .file("src/b.txt", "b\n")
-        .file("run.sh", "echo\n");
-    for f in ["gates.toml", "src/a.txt", "src/b.txt", "run.sh"] {
-        age(&repo, f);
-    }
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-qm", "init"]);
+    let repo = aged_repo(&[
+        ("src/a.txt", "a\n"),
+        ("src/b.txt", "b\n"),
+        ("run.sh", "echo\n"),
+    ]);
 
     // Clean: answered from the index and the check's own stat data, no
     // second pass over the files, and no git process at all: the index's
@@ -552,14 +567,7 @@ fn the_note_asks_git_when_the_config_is_below_the_top() {
 #[test]
 fn a_folder_turned_symlink_and_a_replaced_commit_are_not_taken_for_clean() {
     const NOTE: &str = "the work tree has uncommitted changes";
-    let repo = TestRepo::new()
-        .gates("[gates.a]\nrun = 'true'\n")
-        .file("dir/f", "f\n");
-    for f in ["gates.toml", "dir/f"] {
-        age(&repo, f);
-    }
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-qm", "init"]);
+    let repo = aged_repo(&[("dir/f", "f\n")]);
     assert!(!hook_run(&repo, &["--stage", "entry"]).contains(NOTE));
 
     // dir/f is reached through the symlink with the very same stat data,
@@ -586,24 +594,15 @@ fn a_folder_turned_symlink_and_a_replaced_commit_are_not_taken_for_clean() {
 
 #[test]
 fn once_the_gates_are_done_git_status_saves_its_refresh_for_the_next_push() {
-    let repo = TestRepo::new()
-        .gates("[gates.a]\nrun = 'true'\n")
-        .file("a.txt", "a\n");
-    for f in ["gates.toml", "a.txt"] {
-        age(&repo, f);
-    }
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-qm", "init"]);
+    let repo = aged_repo(&[("a.txt", "a\n")]);
     // Touched, not changed: the index's stat data no longer vouch for it.
-    let file = std::fs::File::options()
-        .write(true)
-        .open(repo.path().join("a.txt"))
-        .unwrap();
-    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
-        .unwrap();
+    age_by(&repo, "a.txt", 2);
     let first = hook_run(&repo, &["--stage", "entry"]);
     assert!(first.contains("asking git status"), "{first}");
-    assert!(!first.contains("the work tree has uncommitted changes"), "{first}");
+    assert!(
+        !first.contains("the work tree has uncommitted changes"),
+        "{first}"
+    );
     // git status (after the gates, so allowed the index lock) wrote the
     // refreshed stat data back: the next push needs no git at all.
     let second = hook_run(&repo, &["--stage", "entry"]);
