@@ -609,3 +609,20 @@ fn once_the_gates_are_done_git_status_saves_its_refresh_for_the_next_push() {
     assert!(second.contains("judged from the index"), "{second}");
     assert!(second.contains("the index's tree is HEAD's"), "{second}");
 }
+
+#[test]
+fn a_gate_that_rewrites_a_tracked_file_leaves_the_work_tree_dirty_and_says_so() {
+    let repo = aged_repo(&[("a.txt", "a\n")]);
+    repo.write(
+        "gates.toml",
+        "[gates.fmt]\nrun = 'printf formatted > a.txt'\n",
+    );
+    age(&repo, "gates.toml");
+    repo.git(&["commit", "-qam", "a formatter"]);
+    let err = hook_run(&repo, &["--stage", "entry"]);
+    assert!(err.contains("files changed while the gates ran"), "{err}");
+    assert!(
+        err.contains("the work tree has uncommitted changes"),
+        "{err}"
+    );
+}

@@ -282,7 +282,8 @@ pub fn parse_pushed(input: &str) -> Pushed {
 /// saves what it learned, like any `git status`: entries it had to read
 /// whole because their stat data could not vouch for them ("racily clean")
 /// are fast again on the next push, for git and for pqg.
-pub fn uncommitted(dir: &Path, gates_running: bool) -> bool {
+/// `None` when git fails (not a repository it trusts, say).
+pub fn uncommitted(dir: &Path, gates_running: bool) -> Option<bool> {
     let mut git = Command::new("git");
     if gates_running {
         git.arg("--no-optional-locks");
@@ -292,14 +293,17 @@ pub fn uncommitted(dir: &Path, gates_running: bool) -> bool {
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .output()
-        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| !o.stdout.is_empty())
 }
 
 /// What the pre-push hook learns about uncommitted changes while its check
 /// runs.
 pub enum Early {
-    /// git answered (the index could not be compared here).
-    Known(bool),
+    /// git answered (the index could not be compared here); `None` when it
+    /// could not.
+    Known(Option<bool>),
     /// git's index, to compare with the files the check stat'ed, and
     /// whether the index differs from HEAD (`None`: git could not say).
     Index(gitindex::Index, Option<bool>),
@@ -380,17 +384,17 @@ fn index_is_head(index: &gitindex::Index, root: &Path) -> bool {
 
 /// The answer, once the check ran: from the index and the check's snapshot
 /// when their stat data settle it, else from `git status`.
-pub fn uncommitted_after(early: Early, snapshot: Option<&Snapshot>, root: &Path) -> bool {
+pub fn uncommitted_after(early: Early, snapshot: Option<&Snapshot>, root: &Path) -> Option<bool> {
     let (index, staged) = match early {
         Early::Known(dirty) => return dirty,
         Early::Index(index, staged) => (index, staged),
     };
     let worktree = snapshot.and_then(|s| worktree_differs(&index, s, root));
     match (worktree, staged) {
-        (Some(true), _) => true,
+        (Some(true), _) => Some(true),
         (Some(false), Some(staged)) => {
             crate::debug!("uncommitted changes: judged from the index (staged: {staged})");
-            staged
+            Some(staged)
         }
         _ => {
             crate::debug!("uncommitted changes: stat data cannot settle it; asking git status");
@@ -410,16 +414,38 @@ pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot, root: &Pat
     // rule below: a file changed after the index was written has a later
     // second than any entry that is not racy.
     let secs = |ns: i64| ns.div_euclid(1_000_000_000) as u32;
+    let split = |ns: i64| (secs(ns), ns.rem_euclid(1_000_000_000) as u32);
     let undecided = |path: &str, why: &str| {
         crate::debug!("uncommitted changes: `{path}`: {why}");
         None
+    };
+    // A ctime in the index's own second is compared to the nanosecond: a
+    // change of owner in that second (which git sees, through uid and gid)
+    // leaves every second-wide time the same.
+    let ctime_same = |ns: i64, entry: (u32, u32)| {
+        if entry.0 >= index.written.0 {
+            split(ns) == entry
+        } else {
+            secs(ns) == entry.0
+        }
     };
     let files = &snapshot.files;
     let mut next = 0;
     let mut real_dirs: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for e in &index.entries {
-        if e.skip_worktree || e.assume_valid {
+        if e.assume_valid {
             continue; // git does not look at these files either
+        }
+        if e.skip_worktree {
+            // Outside a sparse checkout's patterns, and absent, git ignores
+            // it; present, git may look at it after all.
+            if files
+                .binary_search_by(|f| f.path.as_str().cmp(&e.path))
+                .is_ok()
+            {
+                return undecided(&e.path, "skip-worktree, but present");
+            }
+            continue;
         }
         if e.stage != 0 || e.intent_to_add {
             return Some(true);
@@ -473,7 +499,7 @@ pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot, root: &Pat
             && st.size as u32 == e.size
             && (e.size != 0 || st.size == 0)
             && secs(st.mtime_ns) == e.mtime.0
-            && secs(st.ctime_ns) == e.ctime.0
+            && ctime_same(st.ctime_ns, e.ctime)
             && st.ino as u32 == e.ino;
         if !same {
             return undecided(&e.path, "stat data differ from the index's");
@@ -559,10 +585,8 @@ mod tests {
         );
         assert_eq!(one_file(|e| e.stage = 2, |_| {}), Some(true), "a conflict");
         assert_eq!(one_file(|e| e.intent_to_add = true, |_| {}), Some(true));
-        assert_eq!(
-            one_file(|e| e.skip_worktree = true, |s| s.size = 9),
-            Some(false)
-        );
+        // Skip-worktree and present: a sparse checkout may compare it.
+        assert_eq!(one_file(|e| e.skip_worktree = true, |_| {}), None);
         assert_eq!(
             one_file(|e| e.mode = gitindex::GITLINK, |_| {}),
             None,
@@ -574,6 +598,17 @@ mod tests {
         let racy_state =
             |s: &mut crate::cache::inputs::FileState| s.mtime_ns = 2000 * 1_000_000_000;
         assert_eq!(one_file(racy, racy_state), None, "racily clean");
+        // Metadata (an owner, say) changed in the index's second, after git
+        // recorded it: only the nanoseconds show it.
+        let late = |e: &mut gitindex::Entry| e.ctime = (2000, 100);
+        let same = |s: &mut crate::cache::inputs::FileState| s.ctime_ns = 2000 * S + 100;
+        let moved = |s: &mut crate::cache::inputs::FileState| s.ctime_ns = 2000 * S + 900;
+        assert_eq!(
+            one_file(late, same),
+            Some(false),
+            "ctime in the index's second"
+        );
+        assert_eq!(one_file(late, moved), None, "and changed in it");
         // git's smudged entry: size 0, a blob that is not empty.
         let smudged = |e: &mut gitindex::Entry| e.size = 0;
         assert_eq!(one_file(smudged, |s| s.size = 0), None, "smudged");

@@ -188,7 +188,9 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
 }
 
 /// `pqg check`, also giving back the snapshot of the input files the run
-/// took, if it took one (the pre-push hook compares it with git's index).
+/// took, if it took one and it still holds: the pre-push hook compares it
+/// with git's index, and a gate may have rewritten files (a formatter, a
+/// lock file) after it was taken.
 fn checked(
     config: &Config,
     args: &CheckArgs,
@@ -270,7 +272,17 @@ fn checked(
     if !args.no_annotations && env("GITHUB_ACTIONS").as_deref() == Some("true") {
         github_actions(&ran.report, args.format)?;
     }
-    Ok((ran.verdict.exit_code(), ran.snapshot))
+    let ran_any = (0..ran.result.executions.len())
+        .any(|i| ran.result.executions[i].is_some() && !ran.result.reused[i]);
+    let snapshot = ran.snapshot.filter(|s| {
+        let unchanged = !ran_any
+            || inputs::Root::open(&config.root).is_ok_and(|root| s.changed_since(&root).is_empty());
+        if !unchanged {
+            crate::debug!("files changed while the gates ran: the snapshot no longer holds");
+        }
+        unchanged
+    });
+    Ok((ran.verdict.exit_code(), snapshot))
 }
 
 /// What an installed hook runs: git's refs read (pre-push), a note on
@@ -340,7 +352,10 @@ fn hook_run(
         Ok(early) => hook::uncommitted_after(early, snapshot.as_ref(), &config.root),
         Err(_) => hook::uncommitted(&config.root, false),
     });
-    if dirty == Some(true) {
+    if dirty.is_some_and(|d| d.is_none()) {
+        eprintln!("pqg: git could not say whether the work tree has uncommitted changes");
+    }
+    if dirty == Some(Some(true)) {
         eprintln!(
             "pqg: the work tree has uncommitted changes; what was checked is the work tree, not only what is pushed"
         );
