@@ -348,47 +348,89 @@ impl Cache {
     }
 }
 
-fn store_items(tx: &Connection, items: &[StoreItem<'_>], now_ns: i64) -> rusqlite::Result<()> {
-    for item in items {
-        let parts = serde_json::to_string(&item.parts).expect("key parts serialise");
-        let payload = serde_json::to_vec(&item.result).expect("results serialise");
-        let key = &item.key.0[..];
-        let sum = checksum(&[key, item.gate.as_bytes(), parts.as_bytes(), &payload]);
+/// One row of `entries`, as stored: the checksum covers key, gate, parts
+/// and payload, and is computed on the way in and checked on the way out,
+/// for results stored here and imported alike.
+pub(crate) struct EntryRow {
+    pub key: Vec<u8>,
+    pub gate: String,
+    pub created_ns: i64,
+    pub pqg_version: String,
+    pub parts: String,
+    pub payload: Vec<u8>,
+}
+
+/// The columns [`intact_row`] reads, in its order, for a `SELECT`.
+pub(crate) const ENTRY_COLUMNS: &str =
+    "key, gate, created_ns, pqg_version, parts, payload, checksum";
+
+impl EntryRow {
+    fn checksum(&self) -> Vec<u8> {
+        checksum(&[
+            &self.key,
+            self.gate.as_bytes(),
+            self.parts.as_bytes(),
+            &self.payload,
+        ])
+    }
+
+    /// Writes the row (replacing one under the same key); `inputs` is the
+    /// digest naming its manifest.
+    pub(crate) fn put(&self, tx: &Connection, inputs: &str) -> rusqlite::Result<()> {
         tx.execute(
             "INSERT OR REPLACE INTO entries
                      (key, gate, created_ns, pqg_version, inputs, parts, payload, checksum)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
-                key,
-                item.gate,
-                now_ns,
-                env!("CARGO_PKG_VERSION"),
-                item.parts.inputs,
-                parts,
-                payload,
-                sum
+                self.key,
+                self.gate,
+                self.created_ns,
+                self.pqg_version,
+                inputs,
+                self.parts,
+                self.payload,
+                self.checksum()
             ],
         )?;
-        let exists: bool = tx
-            .query_row(
-                "SELECT 1 FROM manifests WHERE digest = ?1",
-                [&item.parts.inputs],
-                |_| Ok(true),
-            )
-            .optional()?
-            .unwrap_or(false);
-        if !exists {
-            let data = encode_manifest(item.files);
-            let sum = checksum(&[&data]);
-            tx.execute(
-                "INSERT OR IGNORE INTO manifests (digest, data, checksum) VALUES (?1, ?2, ?3)",
-                params![item.parts.inputs, data, sum],
-            )?;
-        }
+        Ok(())
+    }
+}
+
+/// The row `r` holds in [`ENTRY_COLUMNS`] order, or `None` when it does not
+/// read back intact.
+pub(crate) fn intact_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<EntryRow>> {
+    let row = EntryRow {
+        key: r.get(0)?,
+        gate: r.get(1)?,
+        created_ns: r.get(2)?,
+        pqg_version: r.get(3)?,
+        parts: r.get(4)?,
+        payload: r.get(5)?,
+    };
+    let sum: Vec<u8> = r.get(6)?;
+    Ok((row.checksum() == sum).then_some(row))
+}
+
+/// Stores a manifest under `digest`, unless one is there already.
+pub(crate) fn put_manifest(tx: &Connection, digest: &str, data: &[u8]) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO manifests (digest, data, checksum) VALUES (?1, ?2, ?3)",
+        params![digest, data, checksum(&[data])],
+    )?;
+    Ok(())
+}
+
+/// Keeps the newest [`ENTRIES_PER_GATE`] entries of each of `gates`, and
+/// only the manifests some entry still names.
+pub(crate) fn prune<'g>(
+    tx: &Connection,
+    gates: impl IntoIterator<Item = &'g str>,
+) -> rusqlite::Result<()> {
+    for gate in gates {
         tx.execute(
             "DELETE FROM entries WHERE gate = ?1 AND key NOT IN
                      (SELECT key FROM entries WHERE gate = ?1 ORDER BY created_ns DESC LIMIT ?2)",
-            params![item.gate, ENTRIES_PER_GATE],
+            params![gate, ENTRIES_PER_GATE],
         )?;
     }
     tx.execute(
@@ -398,46 +440,54 @@ fn store_items(tx: &Connection, items: &[StoreItem<'_>], now_ns: i64) -> rusqlit
     Ok(())
 }
 
+fn store_items(tx: &Connection, items: &[StoreItem<'_>], now_ns: i64) -> rusqlite::Result<()> {
+    for item in items {
+        EntryRow {
+            key: item.key.0.to_vec(),
+            gate: item.gate.to_owned(),
+            created_ns: now_ns,
+            pqg_version: env!("CARGO_PKG_VERSION").to_owned(),
+            parts: serde_json::to_string(&item.parts).expect("key parts serialise"),
+            payload: serde_json::to_vec(&item.result).expect("results serialise"),
+        }
+        .put(tx, &item.parts.inputs)?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT 1 FROM manifests WHERE digest = ?1",
+                [&item.parts.inputs],
+                |_| Ok(true),
+            )
+            .optional()?
+            .unwrap_or(false);
+        if !exists {
+            put_manifest(tx, &item.parts.inputs, &encode_manifest(item.files))?;
+        }
+    }
+    prune(tx, items.iter().map(|i| i.gate))
+}
+
 fn read_entry(
     c: &Connection,
     filter: &str,
     arg: impl rusqlite::ToSql,
 ) -> rusqlite::Result<Option<Entry>> {
-    let sql = format!(
-        "SELECT key, gate, created_ns, pqg_version, parts, payload, checksum FROM entries {filter}"
-    );
-    let row = c
-        .query_row(&sql, [arg], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, Vec<u8>>(5)?,
-                r.get::<_, Vec<u8>>(6)?,
-            ))
-        })
-        .optional()?;
-    let Some((key, gate, created_ns, pqg_version, parts, payload, sum)) = row else {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries {filter}");
+    // A row is a hit only if its whole payload reads back intact.
+    let Some(row) = c.query_row(&sql, [arg], intact_row).optional()?.flatten() else {
         return Ok(None);
     };
-    // A row is a hit only if its whole payload reads back intact.
-    if checksum(&[&key, gate.as_bytes(), parts.as_bytes(), &payload]) != sum {
-        return Ok(None);
-    }
     let (Ok(key), Ok(parts), Ok(result)) = (
-        <[u8; 32]>::try_from(key.as_slice()),
-        serde_json::from_str::<KeyParts>(&parts),
-        serde_json::from_slice::<StoredResult>(&payload),
+        <[u8; 32]>::try_from(row.key.as_slice()),
+        serde_json::from_str::<KeyParts>(&row.parts),
+        serde_json::from_slice::<StoredResult>(&row.payload),
     ) else {
         return Ok(None);
     };
     Ok(Some(Entry {
         key: CacheKey(key),
-        gate,
-        created_ns,
-        pqg_version,
+        gate: row.gate,
+        created_ns: row.created_ns,
+        pqg_version: row.pqg_version,
         parts,
         result,
     }))

@@ -10,9 +10,9 @@
 //! refuses the whole file, and nothing is imported.
 
 use super::key::{hex, CacheKey, KeyParts, KEY_FORMAT};
-use super::{checksum, StoredResult};
+use super::{intact_row, prune, put_manifest, EntryRow, StoredResult, ENTRY_COLUMNS};
 use hmac::{Hmac, KeyInit, Mac};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -95,38 +95,28 @@ pub fn signing_key() -> Option<Vec<u8>> {
 
 /// Every entry of the cache, signed when `key` is given.
 pub fn export(conn: &Connection, key: Option<&[u8]>) -> rusqlite::Result<Export> {
-    let mut stmt = conn.prepare(
-        "SELECT e.key, e.gate, e.created_ns, e.pqg_version, e.parts, e.payload, e.checksum, m.data
-         FROM entries e LEFT JOIN manifests m ON m.digest = e.inputs ORDER BY e.gate, e.created_ns",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS}, (SELECT data FROM manifests WHERE digest = entries.inputs)
+         FROM entries ORDER BY gate, created_ns"
+    ))?;
     let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, Vec<u8>>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Vec<u8>>(5)?,
-            r.get::<_, Vec<u8>>(6)?,
-            r.get::<_, Option<Vec<u8>>>(7)?,
-        ))
+        Ok((intact_row(r)?, r.get::<_, Option<Vec<u8>>>(7)?))
     })?;
     let mut entries = Vec::new();
     for row in rows {
-        let (k, gate, created_ns, pqg_version, parts, payload, sum, manifest) = row?;
         // Only intact rows leave the machine.
-        if checksum(&[&k, gate.as_bytes(), parts.as_bytes(), &payload]) != sum {
+        let (Some(row), manifest) = row? else {
             continue;
-        }
-        let Ok(payload) = String::from_utf8(payload) else {
+        };
+        let Ok(payload) = String::from_utf8(row.payload) else {
             continue;
         };
         let mut entry = ExportedEntry {
-            key: hex(&k),
-            gate,
-            created_ns,
-            pqg_version,
-            parts,
+            key: hex(&row.key),
+            gate: row.gate,
+            created_ns: row.created_ns,
+            pqg_version: row.pqg_version,
+            parts: row.parts,
             payload,
             manifest: manifest.map(|m| hex(&m)),
             signature: None,
@@ -243,7 +233,11 @@ pub fn import(
     super::db::immediate(conn, |tx| {
         for (k, e, parts, manifest) in &rows {
             let existing: Option<i64> = tx
-                .query_row("SELECT created_ns FROM entries WHERE key = ?1", [&k[..]], |r| r.get(0))
+                .query_row(
+                    "SELECT created_ns FROM entries WHERE key = ?1",
+                    [&k[..]],
+                    |r| r.get(0),
+                )
                 .optional()?;
             // A time from the future would never be replaced nor pruned.
             let created_ns = e.created_ns.min(now_ns);
@@ -251,32 +245,24 @@ pub fn import(
                 imported.kept_newer += 1;
                 continue;
             }
-            let sum = checksum(&[&k[..], e.gate.as_bytes(), e.parts.as_bytes(), e.payload.as_bytes()]);
-            tx.execute(
-                "INSERT OR REPLACE INTO entries (key, gate, created_ns, pqg_version, inputs, parts, payload, checksum)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![&k[..], e.gate, created_ns, e.pqg_version, parts.inputs, e.parts, e.payload.as_bytes(), sum],
-            )?;
+            EntryRow {
+                key: k.to_vec(),
+                gate: e.gate.clone(),
+                created_ns,
+                pqg_version: e.pqg_version.clone(),
+                parts: e.parts.clone(),
+                payload: e.payload.clone().into_bytes(),
+            }
+            .put(tx, &parts.inputs)?;
             if let Some(data) = manifest {
-                let sum = checksum(&[data]);
-                tx.execute(
-                    "INSERT OR IGNORE INTO manifests (digest, data, checksum) VALUES (?1, ?2, ?3)",
-                    params![parts.inputs, data, sum],
-                )?;
+                put_manifest(tx, &parts.inputs, data)?;
             }
             imported.added += 1;
         }
         // The same bound on entries per gate as when results are stored.
-        let gates: std::collections::BTreeSet<&str> = rows.iter().map(|(_, e, _, _)| e.gate.as_str()).collect();
-        for gate in gates {
-            tx.execute(
-                "DELETE FROM entries WHERE gate = ?1 AND key NOT IN
-                 (SELECT key FROM entries WHERE gate = ?1 ORDER BY created_ns DESC LIMIT ?2)",
-                params![gate, super::ENTRIES_PER_GATE],
-            )?;
-        }
-        tx.execute("DELETE FROM manifests WHERE digest NOT IN (SELECT inputs FROM entries)", [])?;
-        Ok(())
+        let gates: std::collections::BTreeSet<&str> =
+            rows.iter().map(|(_, e, _, _)| e.gate.as_str()).collect();
+        prune(tx, gates)
     })
     .map_err(|e| ImportError::Refused(format!("the cache database: {e}")))?;
     Ok(imported)
