@@ -188,9 +188,8 @@ fn check(config: &Config, args: &CheckArgs, printer: &Printer) -> anyhow::Result
 }
 
 /// `pqg check`, also giving back the snapshot of the input files the run
-/// took, if it took one and it still holds: the pre-push hook compares it
-/// with git's index, and a gate may have rewritten files (a formatter, a
-/// lock file) after it was taken.
+/// took, if it still holds (see [`StageRun::snapshot`]): the pre-push hook
+/// compares it with git's index.
 fn checked(
     config: &Config,
     args: &CheckArgs,
@@ -272,17 +271,7 @@ fn checked(
     if !args.no_annotations && env("GITHUB_ACTIONS").as_deref() == Some("true") {
         github_actions(&ran.report, args.format)?;
     }
-    let ran_any = (0..ran.result.executions.len())
-        .any(|i| ran.result.executions[i].is_some() && !ran.result.reused[i]);
-    let snapshot = ran.snapshot.filter(|s| {
-        let unchanged = !ran_any
-            || inputs::Root::open(&config.root).is_ok_and(|root| s.changed_since(&root).is_empty());
-        if !unchanged {
-            crate::debug!("files changed while the gates ran: the snapshot no longer holds");
-        }
-        unchanged
-    });
-    Ok((ran.verdict.exit_code(), snapshot))
+    Ok((ran.verdict.exit_code(), ran.snapshot))
 }
 
 /// What an installed hook runs: git's refs read (pre-push), a note on
@@ -460,7 +449,10 @@ pub(crate) struct StageRun {
     pub verdict: judge::Verdict,
     pub report: report::Report,
     pub baseline: crate::baseline::BaselineState,
-    /// The input files as the run saw them, when it took a snapshot.
+    /// The input files as the run saw them, when it took a snapshot and it
+    /// still holds: no gate ran, or the look at the tree after the run
+    /// (made to decide what to store) found no file changed. A gate may
+    /// rewrite files: a formatter, a lock file.
     pub snapshot: Option<cache::inputs::Snapshot>,
 }
 
@@ -593,8 +585,9 @@ pub(crate) fn run_stage(
         p.finish();
     }
     crate::debug!("run finished");
+    let mut changes = None;
     if result.interrupted.is_none() && request.filters.changed.is_none() {
-        store_results(config, &prepared, &result, &mut cache, &cache_dir);
+        changes = store_results(config, &prepared, &result, &mut cache, &cache_dir);
         crate::debug!("results stored");
     }
     drop(lists);
@@ -627,7 +620,20 @@ pub(crate) fn run_stage(
         verdict,
         report,
         baseline,
-        snapshot: prepared.snapshot,
+        snapshot: prepared.snapshot.filter(|_| match changes {
+            _ if fresh.is_empty() => true,
+            Some(c) if c.changed.is_empty() => true,
+            Some(_) => {
+                crate::debug!("files changed while the gates ran: the snapshot no longer holds");
+                false
+            }
+            None => {
+                crate::debug!(
+                    "gates ran and nothing was stored: the snapshot is not known to hold"
+                );
+                false
+            }
+        }),
     })
 }
 
@@ -887,7 +893,7 @@ fn store_results(
     result: &run::RunResult,
     cache: &mut Cache,
     cache_dir: &std::path::Path,
-) {
+) -> Option<cache::Changes> {
     let mut candidates = Vec::new();
     for (i, execution) in result.executions.iter().enumerate() {
         let (Some(execution), Some(key)) = (execution, &prepared.keys[i]) else {
@@ -907,14 +913,12 @@ fn store_results(
         }
     }
     if candidates.is_empty() {
-        return;
+        return None;
     }
     // Inputs are checked again now that the gates have finished: a file
     // edited, removed or added while a gate ran means its result describes
     // no state of the tree, so it is not stored.
-    let Some(changes) = cache::changes_since(prepared, cache_dir) else {
-        return;
-    };
+    let changes = cache::changes_since(prepared, cache_dir)?;
     let now = inputs::now_ns();
     let items: Vec<cache::StoreItem<'_>> = candidates
         .into_iter()
@@ -928,6 +932,7 @@ fn store_results(
         })
         .collect();
     cache.store(&items, now);
+    Some(changes)
 }
 
 fn history_record(
