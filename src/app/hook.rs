@@ -318,16 +318,16 @@ pub enum Early {
 /// the check's own snapshot.
 pub fn uncommitted_early(root: &Path) -> Early {
     let root = crate::cache::inputs::absolute(root);
-    let top = crate::cache::inputs::work_tree_top(&root);
-    let index = match top {
-        Some(top) if top == root => gitindex::read_for(&top),
-        _ => Err(anyhow::anyhow!(
+    let dirs = crate::git::dirs(&root).filter(|d| d.top == root);
+    let index = match &dirs {
+        Some(dirs) => gitindex::read_in(dirs).map(|index| (index, dirs)),
+        None => Err(anyhow::anyhow!(
             "the config is not at the top of the work tree"
         )),
     };
     match index {
-        Ok(index) => {
-            if index_is_head(&index, &root) {
+        Ok((index, dirs)) => {
+            if index_is_head(&index, dirs) {
                 crate::debug!("uncommitted changes: the index's tree is HEAD's");
                 return Early::Index(index, Some(false));
             }
@@ -364,16 +364,14 @@ pub fn uncommitted_early(root: &Path) -> Early {
 /// Tree ids are hashes of the whole content, so equal ids settle it; any
 /// other outcome (a change staged, the cache-tree invalidated, a commit this
 /// reader cannot find) leaves it to `git diff-index`.
-fn index_is_head(index: &gitindex::Index, root: &Path) -> bool {
-    let (Some(tree), (Some(commit), _), Some(dirs)) =
-        (index.tree, crate::git::head(root), crate::git::dirs(root))
-    else {
+fn index_is_head(index: &gitindex::Index, dirs: &crate::git::Dirs) -> bool {
+    let (Some(tree), (Some(commit), _)) = (index.tree, crate::git::head_in(dirs)) else {
         return false;
     };
-    if crate::git::has_replacements(&dirs) {
+    if crate::git::has_replacements(dirs) {
         return false;
     }
-    match crate::git::objects::commit_tree(&dirs, &commit) {
+    match crate::git::objects::commit_tree(dirs, &commit) {
         Ok(head_tree) => head_tree == tree,
         Err(why) => {
             crate::debug!("uncommitted changes: HEAD's tree not read here ({why:#})");

@@ -55,15 +55,20 @@ pub const SHA1_LEN: usize = 20;
 /// here. Linked worktrees are followed; `GIT_DIR`, `GIT_INDEX_FILE` and
 /// SHA-256 repositories are left to git.
 pub fn read_for(top: &Path) -> anyhow::Result<Index> {
+    let Some(dirs) = super::dirs(top) else {
+        bail!("no git folder above {}", top.display());
+    };
+    read_in(&dirs)
+}
+
+/// The index of the repository in `dirs` (see [`read_for`]).
+pub fn read_in(dirs: &super::Dirs) -> anyhow::Result<Index> {
     for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"] {
         if std::env::var_os(var).is_some() {
             bail!("{var} is set");
         }
     }
-    let Some(dirs) = super::dirs(top) else {
-        bail!("no git folder above {}", top.display());
-    };
-    check_sha1(&dirs)?;
+    check_sha1(dirs)?;
     let path = dirs.git_dir.join("index");
     // One open file for the bytes and the mtime: git replaces the index by
     // renaming a new one over it, and an mtime read from the path could

@@ -9,9 +9,11 @@ pub mod objects;
 
 use std::path::{Path, PathBuf};
 
-/// A repository's own folder and its common folder.
+/// A work tree's top folder, its repository's own folder and its common
+/// folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dirs {
+    pub top: PathBuf,
     pub git_dir: PathBuf,
     pub common: PathBuf,
 }
@@ -20,9 +22,12 @@ pub struct Dirs {
 /// Read from the repository's files rather than by running git: it is on
 /// every run's path, and a process costs more than these few reads.
 pub fn head(root: &Path) -> (Option<String>, Option<String>) {
-    let Some(Dirs { git_dir, common }) = dirs(root) else {
-        return (None, None);
-    };
+    dirs(root).map_or((None, None), |d| head_in(&d))
+}
+
+/// The commit and branch checked out, read from `dirs`.
+pub fn head_in(dirs: &Dirs) -> (Option<String>, Option<String>) {
+    let (git_dir, common) = (&dirs.git_dir, &dirs.common);
     let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) else {
         return (None, None);
     };
@@ -34,7 +39,7 @@ pub fn head(root: &Path) -> (Option<String>, Option<String>) {
                 .strip_prefix("refs/heads/")
                 .unwrap_or(reference)
                 .to_owned();
-            (resolve_ref(&git_dir, &common, reference), Some(branch))
+            (resolve_ref(git_dir, common, reference), Some(branch))
         }
     }
 }
@@ -61,24 +66,30 @@ fn is_object_id(s: &str) -> bool {
 /// and the common one (objects, refs, config), which differ in a linked
 /// worktree.
 pub fn dirs(root: &Path) -> Option<Dirs> {
-    let git_dir = find_git_dir(root)?;
+    let (top, git_dir) = find_git_dir(root)?;
     let common = std::fs::read_to_string(git_dir.join("commondir"))
         .ok()
         .map(|c| git_dir.join(c.trim()))
         .unwrap_or_else(|| git_dir.clone());
-    Some(Dirs { git_dir, common })
+    Some(Dirs {
+        top,
+        git_dir,
+        common,
+    })
 }
 
-fn find_git_dir(root: &Path) -> Option<PathBuf> {
+/// The nearest folder at or above `root` holding `.git`, and the git folder
+/// that `.git` is or names.
+fn find_git_dir(root: &Path) -> Option<(PathBuf, PathBuf)> {
     for dir in root.ancestors() {
         let dot_git = dir.join(".git");
         let meta = std::fs::metadata(&dot_git).ok();
         match meta {
-            Some(m) if m.is_dir() => return Some(dot_git),
+            Some(m) if m.is_dir() => return Some((dir.to_path_buf(), dot_git)),
             Some(_) => {
                 let text = std::fs::read_to_string(&dot_git).ok()?;
                 let target = text.trim().strip_prefix("gitdir: ")?;
-                return Some(dir.join(target));
+                return Some((dir.to_path_buf(), dir.join(target)));
             }
             None => continue,
         }
