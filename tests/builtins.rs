@@ -273,13 +273,7 @@ fn zero_config_runs_the_default_profile_and_says_so() {
         .file("data.json", "{\"a\": 1}")
         .file("src/lib.rs", "pub fn f() {}\n");
     let out = repo.pqg(["check", "--format", "json"]).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = common::expect_code(&out, 0);
     assert_eq!(
         stderr
             .lines()
@@ -440,12 +434,7 @@ fn bad_files_are_notes_never_panics_or_hangs() {
         "took {:?}",
         started.elapsed()
     );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::expect_code(&out, 1);
     let report = json(&out.stdout);
     assert_eq!(
         located(&findings(&report, "secrets")),

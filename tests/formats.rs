@@ -49,12 +49,7 @@ fn run(repo: &TestRepo, format: &str) -> String {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::expect_code(&out, 1);
     String::from_utf8(out.stdout).unwrap()
 }
 

@@ -146,12 +146,7 @@ fn hooks_path_and_linked_worktrees_are_honoured() {
     let wt = repo.path().join("wt");
     repo.git(&["worktree", "add", "-q", wt.to_str().unwrap()]);
     let out = pqg_in(&wt, &["hook", "install"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::expect_code(&out, 0);
     // Hooks are shared by every worktree: git keeps them in the common dir.
     assert!(repo.path().join(".git/hooks/pre-push").exists());
 }
@@ -264,12 +259,7 @@ builtin = "secrets"
         .pqg(["check", "--changed-since", "base", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::expect_code(&out, 0);
     let r = json(&out.stdout);
     let g = |n: &str| gate(&r, n).clone();
     assert_eq!(g("docs")["status"], "skipped");
@@ -333,13 +323,7 @@ fn changed_since_without_a_merge_base_runs_everything_and_says_why() {
         &clone,
         &["check", "--changed-since", "other", "--format", "json"],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = common::expect_code(&out, 0);
     assert!(
         stderr.contains("no merge base") && stderr.contains("shallow"),
         "{stderr}"
@@ -405,12 +389,7 @@ fn gates_never_see_an_inherited_pqg_files_nor_the_signing_key() {
         .env("PQG_CACHE_SIGNING_KEY", "secret")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    common::expect_code(&out, 0);
 }
 
 /// Runs the pre-push hook's command by hand, as git would: the pushed ref

@@ -13,12 +13,7 @@ fn init_with(files: &[(&str, &str)]) -> (TestRepo, Vec<String>) {
         repo = repo.file(path, content);
     }
     let out = repo.pqg(["init"]).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::expect_code(&out, 0);
     let validate = repo.pqg(["validate"]).output().unwrap();
     assert_eq!(validate.status.code(), Some(0));
     assert!(

@@ -7,12 +7,7 @@ use common::TestRepo;
 
 fn stdout(repo: &TestRepo, args: &[&str]) -> String {
     let out = repo.pqg(args).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::expect_code(&out, 0);
     String::from_utf8(out.stdout).unwrap()
 }
 

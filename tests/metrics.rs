@@ -209,12 +209,7 @@ fn max_regression_compares_with_the_saved_baseline_in_the_better_direction() {
     assert!(notes.contains("no baseline value for `lines`"), "{notes}");
 
     let out = repo.pqg(["baseline", "save"]).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::expect_code(&out, 0);
     let saved: serde_json::Value = serde_json::from_str(&repo.read("gates.baseline.json")).unwrap();
     assert_eq!(saved["gates"]["coverage"]["lines"], 80.0);
     assert_eq!(saved["gates"]["vulns"]["high"], 3.0);

@@ -239,12 +239,7 @@ fn cache_export_and_import_carry_results_between_machines() {
     let a = TestRepo::new().gates(CACHED).file("a.txt", "same\n");
     a.pqg(["check"]).output().unwrap();
     let out = a.pqg(["cache", "export", "cache.export"]).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::expect_code(&out, 0);
     assert!(String::from_utf8_lossy(&out.stdout).contains("exported 2"));
 
     let b = TestRepo::new().gates(CACHED).file("a.txt", "same\n");
@@ -253,12 +248,7 @@ fn cache_export_and_import_carry_results_between_machines() {
         .pqg(["cache", "import", export.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::expect_code(&out, 0);
     assert!(String::from_utf8_lossy(&out.stdout).contains("imported 2"));
     let report = json(
         &b.pqg(["check", "--format", "json"])
@@ -436,12 +426,7 @@ fn a_signing_key_refuses_unsigned_and_forged_entries() {
 
     // The genuine signed export, with the key: imported and used.
     let out = import(&b, "signed.export", Some(KEY));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::expect_code(&out, 0);
     let report = json(
         &b.pqg(["check", "--format", "json"])
             .output()

@@ -124,6 +124,19 @@ pub fn alive(pid: i32) -> bool {
     }
 }
 
+/// Asserts that `out` exited with `code`, showing what it printed when it
+/// did not; returns its stderr.
+pub fn expect_code(out: &std::process::Output, code: i32) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{stderr}{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stderr
+}
+
 /// The JSON report that `pqg check --format json` printed.
 pub fn json(output: &[u8]) -> serde_json::Value {
     serde_json::from_slice(output).expect("stdout is a JSON report")
