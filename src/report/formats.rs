@@ -238,13 +238,8 @@ pub fn render_markdown(report: &Report, out: &mut impl Write) -> io::Result<()> 
         s.push_str("```\n\n</details>\n");
     }
     let notes: Vec<String> = report
-        .gates
-        .iter()
-        .flat_map(|g| {
-            g.notes
-                .iter()
-                .map(move |n| format!("- **{}**: {}", cell(&g.name), cell(n)))
-        })
+        .notes()
+        .map(|(gate, n)| format!("- **{}**: {}", cell(gate), cell(n)))
         .collect();
     if !notes.is_empty() {
         s.push_str("\n**Notes**\n\n");
@@ -273,41 +268,33 @@ pub fn render_github(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let mut s = String::new();
     for g in &report.gates {
         let level = match g.status {
-            s if s.fails_stage() && g.enforcement == Some(Enforcement::Block) => "error",
-            GateStatus::Warn => "warning",
-            s if s.fails_stage() => "warning",
-            _ => {
-                for n in &g.notes {
-                    let _ = writeln!(
-                        s,
-                        "::notice title={}::{}",
-                        gh_property(&format!("pqg {}", g.name)),
-                        gh_data(n)
-                    );
-                }
-                continue;
-            }
+            s if s.fails_stage() && g.enforcement == Some(Enforcement::Block) => Some("error"),
+            GateStatus::Warn => Some("warning"),
+            s if s.fails_stage() => Some("warning"),
+            _ => None,
         };
-        let _ = writeln!(
-            s,
-            "::{level} title={}::{}",
-            gh_property(&format!("pqg {} ({})", g.name, report.stage)),
-            gh_data(&format!("{}: {}", g.status.as_str(), why(g)))
-        );
-        for f in g.findings.iter().flatten() {
-            let mut props = format!("file={}", gh_property(&f.file));
-            if let Some(line) = f.line {
-                let _ = write!(props, ",line={line}");
-            }
-            if let Some(col) = f.column {
-                let _ = write!(props, ",col={col}");
-            }
-            let _ = write!(
-                props,
-                ",title={}",
-                gh_property(&format!("{}/{}", g.name, f.rule))
+        if let Some(level) = level {
+            let _ = writeln!(
+                s,
+                "::{level} title={}::{}",
+                gh_property(&format!("pqg {} ({})", g.name, report.stage)),
+                gh_data(&format!("{}: {}", g.status.as_str(), why(g)))
             );
-            let _ = writeln!(s, "::{level} {props}::{}", gh_data(&f.message));
+            for f in g.findings.iter().flatten() {
+                let mut props = format!("file={}", gh_property(&f.file));
+                if let Some(line) = f.line {
+                    let _ = write!(props, ",line={line}");
+                }
+                if let Some(col) = f.column {
+                    let _ = write!(props, ",col={col}");
+                }
+                let _ = write!(
+                    props,
+                    ",title={}",
+                    gh_property(&format!("{}/{}", g.name, f.rule))
+                );
+                let _ = writeln!(s, "::{level} {props}::{}", gh_data(&f.message));
+            }
         }
         for n in &g.notes {
             let _ = writeln!(

@@ -91,6 +91,15 @@ impl Counts {
     }
 }
 
+impl Report {
+    /// Every gate's notes, as (gate name, note), in gate order.
+    pub fn notes(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.gates
+            .iter()
+            .flat_map(|g| g.notes.iter().map(move |n| (g.name.as_str(), n.as_str())))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GateReport {
     pub name: String,

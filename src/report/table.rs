@@ -273,13 +273,8 @@ pub fn render_table(
         }
     }
     let notes: Vec<String> = report
-        .gates
-        .iter()
-        .flat_map(|g| {
-            g.notes
-                .iter()
-                .map(move |n| format!("note: {}: {n}", g.name))
-        })
+        .notes()
+        .map(|(gate, n)| format!("note: {gate}: {n}"))
         .collect();
     if !notes.is_empty() && !quiet {
         writeln!(out)?;
