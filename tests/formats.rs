@@ -267,6 +267,17 @@ fn jsonl_streams_events_then_the_report() {
         .contains("\"event\":\"report\""));
 }
 
+/// Every format `--report F=PATH` writes.
+const FORMATS: [&str; 7] = [
+    "json",
+    "junit",
+    "markdown",
+    "github",
+    "prometheus",
+    "sarif",
+    "table",
+];
+
 #[test]
 fn every_format_goes_to_a_report_file_too() {
     let repo = repo();
@@ -276,29 +287,13 @@ fn every_format_goes_to_a_report_file_too() {
         "staging".into(),
         "-q".into(),
     ];
-    for f in [
-        "json",
-        "junit",
-        "markdown",
-        "github",
-        "prometheus",
-        "sarif",
-        "table",
-    ] {
+    for f in FORMATS {
         args.push("--report".into());
         args.push(format!("{f}=reports/pqg.{f}"));
     }
     let out = repo.pqg(&args).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    for f in [
-        "json",
-        "junit",
-        "markdown",
-        "github",
-        "prometheus",
-        "sarif",
-        "table",
-    ] {
+    for f in FORMATS {
         assert!(!repo.read(&format!("reports/pqg.{f}")).is_empty(), "{f}");
     }
     let out = repo.pqg(["check", "--report", "xml=a"]).output().unwrap();
