@@ -79,18 +79,9 @@ pub fn read_in(dirs: &super::Dirs) -> anyhow::Result<Index> {
     std::io::Read::read_to_end(&mut file, &mut bytes)?;
     let meta = file.metadata()?;
     let mut index = parse(&bytes)?;
-    index.written = (meta_secs(&meta), meta_nsecs(&meta));
+    use std::os::unix::fs::MetadataExt;
+    index.written = (meta.mtime() as u32, meta.mtime_nsec() as u32);
     Ok(index)
-}
-
-fn meta_secs(meta: &std::fs::Metadata) -> u32 {
-    use std::os::unix::fs::MetadataExt;
-    meta.mtime() as u32
-}
-
-fn meta_nsecs(meta: &std::fs::Metadata) -> u32 {
-    use std::os::unix::fs::MetadataExt;
-    meta.mtime_nsec() as u32
 }
 
 /// Fails unless the repository names objects by SHA-1, the only format
