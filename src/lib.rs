@@ -10,6 +10,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod fmt;
 pub mod git;
 pub mod judge;
 pub mod log;

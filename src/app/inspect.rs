@@ -12,7 +12,7 @@ use crate::cache::{self, Cache, CacheMode};
 use crate::cli::{CacheCommand, ExplainArgs, HistoryArgs};
 use crate::config::{parse_duration, Config};
 use crate::diag::{did_you_mean, UserError};
-use crate::report::{human_duration, number};
+use crate::fmt::{human_duration, number};
 use crate::{judge, plan, run, settings};
 use comfy_table::{presets, Table};
 use std::collections::HashMap;
@@ -407,7 +407,7 @@ pub fn explain(config: &Config, args: &ExplainArgs) -> anyhow::Result<u8> {
     println!("at {:<7} {at}", config.ladder.name(stage).as_str());
     for m in &gate.metrics {
         let t = judge::threshold(m, stage);
-        let bound = crate::report::bounds(t.min, t.max, m.unit.as_deref())
+        let bound = crate::fmt::bounds(t.min, t.max, m.unit.as_deref())
             .unwrap_or_else(|| "measured only".to_owned());
         println!("metric     {} ({}) {bound}", m.name, m.source.describe());
     }

@@ -1089,7 +1089,7 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|m| {
                 let t = judge::threshold(m, stage);
-                let bound = report::bounds(t.min, t.max, m.unit.as_deref())
+                let bound = crate::fmt::bounds(t.min, t.max, m.unit.as_deref())
                     .unwrap_or_else(|| "measured only".to_owned());
                 format!("{} {bound}", m.name)
             })
@@ -1100,7 +1100,7 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<u8> {
         }
         let mut runs = gate.command.to_string();
         if let Some(t) = gate.timeout.or(config.settings.timeout) {
-            runs.push_str(&format!("\n(timeout {})", report::human_duration(t)));
+            runs.push_str(&format!("\n(timeout {})", crate::fmt::human_duration(t)));
         }
         table.add_row(vec![
             gate.id.to_string(),
@@ -1121,7 +1121,7 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<u8> {
     println!("{table}");
     let mut facts = vec![format!("stage {}", config.ladder.name(stage))];
     facts.push(match plan.min_score {
-        Some(m) => format!("min score {}", report::number(m)),
+        Some(m) => format!("min score {}", crate::fmt::number(m)),
         None => "no min score".to_owned(),
     });
     facts.push(format!(
