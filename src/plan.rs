@@ -198,6 +198,12 @@ impl Plan {
     pub fn running(&self) -> impl Iterator<Item = &PlannedGate> {
         self.gates.iter().filter(|g| g.runs())
     }
+
+    /// Whether gate `i` runs in this plan and its config lets the cache
+    /// keep and reuse its result.
+    pub fn cacheable(&self, config: &Config, i: usize) -> bool {
+        self.gates[i].runs() && config.gates[self.gates[i].index].cache
+    }
 }
 
 /// Plans `stage`: active gates (`from`), their enforcement (`enforce_from`),

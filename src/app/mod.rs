@@ -504,7 +504,7 @@ pub(crate) fn run_stage(
     );
     let wanted: Vec<usize> = if cache.reads() {
         (0..plan.gates.len())
-            .filter(|&i| cache::cacheable(config, &plan, i))
+            .filter(|&i| plan.cacheable(config, i))
             .collect()
     } else {
         Vec::new()

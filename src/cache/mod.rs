@@ -20,7 +20,6 @@ use crate::files::index::StatIndex;
 use crate::files::list;
 use crate::files::root::{absolute, Root};
 use crate::files::snapshot::{FileEntry, Snapshot};
-use crate::plan::Plan;
 use crate::run::{ExecEnd, Execution, Output};
 use db::DbError;
 use key::{CacheKey, KeyCommandOutput, KeyParts};
@@ -725,11 +724,6 @@ pub fn inputs_changed(key: &GateKey, changes: &Changes) -> bool {
     changes.appeared.iter().any(|p| key.filter.matches(p))
         || (!changes.changed.is_empty()
             && key.files.iter().any(|f| changes.changed.contains(&f.path)))
-}
-
-/// Whether `plan` wants the cache for gate `i`.
-pub fn cacheable(config: &Config, plan: &Plan, i: usize) -> bool {
-    plan.gates[i].runs() && config.gates[plan.gates[i].index].cache
 }
 
 #[cfg(test)]
