@@ -163,6 +163,17 @@ pub enum Outcome {
     Interrupted,
 }
 
+impl Outcome {
+    /// The outcome's name, as the JSON report and the run history write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// The verdict on a stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -642,5 +653,15 @@ min = { development = 60, staging = 75, production = 85 }
         assert_eq!(v.exit_code(), 130);
         v.signal = Some(libc::SIGTERM);
         assert_eq!(v.exit_code(), 143);
+    }
+
+    #[test]
+    fn outcome_names_match_the_json_and_the_old_history_rows() {
+        for outcome in [Outcome::Passed, Outcome::Failed, Outcome::Interrupted] {
+            let json = serde_json::to_value(outcome).unwrap();
+            assert_eq!(json.as_str(), Some(outcome.as_str()));
+            // History rows written before `as_str` hold this form.
+            assert_eq!(format!("{outcome:?}").to_lowercase(), outcome.as_str());
+        }
     }
 }

@@ -946,7 +946,7 @@ fn history_record(
         run_id: report.run_id.clone(),
         time_ns: started_ns,
         stage: report.stage.clone(),
-        outcome: format!("{:?}", report.outcome).to_lowercase(),
+        outcome: report.outcome.as_str().to_owned(),
         score: report.score,
         min_score: report.min_score,
         commit,

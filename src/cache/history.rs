@@ -22,6 +22,8 @@ const PREDICTION_HORIZON: i64 = 200;
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateRecord {
     pub gate: String,
+    /// The gate's status as `GateStatus::as_str` names it (`pass`, `fail`,
+    /// `skipped`, ...): the queries below match these words.
     pub status: String,
     pub cached: bool,
     pub flaky: bool,
@@ -36,6 +38,10 @@ pub struct RunRecord {
     pub run_id: String,
     pub time_ns: i64,
     pub stage: String,
+    /// How the run ended, as `judge::Outcome::as_str` names it (`passed`,
+    /// `failed`, `interrupted`). Rows written by older versions hold the
+    /// same words (they stored the enum's `Debug` text, lowercased), so
+    /// every row reads alike.
     pub outcome: String,
     pub score: Option<f64>,
     pub min_score: Option<f64>,
