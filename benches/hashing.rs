@@ -2,7 +2,8 @@
 //! empty stat index, the work of pqg's first run on a repository.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use pqg::cache::inputs::{snapshot_tree, StatIndex};
+use pqg::files::index::StatIndex;
+use pqg::files::list::snapshot_tree;
 use std::io::Write;
 
 fn tree() -> (tempfile::TempDir, u64) {

@@ -97,13 +97,13 @@ impl MetricJudgement {
     /// `lines 78.2 regressed past 79.2 (baseline 80, max 1%)`.
     pub fn miss(&self) -> Option<String> {
         let value = *self.value.as_ref().ok()?;
-        let show = |v: f64| crate::report::with_unit(v, self.unit.as_deref());
+        let show = |v: f64| crate::fmt::with_unit(v, self.unit.as_deref());
         if let Some(min) = self.threshold.min.filter(|m| value < *m) {
             return Some(format!(
                 "{} {} < {}",
                 self.name,
                 show(value),
-                crate::report::number(min)
+                crate::fmt::number(min)
             ));
         }
         if let Some(max) = self.threshold.max.filter(|m| value > *m) {
@@ -111,7 +111,7 @@ impl MetricJudgement {
                 "{} {} > {}",
                 self.name,
                 show(value),
-                crate::report::number(max)
+                crate::fmt::number(max)
             ));
         }
         let r = self.regression.filter(|r| !r.ok)?;
@@ -119,8 +119,8 @@ impl MetricJudgement {
             "{} {} regressed past {} (baseline {}, max {})",
             self.name,
             show(value),
-            crate::report::number(r.limit),
-            crate::report::number(self.baseline.unwrap_or(f64::NAN)),
+            crate::fmt::number(r.limit),
+            crate::fmt::number(self.baseline.unwrap_or(f64::NAN)),
             r.allowed
         ))
     }
@@ -161,6 +161,17 @@ pub enum Outcome {
     Passed,
     Failed,
     Interrupted,
+}
+
+impl Outcome {
+    /// The outcome's name, as the JSON report and the run history write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// The verdict on a stage.
@@ -257,7 +268,7 @@ pub fn judge_execution(
             GateStatus::Timeout,
             Some(format!(
                 "timed out after {}",
-                crate::report::human_duration(execution.duration)
+                crate::fmt::human_duration(execution.duration)
             )),
         ),
         ExecEnd::Cancelled => (GateStatus::Cancelled, Some("stopped by pqg".to_owned())),
@@ -642,5 +653,15 @@ min = { development = 60, staging = 75, production = 85 }
         assert_eq!(v.exit_code(), 130);
         v.signal = Some(libc::SIGTERM);
         assert_eq!(v.exit_code(), 143);
+    }
+
+    #[test]
+    fn outcome_names_match_the_json_and_the_old_history_rows() {
+        for outcome in [Outcome::Passed, Outcome::Failed, Outcome::Interrupted] {
+            let json = serde_json::to_value(outcome).unwrap();
+            assert_eq!(json.as_str(), Some(outcome.as_str()));
+            // History rows written before `as_str` hold this form.
+            assert_eq!(format!("{outcome:?}").to_lowercase(), outcome.as_str());
+        }
     }
 }

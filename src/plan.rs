@@ -6,6 +6,7 @@
 
 use crate::config::{Config, GateId, StageIdx};
 use crate::diag::{did_you_mean, UserError};
+use crate::files::filter::InputFilter;
 use std::collections::HashSet;
 
 /// Whether a miss of a gate fails the stage.
@@ -197,6 +198,12 @@ impl Plan {
     pub fn running(&self) -> impl Iterator<Item = &PlannedGate> {
         self.gates.iter().filter(|g| g.runs())
     }
+
+    /// Whether gate `i` runs in this plan and its config lets the cache
+    /// keep and reuse its result.
+    pub fn cacheable(&self, config: &Config, i: usize) -> bool {
+        self.gates[i].runs() && config.gates[self.gates[i].index].cache
+    }
 }
 
 /// Plans `stage`: active gates (`from`), their enforcement (`enforce_from`),
@@ -270,7 +277,7 @@ pub fn build(
             } else if filters.changed.as_ref().is_some_and(|changed| {
                 // An input glob that does not compile selects nothing here;
                 // the cache reports it as an error when the gate runs.
-                crate::cache::inputs::InputFilter::new(gate.inputs.as_deref())
+                InputFilter::new(gate.inputs.as_deref())
                     .is_ok_and(|f| !changed.iter().any(|p| f.matches(p)))
             }) {
                 Activity::Skip(SkipReason::Unaffected)

@@ -8,9 +8,9 @@
 //! path of the pqg that installed it (hooks often run with a minimal PATH)
 //! and falls back to PATH.
 
-use crate::cache::inputs::Snapshot;
 use crate::cli::{HookCommand, HookKind};
 use crate::diag::UserError;
+use crate::files::snapshot::Snapshot;
 use crate::git::index as gitindex;
 use anyhow::Context;
 use std::os::unix::fs::PermissionsExt;
@@ -317,7 +317,7 @@ pub enum Early {
 /// git (no file is stat'ed for it), and the work tree is judged later from
 /// the check's own snapshot.
 pub fn uncommitted_early(root: &Path) -> Early {
-    let root = crate::cache::inputs::absolute(root);
+    let root = crate::files::root::absolute(root);
     let dirs = crate::git::dirs(&root).filter(|d| d.top == root);
     let index = match &dirs {
         Some(dirs) => gitindex::read_in(dirs).map(|index| (index, dirs)),
@@ -524,7 +524,7 @@ mod tests {
     /// it: the same stat data unless a test changes one side.
     fn one_file(
         entry: impl FnOnce(&mut gitindex::Entry),
-        state: impl FnOnce(&mut crate::cache::inputs::FileState),
+        state: impl FnOnce(&mut crate::files::root::FileState),
     ) -> Option<bool> {
         let mut e = gitindex::Entry {
             path: "f".into(),
@@ -539,7 +539,7 @@ mod tests {
             skip_worktree: false,
             intent_to_add: false,
         };
-        let mut st = crate::cache::inputs::FileState {
+        let mut st = crate::files::root::FileState {
             size: 6,
             mtime_ns: 1000 * 1_000_000_000 + 5,
             ctime_ns: 1000 * 1_000_000_000 + 5,
@@ -555,7 +555,7 @@ mod tests {
             written: (2000, 500_000_000),
         };
         let snapshot = Snapshot {
-            files: vec![crate::cache::inputs::FileEntry {
+            files: vec![crate::files::snapshot::FileEntry {
                 path: "f".into(),
                 hash: [0; 32],
             }],
@@ -593,14 +593,13 @@ mod tests {
         // Written in the index's own second, even a nanosecond before it:
         // git (without USE_NSEC) holds it racily clean.
         let racy = |e: &mut gitindex::Entry| e.mtime = (2000, 0);
-        let racy_state =
-            |s: &mut crate::cache::inputs::FileState| s.mtime_ns = 2000 * 1_000_000_000;
+        let racy_state = |s: &mut crate::files::root::FileState| s.mtime_ns = 2000 * 1_000_000_000;
         assert_eq!(one_file(racy, racy_state), None, "racily clean");
         // Metadata (an owner, say) changed in the index's second, after git
         // recorded it: only the nanoseconds show it.
         let late = |e: &mut gitindex::Entry| e.ctime = (2000, 100);
-        let same = |s: &mut crate::cache::inputs::FileState| s.ctime_ns = 2000 * S + 100;
-        let moved = |s: &mut crate::cache::inputs::FileState| s.ctime_ns = 2000 * S + 900;
+        let same = |s: &mut crate::files::root::FileState| s.ctime_ns = 2000 * S + 100;
+        let moved = |s: &mut crate::files::root::FileState| s.ctime_ns = 2000 * S + 900;
         assert_eq!(
             one_file(late, same),
             Some(false),

@@ -6,13 +6,13 @@
 //! `clear`, which only delete.
 
 use crate::cache::history;
-use crate::cache::inputs::{self, FileEntry};
 use crate::cache::key::{KeyCommandOutput, KeyParts};
 use crate::cache::{self, Cache, CacheMode};
 use crate::cli::{CacheCommand, ExplainArgs, HistoryArgs};
 use crate::config::{parse_duration, Config};
 use crate::diag::{did_you_mean, UserError};
-use crate::report::{human_duration, number};
+use crate::files::snapshot::{now_ns, FileEntry};
+use crate::fmt::{human_duration, number};
 use crate::{judge, plan, run, settings};
 use comfy_table::{presets, Table};
 use std::collections::HashMap;
@@ -50,7 +50,7 @@ pub fn utc(ns: i64) -> String {
 }
 
 fn ago(ns: i64) -> String {
-    let d = inputs::now_ns().saturating_sub(ns);
+    let d = now_ns().saturating_sub(ns);
     if d < 0 {
         return "in the future".to_owned();
     }
@@ -221,7 +221,7 @@ pub fn cache(config: &Config, command: &CacheCommand) -> anyhow::Result<u8> {
             .into());
         }
         let mut cache = cache::Cache::open(&dir, cache::CacheMode::On);
-        let now = inputs::now_ns();
+        let now = now_ns();
         let result = cache.query(|c| Ok(cache::transfer::import(c, &text, key.as_deref(), now)));
         print_warnings(&mut cache);
         let Some(result) = result else {
@@ -306,8 +306,7 @@ pub fn cache(config: &Config, command: &CacheCommand) -> anyhow::Result<u8> {
                 UserError::new(format!("--older-than: invalid duration `{older_than}`"))
                     .hint("write a duration like `30d`, `12h` or `90m`")
             })?;
-            let cutoff =
-                inputs::now_ns().saturating_sub(age.as_nanos().min(i64::MAX as u128) as i64);
+            let cutoff = now_ns().saturating_sub(age.as_nanos().min(i64::MAX as u128) as i64);
             let removed = cache.query(|c| {
                 let n = c.execute("DELETE FROM entries WHERE created_ns < ?1", [cutoff])?;
                 c.execute(
@@ -407,7 +406,7 @@ pub fn explain(config: &Config, args: &ExplainArgs) -> anyhow::Result<u8> {
     println!("at {:<7} {at}", config.ladder.name(stage).as_str());
     for m in &gate.metrics {
         let t = judge::threshold(m, stage);
-        let bound = crate::report::bounds(t.min, t.max, m.unit.as_deref())
+        let bound = crate::fmt::bounds(t.min, t.max, m.unit.as_deref())
             .unwrap_or_else(|| "measured only".to_owned());
         println!("metric     {} ({}) {bound}", m.name, m.source.describe());
     }
@@ -440,12 +439,10 @@ pub fn explain(config: &Config, args: &ExplainArgs) -> anyhow::Result<u8> {
     println!("\nkey        {}", now.key.hex());
     print_parts(&now.parts, &mask);
 
-    let hit = cache.lookup(&now.key, None, inputs::now_ns());
+    let hit = cache.lookup(&now.key, None, now_ns());
     let verdict = match hit {
         Some(entry) => match gate.cache_ttl {
-            Some(ttl)
-                if inputs::now_ns().saturating_sub(entry.created_ns) as u128 > ttl.as_nanos() =>
-            {
+            Some(ttl) if now_ns().saturating_sub(entry.created_ns) as u128 > ttl.as_nanos() => {
                 format!(
                     "no: the entry stored {} is older than cache_ttl ({})",
                     ago(entry.created_ns),

@@ -10,10 +10,11 @@ mod init;
 mod inspect;
 mod ladder;
 
-use crate::cache::{self, history, inputs, Cache, CacheMode};
+use crate::cache::{self, history, Cache, CacheMode};
 use crate::cli::{CheckArgs, Cli, Command, Format, ListArgs};
 use crate::config::{Config, ConfigWarning};
 use crate::diag::UserError;
+use crate::files::{self, filter::InputFilter, snapshot::now_ns};
 use crate::report::progress::Progress;
 use crate::report::table::{render_table, Printer};
 use crate::report::{self, render_json};
@@ -152,7 +153,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 /// work tree around `cwd` (or `cwd` itself outside git), announced in one
 /// line on stderr.
 fn default_profile(cwd: &std::path::Path) -> anyhow::Result<Config> {
-    let root = inputs::work_tree_top(cwd).unwrap_or_else(|| cwd.to_path_buf());
+    let root = crate::git::work_tree_top(cwd).unwrap_or_else(|| cwd.to_path_buf());
     let config = Config::parse(
         &root.join(crate::config::CONFIG_FILE),
         crate::builtin::DEFAULT_PROFILE,
@@ -194,7 +195,7 @@ fn checked(
     config: &Config,
     args: &CheckArgs,
     printer: &Printer,
-) -> anyhow::Result<(u8, Option<cache::inputs::Snapshot>)> {
+) -> anyhow::Result<(u8, Option<files::snapshot::Snapshot>)> {
     let env = settings::process_env;
     let stage = settings::stage(config, args.stage.as_deref(), &env)?;
     let reports = args
@@ -453,7 +454,7 @@ pub(crate) struct StageRun {
     /// still holds: no gate ran, or the look at the tree after the run
     /// (made to decide what to store) found no file changed. A gate may
     /// rewrite files: a formatter, a lock file.
-    pub snapshot: Option<cache::inputs::Snapshot>,
+    pub snapshot: Option<files::snapshot::Snapshot>,
 }
 
 /// Runs a stage: plan, cache, run, store, judge, report, history. Prints
@@ -467,7 +468,7 @@ pub(crate) fn run_stage(
     let stage = request.stage;
     let cache_dir = settings::cache_dir(config, &env);
     let run_id = run_id();
-    let started_ns = inputs::now_ns();
+    let started_ns = now_ns();
     let baseline = crate::baseline::load(&config.root);
     let mode = if request.no_cache {
         CacheMode::Off
@@ -503,7 +504,7 @@ pub(crate) fn run_stage(
     );
     let wanted: Vec<usize> = if cache.reads() {
         (0..plan.gates.len())
-            .filter(|&i| cache::cacheable(config, &plan, i))
+            .filter(|&i| plan.cacheable(config, i))
             .collect()
     } else {
         Vec::new()
@@ -541,7 +542,7 @@ pub(crate) fn run_stage(
     if let Some(changed) = &request.filters.changed {
         for (i, gate) in config.gates.iter().enumerate() {
             if let crate::config::Command::Builtin(_) = gate.command {
-                let filter = inputs::InputFilter::new(gate.inputs.as_deref()).ok();
+                let filter = InputFilter::new(gate.inputs.as_deref()).ok();
                 builtin_files[i] = Some(std::sync::Arc::new(
                     changed
                         .iter()
@@ -707,7 +708,7 @@ impl Drop for ListsDir {
 /// A fresh private folder for the lists: under the cache folder, else a
 /// new one made by mkdtemp (never an existing, guessable path in /tmp).
 fn lists_dir(cache_dir: &std::path::Path, run_id: &str) -> Option<ListsDir> {
-    let dir = inputs::absolute(&cache_dir.join("files").join(run_id));
+    let dir = files::root::absolute(&cache_dir.join("files").join(run_id));
     if std::fs::create_dir_all(dir.parent()?).is_ok() && std::fs::create_dir(&dir).is_ok() {
         return Some(ListsDir(dir));
     }
@@ -749,7 +750,7 @@ fn write_changed_lists(
                 return None;
             }
             let gate = &config.gates[p.index];
-            let filter = inputs::InputFilter::new(gate.inputs.as_deref()).ok()?;
+            let filter = InputFilter::new(gate.inputs.as_deref()).ok()?;
             let mut list = Vec::new();
             for f in existing.iter().filter(|f| filter.matches(f)) {
                 list.extend_from_slice(f.as_bytes());
@@ -919,7 +920,7 @@ fn store_results(
     // edited, removed or added while a gate ran means its result describes
     // no state of the tree, so it is not stored.
     let changes = cache::changes_since(prepared, cache_dir)?;
-    let now = inputs::now_ns();
+    let now = now_ns();
     let items: Vec<cache::StoreItem<'_>> = candidates
         .into_iter()
         .filter(|(_, key, _)| !cache::inputs_changed(key, &changes))
@@ -945,12 +946,12 @@ fn history_record(
         run_id: report.run_id.clone(),
         time_ns: started_ns,
         stage: report.stage.clone(),
-        outcome: format!("{:?}", report.outcome).to_lowercase(),
+        outcome: report.outcome.as_str().to_owned(),
         score: report.score,
         min_score: report.min_score,
         commit,
         branch,
-        host: history::host_name(),
+        host: crate::sys::host::host_name(),
         pqg_version: report.pqg_version.clone(),
         duration_ms: report.duration_ms,
         gates: report
@@ -1089,7 +1090,7 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|m| {
                 let t = judge::threshold(m, stage);
-                let bound = report::bounds(t.min, t.max, m.unit.as_deref())
+                let bound = crate::fmt::bounds(t.min, t.max, m.unit.as_deref())
                     .unwrap_or_else(|| "measured only".to_owned());
                 format!("{} {bound}", m.name)
             })
@@ -1100,7 +1101,7 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<u8> {
         }
         let mut runs = gate.command.to_string();
         if let Some(t) = gate.timeout.or(config.settings.timeout) {
-            runs.push_str(&format!("\n(timeout {})", report::human_duration(t)));
+            runs.push_str(&format!("\n(timeout {})", crate::fmt::human_duration(t)));
         }
         table.add_row(vec![
             gate.id.to_string(),
@@ -1121,7 +1122,7 @@ fn list(config: &Config, args: &ListArgs) -> anyhow::Result<u8> {
     println!("{table}");
     let mut facts = vec![format!("stage {}", config.ladder.name(stage))];
     facts.push(match plan.min_score {
-        Some(m) => format!("min score {}", report::number(m)),
+        Some(m) => format!("min score {}", crate::fmt::number(m)),
         None => "no min score".to_owned(),
     });
     facts.push(format!(

@@ -12,7 +12,7 @@
 pub mod secrets;
 mod syntax;
 
-use crate::cache::inputs::Root;
+use crate::files::root::Root;
 use rayon::prelude::*;
 use regex::bytes::Regex;
 use secrets::{Scanner, SecretRule};

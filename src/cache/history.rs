@@ -22,6 +22,8 @@ const PREDICTION_HORIZON: i64 = 200;
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateRecord {
     pub gate: String,
+    /// The gate's status as `GateStatus::as_str` names it (`pass`, `fail`,
+    /// `skipped`, ...): the queries below match these words.
     pub status: String,
     pub cached: bool,
     pub flaky: bool,
@@ -36,6 +38,10 @@ pub struct RunRecord {
     pub run_id: String,
     pub time_ns: i64,
     pub stage: String,
+    /// How the run ended, as `judge::Outcome::as_str` names it (`passed`,
+    /// `failed`, `interrupted`). Rows written by older versions hold the
+    /// same words (they stored the enum's `Debug` text, lowercased), so
+    /// every row reads alike.
     pub outcome: String,
     pub score: Option<f64>,
     pub min_score: Option<f64>,
@@ -338,19 +344,6 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     }
     let rank = (p * sorted.len() as f64).ceil() as usize;
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
-/// This machine's host name.
-pub fn host_name() -> Option<String> {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates
-    // within it on success.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return None;
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    std::str::from_utf8(&buf[..end]).ok().map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -10,15 +10,18 @@
 
 pub mod db;
 pub mod history;
-pub mod inputs;
 pub mod key;
 pub mod transfer;
 
 use crate::config::{Command, Config, Gate};
-use crate::plan::Plan;
+use crate::files::filter::InputFilter;
+use crate::files::hash::{self, InputsDigest};
+use crate::files::index::StatIndex;
+use crate::files::list;
+use crate::files::root::{absolute, Root};
+use crate::files::snapshot::{FileEntry, Snapshot};
 use crate::run::{ExecEnd, Execution, Output};
 use db::DbError;
-use inputs::{FileEntry, InputFilter, InputsDigest, Snapshot, StatIndex};
 use key::{CacheKey, KeyCommandOutput, KeyParts};
 use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -561,7 +564,7 @@ pub fn prepare(
     cache_dir: &Path,
 ) -> Prepared {
     let n = config.gates.len();
-    let root = inputs::absolute(&config.root);
+    let root = absolute(&config.root);
     let mut prepared = Prepared {
         keys: vec![None; n],
         no_key: vec![None; n],
@@ -571,10 +574,10 @@ pub fn prepare(
     if wanted.is_empty() {
         return prepared;
     }
-    let abs_cache = inputs::absolute(cache_dir);
+    let abs_cache = absolute(cache_dir);
     crate::debug!("cache: snapshot of the files under {}", root.display());
     let root_key = root.to_string_lossy().into_owned();
-    let listed = inputs::snapshot_tree(&root, &abs_cache, || cache.load_index(&root_key));
+    let listed = list::snapshot_tree(&root, &abs_cache, || cache.load_index(&root_key));
     let (snapshot, index) = match listed {
         Ok(s) => s,
         Err(e) => {
@@ -616,7 +619,7 @@ pub fn prepare(
         let entry = digests.entry(gate.inputs.clone()).or_insert_with(|| {
             let filter = InputFilter::new(gate.inputs.as_deref())
                 .map_err(|e| format!("invalid input glob: {e}"))?;
-            let (digest, chosen) = inputs::digest(&snapshot, &filter);
+            let (digest, chosen) = hash::digest(&snapshot, &filter);
             Ok((digest, Arc::new(chosen), Arc::new(filter)))
         });
         match entry {
@@ -696,7 +699,7 @@ pub struct Changes {
 /// Looks at the tree again after a run.
 pub fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Changes> {
     let snapshot = prepared.snapshot.as_ref()?;
-    let listed_now = inputs::list_files(&prepared.root, &inputs::absolute(cache_dir)).ok()?;
+    let listed_now = list::list_files(&prepared.root, &absolute(cache_dir)).ok()?;
     let mut before = snapshot.files.iter().map(|f| f.path.as_str()).peekable();
     let mut appeared = Vec::new();
     // Both sorted. git lists tracked files deleted from the work tree, so a
@@ -710,7 +713,7 @@ pub fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Changes> {
         }
     }
     Some(Changes {
-        changed: snapshot.changed_since(&inputs::Root::open(&prepared.root).ok()?),
+        changed: snapshot.changed_since(&Root::open(&prepared.root).ok()?),
         appeared,
     })
 }
@@ -721,11 +724,6 @@ pub fn inputs_changed(key: &GateKey, changes: &Changes) -> bool {
     changes.appeared.iter().any(|p| key.filter.matches(p))
         || (!changes.changed.is_empty()
             && key.files.iter().any(|f| changes.changed.contains(&f.path)))
-}
-
-/// Whether `plan` wants the cache for gate `i`.
-pub fn cacheable(config: &Config, plan: &Plan, i: usize) -> bool {
-    plan.gates[i].runs() && config.gates[plan.gates[i].index].cache
 }
 
 #[cfg(test)]

@@ -216,7 +216,7 @@ pub fn import(
                 // The file list must be the one the key's inputs digest names.
                 let files = super::decode_manifest(&data)
                     .ok_or_else(|| bad("its manifest does not parse"))?;
-                if hex(&super::inputs::digest_of(&files)) != parts.inputs {
+                if hex(&crate::files::hash::digest_of(&files)) != parts.inputs {
                     return Err(bad("its manifest is not the list of its inputs"));
                 }
                 Some(data)

@@ -246,13 +246,11 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
 
     fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
+        let out = crate::git::command(dir)
             .args(["-c", "user.email=a@b", "-c", "user.name=n"])
             .args(args)
-            .current_dir(dir)
             .output()
             .unwrap();
         assert!(out.status.success(), "git {args:?}: {out:?}");

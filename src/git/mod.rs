@@ -1,11 +1,23 @@
-//! Reading a git repository's own files: HEAD and refs, the index, and
-//! commit objects. Each reader is for a question on a hot path (every run
-//! records HEAD; the pre-push hook compares the index with HEAD) where a
-//! git process would cost more than the answer. Whatever a reader does not
-//! fully understand is an error or `None`, and the caller asks git.
+//! All of pqg's access to git: reading a repository's own files (HEAD and
+//! refs, the index, commit objects) and, when those are not enough, running
+//! git itself, always through [`command`], the one place a git process is
+//! started.
+//!
+//! Each reader is for a question on a hot path (every run records HEAD; the
+//! pre-push hook compares the index with HEAD) where a git process would
+//! cost more than the answer. Whatever a reader does not fully understand is
+//! an error or `None`, and the caller asks git.
+//!
+//! `git` stands beside `files` near the bottom of the module map: `files`
+//! imports `git` (to list a work tree's files), and `git` imports neither
+//! `files` nor anything above it. It never decides what a change means for
+//! a gate; it only answers what git knows.
 
 pub mod index;
 pub mod objects;
+mod spawn;
+
+pub use spawn::{command, ls_files};
 
 use std::path::{Path, PathBuf};
 
@@ -56,6 +68,16 @@ pub fn has_replacements(dirs: &Dirs) -> bool {
     let packed = std::fs::read_to_string(dirs.common.join("packed-refs"))
         .is_ok_and(|text| text.contains(" refs/replace/"));
     loose || packed
+}
+
+/// The top of the git work tree holding `dir`: the nearest folder upward
+/// with a `.git` (a folder, or a file in a linked worktree or submodule),
+/// looked for from `dir` made absolute.
+pub fn work_tree_top(dir: &Path) -> Option<PathBuf> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 fn is_object_id(s: &str) -> bool {
@@ -118,13 +140,7 @@ mod tests {
     #[test]
     fn head_is_read_from_the_repository_files() {
         let dir = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            std::process::Command::new("git")
-                .args(args)
-                .current_dir(dir.path())
-                .output()
-                .unwrap()
-        };
+        let git = |args: &[&str]| command(dir.path()).args(args).output().unwrap();
         git(&["init", "-q", "-b", "trunk"]);
         assert_eq!(
             head(dir.path()),

@@ -180,10 +180,9 @@ fn inflate(compressed: impl Read, limit: usize) -> anyhow::Result<Vec<u8>> {
 mod tests {
     use super::*;
     use std::path::Path;
-    use std::process::Command;
 
     fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
+        let out = crate::git::command(dir)
             .args([
                 "-c",
                 "user.email=a@b",
@@ -193,7 +192,6 @@ mod tests {
                 "gc.auto=0",
             ])
             .args(args)
-            .current_dir(dir)
             .output()
             .unwrap();
         assert!(out.status.success(), "git {args:?}: {out:?}");

@@ -4,7 +4,8 @@
 //! exposition format for a node_exporter textfile collector or a
 //! Pushgateway. Each is a function of the [`Report`] alone.
 
-use super::{human_duration, number, with_unit, GateReport, MetricReport, Report};
+use super::{GateReport, MetricReport, Report};
+use crate::fmt::{human_duration, number, with_unit};
 use crate::judge::{GateStatus, Outcome};
 use crate::plan::Enforcement;
 use std::fmt::Write as _;

@@ -2,7 +2,8 @@
 //! Threshold · Time, the output tail of each failing gate, and one summary
 //! line. Colour is decided once, in [`Printer`], and passed down.
 
-use super::{human_duration, number, with_unit, GateReport, MetricReport, Report};
+use super::{GateReport, MetricReport, Report};
+use crate::fmt::{human_duration, number, with_unit};
 use crate::judge::{GateStatus, Outcome};
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use std::io::{self, Write};
@@ -70,7 +71,7 @@ fn tone(status: GateStatus) -> Tone {
 }
 
 fn threshold_text(m: &MetricReport) -> String {
-    let bounds = super::bounds(m.min, m.max, m.unit.as_deref());
+    let bounds = crate::fmt::bounds(m.min, m.max, m.unit.as_deref());
     let regression = match (&m.max_regression, m.baseline) {
         (Some(allowed), Some(base)) => {
             Some(format!("≤ {allowed} worse than baseline {}", number(base)))

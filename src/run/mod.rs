@@ -11,8 +11,8 @@ pub mod measure;
 pub mod process;
 
 use crate::builtin;
-use crate::cache::inputs;
 use crate::config::{Command, Config, Gate, GateId};
+use crate::files::{filter::InputFilter, list, root::absolute};
 use crate::plan::Plan;
 pub use capture::Output;
 pub use measure::MetricValue;
@@ -593,10 +593,10 @@ fn builtin_inputs(
     spec: &builtin::Spec,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<builtin::Outcome, String> {
-    let root = inputs::absolute(&config.root);
-    let filter = inputs::InputFilter::new(gate.inputs.as_deref())
-        .map_err(|e| format!("invalid input glob: {e}"))?;
-    let batches = inputs::list_files_overlapped(&root, &inputs::absolute(cache_dir), |files| {
+    let root = absolute(&config.root);
+    let filter =
+        InputFilter::new(gate.inputs.as_deref()).map_err(|e| format!("invalid input glob: {e}"))?;
+    let batches = list::list_files_overlapped(&root, &absolute(cache_dir), |files| {
         let chosen: Vec<&str> = files
             .iter()
             .map(String::as_str)

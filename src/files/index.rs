@@ -1,0 +1,194 @@
+//! The fast path's memory: for each file, the state and hash it had when
+//! last hashed, and the racy rule that says when such a record may stand
+//! for the file now (DESIGN §5). Stored by the caller as one blob.
+
+use super::hash::Hash;
+use super::root::FileState;
+
+/// A file modified less than this long before its hash was recorded may
+/// change again without moving its mtime: its recorded hash is not trusted.
+pub const RACY_NS: i64 = 2_000_000_000;
+
+/// A remembered hash and the state it was computed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatRecord {
+    pub state: FileState,
+    pub hash: Hash,
+    /// When the hash was computed (ns since the epoch).
+    pub recorded_ns: i64,
+}
+
+impl StatRecord {
+    /// Whether the recorded hash may stand for a file now in `state`.
+    pub fn trusted_for(&self, state: &FileState) -> bool {
+        // A file written within RACY_NS of the recording (or after it, or
+        // with an mtime in the future) may have changed again within the
+        // same timestamp tick: never trust it (DESIGN §5).
+        self.state == *state && state.mtime_ns < self.recorded_ns.saturating_sub(RACY_NS)
+    }
+}
+
+/// The fast path's memory: path → last known state and hash, sorted by
+/// path so that it joins with a sorted file list without hashing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatIndex {
+    pub records: Vec<(String, StatRecord)>,
+}
+
+const INDEX_MAGIC: &[u8; 8] = b"pqgidx01";
+
+impl StatIndex {
+    /// A compact binary form, stored as one blob.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + self.records.len() * 110);
+        out.extend_from_slice(INDEX_MAGIC);
+        out.extend_from_slice(&(self.records.len() as u64).to_le_bytes());
+        for (path, r) in &self.records {
+            out.extend_from_slice(&(path.len() as u32).to_le_bytes());
+            out.extend_from_slice(path.as_bytes());
+            for v in [r.state.size, r.state.ino, r.state.dev] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [r.state.mtime_ns, r.state.ctime_ns, r.recorded_ns] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(&r.state.mode.to_le_bytes());
+            out.extend_from_slice(&r.hash);
+        }
+        out
+    }
+
+    /// Reads [`encode`](Self::encode)'s form; `None` when it is damaged.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut r = Reader { bytes, pos: 0 };
+        if r.take(8)? != INDEX_MAGIC {
+            return None;
+        }
+        let count = r.u64()? as usize;
+        let mut records: Vec<(String, StatRecord)> = Vec::with_capacity(count.min(1 << 22));
+        for _ in 0..count {
+            let len = r.u32()? as usize;
+            let path = std::str::from_utf8(r.take(len)?).ok()?.to_owned();
+            let size = r.u64()?;
+            let ino = r.u64()?;
+            let dev = r.u64()?;
+            let mtime_ns = r.u64()? as i64;
+            let ctime_ns = r.u64()? as i64;
+            let recorded_ns = r.u64()? as i64;
+            let mode = r.u32()?;
+            let hash: Hash = r.take(32)?.try_into().ok()?;
+            if records.last().is_some_and(|(last, _)| *last >= path) {
+                return None; // not sorted: not ours
+            }
+            records.push((
+                path,
+                StatRecord {
+                    state: FileState {
+                        size,
+                        mtime_ns,
+                        ctime_ns,
+                        ino,
+                        dev,
+                        mode,
+                    },
+                    hash,
+                    recorded_ns,
+                },
+            ));
+        }
+        (r.pos == bytes.len()).then_some(StatIndex { records })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let slice = self.bytes.get(self.pos..end)?;
+        self.pos = end;
+        Some(slice)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(mtime_ns: i64) -> FileState {
+        FileState {
+            size: 3,
+            mtime_ns,
+            ctime_ns: mtime_ns,
+            ino: 7,
+            dev: 1,
+            mode: 0o100644,
+        }
+    }
+
+    #[test]
+    fn a_record_is_trusted_only_for_the_same_state_outside_the_racy_window() {
+        let record = StatRecord {
+            state: state(1_000_000_000_000),
+            hash: [1; 32],
+            recorded_ns: 1_000_000_000_000 + 5 * RACY_NS,
+        };
+        assert!(record.trusted_for(&state(1_000_000_000_000)));
+        let mut other = state(1_000_000_000_000);
+        other.ctime_ns += 1;
+        assert!(
+            !record.trusted_for(&other),
+            "a ctime change means hash again"
+        );
+        let racy = StatRecord {
+            recorded_ns: 1_000_000_000_000 + RACY_NS / 2,
+            ..record
+        };
+        assert!(!racy.trusted_for(&state(1_000_000_000_000)), "racy entry");
+        let future = StatRecord {
+            recorded_ns: 1_000_000_000_000 - RACY_NS,
+            ..record
+        };
+        assert!(
+            !future.trusted_for(&state(1_000_000_000_000)),
+            "mtime after recording"
+        );
+    }
+
+    #[test]
+    fn the_index_round_trips_and_rejects_damage() {
+        let mut index = StatIndex::default();
+        index.records.push((
+            "src/a.rs".into(),
+            StatRecord {
+                state: state(42),
+                hash: [9; 32],
+                recorded_ns: 99,
+            },
+        ));
+        index.records.push((
+            "é/b".into(),
+            StatRecord {
+                state: state(-5),
+                hash: [3; 32],
+                recorded_ns: -1,
+            },
+        ));
+        let bytes = index.encode();
+        assert_eq!(StatIndex::decode(&bytes), Some(index));
+        assert_eq!(StatIndex::decode(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(StatIndex::decode(b"garbage"), None);
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert_eq!(StatIndex::decode(&extra), None);
+    }
+}

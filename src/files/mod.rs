@@ -1,0 +1,30 @@
+//! The files a gate's result depends on: which ones exist, and what they
+//! hold. Plan, cache, builtins and runner all ask these questions, so they
+//! live here, below all of them.
+//!
+//! Files are listed through git inside a repository (tracked plus
+//! untracked-not-ignored) and with walkdir outside one. Their content hashes
+//! come from a fast path like git's index (size, mtime, ctime, inode → hash),
+//! re-hashed whenever any of those changed and always when the file's mtime
+//! is too close to when the hash was recorded (DESIGN §5). A stale hash here
+//! is a stale cache hit, so every doubt means "hash again".
+//!
+//! `files` imports only `git` (for `git ls-files`) and `sys` (for the calls
+//! relative to an open folder); it never imports `cache`, `plan`, `run` or
+//! `config`, and it never stores anything: remembering the stat index is
+//! the caller's business.
+//!
+//! - [`root`]: the config's folder, opened once; `lstat` and no-follow opens
+//!   relative to it.
+//! - [`list`]: which files count as inputs, through git or a folder walk.
+//! - [`index`]: the remembered stat records and the racy rule.
+//! - [`snapshot`]: every input's state and hash now, and what changed since.
+//! - [`filter`]: a gate's `inputs` globs.
+//! - [`hash`]: a file's content hash and the digest of a set of files.
+
+pub mod filter;
+pub mod hash;
+pub mod index;
+pub mod list;
+pub mod root;
+pub mod snapshot;

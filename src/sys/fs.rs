@@ -1,0 +1,132 @@
+//! File system calls relative to an open folder: `openat` that never
+//! follows a symlink, and `fstatat` that never follows one either. Paths
+//! are resolved by the kernel from the folder, so no absolute path is built
+//! per file.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// What `lstat` says about a path, in plain numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+    pub dev: u64,
+    /// `st_mode`: the file type bits and the permissions.
+    pub mode: u32,
+}
+
+impl Stat {
+    /// Whether this is a folder.
+    pub fn is_dir(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFDIR
+    }
+
+    /// Whether this is a symlink (never followed).
+    pub fn is_symlink(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFLNK
+    }
+}
+
+/// Opens the folder `path` as a handle for the `*_at` calls below: not for
+/// reading its entries, closed on exec.
+pub fn open_dir(path: &Path) -> io::Result<OwnedFd> {
+    let dir = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_PATH | libc::O_CLOEXEC)
+        .open(path)?;
+    Ok(dir.into())
+}
+
+fn c_path(rel: &str) -> io::Result<CString> {
+    CString::new(rel).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+}
+
+/// Opens `rel`, relative to `dir`, for reading: never through a symlink
+/// (`ELOOP`), never blocking on a FIFO.
+pub fn open_nofollow_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<File> {
+    let c = c_path(rel)?;
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call,
+    // and `dir` is an open descriptor borrowed for the call's duration.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: openat succeeded, so `fd` is a new open descriptor that
+    // nothing else owns: the File becomes its only owner and closes it.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// `lstat` of `rel`, relative to `dir`: a symlink is described, not
+/// followed.
+pub fn lstat_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<Stat> {
+    let c = c_path(rel)?;
+    // SAFETY: `libc::stat` is plain old data, for which all-zero bytes are
+    // a valid value.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated string, `st` is a valid place
+    // for fstatat to write, and `dir` is open for the call's duration.
+    let rc = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Stat {
+        size: st.st_size as u64,
+        mtime_ns: st
+            .st_mtime
+            .saturating_mul(1_000_000_000)
+            .saturating_add(st.st_mtime_nsec),
+        ctime_ns: st
+            .st_ctime
+            .saturating_mul(1_000_000_000)
+            .saturating_add(st.st_ctime_nsec),
+        ino: st.st_ino,
+        dev: st.st_dev,
+        mode: st.st_mode,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn symlinks_are_described_and_never_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), "abc").unwrap();
+        std::os::unix::fs::symlink("a", dir.path().join("link")).unwrap();
+        let fd = open_dir(dir.path()).unwrap();
+        let a = lstat_at(fd.as_fd(), "a").unwrap();
+        assert_eq!(a.size, 3);
+        assert!(!a.is_dir() && !a.is_symlink());
+        assert!(lstat_at(fd.as_fd(), "link").unwrap().is_symlink());
+        assert!(lstat_at(fd.as_fd(), ".").unwrap().is_dir());
+        assert!(open_nofollow_at(fd.as_fd(), "a").is_ok());
+        let err = open_nofollow_at(fd.as_fd(), "link").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ELOOP));
+        let missing = lstat_at(fd.as_fd(), "nope").unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        let nul = lstat_at(fd.as_fd(), "a\0b").unwrap_err();
+        assert_eq!(nul.kind(), io::ErrorKind::InvalidInput);
+    }
+}
