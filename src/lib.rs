@@ -3,11 +3,11 @@
 //! Data flows one way: config → plan → run → judge → report → exit code
 //! (DESIGN §1). Each stage is a module; none reaches back to an earlier one.
 
-pub mod app;
 pub mod baseline;
 pub mod builtin;
 pub mod cache;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod git;

@@ -1,7 +1,7 @@
 //! The `pqg` binary: parse the command line, run, choose the exit code.
 
 use clap::Parser;
-use pqg::{app, cli::Cli, diag};
+use pqg::{cli::Cli, commands, diag};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse(); // clap exits 2 on bad usage
     pqg::log::init(cli.verbose, cli.log_format == pqg::cli::LogFormat::Json);
-    let result = std::panic::catch_unwind(|| app::run(cli));
+    let result = std::panic::catch_unwind(|| commands::run(cli));
     pqg::debug!("done");
     match result {
         Ok(Ok(code)) => ExitCode::from(code),
