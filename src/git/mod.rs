@@ -4,8 +4,10 @@
 //! git process would cost more than the answer. Whatever a reader does not
 //! fully understand is an error or `None`, and the caller asks git.
 
+pub mod changed;
 pub mod index;
 pub mod objects;
+pub mod status;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,411 @@
+//! The repository's state as git reports it, for `pqg hook`: where its
+//! hooks live, whether a commit exists here, and whether the work tree has
+//! uncommitted changes (asked of git, or settled from git's index and the
+//! check's own stat data when they can settle it). Spawns git; never
+//! decides what a hook does with the answers.
+
+use crate::cache::inputs::Snapshot;
+use crate::diag::UserError;
+use crate::git::index as gitindex;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| UserError::new(format!("cannot run git: {e}")).hint("install git"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let message = stderr.lines().next().unwrap_or("git failed").trim();
+        return Err(
+            UserError::new(format!("`git {}`: {message}", args.join(" ")))
+                .hint("run pqg hook inside a git work tree"),
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The hooks folder of the repository around `dir`, and the top of its
+/// work tree.
+pub fn hooks_dir(dir: &Path) -> Result<(PathBuf, PathBuf), UserError> {
+    let inside = Command::new("git")
+        .args(["rev-parse", "--is-inside-work-tree", "--is-bare-repository"])
+        .current_dir(dir)
+        .output();
+    match inside {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            if text.lines().nth(1) == Some("true") || text.lines().next() != Some("true") {
+                return Err(UserError::new(
+                    "this is a bare repository: it has no work tree to check",
+                )
+                .hint("install the hook in a clone with a work tree"));
+            }
+        }
+        _ => {
+            return Err(UserError::new(format!(
+                "`{}` is not inside a git repository",
+                dir.display()
+            ))
+            .hint("run `git init` first, or run pqg hook inside your repository"))
+        }
+    }
+    let top = PathBuf::from(git(dir, &["rev-parse", "--show-toplevel"])?);
+    let hooks = PathBuf::from(git(dir, &["rev-parse", "--git-path", "hooks"])?);
+    let hooks = if hooks.is_absolute() {
+        hooks
+    } else {
+        dir.join(hooks)
+    };
+    Ok((hooks, top))
+}
+
+/// Whether the work tree has uncommitted changes to tracked files, asked
+/// of `git status`. While gates run, git must not take its optional index
+/// lock (a gate may need the index). Once they are done it may, and then it
+/// saves what it learned, like any `git status`: entries it had to read
+/// whole because their stat data could not vouch for them ("racily clean")
+/// are fast again on the next push, for git and for pqg.
+/// `None` when git fails (not a repository it trusts, say).
+pub fn uncommitted(dir: &Path, gates_running: bool) -> Option<bool> {
+    let mut git = Command::new("git");
+    if gates_running {
+        git.arg("--no-optional-locks");
+    }
+    git.args(["status", "--porcelain", "--untracked-files=no"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| !o.stdout.is_empty())
+}
+
+/// What the pre-push hook learns about uncommitted changes while its check
+/// runs.
+pub enum Early {
+    /// git answered (the index could not be compared here); `None` when it
+    /// could not.
+    Known(Option<bool>),
+    /// git's index, to compare with the files the check stat'ed, and
+    /// whether the index differs from HEAD (`None`: git could not say).
+    Index(gitindex::Index, Option<bool>),
+}
+
+/// Starts on the uncommitted-changes question before the check runs. Asking
+/// `git status` means git stats every tracked file again, after the check
+/// already did: on 20,000 files that doubled what the hook added to a push.
+/// So, when the config sits at the top of the work tree and the index is
+/// one this reader understands, only the index-against-HEAD half goes to
+/// git (no file is stat'ed for it), and the work tree is judged later from
+/// the check's own snapshot.
+pub fn uncommitted_early(root: &Path) -> Early {
+    let root = crate::cache::inputs::absolute(root);
+    let dirs = crate::git::dirs(&root).filter(|d| d.top == root);
+    let index = match &dirs {
+        Some(dirs) => gitindex::read_in(dirs).map(|index| (index, dirs)),
+        None => Err(anyhow::anyhow!(
+            "the config is not at the top of the work tree"
+        )),
+    };
+    match index {
+        Ok((index, dirs)) => {
+            if index_is_head(&index, dirs) {
+                crate::debug!("uncommitted changes: the index's tree is HEAD's");
+                return Early::Index(index, Some(false));
+            }
+            let staged = Command::new("git")
+                .args([
+                    "--no-optional-locks",
+                    "diff-index",
+                    "--cached",
+                    "--quiet",
+                    "HEAD",
+                    "--",
+                ])
+                .current_dir(&root)
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .ok()
+                .and_then(|s| match s.code() {
+                    Some(0) => Some(false),
+                    Some(1) => Some(true),
+                    _ => None,
+                });
+            Early::Index(index, staged)
+        }
+        Err(why) => {
+            crate::debug!("uncommitted changes: asking git status ({why:#})");
+            Early::Known(uncommitted(&root, true))
+        }
+    }
+}
+
+/// Whether the index holds exactly HEAD's tree, known without git: its
+/// cache-tree (valid after a commit) names the same tree as HEAD's commit.
+/// Tree ids are hashes of the whole content, so equal ids settle it; any
+/// other outcome (a change staged, the cache-tree invalidated, a commit this
+/// reader cannot find) leaves it to `git diff-index`.
+fn index_is_head(index: &gitindex::Index, dirs: &crate::git::Dirs) -> bool {
+    let (Some(tree), (Some(commit), _)) = (index.tree, crate::git::head_in(dirs)) else {
+        return false;
+    };
+    if crate::git::has_replacements(dirs) {
+        return false;
+    }
+    match crate::git::objects::commit_tree(dirs, &commit) {
+        Ok(head_tree) => head_tree == tree,
+        Err(why) => {
+            crate::debug!("uncommitted changes: HEAD's tree not read here ({why:#})");
+            false
+        }
+    }
+}
+
+/// The answer, once the check ran: from the index and the check's snapshot
+/// when their stat data settle it, else from `git status`.
+pub fn uncommitted_after(early: Early, snapshot: Option<&Snapshot>, root: &Path) -> Option<bool> {
+    let (index, staged) = match early {
+        Early::Known(dirty) => return dirty,
+        Early::Index(index, staged) => (index, staged),
+    };
+    let worktree = snapshot.and_then(|s| worktree_differs(&index, s, root));
+    match (worktree, staged) {
+        (Some(true), _) => Some(true),
+        (Some(false), Some(staged)) => {
+            crate::debug!("uncommitted changes: judged from the index (staged: {staged})");
+            Some(staged)
+        }
+        _ => {
+            crate::debug!("uncommitted changes: stat data cannot settle it; asking git status");
+            uncommitted(root, false)
+        }
+    }
+}
+
+/// Whether the work tree differs from the index, judged like git judges it
+/// first: by comparing each entry's stat data with the file's. `Some(true)`
+/// only for what needs no content check (a conflict, an intent-to-add
+/// entry); `None` whenever git itself would have to look at contents (stat
+/// data differ, a racily clean entry, a file gone, a submodule).
+pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot, root: &Path) -> Option<bool> {
+    // Whole seconds, as git compares them unless built with USE_NSEC (and
+    // then it keeps the nanoseconds it ignores stale). Safe with the racy
+    // rule below: a file changed after the index was written has a later
+    // second than any entry that is not racy.
+    let secs = |ns: i64| ns.div_euclid(1_000_000_000) as u32;
+    let split = |ns: i64| (secs(ns), ns.rem_euclid(1_000_000_000) as u32);
+    let undecided = |path: &str, why: &str| {
+        crate::debug!("uncommitted changes: `{path}`: {why}");
+        None
+    };
+    // A ctime in the index's own second is compared to the nanosecond: a
+    // change of owner in that second (which git sees, through uid and gid)
+    // leaves every second-wide time the same.
+    let ctime_same = |ns: i64, entry: (u32, u32)| {
+        if entry.0 >= index.written.0 {
+            split(ns) == entry
+        } else {
+            secs(ns) == entry.0
+        }
+    };
+    let files = &snapshot.files;
+    let mut next = 0;
+    let mut real_dirs: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for e in &index.entries {
+        if e.assume_valid {
+            continue; // git does not look at these files either
+        }
+        if e.skip_worktree {
+            // Outside a sparse checkout's patterns, and absent, git ignores
+            // it; present, git may look at it after all.
+            if files
+                .binary_search_by(|f| f.path.as_str().cmp(&e.path))
+                .is_ok()
+            {
+                return undecided(&e.path, "skip-worktree, but present");
+            }
+            continue;
+        }
+        if e.stage != 0 || e.intent_to_add {
+            return Some(true);
+        }
+        if e.mode == gitindex::GITLINK {
+            return undecided(&e.path, "a submodule");
+        }
+        // Racily clean: written in the second the index was (git compares
+        // whole seconds unless built with USE_NSEC).
+        if e.mtime.0 >= index.written.0 {
+            return undecided(&e.path, "racily clean");
+        }
+        // git's mark for an entry it could not vouch for ("smudged"): size
+        // 0 with a blob that is not empty. Truncated to 32 bits, a 4 GiB
+        // file's size is 0 too.
+        if e.size == 0 && e.oid != gitindex::EMPTY_BLOB {
+            return undecided(&e.path, "smudged by git");
+        }
+        // A folder on the path replaced by a symlink: the file is reached
+        // through it with the same stat data, but git counts it deleted.
+        for (at, _) in e.path.match_indices('/') {
+            let dir = &e.path[..at];
+            if !real_dirs.contains(dir) {
+                let real = std::fs::symlink_metadata(root.join(dir)).is_ok_and(|m| m.is_dir());
+                if !real {
+                    return undecided(&e.path, "a folder on its path is not a folder");
+                }
+                real_dirs.insert(dir);
+            }
+        }
+        // Both lists are sorted by path bytes, so one cursor walks them.
+        while next < files.len() && files[next].path < e.path {
+            next += 1;
+        }
+        let i = if files.get(next).is_some_and(|f| f.path == e.path) {
+            next
+        } else {
+            match files.binary_search_by(|f| f.path.as_str().cmp(&e.path)) {
+                Ok(i) => i,
+                Err(_) => return undecided(&e.path, "not in the check's snapshot"),
+            }
+        };
+        let st = &snapshot.states[i];
+        let mode = match st.mode & 0o170000 {
+            0o120000 => 0o120000,
+            0o100000 if st.mode & 0o100 != 0 => 0o100755,
+            0o100000 => 0o100644,
+            _ => return undecided(&e.path, "not a file"),
+        };
+        let same = mode == e.mode
+            && st.size as u32 == e.size
+            && (e.size != 0 || st.size == 0)
+            && secs(st.mtime_ns) == e.mtime.0
+            && ctime_same(st.ctime_ns, e.ctime)
+            && st.ino as u32 == e.ino;
+        if !same {
+            return undecided(&e.path, "stat data differ from the index's");
+        }
+    }
+    Some(false)
+}
+
+/// Whether `commit` exists here (a pushed-to remote may be ahead of us).
+pub fn has_commit(dir: &Path, commit: &str) -> bool {
+    Command::new("git")
+        .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::inputs::{FileEntry, FileState};
+
+    /// One tracked file, `f`, as the index and the check's snapshot saw
+    /// it: the same stat data unless a test changes one side.
+    fn one_file(
+        entry: impl FnOnce(&mut gitindex::Entry),
+        state: impl FnOnce(&mut FileState),
+    ) -> Option<bool> {
+        let mut e = gitindex::Entry {
+            path: "f".into(),
+            ctime: (1000, 5),
+            mtime: (1000, 5),
+            ino: 42,
+            mode: 0o100644,
+            size: 6,
+            oid: [1; 20],
+            stage: 0,
+            assume_valid: false,
+            skip_worktree: false,
+            intent_to_add: false,
+        };
+        let mut st = FileState {
+            size: 6,
+            mtime_ns: 1000 * 1_000_000_000 + 5,
+            ctime_ns: 1000 * 1_000_000_000 + 5,
+            ino: 42,
+            dev: 1,
+            mode: 0o100644,
+        };
+        entry(&mut e);
+        state(&mut st);
+        let index = gitindex::Index {
+            entries: vec![e],
+            tree: None,
+            written: (2000, 500_000_000),
+        };
+        let snapshot = Snapshot {
+            files: vec![FileEntry {
+                path: "f".into(),
+                hash: [0; 32],
+            }],
+            states: vec![st],
+            ..Snapshot::default()
+        };
+        worktree_differs(&index, &snapshot, Path::new("/nonexistent"))
+    }
+
+    #[test]
+    fn stat_data_settle_only_what_git_would_settle_on_them() {
+        assert_eq!(one_file(|_| {}, |_| {}), Some(false), "unchanged");
+        assert_eq!(one_file(|_| {}, |s| s.size = 7), None, "size");
+        const S: i64 = 1_000_000_000;
+        assert_eq!(one_file(|_| {}, |s| s.mtime_ns += S), None, "mtime");
+        assert_eq!(one_file(|_| {}, |s| s.ctime_ns += S), None, "ctime");
+        // Nanoseconds git leaves stale in the index (it compares seconds).
+        assert_eq!(one_file(|_| {}, |s| s.ctime_ns += 7), Some(false), "ns");
+        assert_eq!(one_file(|_| {}, |s| s.ino = 43), None, "inode");
+        assert_eq!(one_file(|_| {}, |s| s.mode = 0o100755), None, "exec bit");
+        assert_eq!(
+            one_file(|_| {}, |s| s.mode = 0o120777),
+            None,
+            "now a symlink"
+        );
+        assert_eq!(one_file(|e| e.stage = 2, |_| {}), Some(true), "a conflict");
+        assert_eq!(one_file(|e| e.intent_to_add = true, |_| {}), Some(true));
+        // Skip-worktree and present: a sparse checkout may compare it.
+        assert_eq!(one_file(|e| e.skip_worktree = true, |_| {}), None);
+        assert_eq!(
+            one_file(|e| e.mode = gitindex::GITLINK, |_| {}),
+            None,
+            "submodule"
+        );
+        // Written in the index's own second, even a nanosecond before it:
+        // git (without USE_NSEC) holds it racily clean.
+        let racy = |e: &mut gitindex::Entry| e.mtime = (2000, 0);
+        let racy_state = |s: &mut FileState| s.mtime_ns = 2000 * 1_000_000_000;
+        assert_eq!(one_file(racy, racy_state), None, "racily clean");
+        // Metadata (an owner, say) changed in the index's second, after git
+        // recorded it: only the nanoseconds show it.
+        let late = |e: &mut gitindex::Entry| e.ctime = (2000, 100);
+        let same = |s: &mut FileState| s.ctime_ns = 2000 * S + 100;
+        let moved = |s: &mut FileState| s.ctime_ns = 2000 * S + 900;
+        assert_eq!(
+            one_file(late, same),
+            Some(false),
+            "ctime in the index's second"
+        );
+        assert_eq!(one_file(late, moved), None, "and changed in it");
+        // git's smudged entry: size 0, a blob that is not empty.
+        let smudged = |e: &mut gitindex::Entry| e.size = 0;
+        assert_eq!(one_file(smudged, |s| s.size = 0), None, "smudged");
+        // A 4 GiB file: its 32-bit size is 0, like an empty file's.
+        let empty = |e: &mut gitindex::Entry| {
+            e.size = 0;
+            e.oid = gitindex::EMPTY_BLOB;
+        };
+        assert_eq!(
+            one_file(empty, |s| s.size = 0),
+            Some(false),
+            "an empty file"
+        );
+        assert_eq!(one_file(empty, |s| s.size = 1 << 32), None, "4 GiB");
+    }
+}
