@@ -103,24 +103,7 @@ pub enum Command {
     },
 }
 
-impl Command {
-    /// Whether the command works on the built-in default profile when no
-    /// gates.toml is found (DESIGN §9).
-    pub fn runs_without_config(&self) -> bool {
-        matches!(
-            self,
-            Command::Check(_)
-                | Command::List(_)
-                | Command::Explain(_)
-                | Command::History(_)
-                | Command::Stats
-                | Command::Ladder(_)
-                | Command::Hook(HookCommand::Run { .. })
-        )
-    }
-}
-
-#[derive(Debug, Args)]
+#[derive(Debug, PartialEq, Args)]
 pub struct CheckArgs {
     /// The stage to check [default: settings.default_stage, else the lowest]
     #[arg(long, short = 's')]
@@ -179,8 +162,34 @@ pub struct CheckArgs {
 
     /// Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow
     /// annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY
-    #[arg(long, env = "PQG_NO_ANNOTATIONS", value_parser = clap::builder::FalseyValueParser::new())]
+    // PQG_NO_ANNOTATIONS is read by `settings::no_annotations`; the help
+    // names it as clap's `env` would.
+    #[arg(long, long_help = NO_ANNOTATIONS_LONG_HELP)]
     pub no_annotations: bool,
+}
+
+const NO_ANNOTATIONS_LONG_HELP: &str = "Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY\n\n[env: PQG_NO_ANNOTATIONS=]";
+
+impl Default for CheckArgs {
+    /// What `pqg check` with no flags means: the hook checks with these.
+    fn default() -> Self {
+        CheckArgs {
+            stage: None,
+            jobs: None,
+            only: Vec::new(),
+            skip: Vec::new(),
+            fail_fast: false,
+            format: Format::Table,
+            report: Vec::new(),
+            progress: ProgressChoice::Auto,
+            quiet: false,
+            keep_logs: false,
+            no_cache: false,
+            shard: None,
+            changed_since: None,
+            no_annotations: false,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -379,4 +388,17 @@ pub enum Format {
     Github,
     /// Prometheus text exposition format (textfile collector, Pushgateway)
     Prometheus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_args_default_is_a_bare_check() {
+        let Command::Check(parsed) = Cli::parse_from(["pqg", "check"]).command else {
+            panic!("not check");
+        };
+        assert_eq!(parsed, CheckArgs::default());
+    }
 }

@@ -159,7 +159,7 @@ where
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
-/// Prints an error from `app::run` on stderr and returns the exit code it
+/// Prints an error from `commands::run` on stderr and returns the exit code it
 /// deserves: 2 for a user error, 3 for an internal one.
 pub fn print_and_code(err: &anyhow::Error) -> std::process::ExitCode {
     if let Some(user) = err.downcast_ref::<UserError>() {

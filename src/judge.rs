@@ -186,15 +186,25 @@ pub struct Verdict {
     pub signal: Option<i32>,
 }
 
-impl Verdict {
-    /// The exit code this verdict deserves (DESIGN §4).
-    pub fn exit_code(&self) -> u8 {
-        match (self.outcome, self.signal) {
-            (Outcome::Passed, _) => 0,
-            (Outcome::Failed, _) => 1,
-            (Outcome::Interrupted, Some(libc::SIGTERM)) => 143,
-            (Outcome::Interrupted, _) => 130,
+impl Outcome {
+    /// How a command that ended in this stage outcome ended; `signal` says
+    /// which signal interrupted it (none known: SIGINT).
+    pub fn ending(self, signal: Option<i32>) -> crate::outcome::Outcome {
+        use crate::outcome::Outcome as Ending;
+        match self {
+            Outcome::Passed => Ending::Passed,
+            Outcome::Failed => Ending::Failed,
+            Outcome::Interrupted => Ending::Interrupted {
+                signal: signal.unwrap_or(libc::SIGINT),
+            },
         }
+    }
+}
+
+impl Verdict {
+    /// How the command that judged this stage ended (DESIGN §4).
+    pub fn ending(&self) -> crate::outcome::Outcome {
+        self.outcome.ending(self.signal)
     }
 
     pub fn count(&self, status: GateStatus) -> usize {
@@ -336,6 +346,11 @@ pub fn assess(
         execution,
         baseline,
     );
+    assessment(&verdict, enforcement)
+}
+
+/// What the runner needs to know of a gate judged `verdict`.
+pub fn assessment(verdict: &GateVerdict, enforcement: Enforcement) -> Assessment {
     match verdict.status {
         GateStatus::Pass => Assessment::Passed,
         s if enforcement == Enforcement::Block && s.fails_stage() => Assessment::BlockingMiss,
@@ -345,12 +360,26 @@ pub fn assess(
 
 /// Judges a whole run.
 pub fn judge(config: &Config, plan: &Plan, run: &RunResult, baseline: &BaselineState) -> Verdict {
+    judge_with(config, plan, run, baseline, Vec::new())
+}
+
+/// Judges a whole run, taking each gate's verdict from `known` (by plan
+/// gate) when it was judged already as it finished: no gate is judged twice.
+pub fn judge_with(
+    config: &Config,
+    plan: &Plan,
+    run: &RunResult,
+    baseline: &BaselineState,
+    mut known: Vec<Option<GateVerdict>>,
+) -> Verdict {
+    known.resize(plan.gates.len(), None);
     let mut resolved: Vec<Option<GateVerdict>> = plan
         .gates
         .iter()
+        .zip(known)
         .enumerate()
         .map(
-            |(i, planned)| match (&planned.activity, &run.executions[i]) {
+            |(i, (planned, known))| match (&planned.activity, &run.executions[i]) {
                 (Activity::Skip(reason), _) => Some(GateVerdict {
                     status: GateStatus::Skipped,
                     enforcement: None,
@@ -360,6 +389,7 @@ pub fn judge(config: &Config, plan: &Plan, run: &RunResult, baseline: &BaselineS
                     metrics: Vec::new(),
                     notes: Vec::new(),
                 }),
+                (Activity::Run(_), Some(_)) if known.is_some() => known,
                 (Activity::Run(enforcement), Some(execution)) => Some(judge_execution(
                     &config.gates[planned.index],
                     plan.stage,
@@ -546,7 +576,7 @@ min = { development = 60, staging = 75, production = 85 }
             [GateStatus::Pass, GateStatus::Pass, GateStatus::Fail]
         );
         assert_eq!(prod.outcome, Outcome::Failed);
-        assert_eq!(prod.exit_code(), 1);
+        assert_eq!(prod.ending().exit_code(), 1);
     }
 
     #[test]
@@ -561,7 +591,7 @@ min = { development = 60, staging = 75, production = 85 }
         );
         assert_eq!(v.gates[2].status, GateStatus::Warn);
         assert_eq!(v.outcome, Outcome::Passed);
-        assert_eq!(v.exit_code(), 0);
+        assert_eq!(v.ending().exit_code(), 0);
         // Score counts only passes: 1 + 3 of 5.
         assert_eq!(v.score, Some(80.0));
     }
@@ -650,9 +680,9 @@ min = { development = 60, staging = 75, production = 85 }
         let mut v = judge_at(0, vec![Some(exec(0, vec![])), None, None]);
         v.outcome = Outcome::Interrupted;
         v.signal = Some(libc::SIGINT);
-        assert_eq!(v.exit_code(), 130);
+        assert_eq!(v.ending().exit_code(), 130);
         v.signal = Some(libc::SIGTERM);
-        assert_eq!(v.exit_code(), 143);
+        assert_eq!(v.ending().exit_code(), 143);
     }
 
     #[test]

@@ -3,11 +3,11 @@
 //! Data flows one way: config → plan → run → judge → report → exit code
 //! (DESIGN §1). Each stage is a module; none reaches back to an earlier one.
 
-pub mod app;
 pub mod baseline;
 pub mod builtin;
 pub mod cache;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod files;
@@ -15,7 +15,9 @@ pub mod fmt;
 pub mod git;
 pub mod judge;
 pub mod log;
+pub mod outcome;
 pub mod parsers;
+pub mod pipeline;
 pub mod plan;
 pub mod report;
 pub mod run;

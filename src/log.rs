@@ -1,7 +1,8 @@
 //! Logging on stderr: what pqg decides (`-v`: the plan, cache hits and
 //! misses with their reasons) and how long each step took (`-vv`). Also
-//! `PQG_LOG=info|debug`, and `--log-format json` for machines (one object
-//! per line). Off by default; checking costs one atomic load.
+//! `PQG_LOG=info|debug` (read by `settings::log_level`), and `--log-format
+//! json` for machines (one object per line). Off by default, and until
+//! `init`; checking costs one atomic load. Reads no environment.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::OnceLock;
@@ -15,41 +16,20 @@ pub enum Level {
     Debug = 2,
 }
 
-static LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
+static LEVEL: AtomicU8 = AtomicU8::new(Level::Off as u8);
 static JSON: AtomicBool = AtomicBool::new(false);
 static START: OnceLock<Instant> = OnceLock::new();
 
-/// Sets logging from the command line: `verbose` counts `-v`; zero leaves
-/// the choice to `PQG_LOG`.
-pub fn init(verbose: u8, json: bool) {
+/// Starts logging at `level`, as text or as JSON lines.
+pub fn init(level: Level, json: bool) {
     START.get_or_init(Instant::now);
     JSON.store(json, Ordering::Relaxed);
-    let level = match verbose {
-        0 => from_env(),
-        1 => Level::Info,
-        _ => Level::Debug,
-    };
     LEVEL.store(level as u8, Ordering::Relaxed);
-}
-
-fn from_env() -> Level {
-    match std::env::var("PQG_LOG").as_deref() {
-        Ok("debug") | Ok("trace") => Level::Debug,
-        Ok("info") => Level::Info,
-        _ => Level::Off,
-    }
 }
 
 /// Whether messages at `level` are printed.
 pub fn enabled_at(level: Level) -> bool {
-    let mut current = LEVEL.load(Ordering::Relaxed);
-    if current == u8::MAX {
-        // Not initialised (library use, tests): the environment decides.
-        START.get_or_init(Instant::now);
-        current = from_env() as u8;
-        LEVEL.store(current, Ordering::Relaxed);
-    }
-    current >= level as u8
+    LEVEL.load(Ordering::Relaxed) >= level as u8
 }
 
 /// Whether debug logging is on.

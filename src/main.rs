@@ -1,7 +1,11 @@
 //! The `pqg` binary: parse the command line, run, choose the exit code.
+//!
+//! The one place an exit code is chosen: from the command's
+//! [`Outcome`](pqg::commands::Outcome), or from its error
+//! (`diag::print_and_code`), or 3 for a panic.
 
 use clap::Parser;
-use pqg::{app, cli::Cli, diag};
+use pqg::{cli::Cli, commands, diag, settings};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -11,11 +15,14 @@ fn main() -> ExitCode {
         eprintln!("this is a bug in pqg; please report it with the command you ran");
     }));
     let cli = Cli::parse(); // clap exits 2 on bad usage
-    pqg::log::init(cli.verbose, cli.log_format == pqg::cli::LogFormat::Json);
-    let result = std::panic::catch_unwind(|| app::run(cli));
+    pqg::log::init(
+        settings::log_level(cli.verbose, &settings::process_env),
+        cli.log_format == pqg::cli::LogFormat::Json,
+    );
+    let result = std::panic::catch_unwind(|| commands::run(&cli));
     pqg::debug!("done");
     match result {
-        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Ok(outcome)) => ExitCode::from(outcome.exit_code()),
         Ok(Err(err)) => diag::print_and_code(&err),
         Err(_) => ExitCode::from(3),
     }

@@ -1,14 +1,23 @@
 //! The one place that decides flag > environment > config file > default.
 //!
 //! Every setting with more than one origin is resolved here, and an invalid
-//! value from any origin is a user error that names the origin. Nothing here
-//! runs a gate.
+//! value from any origin is a user error that names the origin. Every
+//! environment variable pqg reads for itself (`PQG_*`, `CI`, `GITHUB_*`,
+//! `NO_COLOR`, `COLUMNS`) is read here and nowhere else; the values reach
+//! the rest of pqg as plain arguments. (A gate's own `env` and the values
+//! `settings.redact` masks are a gate's inputs, not settings: they are read
+//! where gates are keyed and run.) Nothing here runs a gate.
 
 use crate::cli::{CheckArgs, ColorChoice, Format, ProgressChoice};
 use crate::config::{self, Config, StageIdx};
 use crate::diag::UserError;
 use crate::plan::Filters;
+use clap::ValueEnum;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+/// The variable that holds the cache signing key; it never reaches a gate.
+pub const SIGNING_KEY_VAR: &str = "PQG_CACHE_SIGNING_KEY";
 
 /// Reads an environment variable; empty counts as unset.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -185,22 +194,108 @@ pub fn report_target(spec: &str) -> Result<(Format, PathBuf), UserError> {
     if path.is_empty() {
         return Err(UserError::new(format!("--report `{spec}` has no path")).hint(hint));
     }
-    let format = match format {
-        "json" => Format::Json,
-        "table" => Format::Table,
-        "sarif" => Format::Sarif,
-        "jsonl" => Format::Jsonl,
-        "junit" => Format::Junit,
-        "markdown" => Format::Markdown,
-        "github" => Format::Github,
-        "prometheus" => Format::Prometheus,
-        other => return Err(
-            UserError::new(format!("unknown report format `{other}`")).hint(
-                "the formats are: github, json, jsonl, junit, markdown, prometheus, sarif, table",
-            ),
-        ),
+    let Ok(format) = Format::from_str(format, false) else {
+        return Err(UserError::new(format!("unknown report format `{format}`"))
+            .hint(format!("the formats are: {}", format_names().join(", "))));
     };
     Ok((format, PathBuf::from(path)))
+}
+
+/// The report formats' names, in alphabetical order.
+pub fn format_names() -> Vec<String> {
+    let mut names: Vec<String> = Format::value_variants()
+        .iter()
+        .filter_map(|f| f.to_possible_value())
+        .map(|v| v.get_name().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The stage an installed hook checks: `--stage` (which must name a stage
+/// of the config, or at least be a valid name when there is none), else
+/// `settings.default_stage`, else `development` when the ladder has it,
+/// else its lowest stage; `development` without a config.
+pub fn hook_stage(config: Option<&Config>, flag: Option<&str>) -> Result<String, UserError> {
+    let default = match config {
+        Some(c) => {
+            if let Some(s) = flag {
+                c.stage(s)?;
+            }
+            c.settings
+                .default_stage
+                .map(|s| c.ladder.name(s).to_string())
+                .or_else(|| {
+                    c.ladder
+                        .find("development")
+                        .map(|_| "development".to_owned())
+                })
+                .unwrap_or_else(|| c.ladder.name(c.ladder.lowest()).to_string())
+        }
+        None => {
+            if let Some(s) = flag {
+                if !config::StageName::is_valid(s) {
+                    return Err(UserError::new(format!("invalid stage name `{s}`"))
+                        .hint("stage names use lowercase letters, digits and `-`"));
+                }
+            }
+            "development".to_owned()
+        }
+    };
+    Ok(flag.map_or(default, str::to_owned))
+}
+
+/// Whether to leave GitHub annotations out: `--no-annotations`, else
+/// `PQG_NO_ANNOTATIONS` (anything but empty, `0`, `false`, `no`, `off`, `n`
+/// or `f`, in any case).
+pub fn no_annotations(flag: bool, env: Env<'_>) -> bool {
+    flag || env("PQG_NO_ANNOTATIONS").is_some_and(|v| {
+        !["n", "no", "f", "false", "off", "0"].contains(&v.to_lowercase().as_str())
+    })
+}
+
+/// Whether pqg runs under GitHub Actions (`GITHUB_ACTIONS=true`).
+pub fn github_actions(env: Env<'_>) -> bool {
+    env("GITHUB_ACTIONS").as_deref() == Some("true")
+}
+
+/// The file GitHub Actions shows as the step's summary
+/// (`GITHUB_STEP_SUMMARY`), if set and not empty.
+pub fn step_summary() -> Option<OsString> {
+    std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+}
+
+/// The width to draw tables at: on a terminal, `COLUMNS`, else 120; none
+/// off a terminal.
+pub fn terminal_width(env: Env<'_>, is_terminal: bool) -> Option<u16> {
+    if !is_terminal {
+        return None;
+    }
+    env("COLUMNS").and_then(|c| c.parse().ok()).or(Some(120))
+}
+
+/// The cache signing key (`PQG_CACHE_SIGNING_KEY`), if set and not empty.
+/// (An empty value is what CI gives for a missing secret: `import
+/// --require-signature` refuses to run without a real key.)
+pub fn signing_key() -> Option<Vec<u8>> {
+    std::env::var_os(SIGNING_KEY_VAR)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.into_encoded_bytes())
+}
+
+/// The log level `PQG_LOG` asks for (`info`, `debug` or `trace`); `-v`
+/// beats it.
+pub fn log_level(verbose: u8, env: Env<'_>) -> crate::log::Level {
+    use crate::log::Level;
+    match verbose {
+        0 => match env("PQG_LOG").as_deref() {
+            Some("debug") | Some("trace") => Level::Debug,
+            Some("info") => Level::Info,
+            _ => Level::Off,
+        },
+        1 => Level::Info,
+        _ => Level::Debug,
+    }
 }
 
 #[cfg(test)]
@@ -258,5 +353,28 @@ mod tests {
         assert!(!progress(ProgressChoice::Auto, false, &ci, true));
         assert!(progress(ProgressChoice::Auto, false, &none, true));
         assert!(!progress(ProgressChoice::Auto, false, &none, false));
+    }
+
+    #[test]
+    fn the_formats_are_listed_once() {
+        assert_eq!(
+            format_names().join(", "),
+            "github, json, jsonl, junit, markdown, prometheus, sarif, table"
+        );
+        let err = report_target("xml=out.xml").unwrap_err();
+        assert!(err.message.contains("unknown report format `xml`"));
+        assert_eq!(report_target("jsonl=a").unwrap().0, Format::Jsonl);
+    }
+
+    #[test]
+    fn no_annotations_reads_like_a_flag() {
+        let set =
+            |v: &'static str| move |n: &str| (n == "PQG_NO_ANNOTATIONS").then(|| v.to_owned());
+        assert!(no_annotations(true, &|_| None));
+        assert!(!no_annotations(false, &|_| None));
+        assert!(no_annotations(false, &set("1")));
+        assert!(no_annotations(false, &set("yes")));
+        assert!(!no_annotations(false, &set("0")));
+        assert!(!no_annotations(false, &set("OFF")));
     }
 }

@@ -11,6 +11,7 @@
 
 use super::key::{hex, CacheKey, KeyParts, KEY_FORMAT};
 use super::{intact_row, prune, put_manifest, EntryRow, StoredResult, ENTRY_COLUMNS};
+use crate::settings::SIGNING_KEY_VAR;
 use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -19,9 +20,6 @@ use sha2::Sha256;
 /// The name of an export file's format, and its version.
 pub const FORMAT: &str = "pqg-cache-export";
 pub const VERSION: u32 = 1;
-
-/// The variable that holds the signing key.
-pub const SIGNING_KEY_VAR: &str = "PQG_CACHE_SIGNING_KEY";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Export {
@@ -82,15 +80,6 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect()
-}
-
-/// The signing key from the environment, if set and not empty. (An empty
-/// value is what CI gives for a missing secret: `import
-/// --require-signature` refuses to run without a real key.)
-pub fn signing_key() -> Option<Vec<u8>> {
-    std::env::var_os(SIGNING_KEY_VAR)
-        .filter(|v| !v.is_empty())
-        .map(|v| v.into_encoded_bytes())
 }
 
 /// Every entry of the cache, signed when `key` is given.

@@ -13,11 +13,13 @@
 //! `files` nor anything above it. It never decides what a change means for
 //! a gate; it only answers what git knows.
 
+pub mod changed;
 pub mod index;
 pub mod objects;
 mod spawn;
 
 pub use spawn::{command, ls_files};
+pub mod status;
 
 use std::path::{Path, PathBuf};
 

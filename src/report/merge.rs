@@ -50,6 +50,12 @@ pub fn parse(file: &str, text: &str) -> Result<Report, MergeError> {
     })
 }
 
+/// The signal that interrupted the run a report describes, read back from
+/// its exit code (128 + the signal); `None` when it did not end on one.
+pub fn signal_of(report: &Report) -> Option<i32> {
+    report.exit_code.checked_sub(128).map(i32::from)
+}
+
 /// Joins `reports` (named by `files`) into one.
 pub fn merge(
     files: &[String],
@@ -126,15 +132,9 @@ pub fn merge(
         shard: None,
         stage: first.stage.clone(),
         outcome,
-        exit_code: match outcome {
-            Outcome::Passed => 0,
-            Outcome::Failed => 1,
-            Outcome::Interrupted => reports
-                .iter()
-                .map(|r| r.exit_code)
-                .find(|c| *c >= 128)
-                .unwrap_or(130),
-        },
+        exit_code: outcome
+            .ending(reports.iter().find_map(signal_of))
+            .exit_code(),
         score,
         min_score: first.min_score,
         duration_ms: reports.iter().map(|r| r.duration_ms).max().unwrap_or(0),

@@ -335,7 +335,7 @@ pub fn build(
         shard: plan.shard.map(|(k, n)| format!("{k}/{n}")),
         stage: config.ladder.name(plan.stage).to_string(),
         outcome: verdict.outcome,
-        exit_code: verdict.exit_code(),
+        exit_code: verdict.ending().exit_code(),
         score: verdict.score,
         min_score: verdict.min_score,
         duration_ms: run.wall.as_millis() as u64,

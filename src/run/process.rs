@@ -237,7 +237,7 @@ pub fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
         // inherited from an outer shell would make a full run check a list
         // and be cached as a full pass. The cache signing key is pqg's alone.
         .env_remove("PQG_FILES")
-        .env_remove(crate::cache::transfer::SIGNING_KEY_VAR)
+        .env_remove(crate::settings::SIGNING_KEY_VAR)
         .envs(spec.env.iter().map(|(k, v)| (k, v)));
     let spawned = cmd.spawn();
     // The command holds our copies of the pipe's write end: drop them, or

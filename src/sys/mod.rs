@@ -8,3 +8,4 @@
 
 pub mod fs;
 pub mod host;
+pub mod tmp;

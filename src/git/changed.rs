@@ -1,6 +1,7 @@
 //! `--changed-since REF`: the files that changed since the merge base of
 //! REF and HEAD, work tree included (edits, deletions, new untracked files),
-//! relative to the config's folder.
+//! relative to the config's folder. Asks git; never decides which gates
+//! run (the plan does that with the list).
 
 use crate::diag::UserError;
 use std::path::Path;

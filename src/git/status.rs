@@ -1,24 +1,14 @@
-//! `pqg hook install|uninstall`: a git pre-push or pre-commit hook that runs
-//! `pqg check`.
-//!
-//! The hooks folder is git's own answer (`git rev-parse --git-path hooks`),
-//! so `core.hooksPath` and linked worktrees are honoured. A hook pqg did not
-//! write is never replaced without `--force`, and then it is kept beside as
-//! `HOOK.pqg-backup`, which `uninstall` puts back. The script records the
-//! path of the pqg that installed it (hooks often run with a minimal PATH)
-//! and falls back to PATH.
+//! The repository's state as git reports it, for `pqg hook`: where its
+//! hooks live, whether a commit exists here, and whether the work tree has
+//! uncommitted changes (asked of git, or settled from git's index and the
+//! check's own stat data when they can settle it). Spawns git; never
+//! decides what a hook does with the answers.
 
-use crate::cli::{HookCommand, HookKind};
 use crate::diag::UserError;
 use crate::files::snapshot::Snapshot;
 use crate::git::index as gitindex;
-use anyhow::Context;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The first line after the shebang of every hook pqg writes.
-const MARKER: &str = "# pqg-hook v1";
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
     let out = Command::new("git")
@@ -39,7 +29,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
 
 /// The hooks folder of the repository around `dir`, and the top of its
 /// work tree.
-fn hooks_dir(dir: &Path) -> Result<(PathBuf, PathBuf), UserError> {
+pub fn hooks_dir(dir: &Path) -> Result<(PathBuf, PathBuf), UserError> {
     let inside = Command::new("git")
         .args(["rev-parse", "--is-inside-work-tree", "--is-bare-repository"])
         .current_dir(dir)
@@ -70,210 +60,6 @@ fn hooks_dir(dir: &Path) -> Result<(PathBuf, PathBuf), UserError> {
         dir.join(hooks)
     };
     Ok((hooks, top))
-}
-
-fn hook_name(kind: HookKind) -> &'static str {
-    match kind {
-        HookKind::PrePush => "pre-push",
-        HookKind::PreCommit => "pre-commit",
-    }
-}
-
-/// The hook script.
-fn script(
-    kind: HookKind,
-    pqg: &Path,
-    config: Option<&str>,
-    stage: &str,
-    changed_only: bool,
-) -> String {
-    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    let config_arg = config.map_or(String::new(), |c| format!(" --config {}", quote(c)));
-    let (name, verb) = match kind {
-        HookKind::PrePush => ("pre-push", "push"),
-        HookKind::PreCommit => ("pre-commit", "commit"),
-    };
-    let head = format!(
-        r#"#!/bin/sh
-{MARKER} ({name}): written by `pqg hook install`; `pqg hook uninstall` removes it.
-# Skip it once: git {verb} --no-verify. Skip some gates: PQG_SKIP=a,b git {verb}
-PQG={pqg}
-if [ ! -x "$PQG" ]; then
-  PQG=$(command -v pqg) || {{ echo "pqg: not found (it was at {shown}); install it, or skip once with git {verb} --no-verify" >&2; exit 1; }}
-fi
-# git runs hooks at the top of the work tree; run by hand, go there.
-[ -e .git ] || cd "$(git rev-parse --show-toplevel)" || exit 1
-"#,
-        pqg = quote(&pqg.display().to_string()),
-        shown = pqg.display().to_string().replace(['"', '`', '$'], ""),
-    );
-    // The rest is pqg's own (`pqg hook run`): reading git's refs, the
-    // uncommitted-changes note, the check. One exec, no shell work.
-    let body = format!(
-        "exec \"$PQG\" hook run --hook {name} --stage {}{config_arg}{}\n",
-        quote(stage),
-        if changed_only { " --changed-only" } else { "" }
-    );
-    head + &body
-}
-
-fn is_ours(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .is_ok_and(|t| t.lines().nth(1).is_some_and(|l| l.starts_with(MARKER)))
-}
-
-pub fn hook(
-    dir: &Path,
-    config: Option<&Path>,
-    default_stage: &str,
-    command: &HookCommand,
-) -> anyhow::Result<u8> {
-    match command {
-        HookCommand::Install {
-            hook,
-            stage,
-            force,
-            changed_only,
-        } => install(
-            dir,
-            config,
-            stage.as_deref().unwrap_or(default_stage),
-            *hook,
-            *force,
-            *changed_only,
-        ),
-        HookCommand::Uninstall { hook } => uninstall(dir, *hook),
-        HookCommand::Run { .. } => anyhow::bail!("internal: `hook run` is handled with the config"),
-    }
-}
-
-fn install(
-    dir: &Path,
-    config: Option<&Path>,
-    stage: &str,
-    kind: HookKind,
-    force: bool,
-    changed_only: bool,
-) -> anyhow::Result<u8> {
-    let (hooks, top) = hooks_dir(dir)?;
-    let path = hooks.join(hook_name(kind));
-    let backup = hooks.join(format!("{}.pqg-backup", hook_name(kind)));
-    let existed_ours = is_ours(&path);
-    if path.exists() && !existed_ours {
-        if !force {
-            return Err(UserError::new(format!(
-                "`{}` exists and was not written by pqg",
-                path.display()
-            ))
-            .hint("pass --force to replace it (it is kept as a .pqg-backup that `pqg hook uninstall` restores)")
-            .into());
-        }
-        if backup.exists() {
-            return Err(UserError::new(format!(
-                "`{}` already holds an earlier hook",
-                backup.display()
-            ))
-            .hint("move it away (or restore it with `pqg hook uninstall`), then install again")
-            .into());
-        }
-        std::fs::rename(&path, &backup)
-            .with_context(|| format!("keeping the existing hook as `{}`", backup.display()))?;
-    }
-    let pqg = std::env::current_exe()
-        .and_then(std::fs::canonicalize)
-        .context("finding pqg's own path")?;
-    // The config, relative to the work tree's top (the hook runs there) so
-    // the clone can move; a config outside the work tree by its full path.
-    let config = match config {
-        None => None,
-        Some(c) => {
-            let full = std::fs::canonicalize(c)
-                .with_context(|| format!("finding the config `{}`", c.display()))?;
-            let relative = std::fs::canonicalize(&top)
-                .ok()
-                .and_then(|t| full.strip_prefix(t).ok().map(Path::to_path_buf));
-            Some(relative.unwrap_or(full).display().to_string())
-        }
-    };
-    std::fs::create_dir_all(&hooks).with_context(|| format!("creating `{}`", hooks.display()))?;
-    let text = script(kind, &pqg, config.as_deref(), stage, changed_only);
-    let tmp = hooks.join(format!(".{}.pqg-tmp", hook_name(kind)));
-    std::fs::write(&tmp, text).with_context(|| format!("writing `{}`", tmp.display()))?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("writing `{}`", path.display()))?;
-    println!(
-        "{} {}: runs `pqg check --stage {stage}` before each {}{}",
-        if existed_ours { "updated" } else { "installed" },
-        path.display(),
-        match kind {
-            HookKind::PrePush => "push",
-            HookKind::PreCommit => "commit",
-        },
-        if backup.exists() {
-            format!(" (the previous hook is kept as {})", backup.display())
-        } else {
-            String::new()
-        }
-    );
-    Ok(0)
-}
-
-fn uninstall(dir: &Path, kind: HookKind) -> anyhow::Result<u8> {
-    let (hooks, _) = hooks_dir(dir)?;
-    let path = hooks.join(hook_name(kind));
-    let backup = hooks.join(format!("{}.pqg-backup", hook_name(kind)));
-    if !path.exists() {
-        println!("no {} hook is installed", hook_name(kind));
-        return Ok(0);
-    }
-    if !is_ours(&path) {
-        return Err(
-            UserError::new(format!("`{}` was not written by pqg", path.display()))
-                .hint("pqg leaves it alone; remove it yourself if you mean to")
-                .into(),
-        );
-    }
-    std::fs::remove_file(&path).with_context(|| format!("removing `{}`", path.display()))?;
-    if backup.exists() {
-        std::fs::rename(&backup, &path)
-            .with_context(|| format!("restoring `{}`", backup.display()))?;
-        println!(
-            "removed pqg's {} hook and restored the previous one",
-            hook_name(kind)
-        );
-    } else {
-        println!("removed pqg's {} hook", hook_name(kind));
-    }
-    Ok(0)
-}
-
-/// What git's pre-push stdin says is being pushed.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Pushed {
-    /// Some ref is being created or updated (not only deleted).
-    pub pushing: bool,
-    /// The remote's commit of the first ref it already has.
-    pub since: Option<String>,
-}
-
-/// Parses `<local ref> <local sha> <remote ref> <remote sha>` lines.
-pub fn parse_pushed(input: &str) -> Pushed {
-    let zero = |s: &str| s.bytes().all(|b| b == b'0');
-    let mut pushed = Pushed::default();
-    for line in input.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let [_, local_sha, _, remote_sha] = words[..] else {
-            continue;
-        };
-        if zero(local_sha) {
-            continue;
-        }
-        pushed.pushing = true;
-        if pushed.since.is_none() && !zero(remote_sha) {
-            pushed.since = Some(remote_sha.to_owned());
-        }
-    }
-    pushed
 }
 
 /// Whether the work tree has uncommitted changes to tracked files, asked
@@ -519,12 +305,13 @@ pub fn has_commit(dir: &Path, commit: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::{root::FileState, snapshot::FileEntry};
 
     /// One tracked file, `f`, as the index and the check's snapshot saw
     /// it: the same stat data unless a test changes one side.
     fn one_file(
         entry: impl FnOnce(&mut gitindex::Entry),
-        state: impl FnOnce(&mut crate::files::root::FileState),
+        state: impl FnOnce(&mut FileState),
     ) -> Option<bool> {
         let mut e = gitindex::Entry {
             path: "f".into(),
@@ -539,7 +326,7 @@ mod tests {
             skip_worktree: false,
             intent_to_add: false,
         };
-        let mut st = crate::files::root::FileState {
+        let mut st = FileState {
             size: 6,
             mtime_ns: 1000 * 1_000_000_000 + 5,
             ctime_ns: 1000 * 1_000_000_000 + 5,
@@ -555,7 +342,7 @@ mod tests {
             written: (2000, 500_000_000),
         };
         let snapshot = Snapshot {
-            files: vec![crate::files::snapshot::FileEntry {
+            files: vec![FileEntry {
                 path: "f".into(),
                 hash: [0; 32],
             }],
@@ -593,13 +380,13 @@ mod tests {
         // Written in the index's own second, even a nanosecond before it:
         // git (without USE_NSEC) holds it racily clean.
         let racy = |e: &mut gitindex::Entry| e.mtime = (2000, 0);
-        let racy_state = |s: &mut crate::files::root::FileState| s.mtime_ns = 2000 * 1_000_000_000;
+        let racy_state = |s: &mut FileState| s.mtime_ns = 2000 * 1_000_000_000;
         assert_eq!(one_file(racy, racy_state), None, "racily clean");
         // Metadata (an owner, say) changed in the index's second, after git
         // recorded it: only the nanoseconds show it.
         let late = |e: &mut gitindex::Entry| e.ctime = (2000, 100);
-        let same = |s: &mut crate::files::root::FileState| s.ctime_ns = 2000 * S + 100;
-        let moved = |s: &mut crate::files::root::FileState| s.ctime_ns = 2000 * S + 900;
+        let same = |s: &mut FileState| s.ctime_ns = 2000 * S + 100;
+        let moved = |s: &mut FileState| s.ctime_ns = 2000 * S + 900;
         assert_eq!(
             one_file(late, same),
             Some(false),
@@ -620,29 +407,5 @@ mod tests {
             "an empty file"
         );
         assert_eq!(one_file(empty, |s| s.size = 1 << 32), None, "4 GiB");
-    }
-
-    #[test]
-    fn pushed_refs_as_git_gives_them() {
-        let z = "0".repeat(40);
-        let a = "a".repeat(40);
-        let b = "b".repeat(40);
-        assert_eq!(
-            parse_pushed(&format!(
-                "refs/heads/x {a} refs/heads/x {z}\nrefs/heads/y {a} refs/heads/y {b}\n"
-            )),
-            Pushed {
-                pushing: true,
-                since: Some(b.clone())
-            }
-        );
-        assert_eq!(
-            parse_pushed(&format!("(delete) {z} refs/heads/x {b}\n")),
-            Pushed {
-                pushing: false,
-                since: None
-            }
-        );
-        assert_eq!(parse_pushed(""), Pushed::default());
     }
 }

@@ -1,26 +1,21 @@
-//! `pqg ladder` and `pqg baseline` (DESIGN §7).
+//! `pqg ladder` (DESIGN §7).
 //!
 //! The ladder runs once, at the highest stage (every gate, cached results
 //! reused, never stopping early), then judges that one run at every stage:
 //! judging is pure, so this costs a few microseconds per stage on top of a
 //! `pqg check`.
 
-use super::{run_stage, StageRequest, StageRun};
-use crate::baseline::{self, Baseline, BaselineState};
-use crate::cache::{history, Cache};
-use crate::cli::{BaselineCommand, LadderArgs, LadderFormat};
+use super::{run_every_gate, Context};
+use crate::cli::{LadderArgs, LadderFormat};
 use crate::config::{Config, StageIdx};
-use crate::diag::UserError;
-use crate::fmt::{number, with_unit};
+use crate::fmt::number;
 use crate::judge::{self, GateStatus, Outcome, Verdict};
+use crate::pipeline::StageRun;
 use crate::plan::{self, Enforcement};
-use crate::report::table::Printer;
 use crate::run::RunResult;
-use crate::settings;
 use comfy_table::{presets, Table};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 
 /// The ladder as data: what the table and the JSON show.
 #[derive(Debug, Serialize)]
@@ -177,30 +172,10 @@ pub fn summary(view: &LadderView) -> String {
     }
 }
 
-/// Runs every gate of `stage` (cached results reused), never stopping
-/// early: the ladder and a baseline need each gate's result.
-fn run_every_gate(
-    config: &Config,
-    stage: StageIdx,
-    jobs: Option<usize>,
-    no_cache: bool,
-    progress: crate::cli::ProgressChoice,
-) -> anyhow::Result<StageRun> {
-    let env = settings::process_env;
-    let request = StageRequest {
-        stage,
-        jobs: settings::jobs(config, jobs, &env)?,
-        filters: plan::Filters::default(),
-        fail_fast: false,
-        no_cache,
-        keep_logs: false,
-        progress: settings::progress(progress, false, &env, std::io::stderr().is_terminal()),
-        keep_going: true,
-    };
-    run_stage(config, &request, &mut |_| {})
-}
-
-pub fn ladder(config: &Config, args: &LadderArgs, printer: &Printer) -> anyhow::Result<u8> {
+/// `pqg ladder`.
+pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<crate::outcome::Outcome> {
+    let config = ctx.config_or_default()?;
+    let printer = ctx.stdout();
     let ran = run_every_gate(
         config,
         config.ladder.highest(),
@@ -210,7 +185,7 @@ pub fn ladder(config: &Config, args: &LadderArgs, printer: &Printer) -> anyhow::
     )?;
     if ran.result.interrupted.is_some() {
         eprintln!("pqg: interrupted; the ladder needs every gate's result");
-        return Ok(ran.verdict.exit_code());
+        return Ok(ran.verdict.ending());
     }
     let view = build(config, &ran)?;
     match args.format {
@@ -252,156 +227,5 @@ pub fn ladder(config: &Config, args: &LadderArgs, printer: &Printer) -> anyhow::
             println!("{}", summary(&view));
         }
     }
-    Ok(0)
-}
-
-pub fn baseline(config: &Config, command: &BaselineCommand) -> anyhow::Result<u8> {
-    match command {
-        BaselineCommand::Save {
-            stage,
-            jobs,
-            no_cache,
-        } => save(config, stage.as_deref(), *jobs, *no_cache),
-        BaselineCommand::Show => show(config),
-    }
-}
-
-fn save(
-    config: &Config,
-    stage: Option<&str>,
-    jobs: Option<usize>,
-    no_cache: bool,
-) -> anyhow::Result<u8> {
-    let stage = match stage {
-        Some(name) => config.stage(name)?,
-        None => config.ladder.highest(),
-    };
-    let ran = run_every_gate(
-        config,
-        stage,
-        jobs,
-        no_cache,
-        crate::cli::ProgressChoice::Auto,
-    )?;
-    if ran.result.interrupted.is_some() {
-        eprintln!("pqg: interrupted; no baseline written");
-        return Ok(ran.verdict.exit_code());
-    }
-    let mut saved = Baseline {
-        format: baseline::FORMAT,
-        stage: config.ladder.name(stage).to_string(),
-        gates: BTreeMap::new(),
-    };
-    let mut missing = Vec::new();
-    for g in &ran.report.gates {
-        for m in &g.metrics {
-            match (m.value, &m.error) {
-                (Some(v), _) => {
-                    saved
-                        .gates
-                        .entry(g.name.clone())
-                        .or_default()
-                        .insert(m.name.clone(), v);
-                }
-                (None, Some(e)) => missing.push(format!("{}.{}: {e}", g.name, m.name)),
-                (None, None) => {
-                    missing.push(format!("{}.{}: {}", g.name, m.name, g.status.as_str()))
-                }
-            }
-        }
-    }
-    let path = baseline::path(&config.root);
-    std::fs::write(&path, saved.render())
-        .map_err(|e| anyhow::anyhow!("writing `{}`: {e}", path.display()))?;
-    let count: usize = saved.gates.values().map(BTreeMap::len).sum();
-    println!(
-        "wrote {}: {count} metric{} of {} gate{} (stage {})",
-        path.display(),
-        if count == 1 { "" } else { "s" },
-        saved.gates.len(),
-        if saved.gates.len() == 1 { "" } else { "s" },
-        saved.stage
-    );
-    for m in &missing {
-        eprintln!("warning: no value for {m}");
-    }
-    Ok(0)
-}
-
-fn show(config: &Config) -> anyhow::Result<u8> {
-    let saved = match baseline::load(&config.root) {
-        BaselineState::Missing => {
-            println!(
-                "no {} beside {}: `pqg baseline save` writes one",
-                baseline::FILE,
-                config.path.display()
-            );
-            return Ok(0);
-        }
-        BaselineState::Corrupt(why) => {
-            return Err(UserError::new(why)
-                .hint("fix the file, or write it again with `pqg baseline save`")
-                .into())
-        }
-        BaselineState::Loaded(b) => b,
-    };
-    let mut cache = Cache::open_existing(&settings::cache_dir(config, &settings::process_env));
-    let recent = cache
-        .as_mut()
-        .map(|c| history::recent(c, &[]))
-        .unwrap_or_default();
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS)
-        .set_header([
-            "Gate",
-            "Metric",
-            "Baseline",
-            "Latest",
-            "Change",
-            "max_regression",
-        ]);
-    for (gate, metrics) in &saved.gates {
-        let config_gate = config.gate(gate);
-        for (metric, base) in metrics {
-            let config_metric =
-                config_gate.and_then(|g| g.metrics.iter().find(|m| &m.name == metric));
-            let unit = config_metric.and_then(|m| m.unit.as_deref());
-            let latest = recent.get(gate).and_then(|samples| {
-                samples
-                    .iter()
-                    .find_map(|s| s.metrics.iter().find(|(n, _)| n == metric)?.1)
-            });
-            let regression = config_metric
-                .map(|m| {
-                    m.max_regression
-                        .entries()
-                        .iter()
-                        .map(|e| format!("{} {}", config.ladder.name(e.stage), e.value))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "—".to_owned());
-            table.add_row(vec![
-                gate.clone(),
-                metric.clone(),
-                with_unit(*base, unit),
-                latest.map_or("—".to_owned(), |v| with_unit(v, unit)),
-                latest.map_or("—".to_owned(), |v| {
-                    let d = v - base;
-                    if d.abs() < 1e-12 {
-                        "±0".to_owned()
-                    } else {
-                        format!("{}{}", if d > 0.0 { "+" } else { "-" }, number(d.abs()))
-                    }
-                }),
-                regression,
-            ]);
-        }
-    }
-    println!("{table}");
-    println!("stage {} · {}", saved.stage, baseline::FILE);
-    Ok(0)
+    Ok(crate::outcome::Outcome::Passed)
 }

@@ -7,6 +7,7 @@
 //! also gets the built-in checks. The text written is parsed before it is
 //! written: what `init` writes always loads.
 
+use super::{Context, Outcome};
 use crate::config::Config;
 use crate::diag::UserError;
 use std::fmt::Write as _;
@@ -299,8 +300,22 @@ fn gate_safe(name: &str) -> String {
         .collect()
 }
 
+/// `pqg init [--force]`: the profile for the project here, written to
+/// `--config` or ./gates.toml.
+pub fn run(ctx: &Context, force: bool) -> anyhow::Result<Outcome> {
+    let cwd = ctx.cwd()?;
+    let path = ctx
+        .config_flag()
+        .map_or_else(|| cwd.join(crate::config::CONFIG_FILE), Path::to_path_buf);
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
+    init(&dir, &path, force)
+}
+
 /// Writes the profile for the project in `dir` to `path`.
-pub fn init(dir: &Path, path: &Path, force: bool) -> anyhow::Result<u8> {
+fn init(dir: &Path, path: &Path, force: bool) -> anyhow::Result<Outcome> {
     if path.exists() && !force {
         return Err(
             UserError::new(format!("`{}` already exists", path.display()))
@@ -333,5 +348,5 @@ pub fn init(dir: &Path, path: &Path, force: bool) -> anyhow::Result<u8> {
         path.display(),
         config.gates.len()
     );
-    Ok(0)
+    Ok(Outcome::Passed)
 }

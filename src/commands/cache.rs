@@ -1,0 +1,194 @@
+//! `pqg cache stats | prune | clear | export | import`: inspect, clean and
+//! carry the result cache. Only `prune` and `clear` delete, and nothing
+//! here changes a stored result.
+
+use super::inspect::{ago, open_existing, print_warnings, utc};
+use super::{Context, Outcome};
+use crate::cache::{self, Cache};
+use crate::cli::CacheCommand;
+use crate::config::{parse_duration, Config};
+use crate::diag::UserError;
+use crate::fmt::human_duration;
+use crate::settings::{self, SIGNING_KEY_VAR};
+use std::path::Path;
+
+/// `pqg cache stats | prune | clear | export | import`.
+pub fn run(ctx: &Context, command: &CacheCommand) -> anyhow::Result<Outcome> {
+    let config = ctx.config()?;
+    let dir = settings::cache_dir(config, &settings::process_env);
+    let db_path = cache::db::path_in(&dir);
+    match command {
+        CacheCommand::Stats => with_existing(config, |c| stats(c, &db_path)),
+        CacheCommand::Prune { older_than } => with_existing(config, |c| prune(c, older_than)),
+        CacheCommand::Clear => with_existing(config, clear),
+        CacheCommand::Export { file } => with_existing(config, |c| export(c, file)),
+        CacheCommand::Import {
+            file,
+            require_signature,
+        } => import(&dir, file, *require_signature),
+    }
+}
+
+/// Runs `command` on the cache database if there is one; else says there
+/// is none, which is no failure.
+fn with_existing(
+    config: &Config,
+    command: impl FnOnce(&mut Cache) -> anyhow::Result<Outcome>,
+) -> anyhow::Result<Outcome> {
+    match open_existing(config) {
+        Ok(mut cache) => command(&mut cache),
+        Err(msg) => {
+            println!("{msg}");
+            Ok(Outcome::Passed)
+        }
+    }
+}
+
+/// `pqg cache import FILE`: adds the entries, creating the cache if need be.
+fn import(dir: &Path, file: &Path, require_signature: bool) -> anyhow::Result<Outcome> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| UserError::new(format!("cannot read `{}`: {e}", file.display())))?;
+    let key = settings::signing_key();
+    if require_signature && key.is_none() {
+        return Err(UserError::new(format!(
+            "--require-signature: {} is not set (or empty)",
+            SIGNING_KEY_VAR
+        ))
+        .hint("in CI, an empty value usually means the secret is missing or misnamed")
+        .into());
+    }
+    let mut cache = cache::Cache::open(dir, cache::CacheMode::On);
+    let now = crate::files::snapshot::now_ns();
+    let result = cache.query(|c| Ok(cache::transfer::import(c, &text, key.as_deref(), now)));
+    print_warnings(&mut cache);
+    let Some(result) = result else {
+        return Err(
+            UserError::new(format!("the cache at `{}` cannot be opened", dir.display())).into(),
+        );
+    };
+    let done = result.map_err(|e| {
+        UserError::new(format!("`{}`: {e}", file.display())).hint(match e {
+            cache::transfer::ImportError::Refused(_) => {
+                "exports must be made with the same PQG_CACHE_SIGNING_KEY"
+            }
+            _ => "export it again with this version of pqg: pqg cache export FILE",
+        })
+    })?;
+    println!(
+        "imported {} cached results from {} ({} already here, as new or newer)",
+        done.added,
+        file.display(),
+        done.kept_newer
+    );
+    if done.unsigned > 0 {
+        eprintln!(
+            "warning: {} entries are unsigned; set {} (and use --require-signature) where imports must be trusted",
+            done.unsigned,
+            SIGNING_KEY_VAR
+        );
+    }
+    if done.unverified > 0 {
+        eprintln!(
+            "warning: {} entries are signed, but {} is not set here: imported without checking",
+            done.unverified, SIGNING_KEY_VAR
+        );
+    }
+    Ok(Outcome::Passed)
+}
+
+fn stats(cache: &mut Cache, db_path: &Path) -> anyhow::Result<Outcome> {
+    let counts = cache.query(|c| {
+        let one = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+        Ok((
+            one("SELECT count(*) FROM entries")?,
+            one("SELECT count(DISTINCT gate) FROM entries")?,
+            one("SELECT count(*) FROM runs")?,
+            c.query_row(
+                "SELECT min(created_ns), max(created_ns) FROM entries",
+                [],
+                |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?)),
+            )?,
+        ))
+    });
+    print_warnings(cache);
+    let Some((entries, gates, runs, (oldest, newest))) = counts else {
+        return Ok(Outcome::Passed);
+    };
+    let size: u64 = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(format!("{}{s}", db_path.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    println!("database   {}", db_path.display());
+    println!("size       {:.1} MiB", size as f64 / (1024.0 * 1024.0));
+    println!("entries    {entries} results of {gates} gates");
+    if let (Some(o), Some(n)) = (oldest, newest) {
+        println!("oldest     {} ({})", utc(o), ago(o));
+        println!("newest     {} ({})", utc(n), ago(n));
+    }
+    println!("history    {runs} runs");
+    Ok(Outcome::Passed)
+}
+
+fn prune(cache: &mut Cache, older_than: &str) -> anyhow::Result<Outcome> {
+    let age = parse_duration(older_than).ok_or_else(|| {
+        UserError::new(format!("--older-than: invalid duration `{older_than}`"))
+            .hint("write a duration like `30d`, `12h` or `90m`")
+    })?;
+    let cutoff = crate::files::snapshot::now_ns()
+        .saturating_sub(age.as_nanos().min(i64::MAX as u128) as i64);
+    let removed = cache.query(|c| {
+        let n = c.execute("DELETE FROM entries WHERE created_ns < ?1", [cutoff])?;
+        c.execute(
+            "DELETE FROM manifests WHERE digest NOT IN (SELECT inputs FROM entries)",
+            [],
+        )?;
+        Ok(n)
+    });
+    print_warnings(cache);
+    println!(
+        "removed {} cached results older than {}",
+        removed.unwrap_or(0),
+        human_duration(age)
+    );
+    Ok(Outcome::Passed)
+}
+
+fn export(cache: &mut Cache, file: &Path) -> anyhow::Result<Outcome> {
+    let key = settings::signing_key();
+    let export = cache.query(|c| cache::transfer::export(c, key.as_deref()));
+    print_warnings(cache);
+    let Some(export) = export else {
+        return Ok(Outcome::Passed);
+    };
+    let text = serde_json::to_string(&export)?;
+    std::fs::write(file, text)
+        .map_err(|e| UserError::new(format!("cannot write `{}`: {e}", file.display())))?;
+    println!(
+        "exported {} cached results to {}{}",
+        export.entries.len(),
+        file.display(),
+        if key.is_some() {
+            " (signed)"
+        } else {
+            " (unsigned: set PQG_CACHE_SIGNING_KEY to sign)"
+        }
+    );
+    Ok(Outcome::Passed)
+}
+
+fn clear(cache: &mut Cache) -> anyhow::Result<Outcome> {
+    let removed = cache.query(|c| {
+        let n = c.execute("DELETE FROM entries", [])?;
+        c.execute("DELETE FROM manifests", [])?;
+        c.execute("DELETE FROM file_index", [])?;
+        Ok(n)
+    });
+    let _ = cache.query(|c| c.execute_batch("VACUUM"));
+    print_warnings(cache);
+    println!(
+        "removed {} cached results (history kept)",
+        removed.unwrap_or(0)
+    );
+    Ok(Outcome::Passed)
+}

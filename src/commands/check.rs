@@ -1,0 +1,149 @@
+//! `pqg check`: run a stage's gates through the pipeline, write the
+//! reports, and say whether the stage passed. `hook run` checks through
+//! here too.
+
+use super::{create_report_file, ignore_broken_pipe, print_warnings, render, Context, Outcome};
+use crate::cli::{CheckArgs, Format};
+use crate::config::{Config, StageIdx};
+use crate::diag::UserError;
+use crate::files::snapshot::Snapshot;
+use crate::git::changed::{self, Changed};
+use crate::pipeline::{self, StageRequest};
+use crate::report::{self, table::Printer};
+use crate::{plan, settings};
+use anyhow::Context as _;
+use std::io::{self, IsTerminal, Write};
+
+/// `pqg check`.
+pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
+    let config = ctx.config_or_default()?;
+    print_warnings(config, ctx.stderr_color());
+    check(ctx, config, args).map(|(outcome, _)| outcome)
+}
+
+/// Checks a stage as `args` asks, also giving back the snapshot of the
+/// input files the run took, if it still holds (see
+/// [`pipeline::StageRun::snapshot`]): the pre-push hook compares it with
+/// git's index.
+pub(super) fn check(
+    ctx: &Context,
+    config: &Config,
+    args: &CheckArgs,
+) -> anyhow::Result<(Outcome, Option<Snapshot>)> {
+    let env = settings::process_env;
+    let stage = settings::stage(config, args.stage.as_deref(), &env)?;
+    let reports = args
+        .report
+        .iter()
+        .map(|spec| settings::report_target(spec))
+        .collect::<Result<Vec<_>, UserError>>()?;
+    let request = request(config, stage, args)?;
+    // Report files are created before the run: a path that cannot be
+    // written fails now, not after the gates ran; jsonl files fill live.
+    let mut files = Vec::new();
+    for (format, path) in &reports {
+        files.push((*format, create_report_file(path)?));
+    }
+    let mut live: Vec<Box<dyn Write>> = Vec::new();
+    if args.format == Format::Jsonl {
+        live.push(Box::new(io::stdout()));
+    }
+    for (format, file) in &files {
+        if *format == Format::Jsonl {
+            live.push(Box::new(
+                file.try_clone().context("opening a jsonl report")?,
+            ));
+        }
+    }
+    let ran = pipeline::run_stage(config, &request, &mut |event| {
+        for sink in live.iter_mut() {
+            let _ = writeln!(sink, "{event}");
+            let _ = sink.flush();
+        }
+    })?;
+    let plain = Printer {
+        color: false,
+        width: None,
+    };
+    for ((format, path), (_, file)) in reports.iter().zip(files) {
+        let mut out = io::BufWriter::new(file);
+        render(&ran.report, *format, &plain, false, &mut out)
+            .and_then(|()| out.flush())
+            .with_context(|| format!("writing the report to `{}`", path.display()))?;
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let written = render(
+        &ran.report,
+        args.format,
+        &ctx.stdout(),
+        args.quiet,
+        &mut out,
+    );
+    ignore_broken_pipe(written.and_then(|()| out.flush())).context("writing the report")?;
+    drop(out);
+    if !settings::no_annotations(args.no_annotations, &env) && settings::github_actions(&env) {
+        github_actions(&ran.report, args.format)?;
+    }
+    Ok((ran.verdict.ending(), ran.snapshot))
+}
+
+/// How to run `stage`, from the flags, the environment and the
+/// config; `--changed-since` asks git here.
+fn request(config: &Config, stage: StageIdx, args: &CheckArgs) -> anyhow::Result<StageRequest> {
+    let env = settings::process_env;
+    let mut filters = settings::filters(args, &env);
+    if let Some(reference) = &args.changed_since {
+        match changed::changed_since(&config.root, reference)? {
+            Changed::Files(files) => {
+                crate::debug!("--changed-since {reference}: {} files changed", files.len());
+                filters.changed = Some(files);
+            }
+            Changed::Everything(why) => eprintln!("pqg: {why}"),
+        }
+    }
+    if let Some(spec) = &args.shard {
+        let (index, count) = settings::shard(spec)?;
+        filters.shard = Some(plan::Shard {
+            index,
+            count,
+            weights: Vec::new(),
+        });
+    }
+    Ok(StageRequest {
+        stage,
+        jobs: settings::jobs(config, args.jobs, &env)?,
+        filters,
+        fail_fast: args.fail_fast,
+        no_cache: args.no_cache,
+        keep_logs: args.keep_logs,
+        progress: settings::progress(args.progress, args.quiet, &env, io::stderr().is_terminal()),
+        keep_going: false,
+    })
+}
+
+/// Under GitHub Actions: workflow annotations on stdout (unless stdout is
+/// already that format), and the Markdown summary appended to the step
+/// summary file.
+fn github_actions(report: &report::Report, format: Format) -> anyhow::Result<()> {
+    if format != Format::Github {
+        let mut out = io::stdout().lock();
+        ignore_broken_pipe(
+            report::formats::render_github(report, &mut out).and_then(|()| out.flush()),
+        )?;
+    }
+    if let Some(path) = settings::step_summary() {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| {
+                format!(
+                    "appending to $GITHUB_STEP_SUMMARY ({})",
+                    path.to_string_lossy()
+                )
+            })?;
+        report::formats::render_markdown(report, &mut file)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! `pqg explain GATE`: the resolved gate, its key's parts, whether the next
+//! run would hit the cache, and if not, exactly why.
+
+use super::inspect::{ago, known_gate, print_warnings, utc};
+use super::{Context, Outcome};
+use crate::cache::key::{KeyCommandOutput, KeyParts};
+use crate::cache::{self, Cache, CacheMode};
+use crate::cli::ExplainArgs;
+use crate::files::snapshot::FileEntry;
+use crate::fmt::human_duration;
+use crate::{judge, plan, run, settings};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// `pqg explain GATE`: the resolved gate, its key's parts, whether the next
+/// run would hit, and if not, exactly why.
+pub fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> {
+    let config = ctx.config_or_default()?;
+    let env = settings::process_env;
+    let index = known_gate(config, &args.gate)?;
+    let gate = &config.gates[index];
+    let stage = settings::stage(config, args.stage.as_deref(), &env)?;
+    let plan = plan::build(config, stage, &plan::Filters::default(), false)?;
+    let secrets = run::secrets_from_env(&config.settings.redact);
+    let mask = |text: &str| {
+        let mut t = text.to_owned();
+        run::redact(&mut t, &secrets);
+        t
+    };
+
+    println!("gate       {}", gate.id);
+    if let Some(d) = &gate.description {
+        println!("about      {d}");
+    }
+    println!("runs       {}", mask(&gate.command.to_string()));
+    println!("cwd        {}", gate.cwd.display());
+    let at = match plan.gates[index].activity {
+        plan::Activity::Run(plan::Enforcement::Block) => "blocking".to_owned(),
+        plan::Activity::Run(plan::Enforcement::Warn) => "warning only".to_owned(),
+        plan::Activity::Skip(_) => {
+            format!("not active (runs from {})", config.ladder.name(gate.from))
+        }
+    };
+    println!("at {:<7} {at}", config.ladder.name(stage).as_str());
+    for m in &gate.metrics {
+        let t = judge::threshold(m, stage);
+        let bound = crate::fmt::bounds(t.min, t.max, m.unit.as_deref())
+            .unwrap_or_else(|| "measured only".to_owned());
+        println!("metric     {} ({}) {bound}", m.name, m.source.describe());
+    }
+    if !gate.cache {
+        println!("\ncache      off for this gate (`cache = false`): it always runs");
+        return Ok(Outcome::Passed);
+    }
+
+    let dir = settings::cache_dir(config, &env);
+    let mut cache = Cache::open_existing(&dir).unwrap_or_else(|| Cache::open(&dir, CacheMode::Off));
+    let key_cmd = |c: &crate::config::Command, d: &std::path::Path| {
+        let (exit_code, output) = run::capture_command(c, d, Duration::from_secs(60));
+        KeyCommandOutput {
+            command: cache::key::command_text(c),
+            exit_code,
+            output,
+        }
+    };
+    let prepared = cache::prepare(config, &[index], &mut cache, &key_cmd, &dir);
+    let Some(now) = prepared.keys[index].clone() else {
+        println!(
+            "\ncache      no key: {}",
+            prepared.no_key[index]
+                .as_deref()
+                .unwrap_or("unknown reason")
+        );
+        print_warnings(&mut cache);
+        return Ok(Outcome::Passed);
+    };
+    println!("\nkey        {}", now.key.hex());
+    print_parts(&now.parts, &mask);
+
+    let hit = cache.lookup(&now.key, None, crate::files::snapshot::now_ns());
+    let verdict = match hit {
+        Some(entry) => match gate.cache_ttl {
+            Some(ttl)
+                if crate::files::snapshot::now_ns().saturating_sub(entry.created_ns) as u128
+                    > ttl.as_nanos() =>
+            {
+                format!(
+                    "no: the entry stored {} is older than cache_ttl ({})",
+                    ago(entry.created_ns),
+                    human_duration(ttl)
+                )
+            }
+            _ => format!(
+                "yes: stored {} ({}) by pqg {}",
+                ago(entry.created_ns),
+                utc(entry.created_ns),
+                entry.pqg_version
+            ),
+        },
+        None => match cache.latest_for_gate(gate.id.as_str()) {
+            None => "no: nothing is stored for this gate yet".to_owned(),
+            Some(entry) => {
+                let mut lines = vec![format!(
+                    "no: the newest entry ({}, {}) differs:",
+                    ago(entry.created_ns),
+                    entry.key.hex().chars().take(16).collect::<String>()
+                )];
+                let old_files = cache.manifest(&entry.parts.inputs);
+                lines.extend(differences(
+                    &entry.parts,
+                    &now.parts,
+                    old_files.as_deref(),
+                    &now.files,
+                    &mask,
+                ));
+                lines.join("\n")
+            }
+        },
+    };
+    println!("\nwould hit  {verdict}");
+    print_warnings(&mut cache);
+    Ok(Outcome::Passed)
+}
+
+fn print_parts(parts: &KeyParts, mask: &dyn Fn(&str) -> String) {
+    println!("  command  {}", mask(&parts.command));
+    println!("  cwd      {}", parts.cwd);
+    for (name, value) in &parts.env {
+        match value {
+            Some(v) => println!("  env      {name}={}", mask(v)),
+            None => println!("  env      {name} (unset)"),
+        }
+    }
+    for k in &parts.key_commands {
+        let first = k.output.lines().next().unwrap_or("");
+        let code = k
+            .exit_code
+            .map_or("did not exit".to_owned(), |c| format!("exit {c}"));
+        println!("  key cmd  {} → {code}: {}", mask(&k.command), mask(first));
+    }
+    for m in &parts.metrics {
+        println!("  metric   {m}");
+    }
+    println!(
+        "  inputs   {} files, digest {}",
+        parts.input_count,
+        parts.inputs.chars().take(16).collect::<String>()
+    );
+}
+
+/// What differs between a stored key and the current one, in words.
+pub fn differences(
+    old: &KeyParts,
+    now: &KeyParts,
+    old_files: Option<&[FileEntry]>,
+    now_files: &[FileEntry],
+    mask: &dyn Fn(&str) -> String,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if old.format != now.format {
+        out.push(format!(
+            "  - key format {} → {} (pqg was upgraded)",
+            old.format, now.format
+        ));
+    }
+    if old.command != now.command {
+        out.push(format!(
+            "  - command: `{}` → `{}`",
+            mask(&old.command),
+            mask(&now.command)
+        ));
+    }
+    if old.cwd != now.cwd {
+        out.push(format!("  - cwd: `{}` → `{}`", old.cwd, now.cwd));
+    }
+    let show = |v: &Option<String>| {
+        v.as_deref()
+            .map_or("(unset)".to_owned(), |v| format!("`{}`", mask(v)))
+    };
+    let old_env: HashMap<_, _> = old.env.iter().cloned().collect();
+    for (name, value) in &now.env {
+        match old_env.get(name) {
+            None => out.push(format!("  - env {name} is newly listed in `env`")),
+            Some(before) if before != value => out.push(format!(
+                "  - env {name}: {} → {}",
+                show(before),
+                show(value)
+            )),
+            _ => {}
+        }
+    }
+    for (name, _) in &old.env {
+        if !now.env.iter().any(|(n, _)| n == name) {
+            out.push(format!("  - env {name} is no longer listed in `env`"));
+        }
+    }
+    if old.key_commands != now.key_commands {
+        for (i, k) in now.key_commands.iter().enumerate() {
+            match old.key_commands.get(i) {
+                Some(o) if o == k => {}
+                Some(o) if o.command == k.command => out.push(format!(
+                    "  - key command `{}` printed something else: `{}` → `{}`",
+                    mask(&k.command),
+                    mask(o.output.lines().next().unwrap_or("")),
+                    mask(k.output.lines().next().unwrap_or(""))
+                )),
+                _ => out.push(format!("  - key commands changed: `{}`", mask(&k.command))),
+            }
+        }
+        if old.key_commands.len() > now.key_commands.len() {
+            out.push("  - key commands were removed".to_owned());
+        }
+    }
+    if old.metrics != now.metrics {
+        out.push("  - metric sources changed".to_owned());
+    }
+    if old.inputs != now.inputs || old.input_count != now.input_count {
+        match old_files {
+            None => out.push(format!(
+                "  - input files changed ({} → {} files; the old list is no longer stored)",
+                old.input_count, now.input_count
+            )),
+            Some(old_files) => out.extend(file_changes(old_files, now_files)),
+        }
+    }
+    if out.is_empty() {
+        out.push("  - nothing visible: the entry may be damaged or expired".to_owned());
+    }
+    out
+}
+
+/// The files added, removed and changed between two manifests.
+pub fn file_changes(old: &[FileEntry], now: &[FileEntry]) -> Vec<String> {
+    const SHOWN: usize = 20;
+    let old_map: HashMap<&str, &[u8; 32]> =
+        old.iter().map(|f| (f.path.as_str(), &f.hash)).collect();
+    let now_map: HashMap<&str, &[u8; 32]> =
+        now.iter().map(|f| (f.path.as_str(), &f.hash)).collect();
+    let mut added: Vec<&str> = now_map
+        .keys()
+        .filter(|p| !old_map.contains_key(*p))
+        .copied()
+        .collect();
+    let mut removed: Vec<&str> = old_map
+        .keys()
+        .filter(|p| !now_map.contains_key(*p))
+        .copied()
+        .collect();
+    let mut changed: Vec<&str> = now_map
+        .iter()
+        .filter(|(p, h)| old_map.get(*p).is_some_and(|o| o != *h))
+        .map(|(p, _)| *p)
+        .collect();
+    added.sort_unstable();
+    removed.sort_unstable();
+    changed.sort_unstable();
+    let mut out = Vec::new();
+    for (label, list) in [("changed", changed), ("added", added), ("removed", removed)] {
+        for p in list.iter().take(SHOWN) {
+            out.push(format!("  - {label}: {p}"));
+        }
+        if list.len() > SHOWN {
+            out.push(format!("  - … and {} more {label}", list.len() - SHOWN));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_changes_name_each_kind() {
+        let f = |p: &str, h: u8| FileEntry {
+            path: p.into(),
+            hash: [h; 32],
+        };
+        let changes = file_changes(&[f("a", 1), f("b", 1)], &[f("a", 2), f("c", 1)]);
+        assert_eq!(
+            changes,
+            ["  - changed: a", "  - added: c", "  - removed: b"]
+        );
+    }
+}

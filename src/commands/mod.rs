@@ -1,0 +1,263 @@
+//! The subcommands, one file each, and the one `match` that picks one.
+//!
+//! A command reads what it needs through a [`Context`] (the folder it runs
+//! in, the resolved settings, the config, loaded once on first use), does
+//! its work through the modules below it (the check pipeline, the cache,
+//! the reports) and gives back an [`Outcome`]. No command chooses an exit
+//! code: `main` alone turns the outcome, or an error, into one.
+
+mod baseline;
+mod cache;
+mod check;
+mod completions;
+mod explain;
+mod history;
+mod hook;
+mod init;
+mod inspect;
+mod ladder;
+mod list;
+mod man;
+mod merge;
+mod schema;
+mod stats;
+mod validate;
+
+pub use crate::outcome::Outcome;
+pub use completions::write_completions;
+
+use crate::cli::{Cli, ColorChoice, Command, Format, ProgressChoice};
+use crate::config::StageIdx;
+use crate::config::{Config, ConfigWarning};
+use crate::diag::UserError;
+use crate::pipeline::{self, StageRequest, StageRun};
+use crate::report::table::{render_table, Printer};
+use crate::report::{self, render_json};
+use crate::settings;
+use anyhow::Context as _;
+use std::cell::OnceCell;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Runs the command `cli` asks for and returns how it ended.
+pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    let ctx = Context::new(cli);
+    match &cli.command {
+        Command::Check(args) => check::run(&ctx, args),
+        Command::List(args) => list::run(&ctx, args),
+        Command::Validate => validate::run(&ctx),
+        Command::Explain(args) => explain::run(&ctx, args),
+        Command::History(args) => history::run(&ctx, args),
+        Command::Stats => stats::run(&ctx),
+        Command::Ladder(args) => ladder::run(&ctx, args),
+        Command::Baseline(command) => baseline::run(&ctx, command),
+        Command::Merge(args) => merge::run(&ctx, args),
+        Command::Hook(command) => hook::run(&ctx, command),
+        Command::Cache(command) => cache::run(&ctx, command),
+        Command::Init { force } => init::run(&ctx, *force),
+        Command::Schema => schema::run(&ctx),
+        Command::Man => man::run(&ctx),
+        Command::Completions { shell } => completions::run(&ctx, *shell),
+    }
+}
+
+/// What every command may need besides its own arguments: the folder it
+/// runs in, the settings resolved from flags and environment, and the
+/// config, loaded once on first use.
+pub struct Context {
+    config_flag: Option<PathBuf>,
+    color: ColorChoice,
+    cwd: OnceCell<PathBuf>,
+    config: OnceCell<Config>,
+}
+
+impl Context {
+    /// A context for the global flags of `cli`; nothing is read yet.
+    pub fn new(cli: &Cli) -> Self {
+        Context {
+            config_flag: cli.config.clone(),
+            color: cli.color,
+            cwd: OnceCell::new(),
+            config: OnceCell::new(),
+        }
+    }
+
+    /// The folder pqg runs in.
+    pub fn cwd(&self) -> anyhow::Result<&Path> {
+        if let Some(cwd) = self.cwd.get() {
+            return Ok(cwd);
+        }
+        let cwd = std::env::current_dir().context("reading the current folder")?;
+        Ok(self.cwd.get_or_init(|| cwd))
+    }
+
+    /// `--config` as given, if it was.
+    pub fn config_flag(&self) -> Option<&Path> {
+        self.config_flag.as_deref()
+    }
+
+    /// The config file to load (`--config`, `PQG_CONFIG`, the nearest
+    /// gates.toml upward), or `None` when there is none.
+    pub fn config_file(&self) -> anyhow::Result<Option<PathBuf>> {
+        let env = settings::process_env;
+        Ok(settings::config_location(
+            self.config_flag(),
+            &env,
+            self.cwd()?,
+        )?)
+    }
+
+    /// The config; an error when there is none.
+    pub fn config(&self) -> anyhow::Result<&Config> {
+        self.load(false)
+    }
+
+    /// The config, or the built-in default profile when there is none
+    /// (DESIGN §9): for the commands that work without a gates.toml.
+    pub fn config_or_default(&self) -> anyhow::Result<&Config> {
+        self.load(true)
+    }
+
+    fn load(&self, or_default: bool) -> anyhow::Result<&Config> {
+        if let Some(config) = self.config.get() {
+            return Ok(config);
+        }
+        let config = match self.config_file()? {
+            Some(path) => Config::load(&path)?,
+            None if or_default => default_profile(self.cwd()?)?,
+            None => {
+                let env = settings::process_env;
+                let path = settings::config_path(self.config_flag(), &env, self.cwd()?)?;
+                Config::load(&path)?
+            }
+        };
+        Ok(self.config.get_or_init(|| config))
+    }
+
+    /// How to print on stdout: colour and width.
+    pub fn stdout(&self) -> Printer {
+        let terminal = io::stdout().is_terminal();
+        Printer {
+            color: settings::color(self.color, &settings::process_env, terminal),
+            width: settings::terminal_width(&settings::process_env, terminal),
+        }
+    }
+
+    /// Whether to colour stderr.
+    pub fn stderr_color(&self) -> bool {
+        settings::color(
+            self.color,
+            &settings::process_env,
+            io::stderr().is_terminal(),
+        )
+    }
+}
+
+/// The built-in default profile (DESIGN §9), rooted at the top of the git
+/// work tree around `cwd` (or `cwd` itself outside git), announced in one
+/// line on stderr.
+fn default_profile(cwd: &Path) -> anyhow::Result<Config> {
+    let root = crate::git::work_tree_top(cwd).unwrap_or_else(|| cwd.to_path_buf());
+    let config = Config::parse(
+        &root.join(crate::config::CONFIG_FILE),
+        crate::builtin::DEFAULT_PROFILE,
+    )
+    .map_err(|e| anyhow::anyhow!("internal: the default profile does not load: {e}"))?;
+    let names: Vec<&str> = config.gates.iter().map(|g| g.id.as_str()).collect();
+    eprintln!(
+        "pqg: no gates.toml found; running the built-in default profile ({}) · `pqg init` writes a gates.toml of your own",
+        names.join(", ")
+    );
+    Ok(config)
+}
+
+/// Renders `report` in `format`. For `jsonl` this is the last line only:
+/// the events before it are written live during the run.
+fn render(
+    report: &report::Report,
+    format: Format,
+    printer: &Printer,
+    quiet: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    use report::formats;
+    match format {
+        Format::Table => render_table(report, printer, quiet, out),
+        Format::Json => render_json(report, out),
+        Format::Jsonl => {
+            serde_json::to_writer(
+                &mut *out,
+                &serde_json::json!({"event": "report", "report": report}),
+            )?;
+            writeln!(out)
+        }
+        Format::Sarif => report::sarif::render(report, out),
+        Format::Junit => formats::render_junit(report, out),
+        Format::Markdown => formats::render_markdown(report, out),
+        Format::Github => formats::render_github(report, out),
+        Format::Prometheus => formats::render_prometheus(report, out),
+    }
+}
+
+/// Creates a `--report` file and its folder.
+fn create_report_file(path: &Path) -> anyhow::Result<std::fs::File> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating `{}` for the report", parent.display()))?;
+    }
+    std::fs::File::create(path)
+        .with_context(|| format!("writing the report to `{}`", path.display()))
+}
+
+/// A reader that stopped reading (`pqg … | head`) is no error.
+fn ignore_broken_pipe(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Prints the config's warnings on stderr.
+fn print_warnings(config: &Config, color: bool) {
+    for warning in &config.warnings {
+        eprint!("{}", render_warning(config, warning, color));
+    }
+}
+
+fn render_warning(config: &Config, warning: &ConfigWarning, color: bool) -> String {
+    let mut diag = UserError::new(warning.message.clone());
+    if let Some(span) = &warning.span {
+        diag = diag.at(&config.source, span.clone());
+    }
+    let mut text = String::new();
+    let label = if color {
+        "\x1b[33mwarning\x1b[0m"
+    } else {
+        "warning"
+    };
+    let _ = diag.render(&mut text, label);
+    text
+}
+
+/// Runs every gate of `stage` (cached results reused), never stopping
+/// early: the ladder and a baseline need each gate's result.
+fn run_every_gate(
+    config: &Config,
+    stage: StageIdx,
+    jobs: Option<usize>,
+    no_cache: bool,
+    progress: ProgressChoice,
+) -> anyhow::Result<StageRun> {
+    let env = settings::process_env;
+    let request = StageRequest {
+        stage,
+        jobs: settings::jobs(config, jobs, &env)?,
+        filters: crate::plan::Filters::default(),
+        fail_fast: false,
+        no_cache,
+        keep_logs: false,
+        progress: settings::progress(progress, false, &env, io::stderr().is_terminal()),
+        keep_going: true,
+    };
+    pipeline::run_stage(config, &request, &mut |_| {})
+}

@@ -1,0 +1,165 @@
+//! What a run shows while it runs: the `-v` log of the plan's and the
+//! cache's decisions, the `--format jsonl` events, and the one judgement of
+//! each finished gate that fail-fast, the events and the verdict share.
+//! Nothing here runs a gate.
+
+use crate::baseline::BaselineState;
+use crate::cache::{self, Cache};
+use crate::config::Config;
+use crate::judge::{self, GateVerdict};
+use crate::{plan, run};
+use std::sync::Mutex;
+
+/// Judges each finished gate once, as the runner asks (for fail-fast and
+/// needs), and keeps the verdict: the live events and the stage's verdict
+/// read it instead of judging the gate again.
+pub(super) struct Assessor<'a> {
+    config: &'a Config,
+    plan: &'a plan::Plan,
+    baseline: &'a BaselineState,
+    verdicts: Mutex<Vec<Option<GateVerdict>>>,
+}
+
+impl<'a> Assessor<'a> {
+    pub(super) fn new(
+        config: &'a Config,
+        plan: &'a plan::Plan,
+        baseline: &'a BaselineState,
+    ) -> Self {
+        Assessor {
+            config,
+            plan,
+            baseline,
+            verdicts: Mutex::new(vec![None; plan.gates.len()]),
+        }
+    }
+
+    /// What the runner needs to know of gate `gate`'s execution; the
+    /// verdict behind it is kept.
+    pub(super) fn assess(&self, gate: usize, execution: &run::Execution) -> run::Assessment {
+        let planned = &self.plan.gates[gate];
+        let Some(enforcement) = planned.enforcement() else {
+            return run::Assessment::Miss;
+        };
+        let verdict = judge::judge_execution(
+            &self.config.gates[planned.index],
+            self.plan.stage,
+            enforcement,
+            execution,
+            self.baseline,
+        );
+        let assessment = judge::assessment(&verdict, enforcement);
+        if let Ok(mut verdicts) = self.verdicts.lock() {
+            verdicts[gate] = Some(verdict);
+        }
+        assessment
+    }
+
+    /// The status the last assessment of `gate` gave it.
+    fn status(&self, gate: usize) -> Option<judge::GateStatus> {
+        self.verdicts.lock().ok()?[gate].as_ref().map(|v| v.status)
+    }
+
+    /// Every verdict kept, by plan gate.
+    pub(super) fn into_verdicts(self) -> Vec<Option<GateVerdict>> {
+        self.verdicts.into_inner().unwrap_or_default()
+    }
+}
+
+/// A run event as one JSON object, for `--format jsonl`.
+pub(super) fn live_event(
+    opts: &run::RunOptions,
+    assessor: &Assessor<'_>,
+    event: &run::RunEvent<'_>,
+    clock: std::time::Instant,
+) -> serde_json::Value {
+    use serde_json::json;
+    let time_ms = clock.elapsed().as_millis() as u64;
+    match event {
+        run::RunEvent::Started { gate, id } => json!({
+            "event": "start", "gate": id.as_str(), "time_ms": time_ms,
+            "cached": opts.cached[*gate].is_some(),
+        }),
+        run::RunEvent::Retrying { id, attempt, .. } => json!({
+            "event": "retry", "gate": id.as_str(), "attempt": attempt, "time_ms": time_ms,
+        }),
+        run::RunEvent::Finished {
+            gate,
+            id,
+            execution,
+        } => {
+            let status = assessor.status(*gate);
+            json!({
+                "event": "finish", "gate": id.as_str(), "time_ms": time_ms,
+                "status": status.map(|s| s.as_str()),
+                "cached": opts.cached[*gate].is_some(),
+                "duration_ms": execution.duration.as_millis() as u64,
+                "exit_code": match execution.end { run::ExecEnd::Exited(c) => Some(c), _ => None },
+            })
+        }
+        run::RunEvent::Stopping { reason } => json!({
+            "event": "stopping", "time_ms": time_ms,
+            "reason": match reason {
+                run::StopReason::FailFast => "fail-fast".to_owned(),
+                run::StopReason::Signal(s) => format!("signal {s}"),
+            },
+        }),
+    }
+}
+
+/// `-v`: what the plan and the cache decided for each gate, and why.
+pub(super) fn log_decisions(
+    config: &Config,
+    plan: &plan::Plan,
+    prepared: &cache::Prepared,
+    cached: &[Option<run::Execution>],
+    twins: &[Option<usize>],
+    cache: &Cache,
+) {
+    crate::info!(
+        "plan: stage {}, {} of {} gates run{}",
+        config.ladder.name(plan.stage),
+        plan.running().count(),
+        plan.gates.len(),
+        if plan.fail_fast { ", fail-fast" } else { "" }
+    );
+    for (i, p) in plan.gates.iter().enumerate() {
+        let gate = &config.gates[p.index];
+        let decision = match &p.activity {
+            plan::Activity::Skip(reason) => {
+                format!("skipped ({})", reason.describe(&config.ladder))
+            }
+            plan::Activity::Run(enforcement) => {
+                let cache_part = if !gate.cache {
+                    "cache off for this gate".to_owned()
+                } else if !cache.reads() {
+                    "cache off (--no-cache or unavailable)".to_owned()
+                } else if cached[i].is_some() {
+                    let key = prepared.keys[i]
+                        .as_ref()
+                        .map_or(String::new(), |k| k.key.hex()[..12].to_owned());
+                    format!("cache hit ({key})")
+                } else if let Some(j) = twins[i] {
+                    format!("same key as `{}`: runs once", config.gates[j].id)
+                } else if let Some(why) = &prepared.no_key[i] {
+                    format!("not cacheable: {why}")
+                } else if let Some(k) = &prepared.keys[i] {
+                    format!(
+                        "cache miss: nothing stored for key {} ({} inputs); `pqg explain {}` says what changed",
+                        &k.key.hex()[..12],
+                        k.parts.input_count,
+                        gate.id
+                    )
+                } else {
+                    "cache miss".to_owned()
+                };
+                let enforcement = match enforcement {
+                    plan::Enforcement::Block => "blocking",
+                    plan::Enforcement::Warn => "warning only",
+                };
+                format!("runs ({enforcement}); {cache_part}")
+            }
+        };
+        crate::info!("gate {}: {decision}", gate.id);
+    }
+}

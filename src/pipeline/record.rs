@@ -1,0 +1,106 @@
+//! After the run: the results worth keeping go to the cache, the run to
+//! the history. Nothing here judges or prints.
+
+use crate::cache::{self, history, Cache};
+use crate::config::Config;
+use crate::{report, run};
+use std::path::Path;
+
+/// Stores the results worth keeping: those that ran (not reused), ended in
+/// an exit, passed or `cache_failures` is set, and whose inputs did not
+/// change while they ran (DESIGN §5).
+pub(super) fn store_results(
+    config: &Config,
+    prepared: &cache::Prepared,
+    result: &run::RunResult,
+    cache: &mut Cache,
+    cache_dir: &Path,
+) -> Option<cache::Changes> {
+    let mut candidates = Vec::new();
+    for (i, execution) in result.executions.iter().enumerate() {
+        let (Some(execution), Some(key)) = (execution, &prepared.keys[i]) else {
+            continue;
+        };
+        if result.reused[i] {
+            continue;
+        }
+        let gate = &config.gates[i];
+        let Some(stored) = cache::StoredResult::from_execution(execution) else {
+            continue;
+        };
+        let clean = matches!(execution.end, run::ExecEnd::Exited(code) if gate.exit_codes.contains(&code))
+            && execution.metrics.iter().all(Result::is_ok);
+        if clean || gate.cache_failures {
+            candidates.push((i, key, stored));
+        }
+    }
+    if candidates.is_empty() {
+        return None;
+    }
+    // Inputs are checked again now that the gates have finished: a file
+    // edited, removed or added while a gate ran means its result describes
+    // no state of the tree, so it is not stored.
+    let changes = cache::changes_since(prepared, cache_dir)?;
+    let now = crate::files::snapshot::now_ns();
+    let items: Vec<cache::StoreItem<'_>> = candidates
+        .into_iter()
+        .filter(|(_, key, _)| !cache::inputs_changed(key, &changes))
+        .map(|(i, key, stored)| cache::StoreItem {
+            key: key.key,
+            gate: config.gates[i].id.as_str(),
+            parts: &key.parts,
+            files: &key.files,
+            result: stored,
+        })
+        .collect();
+    cache.store(&items, now);
+    Some(changes)
+}
+
+/// The history's record of a run, from its report.
+pub(super) fn history_record(
+    report: &report::Report,
+    started_ns: i64,
+    commit: Option<String>,
+    branch: Option<String>,
+) -> history::RunRecord {
+    history::RunRecord {
+        run_id: report.run_id.clone(),
+        time_ns: started_ns,
+        stage: report.stage.clone(),
+        outcome: report.outcome.as_str().to_owned(),
+        score: report.score,
+        min_score: report.min_score,
+        commit,
+        branch,
+        host: crate::sys::host::host_name(),
+        pqg_version: report.pqg_version.clone(),
+        duration_ms: report.duration_ms,
+        gates: report
+            .gates
+            .iter()
+            .map(|g| history::GateRecord {
+                gate: g.name.clone(),
+                status: g.status.as_str().to_owned(),
+                cached: g.cached,
+                flaky: g.flaky,
+                attempts: g.attempts,
+                duration_ms: g.duration_ms,
+                metrics: g
+                    .metrics
+                    .iter()
+                    .map(|m| (m.name.clone(), m.value))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// A run id unique enough to name a log folder: seconds since the epoch and
+/// the process id.
+pub(super) fn run_id() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("{secs}-{}", std::process::id())
+}

@@ -1,0 +1,40 @@
+//! Fresh private folders under the system's temporary folder, made by
+//! `mkdtemp`: a new name, created with mode 0700, never an existing or
+//! guessable path an attacker could have prepared. Nothing here removes
+//! what it made: the caller owns the folder.
+
+use std::ffi::CString;
+use std::path::PathBuf;
+
+/// Creates a new folder `<temp dir>/<prefix>XXXXXX` (the Xs random), only
+/// its owner may enter; `None` when it cannot be made.
+pub fn private_dir(prefix: &str) -> Option<PathBuf> {
+    let template = std::env::temp_dir().join(format!("{prefix}XXXXXX"));
+    let mut bytes = CString::new(template.to_str()?).ok()?.into_bytes_with_nul();
+    // SAFETY: `bytes` is a writable, NUL-terminated buffer that lives
+    // across the call; mkdtemp only overwrites the trailing Xs in place and
+    // returns either that same pointer or null.
+    let made = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
+    if made.is_null() {
+        return None;
+    }
+    bytes.pop();
+    Some(PathBuf::from(String::from_utf8(bytes).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn makes_a_new_private_folder_each_time() {
+        let a = private_dir("pqg-test-").unwrap();
+        let b = private_dir("pqg-test-").unwrap();
+        assert_ne!(a, b);
+        let mode = std::fs::metadata(&a).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        std::fs::remove_dir(&a).unwrap();
+        std::fs::remove_dir(&b).unwrap();
+    }
+}
