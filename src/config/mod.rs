@@ -5,6 +5,7 @@
 //! errors are [`UserError`]s that point at what the user wrote. It never runs
 //! anything and never looks at a stage other than to resolve names.
 
+pub mod builtin_options;
 mod raw;
 mod stage_map;
 
