@@ -6,7 +6,7 @@
 //! anything, never imports the modules that use it (plan, run, builtins,
 //! report), and never looks at a stage other than to resolve names.
 //!
-//! The parts, in the order a file goes through them: [`load`] finds and
+//! The parts, in the order a file goes through them: `load` finds and
 //! reads it, `raw` gives it a shape (serde), `resolver` walks it and turns
 //! each part into the model: `stages` (the ladder and stage maps),
 //! `file_settings`, `gate`, `metric`, `builtin_gate` (a builtin's options),
