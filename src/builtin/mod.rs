@@ -21,9 +21,7 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::Path;
 
-/// Version of the builtins' behaviour, in every builtin gate's cache key:
-/// bump it when a rule or a check changes what it finds.
-pub const BUILTIN_FORMAT: u32 = 1;
+pub use crate::config::builtin_options::{parse_size, Kind, Matcher, Pattern, Spec};
 
 /// Files larger than this are not read by content checks; they get a note.
 pub const MAX_SCAN_BYTES: u64 = 32 << 20;
@@ -33,87 +31,6 @@ const BINARY_PROBE: usize = 8000;
 
 /// The marker that allows a finding on its line.
 pub const ALLOW_MARKER: &[u8] = b"pqg:allow";
-
-/// Which built-in check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Secrets,
-    ConflictMarkers,
-    LargeFiles,
-    Forbidden,
-    Syntax,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 5] = [
-        Kind::Secrets,
-        Kind::ConflictMarkers,
-        Kind::LargeFiles,
-        Kind::Forbidden,
-        Kind::Syntax,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Secrets => "secrets",
-            Kind::ConflictMarkers => "conflict-markers",
-            Kind::LargeFiles => "large-files",
-            Kind::Forbidden => "forbidden",
-            Kind::Syntax => "syntax",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            Kind::Secrets => "no credentials or private keys in the files",
-            Kind::ConflictMarkers => "no merge conflict markers left in the files",
-            Kind::LargeFiles => "no file larger than the size limit",
-            Kind::Forbidden => "no forbidden patterns in the files",
-            Kind::Syntax => "JSON, TOML and YAML files parse",
-        }
-    }
-}
-
-/// A pattern that `forbidden` reports, with the message shown for it.
-#[derive(Debug, Clone)]
-pub struct Pattern {
-    pub id: String,
-    pub matcher: Matcher,
-    pub message: String,
-}
-
-#[derive(Debug, Clone)]
-pub enum Matcher {
-    Literal(String),
-    Regex(Regex),
-}
-
-impl Matcher {
-    fn text(&self) -> String {
-        match self {
-            Matcher::Literal(s) => format!("literal:{s}"),
-            Matcher::Regex(r) => format!("regex:{}", r.as_str()),
-        }
-    }
-}
-
-/// A builtin and its options, as the gate's table gives them.
-#[derive(Debug, Clone)]
-pub struct Spec {
-    pub kind: Kind,
-    /// `secrets`: rules added to the built-in ones.
-    pub rules: Vec<SecretRule>,
-    /// `secrets`, `forbidden`: fingerprints of allowed findings.
-    pub allow: Vec<String>,
-    /// `large-files`: the size limit in bytes.
-    pub max_size: u64,
-    /// `forbidden`: what is forbidden.
-    pub patterns: Vec<Pattern>,
-}
 
 /// The profile `pqg check` runs when no gates.toml is found (DESIGN §9).
 pub const DEFAULT_PROFILE: &str = r#"
@@ -134,59 +51,7 @@ description = "JSON, TOML and YAML files parse"
 builtin = "syntax"
 "#;
 
-/// The default `max_size` of `large-files`: 1 MiB.
-pub const DEFAULT_MAX_SIZE: u64 = 1 << 20;
-
 impl Spec {
-    pub fn new(kind: Kind) -> Spec {
-        Spec {
-            kind,
-            rules: Vec::new(),
-            allow: Vec::new(),
-            max_size: DEFAULT_MAX_SIZE,
-            patterns: Vec::new(),
-        }
-    }
-
-    /// Everything that decides what the builtin finds, as text for the cache
-    /// key. The allow list is in it: allowing a finding must change the key.
-    pub fn canonical(&self) -> String {
-        let mut text = format!(
-            "{}:format={BUILTIN_FORMAT}:pqg={}",
-            self.kind.name(),
-            env!("CARGO_PKG_VERSION")
-        );
-        match self.kind {
-            Kind::Secrets => {
-                for r in &self.rules {
-                    let _ = write!(
-                        text,
-                        "|rule:{}:{}:{:?}:{:?}",
-                        r.id,
-                        r.regex.as_str(),
-                        r.keywords,
-                        r.entropy
-                    );
-                }
-            }
-            Kind::LargeFiles => {
-                let _ = write!(text, "|max_size:{}", self.max_size);
-            }
-            Kind::Forbidden => {
-                for p in &self.patterns {
-                    let _ = write!(text, "|pattern:{}:{}:{}", p.id, p.matcher.text(), p.message);
-                }
-            }
-            Kind::ConflictMarkers | Kind::Syntax => {}
-        }
-        let mut allow = self.allow.clone();
-        allow.sort();
-        for a in allow {
-            let _ = write!(text, "|allow:{a}");
-        }
-        text
-    }
-
     /// The rules this builtin can report, for SARIF's rule list.
     pub fn rules(&self) -> Vec<RuleInfo> {
         match self.kind {
@@ -206,12 +71,6 @@ impl Spec {
                 .map(|(id, d)| RuleInfo::new(id, d))
                 .collect(),
         }
-    }
-}
-
-impl PartialEq for Spec {
-    fn eq(&self, other: &Spec) -> bool {
-        self.canonical() == other.canonical()
     }
 }
 
@@ -799,27 +658,6 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
-}
-
-/// Parses a size: bytes as an integer, or `"500KB"`, `"1MiB"`, `"2 MB"`.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let digits = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let number: f64 = t[..digits].parse().ok()?;
-    let factor: f64 = match t[digits..].trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kib" => 1024.0,
-        "kb" => 1000.0,
-        "m" | "mib" => 1024.0 * 1024.0,
-        "mb" => 1e6,
-        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        "gb" => 1e9,
-        _ => return None,
-    };
-    let bytes = number * factor;
-    (bytes.is_finite() && bytes >= 1.0).then_some(bytes as u64)
 }
 
 #[cfg(test)]

@@ -10,19 +10,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
 use std::sync::OnceLock;
 
-/// One way a credential can look.
-#[derive(Debug, Clone)]
-pub struct SecretRule {
-    pub id: String,
-    pub description: String,
-    pub regex: Regex,
-    /// Matched without regard to ASCII case. Empty: the regex runs on every
-    /// file, which is cheap when it starts with a literal (the regex engine
-    /// then searches for that literal first).
-    pub keywords: Vec<String>,
-    /// Minimum Shannon entropy, in bits per byte, of the secret.
-    pub entropy: Option<f64>,
-}
+pub use crate::config::builtin_options::SecretRule;
 
 /// A rule as written: id, description, keywords, regex, entropy floor.
 type RuleRow = (
@@ -349,6 +337,16 @@ mod tests {
                 rule.id
             );
         }
+    }
+
+    #[test]
+    fn config_knows_the_id_of_every_builtin_rule() {
+        let ids: Vec<&str> = builtin_rules().iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            crate::config::builtin_options::BUILTIN_SECRET_RULE_IDS,
+            "keep config's list of rule ids equal to RULES"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Every field the user can get wrong keeps its span (`toml::Spanned`) so
 //! that checks made after parsing can still point at the line. Nothing here
 //! knows about stages, defaults or validity beyond TOML types; that is
-//! `config::resolve`'s job.
+//! the resolver's job (`resolver.rs`).
 
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer, MapAccess, Visitor};

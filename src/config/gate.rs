@@ -1,0 +1,334 @@
+//! Gates: what one `[gates.NAME]` table means, checked key by key.
+//!
+//! A gate's metrics are resolved by `metric`, a builtin's options by
+//! `builtin_gate`, its `needs` by `needs` once every gate is known. This
+//! module never runs a command; it only checks that one is given.
+
+use super::builtin_options::{Kind, Spec};
+use super::error::Bounds;
+use super::raw::{RawGate, RawMetric};
+use super::resolver::Resolver;
+use super::{Better, Metric, MetricSource, StageIdx, StageMap};
+use crate::diag::{did_you_mean, UserError};
+use indexmap::IndexMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+const RETRIES_HINT: &str = "retries is how many times a failing gate is run again";
+const WEIGHT_HINT: &str = "weight is the gate's share of the score";
+const SLOTS_HINT: &str = "slots is how many of the `jobs` slots the gate occupies";
+
+/// A gate's name as written in `[gates.NAME]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GateId(pub(super) String);
+
+impl GateId {
+    /// The name as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for GateId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a gate runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// A string: run through `sh -c`.
+    Shell(String),
+    /// An array: exec'd as argv, no shell.
+    Argv(Vec<String>),
+    /// A built-in check, run inside pqg.
+    Builtin(Box<Spec>),
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Command::Shell(s) => f.write_str(s),
+            Command::Argv(argv) => write!(f, "{argv:?}"),
+            Command::Builtin(spec) => write!(f, "builtin {}", spec.kind.name()),
+        }
+    }
+}
+
+/// One gate of the profile, resolved and checked.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub id: GateId,
+    pub description: Option<String>,
+    pub command: Command,
+    pub from: StageIdx,
+    pub enforce_from: StageIdx,
+    pub needs: Vec<GateId>,
+    pub inputs: Option<Vec<String>>,
+    pub env: Vec<String>,
+    pub key_commands: Vec<Command>,
+    pub cache: bool,
+    pub cache_ttl: Option<Duration>,
+    pub cache_failures: bool,
+    pub timeout: Option<Duration>,
+    pub retries: u32,
+    pub exit_codes: Vec<i32>,
+    pub cwd: PathBuf,
+    pub weight: f64,
+    pub slots: usize,
+    pub metrics: Vec<Metric>,
+    /// Where `[gates.NAME]` was written.
+    pub span: Range<usize>,
+}
+
+impl Resolver {
+    /// One `[gates.NAME]` table, checked in the order its keys are listed
+    /// in DESIGN §2.
+    pub(super) fn resolve_gate(
+        &mut self,
+        name: Spanned<String>,
+        gate: Spanned<RawGate>,
+    ) -> Result<Gate, UserError> {
+        self.check_gate_name(&name)?;
+        let (id, span) = (name.get_ref(), name.span());
+        let raw = gate.into_inner();
+        let command = self.gate_command(id, &span, &raw)?;
+        let from = match &raw.from {
+            Some(s) => self.stage(s)?,
+            None => self.ladder.lowest(),
+        };
+        let enforce_from = self.enforce_from(id, &raw, from)?;
+        let timeout = self.duration(raw.timeout.as_ref())?;
+        let cache_ttl = self.duration(raw.cache_ttl.as_ref())?;
+        let retries = self.bounded(
+            raw.retries.as_ref(),
+            "retries",
+            Bounds::Between(0, 100),
+            RETRIES_HINT,
+        )?;
+        let exit_codes = self.exit_codes(&raw)?;
+        let weight = self.bounded(
+            raw.weight.as_ref(),
+            "weight",
+            Bounds::NonNegative,
+            WEIGHT_HINT,
+        )?;
+        let slots = self.bounded(raw.slots.as_ref(), "slots", Bounds::AtLeast(1), SLOTS_HINT)?;
+        let cwd = self.cwd(&raw)?;
+        let inputs = self.inputs(&raw)?;
+        let env = self.env_names(&raw)?;
+        let key_commands = self.key_commands(&raw)?;
+        if raw.run.is_some() {
+            self.no_builtin_options(&raw, None)?;
+        }
+        let is_builtin = matches!(command, Command::Builtin(_));
+        let metrics = self.gate_metrics(id, &span, raw.metrics, is_builtin)?;
+        let needs = self.record_needs(id, raw.needs.as_deref());
+        Ok(Gate {
+            id: GateId(id.clone()),
+            description: raw.description,
+            command,
+            from,
+            enforce_from,
+            needs,
+            inputs,
+            env,
+            key_commands,
+            cache: raw.cache.unwrap_or(true),
+            cache_ttl,
+            cache_failures: raw.cache_failures.unwrap_or(false),
+            timeout,
+            retries: retries.map_or(0, |r| r as u32),
+            exit_codes,
+            cwd,
+            weight: weight.unwrap_or(1.0),
+            slots: slots.map_or(1, |s| s as usize),
+            metrics,
+            span,
+        })
+    }
+
+    fn check_gate_name(&self, name: &Spanned<String>) -> Result<(), UserError> {
+        let id = name.get_ref();
+        let valid = !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if valid {
+            return Ok(());
+        }
+        Err(self
+            .err(name.span(), format!("invalid gate name `{id}`"))
+            .hint("gate names use letters, digits, `-`, `_` and `.`"))
+    }
+
+    /// `run` or `builtin`: exactly one of them.
+    fn gate_command(
+        &self,
+        id: &str,
+        span: &Range<usize>,
+        raw: &RawGate,
+    ) -> Result<Command, UserError> {
+        match (&raw.run, &raw.builtin) {
+            (Some(run), None) => self.command(run, "run"),
+            (Some(_), Some(builtin)) => Err(self
+                .err(
+                    builtin.span(),
+                    format!("gate `{id}` has both `run` and `builtin`"),
+                )
+                .hint("a gate runs either a command or a built-in check: keep one")),
+            (None, Some(name)) => {
+                let Some(kind) = Kind::from_name(name.get_ref()) else {
+                    let names = Kind::ALL.map(Kind::name);
+                    return Err(self
+                        .err(name.span(), format!("unknown builtin `{}`", name.get_ref()))
+                        .hint(did_you_mean(name.get_ref(), names).unwrap_or_else(|| {
+                            format!("the builtins are: {}", names.join(", "))
+                        })));
+                };
+                Ok(Command::Builtin(Box::new(self.builtin_spec(kind, raw)?)))
+            }
+            (None, None) => Err(self
+                .err(
+                    span.clone(),
+                    format!("gate `{id}` has neither `run` nor `builtin`"),
+                )
+                .hint("add `run = \"your command\"` to the gate")),
+        }
+    }
+
+    /// `enforce_from`, raised to `from` (with a warning) when below it.
+    fn enforce_from(
+        &mut self,
+        id: &str,
+        raw: &RawGate,
+        from: StageIdx,
+    ) -> Result<StageIdx, UserError> {
+        let Some(s) = &raw.enforce_from else {
+            return Ok(from);
+        };
+        let stage = self.stage(s)?;
+        if stage < from {
+            let message = format!(
+                "gate `{id}`: `enforce_from` (`{}`) is below `from` (`{}`); it is enforced wherever it runs",
+                self.ladder.name(stage),
+                self.ladder.name(from)
+            );
+            self.warn(Some(s.span()), message);
+        }
+        Ok(stage.max(from))
+    }
+
+    fn key_commands(&self, raw: &RawGate) -> Result<Vec<Command>, UserError> {
+        raw.key_commands
+            .iter()
+            .flatten()
+            .map(|c| self.command(c, "key_commands"))
+            .collect()
+    }
+
+    fn exit_codes(&self, raw: &RawGate) -> Result<Vec<i32>, UserError> {
+        let Some(codes) = &raw.exit_codes else {
+            return Ok(vec![0]);
+        };
+        if codes.get_ref().is_empty() {
+            return Err(self
+                .err(codes.span(), "`exit_codes` is empty")
+                .hint("list the exit codes that count as success, e.g. [0, 1]"));
+        }
+        let mut out = Vec::new();
+        for &c in codes.get_ref() {
+            if !Bounds::Between(0, 255).contains(c) {
+                return Err(self
+                    .err(codes.span(), format!("exit code `{c}` is out of range"))
+                    .hint("exit codes are 0–255"));
+            }
+            out.push(c as i32);
+        }
+        Ok(out)
+    }
+
+    fn cwd(&self, raw: &RawGate) -> Result<PathBuf, UserError> {
+        match &raw.cwd {
+            Some(c) if Path::new(c.get_ref()).is_absolute() => Err(self
+                .err(
+                    c.span(),
+                    format!("`cwd` must be relative, found `{}`", c.get_ref()),
+                )
+                .hint("cwd is relative to the folder of gates.toml")),
+            Some(c) => Ok(PathBuf::from(c.get_ref())),
+            None => Ok(PathBuf::from(".")),
+        }
+    }
+
+    /// The `inputs` globs, none empty. They are not compiled here.
+    fn inputs(&self, raw: &RawGate) -> Result<Option<Vec<String>>, UserError> {
+        let Some(globs) = &raw.inputs else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for g in globs {
+            if g.get_ref().trim().is_empty() {
+                return Err(self
+                    .err(g.span(), "empty input glob")
+                    .hint("e.g. `src/**/*.rs`"));
+            }
+            out.push(g.get_ref().clone());
+        }
+        Ok(Some(out))
+    }
+
+    /// The `env` names, each a valid environment variable name.
+    fn env_names(&self, raw: &RawGate) -> Result<Vec<String>, UserError> {
+        let mut env = Vec::new();
+        for name in raw.env.iter().flatten() {
+            let valid = !name.get_ref().is_empty()
+                && !name.get_ref().contains(['=', '\0'])
+                && !name.get_ref().starts_with(|c: char| c.is_ascii_digit());
+            if !valid {
+                return Err(self
+                    .err(
+                        name.span(),
+                        format!("invalid environment variable name `{}`", name.get_ref()),
+                    )
+                    .hint("list variable names only, e.g. env = [\"RUSTFLAGS\"]"));
+            }
+            env.push(name.get_ref().clone());
+        }
+        Ok(env)
+    }
+
+    /// The gate's metrics; a builtin always has `findings` (max 0 unless
+    /// the user set it).
+    fn gate_metrics(
+        &mut self,
+        id: &str,
+        span: &Range<usize>,
+        raw: IndexMap<Spanned<String>, Spanned<RawMetric>>,
+        is_builtin: bool,
+    ) -> Result<Vec<Metric>, UserError> {
+        let mut metrics = Vec::with_capacity(raw.len() + 1);
+        for (name, metric) in raw {
+            metrics.push(self.resolve_metric(id, name, metric, is_builtin)?);
+        }
+        if is_builtin && !metrics.iter().any(|m| m.name == "findings") {
+            metrics.insert(
+                0,
+                Metric {
+                    name: "findings".to_owned(),
+                    source: MetricSource::Findings,
+                    min: StageMap::default(),
+                    max: StageMap::plain(0.0, span.clone()),
+                    max_regression: StageMap::default(),
+                    better: Better::Lower,
+                    unit: None,
+                },
+            );
+        }
+        Ok(metrics)
+    }
+}
