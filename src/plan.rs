@@ -182,6 +182,11 @@ pub fn deal(
         .collect()
 }
 
+/// The position of a gate in [`Plan::gates`], which is also its position in
+/// `Config::gates` (same order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GateIdx(pub usize);
+
 /// Every gate of the config, in config order, planned for one stage.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -196,6 +201,21 @@ pub struct Plan {
 impl Plan {
     pub fn running(&self) -> impl Iterator<Item = &PlannedGate> {
         self.gates.iter().filter(|g| g.runs())
+    }
+
+    /// Every gate's index, in config order.
+    pub fn indices(&self) -> impl Iterator<Item = GateIdx> {
+        (0..self.gates.len()).map(GateIdx)
+    }
+
+    /// The planned gate at `i`.
+    pub fn gate(&self, i: GateIdx) -> &PlannedGate {
+        &self.gates[i.0]
+    }
+
+    /// The needs of gate `i` that run in this plan.
+    pub fn needs_of(&self, i: GateIdx) -> impl Iterator<Item = GateIdx> + '_ {
+        self.gate(i).needs.iter().map(|&d| GateIdx(d))
     }
 }
 

@@ -1,0 +1,6 @@
+//! The operating system's unsafe edges: every `unsafe` block and libc call of
+//! pqg lives here, behind small safe functions, each block with a `SAFETY:`
+//! comment. Nothing here knows about gates, plans or reports, and nothing
+//! here imports another pqg module.
+
+pub mod process;
