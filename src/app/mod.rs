@@ -871,7 +871,7 @@ fn reuse_plan(
         };
         let gate = &config.gates[i];
         if let Some(entry) = cache.lookup(&key.key, gate.cache_ttl, now_ns) {
-            cached[i] = Some(entry.result.to_execution());
+            cached[i] = Some(run::Execution::from_stored(&entry.result));
             continue;
         }
         match first_with_key.get(&key.key) {
@@ -903,7 +903,7 @@ fn store_results(
             continue;
         }
         let gate = &config.gates[i];
-        let Some(stored) = cache::StoredResult::from_execution(execution) else {
+        let Some(stored) = execution.to_stored() else {
             continue;
         };
         let clean = matches!(execution.end, run::ExecEnd::Exited(code) if gate.exit_codes.contains(&code))

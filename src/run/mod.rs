@@ -9,6 +9,7 @@
 pub mod capture;
 pub mod measure;
 pub mod process;
+mod stored;
 
 use crate::builtin;
 use crate::cache::inputs;
