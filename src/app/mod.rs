@@ -561,14 +561,10 @@ pub(crate) fn run_stage(
             .then(|| cache_dir.join("logs").join(&run_id)),
         secrets: run::secrets_from_env(&config.settings.redact),
         default_timeout: config.settings.timeout,
-        predicted,
-        cached,
-        twins,
+        gates: gate_jobs(predicted, cached, twins, builtin_files, changed_lists),
         fail_fast: plan.fail_fast,
         handle_signals: true,
-        builtin_files,
         cache_dir: cache_dir.clone(),
-        files_lists: changed_lists,
     };
     let mut progress = request
         .progress
@@ -762,6 +758,37 @@ fn write_changed_lists(
         .collect()
 }
 
+/// Per plan gate, what the runner is told of it beforehand.
+fn gate_jobs(
+    predicted: Vec<Option<std::time::Duration>>,
+    cached: Vec<Option<run::Execution>>,
+    twins: Vec<Option<usize>>,
+    builtin_files: Vec<Option<std::sync::Arc<Vec<String>>>>,
+    files_lists: Vec<Option<std::path::PathBuf>>,
+) -> Vec<run::GateJob> {
+    let reuse = cached
+        .into_iter()
+        .zip(twins)
+        .map(|(cached, twin)| match (cached, twin) {
+            (Some(execution), _) => run::Reuse::Cached(execution),
+            (None, Some(j)) => run::Reuse::SameKeyAs(plan::GateIdx(j)),
+            (None, None) => run::Reuse::Nothing,
+        });
+    predicted
+        .into_iter()
+        .zip(reuse)
+        .zip(builtin_files.into_iter().zip(files_lists))
+        .map(
+            |((predicted, reuse), (builtin_files, files_list))| run::GateJob {
+                predicted,
+                reuse,
+                builtin_files,
+                files_list,
+            },
+        )
+        .collect()
+}
+
 /// A run event as one JSON object, for `--format jsonl`.
 fn live_event(
     config: &Config,
@@ -776,7 +803,7 @@ fn live_event(
     match event {
         run::RunEvent::Started { gate, id } => json!({
             "event": "start", "gate": id.as_str(), "time_ms": time_ms,
-            "cached": opts.cached[*gate].is_some(),
+            "cached": opts.gates[*gate].is_cached(),
         }),
         run::RunEvent::Retrying { id, attempt, .. } => json!({
             "event": "retry", "gate": id.as_str(), "attempt": attempt, "time_ms": time_ms,
@@ -799,7 +826,7 @@ fn live_event(
             json!({
                 "event": "finish", "gate": id.as_str(), "time_ms": time_ms,
                 "status": status.map(|s| s.as_str()),
-                "cached": opts.cached[*gate].is_some(),
+                "cached": opts.gates[*gate].is_cached(),
                 "duration_ms": execution.duration.as_millis() as u64,
                 "exit_code": match execution.end { run::ExecEnd::Exited(c) => Some(c), _ => None },
             })
