@@ -183,6 +183,11 @@ pub fn deal(
         .collect()
 }
 
+/// The position of a gate in [`Plan::gates`], which is also its position in
+/// `Config::gates` (same order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GateIdx(pub usize);
+
 /// Every gate of the config, in config order, planned for one stage.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -203,6 +208,21 @@ impl Plan {
     /// keep and reuse its result.
     pub fn cacheable(&self, config: &Config, i: usize) -> bool {
         self.gates[i].runs() && config.gates[self.gates[i].index].cache
+    }
+
+    /// Every gate's index, in config order.
+    pub fn indices(&self) -> impl Iterator<Item = GateIdx> {
+        (0..self.gates.len()).map(GateIdx)
+    }
+
+    /// The planned gate at `i`.
+    pub fn gate(&self, i: GateIdx) -> &PlannedGate {
+        &self.gates[i.0]
+    }
+
+    /// The needs of gate `i` that run in this plan.
+    pub fn needs_of(&self, i: GateIdx) -> impl Iterator<Item = GateIdx> + '_ {
+        self.gate(i).needs.iter().map(|&d| GateIdx(d))
     }
 }
 

@@ -20,7 +20,6 @@ use crate::files::index::StatIndex;
 use crate::files::list;
 use crate::files::root::{absolute, Root};
 use crate::files::snapshot::{FileEntry, Snapshot};
-use crate::run::{ExecEnd, Execution, Output};
 use db::DbError;
 use key::{CacheKey, KeyCommandOutput, KeyParts};
 use rayon::prelude::*;
@@ -60,60 +59,6 @@ pub enum StoredExit {
 pub enum StoredMetric {
     Value(f64),
     Error(String),
-}
-
-impl StoredResult {
-    /// The storable form of an execution; `None` for outcomes that are never
-    /// stored (timeouts, cancelled runs, spawn errors).
-    pub fn from_execution(e: &Execution) -> Option<Self> {
-        let exit = match e.end {
-            ExecEnd::Exited(c) => StoredExit::Exited(c),
-            ExecEnd::Signalled(s) => StoredExit::Signalled(s),
-            ExecEnd::TimedOut | ExecEnd::Cancelled | ExecEnd::SpawnFailed(_) => return None,
-        };
-        Some(StoredResult {
-            exit,
-            duration_ms: e.duration.as_millis() as u64,
-            metrics: e
-                .metrics
-                .iter()
-                .map(|m| match m {
-                    Ok(v) => StoredMetric::Value(*v),
-                    Err(e) => StoredMetric::Error(e.clone()),
-                })
-                .collect(),
-            output: e.output.text.clone(),
-            output_bytes: e.output.total_bytes,
-            output_omitted_bytes: e.output.omitted_bytes,
-            attempts: e.attempts,
-            findings: e.findings.clone(),
-        })
-    }
-
-    pub fn to_execution(&self) -> Execution {
-        Execution {
-            end: match self.exit {
-                StoredExit::Exited(c) => ExecEnd::Exited(c),
-                StoredExit::Signalled(s) => ExecEnd::Signalled(s),
-            },
-            duration: Duration::from_millis(self.duration_ms),
-            output: Output {
-                text: self.output.clone(),
-                total_bytes: self.output_bytes,
-                omitted_bytes: self.output_omitted_bytes,
-            },
-            metrics: self
-                .metrics
-                .iter()
-                .map(|m| match m {
-                    StoredMetric::Value(v) => Ok(*v),
-                    StoredMetric::Error(e) => Err(e.clone()),
-                })
-                .collect(),
-            attempts: self.attempts,
-            findings: self.findings.clone(),
-        }
-    }
 }
 
 /// A cache entry read back whole.
@@ -744,31 +689,5 @@ mod tests {
         ];
         assert_eq!(decode_manifest(&encode_manifest(&files)), Some(files));
         assert_eq!(decode_manifest(&[1, 0, 0]), None);
-    }
-
-    #[test]
-    fn stored_results_round_trip_and_timeouts_are_never_stored() {
-        let e = Execution {
-            end: ExecEnd::Exited(1),
-            duration: Duration::from_millis(1500),
-            output: Output {
-                text: "x".into(),
-                total_bytes: 1,
-                omitted_bytes: 0,
-            },
-            metrics: vec![Ok(1.5), Err("no match".into())],
-            attempts: 2,
-            findings: Vec::new(),
-        };
-        let stored = StoredResult::from_execution(&e).unwrap();
-        let back = stored.to_execution();
-        assert_eq!(back.end, e.end);
-        assert_eq!(back.metrics, e.metrics);
-        assert_eq!(back.output, e.output);
-        let timeout = Execution {
-            end: ExecEnd::TimedOut,
-            ..e
-        };
-        assert!(StoredResult::from_execution(&timeout).is_none());
     }
 }

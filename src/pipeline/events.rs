@@ -78,7 +78,7 @@ pub(super) fn live_event(
     match event {
         run::RunEvent::Started { gate, id } => json!({
             "event": "start", "gate": id.as_str(), "time_ms": time_ms,
-            "cached": opts.cached[*gate].is_some(),
+            "cached": opts.gates[*gate].is_cached(),
         }),
         run::RunEvent::Retrying { id, attempt, .. } => json!({
             "event": "retry", "gate": id.as_str(), "attempt": attempt, "time_ms": time_ms,
@@ -92,7 +92,7 @@ pub(super) fn live_event(
             json!({
                 "event": "finish", "gate": id.as_str(), "time_ms": time_ms,
                 "status": status.map(|s| s.as_str()),
-                "cached": opts.cached[*gate].is_some(),
+                "cached": opts.gates[*gate].is_cached(),
                 "duration_ms": execution.duration.as_millis() as u64,
                 "exit_code": match execution.end { run::ExecEnd::Exited(c) => Some(c), _ => None },
             })

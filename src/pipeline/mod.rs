@@ -165,18 +165,19 @@ impl<'a> StageBuilder<'a> {
                 .then(|| cache_dir.join("logs").join(&run_id)),
             secrets: run::secrets_from_env(&config.settings.redact),
             default_timeout: config.settings.timeout,
-            predicted: plan
-                .gates
-                .iter()
-                .map(|g| predicted.get(g.id.as_str()).copied())
-                .collect(),
-            builtin_files: prepare::builtin_files(config, &prepared, &cached, changed),
-            cached,
-            twins,
+            gates: prepare::gate_jobs(
+                plan.gates
+                    .iter()
+                    .map(|g| predicted.get(g.id.as_str()).copied())
+                    .collect(),
+                prepare::builtin_files(config, &prepared, &cached, changed),
+                cached,
+                twins,
+                files_lists,
+            ),
             fail_fast: plan.fail_fast,
             handle_signals: true,
             cache_dir: cache_dir.clone(),
-            files_lists,
         };
         Ok(StageRunner {
             config,

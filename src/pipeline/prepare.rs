@@ -154,7 +154,7 @@ pub(super) fn reuse_plan(
         };
         let gate = &config.gates[i];
         if let Some(entry) = cache.lookup(&key.key, gate.cache_ttl, now_ns) {
-            cached[i] = Some(entry.result.to_execution());
+            cached[i] = Some(run::Execution::from_stored(&entry.result));
             continue;
         }
         match first_with_key.get(&key.key) {
@@ -165,4 +165,35 @@ pub(super) fn reuse_plan(
         }
     }
     (cached, twins)
+}
+
+/// Per plan gate, what the runner is told of it beforehand.
+pub(crate) fn gate_jobs(
+    predicted: Vec<Option<std::time::Duration>>,
+    builtin_files: Vec<Option<std::sync::Arc<Vec<String>>>>,
+    cached: Vec<Option<run::Execution>>,
+    twins: Vec<Option<usize>>,
+    files_lists: Vec<Option<std::path::PathBuf>>,
+) -> Vec<run::GateJob> {
+    let reuse = cached
+        .into_iter()
+        .zip(twins)
+        .map(|(cached, twin)| match (cached, twin) {
+            (Some(execution), _) => run::Reuse::Cached(execution),
+            (None, Some(j)) => run::Reuse::SameKeyAs(crate::plan::GateIdx(j)),
+            (None, None) => run::Reuse::Nothing,
+        });
+    predicted
+        .into_iter()
+        .zip(reuse)
+        .zip(builtin_files.into_iter().zip(files_lists))
+        .map(
+            |((predicted, reuse), (builtin_files, files_list))| run::GateJob {
+                predicted,
+                reuse,
+                builtin_files,
+                files_list,
+            },
+        )
+        .collect()
 }

@@ -25,7 +25,7 @@ pub(super) fn store_results(
             continue;
         }
         let gate = &config.gates[i];
-        let Some(stored) = cache::StoredResult::from_execution(execution) else {
+        let Some(stored) = execution.to_stored() else {
             continue;
         };
         let clean = matches!(execution.end, run::ExecEnd::Exited(code) if gate.exit_codes.contains(&code))

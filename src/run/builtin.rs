@@ -1,0 +1,99 @@
+//! A builtin gate, run inside pqg over its input files: the files the cache
+//! listed, or else listed here while the tracked ones are already checked.
+//!
+//! It reports what the builtin found; whether that passes is the judge's.
+
+use super::gate::GateRunner;
+use super::{measure, redact, ExecEnd, Execution, Output};
+use crate::builtin;
+use crate::config::{Config, Gate};
+use crate::files::{filter::InputFilter, list, root::absolute};
+use crate::plan::GateIdx;
+use std::path::Path;
+use std::time::Instant;
+
+/// How many findings a builtin's output lists; all of them are kept in the
+/// execution (and so in the JSON and SARIF reports).
+const FINDINGS_SHOWN: usize = 200;
+
+/// Runs builtin gate `i` (`gate`, whose command is `spec`).
+pub(super) fn run_builtin(
+    runner: &GateRunner<'_>,
+    gate: &Gate,
+    spec: &builtin::Spec,
+    i: GateIdx,
+) -> Execution {
+    let started = Instant::now();
+    let config = runner.config;
+    let stop = || runner.groups.is_closed();
+    let outcome = match &runner.job(i).builtin_files {
+        Some(files) => {
+            let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+            builtin::execute(spec, &config.root, &refs, &stop)
+        }
+        None => match builtin_inputs(config, gate, &runner.opts.cache_dir, spec, &stop) {
+            Ok(outcome) => outcome,
+            Err(why) => return not_run(ExecEnd::SpawnFailed(why), started),
+        },
+    };
+    let duration = started.elapsed();
+    if outcome.cancelled {
+        return not_run(ExecEnd::Cancelled, started);
+    }
+    let mut text = outcome.render(spec.kind, FINDINGS_SHOWN);
+    redact(&mut text, &runner.opts.secrets);
+    let output = Output {
+        total_bytes: text.len() as u64,
+        omitted_bytes: 0,
+        text,
+    };
+    let found = Some(outcome.findings.len());
+    let metrics = measure::measure(&gate.metrics, &[], &output, duration, &config.root, found);
+    Execution {
+        end: ExecEnd::Exited(0),
+        duration,
+        output,
+        metrics,
+        attempts: 1,
+        findings: outcome.findings,
+    }
+}
+
+/// A builtin that could not list its files, or was stopped.
+fn not_run(end: ExecEnd, started: Instant) -> Execution {
+    Execution {
+        end,
+        duration: started.elapsed(),
+        output: Output::default(),
+        metrics: Vec::new(),
+        attempts: 1,
+        findings: Vec::new(),
+    }
+}
+
+/// Runs a builtin when the cache did not list its files: over every file git
+/// would track (or every file, outside git) matching the gate's `inputs`,
+/// the tracked ones checked while git still looks for untracked ones.
+fn builtin_inputs(
+    config: &Config,
+    gate: &Gate,
+    cache_dir: &Path,
+    spec: &builtin::Spec,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<builtin::Outcome, String> {
+    let root = absolute(&config.root);
+    let filter =
+        InputFilter::new(gate.inputs.as_deref()).map_err(|e| format!("invalid input glob: {e}"))?;
+    let batches = list::list_files_overlapped(&root, &absolute(cache_dir), |files| {
+        let chosen: Vec<&str> = files
+            .iter()
+            .map(String::as_str)
+            .filter(|p| filter.matches(p))
+            .collect();
+        builtin::execute(spec, &root, &chosen, stop)
+    })
+    .map_err(|e| format!("cannot list the input files: {e:#}"))?;
+    Ok(batches
+        .into_iter()
+        .fold(builtin::Outcome::default(), builtin::Outcome::merge))
+}

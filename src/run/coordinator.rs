@@ -1,0 +1,149 @@
+//! The coordinating thread of a run: it asks the scheduler what starts next,
+//! starts gates on the pool, reuses results, reacts to finished gates and
+//! signals, and sends every [`RunEvent`].
+//!
+//! A finished gate is judged through the caller's [`Assess`]; this module
+//! never decides a status itself and never prints.
+
+use super::gate::GateRunner;
+use super::scheduler::{GateRun, Scheduler, Step};
+use super::{signals, Execution, Msg, RunEvent, RunResult, StopReason};
+use crate::plan::GateIdx;
+use anyhow::Context;
+use signal_hook::consts::SIGTERM;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::Duration;
+
+/// The state of a run on its coordinating thread.
+pub(super) struct Coordinator<'r, 'e> {
+    runner: &'r GateRunner<'r>,
+    scheduler: Scheduler<'r>,
+    /// The signal that interrupted the run, if one did.
+    interrupted: Option<i32>,
+    on_event: &'e mut dyn FnMut(RunEvent<'_>),
+}
+
+impl<'r, 'e> Coordinator<'r, 'e> {
+    /// A run of the runner's plan over `jobs` slots.
+    pub(super) fn new(
+        runner: &'r GateRunner<'r>,
+        jobs: usize,
+        on_event: &'e mut dyn FnMut(RunEvent<'_>),
+    ) -> Self {
+        let plan = runner.plan;
+        let gates = plan
+            .indices()
+            .map(|i| {
+                let slots = runner.gate(i).slots.clamp(1, jobs);
+                let needs = plan.needs_of(i).collect();
+                GateRun::new(plan.gate(i).runs(), needs, slots, runner.job(i))
+            })
+            .collect();
+        Coordinator {
+            runner,
+            scheduler: Scheduler::new(gates, jobs, runner.opts.fail_fast),
+            interrupted: None,
+            on_event,
+        }
+    }
+
+    /// Starts and reuses what it can, then waits for news, until no gate
+    /// runs and none can start.
+    pub(super) fn drive<'s>(
+        &mut self,
+        scope: &rayon::Scope<'s>,
+        tx: &Sender<Msg>,
+        rx: &Receiver<Msg>,
+    ) -> anyhow::Result<()>
+    where
+        'r: 's,
+    {
+        loop {
+            self.scheduler.settle_blocked();
+            while let Some(step) = self.scheduler.next_step() {
+                match step {
+                    Step::Reuse(i, execution) => {
+                        self.started(i);
+                        self.finished(i, execution);
+                    }
+                    Step::Start(i) => {
+                        self.started(i);
+                        let (runner, tx) = (self.runner, tx.clone());
+                        scope.spawn(move |_| {
+                            let execution = runner.run(i, &tx);
+                            let _ = tx.send(Msg::Done(i, execution));
+                        });
+                    }
+                }
+            }
+            if self.scheduler.running() == 0 {
+                return Ok(());
+            }
+            match rx.recv().context("waiting for gates")? {
+                Msg::Done(i, execution) => self.finished(i, execution),
+                Msg::Retrying(i, attempt) => (self.on_event)(RunEvent::Retrying {
+                    gate: i.0,
+                    id: &self.runner.plan.gate(i).id,
+                    attempt,
+                }),
+                Msg::Signal(sig) => self.signalled(sig),
+            }
+        }
+    }
+
+    fn started(&mut self, i: GateIdx) {
+        let id = &self.runner.plan.gate(i).id;
+        (self.on_event)(RunEvent::Started { gate: i.0, id });
+    }
+
+    /// A gate's execution is in, run or reused: the caller judges it, and
+    /// under fail-fast a blocking miss stops the run.
+    fn finished(&mut self, i: GateIdx, execution: Execution) {
+        let assessment = (self.runner.assess)(i.0, &execution);
+        (self.on_event)(RunEvent::Finished {
+            gate: i.0,
+            id: &self.runner.plan.gate(i).id,
+            execution: &execution,
+        });
+        if self.scheduler.finish(i, execution, assessment) {
+            (self.on_event)(RunEvent::Stopping {
+                reason: StopReason::FailFast,
+            });
+            self.runner.groups.stop_all(SIGTERM);
+        }
+    }
+
+    /// The first signal stops the run and passes the signal to the gates;
+    /// a second one (another Ctrl-C) kills them without more grace.
+    fn signalled(&mut self, sig: i32) {
+        if self.interrupted.is_some() {
+            self.runner.groups.kill_all();
+            return;
+        }
+        self.interrupted = Some(sig);
+        self.scheduler.stop();
+        (self.on_event)(RunEvent::Stopping {
+            reason: StopReason::Signal(sig),
+        });
+        self.runner.groups.stop_all(sig);
+    }
+
+    /// Signals that arrived after the last gate ended still count.
+    pub(super) fn count_late_signals(&mut self, rx: &Receiver<Msg>) {
+        if let Some(sig) = signals::first_late_signal(rx) {
+            self.interrupted.get_or_insert(sig);
+        }
+    }
+
+    /// Everything the run produced; `wall` is how long it took.
+    pub(super) fn into_result(self, wall: Duration) -> RunResult {
+        let (executions, reused, stopped_by_fail_fast) = self.scheduler.into_outcome();
+        RunResult {
+            executions,
+            reused,
+            interrupted: self.interrupted,
+            stopped_by_fail_fast,
+            wall,
+        }
+    }
+}

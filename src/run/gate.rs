@@ -1,0 +1,165 @@
+//! One gate, start to end, on a pool thread: a builtin inside pqg, or a
+//! command attempted up to `1 + retries` times, each attempt's full log kept
+//! when asked (`--keep-logs`).
+//!
+//! Whether an attempt passed (to stop retrying) is asked of the caller's
+//! [`Assess`]; this module never decides a status and never prints.
+
+use super::groups::Groups;
+use super::process::{self, AttemptSpec, ExecEnd};
+use super::{builtin, measure, redact, Assess, Assessment, Execution, GateJob, Msg, RunOptions};
+use crate::config::{Command, Config, Gate};
+use crate::plan::{GateIdx, Plan};
+use std::io::Write;
+use std::path::Path;
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+
+/// What every gate of one run shares: the config and plan, how to run, the
+/// caller's judge and the process groups of running gates.
+pub(super) struct GateRunner<'r> {
+    pub(super) config: &'r Config,
+    pub(super) plan: &'r Plan,
+    pub(super) opts: &'r RunOptions,
+    pub(super) assess: &'r Assess<'r>,
+    pub(super) groups: Arc<Groups>,
+    /// Variables every gate gets: `PQG_STAGE`, `PQG_RUN_ID`.
+    env_base: Vec<(String, String)>,
+}
+
+impl<'r> GateRunner<'r> {
+    pub(super) fn new(
+        config: &'r Config,
+        plan: &'r Plan,
+        opts: &'r RunOptions,
+        assess: &'r Assess<'r>,
+    ) -> Self {
+        let env_base = vec![
+            ("PQG_STAGE".into(), opts.stage.clone()),
+            ("PQG_RUN_ID".into(), opts.run_id.clone()),
+        ];
+        GateRunner {
+            config,
+            plan,
+            opts,
+            assess,
+            groups: Arc::new(Groups::default()),
+            env_base,
+        }
+    }
+
+    /// The config of plan gate `i`.
+    pub(super) fn gate(&self, i: GateIdx) -> &'r Gate {
+        &self.config.gates[self.plan.gate(i).index]
+    }
+
+    /// What this run knows of gate `i` beforehand.
+    pub(super) fn job(&self, i: GateIdx) -> &'r GateJob {
+        self.opts.job(i)
+    }
+
+    /// Runs gate `i` to its end; retries are announced on `tx`.
+    pub(super) fn run(&self, i: GateIdx, tx: &Sender<Msg>) -> Execution {
+        let gate = self.gate(i);
+        if let Command::Builtin(spec) = &gate.command {
+            return builtin::run_builtin(self, gate, spec, i);
+        }
+        let dir = self.config.root.join(&gate.cwd);
+        let env = self.gate_env(gate, i);
+        let mut attempt_no = 0;
+        loop {
+            attempt_no += 1;
+            let execution = self.attempt(i, &dir, &env, attempt_no);
+            if !self.worth_retrying(i, &execution) {
+                return execution;
+            }
+            let _ = tx.send(Msg::Retrying(i, attempt_no + 1));
+        }
+    }
+
+    /// The variables gate `i` gets on top of pqg's own environment.
+    fn gate_env(&self, gate: &Gate, i: GateIdx) -> Vec<(String, String)> {
+        let mut env = self.env_base.clone();
+        env.push(("PQG_GATE".into(), gate.id.to_string()));
+        if let Some(list) = &self.job(i).files_list {
+            env.push(("PQG_FILES".into(), list.display().to_string()));
+        }
+        env
+    }
+
+    /// Runs attempt number `attempt_no` of command gate `i`.
+    fn attempt(
+        &self,
+        i: GateIdx,
+        dir: &Path,
+        env: &[(String, String)],
+        attempt_no: u32,
+    ) -> Execution {
+        let gate = self.gate(i);
+        let attempt = process::execute(
+            AttemptSpec {
+                gate: i,
+                command: &gate.command,
+                dir,
+                env,
+                timeout: gate.timeout.or(self.opts.default_timeout),
+                probes: measure::probes(&gate.metrics),
+                log: self
+                    .opts
+                    .logs_dir
+                    .as_ref()
+                    .and_then(|logs| open_log(logs, gate, attempt_no)),
+            },
+            &self.groups,
+        );
+        let mut output = attempt.output;
+        redact(&mut output.text, &self.opts.secrets);
+        let metrics = match attempt.end {
+            ExecEnd::Exited(_) | ExecEnd::Signalled(_) => measure::measure(
+                &gate.metrics,
+                &attempt.probes,
+                &output,
+                attempt.duration,
+                dir,
+                None,
+            ),
+            _ => Vec::new(),
+        };
+        Execution {
+            end: attempt.end,
+            duration: attempt.duration,
+            output,
+            metrics,
+            attempts: attempt_no,
+            findings: Vec::new(),
+        }
+    }
+
+    /// Whether gate `i` gets another attempt after `execution`: it has
+    /// retries left, the attempt ran (or timed out), the run goes on, and
+    /// the caller did not see it pass.
+    fn worth_retrying(&self, i: GateIdx, execution: &Execution) -> bool {
+        let retryable = matches!(
+            execution.end,
+            ExecEnd::Exited(_) | ExecEnd::Signalled(_) | ExecEnd::TimedOut
+        );
+        execution.attempts < self.gate(i).retries + 1
+            && retryable
+            && !self.groups.is_closed()
+            && (self.assess)(i.0, execution) != Assessment::Passed
+    }
+}
+
+/// The full log of one attempt in `logs` (`gate.log`, then `gate.2.log`
+/// ...); none when it cannot be created.
+fn open_log(logs: &Path, gate: &Gate, attempt_no: u32) -> Option<Box<dyn Write + Send>> {
+    let _ = std::fs::create_dir_all(logs);
+    let name = if attempt_no == 1 {
+        format!("{}.log", gate.id)
+    } else {
+        format!("{}.{attempt_no}.log", gate.id)
+    };
+    std::fs::File::create(logs.join(name))
+        .ok()
+        .map(|f| Box::new(std::io::BufWriter::new(f)) as Box<dyn Write + Send>)
+}

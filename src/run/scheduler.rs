@@ -1,0 +1,387 @@
+//! Which gate starts next: the ready order (longest predicted first, unknown
+//! counts as longest, ties in config order; DESIGN §6), the gates' needs, and
+//! the `jobs` slots they occupy.
+//!
+//! Pure bookkeeping for the coordinating thread: no processes, threads,
+//! clock or events. It never judges; it is told whether a finished gate
+//! passed.
+
+use super::{Assessment, Execution, GateJob, Reuse};
+use crate::plan::GateIdx;
+use std::time::Duration;
+
+/// What the coordinating thread is to do next.
+#[derive(Debug)]
+pub(super) enum Step {
+    /// Use this execution as the gate's result instead of running it; then
+    /// report it to [`Scheduler::finish`].
+    Reuse(GateIdx, Execution),
+    /// Start the gate: its slots are taken.
+    Start(GateIdx),
+}
+
+/// How far one gate got.
+#[derive(Debug)]
+enum State {
+    Waiting,
+    Running,
+    Done {
+        passed: bool,
+        reused: bool,
+        execution: Execution,
+    },
+    /// It will never run: not in this run's plan, a need failed, or the run
+    /// stopped first.
+    NotRun,
+}
+
+/// One gate of the run as the scheduler sees it.
+pub(super) struct GateRun<'r> {
+    job: &'r GateJob,
+    needs: Vec<GateIdx>,
+    slots: usize,
+    state: State,
+}
+
+impl<'r> GateRun<'r> {
+    /// A gate that runs in this plan (`runs`), or one that never does.
+    pub(super) fn new(runs: bool, needs: Vec<GateIdx>, slots: usize, job: &'r GateJob) -> Self {
+        let state = if runs { State::Waiting } else { State::NotRun };
+        GateRun {
+            job,
+            needs,
+            slots,
+            state,
+        }
+    }
+}
+
+/// The scheduler's bookkeeping, on the coordinating thread only.
+pub(super) struct Scheduler<'r> {
+    gates: Vec<GateRun<'r>>,
+    /// Every gate, in the order they are considered for a start.
+    order: Vec<GateIdx>,
+    /// Slots not taken by running gates.
+    free: usize,
+    running: usize,
+    fail_fast: bool,
+    stopping: bool,
+    stopped_by_fail_fast: bool,
+    /// Where the current pass over `order` is.
+    cursor: usize,
+    /// Whether the current pass reused a result, which may have made gates
+    /// earlier in the order ready: then another pass follows.
+    moved: bool,
+}
+
+impl<'r> Scheduler<'r> {
+    /// A scheduler of `gates` (in plan order) over `capacity` slots.
+    pub(super) fn new(gates: Vec<GateRun<'r>>, capacity: usize, fail_fast: bool) -> Self {
+        let order = ready_order(&gates);
+        Scheduler {
+            gates,
+            order,
+            free: capacity,
+            running: 0,
+            fail_fast,
+            stopping: false,
+            stopped_by_fail_fast: false,
+            cursor: 0,
+            moved: true,
+        }
+    }
+
+    fn at(&self, i: GateIdx) -> &GateRun<'r> {
+        &self.gates[i.0]
+    }
+
+    /// How many gates are running.
+    pub(super) fn running(&self) -> usize {
+        self.running
+    }
+
+    /// Whether the run stops starting gates (fail-fast, a signal).
+    pub(super) fn stop(&mut self) {
+        self.stopping = true;
+    }
+
+    /// The next gate to reuse or start, in passes over the ready order until
+    /// a pass reuses nothing (a reused result may make others ready); `None`
+    /// when nothing more can start until a running gate finishes.
+    pub(super) fn next_step(&mut self) -> Option<Step> {
+        loop {
+            if self.cursor == 0 {
+                if !self.moved || self.stopping {
+                    self.moved = true;
+                    return None;
+                }
+                self.moved = false;
+            }
+            let Some(&i) = self.order.get(self.cursor) else {
+                self.cursor = 0;
+                continue;
+            };
+            self.cursor += 1;
+            if let Some(step) = self.step_for(i) {
+                return Some(step);
+            }
+        }
+    }
+
+    /// What to do with gate `i` now, if anything.
+    fn step_for(&mut self, i: GateIdx) -> Option<Step> {
+        if !self.ready(i) {
+            return None;
+        }
+        let reuse = match &self.at(i).job.reuse {
+            Reuse::Nothing => None,
+            Reuse::Cached(execution) => Some(execution.clone()),
+            Reuse::SameKeyAs(twin) => match &self.at(*twin).state {
+                State::Done { execution, .. } => Some(execution.clone()),
+                // Wait for the twin to finish.
+                State::Waiting | State::Running => return None,
+                // The twin will never run: run this one.
+                State::NotRun => None,
+            },
+        };
+        if let Some(execution) = reuse {
+            self.moved = true;
+            return Some(Step::Reuse(i, execution));
+        }
+        let slots = self.at(i).slots;
+        if slots > self.free {
+            return None;
+        }
+        self.free -= slots;
+        self.running += 1;
+        self.gates[i.0].state = State::Running;
+        Some(Step::Start(i))
+    }
+
+    fn ready(&self, i: GateIdx) -> bool {
+        matches!(self.at(i).state, State::Waiting)
+            && self.at(i).needs.iter().all(|&d| self.passed(d))
+    }
+
+    fn passed(&self, i: GateIdx) -> bool {
+        matches!(self.at(i).state, State::Done { passed: true, .. })
+    }
+
+    /// Records a finished gate, started or reused, and what the caller made
+    /// of it; true when fail-fast should stop the run now.
+    pub(super) fn finish(
+        &mut self,
+        i: GateIdx,
+        execution: Execution,
+        assessment: Assessment,
+    ) -> bool {
+        let reused = !matches!(self.at(i).state, State::Running);
+        if !reused {
+            self.running -= 1;
+            self.free += self.at(i).slots;
+        }
+        self.gates[i.0].state = State::Done {
+            passed: assessment == Assessment::Passed,
+            reused,
+            execution,
+        };
+        self.settle_blocked();
+        if assessment == Assessment::BlockingMiss && self.fail_fast && !self.stopping {
+            self.stopping = true;
+            self.stopped_by_fail_fast = true;
+            return true;
+        }
+        false
+    }
+
+    /// Marks gates whose needs can no longer pass as never running; the
+    /// judge calls them blocked.
+    pub(super) fn settle_blocked(&mut self) {
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..self.gates.len() {
+                let gate = &self.gates[i];
+                if matches!(gate.state, State::Waiting)
+                    && gate.needs.iter().any(|&d| self.never_passes(d))
+                {
+                    self.gates[i].state = State::NotRun;
+                    changed = true;
+                }
+            }
+        }
+    }
+
+    fn never_passes(&self, i: GateIdx) -> bool {
+        matches!(
+            self.at(i).state,
+            State::Done { passed: false, .. } | State::NotRun
+        )
+    }
+
+    /// Per gate, its execution and whether it was reused; and whether
+    /// fail-fast stopped the run.
+    pub(super) fn into_outcome(self) -> (Vec<Option<Execution>>, Vec<bool>, bool) {
+        let mut executions = Vec::with_capacity(self.gates.len());
+        let mut reused = Vec::with_capacity(self.gates.len());
+        for gate in self.gates {
+            match gate.state {
+                State::Done {
+                    execution,
+                    reused: r,
+                    ..
+                } => {
+                    executions.push(Some(execution));
+                    reused.push(r);
+                }
+                _ => {
+                    executions.push(None);
+                    reused.push(false);
+                }
+            }
+        }
+        (executions, reused, self.stopped_by_fail_fast)
+    }
+}
+
+/// Longest predicted first, unknown counts as longest, ties in config order
+/// (DESIGN §6).
+fn ready_order(gates: &[GateRun<'_>]) -> Vec<GateIdx> {
+    let predicted = |i: GateIdx| gates[i.0].job.predicted.unwrap_or(Duration::MAX);
+    let mut order: Vec<GateIdx> = (0..gates.len()).map(GateIdx).collect();
+    order.sort_by(|&a, &b| predicted(b).cmp(&predicted(a)).then(a.cmp(&b)));
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{ExecEnd, Output};
+
+    fn job(predicted_secs: Option<u64>) -> GateJob {
+        GateJob {
+            predicted: predicted_secs.map(Duration::from_secs),
+            ..GateJob::default()
+        }
+    }
+
+    fn execution(code: i32) -> Execution {
+        Execution {
+            end: ExecEnd::Exited(code),
+            duration: Duration::from_millis(5),
+            output: Output::default(),
+            metrics: Vec::new(),
+            attempts: 1,
+            findings: Vec::new(),
+        }
+    }
+
+    /// Gates that run, each `(needs, slots)`, over the given jobs.
+    fn scheduler<'r>(
+        jobs: &'r [GateJob],
+        gates: &[(&[usize], usize)],
+        capacity: usize,
+    ) -> Scheduler<'r> {
+        let gates = gates
+            .iter()
+            .zip(jobs)
+            .map(|(&(needs, slots), job)| {
+                let needs = needs.iter().map(|&d| GateIdx(d)).collect();
+                GateRun::new(true, needs, slots, job)
+            })
+            .collect();
+        Scheduler::new(gates, capacity, false)
+    }
+
+    /// Takes every step until the scheduler waits, as gate numbers; reused
+    /// results are finished as passes at once.
+    fn steps(s: &mut Scheduler<'_>) -> Vec<String> {
+        let mut taken = Vec::new();
+        while let Some(step) = s.next_step() {
+            match step {
+                Step::Start(i) => taken.push(format!("start {}", i.0)),
+                Step::Reuse(i, e) => {
+                    taken.push(format!("reuse {}", i.0));
+                    s.finish(i, e, Assessment::Passed);
+                }
+            }
+        }
+        taken
+    }
+
+    #[test]
+    fn longest_predicted_first_unknown_as_longest_ties_in_config_order() {
+        let jobs = [
+            job(Some(1)),
+            job(Some(30)),
+            job(None),
+            job(Some(30)),
+            job(None),
+        ];
+        let no_needs: (&[usize], usize) = (&[], 1);
+        let mut s = scheduler(&jobs, &[no_needs; 5], 8);
+        assert_eq!(
+            steps(&mut s),
+            ["start 2", "start 4", "start 1", "start 3", "start 0"]
+        );
+    }
+
+    #[test]
+    fn needs_wait_for_a_pass_and_a_failed_need_blocks() {
+        let jobs = [job(Some(1)), job(None), job(None)];
+        let mut s = scheduler(&jobs, &[(&[], 1), (&[0], 1), (&[1], 1)], 8);
+        assert_eq!(steps(&mut s), ["start 0"]);
+        assert!(!s.finish(GateIdx(0), execution(0), Assessment::Passed));
+        assert_eq!(steps(&mut s), ["start 1"]);
+        s.finish(GateIdx(1), execution(1), Assessment::Miss);
+        assert!(steps(&mut s).is_empty());
+        assert_eq!(s.running(), 0);
+        let (executions, reused, fail_fast) = s.into_outcome();
+        assert!(executions[0].is_some() && executions[1].is_some());
+        assert!(executions[2].is_none(), "blocked by its failed need");
+        assert_eq!(reused, [false; 3]);
+        assert!(!fail_fast);
+    }
+
+    #[test]
+    fn a_gate_starts_only_when_its_slots_are_free_and_smaller_ones_go_first() {
+        // 0 (longest) takes 2 of 3 slots; 1 needs 2 and must wait; 2 fits.
+        let jobs = [job(Some(9)), job(Some(5)), job(Some(1))];
+        let mut s = scheduler(&jobs, &[(&[], 2), (&[], 2), (&[], 1)], 3);
+        assert_eq!(steps(&mut s), ["start 0", "start 2"]);
+        s.finish(GateIdx(2), execution(0), Assessment::Passed);
+        assert!(steps(&mut s).is_empty(), "one slot free, 1 needs two");
+        s.finish(GateIdx(0), execution(0), Assessment::Passed);
+        assert_eq!(steps(&mut s), ["start 1"]);
+    }
+
+    #[test]
+    fn cached_results_take_no_slot_and_twins_wait_for_their_twin() {
+        let mut jobs = [job(Some(1)), job(Some(9)), job(Some(5))];
+        jobs[0].reuse = Reuse::Cached(execution(0));
+        jobs[1].reuse = Reuse::SameKeyAs(GateIdx(2));
+        let mut s = scheduler(&jobs, &[(&[], 1), (&[], 1), (&[0], 1)], 1);
+        // 1 waits for its twin 2, which waits for 0, which is cached.
+        assert_eq!(steps(&mut s), ["reuse 0", "start 2"]);
+        s.finish(GateIdx(2), execution(3), Assessment::Miss);
+        assert_eq!(steps(&mut s), ["reuse 1"]);
+        let (executions, reused, _) = s.into_outcome();
+        assert_eq!(reused, [true, true, false]);
+        let twin = executions[1].as_ref().map(|e| e.end.clone());
+        assert_eq!(twin, Some(ExecEnd::Exited(3)));
+    }
+
+    #[test]
+    fn a_blocking_miss_under_fail_fast_stops_starting_gates() {
+        let jobs = [job(Some(9)), job(Some(1))];
+        let gates = jobs
+            .iter()
+            .map(|job| GateRun::new(true, Vec::new(), 1, job))
+            .collect();
+        let mut s = Scheduler::new(gates, 1, true);
+        assert_eq!(steps(&mut s), ["start 0"]);
+        assert!(s.finish(GateIdx(0), execution(1), Assessment::BlockingMiss));
+        assert!(steps(&mut s).is_empty());
+        assert!(s.into_outcome().2, "stopped by fail-fast");
+    }
+}

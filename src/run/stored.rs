@@ -1,0 +1,95 @@
+//! An execution to and from its stored form in the cache.
+//!
+//! The cache knows only [`StoredResult`]; the runner's types convert
+//! themselves here, so the cache never imports the runner. Nothing here
+//! reads or writes the cache.
+
+use super::{ExecEnd, Execution, Output};
+use crate::cache::{StoredExit, StoredMetric, StoredResult};
+use std::time::Duration;
+
+impl Execution {
+    /// The storable form of this execution; `None` for outcomes that are
+    /// never stored (timeouts, cancelled runs, spawn errors).
+    pub fn to_stored(&self) -> Option<StoredResult> {
+        let exit = match self.end {
+            ExecEnd::Exited(c) => StoredExit::Exited(c),
+            ExecEnd::Signalled(s) => StoredExit::Signalled(s),
+            ExecEnd::TimedOut | ExecEnd::Cancelled | ExecEnd::SpawnFailed(_) => return None,
+        };
+        Some(StoredResult {
+            exit,
+            duration_ms: self.duration.as_millis() as u64,
+            metrics: self
+                .metrics
+                .iter()
+                .map(|m| match m {
+                    Ok(v) => StoredMetric::Value(*v),
+                    Err(e) => StoredMetric::Error(e.clone()),
+                })
+                .collect(),
+            output: self.output.text.clone(),
+            output_bytes: self.output.total_bytes,
+            output_omitted_bytes: self.output.omitted_bytes,
+            attempts: self.attempts,
+            findings: self.findings.clone(),
+        })
+    }
+
+    /// The execution a stored result describes.
+    pub fn from_stored(stored: &StoredResult) -> Execution {
+        Execution {
+            end: match stored.exit {
+                StoredExit::Exited(c) => ExecEnd::Exited(c),
+                StoredExit::Signalled(s) => ExecEnd::Signalled(s),
+            },
+            duration: Duration::from_millis(stored.duration_ms),
+            output: Output {
+                text: stored.output.clone(),
+                total_bytes: stored.output_bytes,
+                omitted_bytes: stored.output_omitted_bytes,
+            },
+            metrics: stored
+                .metrics
+                .iter()
+                .map(|m| match m {
+                    StoredMetric::Value(v) => Ok(*v),
+                    StoredMetric::Error(e) => Err(e.clone()),
+                })
+                .collect(),
+            attempts: stored.attempts,
+            findings: stored.findings.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_results_round_trip_and_timeouts_are_never_stored() {
+        let e = Execution {
+            end: ExecEnd::Exited(1),
+            duration: Duration::from_millis(1500),
+            output: Output {
+                text: "x".into(),
+                total_bytes: 1,
+                omitted_bytes: 0,
+            },
+            metrics: vec![Ok(1.5), Err("no match".into())],
+            attempts: 2,
+            findings: Vec::new(),
+        };
+        let stored = e.to_stored().unwrap();
+        let back = Execution::from_stored(&stored);
+        assert_eq!(back.end, e.end);
+        assert_eq!(back.metrics, e.metrics);
+        assert_eq!(back.output, e.output);
+        let timeout = Execution {
+            end: ExecEnd::TimedOut,
+            ..e
+        };
+        assert!(timeout.to_stored().is_none());
+    }
+}
