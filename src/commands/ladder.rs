@@ -11,7 +11,7 @@ use crate::config::{Config, StageIdx};
 use crate::fmt::number;
 use crate::judge::{self, GateStatus, Outcome, Verdict};
 use crate::pipeline::StageRun;
-use crate::plan::{self, Enforcement};
+use crate::plan::{self, Enforcement, GateIdx};
 use crate::run::RunResult;
 use comfy_table::{presets, Table};
 use serde::Serialize;
@@ -63,7 +63,7 @@ pub fn build(config: &Config, ran: &StageRun) -> anyhow::Result<LadderView> {
             cells: stages
                 .iter()
                 .zip(&verdicts)
-                .map(|(name, v)| (name.clone(), cell(&v.gates[i].status, ran, i)))
+                .map(|(name, v)| (name.clone(), cell(&v.gates[i].status, ran, GateIdx(i))))
                 .collect(),
         })
         .collect();
@@ -106,6 +106,8 @@ fn judge_at(config: &Config, ran: &StageRun, stage: StageIdx) -> anyhow::Result<
         .collect();
     let result = RunResult {
         executions,
+        // Nothing assessed these executions at this stage; the judge does.
+        assessments: plan.indices().map(|_| None).collect(),
         reused: ran.result.reused.clone(),
         interrupted: None,
         stopped_by_fail_fast: false,
@@ -114,7 +116,7 @@ fn judge_at(config: &Config, ran: &StageRun, stage: StageIdx) -> anyhow::Result<
     Ok(judge::judge(config, &plan, &result, &ran.baseline))
 }
 
-fn cell(status: &GateStatus, ran: &StageRun, gate: usize) -> String {
+fn cell(status: &GateStatus, ran: &StageRun, gate: GateIdx) -> String {
     match status {
         GateStatus::Skipped => "not active".to_owned(),
         // It did not run at the top stage (a need failed there): below, the

@@ -7,17 +7,18 @@ use crate::baseline::BaselineState;
 use crate::cache::{self, Cache};
 use crate::config::Config;
 use crate::judge::{self, GateVerdict};
+use crate::plan::{GateIdx, PerGate};
 use crate::{plan, run};
 use std::sync::Mutex;
 
-/// Judges each finished gate once, as the runner asks (for fail-fast and
-/// needs), and keeps the verdict: the live events and the stage's verdict
-/// read it instead of judging the gate again.
+/// Judges each execution once, as the runner asks (for retries, fail-fast
+/// and needs), and keeps the verdict of each gate's last one: the live
+/// events and the stage's verdict read it instead of judging the gate again.
 pub(super) struct Assessor<'a> {
     config: &'a Config,
     plan: &'a plan::Plan,
     baseline: &'a BaselineState,
-    verdicts: Mutex<Vec<Option<GateVerdict>>>,
+    verdicts: Mutex<PerGate<Option<GateVerdict>>>,
 }
 
 impl<'a> Assessor<'a> {
@@ -30,14 +31,14 @@ impl<'a> Assessor<'a> {
             config,
             plan,
             baseline,
-            verdicts: Mutex::new(vec![None; plan.gates.len()]),
+            verdicts: Mutex::new(plan.indices().map(|_| None).collect()),
         }
     }
 
     /// What the runner needs to know of gate `gate`'s execution; the
     /// verdict behind it is kept.
-    pub(super) fn assess(&self, gate: usize, execution: &run::Execution) -> run::Assessment {
-        let planned = &self.plan.gates[gate];
+    pub(super) fn assess(&self, gate: GateIdx, execution: &run::Execution) -> run::Assessment {
+        let planned = self.plan.gate(gate);
         let Some(enforcement) = planned.enforcement() else {
             return run::Assessment::Miss;
         };
@@ -56,12 +57,12 @@ impl<'a> Assessor<'a> {
     }
 
     /// The status the last assessment of `gate` gave it.
-    fn status(&self, gate: usize) -> Option<judge::GateStatus> {
+    fn status(&self, gate: GateIdx) -> Option<judge::GateStatus> {
         self.verdicts.lock().ok()?[gate].as_ref().map(|v| v.status)
     }
 
     /// Every verdict kept, by plan gate.
-    pub(super) fn into_verdicts(self) -> Vec<Option<GateVerdict>> {
+    pub(super) fn into_verdicts(self) -> PerGate<Option<GateVerdict>> {
         self.verdicts.into_inner().unwrap_or_default()
     }
 }
@@ -78,7 +79,7 @@ pub(super) fn live_event(
     match event {
         run::RunEvent::Started { gate, id } => json!({
             "event": "start", "gate": id.as_str(), "time_ms": time_ms,
-            "cached": opts.gates[*gate].is_cached(),
+            "cached": opts.job(*gate).is_cached(),
         }),
         run::RunEvent::Retrying { id, attempt, .. } => json!({
             "event": "retry", "gate": id.as_str(), "attempt": attempt, "time_ms": time_ms,
@@ -87,12 +88,13 @@ pub(super) fn live_event(
             gate,
             id,
             execution,
+            ..
         } => {
             let status = assessor.status(*gate);
             json!({
                 "event": "finish", "gate": id.as_str(), "time_ms": time_ms,
                 "status": status.map(|s| s.as_str()),
-                "cached": opts.gates[*gate].is_cached(),
+                "cached": opts.job(*gate).is_cached(),
                 "duration_ms": execution.duration.as_millis() as u64,
                 "exit_code": match execution.end { run::ExecEnd::Exited(c) => Some(c), _ => None },
             })

@@ -94,7 +94,7 @@ pub struct Finished<'a> {
     runner: StageRunner<'a>,
     result: run::RunResult,
     /// Each gate's verdict, judged as it finished.
-    verdicts: Vec<Option<judge::GateVerdict>>,
+    verdicts: plan::PerGate<Option<judge::GateVerdict>>,
 }
 
 impl<'a> StageBuilder<'a> {
@@ -122,8 +122,9 @@ impl<'a> StageBuilder<'a> {
         crate::debug!("history: {} predictions", predicted.len());
         let plan = self.plan(&predicted)?;
         let wanted: Vec<usize> = if cache.reads() {
-            (0..plan.gates.len())
+            plan.indices()
                 .filter(|&i| plan.cacheable(config, i))
+                .map(|i| i.0)
                 .collect()
         } else {
             Vec::new()
@@ -229,7 +230,7 @@ impl<'a> StageRunner<'a> {
             .request
             .progress
             .then(|| Progress::new(self.plan.running().count()));
-        let assess = |i: usize, e: &run::Execution| assessor.assess(i, e);
+        let assess = |i: plan::GateIdx, e: &run::Execution| assessor.assess(i, e);
         let clock = std::time::Instant::now();
         let result = run::execute(self.config, &self.plan, &self.opts, &assess, &mut |event| {
             if let Some(p) = progress.as_mut() {
@@ -290,11 +291,9 @@ impl Finished<'_> {
         } = self;
         let fresh: Vec<&str> = r
             .plan
-            .gates
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| result.executions[*i].is_some() && !result.reused[*i])
-            .map(|(_, g)| g.id.as_str())
+            .indices()
+            .filter(|&i| result.executions[i].is_some() && !result.reused[i])
+            .map(|i| r.plan.gate(i).id.as_str())
             .collect();
         let recent = history::recent(&mut r.cache, &fresh);
         crate::debug!("history: {} gates' recent results read", recent.len());
