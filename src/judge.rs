@@ -7,6 +7,7 @@
 
 use crate::baseline::BaselineState;
 use crate::config::{Better, Config, Gate, Metric, Regression, StageIdx};
+use crate::outcome::Outcome;
 use crate::plan::{Activity, Enforcement, GateIdx, PerGate, Plan};
 use crate::run::{Assessment, ExecEnd, Execution, RunResult};
 use serde::Serialize;
@@ -154,22 +155,36 @@ pub struct GateVerdict {
     pub notes: Vec<String>,
 }
 
-/// How the run as a whole ended.
+/// How a stage ended, as its reports and the run history write it. The
+/// command's ending, which `main` turns into an exit code, is an
+/// [`Outcome`]: [`StageOutcome::ending`] maps one onto the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub enum StageOutcome {
     Passed,
     Failed,
     Interrupted,
 }
 
-impl Outcome {
+impl StageOutcome {
     /// The outcome's name, as the JSON report and the run history write it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Passed => "passed",
-            Outcome::Failed => "failed",
-            Outcome::Interrupted => "interrupted",
+            StageOutcome::Passed => "passed",
+            StageOutcome::Failed => "failed",
+            StageOutcome::Interrupted => "interrupted",
+        }
+    }
+
+    /// How a command that ended in this stage outcome ended; `signal` says
+    /// which signal interrupted it (none known: SIGINT).
+    pub fn ending(self, signal: Option<i32>) -> Outcome {
+        match self {
+            StageOutcome::Passed => Outcome::Passed,
+            StageOutcome::Failed => Outcome::Failed,
+            StageOutcome::Interrupted => Outcome::Interrupted {
+                signal: signal.unwrap_or(libc::SIGINT),
+            },
         }
     }
 }
@@ -181,29 +196,14 @@ pub struct Verdict {
     pub gates: Vec<GateVerdict>,
     pub score: Option<f64>,
     pub min_score: Option<f64>,
-    pub outcome: Outcome,
+    pub outcome: StageOutcome,
     /// The signal that interrupted the run, if any.
     pub signal: Option<i32>,
 }
 
-impl Outcome {
-    /// How a command that ended in this stage outcome ended; `signal` says
-    /// which signal interrupted it (none known: SIGINT).
-    pub fn ending(self, signal: Option<i32>) -> crate::outcome::Outcome {
-        use crate::outcome::Outcome as Ending;
-        match self {
-            Outcome::Passed => Ending::Passed,
-            Outcome::Failed => Ending::Failed,
-            Outcome::Interrupted => Ending::Interrupted {
-                signal: signal.unwrap_or(libc::SIGINT),
-            },
-        }
-    }
-}
-
 impl Verdict {
     /// How the command that judged this stage ended (DESIGN §4).
-    pub fn ending(&self) -> crate::outcome::Outcome {
+    pub fn ending(&self) -> Outcome {
         self.outcome.ending(self.signal)
     }
 
@@ -431,7 +431,7 @@ pub fn stage_outcome(
     gates: impl Iterator<Item = (GateStatus, Option<Enforcement>, f64)>,
     min_score: Option<f64>,
     interrupted: bool,
-) -> (Option<f64>, Outcome) {
+) -> (Option<f64>, StageOutcome) {
     // Not `sum()`: an empty f64 sum is -0.0, shown as "score -0.0".
     let (mut total, mut passed, mut blocking_failure) = (0.0, 0.0, false);
     for (status, enforcement, weight) in gates {
@@ -449,11 +449,11 @@ pub fn stage_outcome(
         _ => true,
     };
     let outcome = if interrupted {
-        Outcome::Interrupted
+        StageOutcome::Interrupted
     } else if blocking_failure || !score_ok {
-        Outcome::Failed
+        StageOutcome::Failed
     } else {
-        Outcome::Passed
+        StageOutcome::Passed
     };
     (score, outcome)
 }
@@ -574,7 +574,7 @@ min = { development = 60, staging = 75, production = 85 }
             statuses(&prod),
             [GateStatus::Pass, GateStatus::Pass, GateStatus::Fail]
         );
-        assert_eq!(prod.outcome, Outcome::Failed);
+        assert_eq!(prod.outcome, StageOutcome::Failed);
         assert_eq!(prod.ending().exit_code(), 1);
     }
 
@@ -589,7 +589,7 @@ min = { development = 60, staging = 75, production = 85 }
             ],
         );
         assert_eq!(v.gates[2].status, GateStatus::Warn);
-        assert_eq!(v.outcome, Outcome::Passed);
+        assert_eq!(v.outcome, StageOutcome::Passed);
         assert_eq!(v.ending().exit_code(), 0);
         // Score counts only passes: 1 + 3 of 5.
         assert_eq!(v.score, Some(80.0));
@@ -606,7 +606,7 @@ min = { development = 60, staging = 75, production = 85 }
             ],
         );
         assert_eq!(v.gates[2].status, GateStatus::Error);
-        assert_eq!(v.outcome, Outcome::Failed);
+        assert_eq!(v.outcome, StageOutcome::Failed);
     }
 
     #[test]
@@ -630,7 +630,7 @@ min = { development = 60, staging = 75, production = 85 }
         );
         assert_eq!(v.gates[1].status, GateStatus::Blocked);
         assert_eq!(v.gates[1].reason.as_deref(), Some("needs build (fail)"));
-        assert_eq!(v.outcome, Outcome::Failed);
+        assert_eq!(v.outcome, StageOutcome::Failed);
     }
 
     #[test]
@@ -645,7 +645,7 @@ min = { development = 60, staging = 75, production = 85 }
         let v = judge(&config, &plan, &run, &BaselineState::Missing);
         assert_eq!(statuses(&v), [GateStatus::Pass, GateStatus::Warn]);
         assert_eq!(v.score, Some(50.0));
-        assert_eq!(v.outcome, Outcome::Failed);
+        assert_eq!(v.outcome, StageOutcome::Failed);
     }
 
     #[test]
@@ -678,7 +678,7 @@ min = { development = 60, staging = 75, production = 85 }
         assert_eq!(v.gates[0], known);
         assert_eq!(v.gates[1].status, GateStatus::Pass, "judged now");
         assert_eq!(v.gates[2].status, GateStatus::Pass, "judged now");
-        assert_eq!(v.outcome, Outcome::Failed);
+        assert_eq!(v.outcome, StageOutcome::Failed);
     }
 
     #[test]
@@ -704,7 +704,7 @@ min = { development = 60, staging = 75, production = 85 }
     #[test]
     fn interrupted_runs_exit_130_or_143() {
         let mut v = judge_at(0, vec![Some(exec(0, vec![])), None, None]);
-        v.outcome = Outcome::Interrupted;
+        v.outcome = StageOutcome::Interrupted;
         v.signal = Some(libc::SIGINT);
         assert_eq!(v.ending().exit_code(), 130);
         v.signal = Some(libc::SIGTERM);
@@ -713,7 +713,11 @@ min = { development = 60, staging = 75, production = 85 }
 
     #[test]
     fn outcome_names_match_the_json_and_the_old_history_rows() {
-        for outcome in [Outcome::Passed, Outcome::Failed, Outcome::Interrupted] {
+        for outcome in [
+            StageOutcome::Passed,
+            StageOutcome::Failed,
+            StageOutcome::Interrupted,
+        ] {
             let json = serde_json::to_value(outcome).unwrap();
             assert_eq!(json.as_str(), Some(outcome.as_str()));
             // History rows written before `as_str` hold this form.

@@ -5,11 +5,11 @@
 //! judging is pure, so this costs a few microseconds per stage on top of a
 //! `pqg check`.
 
-use super::{run_every_gate, Context};
+use super::{run_every_gate, Context, Outcome};
 use crate::cli::{LadderArgs, LadderFormat};
 use crate::config::{Config, StageIdx};
 use crate::fmt::number;
-use crate::judge::{self, GateStatus, Outcome, Verdict};
+use crate::judge::{self, GateStatus, StageOutcome, Verdict};
 use crate::pipeline::StageRun;
 use crate::plan::{self, Enforcement, GateIdx};
 use crate::run::RunResult;
@@ -42,7 +42,7 @@ pub struct LadderRow {
 #[derive(Debug, Serialize)]
 pub struct StageVerdict {
     pub stage: String,
-    pub outcome: Outcome,
+    pub outcome: StageOutcome,
     pub score: Option<f64>,
     pub min_score: Option<f64>,
 }
@@ -69,7 +69,7 @@ pub fn build(config: &Config, ran: &StageRun) -> anyhow::Result<LadderView> {
         .collect();
     let reached = verdicts
         .iter()
-        .take_while(|v| v.outcome == Outcome::Passed)
+        .take_while(|v| v.outcome == StageOutcome::Passed)
         .count();
     let ready_for = reached.checked_sub(1).map(|i| stages[i].clone());
     let next = stages.get(reached).cloned();
@@ -175,7 +175,7 @@ pub fn summary(view: &LadderView) -> String {
 }
 
 /// `pqg ladder`.
-pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<crate::outcome::Outcome> {
+pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
     let printer = ctx.stdout();
     let ran = run_every_gate(
@@ -216,7 +216,7 @@ pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<crate::outcome::O
                 .iter()
                 .map(|v| {
                     let verdict = match v.outcome {
-                        Outcome::Passed => "passes",
+                        StageOutcome::Passed => "passes",
                         _ => "fails",
                     };
                     match v.score {
@@ -229,5 +229,5 @@ pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<crate::outcome::O
             println!("{}", summary(&view));
         }
     }
-    Ok(crate::outcome::Outcome::Passed)
+    Ok(Outcome::Passed)
 }
