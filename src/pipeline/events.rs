@@ -3,6 +3,7 @@
 //! each finished gate that fail-fast, the events and the verdict share.
 //! Nothing here runs a gate.
 
+use super::Reusable;
 use crate::baseline::BaselineState;
 use crate::cache::{self, Cache};
 use crate::config::Config;
@@ -114,8 +115,7 @@ pub(super) fn log_decisions(
     config: &Config,
     plan: &plan::Plan,
     prepared: &cache::Prepared,
-    cached: &[Option<run::Execution>],
-    twins: &[Option<usize>],
+    reusable: &Reusable,
     cache: &Cache,
 ) {
     crate::info!(
@@ -132,29 +132,7 @@ pub(super) fn log_decisions(
                 format!("skipped ({})", reason.describe(&config.ladder))
             }
             plan::Activity::Run(enforcement) => {
-                let cache_part = if !gate.cache {
-                    "cache off for this gate".to_owned()
-                } else if !cache.reads() {
-                    "cache off (--no-cache or unavailable)".to_owned()
-                } else if cached[i].is_some() {
-                    let key = prepared.keys[i]
-                        .as_ref()
-                        .map_or(String::new(), |k| k.key.hex()[..12].to_owned());
-                    format!("cache hit ({key})")
-                } else if let Some(j) = twins[i] {
-                    format!("same key as `{}`: runs once", config.gates[j].id)
-                } else if let Some(why) = &prepared.no_key[i] {
-                    format!("not cacheable: {why}")
-                } else if let Some(k) = &prepared.keys[i] {
-                    format!(
-                        "cache miss: nothing stored for key {} ({} inputs); `pqg explain {}` says what changed",
-                        &k.key.hex()[..12],
-                        k.parts.input_count,
-                        gate.id
-                    )
-                } else {
-                    "cache miss".to_owned()
-                };
+                let cache_part = cache_decision(config, i, prepared, reusable, cache);
                 let enforcement = match enforcement {
                     plan::Enforcement::Block => "blocking",
                     plan::Enforcement::Warn => "warning only",
@@ -163,5 +141,39 @@ pub(super) fn log_decisions(
             }
         };
         crate::info!("gate {}: {decision}", gate.id);
+    }
+}
+
+/// What the cache decided for gate `i`, which runs, and why.
+fn cache_decision(
+    config: &Config,
+    i: usize,
+    prepared: &cache::Prepared,
+    reusable: &Reusable,
+    cache: &Cache,
+) -> String {
+    let gate = &config.gates[i];
+    if !gate.cache {
+        "cache off for this gate".to_owned()
+    } else if !cache.reads() {
+        "cache off (--no-cache or unavailable)".to_owned()
+    } else if reusable.cached[i].is_some() {
+        let key = prepared.keys[i]
+            .as_ref()
+            .map_or(String::new(), |k| k.key.hex()[..12].to_owned());
+        format!("cache hit ({key})")
+    } else if let Some(j) = reusable.twins[i] {
+        format!("same key as `{}`: runs once", config.gates[j].id)
+    } else if let Some(why) = &prepared.no_key[i] {
+        format!("not cacheable: {why}")
+    } else if let Some(k) = &prepared.keys[i] {
+        format!(
+            "cache miss: nothing stored for key {} ({} inputs); `pqg explain {}` says what changed",
+            &k.key.hex()[..12],
+            k.parts.input_count,
+            gate.id
+        )
+    } else {
+        "cache miss".to_owned()
     }
 }
