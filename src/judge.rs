@@ -7,7 +7,8 @@
 
 use crate::baseline::BaselineState;
 use crate::config::{Better, Config, Gate, Metric, Regression, StageIdx};
-use crate::plan::{Activity, Enforcement, Plan};
+use crate::outcome::Outcome;
+use crate::plan::{Activity, Enforcement, GateIdx, PerGate, Plan};
 use crate::run::{Assessment, ExecEnd, Execution, RunResult};
 use serde::Serialize;
 
@@ -154,22 +155,36 @@ pub struct GateVerdict {
     pub notes: Vec<String>,
 }
 
-/// How the run as a whole ended.
+/// How a stage ended, as its reports and the run history write it. The
+/// command's ending, which `main` turns into an exit code, is an
+/// [`Outcome`]: [`StageOutcome::ending`] maps one onto the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub enum StageOutcome {
     Passed,
     Failed,
     Interrupted,
 }
 
-impl Outcome {
+impl StageOutcome {
     /// The outcome's name, as the JSON report and the run history write it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Passed => "passed",
-            Outcome::Failed => "failed",
-            Outcome::Interrupted => "interrupted",
+            StageOutcome::Passed => "passed",
+            StageOutcome::Failed => "failed",
+            StageOutcome::Interrupted => "interrupted",
+        }
+    }
+
+    /// How a command that ended in this stage outcome ended; `signal` says
+    /// which signal interrupted it (none known: SIGINT).
+    pub fn ending(self, signal: Option<i32>) -> Outcome {
+        match self {
+            StageOutcome::Passed => Outcome::Passed,
+            StageOutcome::Failed => Outcome::Failed,
+            StageOutcome::Interrupted => Outcome::Interrupted {
+                signal: signal.unwrap_or(libc::SIGINT),
+            },
         }
     }
 }
@@ -181,29 +196,14 @@ pub struct Verdict {
     pub gates: Vec<GateVerdict>,
     pub score: Option<f64>,
     pub min_score: Option<f64>,
-    pub outcome: Outcome,
+    pub outcome: StageOutcome,
     /// The signal that interrupted the run, if any.
     pub signal: Option<i32>,
 }
 
-impl Outcome {
-    /// How a command that ended in this stage outcome ended; `signal` says
-    /// which signal interrupted it (none known: SIGINT).
-    pub fn ending(self, signal: Option<i32>) -> crate::outcome::Outcome {
-        use crate::outcome::Outcome as Ending;
-        match self {
-            Outcome::Passed => Ending::Passed,
-            Outcome::Failed => Ending::Failed,
-            Outcome::Interrupted => Ending::Interrupted {
-                signal: signal.unwrap_or(libc::SIGINT),
-            },
-        }
-    }
-}
-
 impl Verdict {
     /// How the command that judged this stage ended (DESIGN §4).
-    pub fn ending(&self) -> crate::outcome::Outcome {
+    pub fn ending(&self) -> Outcome {
         self.outcome.ending(self.signal)
     }
 
@@ -327,28 +327,6 @@ pub fn judge_execution(
     }
 }
 
-/// What the runner needs to know of a finished gate.
-pub fn assess(
-    config: &Config,
-    plan: &Plan,
-    gate: usize,
-    execution: &Execution,
-    baseline: &BaselineState,
-) -> Assessment {
-    let planned = &plan.gates[gate];
-    let Some(enforcement) = planned.enforcement() else {
-        return Assessment::Miss;
-    };
-    let verdict = judge_execution(
-        &config.gates[planned.index],
-        plan.stage,
-        enforcement,
-        execution,
-        baseline,
-    );
-    assessment(&verdict, enforcement)
-}
-
 /// What the runner needs to know of a gate judged `verdict`.
 pub fn assessment(verdict: &GateVerdict, enforcement: Enforcement) -> Assessment {
     match verdict.status {
@@ -360,7 +338,7 @@ pub fn assessment(verdict: &GateVerdict, enforcement: Enforcement) -> Assessment
 
 /// Judges a whole run.
 pub fn judge(config: &Config, plan: &Plan, run: &RunResult, baseline: &BaselineState) -> Verdict {
-    judge_with(config, plan, run, baseline, Vec::new())
+    judge_with(config, plan, run, baseline, PerGate::default())
 }
 
 /// Judges a whole run, taking each gate's verdict from `known` (by plan
@@ -370,38 +348,14 @@ pub fn judge_with(
     plan: &Plan,
     run: &RunResult,
     baseline: &BaselineState,
-    mut known: Vec<Option<GateVerdict>>,
+    known: PerGate<Option<GateVerdict>>,
 ) -> Verdict {
-    known.resize(plan.gates.len(), None);
-    let mut resolved: Vec<Option<GateVerdict>> = plan
-        .gates
-        .iter()
-        .zip(known)
-        .enumerate()
-        .map(
-            |(i, (planned, known))| match (&planned.activity, &run.executions[i]) {
-                (Activity::Skip(reason), _) => Some(GateVerdict {
-                    status: GateStatus::Skipped,
-                    enforcement: None,
-                    flaky: false,
-                    cached: false,
-                    reason: Some(reason.describe(&config.ladder)),
-                    metrics: Vec::new(),
-                    notes: Vec::new(),
-                }),
-                (Activity::Run(_), Some(_)) if known.is_some() => known,
-                (Activity::Run(enforcement), Some(execution)) => Some(judge_execution(
-                    &config.gates[planned.index],
-                    plan.stage,
-                    *enforcement,
-                    execution,
-                    baseline,
-                )),
-                (Activity::Run(_), None) => None,
-            },
-        )
+    let mut known = known.into_iter();
+    let mut resolved: PerGate<Option<GateVerdict>> = plan
+        .indices()
+        .map(|i| verdict_of(config, plan, run, baseline, i, known.next().flatten()))
         .collect();
-    for i in 0..plan.gates.len() {
+    for i in plan.indices() {
         resolve_not_run(i, plan, run, &mut resolved);
     }
     let gates: Vec<GateVerdict> = resolved
@@ -435,6 +389,40 @@ pub fn judge_with(
     }
 }
 
+/// The verdict of plan gate `i` when it was skipped or ran: `known` when it
+/// was judged as it finished, otherwise judged now; `None` when it runs in
+/// the plan but never started.
+fn verdict_of(
+    config: &Config,
+    plan: &Plan,
+    run: &RunResult,
+    baseline: &BaselineState,
+    i: GateIdx,
+    known: Option<GateVerdict>,
+) -> Option<GateVerdict> {
+    let planned = plan.gate(i);
+    match (&planned.activity, &run.executions[i]) {
+        (Activity::Skip(reason), _) => Some(GateVerdict {
+            status: GateStatus::Skipped,
+            enforcement: None,
+            flaky: false,
+            cached: false,
+            reason: Some(reason.describe(&config.ladder)),
+            metrics: Vec::new(),
+            notes: Vec::new(),
+        }),
+        (Activity::Run(_), Some(_)) if known.is_some() => known,
+        (Activity::Run(enforcement), Some(execution)) => Some(judge_execution(
+            &config.gates[planned.index],
+            plan.stage,
+            *enforcement,
+            execution,
+            baseline,
+        )),
+        (Activity::Run(_), None) => None,
+    }
+}
+
 /// The score and outcome of a stage from each gate's status, enforcement
 /// and weight (DESIGN §4): score = 100 × Σ weight passed / Σ weight
 /// active; the stage fails on a blocking failure or a score below the
@@ -443,7 +431,7 @@ pub fn stage_outcome(
     gates: impl Iterator<Item = (GateStatus, Option<Enforcement>, f64)>,
     min_score: Option<f64>,
     interrupted: bool,
-) -> (Option<f64>, Outcome) {
+) -> (Option<f64>, StageOutcome) {
     // Not `sum()`: an empty f64 sum is -0.0, shown as "score -0.0".
     let (mut total, mut passed, mut blocking_failure) = (0.0, 0.0, false);
     for (status, enforcement, weight) in gates {
@@ -461,28 +449,33 @@ pub fn stage_outcome(
         _ => true,
     };
     let outcome = if interrupted {
-        Outcome::Interrupted
+        StageOutcome::Interrupted
     } else if blocking_failure || !score_ok {
-        Outcome::Failed
+        StageOutcome::Failed
     } else {
-        Outcome::Passed
+        StageOutcome::Passed
     };
     (score, outcome)
 }
 
 /// The verdict of a gate that runs in the plan but never started: blocked
 /// when a need did not pass, cancelled when the run stopped first.
-fn resolve_not_run(i: usize, plan: &Plan, run: &RunResult, resolved: &mut [Option<GateVerdict>]) {
+fn resolve_not_run(
+    i: GateIdx,
+    plan: &Plan,
+    run: &RunResult,
+    resolved: &mut PerGate<Option<GateVerdict>>,
+) {
     if resolved[i].is_some() {
         return;
     }
     let mut unmet = Vec::new();
     let mut blocked = false;
-    for &d in &plan.gates[i].needs {
+    for d in plan.needs_of(i) {
         resolve_not_run(d, plan, run, resolved);
         let status = resolved[d].as_ref().expect("resolved above").status;
         if status != GateStatus::Pass {
-            unmet.push(format!("{} ({})", plan.gates[d].id, status.as_str()));
+            unmet.push(format!("{} ({})", plan.gate(d).id, status.as_str()));
             blocked |= status != GateStatus::Cancelled;
         }
     }
@@ -495,7 +488,7 @@ fn resolve_not_run(i: usize, plan: &Plan, run: &RunResult, resolved: &mut [Optio
     };
     resolved[i] = Some(GateVerdict {
         status,
-        enforcement: plan.gates[i].enforcement(),
+        enforcement: plan.gate(i).enforcement(),
         flaky: false,
         cached: false,
         reason: Some(reason),
@@ -540,17 +533,23 @@ min = { development = 60, staging = 75, production = 85 }
         }
     }
 
-    fn judge_at(stage: usize, executions: Vec<Option<Execution>>) -> Verdict {
-        let config = Config::parse(Path::new("gates.toml"), CONFIG).unwrap();
-        let plan = build(&config, StageIdx(stage), &Filters::default(), false).unwrap();
-        let run = RunResult {
-            reused: vec![false; executions.len()],
-            executions,
+    /// A run in which these executions were run, none reused, none
+    /// assessed yet.
+    fn ran(executions: Vec<Option<Execution>>) -> RunResult {
+        RunResult {
+            reused: vec![false; executions.len()].into(),
+            assessments: vec![None; executions.len()].into(),
+            executions: executions.into(),
             interrupted: None,
             stopped_by_fail_fast: false,
             wall: Duration::ZERO,
-        };
-        judge(&config, &plan, &run, &BaselineState::Missing)
+        }
+    }
+
+    fn judge_at(stage: usize, executions: Vec<Option<Execution>>) -> Verdict {
+        let config = Config::parse(Path::new("gates.toml"), CONFIG).unwrap();
+        let plan = build(&config, StageIdx(stage), &Filters::default(), false).unwrap();
+        judge(&config, &plan, &ran(executions), &BaselineState::Missing)
     }
 
     fn statuses(v: &Verdict) -> Vec<GateStatus> {
@@ -575,7 +574,7 @@ min = { development = 60, staging = 75, production = 85 }
             statuses(&prod),
             [GateStatus::Pass, GateStatus::Pass, GateStatus::Fail]
         );
-        assert_eq!(prod.outcome, Outcome::Failed);
+        assert_eq!(prod.outcome, StageOutcome::Failed);
         assert_eq!(prod.ending().exit_code(), 1);
     }
 
@@ -590,7 +589,7 @@ min = { development = 60, staging = 75, production = 85 }
             ],
         );
         assert_eq!(v.gates[2].status, GateStatus::Warn);
-        assert_eq!(v.outcome, Outcome::Passed);
+        assert_eq!(v.outcome, StageOutcome::Passed);
         assert_eq!(v.ending().exit_code(), 0);
         // Score counts only passes: 1 + 3 of 5.
         assert_eq!(v.score, Some(80.0));
@@ -607,7 +606,7 @@ min = { development = 60, staging = 75, production = 85 }
             ],
         );
         assert_eq!(v.gates[2].status, GateStatus::Error);
-        assert_eq!(v.outcome, Outcome::Failed);
+        assert_eq!(v.outcome, StageOutcome::Failed);
     }
 
     #[test]
@@ -631,7 +630,7 @@ min = { development = 60, staging = 75, production = 85 }
         );
         assert_eq!(v.gates[1].status, GateStatus::Blocked);
         assert_eq!(v.gates[1].reason.as_deref(), Some("needs build (fail)"));
-        assert_eq!(v.outcome, Outcome::Failed);
+        assert_eq!(v.outcome, StageOutcome::Failed);
     }
 
     #[test]
@@ -642,17 +641,44 @@ min = { development = 60, staging = 75, production = 85 }
         )
         .unwrap();
         let plan = build(&config, StageIdx(0), &Filters::default(), false).unwrap();
-        let run = RunResult {
-            executions: vec![Some(exec(0, vec![])), Some(exec(1, vec![]))],
-            reused: vec![false; 2],
-            interrupted: None,
-            stopped_by_fail_fast: false,
-            wall: Duration::ZERO,
-        };
+        let run = ran(vec![Some(exec(0, vec![])), Some(exec(1, vec![]))]);
         let v = judge(&config, &plan, &run, &BaselineState::Missing);
         assert_eq!(statuses(&v), [GateStatus::Pass, GateStatus::Warn]);
         assert_eq!(v.score, Some(50.0));
-        assert_eq!(v.outcome, Outcome::Failed);
+        assert_eq!(v.outcome, StageOutcome::Failed);
+    }
+
+    #[test]
+    fn a_gate_judged_as_it_finished_is_never_judged_again() {
+        let config = Config::parse(Path::new("gates.toml"), CONFIG).unwrap();
+        let plan = build(&config, StageIdx(2), &Filters::default(), false).unwrap();
+        let run = ran(vec![
+            Some(exec(0, vec![])),
+            Some(exec(0, vec![])),
+            Some(exec(0, vec![Ok(90.0)])),
+        ]);
+        // A verdict no judgement of gate 0's execution (exit 0) would give:
+        // had judge_with judged it again, it would be a pass.
+        let known = GateVerdict {
+            status: GateStatus::Fail,
+            enforcement: Some(Enforcement::Block),
+            flaky: false,
+            cached: false,
+            reason: Some("judged as it finished".to_owned()),
+            metrics: Vec::new(),
+            notes: Vec::new(),
+        };
+        let v = judge_with(
+            &config,
+            &plan,
+            &run,
+            &BaselineState::Missing,
+            vec![Some(known.clone()), None].into(),
+        );
+        assert_eq!(v.gates[0], known);
+        assert_eq!(v.gates[1].status, GateStatus::Pass, "judged now");
+        assert_eq!(v.gates[2].status, GateStatus::Pass, "judged now");
+        assert_eq!(v.outcome, StageOutcome::Failed);
     }
 
     #[test]
@@ -678,7 +704,7 @@ min = { development = 60, staging = 75, production = 85 }
     #[test]
     fn interrupted_runs_exit_130_or_143() {
         let mut v = judge_at(0, vec![Some(exec(0, vec![])), None, None]);
-        v.outcome = Outcome::Interrupted;
+        v.outcome = StageOutcome::Interrupted;
         v.signal = Some(libc::SIGINT);
         assert_eq!(v.ending().exit_code(), 130);
         v.signal = Some(libc::SIGTERM);
@@ -687,7 +713,11 @@ min = { development = 60, staging = 75, production = 85 }
 
     #[test]
     fn outcome_names_match_the_json_and_the_old_history_rows() {
-        for outcome in [Outcome::Passed, Outcome::Failed, Outcome::Interrupted] {
+        for outcome in [
+            StageOutcome::Passed,
+            StageOutcome::Failed,
+            StageOutcome::Interrupted,
+        ] {
             let json = serde_json::to_value(outcome).unwrap();
             assert_eq!(json.as_str(), Some(outcome.as_str()));
             // History rows written before `as_str` hold this form.

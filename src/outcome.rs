@@ -8,7 +8,7 @@
 
 /// How a command ended. For commands that only do their work (list, init,
 /// schema, …) that is [`Outcome::Passed`]; a stage's verdict maps onto it
-/// through `judge::Outcome::ending`.
+/// through `judge::StageOutcome::ending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// The command did its work; the stage passed. Exit 0.

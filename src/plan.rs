@@ -60,9 +60,9 @@ pub struct PlannedGate {
     pub index: usize,
     pub id: GateId,
     pub activity: Activity,
-    /// Needs that run in this plan, as indices; needs that do not run are
-    /// ignored (documented in the README).
-    pub needs: Vec<usize>,
+    /// Needs that run in this plan; needs that do not run are ignored
+    /// (documented in the README).
+    pub needs: Vec<GateIdx>,
 }
 
 impl PlannedGate {
@@ -188,6 +188,78 @@ pub fn deal(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GateIdx(pub usize);
 
+/// One value per plan gate, in plan order, indexed by [`GateIdx`] only.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PerGate<T>(Vec<T>);
+
+impl<T> PerGate<T> {
+    /// How many gates.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no gates.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The value of gate `i`, if there is one.
+    pub fn get(&self, i: GateIdx) -> Option<&T> {
+        self.0.get(i.0)
+    }
+
+    /// The values, in plan order.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+
+    /// Each gate's index with its value, in plan order.
+    pub fn enumerate(&self) -> impl Iterator<Item = (GateIdx, &T)> {
+        self.0.iter().enumerate().map(|(i, v)| (GateIdx(i), v))
+    }
+}
+
+impl<T> From<Vec<T>> for PerGate<T> {
+    fn from(values: Vec<T>) -> Self {
+        PerGate(values)
+    }
+}
+
+impl<T> FromIterator<T> for PerGate<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(values: I) -> Self {
+        PerGate(values.into_iter().collect())
+    }
+}
+
+impl<T> IntoIterator for PerGate<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a PerGate<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<T> std::ops::Index<GateIdx> for PerGate<T> {
+    type Output = T;
+    fn index(&self, i: GateIdx) -> &T {
+        &self.0[i.0]
+    }
+}
+
+impl<T> std::ops::IndexMut<GateIdx> for PerGate<T> {
+    fn index_mut(&mut self, i: GateIdx) -> &mut T {
+        &mut self.0[i.0]
+    }
+}
+
 /// Every gate of the config, in config order, planned for one stage.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -206,8 +278,8 @@ impl Plan {
 
     /// Whether gate `i` runs in this plan and its config lets the cache
     /// keep and reuse its result.
-    pub fn cacheable(&self, config: &Config, i: usize) -> bool {
-        self.gates[i].runs() && config.gates[self.gates[i].index].cache
+    pub fn cacheable(&self, config: &Config, i: GateIdx) -> bool {
+        self.gate(i).runs() && config.gates[self.gate(i).index].cache
     }
 
     /// Every gate's index, in config order.
@@ -222,7 +294,7 @@ impl Plan {
 
     /// The needs of gate `i` that run in this plan.
     pub fn needs_of(&self, i: GateIdx) -> impl Iterator<Item = GateIdx> + '_ {
-        self.gate(i).needs.iter().map(|&d| GateIdx(d))
+        self.gate(i).needs.iter().copied()
     }
 }
 
@@ -332,6 +404,7 @@ pub fn build(
             .iter()
             .filter_map(|need| config.gates.iter().position(|g| &g.id == need))
             .filter(|&n| gates[n].runs())
+            .map(GateIdx)
             .collect();
         gates[i].needs = needs;
     }
@@ -448,7 +521,7 @@ from = "production"
                 ),
             ]
         );
-        assert_eq!(dev.gates[2].needs, [1]);
+        assert_eq!(dev.gates[2].needs, [GateIdx(1)]);
         assert!(!dev.fail_fast);
         assert_eq!(dev.min_score, None);
         let prod = build(&c, StageIdx(3), &Filters::default(), false).unwrap();

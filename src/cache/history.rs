@@ -38,7 +38,7 @@ pub struct RunRecord {
     pub run_id: String,
     pub time_ns: i64,
     pub stage: String,
-    /// How the run ended, as `judge::Outcome::as_str` names it (`passed`,
+    /// How the run ended, as `judge::StageOutcome::as_str` names it (`passed`,
     /// `failed`, `interrupted`). Rows written by older versions hold the
     /// same words (they stored the enum's `Debug` text, lowercased), so
     /// every row reads alike.

@@ -5,13 +5,13 @@
 //! judging is pure, so this costs a few microseconds per stage on top of a
 //! `pqg check`.
 
-use super::{run_every_gate, Context};
+use super::{run_every_gate, Context, Outcome};
 use crate::cli::{LadderArgs, LadderFormat};
 use crate::config::{Config, StageIdx};
 use crate::fmt::number;
-use crate::judge::{self, GateStatus, Outcome, Verdict};
+use crate::judge::{self, GateStatus, StageOutcome, Verdict};
 use crate::pipeline::StageRun;
-use crate::plan::{self, Enforcement};
+use crate::plan::{self, Enforcement, GateIdx};
 use crate::run::RunResult;
 use comfy_table::{presets, Table};
 use serde::Serialize;
@@ -42,7 +42,7 @@ pub struct LadderRow {
 #[derive(Debug, Serialize)]
 pub struct StageVerdict {
     pub stage: String,
-    pub outcome: Outcome,
+    pub outcome: StageOutcome,
     pub score: Option<f64>,
     pub min_score: Option<f64>,
 }
@@ -63,13 +63,13 @@ pub fn build(config: &Config, ran: &StageRun) -> anyhow::Result<LadderView> {
             cells: stages
                 .iter()
                 .zip(&verdicts)
-                .map(|(name, v)| (name.clone(), cell(&v.gates[i].status, ran, i)))
+                .map(|(name, v)| (name.clone(), cell(&v.gates[i].status, ran, GateIdx(i))))
                 .collect(),
         })
         .collect();
     let reached = verdicts
         .iter()
-        .take_while(|v| v.outcome == Outcome::Passed)
+        .take_while(|v| v.outcome == StageOutcome::Passed)
         .count();
     let ready_for = reached.checked_sub(1).map(|i| stages[i].clone());
     let next = stages.get(reached).cloned();
@@ -106,6 +106,8 @@ fn judge_at(config: &Config, ran: &StageRun, stage: StageIdx) -> anyhow::Result<
         .collect();
     let result = RunResult {
         executions,
+        // Nothing assessed these executions at this stage; the judge does.
+        assessments: plan.indices().map(|_| None).collect(),
         reused: ran.result.reused.clone(),
         interrupted: None,
         stopped_by_fail_fast: false,
@@ -114,7 +116,7 @@ fn judge_at(config: &Config, ran: &StageRun, stage: StageIdx) -> anyhow::Result<
     Ok(judge::judge(config, &plan, &result, &ran.baseline))
 }
 
-fn cell(status: &GateStatus, ran: &StageRun, gate: usize) -> String {
+fn cell(status: &GateStatus, ran: &StageRun, gate: GateIdx) -> String {
     match status {
         GateStatus::Skipped => "not active".to_owned(),
         // It did not run at the top stage (a need failed there): below, the
@@ -173,7 +175,7 @@ pub fn summary(view: &LadderView) -> String {
 }
 
 /// `pqg ladder`.
-pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<crate::outcome::Outcome> {
+pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
     let printer = ctx.stdout();
     let ran = run_every_gate(
@@ -214,7 +216,7 @@ pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<crate::outcome::O
                 .iter()
                 .map(|v| {
                     let verdict = match v.outcome {
-                        Outcome::Passed => "passes",
+                        StageOutcome::Passed => "passes",
                         _ => "fails",
                     };
                     match v.score {
@@ -227,5 +229,5 @@ pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<crate::outcome::O
             println!("{}", summary(&view));
         }
     }
-    Ok(crate::outcome::Outcome::Passed)
+    Ok(Outcome::Passed)
 }

@@ -3,21 +3,23 @@
 //! each finished gate that fail-fast, the events and the verdict share.
 //! Nothing here runs a gate.
 
+use super::Reusable;
 use crate::baseline::BaselineState;
 use crate::cache::{self, Cache};
 use crate::config::Config;
 use crate::judge::{self, GateVerdict};
+use crate::plan::{GateIdx, PerGate};
 use crate::{plan, run};
 use std::sync::Mutex;
 
-/// Judges each finished gate once, as the runner asks (for fail-fast and
-/// needs), and keeps the verdict: the live events and the stage's verdict
-/// read it instead of judging the gate again.
+/// Judges each execution once, as the runner asks (for retries, fail-fast
+/// and needs), and keeps the verdict of each gate's last one: the live
+/// events and the stage's verdict read it instead of judging the gate again.
 pub(super) struct Assessor<'a> {
     config: &'a Config,
     plan: &'a plan::Plan,
     baseline: &'a BaselineState,
-    verdicts: Mutex<Vec<Option<GateVerdict>>>,
+    verdicts: Mutex<PerGate<Option<GateVerdict>>>,
 }
 
 impl<'a> Assessor<'a> {
@@ -30,14 +32,14 @@ impl<'a> Assessor<'a> {
             config,
             plan,
             baseline,
-            verdicts: Mutex::new(vec![None; plan.gates.len()]),
+            verdicts: Mutex::new(plan.indices().map(|_| None).collect()),
         }
     }
 
     /// What the runner needs to know of gate `gate`'s execution; the
     /// verdict behind it is kept.
-    pub(super) fn assess(&self, gate: usize, execution: &run::Execution) -> run::Assessment {
-        let planned = &self.plan.gates[gate];
+    pub(super) fn assess(&self, gate: GateIdx, execution: &run::Execution) -> run::Assessment {
+        let planned = self.plan.gate(gate);
         let Some(enforcement) = planned.enforcement() else {
             return run::Assessment::Miss;
         };
@@ -56,12 +58,12 @@ impl<'a> Assessor<'a> {
     }
 
     /// The status the last assessment of `gate` gave it.
-    fn status(&self, gate: usize) -> Option<judge::GateStatus> {
+    fn status(&self, gate: GateIdx) -> Option<judge::GateStatus> {
         self.verdicts.lock().ok()?[gate].as_ref().map(|v| v.status)
     }
 
     /// Every verdict kept, by plan gate.
-    pub(super) fn into_verdicts(self) -> Vec<Option<GateVerdict>> {
+    pub(super) fn into_verdicts(self) -> PerGate<Option<GateVerdict>> {
         self.verdicts.into_inner().unwrap_or_default()
     }
 }
@@ -78,7 +80,7 @@ pub(super) fn live_event(
     match event {
         run::RunEvent::Started { gate, id } => json!({
             "event": "start", "gate": id.as_str(), "time_ms": time_ms,
-            "cached": opts.gates[*gate].is_cached(),
+            "cached": opts.job(*gate).is_cached(),
         }),
         run::RunEvent::Retrying { id, attempt, .. } => json!({
             "event": "retry", "gate": id.as_str(), "attempt": attempt, "time_ms": time_ms,
@@ -87,12 +89,13 @@ pub(super) fn live_event(
             gate,
             id,
             execution,
+            ..
         } => {
             let status = assessor.status(*gate);
             json!({
                 "event": "finish", "gate": id.as_str(), "time_ms": time_ms,
                 "status": status.map(|s| s.as_str()),
-                "cached": opts.gates[*gate].is_cached(),
+                "cached": opts.job(*gate).is_cached(),
                 "duration_ms": execution.duration.as_millis() as u64,
                 "exit_code": match execution.end { run::ExecEnd::Exited(c) => Some(c), _ => None },
             })
@@ -112,8 +115,7 @@ pub(super) fn log_decisions(
     config: &Config,
     plan: &plan::Plan,
     prepared: &cache::Prepared,
-    cached: &[Option<run::Execution>],
-    twins: &[Option<usize>],
+    reusable: &Reusable,
     cache: &Cache,
 ) {
     crate::info!(
@@ -130,29 +132,7 @@ pub(super) fn log_decisions(
                 format!("skipped ({})", reason.describe(&config.ladder))
             }
             plan::Activity::Run(enforcement) => {
-                let cache_part = if !gate.cache {
-                    "cache off for this gate".to_owned()
-                } else if !cache.reads() {
-                    "cache off (--no-cache or unavailable)".to_owned()
-                } else if cached[i].is_some() {
-                    let key = prepared.keys[i]
-                        .as_ref()
-                        .map_or(String::new(), |k| k.key.hex()[..12].to_owned());
-                    format!("cache hit ({key})")
-                } else if let Some(j) = twins[i] {
-                    format!("same key as `{}`: runs once", config.gates[j].id)
-                } else if let Some(why) = &prepared.no_key[i] {
-                    format!("not cacheable: {why}")
-                } else if let Some(k) = &prepared.keys[i] {
-                    format!(
-                        "cache miss: nothing stored for key {} ({} inputs); `pqg explain {}` says what changed",
-                        &k.key.hex()[..12],
-                        k.parts.input_count,
-                        gate.id
-                    )
-                } else {
-                    "cache miss".to_owned()
-                };
+                let cache_part = cache_decision(config, i, prepared, reusable, cache);
                 let enforcement = match enforcement {
                     plan::Enforcement::Block => "blocking",
                     plan::Enforcement::Warn => "warning only",
@@ -161,5 +141,39 @@ pub(super) fn log_decisions(
             }
         };
         crate::info!("gate {}: {decision}", gate.id);
+    }
+}
+
+/// What the cache decided for gate `i`, which runs, and why.
+fn cache_decision(
+    config: &Config,
+    i: usize,
+    prepared: &cache::Prepared,
+    reusable: &Reusable,
+    cache: &Cache,
+) -> String {
+    let gate = &config.gates[i];
+    if !gate.cache {
+        "cache off for this gate".to_owned()
+    } else if !cache.reads() {
+        "cache off (--no-cache or unavailable)".to_owned()
+    } else if reusable.cached[i].is_some() {
+        let key = prepared.keys[i]
+            .as_ref()
+            .map_or(String::new(), |k| k.key.hex()[..12].to_owned());
+        format!("cache hit ({key})")
+    } else if let Some(j) = reusable.twins[i] {
+        format!("same key as `{}`: runs once", config.gates[j].id)
+    } else if let Some(why) = &prepared.no_key[i] {
+        format!("not cacheable: {why}")
+    } else if let Some(k) = &prepared.keys[i] {
+        format!(
+            "cache miss: nothing stored for key {} ({} inputs); `pqg explain {}` says what changed",
+            &k.key.hex()[..12],
+            k.parts.input_count,
+            gate.id
+        )
+    } else {
+        "cache miss".to_owned()
     }
 }

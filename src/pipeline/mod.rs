@@ -23,7 +23,7 @@ use crate::{judge, plan, report, run, settings};
 use events::Assessor;
 use prepare::ListsDir;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What to run: a stage, and how.
@@ -89,12 +89,19 @@ pub struct StageRunner<'a> {
     lists: Option<ListsDir>,
 }
 
+/// What the cache lets a run reuse, by plan gate: a stored result, or the
+/// gate with the same key whose result this one takes.
+struct Reusable {
+    cached: Vec<Option<run::Execution>>,
+    twins: Vec<Option<usize>>,
+}
+
 /// A stage whose gates ran: what is left is to store, judge and report.
 pub struct Finished<'a> {
     runner: StageRunner<'a>,
     result: run::RunResult,
     /// Each gate's verdict, judged as it finished.
-    verdicts: Vec<Option<judge::GateVerdict>>,
+    verdicts: plan::PerGate<Option<judge::GateVerdict>>,
 }
 
 impl<'a> StageBuilder<'a> {
@@ -111,40 +118,11 @@ impl<'a> StageBuilder<'a> {
         let run_id = record::run_id();
         let started_ns = crate::files::snapshot::now_ns();
         let baseline = baseline::load(&config.root);
-        let mode = if request.no_cache {
-            CacheMode::Off
-        } else {
-            CacheMode::On
-        };
-        let mut cache = Cache::open(&cache_dir, mode);
-        crate::debug!("cache opened: {}", cache.is_available());
+        let mut cache = self.open_cache(&cache_dir);
         let predicted = history::predicted(&mut cache);
         crate::debug!("history: {} predictions", predicted.len());
         let plan = self.plan(&predicted)?;
-        let wanted: Vec<usize> = if cache.reads() {
-            (0..plan.gates.len())
-                .filter(|&i| plan.cacheable(config, i))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let prepared = cache::prepare(
-            config,
-            &wanted,
-            &mut cache,
-            &prepare::key_command,
-            &cache_dir,
-        );
-        let (cached, twins) =
-            prepare::reuse_plan(config, &prepared, &wanted, &mut cache, started_ns);
-        if crate::log::enabled_at(crate::log::Level::Info) {
-            events::log_decisions(config, &plan, &prepared, &cached, &twins, &cache);
-        }
-        crate::debug!(
-            "cache: {} hits, {} twins",
-            cached.iter().flatten().count(),
-            twins.iter().flatten().count()
-        );
+        let (prepared, reusable) = self.find_reusable(&plan, &mut cache, &cache_dir, started_ns);
         // --changed-since: each gate gets its share of the changed files,
         // and builtins check only those; such runs are not stored, since a
         // gate may have looked at the list instead of every input (reading
@@ -152,33 +130,8 @@ impl<'a> StageBuilder<'a> {
         // inputs).
         let changed = request.filters.changed.as_deref();
         let lists = changed.and_then(|_| prepare::lists_dir(&cache_dir, &run_id));
-        let files_lists = match changed {
-            Some(changed) => prepare::write_changed_lists(config, &plan, changed, lists.as_ref()),
-            None => vec![None; plan.gates.len()],
-        };
-        let opts = run::RunOptions {
-            jobs: request.jobs,
-            stage: config.ladder.name(plan.stage).to_string(),
-            run_id: run_id.clone(),
-            logs_dir: request
-                .keep_logs
-                .then(|| cache_dir.join("logs").join(&run_id)),
-            secrets: run::secrets_from_env(&config.settings.redact),
-            default_timeout: config.settings.timeout,
-            gates: prepare::gate_jobs(
-                plan.gates
-                    .iter()
-                    .map(|g| predicted.get(g.id.as_str()).copied())
-                    .collect(),
-                prepare::builtin_files(config, &prepared, &cached, changed),
-                cached,
-                twins,
-                files_lists,
-            ),
-            fail_fast: plan.fail_fast,
-            handle_signals: true,
-            cache_dir: cache_dir.clone(),
-        };
+        let gates = self.gate_jobs(&plan, &predicted, &prepared, reusable, lists.as_ref());
+        let opts = self.run_options(&plan, gates, &cache_dir, &run_id);
         Ok(StageRunner {
             config,
             request,
@@ -192,6 +145,104 @@ impl<'a> StageBuilder<'a> {
             opts,
             lists,
         })
+    }
+
+    /// The cache, or none under `--no-cache`.
+    fn open_cache(&self, cache_dir: &Path) -> Cache {
+        let mode = if self.request.no_cache {
+            CacheMode::Off
+        } else {
+            CacheMode::On
+        };
+        let cache = Cache::open(cache_dir, mode);
+        crate::debug!("cache opened: {}", cache.is_available());
+        cache
+    }
+
+    /// Keys the cacheable gates of `plan` and finds the results they may
+    /// reuse; `-v` logs each gate's decision.
+    fn find_reusable(
+        &self,
+        plan: &plan::Plan,
+        cache: &mut Cache,
+        cache_dir: &Path,
+        started_ns: i64,
+    ) -> (cache::Prepared, Reusable) {
+        let config = self.config;
+        let wanted: Vec<usize> = if cache.reads() {
+            plan.indices()
+                .filter(|&i| plan.cacheable(config, i))
+                .map(|i| i.0)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let prepared = cache::prepare(config, &wanted, cache, &prepare::key_command, cache_dir);
+        let (cached, twins) = prepare::reuse_plan(config, &prepared, &wanted, cache, started_ns);
+        let reusable = Reusable { cached, twins };
+        if crate::log::enabled_at(crate::log::Level::Info) {
+            events::log_decisions(config, plan, &prepared, &reusable, cache);
+        }
+        crate::debug!(
+            "cache: {} hits, {} twins",
+            reusable.cached.iter().flatten().count(),
+            reusable.twins.iter().flatten().count()
+        );
+        (prepared, reusable)
+    }
+
+    /// What the run knows of each gate beforehand: its predicted length,
+    /// what it may reuse, its builtin's files and its `PQG_FILES` list.
+    fn gate_jobs(
+        &self,
+        plan: &plan::Plan,
+        predicted: &HashMap<String, Duration>,
+        prepared: &cache::Prepared,
+        reusable: Reusable,
+        lists: Option<&ListsDir>,
+    ) -> plan::PerGate<run::GateJob> {
+        let config = self.config;
+        let changed = self.request.filters.changed.as_deref();
+        let files_lists = match changed {
+            Some(changed) => prepare::write_changed_lists(config, plan, changed, lists),
+            None => vec![None; plan.gates.len()],
+        };
+        prepare::gate_jobs(
+            plan.gates
+                .iter()
+                .map(|g| predicted.get(g.id.as_str()).copied())
+                .collect(),
+            prepare::builtin_files(config, prepared, &reusable.cached, changed),
+            reusable.cached,
+            reusable.twins,
+            files_lists,
+        )
+    }
+
+    /// How the runner is to run `plan`'s `gates`.
+    fn run_options(
+        &self,
+        plan: &plan::Plan,
+        gates: plan::PerGate<run::GateJob>,
+        cache_dir: &Path,
+        run_id: &str,
+    ) -> run::RunOptions {
+        let config = self.config;
+        run::RunOptions {
+            jobs: self.request.jobs,
+            stage: config.ladder.name(plan.stage).to_string(),
+            run_id: run_id.to_owned(),
+            logs_dir: self
+                .request
+                .keep_logs
+                .then(|| cache_dir.join("logs").join(run_id)),
+            secrets: run::secrets_from_env(&config.settings.redact),
+            default_timeout: config.settings.timeout,
+            gates,
+            fail_fast: plan.fail_fast,
+            handle_signals: true,
+            cache_dir: cache_dir.to_path_buf(),
+        }
     }
 
     /// The plan, its shards balanced by the durations history predicts.
@@ -229,7 +280,7 @@ impl<'a> StageRunner<'a> {
             .request
             .progress
             .then(|| Progress::new(self.plan.running().count()));
-        let assess = |i: usize, e: &run::Execution| assessor.assess(i, e);
+        let assess = |i: plan::GateIdx, e: &run::Execution| assessor.assess(i, e);
         let clock = std::time::Instant::now();
         let result = run::execute(self.config, &self.plan, &self.opts, &assess, &mut |event| {
             if let Some(p) = progress.as_mut() {
@@ -290,11 +341,9 @@ impl Finished<'_> {
         } = self;
         let fresh: Vec<&str> = r
             .plan
-            .gates
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| result.executions[*i].is_some() && !result.reused[*i])
-            .map(|(_, g)| g.id.as_str())
+            .indices()
+            .filter(|&i| result.executions[i].is_some() && !result.reused[i])
+            .map(|i| r.plan.gate(i).id.as_str())
             .collect();
         let recent = history::recent(&mut r.cache, &fresh);
         crate::debug!("history: {} gates' recent results read", recent.len());

@@ -174,7 +174,7 @@ pub(crate) fn gate_jobs(
     cached: Vec<Option<run::Execution>>,
     twins: Vec<Option<usize>>,
     files_lists: Vec<Option<std::path::PathBuf>>,
-) -> Vec<run::GateJob> {
+) -> crate::plan::PerGate<run::GateJob> {
     let reuse = cached
         .into_iter()
         .zip(twins)

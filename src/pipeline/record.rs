@@ -17,21 +17,21 @@ pub(super) fn store_results(
     cache_dir: &Path,
 ) -> Option<cache::Changes> {
     let mut candidates = Vec::new();
-    for (i, execution) in result.executions.iter().enumerate() {
-        let (Some(execution), Some(key)) = (execution, &prepared.keys[i]) else {
+    for (i, execution) in result.executions.enumerate() {
+        let (Some(execution), Some(key)) = (execution, &prepared.keys[i.0]) else {
             continue;
         };
         if result.reused[i] {
             continue;
         }
-        let gate = &config.gates[i];
+        let gate = &config.gates[i.0];
         let Some(stored) = execution.to_stored() else {
             continue;
         };
         let clean = matches!(execution.end, run::ExecEnd::Exited(code) if gate.exit_codes.contains(&code))
             && execution.metrics.iter().all(Result::is_ok);
         if clean || gate.cache_failures {
-            candidates.push((i, key, stored));
+            candidates.push((i.0, key, stored));
         }
     }
     if candidates.is_empty() {

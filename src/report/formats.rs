@@ -6,7 +6,7 @@
 
 use super::{GateReport, MetricReport, Report};
 use crate::fmt::{human_duration, number, with_unit};
-use crate::judge::{GateStatus, Outcome};
+use crate::judge::{GateStatus, StageOutcome};
 use crate::plan::Enforcement;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -176,9 +176,9 @@ fn metric_cell(m: &MetricReport) -> String {
 pub fn render_markdown(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let mut s = String::new();
     let verdict = match report.outcome {
-        Outcome::Passed => "✅ passed",
-        Outcome::Failed => "❌ failed",
-        Outcome::Interrupted => "⚠️ interrupted",
+        StageOutcome::Passed => "✅ passed",
+        StageOutcome::Failed => "❌ failed",
+        StageOutcome::Interrupted => "⚠️ interrupted",
     };
     let _ = writeln!(s, "### pqg · {}: {verdict}\n", report.stage);
     let summary = super::table::summary_line(
@@ -405,7 +405,7 @@ pub fn render_prometheus(report: &Report, out: &mut impl Write) -> io::Result<()
         &mut s,
         "pqg_stage_passed",
         "1 when the stage passed.",
-        Some(f64::from(u8::from(report.outcome == Outcome::Passed))),
+        Some(f64::from(u8::from(report.outcome == StageOutcome::Passed))),
     );
     stage_value(
         &mut s,

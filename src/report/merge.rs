@@ -6,7 +6,7 @@
 //! not share the same history) and is an error, never a guess.
 
 use super::{Counts, GateReport, Report, SCHEMA};
-use crate::judge::{GateStatus, Outcome};
+use crate::judge::{GateStatus, StageOutcome};
 
 /// Why reports cannot be merged.
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +114,9 @@ pub fn merge(
     let (score, outcome) = crate::judge::stage_outcome(
         gates.iter().map(|g| (g.status, g.enforcement, g.weight)),
         first.min_score,
-        reports.iter().any(|r| r.outcome == Outcome::Interrupted),
+        reports
+            .iter()
+            .any(|r| r.outcome == StageOutcome::Interrupted),
     );
     Ok(Report {
         schema: SCHEMA,

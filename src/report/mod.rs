@@ -15,7 +15,7 @@ use crate::builtin::{Finding, RuleInfo};
 use crate::cache::history::Sample;
 use crate::config::{Better, Command, Config};
 use crate::fmt::{human_duration, with_unit};
-use crate::judge::{GateStatus, Outcome, Verdict};
+use crate::judge::{GateStatus, StageOutcome, Verdict};
 use crate::plan::{Enforcement, Plan};
 use crate::run::{ExecEnd, RunResult};
 use serde::{Deserialize, Serialize};
@@ -40,7 +40,7 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
     pub stage: String,
-    pub outcome: Outcome,
+    pub outcome: StageOutcome,
     pub exit_code: u8,
     pub score: Option<f64>,
     pub min_score: Option<f64>,

@@ -4,6 +4,7 @@
 //! It listens to `RunEvent`s and draws only when `settings::progress` said
 //! so (a terminal, not under `CI`). It never prints the report.
 
+use crate::plan::GateIdx;
 use crate::run::{RunEvent, StopReason};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use std::time::Duration;
 pub struct Progress {
     multi: MultiProgress,
     overall: ProgressBar,
-    running: HashMap<usize, ProgressBar>,
+    running: HashMap<GateIdx, ProgressBar>,
 }
 
 impl Progress {

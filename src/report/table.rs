@@ -4,7 +4,7 @@
 
 use super::{GateReport, MetricReport, Report};
 use crate::fmt::{human_duration, number, with_unit};
-use crate::judge::{GateStatus, Outcome};
+use crate::judge::{GateStatus, StageOutcome};
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use std::io::{self, Write};
 use std::time::Duration;
@@ -283,7 +283,7 @@ pub fn render_table(
             writeln!(out, "{}", printer.paint(&note, Tone::Dim))?;
         }
     }
-    if !quiet || report.outcome != Outcome::Passed {
+    if !quiet || report.outcome != StageOutcome::Passed {
         writeln!(out)?;
     }
     writeln!(out, "{}", summary_line(report, printer))
@@ -293,9 +293,9 @@ pub fn render_table(
 pub fn summary_line(report: &Report, printer: &Printer) -> String {
     let c = &report.counts;
     let verdict = match report.outcome {
-        Outcome::Passed => printer.paint("PASSED", Tone::Good),
-        Outcome::Failed => printer.paint("FAILED", Tone::Bad),
-        Outcome::Interrupted => printer.paint("INTERRUPTED", Tone::Warn),
+        StageOutcome::Passed => printer.paint("PASSED", Tone::Good),
+        StageOutcome::Failed => printer.paint("FAILED", Tone::Bad),
+        StageOutcome::Interrupted => printer.paint("INTERRUPTED", Tone::Warn),
     };
     let mut parts = vec![
         format!("{}: {verdict}", report.stage),

@@ -2,12 +2,14 @@
 //! starts gates on the pool, reuses results, reacts to finished gates and
 //! signals, and sends every [`RunEvent`].
 //!
-//! A finished gate is judged through the caller's [`Assess`]; this module
-//! never decides a status itself and never prints.
+//! A reused result is judged here through the caller's [`Assess`], a run one
+//! on its pool thread; either way once, and the [`RunEvent::Finished`] event
+//! carries that judgement. This module never decides a status itself and
+//! never prints.
 
 use super::gate::GateRunner;
 use super::scheduler::{GateRun, Scheduler, Step};
-use super::{signals, Execution, Msg, RunEvent, RunResult, StopReason};
+use super::{signals, Assessment, Execution, Msg, RunEvent, RunResult, StopReason};
 use crate::plan::GateIdx;
 use anyhow::Context;
 use signal_hook::consts::SIGTERM;
@@ -64,14 +66,15 @@ impl<'r, 'e> Coordinator<'r, 'e> {
                 match step {
                     Step::Reuse(i, execution) => {
                         self.started(i);
-                        self.finished(i, execution);
+                        let assessment = (self.runner.assess)(i, &execution);
+                        self.finished(i, execution, assessment);
                     }
                     Step::Start(i) => {
                         self.started(i);
                         let (runner, tx) = (self.runner, tx.clone());
                         scope.spawn(move |_| {
-                            let execution = runner.run(i, &tx);
-                            let _ = tx.send(Msg::Done(i, execution));
+                            let (execution, assessment) = runner.run(i, &tx);
+                            let _ = tx.send(Msg::Done(i, execution, assessment));
                         });
                     }
                 }
@@ -80,9 +83,9 @@ impl<'r, 'e> Coordinator<'r, 'e> {
                 return Ok(());
             }
             match rx.recv().context("waiting for gates")? {
-                Msg::Done(i, execution) => self.finished(i, execution),
+                Msg::Done(i, execution, assessment) => self.finished(i, execution, assessment),
                 Msg::Retrying(i, attempt) => (self.on_event)(RunEvent::Retrying {
-                    gate: i.0,
+                    gate: i,
                     id: &self.runner.plan.gate(i).id,
                     attempt,
                 }),
@@ -93,17 +96,17 @@ impl<'r, 'e> Coordinator<'r, 'e> {
 
     fn started(&mut self, i: GateIdx) {
         let id = &self.runner.plan.gate(i).id;
-        (self.on_event)(RunEvent::Started { gate: i.0, id });
+        (self.on_event)(RunEvent::Started { gate: i, id });
     }
 
-    /// A gate's execution is in, run or reused: the caller judges it, and
+    /// A gate's execution is in, run or reused, and judged `assessment`:
     /// under fail-fast a blocking miss stops the run.
-    fn finished(&mut self, i: GateIdx, execution: Execution) {
-        let assessment = (self.runner.assess)(i.0, &execution);
+    fn finished(&mut self, i: GateIdx, execution: Execution, assessment: Assessment) {
         (self.on_event)(RunEvent::Finished {
-            gate: i.0,
+            gate: i,
             id: &self.runner.plan.gate(i).id,
             execution: &execution,
+            assessment,
         });
         if self.scheduler.finish(i, execution, assessment) {
             (self.on_event)(RunEvent::Stopping {
@@ -137,13 +140,6 @@ impl<'r, 'e> Coordinator<'r, 'e> {
 
     /// Everything the run produced; `wall` is how long it took.
     pub(super) fn into_result(self, wall: Duration) -> RunResult {
-        let (executions, reused, stopped_by_fail_fast) = self.scheduler.into_outcome();
-        RunResult {
-            executions,
-            reused,
-            interrupted: self.interrupted,
-            stopped_by_fail_fast,
-            wall,
-        }
+        self.scheduler.into_result(self.interrupted, wall)
     }
 }

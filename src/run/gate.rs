@@ -2,8 +2,9 @@
 //! command attempted up to `1 + retries` times, each attempt's full log kept
 //! when asked (`--keep-logs`).
 //!
-//! Whether an attempt passed (to stop retrying) is asked of the caller's
-//! [`Assess`]; this module never decides a status and never prints.
+//! Each attempt is assessed once, by the caller's [`Assess`]: the answer
+//! decides whether to retry, and the last one goes back with the gate's
+//! execution. This module never decides a status and never prints.
 
 use super::groups::Groups;
 use super::process::{self, AttemptSpec, ExecEnd};
@@ -58,11 +59,14 @@ impl<'r> GateRunner<'r> {
         self.opts.job(i)
     }
 
-    /// Runs gate `i` to its end; retries are announced on `tx`.
-    pub(super) fn run(&self, i: GateIdx, tx: &Sender<Msg>) -> Execution {
+    /// Runs gate `i` to its end and gives its last execution with the
+    /// caller's assessment of it; retries are announced on `tx`.
+    pub(super) fn run(&self, i: GateIdx, tx: &Sender<Msg>) -> (Execution, Assessment) {
         let gate = self.gate(i);
         if let Command::Builtin(spec) = &gate.command {
-            return builtin::run_builtin(self, gate, spec, i);
+            let execution = builtin::run_builtin(self, gate, spec, i);
+            let assessment = (self.assess)(i, &execution);
+            return (execution, assessment);
         }
         let dir = self.config.root.join(&gate.cwd);
         let env = self.gate_env(gate, i);
@@ -70,8 +74,9 @@ impl<'r> GateRunner<'r> {
         loop {
             attempt_no += 1;
             let execution = self.attempt(i, &dir, &env, attempt_no);
-            if !self.worth_retrying(i, &execution) {
-                return execution;
+            let assessment = (self.assess)(i, &execution);
+            if !self.worth_retrying(i, &execution, assessment) {
+                return (execution, assessment);
             }
             let _ = tx.send(Msg::Retrying(i, attempt_no + 1));
         }
@@ -138,7 +143,7 @@ impl<'r> GateRunner<'r> {
     /// Whether gate `i` gets another attempt after `execution`: it has
     /// retries left, the attempt ran (or timed out), the run goes on, and
     /// the caller did not see it pass.
-    fn worth_retrying(&self, i: GateIdx, execution: &Execution) -> bool {
+    fn worth_retrying(&self, i: GateIdx, execution: &Execution, assessment: Assessment) -> bool {
         let retryable = matches!(
             execution.end,
             ExecEnd::Exited(_) | ExecEnd::Signalled(_) | ExecEnd::TimedOut
@@ -146,7 +151,7 @@ impl<'r> GateRunner<'r> {
         execution.attempts < self.gate(i).retries + 1
             && retryable
             && !self.groups.is_closed()
-            && (self.assess)(i.0, execution) != Assessment::Passed
+            && assessment != Assessment::Passed
     }
 }
 

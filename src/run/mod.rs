@@ -4,7 +4,9 @@
 //! The runner sends [`RunEvent`]s and returns one [`Execution`] per gate that
 //! ran. It never prints and never decides a status: whether a finished gate
 //! passed (for `needs`, retries and fail-fast) is asked of the caller through
-//! an [`Assess`] function, which is the judge.
+//! an [`Assess`] function, which is the judge. It asks once per execution
+//! (each attempt, each reused result), and the answer travels with the
+//! gate's [`RunEvent::Finished`] and its [`RunResult`], so nobody asks again.
 //!
 //! Inside: `scheduler` picks what starts next, `coordinator` turns its steps
 //! into started gates and events, `gate` and `builtin` run one gate,
@@ -24,7 +26,7 @@ mod signals;
 mod stored;
 
 use crate::config::{Command, Config, GateId};
-use crate::plan::{GateIdx, Plan};
+use crate::plan::{GateIdx, PerGate, Plan};
 use anyhow::Context;
 pub use capture::Output;
 use coordinator::Coordinator;
@@ -67,26 +69,30 @@ pub enum Assessment {
     Miss,
 }
 
-/// Judges a gate's execution for the runner's purposes.
-pub type Assess<'a> = dyn Fn(usize, &Execution) -> Assessment + Sync + 'a;
+/// Judges a gate's execution for the runner's purposes; called once per
+/// execution the run produces or reuses.
+pub type Assess<'a> = dyn Fn(GateIdx, &Execution) -> Assessment + Sync + 'a;
 
 /// Something that happened during a run, for progress displays and
 /// streaming reports.
 #[derive(Debug)]
 pub enum RunEvent<'a> {
     Started {
-        gate: usize,
+        gate: GateIdx,
         id: &'a GateId,
     },
     Retrying {
-        gate: usize,
+        gate: GateIdx,
         id: &'a GateId,
         attempt: u32,
     },
+    /// A gate's execution is in, run or reused, with what the caller's
+    /// [`Assess`] made of it.
     Finished {
-        gate: usize,
+        gate: GateIdx,
         id: &'a GateId,
         execution: &'a Execution,
+        assessment: Assessment,
     },
     Stopping {
         reason: StopReason,
@@ -114,7 +120,7 @@ pub struct RunOptions {
     pub default_timeout: Option<Duration>,
     /// One per plan gate, in plan order: what this run knows of it
     /// beforehand. A missing one counts as [`GateJob::default`].
-    pub gates: Vec<GateJob>,
+    pub gates: PerGate<GateJob>,
     pub fail_fast: bool,
     /// Listen for SIGINT/SIGTERM and stop the run on them.
     pub handle_signals: bool,
@@ -124,14 +130,14 @@ pub struct RunOptions {
 
 impl RunOptions {
     /// What this run knows of gate `i` beforehand.
-    fn job(&self, i: GateIdx) -> &GateJob {
+    pub fn job(&self, i: GateIdx) -> &GateJob {
         static NOTHING_KNOWN: GateJob = GateJob {
             predicted: None,
             reuse: Reuse::Nothing,
             builtin_files: None,
             files_list: None,
         };
-        self.gates.get(i.0).unwrap_or(&NOTHING_KNOWN)
+        self.gates.get(i).unwrap_or(&NOTHING_KNOWN)
     }
 }
 
@@ -176,10 +182,13 @@ pub enum Reuse {
 #[derive(Debug)]
 pub struct RunResult {
     /// Per plan gate: its execution, or `None` when it did not run.
-    pub executions: Vec<Option<Execution>>,
+    pub executions: PerGate<Option<Execution>>,
+    /// Per plan gate: what the caller's [`Assess`] made of its execution,
+    /// or `None` when it did not run.
+    pub assessments: PerGate<Option<Assessment>>,
     /// Per plan gate: whether its execution was reused (from the cache, or
     /// from a gate with the same key) rather than run.
-    pub reused: Vec<bool>,
+    pub reused: PerGate<bool>,
     /// The signal that interrupted the run, if one did.
     pub interrupted: Option<i32>,
     pub stopped_by_fail_fast: bool,
@@ -188,7 +197,7 @@ pub struct RunResult {
 
 /// What gate threads and the signal listener tell the coordinating thread.
 enum Msg {
-    Done(GateIdx, Execution),
+    Done(GateIdx, Execution, Assessment),
     Retrying(GateIdx, u32),
     Signal(i32),
 }
@@ -245,3 +254,6 @@ pub fn capture_command(command: &Command, dir: &Path, timeout: Duration) -> (Opt
     };
     (code, attempt.output.text)
 }
+
+#[cfg(test)]
+mod tests;

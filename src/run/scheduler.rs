@@ -6,7 +6,7 @@
 //! clock or events. It never judges; it is told whether a finished gate
 //! passed.
 
-use super::{Assessment, Execution, GateJob, Reuse};
+use super::{Assessment, Execution, GateJob, Reuse, RunResult};
 use crate::plan::GateIdx;
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ enum State {
     Waiting,
     Running,
     Done {
-        passed: bool,
+        assessment: Assessment,
         reused: bool,
         execution: Execution,
     },
@@ -164,7 +164,13 @@ impl<'r> Scheduler<'r> {
     }
 
     fn passed(&self, i: GateIdx) -> bool {
-        matches!(self.at(i).state, State::Done { passed: true, .. })
+        matches!(
+            self.at(i).state,
+            State::Done {
+                assessment: Assessment::Passed,
+                ..
+            }
+        )
     }
 
     /// Records a finished gate, started or reused, and what the caller made
@@ -181,7 +187,7 @@ impl<'r> Scheduler<'r> {
             self.free += self.at(i).slots;
         }
         self.gates[i.0].state = State::Done {
-            passed: assessment == Assessment::Passed,
+            assessment,
             reused,
             execution,
         };
@@ -213,34 +219,47 @@ impl<'r> Scheduler<'r> {
     }
 
     fn never_passes(&self, i: GateIdx) -> bool {
-        matches!(
-            self.at(i).state,
-            State::Done { passed: false, .. } | State::NotRun
-        )
+        match &self.at(i).state {
+            State::Done { assessment, .. } => *assessment != Assessment::Passed,
+            State::NotRun => true,
+            State::Waiting | State::Running => false,
+        }
     }
 
-    /// Per gate, its execution and whether it was reused; and whether
-    /// fail-fast stopped the run.
-    pub(super) fn into_outcome(self) -> (Vec<Option<Execution>>, Vec<bool>, bool) {
-        let mut executions = Vec::with_capacity(self.gates.len());
-        let mut reused = Vec::with_capacity(self.gates.len());
+    /// The run's result: per gate, its execution, its assessment and whether
+    /// it was reused; whether fail-fast stopped the run; and the `interrupted`
+    /// signal and `wall` time the coordinator knows.
+    pub(super) fn into_result(self, interrupted: Option<i32>, wall: Duration) -> RunResult {
+        let count = self.gates.len();
+        let mut executions = Vec::with_capacity(count);
+        let mut assessments = Vec::with_capacity(count);
+        let mut reused = Vec::with_capacity(count);
         for gate in self.gates {
             match gate.state {
                 State::Done {
                     execution,
+                    assessment,
                     reused: r,
-                    ..
                 } => {
                     executions.push(Some(execution));
+                    assessments.push(Some(assessment));
                     reused.push(r);
                 }
                 _ => {
                     executions.push(None);
+                    assessments.push(None);
                     reused.push(false);
                 }
             }
         }
-        (executions, reused, self.stopped_by_fail_fast)
+        RunResult {
+            executions: executions.into(),
+            assessments: assessments.into(),
+            reused: reused.into(),
+            interrupted,
+            stopped_by_fail_fast: self.stopped_by_fail_fast,
+            wall,
+        }
     }
 }
 
@@ -336,11 +355,16 @@ mod tests {
         s.finish(GateIdx(1), execution(1), Assessment::Miss);
         assert!(steps(&mut s).is_empty());
         assert_eq!(s.running(), 0);
-        let (executions, reused, fail_fast) = s.into_outcome();
-        assert!(executions[0].is_some() && executions[1].is_some());
-        assert!(executions[2].is_none(), "blocked by its failed need");
-        assert_eq!(reused, [false; 3]);
-        assert!(!fail_fast);
+        let result = s.into_result(None, Duration::ZERO);
+        let ran: Vec<bool> = result.executions.iter().map(Option::is_some).collect();
+        assert_eq!(ran, [true, true, false], "2 is blocked by its failed need");
+        let assessments: Vec<_> = result.assessments.iter().copied().collect();
+        assert_eq!(
+            assessments,
+            [Some(Assessment::Passed), Some(Assessment::Miss), None]
+        );
+        assert_eq!(result.reused, vec![false; 3].into());
+        assert!(!result.stopped_by_fail_fast);
     }
 
     #[test]
@@ -365,9 +389,11 @@ mod tests {
         assert_eq!(steps(&mut s), ["reuse 0", "start 2"]);
         s.finish(GateIdx(2), execution(3), Assessment::Miss);
         assert_eq!(steps(&mut s), ["reuse 1"]);
-        let (executions, reused, _) = s.into_outcome();
-        assert_eq!(reused, [true, true, false]);
-        let twin = executions[1].as_ref().map(|e| e.end.clone());
+        let result = s.into_result(None, Duration::ZERO);
+        assert_eq!(result.reused, vec![true, true, false].into());
+        let twin = result.executions[GateIdx(1)]
+            .as_ref()
+            .map(|e| e.end.clone());
         assert_eq!(twin, Some(ExecEnd::Exited(3)));
     }
 
@@ -382,6 +408,7 @@ mod tests {
         assert_eq!(steps(&mut s), ["start 0"]);
         assert!(s.finish(GateIdx(0), execution(1), Assessment::BlockingMiss));
         assert!(steps(&mut s).is_empty());
-        assert!(s.into_outcome().2, "stopped by fail-fast");
+        let result = s.into_result(None, Duration::ZERO);
+        assert!(result.stopped_by_fail_fast);
     }
 }

@@ -1,0 +1,104 @@
+//! The runner end to end on real commands: what it asks of its caller's
+//! judge, and what its events and result carry.
+
+use super::*;
+use crate::config::StageIdx;
+use crate::plan::{build, Filters};
+use std::sync::Mutex;
+
+const CONFIG: &str = r#"
+[gates.passes]
+run = "true"
+retries = 2
+[gates.fails]
+run = "false"
+retries = 1
+[gates.cached]
+run = "false"
+[gates.twin]
+run = "false"
+"#;
+
+fn cached_pass() -> Execution {
+    Execution {
+        end: ExecEnd::Exited(0),
+        duration: Duration::from_millis(5),
+        output: Output::default(),
+        metrics: Vec::new(),
+        attempts: 1,
+        findings: Vec::new(),
+    }
+}
+
+#[test]
+fn every_execution_is_assessed_once_and_the_answer_travels_with_it() {
+    let config = Config::parse(Path::new("gates.toml"), CONFIG).unwrap();
+    let plan = build(&config, StageIdx(0), &Filters::default(), false).unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let job = |reuse| GateJob {
+        reuse,
+        ..GateJob::default()
+    };
+    let opts = RunOptions {
+        jobs: 2,
+        stage: "dev".into(),
+        run_id: "test".into(),
+        logs_dir: None,
+        secrets: Vec::new(),
+        default_timeout: Some(Duration::from_secs(30)),
+        gates: vec![
+            job(Reuse::Nothing),
+            job(Reuse::Nothing),
+            job(Reuse::Cached(cached_pass())),
+            job(Reuse::SameKeyAs(GateIdx(0))),
+        ]
+        .into(),
+        fail_fast: false,
+        handle_signals: false,
+        cache_dir: cache_dir.path().to_path_buf(),
+    };
+    let asked = Mutex::new(vec![0u32; 4]);
+    let assess = |i: GateIdx, e: &Execution| {
+        asked.lock().unwrap()[i.0] += 1;
+        match e.end {
+            ExecEnd::Exited(0) => Assessment::Passed,
+            _ => Assessment::Miss,
+        }
+    };
+    let mut finished = Vec::new();
+    let result = execute(&config, &plan, &opts, &assess, &mut |event| {
+        if let RunEvent::Finished {
+            gate, assessment, ..
+        } = event
+        {
+            finished.push((gate, assessment));
+        }
+    })
+    .unwrap();
+
+    // One question per execution: `passes` passed at once (retries unused),
+    // `fails` ran twice, the cached result and the twin's were asked about
+    // once when reused.
+    let attempts: Vec<u32> = result
+        .executions
+        .iter()
+        .map(|e| e.as_ref().map_or(0, |e| e.attempts))
+        .collect();
+    assert_eq!(attempts, [1, 2, 1, 1]);
+    assert_eq!(asked.into_inner().unwrap(), [1, 2, 1, 1]);
+    // Each gate finished once, with the answer to its last execution, which
+    // the result keeps.
+    finished.sort_by_key(|(gate, _)| *gate);
+    let passed = Assessment::Passed;
+    let expected = [
+        (GateIdx(0), passed),
+        (GateIdx(1), Assessment::Miss),
+        (GateIdx(2), passed),
+        (GateIdx(3), passed),
+    ];
+    assert_eq!(finished, expected);
+    for (i, assessment) in expected {
+        assert_eq!(result.assessments[i], Some(assessment));
+    }
+    assert_eq!(result.reused, vec![false, false, true, true].into());
+}
