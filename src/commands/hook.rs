@@ -314,8 +314,6 @@ pub fn parse_pushed(input: &str) -> Pushed {
 mod tests {
     use super::*;
 
-    /// One tracked file, `f`, as the index and the check's snapshot saw
-    /// it: the same stat data unless a test changes one side.
     #[test]
     fn pushed_refs_as_git_gives_them() {
         let z = "0".repeat(40);
