@@ -3,7 +3,7 @@
 //! Flags are only parsed here; `settings` decides how they combine with
 //! environment variables, the config file and defaults.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const ENV_HELP: &str = "\
@@ -46,6 +46,21 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The process's command line, parsed (clap prints help, or the usage
+    /// error and exits 2). Its `-h` names `PQG_NO_ANNOTATIONS` beside
+    /// `--no-annotations` as clap's `env` would, though `settings`, not
+    /// clap, reads it; [`CommandFactory::command`] stays as declared, for
+    /// the completions and the man page.
+    pub fn parse_args() -> Cli {
+        let mut command = Cli::command().mut_subcommand("check", |check| {
+            check.mut_arg("no_annotations", |arg| arg.help(NO_ANNOTATIONS_HELP))
+        });
+        let mut matches = command.get_matches_mut();
+        Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut command).exit())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -162,11 +177,15 @@ pub struct CheckArgs {
 
     /// Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow
     /// annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY
-    // PQG_NO_ANNOTATIONS is read by `settings::no_annotations`; the help
-    // names it as clap's `env` would.
+    // PQG_NO_ANNOTATIONS is read by `settings`, not by clap; both helps
+    // name it as clap's `env` would (`-h` through `Cli::parse_args`).
     #[arg(long, long_help = NO_ANNOTATIONS_LONG_HELP)]
     pub no_annotations: bool,
 }
+
+/// `--no-annotations`'s `-h` line: clap's `env` would add the note to `-h`
+/// but not to the shell completions, which use the plain line.
+const NO_ANNOTATIONS_HELP: &str = "Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY [env: PQG_NO_ANNOTATIONS=]";
 
 const NO_ANNOTATIONS_LONG_HELP: &str = "Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY\n\n[env: PQG_NO_ANNOTATIONS=]";
 

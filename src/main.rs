@@ -4,7 +4,6 @@
 //! [`Outcome`](pqg::commands::Outcome), or from its error
 //! (`diag::print_and_code`), or 3 for a panic.
 
-use clap::Parser;
 use pqg::{cli::Cli, commands, diag, settings};
 use std::process::ExitCode;
 
@@ -14,7 +13,7 @@ fn main() -> ExitCode {
         eprintln!("internal error: {info}");
         eprintln!("this is a bug in pqg; please report it with the command you ran");
     }));
-    let cli = Cli::parse(); // clap exits 2 on bad usage
+    let cli = Cli::parse_args(); // clap exits 2 on bad usage
     pqg::log::init(
         settings::log_level(cli.verbose, &settings::process_env),
         cli.log_format == pqg::cli::LogFormat::Json,
