@@ -50,13 +50,18 @@ pub struct Cli {
 
 impl Cli {
     /// The process's command line, parsed (clap prints help, or the usage
-    /// error and exits 2). Its `-h` names `PQG_NO_ANNOTATIONS` beside
-    /// `--no-annotations` as clap's `env` would, though `settings`, not
-    /// clap, reads it; [`CommandFactory::command`] stays as declared, for
-    /// the completions and the man page.
-    pub fn parse_args() -> Cli {
+    /// error and exits 2). Its `-h` and `--help` name `PQG_NO_ANNOTATIONS`
+    /// and its value (`no_annotations`) beside `--no-annotations`, as
+    /// clap's `env` would, though `settings`, not clap, reads it;
+    /// [`CommandFactory::command`] stays as declared, for the completions
+    /// and the man page.
+    pub fn parse_args(no_annotations: Option<&str>) -> Cli {
+        let note = format!("[env: PQG_NO_ANNOTATIONS={}]", no_annotations.unwrap_or(""));
         let mut command = Cli::command().mut_subcommand("check", |check| {
-            check.mut_arg("no_annotations", |arg| arg.help(NO_ANNOTATIONS_HELP))
+            check.mut_arg("no_annotations", |arg| {
+                arg.help(format!("{NO_ANNOTATIONS_HELP} {note}"))
+                    .long_help(format!("{NO_ANNOTATIONS_HELP}\n\n{note}"))
+            })
         });
         let mut matches = command.get_matches_mut();
         Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut command).exit())
@@ -183,10 +188,10 @@ pub struct CheckArgs {
     pub no_annotations: bool,
 }
 
-/// `--no-annotations`'s `-h` line: clap's `env` would add the note to `-h`
-/// but not to the shell completions, which use the plain line.
-const NO_ANNOTATIONS_HELP: &str = "Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY [env: PQG_NO_ANNOTATIONS=]";
-
+/// `--no-annotations`'s help. clap's `env` would add an `[env: …]` note to
+/// `-h` (see `Cli::parse_args`) and to `--help` and the man page (here),
+/// but not to the completions.
+const NO_ANNOTATIONS_HELP: &str = "Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY";
 const NO_ANNOTATIONS_LONG_HELP: &str = "Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY\n\n[env: PQG_NO_ANNOTATIONS=]";
 
 impl Default for CheckArgs {

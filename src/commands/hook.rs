@@ -105,7 +105,8 @@ fn hook_run(
     };
     let shown = stage.map_or_else(
         || {
-            settings::stage(config, None, &settings::process_env)
+            (ctx.config_settings().ok())
+                .and_then(|resolved| resolved.stage(config, None).ok())
                 .map(|s| config.ladder.name(s).to_string())
                 .unwrap_or_default()
         },

@@ -177,7 +177,7 @@ pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<crate::outcome::O
     let config = ctx.config_or_default()?;
     let printer = ctx.stdout();
     let ran = run_every_gate(
-        config,
+        ctx,
         config.ladder.highest(),
         args.jobs,
         args.no_cache,
