@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 pub const SIGNING_KEY_VAR: &str = "PQG_CACHE_SIGNING_KEY";
 
 /// What pqg's own environment variables say, read once; an empty value
-/// counts as unset.
-#[derive(Debug, Clone, Default)]
+/// counts as unset. (No `Debug`: it holds the signing key.)
+#[derive(Clone, Default)]
 pub struct Environment {
     /// `PQG_CONFIG`.
     pub config: Option<PathBuf>,
@@ -88,8 +88,9 @@ impl Environment {
 }
 
 /// The settings that do not depend on the config: the global flags and the
-/// environment, resolved once at start.
-#[derive(Debug, Clone)]
+/// environment, resolved once at start. (No `Debug`: it holds the signing
+/// key.)
+#[derive(Clone)]
 pub struct Settings {
     env: Environment,
     config_flag: Option<PathBuf>,
