@@ -3,7 +3,7 @@
 //! Flags are only parsed here; `settings` decides how they combine with
 //! environment variables, the config file and defaults.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const ENV_HELP: &str = "\
@@ -46,6 +46,26 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The process's command line, parsed (clap prints help, or the usage
+    /// error and exits 2). Its `-h` and `--help` name `PQG_NO_ANNOTATIONS`
+    /// and its value (`no_annotations`) beside `--no-annotations`, as
+    /// clap's `env` would, though `settings`, not clap, reads it;
+    /// [`CommandFactory::command`] stays as declared, for the completions
+    /// and the man page.
+    pub fn parse_args(no_annotations: Option<&str>) -> Cli {
+        let note = format!("[env: PQG_NO_ANNOTATIONS={}]", no_annotations.unwrap_or(""));
+        let mut command = Cli::command().mut_subcommand("check", |check| {
+            check.mut_arg("no_annotations", |arg| {
+                arg.help(format!("{NO_ANNOTATIONS_HELP} {note}"))
+                    .long_help(format!("{NO_ANNOTATIONS_HELP}\n\n{note}"))
+            })
+        });
+        let mut matches = command.get_matches_mut();
+        Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut command).exit())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -162,12 +182,16 @@ pub struct CheckArgs {
 
     /// Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow
     /// annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY
-    // PQG_NO_ANNOTATIONS is read by `settings::no_annotations`; the help
-    // names it as clap's `env` would.
+    // PQG_NO_ANNOTATIONS is read by `settings`, not by clap; both helps
+    // name it as clap's `env` would (`-h` through `Cli::parse_args`).
     #[arg(long, long_help = NO_ANNOTATIONS_LONG_HELP)]
     pub no_annotations: bool,
 }
 
+/// `--no-annotations`'s help. clap's `env` would add an `[env: …]` note to
+/// `-h` (see `Cli::parse_args`) and to `--help` and the man page (here),
+/// but not to the completions.
+const NO_ANNOTATIONS_HELP: &str = "Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY";
 const NO_ANNOTATIONS_LONG_HELP: &str = "Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY\n\n[env: PQG_NO_ANNOTATIONS=]";
 
 impl Default for CheckArgs {

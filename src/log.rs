@@ -1,6 +1,6 @@
 //! Logging on stderr: what pqg decides (`-v`: the plan, cache hits and
 //! misses with their reasons) and how long each step took (`-vv`). Also
-//! `PQG_LOG=info|debug` (read by `settings::log_level`), and `--log-format
+//! `PQG_LOG=info|debug` (read by `settings`), and `--log-format
 //! json` for machines (one object per line). Off by default, and until
 //! `init`; checking costs one atomic load. Reads no environment.
 

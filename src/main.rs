@@ -4,8 +4,8 @@
 //! [`Outcome`](pqg::commands::Outcome), or from its error
 //! (`diag::print_and_code`), or 3 for a panic.
 
-use clap::Parser;
-use pqg::{cli::Cli, commands, diag, settings};
+use pqg::settings::{Environment, Settings};
+use pqg::{cli::Cli, commands, diag};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,12 +14,15 @@ fn main() -> ExitCode {
         eprintln!("internal error: {info}");
         eprintln!("this is a bug in pqg; please report it with the command you ran");
     }));
-    let cli = Cli::parse(); // clap exits 2 on bad usage
+    let env = Environment::read();
+    // clap exits 2 on bad usage
+    let cli = Cli::parse_args(env.no_annotations.as_deref());
+    let settings = Settings::resolve(&cli, env);
     pqg::log::init(
-        settings::log_level(cli.verbose, &settings::process_env),
+        settings.log_level,
         cli.log_format == pqg::cli::LogFormat::Json,
     );
-    let result = std::panic::catch_unwind(|| commands::run(&cli));
+    let result = std::panic::catch_unwind(|| commands::run(&cli, settings));
     pqg::debug!("done");
     match result {
         Ok(Ok(outcome)) => ExitCode::from(outcome.exit_code()),

@@ -1,16 +1,20 @@
 //! The one place that decides flag > environment > config file > default.
 //!
-//! Every setting with more than one origin is resolved here, and an invalid
-//! value from any origin is a user error that names the origin. Every
-//! environment variable pqg reads for itself (`PQG_*`, `CI`, `GITHUB_*`,
-//! `NO_COLOR`, `COLUMNS`) is read here and nowhere else; the values reach
-//! the rest of pqg as plain arguments. (A gate's own `env` and the values
-//! `settings.redact` masks are a gate's inputs, not settings: they are read
-//! where gates are keyed and run.) Nothing here runs a gate.
+//! Every environment variable pqg reads for itself (`PQG_*`, `CI`,
+//! `GITHUB_*`, `NO_COLOR`, `COLUMNS`) is read here, once, into an
+//! [`Environment`], and nowhere else. [`Settings`] joins it with the global
+//! flags at start; [`ConfigSettings`] adds the config file's `[settings]`
+//! when the config is loaded. Commands read plain values from them, or ask
+//! them to combine a flag of their own (`--stage`, `--jobs`, `--progress`);
+//! an invalid value from any origin is a user error that names the origin.
+//! (A gate's own `env` and the values `settings.redact` masks are a gate's
+//! inputs, not settings: they are read where gates are keyed and run.)
+//! Nothing here runs a gate.
 
-use crate::cli::{CheckArgs, ColorChoice, Format, ProgressChoice};
+use crate::cli::{CheckArgs, Cli, ColorChoice, Format, ProgressChoice};
 use crate::config::{self, Config, StageIdx};
 use crate::diag::UserError;
+use crate::log::Level;
 use crate::plan::Filters;
 use clap::ValueEnum;
 use std::ffi::OsString;
@@ -19,127 +23,281 @@ use std::path::{Path, PathBuf};
 /// The variable that holds the cache signing key; it never reaches a gate.
 pub const SIGNING_KEY_VAR: &str = "PQG_CACHE_SIGNING_KEY";
 
-/// Reads an environment variable; empty counts as unset.
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-/// The process environment, empty values treated as unset.
-pub fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+/// What pqg's own environment variables say, read once; an empty value
+/// counts as unset. (No `Debug`: it holds the signing key.)
+#[derive(Clone, Default)]
+pub struct Environment {
+    /// `PQG_CONFIG`.
+    pub config: Option<PathBuf>,
+    /// `PQG_STAGE`, a stage name not yet checked.
+    pub stage: Option<String>,
+    /// `PQG_JOBS`, as written.
+    pub jobs: Option<String>,
+    /// `PQG_SKIP`, as written.
+    pub skip: Option<String>,
+    /// `PQG_CACHE_DIR`.
+    pub cache_dir: Option<PathBuf>,
+    /// `PQG_LOG`.
+    pub log: Option<String>,
+    /// `PQG_NO_ANNOTATIONS`, as written.
+    pub no_annotations: Option<String>,
+    /// `PQG_CACHE_SIGNING_KEY`, its bytes.
+    pub signing_key: Option<Vec<u8>>,
+    /// `NO_COLOR` is set.
+    pub no_color: bool,
+    /// `CI` is set.
+    pub ci: bool,
+    /// `GITHUB_ACTIONS`.
+    pub github_actions: Option<String>,
+    /// `GITHUB_STEP_SUMMARY`.
+    pub step_summary: Option<OsString>,
+    /// `COLUMNS`, as written.
+    pub columns: Option<String>,
 }
 
-/// The config file to load: `--config`, then `PQG_CONFIG`, then the nearest
-/// `gates.toml` from `cwd` upward.
-pub fn config_path(flag: Option<&Path>, env: Env<'_>, cwd: &Path) -> Result<PathBuf, UserError> {
-    config_location(flag, env, cwd)?.ok_or_else(|| {
-        UserError::new(format!(
-            "no {} found in `{}` or any folder above it",
-            config::CONFIG_FILE,
-            cwd.display()
-        ))
-        .hint("run `pqg init` to write one, or pass --config FILE")
-    })
-}
-
-/// The config file to load: `--config`, else `PQG_CONFIG`, else the nearest
-/// `gates.toml` upward; `None` when there is none (and none was named).
-pub fn config_location(
-    flag: Option<&Path>,
-    env: Env<'_>,
-    cwd: &Path,
-) -> Result<Option<PathBuf>, UserError> {
-    let explicit = flag
-        .map(Path::to_path_buf)
-        .or_else(|| env("PQG_CONFIG").map(PathBuf::from));
-    if let Some(path) = &explicit {
-        if !path.is_file() {
-            let origin = if flag.is_some() {
-                "--config"
-            } else {
-                "PQG_CONFIG"
-            };
-            return Err(UserError::new(format!(
-                "{origin} names `{}`, which is not a file",
-                path.display()
-            ))
-            .hint("give the path of a gates.toml"));
+impl Environment {
+    /// The process's environment.
+    pub fn read() -> Self {
+        let os = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        Environment {
+            signing_key: os(SIGNING_KEY_VAR).map(OsString::into_encoded_bytes),
+            step_summary: os("GITHUB_STEP_SUMMARY"),
+            ..Environment::from_lookup(&|name| std::env::var(name).ok())
         }
     }
-    Ok(config::discover(explicit.as_deref(), cwd))
+
+    /// The environment `lookup` describes (a test's, say).
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Self {
+        let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        Environment {
+            config: var("PQG_CONFIG").map(PathBuf::from),
+            stage: var("PQG_STAGE"),
+            jobs: var("PQG_JOBS"),
+            skip: var("PQG_SKIP"),
+            cache_dir: var("PQG_CACHE_DIR").map(PathBuf::from),
+            log: var("PQG_LOG"),
+            no_annotations: var("PQG_NO_ANNOTATIONS"),
+            signing_key: var(SIGNING_KEY_VAR).map(String::into_bytes),
+            no_color: var("NO_COLOR").is_some(),
+            ci: var("CI").is_some(),
+            github_actions: var("GITHUB_ACTIONS"),
+            step_summary: var("GITHUB_STEP_SUMMARY").map(OsString::from),
+            columns: var("COLUMNS"),
+        }
+    }
 }
 
-/// The stage: `--stage`, then `PQG_STAGE`, then `settings.default_stage`,
-/// then the lowest stage of the ladder.
-pub fn stage(config: &Config, flag: Option<&str>, env: Env<'_>) -> Result<StageIdx, UserError> {
-    if let Some(name) = flag {
-        return config.stage(name).map_err(|e| UserError {
-            message: format!("--stage: {}", e.message),
-            ..e
-        });
-    }
-    if let Some(name) = env("PQG_STAGE") {
-        return config.stage(&name).map_err(|e| UserError {
-            message: format!("PQG_STAGE: {}", e.message),
-            ..e
-        });
-    }
-    Ok(config
-        .settings
-        .default_stage
-        .unwrap_or_else(|| config.ladder.lowest()))
+/// The settings that do not depend on the config: the global flags and the
+/// environment, resolved once at start. (No `Debug`: it holds the signing
+/// key.)
+#[derive(Clone)]
+pub struct Settings {
+    env: Environment,
+    config_flag: Option<PathBuf>,
+    color: ColorChoice,
+    /// How much to log: `-v`, else `PQG_LOG`.
+    pub log_level: Level,
+    /// pqg runs under GitHub Actions (`GITHUB_ACTIONS=true`).
+    pub github_actions: bool,
+    /// The file GitHub Actions shows as the step's summary
+    /// (`GITHUB_STEP_SUMMARY`).
+    pub step_summary: Option<OsString>,
+    /// The cache signing key (`PQG_CACHE_SIGNING_KEY`). (An empty value is
+    /// what CI gives for a missing secret: `import --require-signature`
+    /// refuses to run without a real key.)
+    pub signing_key: Option<Vec<u8>>,
+    /// The gates `PQG_SKIP` names.
+    pub env_skip: Vec<String>,
 }
 
-/// Parallel slots: `--jobs`, then `PQG_JOBS`, then `settings.jobs`; 0 means
-/// one per core.
-pub fn jobs(config: &Config, flag: Option<usize>, env: Env<'_>) -> Result<usize, UserError> {
-    let from_env = env("PQG_JOBS")
-        .map(|v| {
-            v.trim().parse::<usize>().map_err(|_| {
-                UserError::new(format!("PQG_JOBS must be a whole number, found `{v}`"))
-                    .hint("0 means one job per core")
-            })
+impl Settings {
+    /// The settings for the global flags of `cli` in `env`.
+    pub fn resolve(cli: &Cli, env: Environment) -> Self {
+        Settings {
+            config_flag: cli.config.clone(),
+            color: cli.color,
+            log_level: log_level(cli.verbose, env.log.as_deref()),
+            github_actions: env.github_actions.as_deref() == Some("true"),
+            step_summary: env.step_summary.clone(),
+            signing_key: env.signing_key.clone(),
+            env_skip: env_skip(env.skip.as_deref()),
+            env,
+        }
+    }
+
+    /// `--config` as given, if it was.
+    pub fn config_flag(&self) -> Option<&Path> {
+        self.config_flag.as_deref()
+    }
+
+    /// The config file to load: `--config`, then `PQG_CONFIG`, then the
+    /// nearest `gates.toml` from `cwd` upward.
+    pub fn config_path(&self, cwd: &Path) -> Result<PathBuf, UserError> {
+        self.config_location(cwd)?.ok_or_else(|| {
+            UserError::new(format!(
+                "no {} found in `{}` or any folder above it",
+                config::CONFIG_FILE,
+                cwd.display()
+            ))
+            .hint("run `pqg init` to write one, or pass --config FILE")
         })
-        .transpose()?;
-    let jobs = flag.or(from_env).or(config.settings.jobs).unwrap_or(0);
-    Ok(if jobs == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        jobs
-    })
-}
+    }
 
-/// The cache folder: `PQG_CACHE_DIR`, then `settings.cache_dir`, relative to
-/// the config's folder.
-pub fn cache_dir(config: &Config, env: Env<'_>) -> PathBuf {
-    let dir = env("PQG_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| config.settings.cache_dir.clone());
-    config.root.join(dir)
-}
+    /// The config file to load: `--config`, else `PQG_CONFIG`, else the
+    /// nearest `gates.toml` upward; `None` when there is none (and none was
+    /// named).
+    pub fn config_location(&self, cwd: &Path) -> Result<Option<PathBuf>, UserError> {
+        let flag = self.config_flag();
+        let explicit = flag
+            .map(Path::to_path_buf)
+            .or_else(|| self.env.config.clone());
+        if let Some(path) = &explicit {
+            if !path.is_file() {
+                let origin = if flag.is_some() {
+                    "--config"
+                } else {
+                    "PQG_CONFIG"
+                };
+                return Err(UserError::new(format!(
+                    "{origin} names `{}`, which is not a file",
+                    path.display()
+                ))
+                .hint("give the path of a gates.toml"));
+            }
+        }
+        Ok(config::discover(explicit.as_deref(), cwd))
+    }
 
-/// Whether to colour a stream: `--color`, then `NO_COLOR`, then whether it
-/// is a terminal.
-pub fn color(choice: ColorChoice, env: Env<'_>, is_terminal: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => env("NO_COLOR").is_none() && is_terminal,
+    /// Whether to colour a stream: `--color`, then `NO_COLOR`, then whether
+    /// it is a terminal.
+    pub fn color(&self, is_terminal: bool) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !self.env.no_color && is_terminal,
+        }
+    }
+
+    /// Whether to draw progress: never under `CI`, `-q` or `--progress
+    /// never`, and only on a terminal.
+    pub fn progress(&self, choice: ProgressChoice, quiet: bool, stderr_is_terminal: bool) -> bool {
+        choice == ProgressChoice::Auto && !quiet && !self.env.ci && stderr_is_terminal
+    }
+
+    /// The width to draw tables at: on a terminal, `COLUMNS`, else 120;
+    /// none off a terminal.
+    pub fn terminal_width(&self, is_terminal: bool) -> Option<u16> {
+        if !is_terminal {
+            return None;
+        }
+        let columns = self.env.columns.as_deref();
+        columns.and_then(|c| c.parse().ok()).or(Some(120))
+    }
+
+    /// Whether to leave GitHub annotations out: `--no-annotations`, else
+    /// `PQG_NO_ANNOTATIONS` (anything but `0`, `false`, `no`, `off`, `n` or
+    /// `f`, in any case).
+    pub fn no_annotations(&self, flag: bool) -> bool {
+        flag || self.env.no_annotations.as_deref().is_some_and(|v| {
+            !["n", "no", "f", "false", "off", "0"].contains(&v.to_lowercase().as_str())
+        })
+    }
+
+    /// `--only`, `--skip` and `PQG_SKIP` together.
+    pub fn filters(&self, args: &CheckArgs) -> Filters {
+        let clean = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        Filters {
+            only: clean(&args.only),
+            skip: clean(&args.skip),
+            env_skip: self.env_skip.clone(),
+            changed: None,
+            shard: None,
+        }
+    }
+
+    /// The settings that depend on `config`: the environment against its
+    /// `[settings]`.
+    pub fn for_config(&self, config: &Config) -> ConfigSettings {
+        let stage = match &self.env.stage {
+            Some(name) => config.stage(name).map_err(|e| UserError {
+                message: format!("PQG_STAGE: {}", e.message),
+                ..e
+            }),
+            None => Ok(config
+                .settings
+                .default_stage
+                .unwrap_or_else(|| config.ladder.lowest())),
+        };
+        let env_jobs = self
+            .env
+            .jobs
+            .as_ref()
+            .map(|v| {
+                v.trim().parse::<usize>().map_err(|_| {
+                    UserError::new(format!("PQG_JOBS must be a whole number, found `{v}`"))
+                        .hint("0 means one job per core")
+                })
+            })
+            .transpose();
+        let dir = self
+            .env
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| config.settings.cache_dir.clone());
+        ConfigSettings {
+            cache_dir: config.root.join(dir),
+            stage,
+            jobs: env_jobs.map(|env| env.or(config.settings.jobs)),
+        }
     }
 }
 
-/// Whether to draw progress: never under `CI`, `-q` or `--progress never`,
-/// and only on a terminal.
-pub fn progress(
-    choice: ProgressChoice,
-    quiet: bool,
-    env: Env<'_>,
-    stderr_is_terminal: bool,
-) -> bool {
-    choice == ProgressChoice::Auto && !quiet && env("CI").is_none() && stderr_is_terminal
+/// The settings that depend on the config, resolved once it is loaded.
+#[derive(Debug, Clone)]
+pub struct ConfigSettings {
+    /// The cache folder: `PQG_CACHE_DIR`, then `settings.cache_dir`,
+    /// relative to the config's folder.
+    pub cache_dir: PathBuf,
+    /// `PQG_STAGE`, then `settings.default_stage`, then the lowest stage.
+    stage: Result<StageIdx, UserError>,
+    /// `PQG_JOBS`, then `settings.jobs`.
+    jobs: Result<Option<usize>, UserError>,
+}
+
+impl ConfigSettings {
+    /// The stage: `--stage` (`flag`, a name in `config`), then `PQG_STAGE`,
+    /// then `settings.default_stage`, then the lowest stage of the ladder.
+    pub fn stage(&self, config: &Config, flag: Option<&str>) -> Result<StageIdx, UserError> {
+        match flag {
+            Some(name) => config.stage(name).map_err(|e| UserError {
+                message: format!("--stage: {}", e.message),
+                ..e
+            }),
+            None => self.stage.clone(),
+        }
+    }
+
+    /// Parallel slots: `--jobs` (`flag`), then `PQG_JOBS`, then
+    /// `settings.jobs`; 0 means one per core. A `PQG_JOBS` that is not a
+    /// number is an error even beside `--jobs`.
+    pub fn jobs(&self, flag: Option<usize>) -> Result<usize, UserError> {
+        let jobs = flag.or(self.jobs.clone()?).unwrap_or(0);
+        Ok(if jobs == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            jobs
+        })
+    }
 }
 
 /// The gates to skip named by `PQG_SKIP`.
-pub fn env_skip(env: Env<'_>) -> Vec<String> {
-    env("PQG_SKIP")
+fn env_skip(value: Option<&str>) -> Vec<String> {
+    value
         .map(|v| {
             v.split(',')
                 .map(str::trim)
@@ -150,20 +308,17 @@ pub fn env_skip(env: Env<'_>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `--only`, `--skip` and `PQG_SKIP` together.
-pub fn filters(args: &CheckArgs, env: Env<'_>) -> Filters {
-    let clean = |v: &[String]| -> Vec<String> {
-        v.iter()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
-    Filters {
-        only: clean(&args.only),
-        skip: clean(&args.skip),
-        env_skip: env_skip(env),
-        changed: None,
-        shard: None,
+/// The log level: `-v` (`verbose`), else `PQG_LOG` (`info`, `debug` or
+/// `trace`).
+fn log_level(verbose: u8, env: Option<&str>) -> Level {
+    match verbose {
+        0 => match env {
+            Some("debug") | Some("trace") => Level::Debug,
+            Some("info") => Level::Info,
+            _ => Level::Off,
+        },
+        1 => Level::Info,
+        _ => Level::Debug,
     }
 }
 
@@ -245,114 +400,147 @@ pub fn hook_stage(config: Option<&Config>, flag: Option<&str>) -> Result<String,
     Ok(flag.map_or(default, str::to_owned))
 }
 
-/// Whether to leave GitHub annotations out: `--no-annotations`, else
-/// `PQG_NO_ANNOTATIONS` (anything but empty, `0`, `false`, `no`, `off`, `n`
-/// or `f`, in any case).
-pub fn no_annotations(flag: bool, env: Env<'_>) -> bool {
-    flag || env("PQG_NO_ANNOTATIONS").is_some_and(|v| {
-        !["n", "no", "f", "false", "off", "0"].contains(&v.to_lowercase().as_str())
-    })
-}
-
-/// Whether pqg runs under GitHub Actions (`GITHUB_ACTIONS=true`).
-pub fn github_actions(env: Env<'_>) -> bool {
-    env("GITHUB_ACTIONS").as_deref() == Some("true")
-}
-
-/// The file GitHub Actions shows as the step's summary
-/// (`GITHUB_STEP_SUMMARY`), if set and not empty.
-pub fn step_summary() -> Option<OsString> {
-    std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
-}
-
-/// The width to draw tables at: on a terminal, `COLUMNS`, else 120; none
-/// off a terminal.
-pub fn terminal_width(env: Env<'_>, is_terminal: bool) -> Option<u16> {
-    if !is_terminal {
-        return None;
-    }
-    env("COLUMNS").and_then(|c| c.parse().ok()).or(Some(120))
-}
-
-/// The cache signing key (`PQG_CACHE_SIGNING_KEY`), if set and not empty.
-/// (An empty value is what CI gives for a missing secret: `import
-/// --require-signature` refuses to run without a real key.)
-pub fn signing_key() -> Option<Vec<u8>> {
-    std::env::var_os(SIGNING_KEY_VAR)
-        .filter(|v| !v.is_empty())
-        .map(|v| v.into_encoded_bytes())
-}
-
-/// The log level `PQG_LOG` asks for (`info`, `debug` or `trace`); `-v`
-/// beats it.
-pub fn log_level(verbose: u8, env: Env<'_>) -> crate::log::Level {
-    use crate::log::Level;
-    match verbose {
-        0 => match env("PQG_LOG").as_deref() {
-            Some("debug") | Some("trace") => Level::Debug,
-            Some("info") => Level::Info,
-            _ => Level::Off,
-        },
-        1 => Level::Info,
-        _ => Level::Debug,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     fn config(text: &str) -> Config {
         Config::parse(Path::new("gates.toml"), text).unwrap()
+    }
+
+    /// The settings for `args` (after `pqg`) with only the variable `name`
+    /// set to `value`.
+    fn settings(args: &[&str], name: &'static str, value: &'static str) -> Settings {
+        let cli = Cli::try_parse_from(["pqg"].iter().chain(args)).unwrap();
+        let env = Environment::from_lookup(&|n| (n == name).then(|| value.to_owned()));
+        Settings::resolve(&cli, env)
+    }
+
+    fn plain() -> Settings {
+        settings(&["check"], "", "")
     }
 
     #[test]
     fn flag_beats_env_beats_file_beats_default() {
         let with_default =
             config("[settings]\ndefault_stage='staging'\njobs=3\n[gates.a]\nrun='true'\n");
-        let env_dev = |n: &str| (n == "PQG_STAGE").then(|| "development".to_owned());
-        let no_env = |_: &str| None;
+        let env_dev = settings(&["check"], "PQG_STAGE", "development").for_config(&with_default);
+        let no_env = plain().for_config(&with_default);
         assert_eq!(
-            stage(&with_default, Some("production"), &env_dev).unwrap(),
+            env_dev.stage(&with_default, Some("production")).unwrap(),
             StageIdx(3)
         );
-        assert_eq!(stage(&with_default, None, &env_dev).unwrap(), StageIdx(1));
-        assert_eq!(stage(&with_default, None, &no_env).unwrap(), StageIdx(2));
-        let plain = config("[gates.a]\nrun='true'\n");
-        assert_eq!(stage(&plain, None, &no_env).unwrap(), StageIdx(0));
+        assert_eq!(env_dev.stage(&with_default, None).unwrap(), StageIdx(1));
+        assert_eq!(no_env.stage(&with_default, None).unwrap(), StageIdx(2));
+        let bare = config("[gates.a]\nrun='true'\n");
+        let bare_settings = plain().for_config(&bare);
+        assert_eq!(bare_settings.stage(&bare, None).unwrap(), StageIdx(0));
 
-        let env_jobs = |n: &str| (n == "PQG_JOBS").then(|| "5".to_owned());
-        assert_eq!(jobs(&with_default, Some(2), &env_jobs).unwrap(), 2);
-        assert_eq!(jobs(&with_default, None, &env_jobs).unwrap(), 5);
-        assert_eq!(jobs(&with_default, None, &no_env).unwrap(), 3);
+        let env_jobs = settings(&["check"], "PQG_JOBS", "5").for_config(&with_default);
+        assert_eq!(env_jobs.jobs(Some(2)).unwrap(), 2);
+        assert_eq!(env_jobs.jobs(None).unwrap(), 5);
+        assert_eq!(no_env.jobs(None).unwrap(), 3);
+
+        let with_dir = config("[settings]\ncache_dir='c'\n[gates.a]\nrun='true'\n");
+        let env_dir = settings(&["check"], "PQG_CACHE_DIR", "e").for_config(&with_dir);
+        assert_eq!(env_dir.cache_dir, with_dir.root.join("e"));
+        assert_eq!(
+            plain().for_config(&with_dir).cache_dir,
+            with_dir.root.join("c")
+        );
+        assert_eq!(
+            plain().for_config(&bare).cache_dir,
+            bare.root.join(".pqg"),
+            "default"
+        );
+
+        let env_config = settings(&["check"], "PQG_CONFIG", "/nonexistent/env.toml");
+        let flag_config = settings(
+            &["--config", "/nonexistent/flag.toml", "check"],
+            "PQG_CONFIG",
+            "/nonexistent/env.toml",
+        );
+        let cwd = Path::new("/");
+        let err = env_config.config_location(cwd).unwrap_err().message;
+        assert!(
+            err.starts_with("PQG_CONFIG names `/nonexistent/env.toml`"),
+            "{err}"
+        );
+        let err = flag_config.config_location(cwd).unwrap_err().message;
+        assert!(
+            err.starts_with("--config names `/nonexistent/flag.toml`"),
+            "{err}"
+        );
+
+        assert_eq!(
+            settings(&["-v", "check"], "PQG_LOG", "debug").log_level,
+            Level::Info
+        );
+        assert_eq!(
+            settings(&["check"], "PQG_LOG", "debug").log_level,
+            Level::Debug
+        );
+        assert_eq!(
+            settings(&["check"], "PQG_LOG", "info").log_level,
+            Level::Info
+        );
+        assert_eq!(plain().log_level, Level::Off);
     }
 
     #[test]
     fn bad_env_values_name_their_origin() {
         let c = config("[gates.a]\nrun='true'\n");
-        let env = |n: &str| (n == "PQG_JOBS").then(|| "many".to_owned());
-        let err = jobs(&c, None, &env).unwrap_err();
+        let jobs = settings(&["check"], "PQG_JOBS", "many").for_config(&c);
+        let err = jobs.jobs(None).unwrap_err();
         assert!(err.message.contains("PQG_JOBS"), "{}", err.message);
-        let env = |n: &str| (n == "PQG_STAGE").then(|| "prod".to_owned());
-        let err = stage(&c, None, &env).unwrap_err();
+        assert!(jobs.jobs(Some(2)).is_err(), "even beside --jobs");
+        let stage = settings(&["check"], "PQG_STAGE", "prod").for_config(&c);
+        let err = stage.stage(&c, None).unwrap_err();
         assert!(
             err.message.starts_with("PQG_STAGE: unknown stage `prod`"),
             "{}",
             err.message
         );
+        let err = stage.stage(&c, Some("prod")).unwrap_err();
+        assert!(err.message.starts_with("--stage: "), "{}", err.message);
     }
 
     #[test]
     fn no_color_and_ci_are_honoured() {
-        let no_color = |n: &str| (n == "NO_COLOR").then(|| "1".to_owned());
-        let ci = |n: &str| (n == "CI").then(|| "true".to_owned());
-        let none = |_: &str| None;
-        assert!(!color(ColorChoice::Auto, &no_color, true));
-        assert!(color(ColorChoice::Always, &no_color, false));
-        assert!(color(ColorChoice::Auto, &none, true));
-        assert!(!progress(ProgressChoice::Auto, false, &ci, true));
-        assert!(progress(ProgressChoice::Auto, false, &none, true));
-        assert!(!progress(ProgressChoice::Auto, false, &none, false));
+        let no_color = settings(&["check"], "NO_COLOR", "1");
+        let always = settings(&["--color", "always", "check"], "NO_COLOR", "1");
+        let ci = settings(&["check"], "CI", "true");
+        assert!(!no_color.color(true));
+        assert!(always.color(false));
+        assert!(plain().color(true));
+        assert!(!ci.progress(ProgressChoice::Auto, false, true));
+        assert!(plain().progress(ProgressChoice::Auto, false, true));
+        assert!(!plain().progress(ProgressChoice::Auto, false, false));
+        assert!(!plain().progress(ProgressChoice::Auto, true, true), "-q");
+    }
+
+    #[test]
+    fn columns_set_the_width_on_a_terminal_only() {
+        let columns = settings(&["check"], "COLUMNS", "80");
+        assert_eq!(columns.terminal_width(true), Some(80));
+        assert_eq!(columns.terminal_width(false), None);
+        assert_eq!(plain().terminal_width(true), Some(120));
+    }
+
+    #[test]
+    fn github_settings_and_skips_come_from_the_environment() {
+        assert!(settings(&["check"], "GITHUB_ACTIONS", "true").github_actions);
+        assert!(!settings(&["check"], "GITHUB_ACTIONS", "1").github_actions);
+        let summary = settings(&["check"], "GITHUB_STEP_SUMMARY", "/s");
+        assert_eq!(summary.step_summary, Some(OsString::from("/s")));
+        assert_eq!(
+            settings(&["check"], "PQG_SKIP", " a, ,b ").env_skip,
+            vec!["a", "b"]
+        );
+        let key = settings(&["check"], SIGNING_KEY_VAR, "k");
+        assert_eq!(key.signing_key.as_deref(), Some(&b"k"[..]));
+        assert_eq!(settings(&["check"], SIGNING_KEY_VAR, "").signing_key, None);
     }
 
     #[test]
@@ -368,13 +556,13 @@ mod tests {
 
     #[test]
     fn no_annotations_reads_like_a_flag() {
-        let set =
-            |v: &'static str| move |n: &str| (n == "PQG_NO_ANNOTATIONS").then(|| v.to_owned());
-        assert!(no_annotations(true, &|_| None));
-        assert!(!no_annotations(false, &|_| None));
-        assert!(no_annotations(false, &set("1")));
-        assert!(no_annotations(false, &set("yes")));
-        assert!(!no_annotations(false, &set("0")));
-        assert!(!no_annotations(false, &set("OFF")));
+        let set = |v: &'static str| settings(&["check"], "PQG_NO_ANNOTATIONS", v);
+        assert!(plain().no_annotations(true));
+        assert!(!plain().no_annotations(false));
+        assert!(set("1").no_annotations(false));
+        assert!(set("yes").no_annotations(false));
+        assert!(!set("0").no_annotations(false));
+        assert!(!set("OFF").no_annotations(false));
+        assert!(!set("").no_annotations(false));
     }
 }

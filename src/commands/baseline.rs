@@ -8,9 +8,9 @@ use crate::cli::BaselineCommand;
 use crate::config::Config;
 use crate::diag::UserError;
 use crate::fmt::{number, with_unit};
-use crate::settings;
 use comfy_table::{presets, Table};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// `pqg baseline save | show`.
 pub fn run(ctx: &Context, command: &BaselineCommand) -> anyhow::Result<Outcome> {
@@ -20,12 +20,13 @@ pub fn run(ctx: &Context, command: &BaselineCommand) -> anyhow::Result<Outcome> 
             stage,
             jobs,
             no_cache,
-        } => save(config, stage.as_deref(), *jobs, *no_cache),
-        BaselineCommand::Show => show(config),
+        } => save(ctx, config, stage.as_deref(), *jobs, *no_cache),
+        BaselineCommand::Show => show(config, &ctx.config_settings()?.cache_dir),
     }
 }
 
 fn save(
+    ctx: &Context,
     config: &Config,
     stage: Option<&str>,
     jobs: Option<usize>,
@@ -35,13 +36,7 @@ fn save(
         Some(name) => config.stage(name)?,
         None => config.ladder.highest(),
     };
-    let ran = run_every_gate(
-        config,
-        stage,
-        jobs,
-        no_cache,
-        crate::cli::ProgressChoice::Auto,
-    )?;
+    let ran = run_every_gate(ctx, stage, jobs, no_cache, crate::cli::ProgressChoice::Auto)?;
     if ran.result.interrupted.is_some() {
         eprintln!("pqg: interrupted; no baseline written");
         return Ok(ran.verdict.ending());
@@ -87,7 +82,7 @@ fn save(
     Ok(Outcome::Passed)
 }
 
-fn show(config: &Config) -> anyhow::Result<Outcome> {
+fn show(config: &Config, cache_dir: &Path) -> anyhow::Result<Outcome> {
     let saved = match baseline::load(&config.root) {
         BaselineState::Missing => {
             println!(
@@ -104,7 +99,7 @@ fn show(config: &Config) -> anyhow::Result<Outcome> {
         }
         BaselineState::Loaded(b) => b,
     };
-    let mut cache = Cache::open_existing(&settings::cache_dir(config, &settings::process_env));
+    let mut cache = Cache::open_existing(cache_dir);
     let recent = cache
         .as_mut()
         .map(|c| history::recent(c, &[]))

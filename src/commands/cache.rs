@@ -6,36 +6,36 @@ use super::inspect::{ago, open_existing, print_warnings, utc};
 use super::{Context, Outcome};
 use crate::cache::{self, Cache};
 use crate::cli::CacheCommand;
-use crate::config::{parse_duration, Config};
+use crate::config::parse_duration;
 use crate::diag::UserError;
 use crate::fmt::human_duration;
-use crate::settings::{self, SIGNING_KEY_VAR};
+use crate::settings::SIGNING_KEY_VAR;
 use std::path::Path;
 
 /// `pqg cache stats | prune | clear | export | import`.
 pub fn run(ctx: &Context, command: &CacheCommand) -> anyhow::Result<Outcome> {
-    let config = ctx.config()?;
-    let dir = settings::cache_dir(config, &settings::process_env);
-    let db_path = cache::db::path_in(&dir);
+    let dir = &ctx.config_settings()?.cache_dir;
+    let key = ctx.settings().signing_key.as_deref();
+    let db_path = cache::db::path_in(dir);
     match command {
-        CacheCommand::Stats => with_existing(config, |c| stats(c, &db_path)),
-        CacheCommand::Prune { older_than } => with_existing(config, |c| prune(c, older_than)),
-        CacheCommand::Clear => with_existing(config, clear),
-        CacheCommand::Export { file } => with_existing(config, |c| export(c, file)),
+        CacheCommand::Stats => with_existing(dir, |c| stats(c, &db_path)),
+        CacheCommand::Prune { older_than } => with_existing(dir, |c| prune(c, older_than)),
+        CacheCommand::Clear => with_existing(dir, clear),
+        CacheCommand::Export { file } => with_existing(dir, |c| export(c, file, key)),
         CacheCommand::Import {
             file,
             require_signature,
-        } => import(&dir, file, *require_signature),
+        } => import(dir, file, *require_signature, key),
     }
 }
 
 /// Runs `command` on the cache database if there is one; else says there
 /// is none, which is no failure.
 fn with_existing(
-    config: &Config,
+    dir: &Path,
     command: impl FnOnce(&mut Cache) -> anyhow::Result<Outcome>,
 ) -> anyhow::Result<Outcome> {
-    match open_existing(config) {
+    match open_existing(dir) {
         Ok(mut cache) => command(&mut cache),
         Err(msg) => {
             println!("{msg}");
@@ -45,10 +45,14 @@ fn with_existing(
 }
 
 /// `pqg cache import FILE`: adds the entries, creating the cache if need be.
-fn import(dir: &Path, file: &Path, require_signature: bool) -> anyhow::Result<Outcome> {
+fn import(
+    dir: &Path,
+    file: &Path,
+    require_signature: bool,
+    key: Option<&[u8]>,
+) -> anyhow::Result<Outcome> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| UserError::new(format!("cannot read `{}`: {e}", file.display())))?;
-    let key = settings::signing_key();
     if require_signature && key.is_none() {
         return Err(UserError::new(format!(
             "--require-signature: {} is not set (or empty)",
@@ -59,7 +63,7 @@ fn import(dir: &Path, file: &Path, require_signature: bool) -> anyhow::Result<Ou
     }
     let mut cache = cache::Cache::open(dir, cache::CacheMode::On);
     let now = crate::files::snapshot::now_ns();
-    let result = cache.query(|c| Ok(cache::transfer::import(c, &text, key.as_deref(), now)));
+    let result = cache.query(|c| Ok(cache::transfer::import(c, &text, key, now)));
     print_warnings(&mut cache);
     let Some(result) = result else {
         return Err(
@@ -154,9 +158,8 @@ fn prune(cache: &mut Cache, older_than: &str) -> anyhow::Result<Outcome> {
     Ok(Outcome::Passed)
 }
 
-fn export(cache: &mut Cache, file: &Path) -> anyhow::Result<Outcome> {
-    let key = settings::signing_key();
-    let export = cache.query(|c| cache::transfer::export(c, key.as_deref()));
+fn export(cache: &mut Cache, file: &Path, key: Option<&[u8]>) -> anyhow::Result<Outcome> {
+    let export = cache.query(|c| cache::transfer::export(c, key));
     print_warnings(cache);
     let Some(export) = export else {
         return Ok(Outcome::Passed);

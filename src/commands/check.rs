@@ -12,6 +12,7 @@ use crate::pipeline::{self, StageRequest};
 use crate::report::{self, table::Printer};
 use crate::{plan, settings};
 use anyhow::Context as _;
+use std::ffi::OsStr;
 use std::io::{self, IsTerminal, Write};
 
 /// `pqg check`.
@@ -30,14 +31,15 @@ pub(super) fn check(
     config: &Config,
     args: &CheckArgs,
 ) -> anyhow::Result<(Outcome, Option<Snapshot>)> {
-    let env = settings::process_env;
-    let stage = settings::stage(config, args.stage.as_deref(), &env)?;
+    let stage = ctx
+        .config_settings()?
+        .stage(config, args.stage.as_deref())?;
     let reports = args
         .report
         .iter()
         .map(|spec| settings::report_target(spec))
         .collect::<Result<Vec<_>, UserError>>()?;
-    let request = request(config, stage, args)?;
+    let request = request(ctx, config, stage, args)?;
     // Report files are created before the run: a path that cannot be
     // written fails now, not after the gates ran; jsonl files fill live.
     let mut files = Vec::new();
@@ -82,17 +84,22 @@ pub(super) fn check(
     );
     ignore_broken_pipe(written.and_then(|()| out.flush())).context("writing the report")?;
     drop(out);
-    if !settings::no_annotations(args.no_annotations, &env) && settings::github_actions(&env) {
-        github_actions(&ran.report, args.format)?;
+    let settings = ctx.settings();
+    if !settings.no_annotations(args.no_annotations) && settings.github_actions {
+        github_actions(&ran.report, args.format, settings.step_summary.as_deref())?;
     }
     Ok((ran.verdict.ending(), ran.snapshot))
 }
 
 /// How to run `stage`, from the flags, the environment and the
 /// config; `--changed-since` asks git here.
-fn request(config: &Config, stage: StageIdx, args: &CheckArgs) -> anyhow::Result<StageRequest> {
-    let env = settings::process_env;
-    let mut filters = settings::filters(args, &env);
+fn request(
+    ctx: &Context,
+    config: &Config,
+    stage: StageIdx,
+    args: &CheckArgs,
+) -> anyhow::Result<StageRequest> {
+    let mut filters = ctx.settings().filters(args);
     if let Some(reference) = &args.changed_since {
         match changed::changed_since(&config.root, reference)? {
             Changed::Files(files) => {
@@ -110,33 +117,40 @@ fn request(config: &Config, stage: StageIdx, args: &CheckArgs) -> anyhow::Result
             weights: Vec::new(),
         });
     }
+    let resolved = ctx.config_settings()?;
+    let stderr_is_terminal = io::stderr().is_terminal();
     Ok(StageRequest {
         stage,
-        jobs: settings::jobs(config, args.jobs, &env)?,
+        jobs: resolved.jobs(args.jobs)?,
+        cache_dir: resolved.cache_dir.clone(),
         filters,
         fail_fast: args.fail_fast,
         no_cache: args.no_cache,
         keep_logs: args.keep_logs,
-        progress: settings::progress(args.progress, args.quiet, &env, io::stderr().is_terminal()),
+        progress: (ctx.settings()).progress(args.progress, args.quiet, stderr_is_terminal),
         keep_going: false,
     })
 }
 
 /// Under GitHub Actions: workflow annotations on stdout (unless stdout is
 /// already that format), and the Markdown summary appended to the step
-/// summary file.
-fn github_actions(report: &report::Report, format: Format) -> anyhow::Result<()> {
+/// summary file (`step_summary`).
+fn github_actions(
+    report: &report::Report,
+    format: Format,
+    step_summary: Option<&OsStr>,
+) -> anyhow::Result<()> {
     if format != Format::Github {
         let mut out = io::stdout().lock();
         ignore_broken_pipe(
             report::formats::render_github(report, &mut out).and_then(|()| out.flush()),
         )?;
     }
-    if let Some(path) = settings::step_summary() {
+    if let Some(path) = step_summary {
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .create(true)
-            .open(&path)
+            .open(path)
             .with_context(|| {
                 format!(
                     "appending to $GITHUB_STEP_SUMMARY ({})",

@@ -8,7 +8,7 @@ use crate::cache::{self, Cache, CacheMode};
 use crate::cli::ExplainArgs;
 use crate::files::snapshot::FileEntry;
 use crate::fmt::human_duration;
-use crate::{judge, plan, run, settings};
+use crate::{judge, plan, run};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -16,10 +16,10 @@ use std::time::Duration;
 /// run would hit, and if not, exactly why.
 pub fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
-    let env = settings::process_env;
     let index = known_gate(config, &args.gate)?;
     let gate = &config.gates[index];
-    let stage = settings::stage(config, args.stage.as_deref(), &env)?;
+    let resolved = ctx.config_settings()?;
+    let stage = resolved.stage(config, args.stage.as_deref())?;
     let plan = plan::build(config, stage, &plan::Filters::default(), false)?;
     let secrets = run::secrets_from_env(&config.settings.redact);
     let mask = |text: &str| {
@@ -53,8 +53,8 @@ pub fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Passed);
     }
 
-    let dir = settings::cache_dir(config, &env);
-    let mut cache = Cache::open_existing(&dir).unwrap_or_else(|| Cache::open(&dir, CacheMode::Off));
+    let dir = &resolved.cache_dir;
+    let mut cache = Cache::open_existing(dir).unwrap_or_else(|| Cache::open(dir, CacheMode::Off));
     let key_cmd = |c: &crate::config::Command, d: &std::path::Path| {
         let (exit_code, output) = run::capture_command(c, d, Duration::from_secs(60));
         KeyCommandOutput {
@@ -63,7 +63,7 @@ pub fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> {
             output,
         }
     };
-    let prepared = cache::prepare(config, &[index], &mut cache, &key_cmd, &dir);
+    let prepared = cache::prepare(config, &[index], &mut cache, &key_cmd, dir);
     let Some(now) = prepared.keys[index].clone() else {
         println!(
             "\ncache      no key: {}",

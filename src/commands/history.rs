@@ -13,7 +13,7 @@ pub fn run(ctx: &Context, args: &HistoryArgs) -> anyhow::Result<Outcome> {
     if let Some(gate) = &args.gate {
         known_gate(config, gate)?;
     }
-    let mut cache = match open_existing(config) {
+    let mut cache = match open_existing(&ctx.config_settings()?.cache_dir) {
         Ok(c) => c,
         Err(msg) => {
             println!("{msg}");

@@ -105,7 +105,8 @@ fn hook_run(
     };
     let shown = stage.map_or_else(
         || {
-            settings::stage(config, None, &settings::process_env)
+            (ctx.config_settings().ok())
+                .and_then(|resolved| resolved.stage(config, None).ok())
                 .map(|s| config.ladder.name(s).to_string())
                 .unwrap_or_default()
         },
@@ -314,8 +315,6 @@ pub fn parse_pushed(input: &str) -> Pushed {
 mod tests {
     use super::*;
 
-    /// One tracked file, `f`, as the index and the check's snapshot saw
-    /// it: the same stat data unless a test changes one side.
     #[test]
     fn pushed_refs_as_git_gives_them() {
         let z = "0".repeat(40);

@@ -305,6 +305,7 @@ fn gate_safe(name: &str) -> String {
 pub fn run(ctx: &Context, force: bool) -> anyhow::Result<Outcome> {
     let cwd = ctx.cwd()?;
     let path = ctx
+        .settings()
         .config_flag()
         .map_or_else(|| cwd.join(crate::config::CONFIG_FILE), Path::to_path_buf);
     let dir = path

@@ -6,8 +6,8 @@ use crate::cache::{self, Cache};
 use crate::config::Config;
 use crate::diag::{did_you_mean, UserError};
 use crate::fmt::human_duration;
-use crate::settings;
 use comfy_table::{presets, Table};
+use std::path::Path;
 use std::time::Duration;
 
 pub(super) fn table(header: &[&str]) -> Table {
@@ -49,12 +49,11 @@ pub(super) fn ago(ns: i64) -> String {
     format!("{} ago", human_duration(Duration::from_nanos(d as u64)))
 }
 
-pub(super) fn open_existing(config: &Config) -> Result<Cache, String> {
-    let dir = settings::cache_dir(config, &settings::process_env);
-    Cache::open_existing(&dir).ok_or_else(|| {
+pub(super) fn open_existing(dir: &Path) -> Result<Cache, String> {
+    Cache::open_existing(dir).ok_or_else(|| {
         format!(
             "no cache database at `{}` yet: run `pqg check` first",
-            cache::db::path_in(&dir).display()
+            cache::db::path_in(dir).display()
         )
     })
 }

@@ -179,7 +179,7 @@ pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
     let printer = ctx.stdout();
     let ran = run_every_gate(
-        config,
+        ctx,
         config.ladder.highest(),
         args.jobs,
         args.no_cache,

@@ -3,14 +3,15 @@
 
 use super::{Context, Outcome};
 use crate::cli::ListArgs;
-use crate::{judge, plan, settings};
+use crate::{judge, plan};
 use comfy_table::{presets, Table};
 
 /// `pqg list`.
 pub fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
-    let env = settings::process_env;
-    let stage = settings::stage(config, args.stage.as_deref(), &env)?;
+    let stage = ctx
+        .config_settings()?
+        .stage(config, args.stage.as_deref())?;
     let plan = plan::build(config, stage, &plan::Filters::default(), false)?;
     let mut table = Table::new();
     table

@@ -26,22 +26,23 @@ mod validate;
 pub use crate::outcome::Outcome;
 pub use completions::write_completions;
 
-use crate::cli::{Cli, ColorChoice, Command, Format, ProgressChoice};
+use crate::cli::{Cli, Command, Format, ProgressChoice};
 use crate::config::StageIdx;
 use crate::config::{Config, ConfigWarning};
 use crate::diag::UserError;
 use crate::pipeline::{self, StageRequest, StageRun};
 use crate::report::table::{render_table, Printer};
 use crate::report::{self, render_json};
-use crate::settings;
+use crate::settings::{ConfigSettings, Settings};
 use anyhow::Context as _;
 use std::cell::OnceCell;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-/// Runs the command `cli` asks for and returns how it ended.
-pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
-    let ctx = Context::new(cli);
+/// Runs the command `cli` asks for, with `settings` resolved from its
+/// flags and the environment, and returns how it ended.
+pub fn run(cli: &Cli, settings: Settings) -> anyhow::Result<Outcome> {
+    let ctx = Context::new(settings);
     match &cli.command {
         Command::Check(args) => check::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
@@ -63,23 +64,26 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
 
 /// What every command may need besides its own arguments: the folder it
 /// runs in, the settings resolved from flags and environment, and the
-/// config, loaded once on first use.
+/// config with the settings it decides, loaded once on first use.
 pub struct Context {
-    config_flag: Option<PathBuf>,
-    color: ColorChoice,
+    settings: Settings,
     cwd: OnceCell<PathBuf>,
-    config: OnceCell<Config>,
+    config: OnceCell<(Config, ConfigSettings)>,
 }
 
 impl Context {
-    /// A context for the global flags of `cli`; nothing is read yet.
-    pub fn new(cli: &Cli) -> Self {
+    /// A context with `settings`; no file is read yet.
+    pub fn new(settings: Settings) -> Self {
         Context {
-            config_flag: cli.config.clone(),
-            color: cli.color,
+            settings,
             cwd: OnceCell::new(),
             config: OnceCell::new(),
         }
+    }
+
+    /// The settings that do not depend on the config.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// The folder pqg runs in.
@@ -91,65 +95,54 @@ impl Context {
         Ok(self.cwd.get_or_init(|| cwd))
     }
 
-    /// `--config` as given, if it was.
-    pub fn config_flag(&self) -> Option<&Path> {
-        self.config_flag.as_deref()
-    }
-
     /// The config file to load (`--config`, `PQG_CONFIG`, the nearest
     /// gates.toml upward), or `None` when there is none.
     pub fn config_file(&self) -> anyhow::Result<Option<PathBuf>> {
-        let env = settings::process_env;
-        Ok(settings::config_location(
-            self.config_flag(),
-            &env,
-            self.cwd()?,
-        )?)
+        Ok(self.settings.config_location(self.cwd()?)?)
     }
 
     /// The config; an error when there is none.
     pub fn config(&self) -> anyhow::Result<&Config> {
-        self.load(false)
+        self.load(false).map(|(config, _)| config)
     }
 
     /// The config, or the built-in default profile when there is none
     /// (DESIGN §9): for the commands that work without a gates.toml.
     pub fn config_or_default(&self) -> anyhow::Result<&Config> {
-        self.load(true)
+        self.load(true).map(|(config, _)| config)
     }
 
-    fn load(&self, or_default: bool) -> anyhow::Result<&Config> {
-        if let Some(config) = self.config.get() {
-            return Ok(config);
+    /// The settings the config decides (stage, jobs, cache folder), for the
+    /// config already loaded, else for the one [`Context::config`] loads.
+    pub fn config_settings(&self) -> anyhow::Result<&ConfigSettings> {
+        self.load(false).map(|(_, settings)| settings)
+    }
+
+    fn load(&self, or_default: bool) -> anyhow::Result<&(Config, ConfigSettings)> {
+        if let Some(loaded) = self.config.get() {
+            return Ok(loaded);
         }
         let config = match self.config_file()? {
             Some(path) => Config::load(&path)?,
             None if or_default => default_profile(self.cwd()?)?,
-            None => {
-                let env = settings::process_env;
-                let path = settings::config_path(self.config_flag(), &env, self.cwd()?)?;
-                Config::load(&path)?
-            }
+            None => Config::load(&self.settings.config_path(self.cwd()?)?)?,
         };
-        Ok(self.config.get_or_init(|| config))
+        let settings = self.settings.for_config(&config);
+        Ok(self.config.get_or_init(|| (config, settings)))
     }
 
     /// How to print on stdout: colour and width.
     pub fn stdout(&self) -> Printer {
         let terminal = io::stdout().is_terminal();
         Printer {
-            color: settings::color(self.color, &settings::process_env, terminal),
-            width: settings::terminal_width(&settings::process_env, terminal),
+            color: self.settings.color(terminal),
+            width: self.settings.terminal_width(terminal),
         }
     }
 
     /// Whether to colour stderr.
     pub fn stderr_color(&self) -> bool {
-        settings::color(
-            self.color,
-            &settings::process_env,
-            io::stderr().is_terminal(),
-        )
+        self.settings.color(io::stderr().is_terminal())
     }
 }
 
@@ -242,21 +235,23 @@ fn render_warning(config: &Config, warning: &ConfigWarning, color: bool) -> Stri
 /// Runs every gate of `stage` (cached results reused), never stopping
 /// early: the ladder and a baseline need each gate's result.
 fn run_every_gate(
-    config: &Config,
+    ctx: &Context,
     stage: StageIdx,
     jobs: Option<usize>,
     no_cache: bool,
     progress: ProgressChoice,
 ) -> anyhow::Result<StageRun> {
-    let env = settings::process_env;
+    let (config, resolved) = (ctx.config()?, ctx.config_settings()?);
+    let stderr_is_terminal = io::stderr().is_terminal();
     let request = StageRequest {
         stage,
-        jobs: settings::jobs(config, jobs, &env)?,
+        jobs: resolved.jobs(jobs)?,
+        cache_dir: resolved.cache_dir.clone(),
         filters: crate::plan::Filters::default(),
         fail_fast: false,
         no_cache,
         keep_logs: false,
-        progress: settings::progress(progress, false, &env, io::stderr().is_terminal()),
+        progress: ctx.settings.progress(progress, false, stderr_is_terminal),
         keep_going: true,
     };
     pipeline::run_stage(config, &request, &mut |_| {})

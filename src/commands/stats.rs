@@ -9,8 +9,9 @@ use std::time::Duration;
 
 /// `pqg stats`.
 pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
-    let config = ctx.config_or_default()?;
-    let mut cache = match open_existing(config) {
+    // Loaded for its cache folder (or the default profile, announced).
+    ctx.config_or_default()?;
+    let mut cache = match open_existing(&ctx.config_settings()?.cache_dir) {
         Ok(c) => c,
         Err(msg) => {
             println!("{msg}");

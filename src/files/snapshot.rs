@@ -197,3 +197,26 @@ impl Snapshot {
             .collect()
     }
 }
+
+/// What git's index is compared with (`pqg hook`'s uncommitted-changes
+/// note): the snapshot's sorted paths and the stat data each had.
+impl crate::git::status::StatView for Snapshot {
+    fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    fn path(&self, i: usize) -> &str {
+        &self.files[i].path
+    }
+
+    fn stat(&self, i: usize) -> crate::git::status::WorkStat {
+        let s = &self.states[i];
+        crate::git::status::WorkStat {
+            size: s.size,
+            mtime_ns: s.mtime_ns,
+            ctime_ns: s.ctime_ns,
+            ino: s.ino,
+            mode: s.mode,
+        }
+    }
+}

@@ -5,7 +5,6 @@
 
 use crate::diag::UserError;
 use std::path::Path;
-use std::process::Command;
 
 /// What `--changed-since` found.
 pub enum Changed {
@@ -16,11 +15,9 @@ pub enum Changed {
 }
 
 fn git(root: &Path, args: &[&str]) -> std::io::Result<std::process::Output> {
-    Command::new("git")
+    super::command(root)
         .args(["-c", "core.quotepath=off"])
         .args(args)
-        .current_dir(root)
-        .stdin(std::process::Stdio::null())
         .output()
 }
 

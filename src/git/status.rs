@@ -1,19 +1,40 @@
 //! The repository's state as git reports it, for `pqg hook`: where its
 //! hooks live, whether a commit exists here, and whether the work tree has
 //! uncommitted changes (asked of git, or settled from git's index and the
-//! check's own stat data when they can settle it). Spawns git; never
-//! decides what a hook does with the answers.
+//! stat data the caller took of the work tree, through [`StatView`], when
+//! they can settle it). Spawns git; never decides what a hook does with the
+//! answers, and knows nothing of how the caller lists or stats files.
 
 use crate::diag::UserError;
-use crate::files::snapshot::Snapshot;
+use crate::git::command;
 use crate::git::index as gitindex;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+/// A work-tree file's stat data: what git compares with its index entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkStat {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+    pub mode: u32,
+}
+
+/// Files of the work tree someone stat'ed, sorted by path bytes, paths
+/// relative to its top: what the index is compared with. (`files`'
+/// snapshot is one; `git` only reads it through this view.)
+pub trait StatView {
+    /// How many files the view holds.
+    fn file_count(&self) -> usize;
+    /// The path of file `i`.
+    fn path(&self, i: usize) -> &str;
+    /// The stat data file `i` had.
+    fn stat(&self, i: usize) -> WorkStat;
+}
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
-    let out = Command::new("git")
+    let out = command(dir)
         .args(args)
-        .current_dir(dir)
         .output()
         .map_err(|e| UserError::new(format!("cannot run git: {e}")).hint("install git"))?;
     if !out.status.success() {
@@ -30,9 +51,8 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
 /// The hooks folder of the repository around `dir`, and the top of its
 /// work tree.
 pub fn hooks_dir(dir: &Path) -> Result<(PathBuf, PathBuf), UserError> {
-    let inside = Command::new("git")
+    let inside = command(dir)
         .args(["rev-parse", "--is-inside-work-tree", "--is-bare-repository"])
-        .current_dir(dir)
         .output();
     match inside {
         Ok(o) if o.status.success() => {
@@ -70,13 +90,11 @@ pub fn hooks_dir(dir: &Path) -> Result<(PathBuf, PathBuf), UserError> {
 /// are fast again on the next push, for git and for pqg.
 /// `None` when git fails (not a repository it trusts, say).
 pub fn uncommitted(dir: &Path, gates_running: bool) -> Option<bool> {
-    let mut git = Command::new("git");
+    let mut git = command(dir);
     if gates_running {
         git.arg("--no-optional-locks");
     }
     git.args(["status", "--porcelain", "--untracked-files=no"])
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .output()
         .ok()
@@ -103,7 +121,7 @@ pub enum Early {
 /// git (no file is stat'ed for it), and the work tree is judged later from
 /// the check's own snapshot.
 pub fn uncommitted_early(root: &Path) -> Early {
-    let root = crate::files::root::absolute(root);
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let dirs = crate::git::dirs(&root).filter(|d| d.top == root);
     let index = match &dirs {
         Some(dirs) => gitindex::read_in(dirs).map(|index| (index, dirs)),
@@ -117,7 +135,7 @@ pub fn uncommitted_early(root: &Path) -> Early {
                 crate::debug!("uncommitted changes: the index's tree is HEAD's");
                 return Early::Index(index, Some(false));
             }
-            let staged = Command::new("git")
+            let staged = command(&root)
                 .args([
                     "--no-optional-locks",
                     "diff-index",
@@ -126,8 +144,6 @@ pub fn uncommitted_early(root: &Path) -> Early {
                     "HEAD",
                     "--",
                 ])
-                .current_dir(&root)
-                .stdin(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .status()
                 .ok()
@@ -166,9 +182,13 @@ fn index_is_head(index: &gitindex::Index, dirs: &crate::git::Dirs) -> bool {
     }
 }
 
-/// The answer, once the check ran: from the index and the check's snapshot
-/// when their stat data settle it, else from `git status`.
-pub fn uncommitted_after(early: Early, snapshot: Option<&Snapshot>, root: &Path) -> Option<bool> {
+/// The answer, once the check ran: from the index and the stat data the
+/// check took (`snapshot`) when they settle it, else from `git status`.
+pub fn uncommitted_after<S: StatView + ?Sized>(
+    early: Early,
+    snapshot: Option<&S>,
+    root: &Path,
+) -> Option<bool> {
     let (index, staged) = match early {
         Early::Known(dirty) => return dirty,
         Early::Index(index, staged) => (index, staged),
@@ -192,7 +212,11 @@ pub fn uncommitted_after(early: Early, snapshot: Option<&Snapshot>, root: &Path)
 /// only for what needs no content check (a conflict, an intent-to-add
 /// entry); `None` whenever git itself would have to look at contents (stat
 /// data differ, a racily clean entry, a file gone, a submodule).
-pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot, root: &Path) -> Option<bool> {
+pub fn worktree_differs<S: StatView + ?Sized>(
+    index: &gitindex::Index,
+    snapshot: &S,
+    root: &Path,
+) -> Option<bool> {
     // Whole seconds, as git compares them unless built with USE_NSEC (and
     // then it keeps the nanoseconds it ignores stale). Safe with the racy
     // rule below: a file changed after the index was written has a later
@@ -213,7 +237,19 @@ pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot, root: &Pat
             secs(ns) == entry.0
         }
     };
-    let files = &snapshot.files;
+    let count = snapshot.file_count();
+    let find = |path: &str| {
+        let (mut low, mut high) = (0, count);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match snapshot.path(mid).cmp(path) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    };
     let mut next = 0;
     let mut real_dirs: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for e in &index.entries {
@@ -223,10 +259,7 @@ pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot, root: &Pat
         if e.skip_worktree {
             // Outside a sparse checkout's patterns, and absent, git ignores
             // it; present, git may look at it after all.
-            if files
-                .binary_search_by(|f| f.path.as_str().cmp(&e.path))
-                .is_ok()
-            {
+            if find(&e.path).is_some() {
                 return undecided(&e.path, "skip-worktree, but present");
             }
             continue;
@@ -261,18 +294,18 @@ pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot, root: &Pat
             }
         }
         // Both lists are sorted by path bytes, so one cursor walks them.
-        while next < files.len() && files[next].path < e.path {
+        while next < count && snapshot.path(next) < e.path.as_str() {
             next += 1;
         }
-        let i = if files.get(next).is_some_and(|f| f.path == e.path) {
+        let i = if next < count && snapshot.path(next) == e.path {
             next
         } else {
-            match files.binary_search_by(|f| f.path.as_str().cmp(&e.path)) {
-                Ok(i) => i,
-                Err(_) => return undecided(&e.path, "not in the check's snapshot"),
+            match find(&e.path) {
+                Some(i) => i,
+                None => return undecided(&e.path, "not in the check's snapshot"),
             }
         };
-        let st = &snapshot.states[i];
+        let st = snapshot.stat(i);
         let mode = match st.mode & 0o170000 {
             0o120000 => 0o120000,
             0o100000 if st.mode & 0o100 != 0 => 0o100755,
@@ -294,9 +327,8 @@ pub fn worktree_differs(index: &gitindex::Index, snapshot: &Snapshot, root: &Pat
 
 /// Whether `commit` exists here (a pushed-to remote may be ahead of us).
 pub fn has_commit(dir: &Path, commit: &str) -> bool {
-    Command::new("git")
+    command(dir)
         .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
-        .current_dir(dir)
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
@@ -305,13 +337,27 @@ pub fn has_commit(dir: &Path, commit: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::files::{root::FileState, snapshot::FileEntry};
+
+    /// The one file `f`, stat'ed.
+    struct OneFile(WorkStat);
+
+    impl StatView for OneFile {
+        fn file_count(&self) -> usize {
+            1
+        }
+        fn path(&self, _: usize) -> &str {
+            "f"
+        }
+        fn stat(&self, _: usize) -> WorkStat {
+            self.0
+        }
+    }
 
     /// One tracked file, `f`, as the index and the check's snapshot saw
     /// it: the same stat data unless a test changes one side.
     fn one_file(
         entry: impl FnOnce(&mut gitindex::Entry),
-        state: impl FnOnce(&mut FileState),
+        state: impl FnOnce(&mut WorkStat),
     ) -> Option<bool> {
         let mut e = gitindex::Entry {
             path: "f".into(),
@@ -326,12 +372,11 @@ mod tests {
             skip_worktree: false,
             intent_to_add: false,
         };
-        let mut st = FileState {
+        let mut st = WorkStat {
             size: 6,
             mtime_ns: 1000 * 1_000_000_000 + 5,
             ctime_ns: 1000 * 1_000_000_000 + 5,
             ino: 42,
-            dev: 1,
             mode: 0o100644,
         };
         entry(&mut e);
@@ -341,15 +386,7 @@ mod tests {
             tree: None,
             written: (2000, 500_000_000),
         };
-        let snapshot = Snapshot {
-            files: vec![FileEntry {
-                path: "f".into(),
-                hash: [0; 32],
-            }],
-            states: vec![st],
-            ..Snapshot::default()
-        };
-        worktree_differs(&index, &snapshot, Path::new("/nonexistent"))
+        worktree_differs(&index, &OneFile(st), Path::new("/nonexistent"))
     }
 
     #[test]
@@ -380,13 +417,13 @@ mod tests {
         // Written in the index's own second, even a nanosecond before it:
         // git (without USE_NSEC) holds it racily clean.
         let racy = |e: &mut gitindex::Entry| e.mtime = (2000, 0);
-        let racy_state = |s: &mut FileState| s.mtime_ns = 2000 * 1_000_000_000;
+        let racy_state = |s: &mut WorkStat| s.mtime_ns = 2000 * 1_000_000_000;
         assert_eq!(one_file(racy, racy_state), None, "racily clean");
         // Metadata (an owner, say) changed in the index's second, after git
         // recorded it: only the nanoseconds show it.
         let late = |e: &mut gitindex::Entry| e.ctime = (2000, 100);
-        let same = |s: &mut FileState| s.ctime_ns = 2000 * S + 100;
-        let moved = |s: &mut FileState| s.ctime_ns = 2000 * S + 900;
+        let same = |s: &mut WorkStat| s.ctime_ns = 2000 * S + 100;
+        let moved = |s: &mut WorkStat| s.ctime_ns = 2000 * S + 900;
         assert_eq!(
             one_file(late, same),
             Some(false),

@@ -19,7 +19,7 @@ use crate::baseline::{self, BaselineState};
 use crate::cache::{self, history, Cache, CacheMode};
 use crate::config::{Config, StageIdx};
 use crate::report::progress::Progress;
-use crate::{judge, plan, report, run, settings};
+use crate::{judge, plan, report, run};
 use events::Assessor;
 use prepare::ListsDir;
 use std::collections::HashMap;
@@ -30,6 +30,8 @@ use std::time::Duration;
 pub struct StageRequest {
     pub stage: StageIdx,
     pub jobs: usize,
+    /// The cache folder (`settings::ConfigSettings::cache_dir`).
+    pub cache_dir: PathBuf,
     pub filters: plan::Filters,
     pub fail_fast: bool,
     pub no_cache: bool,
@@ -114,7 +116,7 @@ impl<'a> StageBuilder<'a> {
     /// cache already answers.
     pub fn build(self) -> anyhow::Result<StageRunner<'a>> {
         let (config, request) = (self.config, self.request);
-        let cache_dir = settings::cache_dir(config, &settings::process_env);
+        let cache_dir = request.cache_dir.clone();
         let run_id = record::run_id();
         let started_ns = crate::files::snapshot::now_ns();
         let baseline = baseline::load(&config.root);

@@ -1,7 +1,7 @@
 //! Live progress on stderr: a spinner per running gate with its elapsed
 //! time, and a bar for the whole run.
 //!
-//! It listens to `RunEvent`s and draws only when `settings::progress` said
+//! It listens to `RunEvent`s and draws only when `Settings::progress` said
 //! so (a terminal, not under `CI`). It never prints the report.
 
 use crate::plan::GateIdx;
