@@ -15,7 +15,6 @@ use crate::cli::{CheckArgs, Cli, ColorChoice, Format, ProgressChoice};
 use crate::config::{self, Config, StageIdx};
 use crate::diag::UserError;
 use crate::log::Level;
-use crate::plan::Filters;
 use clap::ValueEnum;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -107,6 +106,18 @@ pub struct Settings {
     /// refuses to run without a real key.)
     pub signing_key: Option<Vec<u8>>,
     /// The gates `PQG_SKIP` names.
+    pub env_skip: Vec<String>,
+}
+
+/// The gates named on the command line and in `PQG_SKIP`; the plan turns
+/// them into its filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateNames {
+    /// `--only`: these gates and what they need.
+    pub only: Vec<String>,
+    /// `--skip`: these gates.
+    pub skip: Vec<String>,
+    /// `PQG_SKIP`: these gates (the escape hatch for one hook run).
     pub env_skip: Vec<String>,
 }
 
@@ -203,20 +214,18 @@ impl Settings {
         })
     }
 
-    /// `--only`, `--skip` and `PQG_SKIP` together.
-    pub fn filters(&self, args: &CheckArgs) -> Filters {
+    /// `--only`, `--skip` and `PQG_SKIP` together, blanks dropped.
+    pub fn gate_names(&self, args: &CheckArgs) -> GateNames {
         let clean = |v: &[String]| -> Vec<String> {
             v.iter()
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .collect()
         };
-        Filters {
+        GateNames {
             only: clean(&args.only),
             skip: clean(&args.skip),
             env_skip: self.env_skip.clone(),
-            changed: None,
-            shard: None,
         }
     }
 

@@ -149,7 +149,11 @@ fn imports_point_only_down_the_layers() {
             }
         }
     }
-    assert!(wrong.is_empty(), "imports against the data's direction:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports against the data's direction:\n{}",
+        wrong.join("\n")
+    );
 }
 
 /// Every line of `src/` outside `allowed` (paths relative to `src/`) that
@@ -176,31 +180,57 @@ fn occurrences(needle: &str, allowed: &[&str]) -> Vec<String> {
 #[test]
 fn unsafe_code_lives_only_in_sys() {
     let found = occurrences("unsafe", &["sys/"]);
-    assert!(found.is_empty(), "`unsafe` outside src/sys/:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "`unsafe` outside src/sys/:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn only_git_spawn_starts_git() {
     let found = occurrences("Command::new(\"git\")", &["git/spawn.rs"]);
-    assert!(found.is_empty(), "git started outside src/git/spawn.rs:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "git started outside src/git/spawn.rs:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn settings_alone_reads_pqgs_environment() {
     let mut found = Vec::new();
     for needle in ["env::var(", "env::var_os(", "env = \""] {
-        found.extend(occurrences(needle, &["settings.rs"]).into_iter().filter(|line| {
-            ["\"PQG_", "\"CI\"", "\"GITHUB_", "\"NO_COLOR\"", "\"COLUMNS\"", "env = \""]
-                .iter()
-                .any(|name| line.contains(name))
-        }));
+        found.extend(
+            occurrences(needle, &["settings.rs"])
+                .into_iter()
+                .filter(|line| {
+                    [
+                        "\"PQG_",
+                        "\"CI\"",
+                        "\"GITHUB_",
+                        "\"NO_COLOR\"",
+                        "\"COLUMNS\"",
+                        "env = \"",
+                    ]
+                    .iter()
+                    .any(|name| line.contains(name))
+                }),
+        );
     }
-    assert!(found.is_empty(), "settings read outside src/settings.rs:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "settings read outside src/settings.rs:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn the_parser_of_imports_sees_groups_and_paths() {
-    assert_eq!(crate_modules("use crate::{cache::{self, Cache}, plan};"), ["cache", "plan"]);
+    assert_eq!(
+        crate_modules("use crate::{cache::{self, Cache}, plan};"),
+        ["cache", "plan"]
+    );
     assert_eq!(crate_modules("let x = crate::fmt::number(1.0);"), ["fmt"]);
     assert_eq!(crate_modules("use crate::config::Config;"), ["config"]);
     assert!(crate_modules("use std::fs;").is_empty());

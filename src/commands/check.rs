@@ -99,7 +99,14 @@ fn request(
     stage: StageIdx,
     args: &CheckArgs,
 ) -> anyhow::Result<StageRequest> {
-    let mut filters = ctx.settings().filters(args);
+    let names = ctx.settings().gate_names(args);
+    let mut filters = crate::plan::Filters {
+        only: names.only,
+        skip: names.skip,
+        env_skip: names.env_skip,
+        changed: None,
+        shard: None,
+    };
     if let Some(reference) = &args.changed_since {
         match changed::changed_since(&config.root, reference)? {
             Changed::Files(files) => {
