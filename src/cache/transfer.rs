@@ -9,8 +9,9 @@
 //! (HMAC-SHA256 over the whole entry): one unsigned or wrongly signed entry
 //! refuses the whole file, and nothing is imported.
 
+use super::entry::{intact_row, prune, EntryRow, StoredResult, ENTRY_COLUMNS};
 use super::key::{hex, CacheKey, KeyParts, KEY_FORMAT};
-use super::{intact_row, prune, put_manifest, EntryRow, StoredResult, ENTRY_COLUMNS};
+use super::manifest::{decode_manifest, put_manifest};
 use crate::settings::SIGNING_KEY_VAR;
 use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::{Connection, OptionalExtension};
@@ -203,8 +204,8 @@ pub fn import(
             Some(m) => {
                 let data = unhex(m).ok_or_else(|| bad("its manifest is not hex"))?;
                 // The file list must be the one the key's inputs digest names.
-                let files = super::decode_manifest(&data)
-                    .ok_or_else(|| bad("its manifest does not parse"))?;
+                let files =
+                    decode_manifest(&data).ok_or_else(|| bad("its manifest does not parse"))?;
                 if hex(&crate::files::hash::digest_of(&files)) != parts.inputs {
                     return Err(bad("its manifest is not the list of its inputs"));
                 }
