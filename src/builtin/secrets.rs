@@ -6,6 +6,8 @@
 //! says little (`password = "..."`). The keywords make the common case — a
 //! file with no credential-looking text — one Aho-Corasick pass.
 
+use super::finding::{mask, unless_allowed, Finding, RuleInfo};
+use super::lines::LineIndex;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
 use std::sync::OnceLock;
@@ -265,6 +267,70 @@ impl Scanner {
             }
         }
         (0..self.rules.len()).filter(|&i| on[i]).collect()
+    }
+}
+
+impl Scanner {
+    /// The rules of this set (built in, then `extra`), for SARIF.
+    pub(super) fn rule_infos(extra: &[SecretRule]) -> Vec<RuleInfo> {
+        builtin_rules()
+            .iter()
+            .chain(extra)
+            .map(|r| RuleInfo::new(&r.id, &r.description))
+            .collect()
+    }
+
+    /// Adds a finding to `found` for each credential in `content`, one per
+    /// secret, unless allowed.
+    pub(super) fn scan(
+        &self,
+        allow: &[String],
+        rel: &str,
+        content: &[u8],
+        found: &mut Vec<Finding>,
+    ) {
+        let triggered = self.triggered(content);
+        if triggered.is_empty() {
+            return;
+        }
+        let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+        for r in triggered {
+            let rule = &self.rules[r];
+            for caps in rule.regex.captures_iter(content) {
+                let Some(m) = caps
+                    .name("secret")
+                    .or_else(|| caps.get(1))
+                    .or_else(|| caps.get(0))
+                else {
+                    continue;
+                };
+                let secret = m.as_bytes();
+                if is_placeholder(secret) {
+                    continue;
+                }
+                if rule.entropy.is_some_and(|floor| entropy(secret) < floor) {
+                    continue;
+                }
+                hits.push((m.start(), r, m.end()));
+            }
+        }
+        hits.sort_unstable();
+        // One finding per secret: a value two rules match is reported by the
+        // more specific (earlier) rule, whatever lies between them in order.
+        let mut seen = std::collections::HashSet::new();
+        hits.retain(|&(start, _, end)| seen.insert((start, end)));
+        let mut lines = LineIndex::new(content);
+        for (start, r, end) in hits {
+            let rule = &self.rules[r];
+            found.extend(unless_allowed(
+                &mut lines,
+                allow,
+                rel,
+                &rule.id,
+                start..end,
+                || format!("{}: {}", rule.description, mask(&content[start..end])),
+            ));
+        }
     }
 }
 

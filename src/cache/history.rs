@@ -437,7 +437,7 @@ mod tests {
             largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
         }
         assert!(
-            largest <= 2 * super::super::WAL_LIMIT,
+            largest <= 2 * crate::cache::store::WAL_LIMIT,
             "the WAL reached {largest} bytes"
         );
         let mut cache = Cache::open(dir.path(), CacheMode::On);

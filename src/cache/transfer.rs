@@ -9,8 +9,9 @@
 //! (HMAC-SHA256 over the whole entry): one unsigned or wrongly signed entry
 //! refuses the whole file, and nothing is imported.
 
+use super::entry::{intact_row, prune, EntryRow, StoredResult, ENTRY_COLUMNS};
 use super::key::{hex, CacheKey, KeyParts, KEY_FORMAT};
-use super::{intact_row, prune, put_manifest, EntryRow, StoredResult, ENTRY_COLUMNS};
+use super::manifest::{decode_manifest, put_manifest};
 use crate::settings::SIGNING_KEY_VAR;
 use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::{Connection, OptionalExtension};
@@ -19,8 +20,10 @@ use sha2::Sha256;
 
 /// The name of an export file's format, and its version.
 pub const FORMAT: &str = "pqg-cache-export";
+/// The export format's version this pqg writes and reads.
 pub const VERSION: u32 = 1;
 
+/// An export file: a header and every exported entry.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Export {
     pub format: String,
@@ -30,6 +33,7 @@ pub struct Export {
     pub entries: Vec<ExportedEntry>,
 }
 
+/// One cache entry as exported: the stored row, as text.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportedEntry {
     pub key: String,
@@ -147,6 +151,14 @@ pub struct Imported {
     pub unsigned: usize,
 }
 
+/// An entry that passed every check, ready to write.
+struct CheckedEntry<'e> {
+    key: [u8; 32],
+    entry: &'e ExportedEntry,
+    parts: KeyParts,
+    manifest: Option<Vec<u8>>,
+}
+
 /// Checks every entry of `text` first, then imports them all in one
 /// transaction.
 pub fn import(
@@ -155,6 +167,30 @@ pub fn import(
     key: Option<&[u8]>,
     now_ns: i64,
 ) -> Result<Imported, ImportError> {
+    let export = read_export(text)?;
+    let mut imported = Imported::default();
+    let mut rows = Vec::with_capacity(export.entries.len());
+    for (i, e) in export.entries.iter().enumerate() {
+        let which = format!("entry {} (gate `{}`)", i + 1, e.gate);
+        verify_signature(e, key, &which, &mut imported)?;
+        rows.push(check_entry(e, &which)?);
+    }
+    // One entry per key: the newest.
+    rows.sort_by(|a, b| {
+        a.key
+            .cmp(&b.key)
+            .then(b.entry.created_ns.cmp(&a.entry.created_ns))
+    });
+    let before = rows.len();
+    rows.dedup_by(|later, earlier| later.key == earlier.key);
+    imported.kept_newer += before - rows.len();
+    super::db::immediate(conn, |tx| write_entries(tx, &rows, now_ns, &mut imported))
+        .map_err(|e| ImportError::Refused(format!("the cache database: {e}")))?;
+    Ok(imported)
+}
+
+/// Parses an export and checks that this pqg can read it.
+fn read_export(text: &str) -> Result<Export, ImportError> {
     let export: Export =
         serde_json::from_str(text).map_err(|e| ImportError::NotAnExport(e.to_string()))?;
     if export.format != FORMAT {
@@ -169,92 +205,110 @@ pub fn import(
             export.version, export.key_format, export.pqg_version
         )));
     }
-    let mut imported = Imported::default();
-    let mut rows = Vec::with_capacity(export.entries.len());
-    for (i, e) in export.entries.iter().enumerate() {
-        let which = format!("entry {} (gate `{}`)", i + 1, e.gate);
-        match (key, &e.signature) {
-            (Some(_), None) => return Err(ImportError::Refused(format!("{which} is not signed"))),
-            (Some(secret), Some(sig)) => {
-                let ok = unhex(sig).is_some_and(|sig| e.mac(secret).verify_slice(&sig).is_ok());
-                if !ok {
-                    return Err(ImportError::Refused(format!(
-                        "{which} is not signed with this {SIGNING_KEY_VAR}"
-                    )));
-                }
+    Ok(export)
+}
+
+/// With a signing key, refuses an entry not signed with it; without one,
+/// counts the entry as unverified or unsigned.
+fn verify_signature(
+    e: &ExportedEntry,
+    key: Option<&[u8]>,
+    which: &str,
+    imported: &mut Imported,
+) -> Result<(), ImportError> {
+    match (key, &e.signature) {
+        (Some(_), None) => return Err(ImportError::Refused(format!("{which} is not signed"))),
+        (Some(secret), Some(sig)) => {
+            let ok = unhex(sig).is_some_and(|sig| e.mac(secret).verify_slice(&sig).is_ok());
+            if !ok {
+                return Err(ImportError::Refused(format!(
+                    "{which} is not signed with this {SIGNING_KEY_VAR}"
+                )));
             }
-            (None, Some(_)) => imported.unverified += 1,
-            (None, None) => imported.unsigned += 1,
         }
-        let bad = |why: &str| ImportError::Refused(format!("{which}: {why}"));
-        let k = unhex(&e.key)
-            .and_then(|k| <[u8; 32]>::try_from(k).ok())
-            .ok_or_else(|| bad("its key is not 32 bytes of hex"))?;
-        let parts: KeyParts =
-            serde_json::from_str(&e.parts).map_err(|_| bad("its key parts do not parse"))?;
-        // The key must be the hash of the parts: an entry answers only for
-        // the inputs, command and environment it was made from.
-        if parts.key() != CacheKey(k) || parts.format != KEY_FORMAT {
-            return Err(bad("its key is not the hash of its key parts"));
-        }
-        serde_json::from_str::<StoredResult>(&e.payload)
-            .map_err(|_| bad("its result does not parse"))?;
-        let manifest = match &e.manifest {
-            Some(m) => {
-                let data = unhex(m).ok_or_else(|| bad("its manifest is not hex"))?;
-                // The file list must be the one the key's inputs digest names.
-                let files = super::decode_manifest(&data)
-                    .ok_or_else(|| bad("its manifest does not parse"))?;
-                if hex(&crate::files::hash::digest_of(&files)) != parts.inputs {
-                    return Err(bad("its manifest is not the list of its inputs"));
-                }
-                Some(data)
-            }
-            None => None,
-        };
-        rows.push((k, e, parts, manifest));
+        (None, Some(_)) => imported.unverified += 1,
+        (None, None) => imported.unsigned += 1,
     }
-    // One entry per key: the newest.
-    rows.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.created_ns.cmp(&a.1.created_ns)));
-    let before = rows.len();
-    rows.dedup_by(|later, earlier| later.0 == earlier.0);
-    imported.kept_newer += before - rows.len();
-    super::db::immediate(conn, |tx| {
-        for (k, e, parts, manifest) in &rows {
-            let existing: Option<i64> = tx
-                .query_row(
-                    "SELECT created_ns FROM entries WHERE key = ?1",
-                    [&k[..]],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            // A time from the future would never be replaced nor pruned.
-            let created_ns = e.created_ns.min(now_ns);
-            if existing.is_some_and(|t| t >= created_ns) {
-                imported.kept_newer += 1;
-                continue;
+    Ok(())
+}
+
+/// Checks that an entry's key is the hash of its parts, its result parses,
+/// and its manifest is the list its inputs digest names.
+fn check_entry<'e>(e: &'e ExportedEntry, which: &str) -> Result<CheckedEntry<'e>, ImportError> {
+    let bad = |why: &str| ImportError::Refused(format!("{which}: {why}"));
+    let k = unhex(&e.key)
+        .and_then(|k| <[u8; 32]>::try_from(k).ok())
+        .ok_or_else(|| bad("its key is not 32 bytes of hex"))?;
+    let parts: KeyParts =
+        serde_json::from_str(&e.parts).map_err(|_| bad("its key parts do not parse"))?;
+    // The key must be the hash of the parts: an entry answers only for
+    // the inputs, command and environment it was made from.
+    if parts.key() != CacheKey(k) || parts.format != KEY_FORMAT {
+        return Err(bad("its key is not the hash of its key parts"));
+    }
+    serde_json::from_str::<StoredResult>(&e.payload)
+        .map_err(|_| bad("its result does not parse"))?;
+    let manifest = match &e.manifest {
+        Some(m) => {
+            let data = unhex(m).ok_or_else(|| bad("its manifest is not hex"))?;
+            // The file list must be the one the key's inputs digest names.
+            let files = decode_manifest(&data).ok_or_else(|| bad("its manifest does not parse"))?;
+            if hex(&crate::files::hash::digest_of(&files)) != parts.inputs {
+                return Err(bad("its manifest is not the list of its inputs"));
             }
-            EntryRow {
-                key: k.to_vec(),
-                gate: e.gate.clone(),
-                created_ns,
-                pqg_version: e.pqg_version.clone(),
-                parts: e.parts.clone(),
-                payload: e.payload.clone().into_bytes(),
-            }
-            .put(tx, &parts.inputs)?;
-            if let Some(data) = manifest {
-                put_manifest(tx, &parts.inputs, data)?;
-            }
-            imported.added += 1;
+            Some(data)
         }
-        // The same bound on entries per gate as when results are stored.
-        let gates: std::collections::BTreeSet<&str> =
-            rows.iter().map(|(_, e, _, _)| e.gate.as_str()).collect();
-        prune(tx, gates)
+        None => None,
+    };
+    Ok(CheckedEntry {
+        key: k,
+        entry: e,
+        parts,
+        manifest,
     })
-    .map_err(|e| ImportError::Refused(format!("the cache database: {e}")))?;
-    Ok(imported)
+}
+
+/// Writes the checked entries that are newer than what is stored, then
+/// prunes their gates.
+fn write_entries(
+    tx: &Connection,
+    rows: &[CheckedEntry<'_>],
+    now_ns: i64,
+    imported: &mut Imported,
+) -> rusqlite::Result<()> {
+    for row in rows {
+        let e = row.entry;
+        let existing: Option<i64> = tx
+            .query_row(
+                "SELECT created_ns FROM entries WHERE key = ?1",
+                [&row.key[..]],
+                |r| r.get(0),
+            )
+            .optional()?;
+        // A time from the future would never be replaced nor pruned.
+        let created_ns = e.created_ns.min(now_ns);
+        if existing.is_some_and(|t| t >= created_ns) {
+            imported.kept_newer += 1;
+            continue;
+        }
+        EntryRow {
+            key: row.key.to_vec(),
+            gate: e.gate.clone(),
+            created_ns,
+            pqg_version: e.pqg_version.clone(),
+            parts: e.parts.clone(),
+            payload: e.payload.clone().into_bytes(),
+        }
+        .put(tx, &row.parts.inputs)?;
+        if let Some(data) = &row.manifest {
+            put_manifest(tx, &row.parts.inputs, data)?;
+        }
+        imported.added += 1;
+    }
+    // The same bound on entries per gate as when results are stored.
+    let gates: std::collections::BTreeSet<&str> =
+        rows.iter().map(|row| row.entry.gate.as_str()).collect();
+    prune(tx, gates)
 }
 
 #[cfg(test)]

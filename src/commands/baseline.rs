@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::diag::UserError;
 use crate::fmt::{number, with_unit};
 use comfy_table::{presets, Table};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// `pqg baseline save | show`.
@@ -117,45 +117,59 @@ fn show(config: &Config, cache_dir: &Path) -> anyhow::Result<Outcome> {
             "max_regression",
         ]);
     for (gate, metrics) in &saved.gates {
-        let config_gate = config.gate(gate);
         for (metric, base) in metrics {
-            let config_metric =
-                config_gate.and_then(|g| g.metrics.iter().find(|m| &m.name == metric));
-            let unit = config_metric.and_then(|m| m.unit.as_deref());
-            let latest = recent.get(gate).and_then(|samples| {
-                samples
-                    .iter()
-                    .find_map(|s| s.metrics.iter().find(|(n, _)| n == metric)?.1)
-            });
-            let regression = config_metric
-                .map(|m| {
-                    m.max_regression
-                        .entries()
-                        .iter()
-                        .map(|e| format!("{} {}", config.ladder.name(e.stage), e.value))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "—".to_owned());
-            table.add_row(vec![
-                gate.clone(),
-                metric.clone(),
-                with_unit(*base, unit),
-                latest.map_or("—".to_owned(), |v| with_unit(v, unit)),
-                latest.map_or("—".to_owned(), |v| {
-                    let d = v - base;
-                    if d.abs() < 1e-12 {
-                        "±0".to_owned()
-                    } else {
-                        format!("{}{}", if d > 0.0 { "+" } else { "-" }, number(d.abs()))
-                    }
-                }),
-                regression,
-            ]);
+            table.add_row(metric_row(config, &recent, gate, metric, *base));
         }
     }
     println!("{table}");
     println!("stage {} · {}", saved.stage, baseline::FILE);
     Ok(Outcome::Passed)
+}
+
+/// One baseline value's line: the value, the latest recorded one, the
+/// change, and the metric's `max_regression` per stage.
+fn metric_row(
+    config: &Config,
+    recent: &HashMap<String, Vec<history::Sample>>,
+    gate: &str,
+    metric: &str,
+    base: f64,
+) -> Vec<String> {
+    let config_metric = config
+        .gate(gate)
+        .and_then(|g| g.metrics.iter().find(|m| m.name == metric));
+    let unit = config_metric.and_then(|m| m.unit.as_deref());
+    let latest = recent.get(gate).and_then(|samples| {
+        samples
+            .iter()
+            .find_map(|s| s.metrics.iter().find(|(n, _)| n == metric)?.1)
+    });
+    let regression = config_metric
+        .map(|m| {
+            m.max_regression
+                .entries()
+                .iter()
+                .map(|e| format!("{} {}", config.ladder.name(e.stage), e.value))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "—".to_owned());
+    vec![
+        gate.to_owned(),
+        metric.to_owned(),
+        with_unit(base, unit),
+        latest.map_or("—".to_owned(), |v| with_unit(v, unit)),
+        latest.map_or("—".to_owned(), |v| change(v - base)),
+        regression,
+    ]
+}
+
+/// A signed difference: `+1.5`, `-2`, or `±0`.
+fn change(d: f64) -> String {
+    if d.abs() < 1e-12 {
+        "±0".to_owned()
+    } else {
+        format!("{}{}", if d > 0.0 { "+" } else { "-" }, number(d.abs()))
+    }
 }

@@ -4,12 +4,14 @@
 use super::inspect::{ago, known_gate, print_warnings, utc};
 use super::{Context, Outcome};
 use crate::cache::key::{KeyCommandOutput, KeyParts};
-use crate::cache::{self, Cache, CacheMode};
+use crate::cache::{self, Cache, CacheMode, Entry, GateKey};
 use crate::cli::ExplainArgs;
+use crate::config::{Command, Config, Gate, StageIdx};
 use crate::files::snapshot::FileEntry;
 use crate::fmt::human_duration;
 use crate::{judge, plan, run};
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 /// `pqg explain GATE`: the resolved gate, its key's parts, whether the next
@@ -28,6 +30,28 @@ pub fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> {
         t
     };
 
+    print_gate(config, &plan, index, stage, &mask);
+    if !gate.cache {
+        println!("\ncache      off for this gate (`cache = false`): it always runs");
+        return Ok(Outcome::Passed);
+    }
+    let dir = &resolved.cache_dir;
+    let mut cache = Cache::open_existing(dir).unwrap_or_else(|| Cache::open(dir, CacheMode::Off));
+    explain_key(config, index, &mut cache, dir, &mask);
+    print_warnings(&mut cache);
+    Ok(Outcome::Passed)
+}
+
+/// Prints the resolved gate: what it runs, where, whether it is active at
+/// `stage`, and its metrics' bounds there.
+fn print_gate(
+    config: &Config,
+    plan: &plan::Plan,
+    index: usize,
+    stage: StageIdx,
+    mask: &dyn Fn(&str) -> String,
+) {
+    let gate = &config.gates[index];
     println!("gate       {}", gate.id);
     if let Some(d) = &gate.description {
         println!("about      {d}");
@@ -48,22 +72,18 @@ pub fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> {
             .unwrap_or_else(|| "measured only".to_owned());
         println!("metric     {} ({}) {bound}", m.name, m.source.describe());
     }
-    if !gate.cache {
-        println!("\ncache      off for this gate (`cache = false`): it always runs");
-        return Ok(Outcome::Passed);
-    }
+}
 
-    let dir = &resolved.cache_dir;
-    let mut cache = Cache::open_existing(dir).unwrap_or_else(|| Cache::open(dir, CacheMode::Off));
-    let key_cmd = |c: &crate::config::Command, d: &std::path::Path| {
-        let (exit_code, output) = run::capture_command(c, d, Duration::from_secs(60));
-        KeyCommandOutput {
-            command: cache::key::command_text(c),
-            exit_code,
-            output,
-        }
-    };
-    let prepared = cache::prepare(config, &[index], &mut cache, &key_cmd, dir);
+/// Computes the gate's key as the next run would, prints its parts and
+/// whether it would hit the cache (or why it has no key).
+fn explain_key(
+    config: &Config,
+    index: usize,
+    cache: &mut Cache,
+    dir: &Path,
+    mask: &dyn Fn(&str) -> String,
+) {
+    let prepared = cache::prepare(config, &[index], cache, &capture_key_command, dir);
     let Some(now) = prepared.keys[index].clone() else {
         println!(
             "\ncache      no key: {}",
@@ -71,32 +91,34 @@ pub fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> {
                 .as_deref()
                 .unwrap_or("unknown reason")
         );
-        print_warnings(&mut cache);
-        return Ok(Outcome::Passed);
+        return;
     };
     println!("\nkey        {}", now.key.hex());
-    print_parts(&now.parts, &mask);
+    print_parts(&now.parts, mask);
+    let verdict = would_hit(cache, &config.gates[index], &now, mask);
+    println!("\nwould hit  {verdict}");
+}
 
-    let hit = cache.lookup(&now.key, None, crate::files::snapshot::now_ns());
-    let verdict = match hit {
-        Some(entry) => match gate.cache_ttl {
-            Some(ttl)
-                if crate::files::snapshot::now_ns().saturating_sub(entry.created_ns) as u128
-                    > ttl.as_nanos() =>
-            {
-                format!(
-                    "no: the entry stored {} is older than cache_ttl ({})",
-                    ago(entry.created_ns),
-                    human_duration(ttl)
-                )
-            }
-            _ => format!(
-                "yes: stored {} ({}) by pqg {}",
-                ago(entry.created_ns),
-                utc(entry.created_ns),
-                entry.pqg_version
-            ),
-        },
+/// Runs a key command as `pqg check` would, with a one-minute limit.
+fn capture_key_command(command: &Command, dir: &Path) -> KeyCommandOutput {
+    let (exit_code, output) = run::capture_command(command, dir, Duration::from_secs(60));
+    KeyCommandOutput {
+        command: cache::key::command_text(command),
+        exit_code,
+        output,
+    }
+}
+
+/// Whether the cache holds a usable entry for `now`, in words; on a miss,
+/// what differs from the newest entry of the gate.
+fn would_hit(
+    cache: &mut Cache,
+    gate: &Gate,
+    now: &GateKey,
+    mask: &dyn Fn(&str) -> String,
+) -> String {
+    match cache.lookup(&now.key, None, crate::files::snapshot::now_ns()) {
+        Some(entry) => stored_verdict(&entry, gate.cache_ttl),
         None => match cache.latest_for_gate(gate.id.as_str()) {
             None => "no: nothing is stored for this gate yet".to_owned(),
             Some(entry) => {
@@ -111,15 +133,35 @@ pub fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> {
                     &now.parts,
                     old_files.as_deref(),
                     &now.files,
-                    &mask,
+                    mask,
                 ));
                 lines.join("\n")
             }
         },
-    };
-    println!("\nwould hit  {verdict}");
-    print_warnings(&mut cache);
-    Ok(Outcome::Passed)
+    }
+}
+
+/// The verdict on an entry stored under the current key: a hit, unless
+/// it is older than `cache_ttl`.
+fn stored_verdict(entry: &Entry, ttl: Option<Duration>) -> String {
+    match ttl {
+        Some(ttl)
+            if crate::files::snapshot::now_ns().saturating_sub(entry.created_ns) as u128
+                > ttl.as_nanos() =>
+        {
+            format!(
+                "no: the entry stored {} is older than cache_ttl ({})",
+                ago(entry.created_ns),
+                human_duration(ttl)
+            )
+        }
+        _ => format!(
+            "yes: stored {} ({}) by pqg {}",
+            ago(entry.created_ns),
+            utc(entry.created_ns),
+            entry.pqg_version
+        ),
+    }
 }
 
 fn print_parts(parts: &KeyParts, mask: &dyn Fn(&str) -> String) {
@@ -156,6 +198,35 @@ pub fn differences(
     now_files: &[FileEntry],
     mask: &dyn Fn(&str) -> String,
 ) -> Vec<String> {
+    let mut out = command_differences(old, now, mask);
+    out.extend(env_differences(old, now, mask));
+    if old.key_commands != now.key_commands {
+        out.extend(key_command_differences(old, now, mask));
+    }
+    if old.metrics != now.metrics {
+        out.push("  - metric sources changed".to_owned());
+    }
+    if old.inputs != now.inputs || old.input_count != now.input_count {
+        match old_files {
+            None => out.push(format!(
+                "  - input files changed ({} → {} files; the old list is no longer stored)",
+                old.input_count, now.input_count
+            )),
+            Some(old_files) => out.extend(file_changes(old_files, now_files)),
+        }
+    }
+    if out.is_empty() {
+        out.push("  - nothing visible: the entry may be damaged or expired".to_owned());
+    }
+    out
+}
+
+/// Changes of key format, command and working directory.
+fn command_differences(
+    old: &KeyParts,
+    now: &KeyParts,
+    mask: &dyn Fn(&str) -> String,
+) -> Vec<String> {
     let mut out = Vec::new();
     if old.format != now.format {
         out.push(format!(
@@ -173,10 +244,17 @@ pub fn differences(
     if old.cwd != now.cwd {
         out.push(format!("  - cwd: `{}` → `{}`", old.cwd, now.cwd));
     }
+    out
+}
+
+/// Environment variables whose value changed, or that were added to or
+/// removed from the gate's `env` list.
+fn env_differences(old: &KeyParts, now: &KeyParts, mask: &dyn Fn(&str) -> String) -> Vec<String> {
     let show = |v: &Option<String>| {
         v.as_deref()
             .map_or("(unset)".to_owned(), |v| format!("`{}`", mask(v)))
     };
+    let mut out = Vec::new();
     let old_env: HashMap<_, _> = old.env.iter().cloned().collect();
     for (name, value) in &now.env {
         match old_env.get(name) {
@@ -194,37 +272,30 @@ pub fn differences(
             out.push(format!("  - env {name} is no longer listed in `env`"));
         }
     }
-    if old.key_commands != now.key_commands {
-        for (i, k) in now.key_commands.iter().enumerate() {
-            match old.key_commands.get(i) {
-                Some(o) if o == k => {}
-                Some(o) if o.command == k.command => out.push(format!(
-                    "  - key command `{}` printed something else: `{}` → `{}`",
-                    mask(&k.command),
-                    mask(o.output.lines().next().unwrap_or("")),
-                    mask(k.output.lines().next().unwrap_or(""))
-                )),
-                _ => out.push(format!("  - key commands changed: `{}`", mask(&k.command))),
-            }
-        }
-        if old.key_commands.len() > now.key_commands.len() {
-            out.push("  - key commands were removed".to_owned());
-        }
-    }
-    if old.metrics != now.metrics {
-        out.push("  - metric sources changed".to_owned());
-    }
-    if old.inputs != now.inputs || old.input_count != now.input_count {
-        match old_files {
-            None => out.push(format!(
-                "  - input files changed ({} → {} files; the old list is no longer stored)",
-                old.input_count, now.input_count
+    out
+}
+
+/// Key commands that printed something else, changed, or were removed.
+fn key_command_differences(
+    old: &KeyParts,
+    now: &KeyParts,
+    mask: &dyn Fn(&str) -> String,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, k) in now.key_commands.iter().enumerate() {
+        match old.key_commands.get(i) {
+            Some(o) if o == k => {}
+            Some(o) if o.command == k.command => out.push(format!(
+                "  - key command `{}` printed something else: `{}` → `{}`",
+                mask(&k.command),
+                mask(o.output.lines().next().unwrap_or("")),
+                mask(k.output.lines().next().unwrap_or(""))
             )),
-            Some(old_files) => out.extend(file_changes(old_files, now_files)),
+            _ => out.push(format!("  - key commands changed: `{}`", mask(&k.command))),
         }
     }
-    if out.is_empty() {
-        out.push("  - nothing visible: the entry may be damaged or expired".to_owned());
+    if old.key_commands.len() > now.key_commands.len() {
+        out.push("  - key commands were removed".to_owned());
     }
     out
 }

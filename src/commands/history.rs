@@ -42,50 +42,59 @@ pub fn run(ctx: &Context, args: &HistoryArgs) -> anyhow::Result<Outcome> {
         ]),
     };
     for r in &rows {
-        let commit = r
-            .commit
-            .as_deref()
-            .map_or("—".to_owned(), |c| c.chars().take(10).collect());
-        match &r.gate {
-            None => {
-                t.add_row(vec![
-                    r.id.to_string(),
-                    utc(r.time_ns),
-                    r.stage.clone(),
-                    r.outcome.clone(),
-                    r.score.map_or("—".to_owned(), |s| format!("{s:.1}")),
-                    commit,
-                    r.branch.clone().unwrap_or_else(|| "—".to_owned()),
-                    human_duration(Duration::from_millis(r.duration_ms.max(0) as u64)),
-                ]);
-            }
-            Some(g) => {
-                let mut status = g.status.clone();
-                if g.cached {
-                    status.push_str(" (cached)");
-                }
-                if g.flaky {
-                    status.push_str(" (flaky)");
-                }
-                let metrics: Vec<String> = g
-                    .metrics
-                    .iter()
-                    .map(|(n, v)| format!("{n} {}", v.map_or("—".to_owned(), number)))
-                    .collect();
-                t.add_row(vec![
-                    r.id.to_string(),
-                    utc(r.time_ns),
-                    r.stage.clone(),
-                    status,
-                    g.duration_ms.map_or("—".to_owned(), |d| {
-                        human_duration(Duration::from_millis(d))
-                    }),
-                    metrics.join("\n"),
-                    commit,
-                ]);
-            }
-        }
+        t.add_row(match &r.gate {
+            None => run_row(r),
+            Some(g) => gate_row(r, g),
+        });
     }
     println!("{t}");
     Ok(Outcome::Passed)
+}
+
+/// The first ten characters of the run's commit, or `—`.
+fn short_commit(r: &history::RunRow) -> String {
+    r.commit
+        .as_deref()
+        .map_or("—".to_owned(), |c| c.chars().take(10).collect())
+}
+
+/// A run's line: when, where, how it ended.
+fn run_row(r: &history::RunRow) -> Vec<String> {
+    vec![
+        r.id.to_string(),
+        utc(r.time_ns),
+        r.stage.clone(),
+        r.outcome.clone(),
+        r.score.map_or("—".to_owned(), |s| format!("{s:.1}")),
+        short_commit(r),
+        r.branch.clone().unwrap_or_else(|| "—".to_owned()),
+        human_duration(Duration::from_millis(r.duration_ms.max(0) as u64)),
+    ]
+}
+
+/// One gate's line in a run: its status with flags, duration and metrics.
+fn gate_row(r: &history::RunRow, g: &history::GateRecord) -> Vec<String> {
+    let mut status = g.status.clone();
+    if g.cached {
+        status.push_str(" (cached)");
+    }
+    if g.flaky {
+        status.push_str(" (flaky)");
+    }
+    let metrics: Vec<String> = g
+        .metrics
+        .iter()
+        .map(|(n, v)| format!("{n} {}", v.map_or("—".to_owned(), number)))
+        .collect();
+    vec![
+        r.id.to_string(),
+        utc(r.time_ns),
+        r.stage.clone(),
+        status,
+        g.duration_ms.map_or("—".to_owned(), |d| {
+            human_duration(Duration::from_millis(d))
+        }),
+        metrics.join("\n"),
+        short_commit(r),
+    ]
 }

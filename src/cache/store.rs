@@ -1,0 +1,235 @@
+//! The [`Cache`] handle: the database connection, or its absence, and the
+//! warnings its problems caused.
+//!
+//! Every database problem becomes at most one warning: a damaged file is
+//! moved aside and replaced (once per run), anything else (locked,
+//! read-only, newer schema) turns the cache off for this run. Nothing here
+//! ever fails a run or changes a verdict.
+
+use super::db::{self, DbError};
+use super::entry::{checksum, read_entry, store_items, Entry, StoreItem};
+use super::key::CacheKey;
+use super::manifest::decode_manifest;
+use crate::files::index::StatIndex;
+use crate::files::snapshot::FileEntry;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Whether the cache is used at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Read and write cache entries.
+    On,
+    /// `--no-cache`: read nothing, write nothing (history is still kept).
+    Off,
+}
+
+/// The database, or its absence, and the warnings its problems caused.
+pub struct Cache {
+    dir: PathBuf,
+    conn: Option<Connection>,
+    mode: CacheMode,
+    warnings: Vec<String>,
+    moved_aside: bool,
+}
+
+/// The WAL size above which closing the cache folds the WAL back into the
+/// main file and empties it. Every process that opens the database first
+/// reads the whole WAL to rebuild its index (one `pread` per 4 KiB page), so
+/// an unbounded WAL makes every warm run slower: 16 MB of history writes
+/// cost 6 ms at each open.
+pub(super) const WAL_LIMIT: u64 = 1 << 20;
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.as_ref() else {
+            return;
+        };
+        let wal = db::path_in(&self.dir).with_extension("db-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_LIMIT) {
+            // Never wait for another pqg: if one is reading, the next run
+            // to close tries again.
+            let _ = conn.busy_timeout(std::time::Duration::ZERO);
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
+}
+
+impl Cache {
+    /// Opens the cache in `dir`. Never fails: problems become one warning.
+    pub fn open(dir: &Path, mode: CacheMode) -> Cache {
+        let mut cache = Cache {
+            dir: dir.to_path_buf(),
+            conn: None,
+            mode,
+            warnings: Vec::new(),
+            moved_aside: false,
+        };
+        match db::open(dir) {
+            Ok(conn) => cache.conn = Some(conn),
+            Err(err) => cache.fault(err),
+        }
+        cache
+    }
+
+    /// Opens the cache only if its database already exists (for read-only
+    /// commands, which should not create one).
+    pub fn open_existing(dir: &Path) -> Option<Cache> {
+        db::path_in(dir)
+            .exists()
+            .then(|| Cache::open(dir, CacheMode::On))
+    }
+
+    /// Whether a database is open.
+    pub fn is_available(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// Whether entries are read: the cache is on and a database is open.
+    pub fn reads(&self) -> bool {
+        self.mode == CacheMode::On && self.conn.is_some()
+    }
+
+    /// Warnings to print, once each.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    fn warn(&mut self, message: String) {
+        if !self.warnings.contains(&message) {
+            self.warnings.push(message);
+        }
+    }
+
+    /// Handles a database problem: move a damaged file aside and start a new
+    /// one (once per run); otherwise go on without the cache.
+    fn fault(&mut self, err: DbError) {
+        self.conn = None;
+        match err {
+            DbError::Damaged(e) if !self.moved_aside => {
+                self.moved_aside = true;
+                match db::move_aside(&self.dir) {
+                    Ok(aside) => {
+                        self.warn(format!(
+                            "the cache database was damaged ({e:#}); moved it to `{}` and started a new one",
+                            aside.display()
+                        ));
+                        match db::open(&self.dir) {
+                            Ok(conn) => self.conn = Some(conn),
+                            Err(e) => self.warn(format!("running without the cache: {e}")),
+                        }
+                    }
+                    Err(io) => self.warn(format!(
+                        "the cache database is damaged ({e:#}) and could not be moved aside ({io}); running without the cache"
+                    )),
+                }
+            }
+            other => self.warn(format!("running without the cache: {other}")),
+        }
+    }
+
+    /// Runs `f` on the connection; a failure is handled by [`fault`] and
+    /// yields `None`.
+    fn with<T>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
+        let conn = self.conn.as_ref()?;
+        match f(conn) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fault(db::classify(e));
+                None
+            }
+        }
+    }
+
+    /// The file-hash index for `root`, or an empty one.
+    pub fn load_index(&mut self, root: &str) -> StatIndex {
+        if !self.reads() {
+            return StatIndex::default();
+        }
+        let row = self.with(|c| {
+            c.query_row(
+                "SELECT data, checksum FROM file_index WHERE root = ?1",
+                [root],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()
+        });
+        match row.flatten() {
+            Some((data, sum)) if checksum(&[&data]) == sum => {
+                StatIndex::decode(&data).unwrap_or_default()
+            }
+            _ => StatIndex::default(),
+        }
+    }
+
+    /// Saves the file-hash index for `root` (not with `--no-cache`).
+    pub fn save_index(&mut self, root: &str, index: &StatIndex) {
+        if self.mode == CacheMode::Off {
+            return;
+        }
+        let data = index.encode();
+        let sum = checksum(&[&data]);
+        self.with(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO file_index (root, data, checksum) VALUES (?1, ?2, ?3)",
+                params![root, data, sum],
+            )?;
+            // The index is read on every run, memory-mapped from the main
+            // file; pages left in the WAL would be read one pread at a time.
+            // A passive checkpoint never waits for other processes.
+            c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        });
+    }
+
+    /// The entry stored under `key`, if it reads back intact and is younger
+    /// than `ttl`.
+    pub fn lookup(&mut self, key: &CacheKey, ttl: Option<Duration>, now_ns: i64) -> Option<Entry> {
+        if !self.reads() {
+            return None;
+        }
+        let entry = self.with(|c| read_entry(c, "WHERE key = ?1", &key.0[..]))??;
+        if let Some(ttl) = ttl {
+            let age = now_ns.saturating_sub(entry.created_ns);
+            if age < 0 || age as u128 > ttl.as_nanos() {
+                return None;
+            }
+        }
+        Some(entry)
+    }
+
+    /// The newest entry stored for a gate of this name (for `explain`).
+    pub fn latest_for_gate(&mut self, gate: &str) -> Option<Entry> {
+        self.conn.as_ref()?;
+        self.with(|c| read_entry(c, "WHERE gate = ?1 ORDER BY created_ns DESC LIMIT 1", gate))?
+    }
+
+    /// The files behind an inputs digest, if stored.
+    pub fn manifest(&mut self, digest: &str) -> Option<Vec<FileEntry>> {
+        let row = self.with(|c| {
+            c.query_row(
+                "SELECT data, checksum FROM manifests WHERE digest = ?1",
+                [digest],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()
+        })??;
+        (checksum(&[&row.0]) == row.1)
+            .then(|| decode_manifest(&row.0))
+            .flatten()
+    }
+
+    /// Stores results, each with its key parts and input manifest, in one
+    /// transaction, and prunes old entries of the same gates.
+    pub fn store(&mut self, items: &[StoreItem<'_>], now_ns: i64) {
+        if self.mode == CacheMode::Off || items.is_empty() {
+            return;
+        }
+        self.with(|c| db::immediate(c, |tx| store_items(tx, items, now_ns)));
+    }
+
+    /// Runs `f` with the raw connection (history and maintenance queries).
+    pub fn query<T>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
+        self.with(f)
+    }
+}
