@@ -2,8 +2,7 @@
 //! empty stat index, the work of pqg's first run on a repository.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use pqg::files::index::StatIndex;
-use pqg::files::list::snapshot_tree;
+use pqg::api::{snapshot_tree, StatIndex};
 use std::io::Write;
 
 fn tree() -> (tempfile::TempDir, u64) {
@@ -31,7 +30,7 @@ fn cold_hashing(c: &mut Criterion) {
     let mut group = c.benchmark_group("inputs");
     group.throughput(Throughput::Bytes(bytes));
     group.bench_function("cold snapshot of 2,000 files (~10 MB)", |b| {
-        b.iter(|| snapshot_tree(dir.path(), &exclude, StatIndex::default).expect("snapshot"))
+        b.iter(|| snapshot_tree(dir.path(), &exclude, StatIndex::default).expect("snapshot"));
     });
     group.finish();
 }

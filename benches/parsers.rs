@@ -121,13 +121,13 @@ fn parsers(c: &mut Criterion) {
     let report = lcov_report(SIZE);
     group.throughput(Throughput::Bytes(report.len() as u64));
     group.bench_function("lcov", |b| {
-        b.iter(|| lcov::parse(&report[..]).expect("valid lcov"))
+        b.iter(|| lcov::parse(&report[..]).expect("valid lcov"));
     });
 
     let report = junit_report(SIZE);
     group.throughput(Throughput::Bytes(report.len() as u64));
     group.bench_function("junit", |b| {
-        b.iter(|| junit::parse(&report[..]).expect("valid junit"))
+        b.iter(|| junit::parse(&report[..]).expect("valid junit"));
     });
 
     let report = sarif_report(SIZE);
@@ -137,7 +137,7 @@ fn parsers(c: &mut Criterion) {
         severities: vec![sarif::Severity::High, sarif::Severity::Critical],
     };
     group.bench_function("sarif", |b| {
-        b.iter(|| sarif::count(&report[..], &filter).expect("valid sarif"))
+        b.iter(|| sarif::count(&report[..], &filter).expect("valid sarif"));
     });
     group.finish();
 }

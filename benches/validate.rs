@@ -8,7 +8,7 @@ fn load_example(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("gates.example.toml");
     let text = std::fs::read_to_string(&path).expect("gates.example.toml exists");
     c.bench_function("config: parse and check gates.example.toml", |b| {
-        b.iter(|| pqg::config::Config::parse(&path, std::hint::black_box(&text)).expect("valid"))
+        b.iter(|| pqg::api::Config::parse(&path, std::hint::black_box(&text)).expect("valid"));
     });
 }
 

@@ -10,15 +10,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The file name, beside gates.toml.
-pub const FILE: &str = "gates.baseline.json";
+pub(crate) const FILE: &str = "gates.baseline.json";
 
 /// The version of the file's shape.
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// Metric values by gate, then metric.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     pub format: u32,
     /// The stage whose run the values came from.
     pub stage: String,
@@ -26,12 +26,12 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    pub fn value(&self, gate: &str, metric: &str) -> Option<f64> {
+    pub(crate) fn value(&self, gate: &str, metric: &str) -> Option<f64> {
         self.gates.get(gate)?.get(metric).copied()
     }
 
     /// The file's text: pretty, sorted, ending in a newline.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).expect("a baseline serialises");
         text.push('\n');
         text
@@ -40,7 +40,7 @@ impl Baseline {
 
 /// What is known of the baseline when judging.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub enum BaselineState {
+pub(crate) enum BaselineState {
     /// No baseline file.
     #[default]
     Missing,
@@ -50,12 +50,12 @@ pub enum BaselineState {
 }
 
 /// Where the baseline of the config in `root` lives.
-pub fn path(root: &Path) -> PathBuf {
+pub(crate) fn path(root: &Path) -> PathBuf {
     root.join(FILE)
 }
 
 /// Reads the baseline beside the config.
-pub fn load(root: &Path) -> BaselineState {
+pub(crate) fn load(root: &Path) -> BaselineState {
     let path = path(root);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -66,7 +66,7 @@ pub fn load(root: &Path) -> BaselineState {
 }
 
 /// Parses a baseline file's text.
-pub fn parse(text: &str) -> BaselineState {
+pub(crate) fn parse(text: &str) -> BaselineState {
     match serde_json::from_str::<Baseline>(text) {
         Ok(b) if b.format == FORMAT => BaselineState::Loaded(b),
         Ok(b) => BaselineState::Corrupt(format!(

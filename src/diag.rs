@@ -147,7 +147,7 @@ impl UserError {
 
 /// The closest of `candidates` to `found`, if it is close enough to be a
 /// plausible typo.
-pub fn did_you_mean<'a, I>(found: &str, candidates: I) -> Option<String>
+pub(crate) fn did_you_mean<'a, I>(found: &str, candidates: I) -> Option<String>
 where
     I: IntoIterator<Item = &'a str>,
 {

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 /// `0.4 s`, `12.3 s`, `2m 05s`.
-pub fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs < 60.0 {
         format!("{secs:.1} s")
@@ -22,7 +22,7 @@ pub fn human_duration(d: Duration) -> String {
 }
 
 /// A metric value as people read it: `85`, `78.2`, `0.05`.
-pub fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.0}")
     } else {
@@ -38,7 +38,7 @@ pub fn number(v: f64) -> String {
 
 /// A threshold as people read it: `≥ 85 %`, `≤ 0`, `60–90 %`; `None`
 /// when there is no bound.
-pub fn bounds(min: Option<f64>, max: Option<f64>, unit: Option<&str>) -> Option<String> {
+pub(crate) fn bounds(min: Option<f64>, max: Option<f64>, unit: Option<&str>) -> Option<String> {
     match (min, max) {
         (Some(lo), Some(hi)) => Some(format!("{}–{}", number(lo), with_unit(hi, unit))),
         (Some(lo), None) => Some(format!("≥ {}", with_unit(lo, unit))),
@@ -48,7 +48,7 @@ pub fn bounds(min: Option<f64>, max: Option<f64>, unit: Option<&str>) -> Option<
 }
 
 /// `78.2 %` or `3` or `1.2 s`.
-pub fn with_unit(v: f64, unit: Option<&str>) -> String {
+pub(crate) fn with_unit(v: f64, unit: Option<&str>) -> String {
     match unit {
         Some(u) if !u.is_empty() => format!("{} {u}", number(v)),
         _ => number(v),

@@ -8,67 +8,31 @@
 use crate::baseline::BaselineState;
 use crate::config::{Better, Config, Gate, Metric, Regression, StageIdx};
 use crate::outcome::Outcome;
+pub(crate) use crate::plan::GateStatus;
 use crate::plan::{Activity, Enforcement, GateIdx, PerGate, Plan};
 use crate::run::{Assessment, ExecEnd, Execution, RunResult};
 use serde::Serialize;
 
-/// A gate's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GateStatus {
-    Pass,
-    Fail,
-    Warn,
-    Error,
-    Timeout,
-    Blocked,
-    Cancelled,
-    Skipped,
-}
-
-impl GateStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GateStatus::Pass => "pass",
-            GateStatus::Fail => "fail",
-            GateStatus::Warn => "warn",
-            GateStatus::Error => "error",
-            GateStatus::Timeout => "timeout",
-            GateStatus::Blocked => "blocked",
-            GateStatus::Cancelled => "cancelled",
-            GateStatus::Skipped => "skipped",
-        }
-    }
-
-    /// Whether this status, on a blocking gate, fails the stage.
-    pub fn fails_stage(self) -> bool {
-        matches!(
-            self,
-            GateStatus::Fail | GateStatus::Error | GateStatus::Timeout | GateStatus::Blocked
-        )
-    }
-}
-
 /// A threshold resolved for one stage.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Threshold {
+pub(crate) struct Threshold {
     pub min: Option<f64>,
     pub max: Option<f64>,
 }
 
 impl Threshold {
-    pub fn is_none(&self) -> bool {
+    pub(crate) fn is_none(&self) -> bool {
         self.min.is_none() && self.max.is_none()
     }
 
-    pub fn admits(&self, value: f64) -> bool {
+    pub(crate) fn admits(&self, value: f64) -> bool {
         self.min.is_none_or(|m| value >= m) && self.max.is_none_or(|m| value <= m)
     }
 }
 
 /// A metric's value judged against its threshold at the stage.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MetricJudgement {
+pub(crate) struct MetricJudgement {
     pub name: String,
     pub value: Result<f64, String>,
     pub threshold: Threshold,
@@ -86,7 +50,7 @@ pub struct MetricJudgement {
 
 /// A value compared with its baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RegressionCheck {
+pub(crate) struct RegressionCheck {
     pub allowed: Regression,
     /// The worst value allowed: the baseline moved by `allowed` the wrong way.
     pub limit: f64,
@@ -96,7 +60,7 @@ pub struct RegressionCheck {
 impl MetricJudgement {
     /// Why the metric misses, in words: `lines 78.2 < 85`,
     /// `lines 78.2 regressed past 79.2 (baseline 80, max 1%)`.
-    pub fn miss(&self) -> Option<String> {
+    pub(crate) fn miss(&self) -> Option<String> {
         let value = *self.value.as_ref().ok()?;
         let show = |v: f64| crate::fmt::with_unit(v, self.unit.as_deref());
         if let Some(min) = self.threshold.min.filter(|m| value < *m) {
@@ -128,7 +92,12 @@ impl MetricJudgement {
 }
 
 /// The regression check of `value` against `base`, in `better`'s direction.
-pub fn regression(value: f64, base: f64, allowed: Regression, better: Better) -> RegressionCheck {
+pub(crate) fn regression(
+    value: f64,
+    base: f64,
+    allowed: Regression,
+    better: Better,
+) -> RegressionCheck {
     let slack = match allowed {
         Regression::Percent(p) => base.abs() * p / 100.0,
         Regression::Absolute(a) => a,
@@ -142,7 +111,7 @@ pub fn regression(value: f64, base: f64, allowed: Regression, better: Better) ->
 
 /// One gate's verdict.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GateVerdict {
+pub(crate) struct GateVerdict {
     pub status: GateStatus,
     pub enforcement: Option<Enforcement>,
     pub flaky: bool,
@@ -160,7 +129,7 @@ pub struct GateVerdict {
 /// [`Outcome`]: [`StageOutcome::ending`] maps one onto the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum StageOutcome {
+pub(crate) enum StageOutcome {
     Passed,
     Failed,
     Interrupted,
@@ -168,7 +137,7 @@ pub enum StageOutcome {
 
 impl StageOutcome {
     /// The outcome's name, as the JSON report and the run history write it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             StageOutcome::Passed => "passed",
             StageOutcome::Failed => "failed",
@@ -178,7 +147,7 @@ impl StageOutcome {
 
     /// How a command that ended in this stage outcome ended; `signal` says
     /// which signal interrupted it (none known: SIGINT).
-    pub fn ending(self, signal: Option<i32>) -> Outcome {
+    pub(crate) fn ending(self, signal: Option<i32>) -> Outcome {
         match self {
             StageOutcome::Passed => Outcome::Passed,
             StageOutcome::Failed => Outcome::Failed,
@@ -191,7 +160,7 @@ impl StageOutcome {
 
 /// The verdict on a stage.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub stage: StageIdx,
     pub gates: Vec<GateVerdict>,
     pub score: Option<f64>,
@@ -203,17 +172,13 @@ pub struct Verdict {
 
 impl Verdict {
     /// How the command that judged this stage ended (DESIGN §4).
-    pub fn ending(&self) -> Outcome {
+    pub(crate) fn ending(&self) -> Outcome {
         self.outcome.ending(self.signal)
-    }
-
-    pub fn count(&self, status: GateStatus) -> usize {
-        self.gates.iter().filter(|g| g.status == status).count()
     }
 }
 
 /// The threshold of `metric` at `stage`.
-pub fn threshold(metric: &Metric, stage: StageIdx) -> Threshold {
+pub(crate) fn threshold(metric: &Metric, stage: StageIdx) -> Threshold {
     Threshold {
         min: metric.min.at(stage).copied(),
         max: metric.max.at(stage).copied(),
@@ -221,7 +186,7 @@ pub fn threshold(metric: &Metric, stage: StageIdx) -> Threshold {
 }
 
 /// Judges one execution of `gate` at `stage`.
-pub fn judge_execution(
+pub(crate) fn judge_execution(
     gate: &Gate,
     stage: StageIdx,
     enforcement: Enforcement,
@@ -328,22 +293,26 @@ pub fn judge_execution(
 }
 
 /// What the runner needs to know of a gate judged `verdict`.
-pub fn assessment(verdict: &GateVerdict, enforcement: Enforcement) -> Assessment {
-    match verdict.status {
-        GateStatus::Pass => Assessment::Passed,
-        s if enforcement == Enforcement::Block && s.fails_stage() => Assessment::BlockingMiss,
-        _ => Assessment::Miss,
+pub(crate) fn assessment(verdict: &GateVerdict, enforcement: Enforcement) -> Assessment {
+    Assessment {
+        status: verdict.status,
+        blocking: enforcement == Enforcement::Block,
     }
 }
 
 /// Judges a whole run.
-pub fn judge(config: &Config, plan: &Plan, run: &RunResult, baseline: &BaselineState) -> Verdict {
+pub(crate) fn judge(
+    config: &Config,
+    plan: &Plan,
+    run: &RunResult,
+    baseline: &BaselineState,
+) -> Verdict {
     judge_with(config, plan, run, baseline, PerGate::default())
 }
 
 /// Judges a whole run, taking each gate's verdict from `known` (by plan
 /// gate) when it was judged already as it finished: no gate is judged twice.
-pub fn judge_with(
+pub(crate) fn judge_with(
     config: &Config,
     plan: &Plan,
     run: &RunResult,
@@ -427,7 +396,7 @@ fn verdict_of(
 /// and weight (DESIGN §4): score = 100 × Σ weight passed / Σ weight
 /// active; the stage fails on a blocking failure or a score below the
 /// minimum.
-pub fn stage_outcome(
+pub(crate) fn stage_outcome(
     gates: impl Iterator<Item = (GateStatus, Option<Enforcement>, f64)>,
     min_score: Option<f64>,
     interrupted: bool,
@@ -538,10 +507,8 @@ min = { development = 60, staging = 75, production = 85 }
     fn ran(executions: Vec<Option<Execution>>) -> RunResult {
         RunResult {
             reused: vec![false; executions.len()].into(),
-            assessments: vec![None; executions.len()].into(),
             executions: executions.into(),
             interrupted: None,
-            stopped_by_fail_fast: false,
             wall: Duration::ZERO,
         }
     }

@@ -1,11 +1,11 @@
 //! The `pqg` binary: parse the command line, run, choose the exit code.
 //!
 //! The one place an exit code is chosen: from the command's
-//! [`Outcome`](pqg::commands::Outcome), or from its error
+//! [`Outcome`](pqg::Outcome), or from its error
 //! (`diag::print_and_code`), or 3 for a panic.
 
-use pqg::settings::{Environment, Settings};
-use pqg::{cli::Cli, commands, diag};
+use pqg::cli::Cli;
+use pqg::{Environment, Settings};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -22,11 +22,11 @@ fn main() -> ExitCode {
         settings.log_level,
         cli.log_format == pqg::cli::LogFormat::Json,
     );
-    let result = std::panic::catch_unwind(|| commands::run(&cli, settings));
+    let result = std::panic::catch_unwind(|| pqg::run_command(&cli, settings));
     pqg::debug!("done");
     match result {
         Ok(Ok(outcome)) => ExitCode::from(outcome.exit_code()),
-        Ok(Err(err)) => diag::print_and_code(&err),
+        Ok(Err(err)) => pqg::print_and_code(&err),
         Err(_) => ExitCode::from(3),
     }
 }

@@ -78,6 +78,43 @@ impl PlannedGate {
     }
 }
 
+/// A gate's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum GateStatus {
+    Pass,
+    Fail,
+    Warn,
+    Error,
+    Timeout,
+    Blocked,
+    Cancelled,
+    Skipped,
+}
+
+impl GateStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            GateStatus::Pass => "pass",
+            GateStatus::Fail => "fail",
+            GateStatus::Warn => "warn",
+            GateStatus::Error => "error",
+            GateStatus::Timeout => "timeout",
+            GateStatus::Blocked => "blocked",
+            GateStatus::Cancelled => "cancelled",
+            GateStatus::Skipped => "skipped",
+        }
+    }
+
+    /// Whether this status, on a blocking gate, fails the stage.
+    pub(crate) fn fails_stage(self) -> bool {
+        matches!(
+            self,
+            GateStatus::Fail | GateStatus::Error | GateStatus::Timeout | GateStatus::Blocked
+        )
+    }
+}
+
 /// What the user asked to include or exclude.
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
@@ -110,7 +147,7 @@ pub struct Shard {
 /// then config order), so every shard computes the same answer from the
 /// same config and history. Unknown weights count as the mean of the known
 /// ones, or 1 when none is known. Returns each gate's 0-based shard.
-pub fn deal(
+pub(crate) fn deal(
     config: &Config,
     running: &[bool],
     weights: &[Option<f64>],

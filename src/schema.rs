@@ -8,11 +8,11 @@
 
 use serde_json::{json, Value};
 
-fn stage_map(value: Value, description: &str) -> Value {
+fn stage_map(value: &Value, description: &str) -> Value {
     json!({
         "description": description,
         "anyOf": [
-            value.clone(),
+            value,
             {
                 "type": "object",
                 "description": "per stage, from that stage up: { staging = ..., production = ... }",
@@ -48,7 +48,7 @@ const DURATION: &str = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$";
 const STAGE: &str = "^[a-z0-9-]{1,32}$";
 
 /// The schema.
-pub fn schema() -> Value {
+pub(crate) fn schema() -> Value {
     let number = json!({ "type": "number" });
     let duration = json!({ "type": "string", "pattern": DURATION });
     let stage = json!({ "type": "string", "pattern": STAGE });
@@ -70,9 +70,9 @@ pub fn schema() -> Value {
             "level": one_or_many(&["none", "note", "warning", "error"], "only SARIF results at these levels"),
             "severity": one_or_many(&["none", "low", "medium", "high", "critical"], "only SARIF results in these security-severity bands"),
             "file_size": { "type": "string", "description": "bytes of this file" },
-            "min": stage_map(number.clone(), "lowest value that passes"),
-            "max": stage_map(number.clone(), "highest value that passes"),
-            "max_regression": stage_map(
+            "min": stage_map(&number, "lowest value that passes"),
+            "max": stage_map(&number, "highest value that passes"),
+            "max_regression": stage_map(&
                 json!({ "anyOf": [ { "type": "number", "minimum": 0 }, { "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?\\s*%$" } ] }),
                 "how far the value may move the wrong way from gates.baseline.json: \"1%\" or a number"
             ),
@@ -149,8 +149,8 @@ pub fn schema() -> Value {
                     "jobs": { "type": "integer", "minimum": 0 },
                     "cache_dir": { "type": "string" },
                     "timeout": duration,
-                    "min_score": stage_map(json!({ "type": "number", "minimum": 0, "maximum": 100 }), "minimum score, percent"),
-                    "fail_fast": stage_map(json!({ "type": "boolean" }), "stop at the first blocking failure"),
+                    "min_score": stage_map(&json!({ "type": "number", "minimum": 0, "maximum": 100 }), "minimum score, percent"),
+                    "fail_fast": stage_map(&json!({ "type": "boolean" }), "stop at the first blocking failure"),
                     "redact": { "type": "array", "items": { "type": "string" } },
                     "history": { "type": "integer", "minimum": 1 }
                 }

@@ -20,7 +20,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// The variable that holds the cache signing key; it never reaches a gate.
-pub const SIGNING_KEY_VAR: &str = "PQG_CACHE_SIGNING_KEY";
+pub(crate) const SIGNING_KEY_VAR: &str = "PQG_CACHE_SIGNING_KEY";
 
 /// What pqg's own environment variables say, read once; an empty value
 /// counts as unset. (No `Debug`: it holds the signing key.)
@@ -297,7 +297,7 @@ impl ConfigSettings {
     pub fn jobs(&self, flag: Option<usize>) -> Result<usize, UserError> {
         let jobs = flag.or(self.jobs.clone()?).unwrap_or(0);
         Ok(if jobs == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         } else {
             jobs
         })
@@ -322,7 +322,7 @@ fn env_skip(value: Option<&str>) -> Vec<String> {
 fn log_level(verbose: u8, env: Option<&str>) -> Level {
     match verbose {
         0 => match env {
-            Some("debug") | Some("trace") => Level::Debug,
+            Some("debug" | "trace") => Level::Debug,
             Some("info") => Level::Info,
             _ => Level::Off,
         },
@@ -332,7 +332,7 @@ fn log_level(verbose: u8, env: Option<&str>) -> Level {
 }
 
 /// `--shard K/N`: 1 ≤ K ≤ N.
-pub fn shard(spec: &str) -> Result<(usize, usize), UserError> {
+pub(crate) fn shard(spec: &str) -> Result<(usize, usize), UserError> {
     let hint = "write --shard K/N with 1 ≤ K ≤ N, e.g. --shard 2/3";
     let (k, n) = spec
         .split_once('/')
@@ -350,7 +350,7 @@ pub fn shard(spec: &str) -> Result<(usize, usize), UserError> {
 }
 
 /// A `--report FORMAT=PATH` request.
-pub fn report_target(spec: &str) -> Result<(Format, PathBuf), UserError> {
+pub(crate) fn report_target(spec: &str) -> Result<(Format, PathBuf), UserError> {
     let hint = "write --report FORMAT=PATH, e.g. --report json=pqg.json";
     let Some((format, path)) = spec.split_once('=') else {
         return Err(UserError::new(format!("--report `{spec}` has no `=`")).hint(hint));
@@ -366,10 +366,10 @@ pub fn report_target(spec: &str) -> Result<(Format, PathBuf), UserError> {
 }
 
 /// The report formats' names, in alphabetical order.
-pub fn format_names() -> Vec<String> {
+pub(crate) fn format_names() -> Vec<String> {
     let mut names: Vec<String> = Format::value_variants()
         .iter()
-        .filter_map(|f| f.to_possible_value())
+        .filter_map(clap::ValueEnum::to_possible_value)
         .map(|v| v.get_name().to_owned())
         .collect();
     names.sort();
@@ -380,7 +380,7 @@ pub fn format_names() -> Vec<String> {
 /// of the config, or at least be a valid name when there is none), else
 /// `settings.default_stage`, else `development` when the ladder has it,
 /// else its lowest stage; `development` without a config.
-pub fn hook_stage(config: Option<&Config>, flag: Option<&str>) -> Result<String, UserError> {
+pub(crate) fn hook_stage(config: Option<&Config>, flag: Option<&str>) -> Result<String, UserError> {
     let default = match config {
         Some(c) => {
             if let Some(s) = flag {

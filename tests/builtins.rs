@@ -419,7 +419,10 @@ fn bad_files_are_notes_never_panics_or_hangs() {
     std::os::unix::fs::symlink("nowhere", root.join("dangling")).unwrap();
     // A FIFO: opening it for reading would block forever.
     let fifo = std::ffi::CString::new(root.join("pipe").to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    // SAFETY: `fifo` is a NUL-terminated path that lives across the call.
+    #[allow(unsafe_code)]
+    let made = unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) };
+    assert_eq!(made, 0);
     // A sparse 2 GiB file: never read whole.
     let big = std::fs::File::create(root.join("huge.log")).unwrap();
     big.set_len(2 << 30).unwrap();
@@ -465,7 +468,10 @@ fn an_unreadable_file_is_a_note_and_the_rest_is_checked() {
     let mut cmd = repo.pqg_std(["check", "--format", "json", "--no-cache"]);
     // Permissions do not stop root: run pqg as `nobody` then, with the
     // folder open to it and git told to trust it.
-    if unsafe { libc::geteuid() } == 0 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    #[allow(unsafe_code)]
+    let euid = unsafe { libc::geteuid() };
+    if euid == 0 {
         std::fs::set_permissions(root, PermissionsExt::from_mode(0o755)).unwrap();
         std::fs::set_permissions(root.join("a.txt"), PermissionsExt::from_mode(0o644)).unwrap();
         let mut as_nobody = std::process::Command::new("setpriv");

@@ -2,6 +2,10 @@
 //! damage, concurrency and kill -9. A stale hit is the worst bug pqg can
 //! have, so most of these try to provoke one.
 
+// These tests drive the OS directly (signals, file times, usage); each
+// unsafe block says why it holds.
+#![allow(unsafe_code)]
+
 mod common;
 
 use common::{json, wait_for, TestRepo};
@@ -181,10 +185,10 @@ fn mtimes_in_the_future_or_the_past_never_serve_a_stale_hit() {
                 tv_nsec: 0,
             },
         ];
-        assert_eq!(
-            unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), times.as_ptr(), 0) },
-            0
-        );
+        // SAFETY: `path` is NUL-terminated and `times` holds the two
+        // timespecs utimensat reads; both outlive the call.
+        let set = unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), times.as_ptr(), 0) };
+        assert_eq!(set, 0);
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -230,7 +234,7 @@ fn damaged_databases_are_moved_aside_with_one_warning_and_the_verdict_holds() {
                 .unwrap();
         }),
         ("garbage", |db| {
-            std::fs::write(db, vec![0x5a; 50_000]).unwrap()
+            std::fs::write(db, vec![0x5a; 50_000]).unwrap();
         }),
         ("a folder", |db| {
             std::fs::remove_file(db).unwrap();
@@ -261,7 +265,7 @@ fn damaged_databases_are_moved_aside_with_one_warning_and_the_verdict_holds() {
         assert!(stderr.contains("moved it to"), "{name}: {stderr}");
         let aside = std::fs::read_dir(repo.path().join(".pqg"))
             .unwrap()
-            .filter_map(|e| e.ok())
+            .filter_map(std::result::Result::ok)
             .any(|e| {
                 e.file_name()
                     .to_string_lossy()
@@ -392,6 +396,7 @@ fn kill_9_mid_run_never_leaves_a_wrong_result_behind() {
             repo.path().join("started").exists()
         });
         std::thread::sleep(Duration::from_millis(round * 15));
+        // SAFETY: kill takes plain integers; the child is ours and not reaped.
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
         let _ = child.wait();
         // Nothing can catch SIGKILL, so the gate's group outlives pqg here;

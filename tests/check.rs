@@ -1,6 +1,10 @@
 //! `pqg check` end to end: bad input never runs anything, and the runner's
 //! faults (huge output, hung gates, missing commands, Ctrl-C) end cleanly.
 
+// These tests drive the OS directly (signals, file times, usage); each
+// unsafe block says why it holds.
+#![allow(unsafe_code)]
+
 mod common;
 
 use common::{alive, json, wait_for, TestRepo};
@@ -197,6 +201,7 @@ needs = ["quick"]
         .map(|f| repo.read(f).trim().parse().unwrap())
         .collect();
     let signalled = Instant::now();
+    // SAFETY: kill takes plain integers; the child is ours and not reaped.
     unsafe { libc::kill(child.id() as i32, signal) };
     let out = child.wait_with_output().unwrap();
     assert!(

@@ -18,7 +18,7 @@ fn git(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn ok(out: std::process::Output) -> String {
+fn ok(out: &std::process::Output) -> String {
     assert!(
         out.status.success(),
         "{}{}",
@@ -47,7 +47,7 @@ fn install_refuses_outside_git_and_in_a_bare_repository() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a git repository"));
     let bare = tempfile::tempdir().unwrap();
-    ok(git(bare.path(), &["init", "-q", "--bare"]));
+    ok(&git(bare.path(), &["init", "-q", "--bare"]));
     let out = pqg_in(bare.path(), &["hook", "install"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bare repository"));
@@ -71,7 +71,7 @@ fn install_is_idempotent_keeps_foreign_hooks_and_uninstall_restores_them() {
     let out = repo.pqg(["hook", "install"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("updated"));
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), first);
-    ok(repo.pqg_std(["hook", "uninstall"]).output().unwrap());
+    ok(&repo.pqg_std(["hook", "uninstall"]).output().unwrap());
     assert!(!hook.exists());
 
     // A foreign hook: refused, untouched; with --force, kept and restored.
@@ -83,7 +83,7 @@ fn install_is_idempotent_keeps_foreign_hooks_and_uninstall_restores_them() {
         std::fs::read_to_string(&hook).unwrap(),
         "#!/bin/sh\necho mine\n"
     );
-    ok(repo
+    ok(&repo
         .pqg_std(["hook", "install", "--force"])
         .output()
         .unwrap());
@@ -95,7 +95,7 @@ fn install_is_idempotent_keeps_foreign_hooks_and_uninstall_restores_them() {
         "#!/bin/sh\necho mine\n"
     );
     // Uninstall will not remove a hook it did not write.
-    ok(repo.pqg_std(["hook", "uninstall"]).output().unwrap());
+    ok(&repo.pqg_std(["hook", "uninstall"]).output().unwrap());
     assert_eq!(
         std::fs::read_to_string(&hook).unwrap(),
         "#!/bin/sh\necho mine\n"
@@ -104,7 +104,7 @@ fn install_is_idempotent_keeps_foreign_hooks_and_uninstall_restores_them() {
     assert_eq!(out.status.code(), Some(2));
 
     // pre-commit, with a stage.
-    ok(repo
+    ok(&repo
         .pqg_std([
             "hook",
             "install",
@@ -136,7 +136,7 @@ fn install_is_idempotent_keeps_foreign_hooks_and_uninstall_restores_them() {
 fn hooks_path_and_linked_worktrees_are_honoured() {
     let repo = TestRepo::new().gates("[gates.a]\nrun = 'true'\n");
     repo.git(&["config", "core.hooksPath", "githooks"]);
-    ok(repo.pqg_std(["hook", "install"]).output().unwrap());
+    ok(&repo.pqg_std(["hook", "install"]).output().unwrap());
     assert!(repo.path().join("githooks/pre-push").exists());
     assert!(!repo.path().join(".git/hooks/pre-push").exists());
 
@@ -154,14 +154,14 @@ fn hooks_path_and_linked_worktrees_are_honoured() {
 /// A repository with a bare remote and pqg's pre-push hook installed.
 fn pushing_repo() -> (TestRepo, tempfile::TempDir) {
     let remote = tempfile::tempdir().unwrap();
-    ok(git(remote.path(), &["init", "-q", "--bare", "-b", "main"]));
+    ok(&git(remote.path(), &["init", "-q", "--bare", "-b", "main"]));
     let repo = TestRepo::new()
         .gates("[gates.check-flag]\nrun = 'test ! -e broken'\n[gates.other]\nrun = 'true'\n")
         .file("src/a.txt", "a\n");
     repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
     repo.git(&["add", "."]);
     repo.git(&["commit", "-qm", "init"]);
-    ok(repo
+    ok(&repo
         .pqg_std(["hook", "install", "--stage", "development"])
         .output()
         .unwrap());
@@ -310,12 +310,12 @@ fn changed_since_without_a_merge_base_runs_everything_and_says_why() {
     origin.git(&["commit", "-qm", "two"]);
     let shallow = tempfile::tempdir().unwrap();
     let url = format!("file://{}", origin.path().display());
-    ok(git(
+    ok(&git(
         shallow.path(),
         &["clone", "-q", "--depth", "1", &url, "c"],
     ));
     let clone = shallow.path().join("c");
-    ok(git(
+    ok(&git(
         &clone,
         &["fetch", "-q", "--depth", "1", "origin", "other:other"],
     ));
@@ -338,7 +338,7 @@ fn changed_since_without_a_merge_base_runs_everything_and_says_why() {
 #[test]
 fn a_changed_only_pre_push_hook_checks_what_is_being_pushed() {
     let remote = tempfile::tempdir().unwrap();
-    ok(git(remote.path(), &["init", "-q", "--bare", "-b", "main"]));
+    ok(&git(remote.path(), &["init", "-q", "--bare", "-b", "main"]));
     let repo = TestRepo::new()
         .gates(
             "[gates.docs]\nrun = 'echo x >> .ran-docs'\ninputs = ['docs/**']\ncache = false\n\
@@ -350,7 +350,7 @@ fn a_changed_only_pre_push_hook_checks_what_is_being_pushed() {
     repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
     repo.git(&["add", "."]);
     repo.git(&["commit", "-qm", "init"]);
-    ok(repo
+    ok(&repo
         .pqg_std(["hook", "install", "--changed-only"])
         .output()
         .unwrap());

@@ -7,11 +7,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match pqg::config::Config::parse(std::path::Path::new("gates.toml"), text) {
+    match pqg::api::Config::parse(std::path::Path::new("gates.toml"), text) {
         Ok(config) => {
             // Every stage lists without panicking.
             for (stage, _) in config.ladder.iter() {
-                let _ = pqg::plan::build(&config, stage, &pqg::plan::Filters::default(), false);
+                let _ = pqg::api::build_plan(&config, stage, &pqg::api::Filters::default(), false);
             }
         }
         Err(e) => {

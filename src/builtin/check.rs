@@ -44,7 +44,7 @@ enum ContentCheck<'s> {
 /// Runs the builtin over `files` (relative to `root`). `stop` is polled
 /// between files: when it says so, the run ends early and is marked
 /// cancelled.
-pub fn execute(
+pub(crate) fn execute(
     spec: &Spec,
     root: &Path,
     files: &[&str],
@@ -139,7 +139,7 @@ impl ContentCheck<'_> {
         let mut found = Vec::new();
         match self {
             ContentCheck::Secrets { scanner, allow } => {
-                scanner.scan(allow, rel, content, &mut found)
+                scanner.scan(allow, rel, content, &mut found);
             }
             ContentCheck::ConflictMarkers => conflicts::scan(rel, content, &mut found),
             ContentCheck::Forbidden(forbidden) => forbidden.scan(rel, content, &mut found),

@@ -12,7 +12,7 @@ use super::{syntax, Kind, Spec};
 use serde::{Deserialize, Serialize};
 
 /// The marker that allows a finding on its line.
-pub const ALLOW_MARKER: &[u8] = b"pqg:allow";
+pub(crate) const ALLOW_MARKER: &[u8] = b"pqg:allow";
 
 impl Spec {
     /// The rules this builtin can report, for SARIF's rule list.
@@ -56,7 +56,7 @@ impl RuleInfo {
 
 /// One thing a builtin found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// Relative to the config's folder, with `/`.
     pub file: String,
     /// 1-based; absent when the finding is about the whole file.
@@ -75,7 +75,7 @@ pub struct Finding {
 
 impl Finding {
     /// `file:line:col`, or the file alone.
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         match (self.line, self.column) {
             (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
             (Some(l), None) => format!("{}:{l}", self.file),
@@ -85,7 +85,7 @@ impl Finding {
 }
 
 /// The fingerprint of a finding: a hash of the rule and the matched text.
-pub fn fingerprint(rule: &str, matched: &[u8]) -> String {
+pub(crate) fn fingerprint(rule: &str, matched: &[u8]) -> String {
     let mut h = blake3::Hasher::new();
     h.update(b"pqg-fingerprint-1\0");
     h.update(rule.as_bytes());
@@ -95,7 +95,7 @@ pub fn fingerprint(rule: &str, matched: &[u8]) -> String {
 }
 
 /// The secret as shown: its first 4 characters, then `…`.
-pub fn mask(secret: &[u8]) -> String {
+pub(crate) fn mask(secret: &[u8]) -> String {
     let text = String::from_utf8_lossy(secret);
     let head: String = text.chars().take(4).collect();
     format!("{head}…")

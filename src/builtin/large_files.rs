@@ -35,7 +35,7 @@ pub(super) fn check(root: &Root, rel: &str, max_size: u64) -> FileResult {
 }
 
 /// Bytes as people read them: `1.5 MiB`.
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = n as f64;
     let mut unit = 0;
@@ -54,8 +54,8 @@ pub fn human_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse_size;
     use super::*;
+    use crate::config::builtin_options::parse_size;
 
     #[test]
     fn sizes_parse_in_the_units_people_write() {

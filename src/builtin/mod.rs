@@ -22,18 +22,16 @@ mod large_files;
 mod lines;
 mod outcome;
 mod scan;
-pub mod secrets;
+pub(crate) mod secrets;
 mod syntax;
 
-pub use crate::config::builtin_options::{parse_size, Kind, Matcher, Pattern, Spec};
-pub use check::execute;
-pub use finding::{fingerprint, mask, Finding, RuleInfo, ALLOW_MARKER};
-pub use large_files::human_bytes;
-pub use outcome::Outcome;
-pub use scan::MAX_SCAN_BYTES;
+pub(crate) use crate::config::builtin_options::{Kind, Matcher, Pattern, Spec};
+pub(crate) use check::execute;
+pub(crate) use finding::{Finding, RuleInfo};
+pub(crate) use outcome::Outcome;
 
 /// The profile `pqg check` runs when no gates.toml is found (DESIGN §9).
-pub const DEFAULT_PROFILE: &str = r#"
+pub(crate) const DEFAULT_PROFILE: &str = r#"
 [gates.secrets]
 description = "no credentials or private keys in the files"
 builtin = "secrets"

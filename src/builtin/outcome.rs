@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 /// What a builtin produced.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub findings: Vec<Finding>,
     /// Files that could not be checked, and why.
     pub notes: Vec<String>,
@@ -22,7 +22,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// Both outcomes as one, findings in file order.
-    pub fn merge(mut self, other: Outcome) -> Outcome {
+    pub(crate) fn merge(mut self, other: Outcome) -> Outcome {
         self.findings.extend(other.findings);
         self.sort_findings();
         self.notes.extend(other.notes);
@@ -40,7 +40,7 @@ impl Outcome {
 
     /// The gate's output: one line per finding (the first `limit`), the
     /// notes, a summary.
-    pub fn render(&self, kind: Kind, limit: usize) -> String {
+    pub(crate) fn render(&self, kind: Kind, limit: usize) -> String {
         let mut text = String::new();
         for f in self.findings.iter().take(limit) {
             let _ = write!(text, "{}  {}  {}", f.location(), f.rule, f.message);

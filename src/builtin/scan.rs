@@ -12,7 +12,7 @@ use crate::files::root::Root;
 use std::io::Read;
 
 /// Files larger than this are not read by content checks; they get a note.
-pub const MAX_SCAN_BYTES: u64 = 32 << 20;
+pub(crate) const MAX_SCAN_BYTES: u64 = 32 << 20;
 
 /// How many leading bytes decide that a file is binary.
 const BINARY_PROBE: usize = 8000;

@@ -12,7 +12,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
 use std::sync::OnceLock;
 
-pub use crate::config::builtin_options::SecretRule;
+pub(crate) use crate::config::builtin_options::SecretRule;
 
 /// A rule as written: id, description, keywords, regex, entropy floor.
 type RuleRow = (
@@ -180,7 +180,7 @@ const RULES: &[RuleRow] = &[
 ];
 
 /// The built-in rules, compiled once per process.
-pub fn builtin_rules() -> &'static [SecretRule] {
+pub(crate) fn builtin_rules() -> &'static [SecretRule] {
     static RULE_SET: OnceLock<Vec<SecretRule>> = OnceLock::new();
     RULE_SET.get_or_init(|| {
         RULES
@@ -198,7 +198,7 @@ pub fn builtin_rules() -> &'static [SecretRule] {
 
 /// A set of rules ready to scan with: the keyword automaton and which rules
 /// each keyword triggers.
-pub struct Scanner {
+pub(crate) struct Scanner {
     pub rules: Vec<SecretRule>,
     keywords: Option<AhoCorasick>,
     /// Per keyword pattern: the rules it triggers.
@@ -208,7 +208,7 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    pub fn new(extra: &[SecretRule]) -> Scanner {
+    pub(crate) fn new(extra: &[SecretRule]) -> Scanner {
         let rules: Vec<SecretRule> = builtin_rules().iter().chain(extra).cloned().collect();
         let mut patterns = Vec::new();
         let mut triggers: Vec<Vec<usize>> = Vec::new();
@@ -244,7 +244,7 @@ impl Scanner {
     }
 
     /// The rules worth trying on `content`, in rule order.
-    pub fn triggered(&self, content: &[u8]) -> Vec<usize> {
+    pub(crate) fn triggered(&self, content: &[u8]) -> Vec<usize> {
         let mut on = vec![false; self.rules.len()];
         for &i in &self.always {
             on[i] = true;
@@ -335,7 +335,7 @@ impl Scanner {
 }
 
 /// Shannon entropy of `bytes`, in bits per byte.
-pub fn entropy(bytes: &[u8]) -> f64 {
+pub(crate) fn entropy(bytes: &[u8]) -> f64 {
     if bytes.is_empty() {
         return 0.0;
     }
@@ -356,7 +356,7 @@ pub fn entropy(bytes: &[u8]) -> f64 {
 
 /// Whether a matched value is a documentation placeholder rather than a
 /// credential: `AKIAIOSFODNN7EXAMPLE`, `xxxxxxxx`, `your-token-here`.
-pub fn is_placeholder(secret: &[u8]) -> bool {
+pub(crate) fn is_placeholder(secret: &[u8]) -> bool {
     let lower = String::from_utf8_lossy(secret).to_ascii_lowercase();
     const WORDS: &[&str] = &[
         "example",

@@ -9,14 +9,14 @@
 use super::Finding;
 
 /// The rules this builtin reports, for SARIF.
-pub const RULES: [(&str, &str); 3] = [
+pub(super) const RULES: [(&str, &str); 3] = [
     ("syntax-json", "JSON file does not parse"),
     ("syntax-toml", "TOML file does not parse"),
     ("syntax-yaml", "YAML file does not parse"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(super) enum Format {
     Json,
     /// JSON with comments and trailing commas.
     Jsonc,
@@ -26,7 +26,7 @@ pub enum Format {
 
 impl Format {
     /// The format of a file, by its name.
-    pub fn of(rel: &str) -> Option<Format> {
+    pub(super) fn of(rel: &str) -> Option<Format> {
         let name = rel.rsplit('/').next().unwrap_or(rel);
         let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
         match ext.as_str() {
@@ -69,7 +69,7 @@ fn is_jsonc(rel: &str, name: &str) -> bool {
 /// Checks one file: `None` when it is not a checked format or parses,
 /// `Some(Ok(finding))` for a parse error, `Some(Err(note))` when it cannot
 /// be judged.
-pub fn check(rel: &str, content: &[u8]) -> Option<Result<Finding, String>> {
+pub(super) fn check(rel: &str, content: &[u8]) -> Option<Result<Finding, String>> {
     let format = Format::of(rel)?;
     let content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
     let finding = |line: usize, column: usize, message: String| Finding {

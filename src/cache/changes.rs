@@ -13,14 +13,14 @@ use std::path::Path;
 /// What changed in the tree since the snapshot, checked once after a run
 /// for every gate: the paths that changed, and a fresh listing for new
 /// files.
-pub struct Changes {
+pub(crate) struct Changes {
     pub changed: std::collections::HashSet<String>,
     /// Listed now, exists, and not in the snapshot.
     pub appeared: Vec<String>,
 }
 
 /// Looks at the tree again after a run.
-pub fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Changes> {
+pub(crate) fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Changes> {
     let snapshot = prepared.snapshot.as_ref()?;
     let listed_now = list::list_files(&prepared.root, &absolute(cache_dir)).ok()?;
     let mut before = snapshot.files.iter().map(|f| f.path.as_str()).peekable();
@@ -43,7 +43,7 @@ pub fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Changes> {
 
 /// Whether the inputs of a key changed since the snapshot: a file edited,
 /// removed, or a new file matching the gate's globs.
-pub fn inputs_changed(key: &GateKey, changes: &Changes) -> bool {
+pub(crate) fn inputs_changed(key: &GateKey, changes: &Changes) -> bool {
     changes.appeared.iter().any(|p| key.filter.matches(p))
         || (!changes.changed.is_empty()
             && key.files.iter().any(|f| changes.changed.contains(&f.path)))

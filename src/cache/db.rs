@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// How long to wait for another pqg holding a write lock.
-pub const BUSY_TIMEOUT: Duration = Duration::from_millis(3000);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_millis(3000);
 
 /// Each entry moves the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -79,7 +79,7 @@ const MIGRATIONS: &[&str] = &[
 
 /// Why the database could not be used.
 #[derive(Debug)]
-pub enum DbError {
+pub(crate) enum DbError {
     /// The file is not a database, or is damaged: move it aside.
     Damaged(anyhow::Error),
     /// Written by a newer pqg: leave it alone.
@@ -102,7 +102,7 @@ impl std::fmt::Display for DbError {
 }
 
 /// Classifies a SQLite error.
-pub fn classify(err: rusqlite::Error) -> DbError {
+pub(crate) fn classify(err: rusqlite::Error) -> DbError {
     let damaged = matches!(
         err.sqlite_error_code(),
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
@@ -115,13 +115,13 @@ pub fn classify(err: rusqlite::Error) -> DbError {
 }
 
 /// The path of the database in `dir`.
-pub fn path_in(dir: &Path) -> PathBuf {
+pub(crate) fn path_in(dir: &Path) -> PathBuf {
     dir.join("cache.db")
 }
 
 /// Opens (creating if needed) the database in `dir`, migrated to
 /// [`SCHEMA_VERSION`].
-pub fn open(dir: &Path) -> Result<Connection, DbError> {
+pub(crate) fn open(dir: &Path) -> Result<Connection, DbError> {
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -295,7 +295,7 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
 /// Runs `f` in a transaction that takes the write lock up front, so that
 /// the busy timeout applies (a deferred transaction that read first cannot
 /// wait for a lock in WAL mode: it fails at once with SQLITE_BUSY).
-pub fn immediate<T>(
+pub(crate) fn immediate<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<T> {
@@ -333,7 +333,7 @@ fn check_tables(conn: &Connection) -> Result<(), DbError> {
 
 /// Moves a damaged database (and its WAL and shared-memory files) aside as
 /// `cache.db.corrupt-<time>`; returns the new name.
-pub fn move_aside(dir: &Path) -> std::io::Result<PathBuf> {
+pub(crate) fn move_aside(dir: &Path) -> std::io::Result<PathBuf> {
     let path = path_in(dir);
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

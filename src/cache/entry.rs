@@ -20,7 +20,7 @@ const ENTRIES_PER_GATE: i64 = 20;
 /// A stored result: what a gate's execution produced, enough to judge it
 /// again at any stage.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct StoredResult {
+pub(crate) struct StoredResult {
     pub exit: StoredExit,
     pub duration_ms: u64,
     pub metrics: Vec<StoredMetric>,
@@ -35,23 +35,22 @@ pub struct StoredResult {
 
 /// How a stored execution ended.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-pub enum StoredExit {
+pub(crate) enum StoredExit {
     Exited(i32),
     Signalled(i32),
 }
 
 /// A stored metric: its value, or why it could not be read.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub enum StoredMetric {
+pub(crate) enum StoredMetric {
     Value(f64),
     Error(String),
 }
 
 /// A cache entry read back whole.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub key: CacheKey,
-    pub gate: String,
     pub created_ns: i64,
     pub pqg_version: String,
     pub parts: KeyParts,
@@ -59,7 +58,7 @@ pub struct Entry {
 }
 
 /// One result to store.
-pub struct StoreItem<'a> {
+pub(crate) struct StoreItem<'a> {
     pub key: CacheKey,
     pub gate: &'a str,
     pub parts: &'a KeyParts,
@@ -213,7 +212,6 @@ pub(super) fn read_entry(
     };
     Ok(Some(Entry {
         key: CacheKey(key),
-        gate: row.gate,
         created_ns: row.created_ns,
         pqg_version: row.pqg_version,
         parts,

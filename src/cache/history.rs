@@ -20,7 +20,7 @@ const PREDICTION_HORIZON: i64 = 200;
 
 /// One gate's line in a run's history.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GateRecord {
+pub(crate) struct GateRecord {
     pub gate: String,
     /// The gate's status as `GateStatus::as_str` names it (`pass`, `fail`,
     /// `skipped`, ...): the queries below match these words.
@@ -34,7 +34,7 @@ pub struct GateRecord {
 
 /// One run's history.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunRecord {
+pub(crate) struct RunRecord {
     pub run_id: String,
     pub time_ns: i64,
     pub stage: String,
@@ -54,7 +54,7 @@ pub struct RunRecord {
 }
 
 /// Records a run and drops runs beyond the newest `keep`.
-pub fn record(cache: &mut Cache, run: &RunRecord, keep: usize) {
+pub(crate) fn record(cache: &mut Cache, run: &RunRecord, keep: usize) {
     cache.query(|c| super::db::immediate(c, |tx| {
         tx.execute(
             "INSERT INTO runs (run_id, time_ns, stage, outcome, score, min_score, commit_sha, branch, host, pqg_version, duration_ms)
@@ -102,7 +102,7 @@ pub fn record(cache: &mut Cache, run: &RunRecord, keep: usize) {
 }
 
 /// Predicted duration per gate: the mean of its last few real executions.
-pub fn predicted(cache: &mut Cache) -> HashMap<String, Duration> {
+pub(crate) fn predicted(cache: &mut Cache) -> HashMap<String, Duration> {
     cache
         .query(|c| {
             let mut stmt = c.prepare(
@@ -126,21 +126,21 @@ pub fn predicted(cache: &mut Cache) -> HashMap<String, Duration> {
 
 /// A gate's result in an earlier run, for deltas and anomaly notes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub cached: bool,
     pub duration_ms: Option<u64>,
     pub metrics: Vec<(String, Option<f64>)>,
 }
 
 /// How many recent runs deltas and anomaly notes look back over.
-pub const RECENT_RUNS: i64 = 60;
+pub(crate) const RECENT_RUNS: i64 = 60;
 
 /// Each gate's results in the last [`RECENT_RUNS`] runs that judged it
 /// (pass, fail, warn or error), newest first: all of them for the gates in
 /// `fresh` (anomaly notes need the spread), only the newest for the others
 /// (a delta needs one value). A warm run, where every gate is cached, reads
 /// one row per gate.
-pub fn recent(cache: &mut Cache, fresh: &[&str]) -> HashMap<String, Vec<Sample>> {
+pub(crate) fn recent(cache: &mut Cache, fresh: &[&str]) -> HashMap<String, Vec<Sample>> {
     cache
         .query(|c| {
             let sample = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, Sample)> {
@@ -194,7 +194,7 @@ pub fn recent(cache: &mut Cache, fresh: &[&str]) -> HashMap<String, Vec<Sample>>
 
 /// A run as listed by `pqg history`.
 #[derive(Debug, Clone)]
-pub struct RunRow {
+pub(crate) struct RunRow {
     pub id: i64,
     pub time_ns: i64,
     pub stage: String,
@@ -208,7 +208,7 @@ pub struct RunRow {
 }
 
 /// The newest `n` runs, or the newest `n` runs of `gate`.
-pub fn runs(cache: &mut Cache, gate: Option<&str>, n: usize) -> Vec<RunRow> {
+pub(crate) fn runs(cache: &mut Cache, gate: Option<&str>, n: usize) -> Vec<RunRow> {
     cache
         .query(|c| {
             let base = "SELECT r.id, r.time_ns, r.stage, r.outcome, r.score, r.commit_sha, r.branch, r.duration_ms";
@@ -266,7 +266,7 @@ fn run_row(r: &rusqlite::Row<'_>, gate: Option<GateRecord>) -> rusqlite::Result<
 
 /// Per-gate figures for `pqg stats`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GateStats {
+pub(crate) struct GateStats {
     pub gate: String,
     /// Runs in which the gate was active (not skipped).
     pub runs: usize,
@@ -279,16 +279,16 @@ pub struct GateStats {
 }
 
 impl GateStats {
-    pub fn pass_rate(&self) -> Option<f64> {
+    pub(crate) fn pass_rate(&self) -> Option<f64> {
         (self.runs > 0).then(|| 100.0 * self.passes as f64 / self.runs as f64)
     }
-    pub fn hit_rate(&self) -> Option<f64> {
+    pub(crate) fn hit_rate(&self) -> Option<f64> {
         (self.runs > 0).then(|| 100.0 * self.cached as f64 / self.runs as f64)
     }
 }
 
 /// Statistics per gate over the kept history, in gate-name order.
-pub fn stats(cache: &mut Cache) -> Vec<GateStats> {
+pub(crate) fn stats(cache: &mut Cache) -> Vec<GateStats> {
     let rows = cache
         .query(|c| {
             let mut stmt = c.prepare(
@@ -338,7 +338,7 @@ pub fn stats(cache: &mut Cache) -> Vec<GateStats> {
 }
 
 /// The nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
     }

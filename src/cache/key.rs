@@ -12,11 +12,11 @@ use crate::config::{Command, Gate, MetricSource};
 use serde::{Deserialize, Serialize};
 
 /// Bump when the meaning of a stored result or of the key changes.
-pub const KEY_FORMAT: u32 = 1;
+pub(crate) const KEY_FORMAT: u32 = 1;
 
 /// What a `key_commands` entry printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyCommandOutput {
+pub(crate) struct KeyCommandOutput {
     pub command: String,
     /// Exit code, or `None` when it could not run or was killed.
     pub exit_code: Option<i32>,
@@ -26,7 +26,7 @@ pub struct KeyCommandOutput {
 /// The parts a key is made of, kept so `pqg explain` can say which one
 /// changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyParts {
+pub(crate) struct KeyParts {
     pub format: u32,
     pub command: String,
     pub cwd: String,
@@ -41,21 +41,21 @@ pub struct KeyParts {
 
 /// A cache key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CacheKey(pub [u8; 32]);
+pub(crate) struct CacheKey(pub [u8; 32]);
 
 impl CacheKey {
-    pub fn hex(&self) -> String {
+    pub(crate) fn hex(&self) -> String {
         hex(&self.0)
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The canonical text of a gate's command: the shell form and the argv form
 /// of the same words are different commands.
-pub fn command_text(command: &Command) -> String {
+pub(crate) fn command_text(command: &Command) -> String {
     match command {
         Command::Shell(s) => format!("sh:{s}"),
         Command::Argv(argv) => format!(
@@ -67,7 +67,7 @@ pub fn command_text(command: &Command) -> String {
 }
 
 /// The canonical text of each metric: its name and source, not thresholds.
-pub fn metric_texts(gate: &Gate) -> Vec<String> {
+pub(crate) fn metric_texts(gate: &Gate) -> Vec<String> {
     gate.metrics
         .iter()
         .map(|m| {
@@ -103,7 +103,7 @@ pub fn metric_texts(gate: &Gate) -> Vec<String> {
 
 impl KeyParts {
     /// Hashes the parts into a key.
-    pub fn key(&self) -> CacheKey {
+    pub(crate) fn key(&self) -> CacheKey {
         let mut h = Fields(blake3::Hasher::new());
         h.u64(u64::from(self.format));
         h.field(b'c', self.command.as_bytes());

@@ -13,16 +13,16 @@
 //! module uses `files` and `config`, never `run` or `plan`.
 
 mod changes;
-pub mod db;
+pub(crate) mod db;
 mod entry;
-pub mod history;
-pub mod key;
+pub(crate) mod history;
+pub(crate) mod key;
 mod manifest;
 mod prepare;
 mod store;
-pub mod transfer;
+pub(crate) mod transfer;
 
-pub use changes::{changes_since, inputs_changed, Changes};
-pub use entry::{Entry, StoreItem, StoredExit, StoredMetric, StoredResult};
-pub use prepare::{key_parts, prepare, GateKey, KeyCommandRunner, Prepared};
-pub use store::{Cache, CacheMode};
+pub(crate) use changes::{changes_since, inputs_changed, Changes};
+pub(crate) use entry::{Entry, StoreItem, StoredExit, StoredMetric, StoredResult};
+pub(crate) use prepare::{prepare, GateKey, Prepared};
+pub(crate) use store::{Cache, CacheMode};

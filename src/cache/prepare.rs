@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 /// A gate's key, and the input files it covers.
 #[derive(Debug, Clone)]
-pub struct GateKey {
+pub(crate) struct GateKey {
     pub key: CacheKey,
     pub parts: KeyParts,
     pub files: Arc<Vec<FileEntry>>,
@@ -29,7 +29,7 @@ pub struct GateKey {
 }
 
 /// Keys for a run: one per gate that runs and may be cached.
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub keys: Vec<Option<GateKey>>,
     /// Why a gate has no key, for logs and `explain`.
     pub no_key: Vec<Option<String>>,
@@ -45,11 +45,11 @@ type SelectedInputs = (InputsDigest, Arc<Vec<FileEntry>>, Arc<InputFilter>);
 type KeyCommandOutputs = HashMap<String, KeyCommandOutput>;
 
 /// Runs a key command and captures what it printed.
-pub type KeyCommandRunner<'a> = dyn Fn(&Command, &Path) -> KeyCommandOutput + Sync + 'a;
+pub(crate) type KeyCommandRunner<'a> = dyn Fn(&Command, &Path) -> KeyCommandOutput + Sync + 'a;
 
 /// Computes the key of every gate in `wanted` (indices into the config's
 /// gates), reading and refreshing the file-hash index.
-pub fn prepare(
+pub(crate) fn prepare(
     config: &Config,
     wanted: &[usize],
     cache: &mut Cache,
@@ -173,7 +173,7 @@ fn select_inputs(gate: &Gate, snapshot: &Snapshot) -> Result<SelectedInputs, Str
 }
 
 /// The key parts of `gate` given its inputs digest and key command outputs.
-pub fn key_parts(
+pub(crate) fn key_parts(
     gate: &Gate,
     digest: &InputsDigest,
     outputs: &HashMap<String, KeyCommandOutput>,

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 /// Whether the cache is used at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheMode {
+pub(crate) enum CacheMode {
     /// Read and write cache entries.
     On,
     /// `--no-cache`: read nothing, write nothing (history is still kept).
@@ -26,7 +26,7 @@ pub enum CacheMode {
 }
 
 /// The database, or its absence, and the warnings its problems caused.
-pub struct Cache {
+pub(crate) struct Cache {
     dir: PathBuf,
     conn: Option<Connection>,
     mode: CacheMode,
@@ -58,7 +58,7 @@ impl Drop for Cache {
 
 impl Cache {
     /// Opens the cache in `dir`. Never fails: problems become one warning.
-    pub fn open(dir: &Path, mode: CacheMode) -> Cache {
+    pub(crate) fn open(dir: &Path, mode: CacheMode) -> Cache {
         let mut cache = Cache {
             dir: dir.to_path_buf(),
             conn: None,
@@ -75,24 +75,24 @@ impl Cache {
 
     /// Opens the cache only if its database already exists (for read-only
     /// commands, which should not create one).
-    pub fn open_existing(dir: &Path) -> Option<Cache> {
+    pub(crate) fn open_existing(dir: &Path) -> Option<Cache> {
         db::path_in(dir)
             .exists()
             .then(|| Cache::open(dir, CacheMode::On))
     }
 
     /// Whether a database is open.
-    pub fn is_available(&self) -> bool {
+    pub(crate) fn is_available(&self) -> bool {
         self.conn.is_some()
     }
 
     /// Whether entries are read: the cache is on and a database is open.
-    pub fn reads(&self) -> bool {
+    pub(crate) fn reads(&self) -> bool {
         self.mode == CacheMode::On && self.conn.is_some()
     }
 
     /// Warnings to print, once each.
-    pub fn take_warnings(&mut self) -> Vec<String> {
+    pub(crate) fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
     }
 
@@ -143,7 +143,7 @@ impl Cache {
     }
 
     /// The file-hash index for `root`, or an empty one.
-    pub fn load_index(&mut self, root: &str) -> StatIndex {
+    pub(crate) fn load_index(&mut self, root: &str) -> StatIndex {
         if !self.reads() {
             return StatIndex::default();
         }
@@ -164,7 +164,7 @@ impl Cache {
     }
 
     /// Saves the file-hash index for `root` (not with `--no-cache`).
-    pub fn save_index(&mut self, root: &str, index: &StatIndex) {
+    pub(crate) fn save_index(&mut self, root: &str, index: &StatIndex) {
         if self.mode == CacheMode::Off {
             return;
         }
@@ -184,7 +184,12 @@ impl Cache {
 
     /// The entry stored under `key`, if it reads back intact and is younger
     /// than `ttl`.
-    pub fn lookup(&mut self, key: &CacheKey, ttl: Option<Duration>, now_ns: i64) -> Option<Entry> {
+    pub(crate) fn lookup(
+        &mut self,
+        key: &CacheKey,
+        ttl: Option<Duration>,
+        now_ns: i64,
+    ) -> Option<Entry> {
         if !self.reads() {
             return None;
         }
@@ -199,13 +204,13 @@ impl Cache {
     }
 
     /// The newest entry stored for a gate of this name (for `explain`).
-    pub fn latest_for_gate(&mut self, gate: &str) -> Option<Entry> {
+    pub(crate) fn latest_for_gate(&mut self, gate: &str) -> Option<Entry> {
         self.conn.as_ref()?;
         self.with(|c| read_entry(c, "WHERE gate = ?1 ORDER BY created_ns DESC LIMIT 1", gate))?
     }
 
     /// The files behind an inputs digest, if stored.
-    pub fn manifest(&mut self, digest: &str) -> Option<Vec<FileEntry>> {
+    pub(crate) fn manifest(&mut self, digest: &str) -> Option<Vec<FileEntry>> {
         let row = self.with(|c| {
             c.query_row(
                 "SELECT data, checksum FROM manifests WHERE digest = ?1",
@@ -221,7 +226,7 @@ impl Cache {
 
     /// Stores results, each with its key parts and input manifest, in one
     /// transaction, and prunes old entries of the same gates.
-    pub fn store(&mut self, items: &[StoreItem<'_>], now_ns: i64) {
+    pub(crate) fn store(&mut self, items: &[StoreItem<'_>], now_ns: i64) {
         if self.mode == CacheMode::Off || items.is_empty() {
             return;
         }
@@ -229,7 +234,10 @@ impl Cache {
     }
 
     /// Runs `f` with the raw connection (history and maintenance queries).
-    pub fn query<T>(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
+    pub(crate) fn query<T>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Option<T> {
         self.with(f)
     }
 }

@@ -19,13 +19,13 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 /// The name of an export file's format, and its version.
-pub const FORMAT: &str = "pqg-cache-export";
+pub(crate) const FORMAT: &str = "pqg-cache-export";
 /// The export format's version this pqg writes and reads.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// An export file: a header and every exported entry.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Export {
+pub(crate) struct Export {
     pub format: String,
     pub version: u32,
     pub key_format: u32,
@@ -35,7 +35,7 @@ pub struct Export {
 
 /// One cache entry as exported: the stored row, as text.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ExportedEntry {
+pub(crate) struct ExportedEntry {
     pub key: String,
     pub gate: String,
     pub created_ns: i64,
@@ -87,7 +87,7 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Every entry of the cache, signed when `key` is given.
-pub fn export(conn: &Connection, key: Option<&[u8]>) -> rusqlite::Result<Export> {
+pub(crate) fn export(conn: &Connection, key: Option<&[u8]>) -> rusqlite::Result<Export> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {ENTRY_COLUMNS}, (SELECT data FROM manifests WHERE digest = entries.inputs)
          FROM entries ORDER BY gate, created_ns"
@@ -130,7 +130,7 @@ pub fn export(conn: &Connection, key: Option<&[u8]>) -> rusqlite::Result<Export>
 
 /// Why an export cannot be imported.
 #[derive(Debug, thiserror::Error)]
-pub enum ImportError {
+pub(crate) enum ImportError {
     #[error("not a pqg cache export: {0}")]
     NotAnExport(String),
     #[error("made by an incompatible pqg ({0}); this pqg reads export version {VERSION}, key format {KEY_FORMAT}")]
@@ -141,7 +141,7 @@ pub enum ImportError {
 
 /// What an import did.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Imported {
+pub(crate) struct Imported {
     pub added: usize,
     /// Entries already here, as new or newer (or repeated in the file).
     pub kept_newer: usize,
@@ -161,7 +161,7 @@ struct CheckedEntry<'e> {
 
 /// Checks every entry of `text` first, then imports them all in one
 /// transaction.
-pub fn import(
+pub(crate) fn import(
     conn: &Connection,
     text: &str,
     key: Option<&[u8]>,

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// `pqg baseline save | show`.
-pub fn run(ctx: &Context, command: &BaselineCommand) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context, command: &BaselineCommand) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
     match command {
         BaselineCommand::Save {
@@ -59,7 +59,7 @@ fn save(
                 }
                 (None, Some(e)) => missing.push(format!("{}.{}: {e}", g.name, m.name)),
                 (None, None) => {
-                    missing.push(format!("{}.{}: {}", g.name, m.name, g.status.as_str()))
+                    missing.push(format!("{}.{}: {}", g.name, m.name, g.status.as_str()));
                 }
             }
         }

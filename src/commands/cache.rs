@@ -13,7 +13,7 @@ use crate::settings::SIGNING_KEY_VAR;
 use std::path::Path;
 
 /// `pqg cache stats | prune | clear | export | import`.
-pub fn run(ctx: &Context, command: &CacheCommand) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context, command: &CacheCommand) -> anyhow::Result<Outcome> {
     let dir = &ctx.config_settings()?.cache_dir;
     let key = ctx.settings().signing_key.as_deref();
     let db_path = cache::db::path_in(dir);
@@ -55,8 +55,7 @@ fn import(
         .map_err(|e| UserError::new(format!("cannot read `{}`: {e}", file.display())))?;
     if require_signature && key.is_none() {
         return Err(UserError::new(format!(
-            "--require-signature: {} is not set (or empty)",
-            SIGNING_KEY_VAR
+            "--require-signature: {SIGNING_KEY_VAR} is not set (or empty)"
         ))
         .hint("in CI, an empty value usually means the secret is missing or misnamed")
         .into());

@@ -16,7 +16,7 @@ use std::ffi::OsStr;
 use std::io::{self, IsTerminal, Write};
 
 /// `pqg check`.
-pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
     print_warnings(config, ctx.stderr_color());
     check(ctx, config, args).map(|(outcome, _)| outcome)
@@ -58,7 +58,7 @@ pub(super) fn check(
         }
     }
     let ran = pipeline::run_stage(config, &request, &mut |event| {
-        for sink in live.iter_mut() {
+        for sink in &mut live {
             let _ = writeln!(sink, "{event}");
             let _ = sink.flush();
         }

@@ -8,7 +8,7 @@ use clap::CommandFactory;
 use std::io::{self, Write};
 
 /// `pqg completions SHELL`.
-pub fn run(_ctx: &Context, shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
+pub(super) fn run(_ctx: &Context, shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
     let mut out = io::stdout().lock();
     write_completions(shell, &mut out);
     Ok(Outcome::Passed)
@@ -16,6 +16,6 @@ pub fn run(_ctx: &Context, shell: clap_complete::Shell) -> anyhow::Result<Outcom
 
 /// Writes the completion script for `shell`; also used to generate the
 /// committed files under `completions/`.
-pub fn write_completions(shell: clap_complete::Shell, out: &mut impl Write) {
+pub(crate) fn write_completions(shell: clap_complete::Shell, out: &mut impl Write) {
     clap_complete::generate(shell, &mut Cli::command(), "pqg", out);
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// `pqg explain GATE`: the resolved gate, its key's parts, whether the next
 /// run would hit, and if not, exactly why.
-pub fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
     let index = known_gate(config, &args.gate)?;
     let gate = &config.gates[index];
@@ -191,7 +191,7 @@ fn print_parts(parts: &KeyParts, mask: &dyn Fn(&str) -> String) {
 }
 
 /// What differs between a stored key and the current one, in words.
-pub fn differences(
+pub(super) fn differences(
     old: &KeyParts,
     now: &KeyParts,
     old_files: Option<&[FileEntry]>,
@@ -301,7 +301,7 @@ fn key_command_differences(
 }
 
 /// The files added, removed and changed between two manifests.
-pub fn file_changes(old: &[FileEntry], now: &[FileEntry]) -> Vec<String> {
+pub(super) fn file_changes(old: &[FileEntry], now: &[FileEntry]) -> Vec<String> {
     const SHOWN: usize = 20;
     let old_map: HashMap<&str, &[u8; 32]> =
         old.iter().map(|f| (f.path.as_str(), &f.hash)).collect();

@@ -8,7 +8,7 @@ use crate::fmt::{human_duration, number};
 use std::time::Duration;
 
 /// `pqg history [GATE] [-n N]`.
-pub fn run(ctx: &Context, args: &HistoryArgs) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
     if let Some(gate) = &args.gate {
         known_gate(config, gate)?;

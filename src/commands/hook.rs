@@ -24,7 +24,7 @@ use std::path::Path;
 const MARKER: &str = "# pqg-hook v1";
 
 /// `pqg hook install | uninstall | run`.
-pub fn run(ctx: &Context, command: &HookCommand) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context, command: &HookCommand) -> anyhow::Result<Outcome> {
     match command {
         HookCommand::Install {
             hook,
@@ -115,7 +115,7 @@ fn hook_run(
     eprintln!("pqg: checking stage {shown} before the {verb} (skip once: {flag})");
     let ran = check::check(ctx, config, &args);
     // Joined even when the check failed: its git child must not outlive pqg.
-    let early = note.map(|n| n.join());
+    let early = note.map(std::thread::JoinHandle::join);
     let (outcome, snapshot) = ran?;
     let dirty = early.map(|early| match early {
         Ok(early) => status::uncommitted_after(early, snapshot.as_ref(), &config.root),
@@ -284,7 +284,7 @@ fn uninstall(dir: &Path, kind: HookKind) -> anyhow::Result<Outcome> {
 
 /// What git's pre-push stdin says is being pushed.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Pushed {
+pub(super) struct Pushed {
     /// Some ref is being created or updated (not only deleted).
     pub pushing: bool,
     /// The remote's commit of the first ref it already has.
@@ -292,7 +292,7 @@ pub struct Pushed {
 }
 
 /// Parses `<local ref> <local sha> <remote ref> <remote sha>` lines.
-pub fn parse_pushed(input: &str) -> Pushed {
+pub(super) fn parse_pushed(input: &str) -> Pushed {
     let zero = |s: &str| s.bytes().all(|b| b == b'0');
     let mut pushed = Pushed::default();
     for line in input.lines() {

@@ -15,13 +15,13 @@ use std::path::{Path, PathBuf};
 
 /// A project found, and where (relative, `.` for the folder itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Project {
+pub(super) struct Project {
     pub dir: String,
     pub kind: Kind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub(super) enum Kind {
     Cargo,
     Node {
         manager: &'static str,
@@ -49,7 +49,7 @@ impl Kind {
 const SKIP_DIRS: &[&str] = &["node_modules", "target", "vendor", "dist", "build", "venv"];
 
 /// The projects in `root` and its immediate subfolders, in name order.
-pub fn detect(root: &Path) -> Vec<Project> {
+pub(super) fn detect(root: &Path) -> Vec<Project> {
     let mut found = detect_in(root, ".");
     let mut subdirs: Vec<(String, PathBuf)> = std::fs::read_dir(root)
         .into_iter()
@@ -113,7 +113,7 @@ fn detect_in(dir: &Path, rel: &str) -> Vec<Project> {
 }
 
 /// The gates.toml text for `projects`.
-pub fn render(projects: &[Project]) -> String {
+pub(super) fn render(projects: &[Project]) -> String {
     let mut t = String::new();
     t.push_str(
         "# gates.toml: which checks guard each stage, written by `pqg init`.\n\
@@ -302,7 +302,7 @@ fn gate_safe(name: &str) -> String {
 
 /// `pqg init [--force]`: the profile for the project here, written to
 /// `--config` or ./gates.toml.
-pub fn run(ctx: &Context, force: bool) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context, force: bool) -> anyhow::Result<Outcome> {
     let cwd = ctx.cwd()?;
     let path = ctx
         .settings()

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 /// The ladder as data: what the table and the JSON show.
 #[derive(Debug, Serialize)]
-pub struct LadderView {
+pub(super) struct LadderView {
     pub schema: u32,
     pub stages: Vec<String>,
     pub gates: Vec<LadderRow>,
@@ -33,14 +33,14 @@ pub struct LadderView {
 }
 
 #[derive(Debug, Serialize)]
-pub struct LadderRow {
+pub(super) struct LadderRow {
     pub name: String,
     /// Stage → status, `not active` below the gate's `from`.
     pub cells: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct StageVerdict {
+pub(super) struct StageVerdict {
     pub stage: String,
     pub outcome: StageOutcome,
     pub score: Option<f64>,
@@ -48,7 +48,7 @@ pub struct StageVerdict {
 }
 
 /// Judges `ran` (a run of the highest stage) at every stage.
-pub fn build(config: &Config, ran: &StageRun) -> anyhow::Result<LadderView> {
+pub(super) fn build(config: &Config, ran: &StageRun) -> anyhow::Result<LadderView> {
     let mut verdicts = Vec::new();
     for (stage, _) in config.ladder.iter() {
         verdicts.push(judge_at(config, ran, stage)?);
@@ -107,10 +107,8 @@ fn judge_at(config: &Config, ran: &StageRun, stage: StageIdx) -> anyhow::Result<
     let result = RunResult {
         executions,
         // Nothing assessed these executions at this stage; the judge does.
-        assessments: plan.indices().map(|_| None).collect(),
         reused: ran.result.reused.clone(),
         interrupted: None,
-        stopped_by_fail_fast: false,
         wall: ran.result.wall,
     };
     Ok(judge::judge(config, &plan, &result, &ran.baseline))
@@ -138,7 +136,7 @@ fn blockers(config: &Config, verdict: &Verdict) -> Vec<String> {
             .metrics
             .iter()
             .filter(|m| m.within == Some(false))
-            .filter_map(|m| m.miss())
+            .filter_map(super::super::judge::MetricJudgement::miss)
             .map(|miss| format!("{} {miss}", gate.id))
             .collect();
         if misses.is_empty() {
@@ -160,7 +158,7 @@ fn blockers(config: &Config, verdict: &Verdict) -> Vec<String> {
 }
 
 /// `ready for: staging · production blocked by: coverage lines 78.2 < 85`
-pub fn summary(view: &LadderView) -> String {
+pub(super) fn summary(view: &LadderView) -> String {
     let ready = match &view.ready_for {
         Some(s) => format!("ready for: {s}"),
         None => "ready for: no stage yet".to_owned(),
@@ -175,7 +173,7 @@ pub fn summary(view: &LadderView) -> String {
 }
 
 /// `pqg ladder`.
-pub fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
     let printer = ctx.stdout();
     let ran = run_every_gate(

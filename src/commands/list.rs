@@ -7,7 +7,7 @@ use crate::{judge, plan};
 use comfy_table::{presets, Table};
 
 /// `pqg list`.
-pub fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
     let stage = ctx
         .config_settings()?
@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
             },
             gate.needs
                 .iter()
-                .map(|n| n.to_string())
+                .map(std::string::ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
         ]);

@@ -7,7 +7,7 @@ use clap::CommandFactory;
 use std::io;
 
 /// `pqg man`.
-pub fn run(_ctx: &Context) -> anyhow::Result<Outcome> {
+pub(super) fn run(_ctx: &Context) -> anyhow::Result<Outcome> {
     let mut out = io::stdout().lock();
     ignore_broken_pipe(clap_mangen::Man::new(Cli::command()).render(&mut out))?;
     Ok(Outcome::Passed)

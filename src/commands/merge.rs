@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use std::io::{self, Write};
 
 /// `pqg merge`.
-pub fn run(ctx: &Context, args: &MergeArgs) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context, args: &MergeArgs) -> anyhow::Result<Outcome> {
     let mut files = Vec::new();
     let mut reports = Vec::new();
     for path in &args.reports {
@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, args: &MergeArgs) -> anyhow::Result<Outcome> {
         })?);
         files.push(name);
     }
-    let merged = report::merge::merge(&files, reports, args.stage.as_deref()).map_err(|e| {
+    let merged = report::merge::merge(&files, &reports, args.stage.as_deref()).map_err(|e| {
         let hint = match e {
             report::merge::MergeError::Missing(_) | report::merge::MergeError::Twice { .. } => {
                 "every shard must deal from the same history: restore the same cache folder in each, or run the shards without one"

@@ -23,8 +23,7 @@ mod schema;
 mod stats;
 mod validate;
 
-pub use crate::outcome::Outcome;
-pub use completions::write_completions;
+pub(crate) use crate::outcome::Outcome;
 
 use crate::cli::{Cli, Command, Format, ProgressChoice};
 use crate::config::StageIdx;
@@ -65,7 +64,7 @@ pub fn run(cli: &Cli, settings: Settings) -> anyhow::Result<Outcome> {
 /// What every command may need besides its own arguments: the folder it
 /// runs in, the settings resolved from flags and environment, and the
 /// config with the settings it decides, loaded once on first use.
-pub struct Context {
+pub(crate) struct Context {
     settings: Settings,
     cwd: OnceCell<PathBuf>,
     config: OnceCell<(Config, ConfigSettings)>,
@@ -73,7 +72,7 @@ pub struct Context {
 
 impl Context {
     /// A context with `settings`; no file is read yet.
-    pub fn new(settings: Settings) -> Self {
+    pub(crate) fn new(settings: Settings) -> Self {
         Context {
             settings,
             cwd: OnceCell::new(),
@@ -82,12 +81,12 @@ impl Context {
     }
 
     /// The settings that do not depend on the config.
-    pub fn settings(&self) -> &Settings {
+    pub(crate) fn settings(&self) -> &Settings {
         &self.settings
     }
 
     /// The folder pqg runs in.
-    pub fn cwd(&self) -> anyhow::Result<&Path> {
+    pub(crate) fn cwd(&self) -> anyhow::Result<&Path> {
         if let Some(cwd) = self.cwd.get() {
             return Ok(cwd);
         }
@@ -97,24 +96,24 @@ impl Context {
 
     /// The config file to load (`--config`, `PQG_CONFIG`, the nearest
     /// gates.toml upward), or `None` when there is none.
-    pub fn config_file(&self) -> anyhow::Result<Option<PathBuf>> {
+    pub(crate) fn config_file(&self) -> anyhow::Result<Option<PathBuf>> {
         Ok(self.settings.config_location(self.cwd()?)?)
     }
 
     /// The config; an error when there is none.
-    pub fn config(&self) -> anyhow::Result<&Config> {
+    pub(crate) fn config(&self) -> anyhow::Result<&Config> {
         self.load(false).map(|(config, _)| config)
     }
 
     /// The config, or the built-in default profile when there is none
     /// (DESIGN §9): for the commands that work without a gates.toml.
-    pub fn config_or_default(&self) -> anyhow::Result<&Config> {
+    pub(crate) fn config_or_default(&self) -> anyhow::Result<&Config> {
         self.load(true).map(|(config, _)| config)
     }
 
     /// The settings the config decides (stage, jobs, cache folder), for the
     /// config already loaded, else for the one [`Context::config`] loads.
-    pub fn config_settings(&self) -> anyhow::Result<&ConfigSettings> {
+    pub(crate) fn config_settings(&self) -> anyhow::Result<&ConfigSettings> {
         self.load(false).map(|(_, settings)| settings)
     }
 
@@ -132,7 +131,7 @@ impl Context {
     }
 
     /// How to print on stdout: colour and width.
-    pub fn stdout(&self) -> Printer {
+    pub(crate) fn stdout(&self) -> Printer {
         let terminal = io::stdout().is_terminal();
         Printer {
             color: self.settings.color(terminal),
@@ -141,7 +140,7 @@ impl Context {
     }
 
     /// Whether to colour stderr.
-    pub fn stderr_color(&self) -> bool {
+    pub(crate) fn stderr_color(&self) -> bool {
         self.settings.color(io::stderr().is_terminal())
     }
 }

@@ -8,7 +8,7 @@ use crate::fmt::human_duration;
 use std::time::Duration;
 
 /// `pqg stats`.
-pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     // Loaded for its cache folder (or the default profile, announced).
     ctx.config_or_default()?;
     let mut cache = match open_existing(&ctx.config_settings()?.cache_dir) {

@@ -4,7 +4,7 @@
 use super::{render_warning, Context, Outcome};
 
 /// `pqg validate`.
-pub fn run(ctx: &Context) -> anyhow::Result<Outcome> {
+pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
     let color = ctx.stderr_color();
     for warning in &config.warnings {

@@ -11,15 +11,15 @@ use std::fmt::Write as _;
 
 /// Version of the builtins' behaviour, in every builtin gate's cache key:
 /// bump it when a rule or a check changes what it finds.
-pub const BUILTIN_FORMAT: u32 = 1;
+pub(crate) const BUILTIN_FORMAT: u32 = 1;
 
 /// The default `max_size` of `large-files`: 1 MiB.
-pub const DEFAULT_MAX_SIZE: u64 = 1 << 20;
+pub(crate) const DEFAULT_MAX_SIZE: u64 = 1 << 20;
 
 /// The ids of the built-in `secrets` rules, which an added rule may not
 /// reuse. The rules themselves are in `builtin::secrets`; a test there keeps
 /// this list equal to them.
-pub const BUILTIN_SECRET_RULE_IDS: [&str; 21] = [
+pub(crate) const BUILTIN_SECRET_RULE_IDS: [&str; 21] = [
     "aws-access-key-id",
     "aws-secret-access-key",
     "github-pat",
@@ -202,7 +202,7 @@ impl PartialEq for Spec {
 }
 
 /// Parses a size: bytes as an integer, or `"500KB"`, `"1MiB"`, `"2 MB"`.
-pub fn parse_size(text: &str) -> Option<u64> {
+pub(crate) fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim();
     let digits = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))

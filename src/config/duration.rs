@@ -11,7 +11,7 @@ const DURATION_HINT: &str = "write a duration like `90s`, `15m`, `2h` or `1h30m`
 
 /// Parses a duration such as `"90s"`, `"15m"`, `"2h"`, `"1h30m"` or
 /// `"500ms"`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     if text.is_empty() {
         return None;

@@ -90,10 +90,10 @@ impl Resolver {
     /// in DESIGN §2.
     pub(super) fn resolve_gate(
         &mut self,
-        name: Spanned<String>,
+        name: &Spanned<String>,
         gate: Spanned<RawGate>,
     ) -> Result<Gate, UserError> {
-        self.check_gate_name(&name)?;
+        self.check_gate_name(name)?;
         let (id, span) = (name.get_ref(), name.span());
         let raw = gate.into_inner();
         let command = self.gate_command(id, &span, &raw)?;

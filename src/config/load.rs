@@ -11,7 +11,7 @@ use crate::diag::{Source, UserError};
 use std::path::{Path, PathBuf};
 
 /// The config file name searched for from the current folder upward.
-pub const CONFIG_FILE: &str = "gates.toml";
+pub(crate) const CONFIG_FILE: &str = "gates.toml";
 
 impl Config {
     /// Reads and checks the config at `path`.
@@ -38,7 +38,7 @@ impl Config {
 
 /// Finds the config: `explicit` (from `--config` or `PQG_CONFIG`) if given,
 /// else the nearest `gates.toml` from `start` upward.
-pub fn discover(explicit: Option<&Path>, start: &Path) -> Option<PathBuf> {
+pub(crate) fn discover(explicit: Option<&Path>, start: &Path) -> Option<PathBuf> {
     if let Some(p) = explicit {
         return Some(p.to_path_buf());
     }

@@ -14,7 +14,7 @@
 //! errors that are not about a single key.
 
 mod builtin_gate;
-pub mod builtin_options;
+pub(crate) mod builtin_options;
 mod duration;
 mod error;
 mod file_settings;
@@ -27,12 +27,12 @@ mod resolver;
 mod stage_map;
 mod stages;
 
-pub use duration::parse_duration;
-pub use file_settings::FileSettings;
-pub use gate::{Command, Gate, GateId};
-pub use load::{discover, CONFIG_FILE};
-pub use metric::{Better, JunitField, Metric, MetricSource, Regression};
-pub use stage_map::{Ladder, StageEntry, StageIdx, StageMap, StageName, DEFAULT_STAGES};
+pub(crate) use duration::parse_duration;
+pub(crate) use file_settings::FileSettings;
+pub(crate) use gate::{Command, Gate, GateId};
+pub(crate) use load::{discover, CONFIG_FILE};
+pub(crate) use metric::{Better, JunitField, Metric, MetricSource, Regression};
+pub(crate) use stage_map::{Ladder, StageEntry, StageIdx, StageMap, StageName};
 
 use crate::diag::{did_you_mean, Source, UserError};
 use std::ops::Range;

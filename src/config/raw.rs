@@ -13,7 +13,7 @@ use toml::Spanned;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(super) struct RawConfig {
     pub stages: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub settings: Option<Spanned<RawSettings>>,
@@ -23,7 +23,7 @@ pub struct RawConfig {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSettings {
+pub(super) struct RawSettings {
     pub default_stage: Option<Spanned<String>>,
     pub jobs: Option<Spanned<i64>>,
     pub cache_dir: Option<Spanned<String>>,
@@ -36,7 +36,7 @@ pub struct RawSettings {
 
 /// A `run` value: a string goes through `sh -c`, an array is argv.
 #[derive(Debug, Clone)]
-pub enum RawCommand {
+pub(super) enum RawCommand {
     Shell(String),
     Argv(Vec<String>),
 }
@@ -66,7 +66,7 @@ impl<'de> Deserialize<'de> for RawCommand {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawGate {
+pub(super) struct RawGate {
     pub description: Option<String>,
     pub run: Option<Spanned<RawCommand>>,
     pub builtin: Option<Spanned<String>>,
@@ -97,7 +97,7 @@ pub struct RawGate {
 /// A rule added to `builtin = "secrets"`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRule {
+pub(super) struct RawRule {
     pub id: Spanned<String>,
     pub description: Option<String>,
     pub regex: Spanned<String>,
@@ -108,7 +108,7 @@ pub struct RawRule {
 /// A pattern of `builtin = "forbidden"`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPattern {
+pub(super) struct RawPattern {
     pub id: Option<Spanned<String>>,
     pub pattern: Option<Spanned<String>>,
     pub regex: Option<Spanned<String>>,
@@ -117,7 +117,7 @@ pub struct RawPattern {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawMetric {
+pub(super) struct RawMetric {
     pub regex: Option<Spanned<String>>,
     pub count: Option<Spanned<String>>,
     pub json: Option<Spanned<String>>,
@@ -140,7 +140,7 @@ pub struct RawMetric {
 
 /// A string, or an array of strings.
 #[derive(Debug, Clone)]
-pub struct OneOrMany(pub Vec<String>);
+pub(super) struct OneOrMany(pub Vec<String>);
 
 impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -167,7 +167,7 @@ impl<'de> Deserialize<'de> for OneOrMany {
 
 /// A scalar as written in TOML, typed later against what the key expects.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Scalar {
+pub(super) enum Scalar {
     Bool(bool),
     Int(i64),
     Float(f64),
@@ -175,7 +175,7 @@ pub enum Scalar {
 }
 
 impl Scalar {
-    pub fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Scalar::Bool(_) => "a boolean",
             Scalar::Int(_) => "an integer",
@@ -221,7 +221,7 @@ impl<'de> Visitor<'de> for ScalarVisitor {
 /// stage names. Stage names are checked against the ladder later, when the
 /// whole file (and so `stages`) is known.
 #[derive(Debug, Clone)]
-pub enum RawStageMap {
+pub(super) enum RawStageMap {
     Plain(Scalar),
     ByStage(Vec<(Spanned<String>, Spanned<Scalar>)>),
 }

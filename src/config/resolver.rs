@@ -52,7 +52,7 @@ impl Resolver {
         let settings = self.resolve_settings(raw.settings)?;
         let mut gates = Vec::with_capacity(raw.gates.len());
         for (name, gate) in raw.gates {
-            gates.push(self.resolve_gate(name, gate)?);
+            gates.push(self.resolve_gate(&name, gate)?);
         }
         self.check_needs(&gates)?;
         if gates.is_empty() {

@@ -40,7 +40,8 @@ impl fmt::Display for StageName {
     }
 }
 
-pub const DEFAULT_STAGES: [&str; 5] = ["entry", "development", "staging", "production", "critical"];
+pub(crate) const DEFAULT_STAGES: [&str; 5] =
+    ["entry", "development", "staging", "production", "critical"];
 
 /// The ordered stages, lowest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +100,7 @@ impl Ladder {
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.stages.iter().map(|s| s.as_str())
+        self.stages.iter().map(StageName::as_str)
     }
 }
 

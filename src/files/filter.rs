@@ -5,7 +5,7 @@
 /// what it matches (`["**", "!tests/fixtures/**"]`); with only exclusions,
 /// every other file is an input.
 #[derive(Debug, Clone)]
-pub struct InputFilter {
+pub(crate) struct InputFilter {
     include: Option<globset::GlobSet>,
     exclude: Option<globset::GlobSet>,
 }
@@ -13,7 +13,7 @@ pub struct InputFilter {
 impl InputFilter {
     /// All files (the default), or those matching any of `globs` and none
     /// of their `!` exclusions.
-    pub fn new(globs: Option<&[String]>) -> Result<Self, globset::Error> {
+    pub(crate) fn new(globs: Option<&[String]>) -> Result<Self, globset::Error> {
         let Some(globs) = globs else {
             return Ok(InputFilter {
                 include: None,
@@ -52,7 +52,7 @@ impl InputFilter {
     }
 
     /// Whether `path` (relative, `/`-separated) is one of the gate's inputs.
-    pub fn matches(&self, path: &str) -> bool {
+    pub(crate) fn matches(&self, path: &str) -> bool {
         self.include.as_ref().is_none_or(|s| s.is_match(path))
             && !self.exclude.as_ref().is_some_and(|s| s.is_match(path))
     }

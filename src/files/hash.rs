@@ -8,10 +8,10 @@ use std::io::Read;
 use std::path::Path;
 
 /// A content hash (BLAKE3).
-pub type Hash = [u8; 32];
+pub(crate) type Hash = [u8; 32];
 
 /// Hashes a file's content, or a symlink's target.
-pub fn hash_file(path: &Path, kind: Kind, size: u64) -> std::io::Result<Hash> {
+pub(crate) fn hash_file(path: &Path, kind: Kind, size: u64) -> std::io::Result<Hash> {
     let mut hasher = blake3::Hasher::new();
     if kind == Kind::Symlink {
         hasher.update(b"symlink\0");
@@ -33,7 +33,7 @@ pub fn hash_file(path: &Path, kind: Kind, size: u64) -> std::io::Result<Hash> {
 /// The digest of a set of input files: every path and content hash, in path
 /// order, length-prefixed so that no two different sets hash alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputsDigest {
+pub(crate) struct InputsDigest {
     pub digest: Hash,
     pub count: usize,
     /// Matching files that could not be read; a gate with any is not cached.
@@ -41,7 +41,7 @@ pub struct InputsDigest {
 }
 
 /// The digest of a list of input files, as [`digest`] computes it.
-pub fn digest_of(files: &[FileEntry]) -> Hash {
+pub(crate) fn digest_of(files: &[FileEntry]) -> Hash {
     let mut hasher = blake3::Hasher::new();
     for f in files {
         hasher.update(&(f.path.len() as u64).to_le_bytes());
@@ -52,7 +52,7 @@ pub fn digest_of(files: &[FileEntry]) -> Hash {
 }
 
 /// Selects the files of `snapshot` that `filter` admits and digests them.
-pub fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest, Vec<FileEntry>) {
+pub(crate) fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest, Vec<FileEntry>) {
     // One contiguous buffer, hashed at once: BLAKE3 is several times faster
     // on one large input than on 60,000 small updates.
     let mut buf = Vec::with_capacity(snapshot.files.len() * 80);

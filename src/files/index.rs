@@ -7,7 +7,7 @@ use super::root::FileState;
 
 /// A file modified less than this long before its hash was recorded may
 /// change again without moving its mtime: its recorded hash is not trusted.
-pub const RACY_NS: i64 = 2_000_000_000;
+pub(crate) const RACY_NS: i64 = 2_000_000_000;
 
 /// A remembered hash and the state it was computed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use std::path::Path;
 /// inside git, tracked plus untracked-not-ignored; outside, every file
 /// except `.git`. Anything under `exclude` (the cache folder) never counts.
 /// Sorted.
-pub fn list_files(root: &Path, exclude: &Path) -> anyhow::Result<Vec<String>> {
+pub(crate) fn list_files(root: &Path, exclude: &Path) -> anyhow::Result<Vec<String>> {
     let files = match git::ls_files(root, &["--cached", "--others", "--exclude-standard"])? {
         Some(files) => files,
         None => walk_files(root)?,
@@ -79,7 +79,7 @@ fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {
 /// two batches inside git: the tracked files (which git lists at once from
 /// its index) while git is still walking the tree for untracked ones, then
 /// those. Outside git, one batch. Each batch is sorted; they do not overlap.
-pub fn list_files_overlapped<T: Send>(
+pub(crate) fn list_files_overlapped<T: Send>(
     root: &Path,
     exclude: &Path,
     each: impl Fn(Vec<String>) -> T + Sync,
@@ -105,11 +105,8 @@ fn walk_files(root: &Path) -> anyhow::Result<Vec<String>> {
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git");
     for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            // A folder we cannot read cannot hold inputs we could hash.
-            Err(_) => continue,
-        };
+        // A folder we cannot read cannot hold inputs we could hash.
+        let Ok(entry) = entry else { continue };
         if entry.file_type().is_dir() {
             continue;
         }

@@ -22,9 +22,9 @@
 //! - [`filter`]: a gate's `inputs` globs.
 //! - [`hash`]: a file's content hash and the digest of a set of files.
 
-pub mod filter;
-pub mod hash;
-pub mod index;
-pub mod list;
-pub mod root;
-pub mod snapshot;
+pub(crate) mod filter;
+pub(crate) mod hash;
+pub(crate) mod index;
+pub(crate) mod list;
+pub(crate) mod root;
+pub(crate) mod snapshot;

@@ -75,6 +75,6 @@ impl Root {
 }
 
 /// The config's folder as an absolute path, for listing.
-pub fn absolute(root: &Path) -> PathBuf {
+pub(crate) fn absolute(root: &Path) -> PathBuf {
     std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
 }

@@ -18,7 +18,7 @@ pub struct FileEntry {
 }
 
 /// Nanoseconds since the epoch, now.
-pub fn now_ns() -> i64 {
+pub(crate) fn now_ns() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)

@@ -7,7 +7,7 @@ use crate::diag::UserError;
 use std::path::Path;
 
 /// What `--changed-since` found.
-pub enum Changed {
+pub(crate) enum Changed {
     Files(Vec<String>),
     /// No merge base (a shallow clone, unrelated histories): every gate
     /// runs, and this says why.
@@ -30,7 +30,7 @@ fn nul_list(bytes: &[u8]) -> Vec<String> {
 }
 
 /// The changed files, or why every gate must run.
-pub fn changed_since(root: &Path, reference: &str) -> Result<Changed, UserError> {
+pub(crate) fn changed_since(root: &Path, reference: &str) -> Result<Changed, UserError> {
     let fail = |e: std::io::Error| UserError::new(format!("cannot run git: {e}"));
     let inside = git(root, &["rev-parse", "--is-inside-work-tree"]).map_err(fail)?;
     if !inside.status.success() {
@@ -54,8 +54,7 @@ pub fn changed_since(root: &Path, reference: &str) -> Result<Changed, UserError>
     let base = git(root, &["merge-base", reference, "HEAD"]).map_err(fail)?;
     if !base.status.success() {
         let shallow = git(root, &["rev-parse", "--is-shallow-repository"])
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
-            .unwrap_or(false);
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "true");
         return Ok(Changed::Everything(format!(
             "no merge base between `{reference}` and HEAD{}: every gate runs",
             if shallow {

@@ -8,11 +8,12 @@
 //! answer.
 
 use anyhow::{bail, ensure, Context};
+#[cfg(test)]
 use std::path::Path;
 
 /// One index entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub path: String,
     pub ctime: (u32, u32),
     pub mtime: (u32, u32),
@@ -30,7 +31,7 @@ pub struct Entry {
 
 /// The entries of an index and when the index file was written.
 #[derive(Debug, Clone)]
-pub struct Index {
+pub(crate) struct Index {
     pub entries: Vec<Entry>,
     /// The tree the entries make, from the cache-tree extension, when git
     /// left it valid (a commit does; staging a change invalidates it).
@@ -41,20 +42,21 @@ pub struct Index {
 }
 
 /// The id of the empty blob.
-pub const EMPTY_BLOB: [u8; SHA1_LEN] = [
+pub(crate) const EMPTY_BLOB: [u8; SHA1_LEN] = [
     0xe6, 0x9d, 0xe2, 0x9b, 0xb2, 0xd1, 0xd6, 0x43, 0x4b, 0x8b, 0x29, 0xae, 0x77, 0x5a, 0xd8, 0xc2,
     0xe4, 0x8c, 0x53, 0x91,
 ];
 
 /// `mode` of a submodule entry.
-pub const GITLINK: u32 = 0o160000;
+pub(crate) const GITLINK: u32 = 0o160000;
 
-pub const SHA1_LEN: usize = 20;
+pub(crate) const SHA1_LEN: usize = 20;
 
 /// The index of the work tree whose top is `top`, or why it cannot be read
 /// here. Linked worktrees are followed; `GIT_DIR`, `GIT_INDEX_FILE` and
 /// SHA-256 repositories are left to git.
-pub fn read_for(top: &Path) -> anyhow::Result<Index> {
+#[cfg(test)]
+pub(crate) fn read_for(top: &Path) -> anyhow::Result<Index> {
     let Some(dirs) = super::dirs(top) else {
         bail!("no git folder above {}", top.display());
     };
@@ -62,7 +64,7 @@ pub fn read_for(top: &Path) -> anyhow::Result<Index> {
 }
 
 /// The index of the repository in `dirs` (see [`read_for`]).
-pub fn read_in(dirs: &super::Dirs) -> anyhow::Result<Index> {
+pub(crate) fn read_in(dirs: &super::Dirs) -> anyhow::Result<Index> {
     for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"] {
         if std::env::var_os(var).is_some() {
             bail!("{var} is set");
@@ -86,7 +88,7 @@ pub fn read_in(dirs: &super::Dirs) -> anyhow::Result<Index> {
 
 /// Fails unless the repository names objects by SHA-1, the only format
 /// these readers know.
-pub fn check_sha1(dirs: &super::Dirs) -> anyhow::Result<()> {
+pub(crate) fn check_sha1(dirs: &super::Dirs) -> anyhow::Result<()> {
     let config = std::fs::read_to_string(dirs.common.join("config")).unwrap_or_default();
     if config.to_ascii_lowercase().contains("objectformat") {
         bail!("the repository may not use SHA-1");
@@ -95,7 +97,7 @@ pub fn check_sha1(dirs: &super::Dirs) -> anyhow::Result<()> {
 }
 
 /// Parses the bytes of an index file (`written` is left at zero).
-pub fn parse(bytes: &[u8]) -> anyhow::Result<Index> {
+pub(crate) fn parse(bytes: &[u8]) -> anyhow::Result<Index> {
     let mut r = Reader { bytes, at: 0 };
     ensure!(r.take(4)? == b"DIRC", "not a git index");
     let version = r.u32()?;

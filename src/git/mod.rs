@@ -13,20 +13,20 @@
 //! `files` nor anything above it. It never decides what a change means for
 //! a gate; it only answers what git knows.
 
-pub mod changed;
-pub mod index;
-pub mod objects;
+pub(crate) mod changed;
+pub(crate) mod index;
+pub(crate) mod objects;
 mod spawn;
 
-pub use spawn::{command, ls_files};
-pub mod status;
+pub(crate) use spawn::{command, ls_files};
+pub(crate) mod status;
 
 use std::path::{Path, PathBuf};
 
 /// A work tree's top folder, its repository's own folder and its common
 /// folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dirs {
+pub(crate) struct Dirs {
     pub top: PathBuf,
     pub git_dir: PathBuf,
     pub common: PathBuf,
@@ -35,12 +35,12 @@ pub struct Dirs {
 /// The commit and branch checked out in `root`, if it is a git work tree.
 /// Read from the repository's files rather than by running git: it is on
 /// every run's path, and a process costs more than these few reads.
-pub fn head(root: &Path) -> (Option<String>, Option<String>) {
+pub(crate) fn head(root: &Path) -> (Option<String>, Option<String>) {
     dirs(root).map_or((None, None), |d| head_in(&d))
 }
 
 /// The commit and branch checked out, read from `dirs`.
-pub fn head_in(dirs: &Dirs) -> (Option<String>, Option<String>) {
+pub(crate) fn head_in(dirs: &Dirs) -> (Option<String>, Option<String>) {
     let (git_dir, common) = (&dirs.git_dir, &dirs.common);
     let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) else {
         return (None, None);
@@ -61,7 +61,7 @@ pub fn head_in(dirs: &Dirs) -> (Option<String>, Option<String>) {
 /// Whether `git replace` swapped any object: git then reads the
 /// replacement wherever the original is named, and so must anyone
 /// comparing trees.
-pub fn has_replacements(dirs: &Dirs) -> bool {
+pub(crate) fn has_replacements(dirs: &Dirs) -> bool {
     if std::env::var_os("GIT_REPLACE_REF_BASE").is_some() {
         return true;
     }
@@ -75,7 +75,7 @@ pub fn has_replacements(dirs: &Dirs) -> bool {
 /// The top of the git work tree holding `dir`: the nearest folder upward
 /// with a `.git` (a folder, or a file in a linked worktree or submodule),
 /// looked for from `dir` made absolute.
-pub fn work_tree_top(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn work_tree_top(dir: &Path) -> Option<PathBuf> {
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     dir.ancestors()
         .find(|d| d.join(".git").exists())
@@ -89,12 +89,11 @@ fn is_object_id(s: &str) -> bool {
 /// The git folders of the work tree holding `root`: its own (HEAD, index)
 /// and the common one (objects, refs, config), which differ in a linked
 /// worktree.
-pub fn dirs(root: &Path) -> Option<Dirs> {
+pub(crate) fn dirs(root: &Path) -> Option<Dirs> {
     let (top, git_dir) = find_git_dir(root)?;
     let common = std::fs::read_to_string(git_dir.join("commondir"))
         .ok()
-        .map(|c| git_dir.join(c.trim()))
-        .unwrap_or_else(|| git_dir.clone());
+        .map_or_else(|| git_dir.clone(), |c| git_dir.join(c.trim()));
     Some(Dirs {
         top,
         git_dir,

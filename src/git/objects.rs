@@ -11,7 +11,7 @@ use std::io::Read;
 use std::os::unix::fs::FileExt;
 
 /// The tree of the commit `id` (hex).
-pub fn commit_tree(dirs: &Dirs, id: &str) -> anyhow::Result<[u8; SHA1_LEN]> {
+pub(crate) fn commit_tree(dirs: &Dirs, id: &str) -> anyhow::Result<[u8; SHA1_LEN]> {
     super::index::check_sha1(dirs)?;
     let oid = parse_hex(id).context("not a SHA-1 object id")?;
     let body = commit_body(dirs, id, &oid)?;

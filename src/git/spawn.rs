@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 /// A `git` command run in `dir`, reading nothing from pqg's stdin. Add the
 /// arguments, then run it.
-pub fn command(dir: &Path) -> Command {
+pub(crate) fn command(dir: &Path) -> Command {
     let mut git = Command::new("git");
     git.current_dir(dir).stdin(Stdio::null());
     git
@@ -17,7 +17,7 @@ pub fn command(dir: &Path) -> Command {
 /// `git ls-files -z ARGS` in `root`, as paths relative to it; `None` when
 /// this is not a git work tree (or git is missing), so that the caller can
 /// list the folder itself.
-pub fn ls_files(root: &Path, args: &[&str]) -> anyhow::Result<Option<Vec<String>>> {
+pub(crate) fn ls_files(root: &Path, args: &[&str]) -> anyhow::Result<Option<Vec<String>>> {
     let output = match command(root)
         .args(["-c", "core.quotepath=off", "ls-files", "-z"])
         .args(args)

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// A work-tree file's stat data: what git compares with its index entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WorkStat {
+pub(crate) struct WorkStat {
     pub size: u64,
     pub mtime_ns: i64,
     pub ctime_ns: i64,
@@ -23,7 +23,7 @@ pub struct WorkStat {
 /// Files of the work tree someone stat'ed, sorted by path bytes, paths
 /// relative to its top: what the index is compared with. (`files`'
 /// snapshot is one; `git` only reads it through this view.)
-pub trait StatView {
+pub(crate) trait StatView {
     /// How many files the view holds.
     fn file_count(&self) -> usize;
     /// The path of file `i`.
@@ -50,7 +50,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
 
 /// The hooks folder of the repository around `dir`, and the top of its
 /// work tree.
-pub fn hooks_dir(dir: &Path) -> Result<(PathBuf, PathBuf), UserError> {
+pub(crate) fn hooks_dir(dir: &Path) -> Result<(PathBuf, PathBuf), UserError> {
     let inside = command(dir)
         .args(["rev-parse", "--is-inside-work-tree", "--is-bare-repository"])
         .output();
@@ -89,7 +89,7 @@ pub fn hooks_dir(dir: &Path) -> Result<(PathBuf, PathBuf), UserError> {
 /// whole because their stat data could not vouch for them ("racily clean")
 /// are fast again on the next push, for git and for pqg.
 /// `None` when git fails (not a repository it trusts, say).
-pub fn uncommitted(dir: &Path, gates_running: bool) -> Option<bool> {
+pub(crate) fn uncommitted(dir: &Path, gates_running: bool) -> Option<bool> {
     let mut git = command(dir);
     if gates_running {
         git.arg("--no-optional-locks");
@@ -104,7 +104,7 @@ pub fn uncommitted(dir: &Path, gates_running: bool) -> Option<bool> {
 
 /// What the pre-push hook learns about uncommitted changes while its check
 /// runs.
-pub enum Early {
+pub(crate) enum Early {
     /// git answered (the index could not be compared here); `None` when it
     /// could not.
     Known(Option<bool>),
@@ -120,7 +120,7 @@ pub enum Early {
 /// one this reader understands, only the index-against-HEAD half goes to
 /// git (no file is stat'ed for it), and the work tree is judged later from
 /// the check's own snapshot.
-pub fn uncommitted_early(root: &Path) -> Early {
+pub(crate) fn uncommitted_early(root: &Path) -> Early {
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let dirs = crate::git::dirs(&root).filter(|d| d.top == root);
     let index = match &dirs {
@@ -184,7 +184,7 @@ fn index_is_head(index: &gitindex::Index, dirs: &crate::git::Dirs) -> bool {
 
 /// The answer, once the check ran: from the index and the stat data the
 /// check took (`snapshot`) when they settle it, else from `git status`.
-pub fn uncommitted_after<S: StatView + ?Sized>(
+pub(crate) fn uncommitted_after<S: StatView + ?Sized>(
     early: Early,
     snapshot: Option<&S>,
     root: &Path,
@@ -212,7 +212,7 @@ pub fn uncommitted_after<S: StatView + ?Sized>(
 /// only for what needs no content check (a conflict, an intent-to-add
 /// entry); `None` whenever git itself would have to look at contents (stat
 /// data differ, a racily clean entry, a file gone, a submodule).
-pub fn worktree_differs<S: StatView + ?Sized>(
+pub(crate) fn worktree_differs<S: StatView + ?Sized>(
     index: &gitindex::Index,
     snapshot: &S,
     root: &Path,
@@ -326,7 +326,7 @@ pub fn worktree_differs<S: StatView + ?Sized>(
 }
 
 /// Whether `commit` exists here (a pushed-to remote may be ahead of us).
-pub fn has_commit(dir: &Path, commit: &str) -> bool {
+pub(crate) fn has_commit(dir: &Path, commit: &str) -> bool {
     command(dir)
         .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
         .stderr(std::process::Stdio::null())

@@ -85,10 +85,7 @@ pub fn parse(input: impl BufRead) -> Result<TestCounts, String> {
             let level = depth + 1;
             if level == 1 {
                 if name != "testsuites" && name != "testsuite" {
-                    return Err(format!(
-                        "not a JUnit report: the root element is <{}>",
-                        name
-                    ));
+                    return Err(format!("not a JUnit report: the root element is <{name}>"));
                 }
                 seen_root = true;
             }

@@ -77,7 +77,7 @@ pub fn expand(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
                 .and_then(Path::to_str)
                 .is_some_and(|rel| glob.is_match(rel))
         })
-        .map(|e| e.into_path())
+        .map(walkdir::DirEntry::into_path)
         .collect();
     found.sort();
     if found.is_empty() {

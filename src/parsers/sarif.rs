@@ -243,13 +243,13 @@ mod tests {
         {"ruleId":"C","level":"error","message":{"text":"x"}},
         {"ruleId":"C","message":{"text":"x"},"properties":{"security-severity":"3.9"}}]}]}"#;
 
-    fn n(filter: Filter) -> Result<u64, String> {
-        count(LOG.as_bytes(), &filter)
+    fn n(filter: &Filter) -> Result<u64, String> {
+        count(LOG.as_bytes(), filter)
     }
 
     #[test]
     fn levels_and_severities_filter_results() {
-        assert_eq!(n(Filter::default()), Ok(4));
+        assert_eq!(n(&Filter::default()), Ok(4));
         let levels = |l: &[Level]| Filter {
             levels: l.to_vec(),
             severities: vec![],
@@ -258,14 +258,14 @@ mod tests {
             levels: vec![],
             severities: s.to_vec(),
         };
-        assert_eq!(n(levels(&[Level::Error])), Ok(2));
-        assert_eq!(n(levels(&[Level::Warning])), Ok(1));
-        assert_eq!(n(sev(&[Severity::Critical])), Ok(1));
+        assert_eq!(n(&levels(&[Level::Error])), Ok(2));
+        assert_eq!(n(&levels(&[Level::Warning])), Ok(1));
+        assert_eq!(n(&sev(&[Severity::Critical])), Ok(1));
         // 7.0 is high; C at error with no score falls back to high.
-        assert_eq!(n(sev(&[Severity::High])), Ok(2));
-        assert_eq!(n(sev(&[Severity::Low])), Ok(1));
+        assert_eq!(n(&sev(&[Severity::High])), Ok(2));
+        assert_eq!(n(&sev(&[Severity::Low])), Ok(1));
         assert_eq!(
-            n(Filter {
+            n(&Filter {
                 levels: vec![Level::Error],
                 severities: vec![Severity::High]
             }),

@@ -41,7 +41,11 @@ impl<'a> Assessor<'a> {
     pub(super) fn assess(&self, gate: GateIdx, execution: &run::Execution) -> run::Assessment {
         let planned = self.plan.gate(gate);
         let Some(enforcement) = planned.enforcement() else {
-            return run::Assessment::Miss;
+            // Not active at this stage: the runner never starts it.
+            return run::Assessment {
+                status: judge::GateStatus::Skipped,
+                blocking: false,
+            };
         };
         let verdict = judge::judge_execution(
             &self.config.gates[planned.index],
@@ -57,11 +61,6 @@ impl<'a> Assessor<'a> {
         assessment
     }
 
-    /// The status the last assessment of `gate` gave it.
-    fn status(&self, gate: GateIdx) -> Option<judge::GateStatus> {
-        self.verdicts.lock().ok()?[gate].as_ref().map(|v| v.status)
-    }
-
     /// Every verdict kept, by plan gate.
     pub(super) fn into_verdicts(self) -> PerGate<Option<GateVerdict>> {
         self.verdicts.into_inner().unwrap_or_default()
@@ -71,7 +70,6 @@ impl<'a> Assessor<'a> {
 /// A run event as one JSON object, for `--format jsonl`.
 pub(super) fn live_event(
     opts: &run::RunOptions,
-    assessor: &Assessor<'_>,
     event: &run::RunEvent<'_>,
     clock: std::time::Instant,
 ) -> serde_json::Value {
@@ -89,12 +87,11 @@ pub(super) fn live_event(
             gate,
             id,
             execution,
-            ..
+            assessment,
         } => {
-            let status = assessor.status(*gate);
             json!({
                 "event": "finish", "gate": id.as_str(), "time_ms": time_ms,
-                "status": status.map(|s| s.as_str()),
+                "status": assessment.status.as_str(),
                 "cached": opts.job(*gate).is_cached(),
                 "duration_ms": execution.duration.as_millis() as u64,
                 "exit_code": match execution.end { run::ExecEnd::Exited(c) => Some(c), _ => None },

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What to run: a stage, and how.
-pub struct StageRequest {
+pub(crate) struct StageRequest {
     pub stage: StageIdx,
     pub jobs: usize,
     /// The cache folder (`settings::ConfigSettings::cache_dir`).
@@ -43,7 +43,7 @@ pub struct StageRequest {
 }
 
 /// What running a stage produced.
-pub struct StageRun {
+pub(crate) struct StageRun {
     pub result: run::RunResult,
     pub verdict: judge::Verdict,
     pub report: report::Report,
@@ -57,7 +57,7 @@ pub struct StageRun {
 
 /// Runs a stage, every step in turn; `live` gets each run event as one
 /// JSON object (for `--format jsonl`).
-pub fn run_stage(
+pub(crate) fn run_stage(
     config: &Config,
     request: &StageRequest,
     live: &mut dyn FnMut(serde_json::Value),
@@ -70,13 +70,13 @@ pub fn run_stage(
 }
 
 /// The first step's inputs: a config and a request.
-pub struct StageBuilder<'a> {
+pub(crate) struct StageBuilder<'a> {
     config: &'a Config,
     request: &'a StageRequest,
 }
 
 /// A stage planned and keyed, its reusable results found: ready to run.
-pub struct StageRunner<'a> {
+pub(crate) struct StageRunner<'a> {
     config: &'a Config,
     request: &'a StageRequest,
     cache: Cache,
@@ -99,7 +99,7 @@ struct Reusable {
 }
 
 /// A stage whose gates ran: what is left is to store, judge and report.
-pub struct Finished<'a> {
+pub(crate) struct Finished<'a> {
     runner: StageRunner<'a>,
     result: run::RunResult,
     /// Each gate's verdict, judged as it finished.
@@ -108,13 +108,13 @@ pub struct Finished<'a> {
 
 impl<'a> StageBuilder<'a> {
     /// A builder for `request` on `config`.
-    pub fn new(config: &'a Config, request: &'a StageRequest) -> Self {
+    pub(crate) fn new(config: &'a Config, request: &'a StageRequest) -> Self {
         StageBuilder { config, request }
     }
 
     /// Plans the stage, snapshots and keys its inputs, and finds what the
     /// cache already answers.
-    pub fn build(self) -> anyhow::Result<StageRunner<'a>> {
+    pub(crate) fn build(self) -> anyhow::Result<StageRunner<'a>> {
         let (config, request) = (self.config, self.request);
         let cache_dir = request.cache_dir.clone();
         let run_id = record::run_id();
@@ -276,7 +276,10 @@ impl<'a> StageBuilder<'a> {
 impl<'a> StageRunner<'a> {
     /// Runs the gates, showing progress and passing each event to `live`;
     /// each gate is judged once, as it finishes.
-    pub fn execute(self, live: &mut dyn FnMut(serde_json::Value)) -> anyhow::Result<Finished<'a>> {
+    pub(crate) fn execute(
+        self,
+        live: &mut dyn FnMut(serde_json::Value),
+    ) -> anyhow::Result<Finished<'a>> {
         let assessor = Assessor::new(self.config, &self.plan, &self.baseline);
         let mut progress = self
             .request
@@ -288,7 +291,7 @@ impl<'a> StageRunner<'a> {
             if let Some(p) = progress.as_mut() {
                 p.on_event(&event);
             }
-            live(events::live_event(&self.opts, &assessor, &event, clock));
+            live(events::live_event(&self.opts, &event, clock));
         })?;
         if let Some(p) = progress {
             p.finish();
@@ -307,7 +310,7 @@ impl Finished<'_> {
     /// Stores the results worth keeping (none from an interrupted run nor
     /// from a `--changed-since` one); gives back what the look at the
     /// inputs after the run found, when it took one.
-    pub fn store(&mut self) -> Option<cache::Changes> {
+    pub(crate) fn store(&mut self) -> Option<cache::Changes> {
         let r = &mut self.runner;
         let mut changes = None;
         if self.result.interrupted.is_none() && r.request.filters.changed.is_none() {
@@ -325,7 +328,7 @@ impl Finished<'_> {
     }
 
     /// The stage's verdict, from the judgements made as gates finished.
-    pub fn judge(&mut self) -> judge::Verdict {
+    pub(crate) fn judge(&mut self) -> judge::Verdict {
         let r = &self.runner;
         let verdicts = std::mem::take(&mut self.verdicts);
         let verdict = judge::judge_with(r.config, &r.plan, &self.result, &r.baseline, verdicts);
@@ -335,7 +338,11 @@ impl Finished<'_> {
 
     /// Builds the report, records the run in the history, and hands
     /// everything back.
-    pub fn report(self, verdict: judge::Verdict, changes: Option<cache::Changes>) -> StageRun {
+    pub(crate) fn report(
+        self,
+        verdict: judge::Verdict,
+        changes: Option<cache::Changes>,
+    ) -> StageRun {
         let Finished {
             runner: mut r,
             result,

@@ -55,7 +55,7 @@ fn xml(text: &str) -> String {
 /// stage is a failure (fail, blocked) or an error (error, timeout); a gate
 /// that did not run is skipped; a warning passes with its reason in
 /// `system-out`.
-pub fn render_junit(report: &Report, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_junit(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let c = &report.counts;
     let failures = c.fail + c.blocked;
     let errors = c.error + c.timeout;
@@ -173,7 +173,7 @@ fn metric_cell(m: &MetricReport) -> String {
 
 /// A summary for `$GITHUB_STEP_SUMMARY` or a pull-request comment: the
 /// verdict, a table, and the output tail of each failing gate folded away.
-pub fn render_markdown(report: &Report, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_markdown(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let mut s = String::new();
     let verdict = match report.outcome {
         StageOutcome::Passed => "✅ passed",
@@ -265,7 +265,7 @@ fn gh_property(text: &str) -> String {
 /// `::error` / `::warning` / `::notice` workflow commands: one per gate that
 /// fails the stage or warns, one per builtin finding (at its file and
 /// line), one per note.
-pub fn render_github(report: &Report, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_github(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let mut s = String::new();
     for g in &report.gates {
         let level = match g.status {
@@ -320,7 +320,7 @@ fn label(text: &str) -> String {
 /// The Prometheus text exposition format: per gate its status (a state set,
 /// one series per status), duration, cached flag and metric values; per
 /// stage its verdict, score, cache hits and run time.
-pub fn render_prometheus(report: &Report, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_prometheus(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let stage = label(&report.stage);
     let mut s = String::new();
     let mut family = |name: &str, help: &str| {

@@ -10,7 +10,7 @@ use crate::judge::{GateStatus, StageOutcome};
 
 /// Why reports cannot be merged.
 #[derive(Debug, thiserror::Error)]
-pub enum MergeError {
+pub(crate) enum MergeError {
     #[error("`{file}` is not a pqg JSON report: {why}")]
     NotAReport { file: String, why: String },
     #[error("the reports come from different configs: `{0}` and `{1}` differ")]
@@ -32,7 +32,7 @@ pub enum MergeError {
 }
 
 /// Parses one report file's text.
-pub fn parse(file: &str, text: &str) -> Result<Report, MergeError> {
+pub(crate) fn parse(file: &str, text: &str) -> Result<Report, MergeError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| MergeError::NotAReport {
             file: file.to_owned(),
@@ -52,18 +52,18 @@ pub fn parse(file: &str, text: &str) -> Result<Report, MergeError> {
 
 /// The signal that interrupted the run a report describes, read back from
 /// its exit code (128 + the signal); `None` when it did not end on one.
-pub fn signal_of(report: &Report) -> Option<i32> {
+pub(crate) fn signal_of(report: &Report) -> Option<i32> {
     report.exit_code.checked_sub(128).map(i32::from)
 }
 
 /// Joins `reports` (named by `files`) into one.
-pub fn merge(
+pub(crate) fn merge(
     files: &[String],
-    reports: Vec<Report>,
+    reports: &[Report],
     stage: Option<&str>,
 ) -> Result<Report, MergeError> {
     let first = reports.first().ok_or(MergeError::Empty)?;
-    for (file, r) in files.iter().zip(&reports) {
+    for (file, r) in files.iter().zip(reports) {
         if r.config_digest != first.config_digest {
             return Err(MergeError::DifferentConfigs(files[0].clone(), file.clone()));
         }
@@ -86,7 +86,7 @@ pub fn merge(
     let mut gates: Vec<GateReport> = Vec::new();
     for g in &first.gates {
         let mut ran: Option<(&String, &GateReport)> = None;
-        for (file, r) in files.iter().zip(&reports) {
+        for (file, r) in files.iter().zip(reports) {
             let Some(this) = r.gates.iter().find(|x| x.name == g.name) else {
                 continue;
             };

@@ -5,11 +5,11 @@
 //! inside the runner. The JSON form carries `"schema": 1` and is documented
 //! in the README.
 
-pub mod formats;
-pub mod merge;
-pub mod progress;
-pub mod sarif;
-pub mod table;
+pub(crate) mod formats;
+pub(crate) mod merge;
+pub(crate) mod progress;
+pub(crate) mod sarif;
+pub(crate) mod table;
 
 use crate::builtin::{Finding, RuleInfo};
 use crate::cache::history::Sample;
@@ -24,11 +24,11 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 /// The version of the JSON report's shape.
-pub const SCHEMA: u32 = 1;
+pub(crate) const SCHEMA: u32 = 1;
 
 /// Everything a report shows about one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub schema: u32,
     pub pqg_version: String,
     pub run_id: String,
@@ -51,7 +51,7 @@ pub struct Report {
 
 /// How many gates ended in each status.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub total: usize,
     pub active: usize,
     pub pass: usize,
@@ -68,7 +68,7 @@ pub struct Counts {
 
 impl Counts {
     /// The counts of `gates`.
-    pub fn of(gates: &[GateReport]) -> Counts {
+    pub(crate) fn of(gates: &[GateReport]) -> Counts {
         let mut counts = Counts {
             total: gates.len(),
             ..Counts::default()
@@ -94,7 +94,7 @@ impl Counts {
 
 impl Report {
     /// Every gate's notes, as (gate name, note), in gate order.
-    pub fn notes(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn notes(&self) -> impl Iterator<Item = (&str, &str)> {
         self.gates
             .iter()
             .flat_map(|g| g.notes.iter().map(move |n| (g.name.as_str(), n.as_str())))
@@ -102,7 +102,7 @@ impl Report {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GateReport {
+pub(crate) struct GateReport {
     pub name: String,
     pub description: Option<String>,
     pub status: GateStatus,
@@ -138,7 +138,7 @@ pub struct GateReport {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MetricReport {
+pub(crate) struct MetricReport {
     pub name: String,
     pub value: Option<f64>,
     pub error: Option<String>,
@@ -160,9 +160,9 @@ pub struct MetricReport {
 }
 
 /// Fewest earlier samples before a value can be called an anomaly.
-pub const ANOMALY_MIN_SAMPLES: usize = 10;
+pub(crate) const ANOMALY_MIN_SAMPLES: usize = 10;
 /// How many standard deviations from the mean make an anomaly.
-pub const ANOMALY_SIGMAS: f64 = 3.0;
+pub(crate) const ANOMALY_SIGMAS: f64 = 3.0;
 
 /// Mean and sample standard deviation.
 fn mean_sd(values: &[f64]) -> (f64, f64) {
@@ -175,7 +175,7 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
 /// A note when `value` lies more than [`ANOMALY_SIGMAS`] from the mean of
 /// at least [`ANOMALY_MIN_SAMPLES`] earlier values. A history with no
 /// spread at all has no scale to measure against and gives no note.
-pub fn anomaly(
+pub(crate) fn anomaly(
     what: &str,
     value: f64,
     history: &[f64],
@@ -202,7 +202,7 @@ pub fn anomaly(
 }
 
 /// Gathers a report from a judged run.
-pub fn build(
+pub(crate) fn build(
     config: &Config,
     plan: &Plan,
     run: &RunResult,
@@ -345,7 +345,7 @@ pub fn build(
 }
 
 /// The JSON report, pretty-printed, with a trailing newline.
-pub fn render_json(report: &Report, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_json(report: &Report, out: &mut impl Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;
     writeln!(out)
 }

@@ -11,14 +11,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 /// The progress display of one run.
-pub struct Progress {
+pub(crate) struct Progress {
     multi: MultiProgress,
     overall: ProgressBar,
     running: HashMap<GateIdx, ProgressBar>,
 }
 
 impl Progress {
-    pub fn new(total: usize) -> Self {
+    pub(crate) fn new(total: usize) -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let overall = multi.add(ProgressBar::new(total as u64));
         overall.set_style(
@@ -34,7 +34,7 @@ impl Progress {
         }
     }
 
-    pub fn on_event(&mut self, event: &RunEvent<'_>) {
+    pub(crate) fn on_event(&mut self, event: &RunEvent<'_>) {
         match event {
             RunEvent::Started { gate, id } => {
                 let bar = self
@@ -71,7 +71,7 @@ impl Progress {
     }
 
     /// Removes the display before the report is printed.
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         for (_, bar) in self.running {
             bar.finish_and_clear();
         }

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use std::io::{self, Write};
 
 /// Writes `report` as a SARIF log.
-pub fn render(report: &Report, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render(report: &Report, out: &mut impl Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &log(report))?;
     writeln!(out)
 }

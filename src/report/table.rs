@@ -10,11 +10,11 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 /// How many lines of a failing gate's output the table report shows.
-pub const TAIL_LINES: usize = 40;
+pub(crate) const TAIL_LINES: usize = 40;
 
 /// Styling decisions for one stream, made once.
 #[derive(Debug, Clone, Copy)]
-pub struct Printer {
+pub(crate) struct Printer {
     pub color: bool,
     /// Terminal width for wrapping the table, if it is a terminal.
     pub width: Option<u16>,
@@ -175,7 +175,7 @@ fn strip_ansi(line: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The table, the failing gates' output tails and the summary line.
-pub fn render_table(
+pub(crate) fn render_table(
     report: &Report,
     printer: &Printer,
     quiet: bool,
@@ -290,7 +290,7 @@ pub fn render_table(
 }
 
 /// `staging: FAILED · 7/9 passed · 1 failed · 1 warning · score 86.4 (min 80) · 3 cached · 12.3 s`
-pub fn summary_line(report: &Report, printer: &Printer) -> String {
+pub(crate) fn summary_line(report: &Report, printer: &Printer) -> String {
     let c = &report.counts;
     let verdict = match report.outcome {
         StageOutcome::Passed => printer.paint("PASSED", Tone::Good),

@@ -8,14 +8,14 @@
 use regex::Regex;
 use std::io::Write;
 
-pub const HEAD_BYTES: usize = 8 * 1024;
-pub const TAIL_BYTES: usize = 56 * 1024;
+pub(crate) const HEAD_BYTES: usize = 8 * 1024;
+pub(crate) const TAIL_BYTES: usize = 56 * 1024;
 /// Lines longer than this are scanned by their first `MAX_LINE` bytes only.
-pub const MAX_LINE: usize = 64 * 1024;
+pub(crate) const MAX_LINE: usize = 64 * 1024;
 
 /// What a gate printed, as kept.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Output {
+pub(crate) struct Output {
     /// The kept text, lossily decoded, with a line saying how much was left
     /// out in the middle when anything was.
     pub text: String,
@@ -27,7 +27,7 @@ pub struct Output {
 
 /// One output-reading metric to follow while the output streams.
 #[derive(Debug, Clone)]
-pub enum LineProbe {
+pub(crate) enum LineProbe {
     /// Keep the first group (or the whole match) of the last match.
     LastMatch(Regex),
     /// Count the lines matching.
@@ -36,7 +36,7 @@ pub enum LineProbe {
 
 /// The result of one probe over the whole output.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ProbeResult {
+pub(crate) enum ProbeResult {
     LastMatch(Option<String>),
     Count(u64),
 }
@@ -128,7 +128,7 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 }
 
 /// Head-and-tail capture of a byte stream.
-pub struct Capture {
+pub(crate) struct Capture {
     head: Vec<u8>,
     tail: Vec<u8>,
     total: u64,
@@ -137,7 +137,7 @@ pub struct Capture {
 }
 
 impl Capture {
-    pub fn new(probes: Vec<LineProbe>, log: Option<Box<dyn Write + Send>>) -> Self {
+    pub(crate) fn new(probes: Vec<LineProbe>, log: Option<Box<dyn Write + Send>>) -> Self {
         Capture {
             head: Vec::with_capacity(HEAD_BYTES),
             tail: Vec::new(),
@@ -147,7 +147,7 @@ impl Capture {
         }
     }
 
-    pub fn push(&mut self, mut bytes: &[u8]) {
+    pub(crate) fn push(&mut self, mut bytes: &[u8]) {
         self.total += bytes.len() as u64;
         self.scanner.feed(bytes);
         if let Some(log) = &mut self.log {
@@ -175,7 +175,7 @@ impl Capture {
     }
 
     /// The kept output and the probes' results.
-    pub fn finish(mut self) -> (Output, Vec<ProbeResult>) {
+    pub(crate) fn finish(mut self) -> (Output, Vec<ProbeResult>) {
         if let Some(log) = &mut self.log {
             let _ = log.flush();
         }

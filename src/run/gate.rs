@@ -151,7 +151,7 @@ impl<'r> GateRunner<'r> {
         execution.attempts < self.gate(i).retries + 1
             && retryable
             && !self.groups.is_closed()
-            && assessment != Assessment::Passed
+            && !assessment.passed()
     }
 }
 

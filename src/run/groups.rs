@@ -13,12 +13,12 @@ use std::time::Duration;
 
 /// How long a process group gets between SIGTERM (or a forwarded SIGINT)
 /// and SIGKILL.
-pub const KILL_GRACE: Duration = Duration::from_millis(1000);
+pub(crate) const KILL_GRACE: Duration = Duration::from_millis(1000);
 
 /// The process groups of running gates, so that they can be stopped from
 /// elsewhere (fail-fast, Ctrl-C) and are never left behind.
 #[derive(Default)]
-pub struct Groups {
+pub(crate) struct Groups {
     inner: Mutex<GroupsInner>,
 }
 
@@ -34,7 +34,9 @@ struct GroupsInner {
 impl Groups {
     fn lock(&self) -> std::sync::MutexGuard<'_, GroupsInner> {
         // A panic while holding the lock must not stop the cleanup.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records a started group; false if the run is already being stopped.
@@ -58,7 +60,7 @@ impl Groups {
 
     /// Sends `signal` to every running group and refuses new ones. Groups
     /// still alive after [`KILL_GRACE`] get SIGKILL.
-    pub fn stop_all(self: &Arc<Self>, signal: Signal) {
+    pub(crate) fn stop_all(self: &Arc<Self>, signal: Signal) {
         {
             let mut inner = self.lock();
             inner.closed = true;
@@ -76,7 +78,7 @@ impl Groups {
     }
 
     /// SIGKILL to every group still running.
-    pub fn kill_all(&self) {
+    pub(crate) fn kill_all(&self) {
         let inner = self.lock();
         for &pgid in inner.running.values() {
             kill_group(pgid, libc::SIGKILL);
@@ -84,7 +86,7 @@ impl Groups {
     }
 
     /// Whether the run is being stopped: nothing new may start.
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.lock().closed
     }
 }

@@ -12,11 +12,11 @@ use std::path::Path;
 use std::time::Duration;
 
 /// A metric's value, or why it could not be read.
-pub type MetricValue = Result<f64, String>;
+pub(crate) type MetricValue = Result<f64, String>;
 
 /// The line probes that `metrics` need while the output streams, in metric
 /// order (metrics that do not read lines have none).
-pub fn probes(metrics: &[Metric]) -> Vec<LineProbe> {
+pub(crate) fn probes(metrics: &[Metric]) -> Vec<LineProbe> {
     metrics
         .iter()
         .filter_map(|m| match &m.source {
@@ -28,7 +28,7 @@ pub fn probes(metrics: &[Metric]) -> Vec<LineProbe> {
 }
 
 /// Reads every metric of a gate that ran to completion.
-pub fn measure(
+pub(crate) fn measure(
     metrics: &[Metric],
     probes: &[ProbeResult],
     output: &Output,
@@ -119,7 +119,7 @@ fn junit(dir: &Path, pattern: &str, field: JunitField) -> MetricValue {
 }
 
 /// Parses a number as tools print it: `78.2`, ` 78.2% `, `1e3`.
-pub fn parse_number(text: &str) -> Option<f64> {
+pub(crate) fn parse_number(text: &str) -> Option<f64> {
     let t = text.trim();
     let t = t.strip_suffix('%').unwrap_or(t).trim();
     t.parse::<f64>().ok().filter(|n| n.is_finite())

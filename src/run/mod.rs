@@ -14,28 +14,28 @@
 //! running gates, `signals` listens for Ctrl-C.
 
 mod builtin;
-pub mod capture;
+pub(crate) mod capture;
 mod coordinator;
 mod gate;
-pub mod groups;
-pub mod measure;
-pub mod process;
+pub(crate) mod groups;
+pub(crate) mod measure;
+pub(crate) mod process;
 mod redact;
 mod scheduler;
 mod signals;
 mod stored;
 
 use crate::config::{Command, Config, GateId};
-use crate::plan::{GateIdx, PerGate, Plan};
+use crate::plan::{GateIdx, GateStatus, PerGate, Plan};
 use anyhow::Context;
-pub use capture::Output;
+pub(crate) use capture::Output;
 use coordinator::Coordinator;
 use gate::GateRunner;
 use groups::Groups;
-pub use measure::MetricValue;
+pub(crate) use measure::MetricValue;
 use process::AttemptSpec;
-pub use process::ExecEnd;
-pub use redact::{redact, secrets_from_env};
+pub(crate) use process::ExecEnd;
+pub(crate) use redact::{redact, secrets_from_env};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 
 /// What running one gate produced: the facts a verdict is made from.
 #[derive(Debug, Clone)]
-pub struct Execution {
+pub(crate) struct Execution {
     /// How the last attempt ended.
     pub end: ExecEnd,
     /// Wall-clock time of the last attempt.
@@ -59,24 +59,57 @@ pub struct Execution {
     pub findings: Vec<crate::builtin::Finding>,
 }
 
-/// The caller's view of a finished gate.
+/// The caller's judgement of a finished gate: its status, and whether the
+/// gate blocks the stage. The runner reads it for retries, needs and
+/// fail-fast, and hands it on in [`RunEvent::Finished`], so nobody judges
+/// the gate again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Assessment {
-    Passed,
-    /// A miss that fails the stage (stops the run under fail-fast).
-    BlockingMiss,
-    /// A miss that does not fail the stage.
-    Miss,
+pub(crate) struct Assessment {
+    pub status: GateStatus,
+    /// Whether a miss of this gate fails the stage (and so stops the run
+    /// under fail-fast).
+    pub blocking: bool,
+}
+
+impl Assessment {
+    /// Whether the gate passed: its dependents may start.
+    pub(crate) fn passed(self) -> bool {
+        self.status == GateStatus::Pass
+    }
+
+    /// Whether this miss fails the stage.
+    pub(crate) fn fails_stage(self) -> bool {
+        self.blocking && self.status.fails_stage()
+    }
+}
+
+#[cfg(test)]
+impl Assessment {
+    /// A pass.
+    pub(crate) const PASS: Assessment = Assessment {
+        status: GateStatus::Pass,
+        blocking: true,
+    };
+    /// A miss that does not fail the stage (a warning).
+    pub(crate) const WARN: Assessment = Assessment {
+        status: GateStatus::Warn,
+        blocking: false,
+    };
+    /// A miss that fails the stage.
+    pub(crate) const FAIL: Assessment = Assessment {
+        status: GateStatus::Fail,
+        blocking: true,
+    };
 }
 
 /// Judges a gate's execution for the runner's purposes; called once per
 /// execution the run produces or reuses.
-pub type Assess<'a> = dyn Fn(GateIdx, &Execution) -> Assessment + Sync + 'a;
+pub(crate) type Assess<'a> = dyn Fn(GateIdx, &Execution) -> Assessment + Sync + 'a;
 
 /// Something that happened during a run, for progress displays and
 /// streaming reports.
 #[derive(Debug)]
-pub enum RunEvent<'a> {
+pub(crate) enum RunEvent<'a> {
     Started {
         gate: GateIdx,
         id: &'a GateId,
@@ -101,14 +134,14 @@ pub enum RunEvent<'a> {
 
 /// Why a run stopped starting gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
+pub(crate) enum StopReason {
     FailFast,
     Signal(i32),
 }
 
 /// How to run.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     /// Slots: at most this many gates (weighted by `slots`) run at once.
     pub jobs: usize,
     pub stage: String,
@@ -130,7 +163,7 @@ pub struct RunOptions {
 
 impl RunOptions {
     /// What this run knows of gate `i` beforehand.
-    pub fn job(&self, i: GateIdx) -> &GateJob {
+    pub(crate) fn job(&self, i: GateIdx) -> &GateJob {
         static NOTHING_KNOWN: GateJob = GateJob {
             predicted: None,
             reuse: Reuse::Nothing,
@@ -144,7 +177,7 @@ impl RunOptions {
 /// What one run knows of one gate before it starts: its predicted length,
 /// a result it may reuse, and the files it is to look at.
 #[derive(Debug, Clone, Default)]
-pub struct GateJob {
+pub(crate) struct GateJob {
     /// Predicted duration (from history); unknown counts as longest.
     pub predicted: Option<Duration>,
     /// A result used instead of running, once the gate's needs have passed.
@@ -159,14 +192,14 @@ pub struct GateJob {
 
 impl GateJob {
     /// Whether the gate's result comes from the cache.
-    pub fn is_cached(&self) -> bool {
+    pub(crate) fn is_cached(&self) -> bool {
         matches!(self.reuse, Reuse::Cached(_))
     }
 }
 
 /// Where a gate's result may come from instead of running it.
 #[derive(Debug, Clone, Default)]
-pub enum Reuse {
+pub(crate) enum Reuse {
     /// Nowhere: the gate runs.
     #[default]
     Nothing,
@@ -180,18 +213,14 @@ pub enum Reuse {
 
 /// Everything a run produced.
 #[derive(Debug)]
-pub struct RunResult {
+pub(crate) struct RunResult {
     /// Per plan gate: its execution, or `None` when it did not run.
     pub executions: PerGate<Option<Execution>>,
-    /// Per plan gate: what the caller's [`Assess`] made of its execution,
-    /// or `None` when it did not run.
-    pub assessments: PerGate<Option<Assessment>>,
     /// Per plan gate: whether its execution was reused (from the cache, or
     /// from a gate with the same key) rather than run.
     pub reused: PerGate<bool>,
     /// The signal that interrupted the run, if one did.
     pub interrupted: Option<i32>,
-    pub stopped_by_fail_fast: bool,
     pub wall: Duration,
 }
 
@@ -203,7 +232,7 @@ enum Msg {
 }
 
 /// Runs the gates of `plan` that run, respecting needs, slots and priority.
-pub fn execute(
+pub(crate) fn execute(
     config: &Config,
     plan: &Plan,
     opts: &RunOptions,
@@ -234,7 +263,11 @@ pub fn execute(
 
 /// Runs a short command (a `key_commands` entry) to its end and returns its
 /// exit code and output; it gets the same process-group care as a gate.
-pub fn capture_command(command: &Command, dir: &Path, timeout: Duration) -> (Option<i32>, String) {
+pub(crate) fn capture_command(
+    command: &Command,
+    dir: &Path,
+    timeout: Duration,
+) -> (Option<i32>, String) {
     let groups = Groups::default();
     let attempt = process::execute(
         AttemptSpec {

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 /// How one attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExecEnd {
+pub(crate) enum ExecEnd {
     /// The command exited with this code.
     Exited(i32),
     /// The command was killed by this signal (not by pqg).
@@ -37,7 +37,7 @@ pub enum ExecEnd {
 
 /// The raw facts of one attempt.
 #[derive(Debug)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     pub end: ExecEnd,
     pub duration: Duration,
     pub output: Output,
@@ -57,7 +57,7 @@ impl Attempt {
 }
 
 /// Everything one attempt needs to know.
-pub struct AttemptSpec<'a> {
+pub(crate) struct AttemptSpec<'a> {
     pub gate: GateIdx,
     pub command: &'a Command,
     pub dir: &'a Path,
@@ -68,7 +68,7 @@ pub struct AttemptSpec<'a> {
 }
 
 /// Runs one attempt to its end.
-pub fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
+pub(crate) fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
     let start = Instant::now();
     if groups.is_closed() {
         return Attempt::not_started(ExecEnd::Cancelled, Duration::ZERO);
@@ -221,7 +221,10 @@ impl OutputReader {
             Err(RecvTimeoutError::Timeout)
         );
         let capture = std::mem::replace(
-            &mut *self.capture.lock().unwrap_or_else(|p| p.into_inner()),
+            &mut *self
+                .capture
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
             Capture::new(Vec::new(), None),
         );
         let (mut output, probes) = capture.finish();
@@ -242,7 +245,7 @@ fn read_to_end(mut reader: io::PipeReader, capture: &Mutex<Capture>) {
             Ok(0) => return,
             Ok(n) => capture
                 .lock()
-                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push(&buf[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return,

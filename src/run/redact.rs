@@ -2,7 +2,7 @@
 //! them. Reads the process environment once per call; never prints.
 
 /// Masks every occurrence of each secret value in `text`.
-pub fn redact(text: &mut String, secrets: &[String]) {
+pub(crate) fn redact(text: &mut String, secrets: &[String]) {
     for secret in secrets {
         if text.contains(secret.as_str()) {
             *text = text.replace(secret.as_str(), "********");
@@ -14,7 +14,7 @@ pub fn redact(text: &mut String, secrets: &[String]) {
 /// names containing TOKEN, SECRET, PASSWORD or KEY, and those listed in
 /// `settings.redact` (DESIGN §11). Values shorter than 4 characters are too
 /// common to mask.
-pub fn secrets_from_env(extra_names: &[String]) -> Vec<String> {
+pub(crate) fn secrets_from_env(extra_names: &[String]) -> Vec<String> {
     let mut values: Vec<String> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .filter(|(k, _)| {

@@ -66,7 +66,6 @@ pub(super) struct Scheduler<'r> {
     running: usize,
     fail_fast: bool,
     stopping: bool,
-    stopped_by_fail_fast: bool,
     /// Where the current pass over `order` is.
     cursor: usize,
     /// Whether the current pass reused a result, which may have made gates
@@ -85,7 +84,6 @@ impl<'r> Scheduler<'r> {
             running: 0,
             fail_fast,
             stopping: false,
-            stopped_by_fail_fast: false,
             cursor: 0,
             moved: true,
         }
@@ -164,13 +162,7 @@ impl<'r> Scheduler<'r> {
     }
 
     fn passed(&self, i: GateIdx) -> bool {
-        matches!(
-            self.at(i).state,
-            State::Done {
-                assessment: Assessment::Passed,
-                ..
-            }
-        )
+        matches!(&self.at(i).state, State::Done { assessment, .. } if assessment.passed())
     }
 
     /// Records a finished gate, started or reused, and what the caller made
@@ -192,9 +184,8 @@ impl<'r> Scheduler<'r> {
             execution,
         };
         self.settle_blocked();
-        if assessment == Assessment::BlockingMiss && self.fail_fast && !self.stopping {
+        if assessment.fails_stage() && self.fail_fast && !self.stopping {
             self.stopping = true;
-            self.stopped_by_fail_fast = true;
             return true;
         }
         false
@@ -220,7 +211,7 @@ impl<'r> Scheduler<'r> {
 
     fn never_passes(&self, i: GateIdx) -> bool {
         match &self.at(i).state {
-            State::Done { assessment, .. } => *assessment != Assessment::Passed,
+            State::Done { assessment, .. } => !assessment.passed(),
             State::NotRun => true,
             State::Waiting | State::Running => false,
         }
@@ -232,32 +223,27 @@ impl<'r> Scheduler<'r> {
     pub(super) fn into_result(self, interrupted: Option<i32>, wall: Duration) -> RunResult {
         let count = self.gates.len();
         let mut executions = Vec::with_capacity(count);
-        let mut assessments = Vec::with_capacity(count);
         let mut reused = Vec::with_capacity(count);
         for gate in self.gates {
             match gate.state {
                 State::Done {
                     execution,
-                    assessment,
                     reused: r,
+                    ..
                 } => {
                     executions.push(Some(execution));
-                    assessments.push(Some(assessment));
                     reused.push(r);
                 }
                 _ => {
                     executions.push(None);
-                    assessments.push(None);
                     reused.push(false);
                 }
             }
         }
         RunResult {
             executions: executions.into(),
-            assessments: assessments.into(),
             reused: reused.into(),
             interrupted,
-            stopped_by_fail_fast: self.stopped_by_fail_fast,
             wall,
         }
     }
@@ -321,7 +307,7 @@ mod tests {
                 Step::Start(i) => taken.push(format!("start {}", i.0)),
                 Step::Reuse(i, e) => {
                     taken.push(format!("reuse {}", i.0));
-                    s.finish(i, e, Assessment::Passed);
+                    s.finish(i, e, Assessment::PASS);
                 }
             }
         }
@@ -350,21 +336,28 @@ mod tests {
         let jobs = [job(Some(1)), job(None), job(None)];
         let mut s = scheduler(&jobs, &[(&[], 1), (&[0], 1), (&[1], 1)], 8);
         assert_eq!(steps(&mut s), ["start 0"]);
-        assert!(!s.finish(GateIdx(0), execution(0), Assessment::Passed));
+        assert!(!s.finish(GateIdx(0), execution(0), Assessment::PASS));
         assert_eq!(steps(&mut s), ["start 1"]);
-        s.finish(GateIdx(1), execution(1), Assessment::Miss);
+        s.finish(GateIdx(1), execution(1), Assessment::WARN);
         assert!(steps(&mut s).is_empty());
         assert_eq!(s.running(), 0);
+        let assessments: Vec<_> = s
+            .gates
+            .iter()
+            .map(|g| match &g.state {
+                State::Done { assessment, .. } => Some(*assessment),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            assessments,
+            [Some(Assessment::PASS), Some(Assessment::WARN), None]
+        );
+        assert!(!s.stopping);
         let result = s.into_result(None, Duration::ZERO);
         let ran: Vec<bool> = result.executions.iter().map(Option::is_some).collect();
         assert_eq!(ran, [true, true, false], "2 is blocked by its failed need");
-        let assessments: Vec<_> = result.assessments.iter().copied().collect();
-        assert_eq!(
-            assessments,
-            [Some(Assessment::Passed), Some(Assessment::Miss), None]
-        );
         assert_eq!(result.reused, vec![false; 3].into());
-        assert!(!result.stopped_by_fail_fast);
     }
 
     #[test]
@@ -373,9 +366,9 @@ mod tests {
         let jobs = [job(Some(9)), job(Some(5)), job(Some(1))];
         let mut s = scheduler(&jobs, &[(&[], 2), (&[], 2), (&[], 1)], 3);
         assert_eq!(steps(&mut s), ["start 0", "start 2"]);
-        s.finish(GateIdx(2), execution(0), Assessment::Passed);
+        s.finish(GateIdx(2), execution(0), Assessment::PASS);
         assert!(steps(&mut s).is_empty(), "one slot free, 1 needs two");
-        s.finish(GateIdx(0), execution(0), Assessment::Passed);
+        s.finish(GateIdx(0), execution(0), Assessment::PASS);
         assert_eq!(steps(&mut s), ["start 1"]);
     }
 
@@ -387,7 +380,7 @@ mod tests {
         let mut s = scheduler(&jobs, &[(&[], 1), (&[], 1), (&[0], 1)], 1);
         // 1 waits for its twin 2, which waits for 0, which is cached.
         assert_eq!(steps(&mut s), ["reuse 0", "start 2"]);
-        s.finish(GateIdx(2), execution(3), Assessment::Miss);
+        s.finish(GateIdx(2), execution(3), Assessment::WARN);
         assert_eq!(steps(&mut s), ["reuse 1"]);
         let result = s.into_result(None, Duration::ZERO);
         assert_eq!(result.reused, vec![true, true, false].into());
@@ -406,9 +399,8 @@ mod tests {
             .collect();
         let mut s = Scheduler::new(gates, 1, true);
         assert_eq!(steps(&mut s), ["start 0"]);
-        assert!(s.finish(GateIdx(0), execution(1), Assessment::BlockingMiss));
+        assert!(s.finish(GateIdx(0), execution(1), Assessment::FAIL));
         assert!(steps(&mut s).is_empty());
-        let result = s.into_result(None, Duration::ZERO);
-        assert!(result.stopped_by_fail_fast);
+        assert!(s.stopping);
     }
 }

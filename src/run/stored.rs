@@ -11,7 +11,7 @@ use std::time::Duration;
 impl Execution {
     /// The storable form of this execution; `None` for outcomes that are
     /// never stored (timeouts, cancelled runs, spawn errors).
-    pub fn to_stored(&self) -> Option<StoredResult> {
+    pub(crate) fn to_stored(&self) -> Option<StoredResult> {
         let exit = match self.end {
             ExecEnd::Exited(c) => StoredExit::Exited(c),
             ExecEnd::Signalled(s) => StoredExit::Signalled(s),
@@ -37,7 +37,7 @@ impl Execution {
     }
 
     /// The execution a stored result describes.
-    pub fn from_stored(stored: &StoredResult) -> Execution {
+    pub(crate) fn from_stored(stored: &StoredResult) -> Execution {
         Execution {
             end: match stored.exit {
                 StoredExit::Exited(c) => ExecEnd::Exited(c),

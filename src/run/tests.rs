@@ -61,8 +61,8 @@ fn every_execution_is_assessed_once_and_the_answer_travels_with_it() {
     let assess = |i: GateIdx, e: &Execution| {
         asked.lock().unwrap()[i.0] += 1;
         match e.end {
-            ExecEnd::Exited(0) => Assessment::Passed,
-            _ => Assessment::Miss,
+            ExecEnd::Exited(0) => Assessment::PASS,
+            _ => Assessment::WARN,
         }
     };
     let mut finished = Vec::new();
@@ -86,19 +86,15 @@ fn every_execution_is_assessed_once_and_the_answer_travels_with_it() {
         .collect();
     assert_eq!(attempts, [1, 2, 1, 1]);
     assert_eq!(asked.into_inner().unwrap(), [1, 2, 1, 1]);
-    // Each gate finished once, with the answer to its last execution, which
-    // the result keeps.
+    // Each gate finished once, carrying the answer to its last execution.
     finished.sort_by_key(|(gate, _)| *gate);
-    let passed = Assessment::Passed;
+    let passed = Assessment::PASS;
     let expected = [
         (GateIdx(0), passed),
-        (GateIdx(1), Assessment::Miss),
+        (GateIdx(1), Assessment::WARN),
         (GateIdx(2), passed),
         (GateIdx(3), passed),
     ];
     assert_eq!(finished, expected);
-    for (i, assessment) in expected {
-        assert_eq!(result.assessments[i], Some(assessment));
-    }
     assert_eq!(result.reused, vec![false, false, true, true].into());
 }

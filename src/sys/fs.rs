@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// What `lstat` says about a path, in plain numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stat {
+pub(crate) struct Stat {
     pub size: u64,
     pub mtime_ns: i64,
     pub ctime_ns: i64,
@@ -24,19 +24,19 @@ pub struct Stat {
 
 impl Stat {
     /// Whether this is a folder.
-    pub fn is_dir(&self) -> bool {
+    pub(crate) fn is_dir(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFDIR
     }
 
     /// Whether this is a symlink (never followed).
-    pub fn is_symlink(&self) -> bool {
+    pub(crate) fn is_symlink(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFLNK
     }
 }
 
 /// Opens the folder `path` as a handle for the `*_at` calls below: not for
 /// reading its entries, closed on exec.
-pub fn open_dir(path: &Path) -> io::Result<OwnedFd> {
+pub(crate) fn open_dir(path: &Path) -> io::Result<OwnedFd> {
     let dir = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_DIRECTORY | libc::O_PATH | libc::O_CLOEXEC)
@@ -50,7 +50,7 @@ fn c_path(rel: &str) -> io::Result<CString> {
 
 /// Opens `rel`, relative to `dir`, for reading: never through a symlink
 /// (`ELOOP`), never blocking on a FIFO.
-pub fn open_nofollow_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<File> {
+pub(crate) fn open_nofollow_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<File> {
     let c = c_path(rel)?;
     // SAFETY: `c` is a valid NUL-terminated string that outlives the call,
     // and `dir` is an open descriptor borrowed for the call's duration.
@@ -71,7 +71,7 @@ pub fn open_nofollow_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<File> {
 
 /// `lstat` of `rel`, relative to `dir`: a symlink is described, not
 /// followed.
-pub fn lstat_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<Stat> {
+pub(crate) fn lstat_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<Stat> {
     let c = c_path(rel)?;
     // SAFETY: `libc::stat` is plain old data, for which all-zero bytes are
     // a valid value.

@@ -1,7 +1,7 @@
 //! Facts about the machine pqg runs on, read from the C library.
 
 /// This machine's host name; `None` when it cannot be read or is not UTF-8.
-pub fn host_name() -> Option<String> {
+pub(crate) fn host_name() -> Option<String> {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for writes of its full length, and
     // gethostname writes at most that many bytes into it.

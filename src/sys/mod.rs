@@ -3,7 +3,9 @@
 //! comment. Nothing here knows about gates, plans or reports, and nothing
 //! here imports another pqg module.
 
-pub mod fs;
-pub mod host;
-pub mod process;
-pub mod tmp;
+#![allow(unsafe_code)]
+
+pub(crate) mod fs;
+pub(crate) mod host;
+pub(crate) mod process;
+pub(crate) mod tmp;

@@ -8,15 +8,15 @@
 use std::io;
 
 /// A process id, which is also the id of the group it leads.
-pub type Pid = libc::pid_t;
+pub(crate) type Pid = libc::pid_t;
 
 /// A signal number.
-pub type Signal = libc::c_int;
+pub(crate) type Signal = libc::c_int;
 
 /// Sends `signal` to every process of group `pgid`. Ids 0 and 1 (pqg's own
 /// group, init) are never signalled; a group that is gone (ESRCH, the usual
 /// case once a gate has ended) is not an error.
-pub fn kill_group(pgid: Pid, signal: Signal) {
+pub(crate) fn kill_group(pgid: Pid, signal: Signal) {
     if pgid > 1 {
         // SAFETY: killpg takes two integers and touches no memory of ours;
         // its only failure modes are reported through the return value,
@@ -29,7 +29,7 @@ pub fn kill_group(pgid: Pid, signal: Signal) {
 
 /// Waits until `pid` has exited, without reaping it, so that its process
 /// group id cannot be reused while we still signal it.
-pub fn wait_exit_no_reap(pid: Pid) -> io::Result<()> {
+pub(crate) fn wait_exit_no_reap(pid: Pid) -> io::Result<()> {
     loop {
         // SAFETY: siginfo_t is plain old data for which all-zero bytes is a
         // valid value.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 /// Creates a new folder `<temp dir>/<prefix>XXXXXX` (the Xs random), only
 /// its owner may enter; `None` when it cannot be made.
-pub fn private_dir(prefix: &str) -> Option<PathBuf> {
+pub(crate) fn private_dir(prefix: &str) -> Option<PathBuf> {
     let template = std::env::temp_dir().join(format!("{prefix}XXXXXX"));
     let mut bytes = CString::new(template.to_str()?).ok()?.into_bytes_with_nul();
     // SAFETY: `bytes` is a writable, NUL-terminated buffer that lives

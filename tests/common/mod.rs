@@ -6,13 +6,13 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub struct TestRepo {
+pub(crate) struct TestRepo {
     pub dir: tempfile::TempDir,
 }
 
 impl TestRepo {
     /// An empty git repository.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::Builder::new()
             .prefix("pqg-test-")
             .tempdir()
@@ -24,23 +24,23 @@ impl TestRepo {
         repo
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Writes gates.toml.
-    pub fn gates(self, toml: &str) -> Self {
+    pub(crate) fn gates(self, toml: &str) -> Self {
         self.write("gates.toml", toml);
         self
     }
 
     /// Writes a file, creating folders.
-    pub fn file(self, rel: &str, content: &str) -> Self {
+    pub(crate) fn file(self, rel: &str, content: &str) -> Self {
         self.write(rel, content);
         self
     }
 
-    pub fn write(&self, rel: &str, content: &str) {
+    pub(crate) fn write(&self, rel: &str, content: &str) {
         let path = self.path().join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).expect("create parent");
@@ -48,11 +48,11 @@ impl TestRepo {
         std::fs::write(path, content).expect("write file");
     }
 
-    pub fn read(&self, rel: &str) -> String {
+    pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path().join(rel)).expect("read file")
     }
 
-    pub fn git(&self, args: &[&str]) {
+    pub(crate) fn git(&self, args: &[&str]) {
         let status = std::process::Command::new("git")
             .args(args)
             .current_dir(self.path())
@@ -62,7 +62,7 @@ impl TestRepo {
     }
 
     /// The pqg binary in this repository, with NO_COLOR, CI and PQG_* pinned.
-    pub fn pqg<I, S>(&self, args: I) -> Command
+    pub(crate) fn pqg<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -71,7 +71,7 @@ impl TestRepo {
     }
 
     /// The same, as a std Command, for tests that need to signal the child.
-    pub fn pqg_std<I, S>(&self, args: I) -> std::process::Command
+    pub(crate) fn pqg_std<I, S>(&self, args: I) -> std::process::Command
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -96,12 +96,12 @@ impl TestRepo {
     }
 }
 
-pub fn pqg_path() -> PathBuf {
+pub(crate) fn pqg_path() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_pqg"))
 }
 
 /// Waits until `cond` holds, polling; panics after `limit`.
-pub fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
         assert!(start.elapsed() < limit, "timed out waiting for {what}");
@@ -110,7 +110,7 @@ pub fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// Whether a process with this pid exists (and is not a zombie).
-pub fn alive(pid: i32) -> bool {
+pub(crate) fn alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
             // The state is the field after the parenthesised command name.
@@ -126,7 +126,7 @@ pub fn alive(pid: i32) -> bool {
 
 /// Asserts that `out` exited with `code`, showing what it printed when it
 /// did not; returns its stderr.
-pub fn expect_code(out: &std::process::Output, code: i32) -> String {
+pub(crate) fn expect_code(out: &std::process::Output, code: i32) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(
         out.status.code(),
@@ -138,12 +138,12 @@ pub fn expect_code(out: &std::process::Output, code: i32) -> String {
 }
 
 /// The JSON report that `pqg check --format json` printed.
-pub fn json(output: &[u8]) -> serde_json::Value {
+pub(crate) fn json(output: &[u8]) -> serde_json::Value {
     serde_json::from_slice(output).expect("stdout is a JSON report")
 }
 
 /// The entry named `name` of a report's (or the ladder's) `gates`.
-pub fn gate<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
+pub(crate) fn gate<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
     report["gates"]
         .as_array()
         .unwrap()
@@ -153,7 +153,7 @@ pub fn gate<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Va
 }
 
 /// Copies the files of one folder into another (made if missing).
-pub fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -166,7 +166,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 impl TestRepo {
     /// Runs `pqg check --format json EXTRA...`, which must exit 0 or 1, and
     /// returns the report.
-    pub fn check_json(&self, extra: &[&str]) -> serde_json::Value {
+    pub(crate) fn check_json(&self, extra: &[&str]) -> serde_json::Value {
         let mut args = vec!["check", "--format", "json"];
         args.extend_from_slice(extra);
         let out = self.pqg(&args).output().unwrap();
