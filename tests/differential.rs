@@ -29,8 +29,8 @@
 
 mod common;
 mod differential {
-    pub mod mutate;
-    pub mod world;
+    pub(crate) mod mutate;
+    pub(crate) mod world;
 }
 
 use differential::world::World;

@@ -54,7 +54,7 @@ impl World {
         let mut files: Vec<String> = POOL_DIRS
             .iter()
             .flat_map(|d| POOL_NAMES.iter().map(move |n| format!("{d}/{n}")))
-            .chain(POOL_FILES.iter().map(|f| f.to_string()))
+            .chain(POOL_FILES.iter().map(std::string::ToString::to_string))
             .filter(|rel| self.at(rel).is_file())
             .collect();
         files.sort();
