@@ -6,10 +6,16 @@
 #   benches/hyperfine.sh runner     # only the named groups:
 #                                   #   runner parallel validate warm changed cold schedule
 #                                   #   builtins ladder reports shards hook aged
+#                                   #   before (needs PQG_BASE)
+#   PQG_BASE=/path/to/old/pqg benches/hyperfine.sh before
+#                                   # warm, changed, cold and runner with this
+#                                   # build and an older one in the same
+#                                   # hyperfine runs: no-regression ratios
 #
 # Needs hyperfine (Debian package; installed here if missing), git, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$PWD"
 
 if ! command -v hyperfine >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq hyperfine
@@ -395,6 +401,46 @@ if want builtins; then
     "$PQG check -q --progress never" "git status --porcelain" >/dev/null
   row "zero-config, warm" "$(median zero-warm.json 0)" "$(median zero-warm.json 1)" "git status" 1.5
   cd "$SRC"
+fi
+
+# --- issue 11: this build against an older one, in the same runs ---------
+if want before; then
+  : "${PQG_BASE:?set PQG_BASE to the older pqg binary}"
+  make_tree "$WORK/before" | tee -a "$RESULTS"
+  cd "$WORK/before"
+  for i in $(seq 40); do printf '[gates.g%d]\nrun = ["true", "%d"]\n' "$i" "$i"; done >default.toml
+  for i in $(seq 0 39); do printf '[gates.g%d]\nrun = ["true", "%d"]\ninputs = ["d%02d/**"]\n' "$i" "$i" "$i"; done >folders.toml
+  # Each binary keeps its own cache, so neither reads what the other wrote.
+  new="env PQG_CACHE_DIR=.pqg-new $PQG"
+  old="env PQG_CACHE_DIR=.pqg-old $PQG_BASE"
+  cp default.toml gates.toml
+  sleep 2.5
+  $new check -q >/dev/null; $old check -q >/dev/null
+  hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/b-warm.json" \
+    "$new check -q --progress never" "$old check -q --progress never" "git status --porcelain" >/dev/null
+  row "warm: this / before" "$(median "$WORK/b-warm.json" 0)" "$(median "$WORK/b-warm.json" 1)" "before" 1.05
+  row "warm: this / git status" "$(median "$WORK/b-warm.json" 0)" "$(median "$WORK/b-warm.json" 2)" "git status --porcelain" 1.5
+  row "warm: before / git status" "$(median "$WORK/b-warm.json" 1)" "$(median "$WORK/b-warm.json" 2)" "git status --porcelain" 1.5
+  cp folders.toml gates.toml
+  sleep 2.5
+  $new check -q >/dev/null; $old check -q >/dev/null
+  hyperfine --warmup 3 --runs 30 --export-json "$WORK/b-changed.json" \
+    --prepare 'date +%s%N > d07/s03/f00287.txt' \
+    "$new check -q --progress never" "$old check -q --progress never" >/dev/null
+  row "one file changed: this / before" "$(median "$WORK/b-changed.json" 0)" "$(median "$WORK/b-changed.json" 1)" "before" 1.05
+  printf '[gates.one]\nrun = ["true"]\n' >gates.toml
+  hyperfine -N --warmup 1 --runs 10 --prepare 'rm -rf .pqg-new .pqg-old' --export-json "$WORK/b-cold.json" \
+    "$new check -q --progress never" "$old check -q --progress never" >/dev/null
+  row "cold 20k files: this / before" "$(median "$WORK/b-cold.json" 0)" "$(median "$WORK/b-cold.json" 1)" "before" 1.05
+  mkdir -p "$WORK/b-runner" && cd "$WORK/b-runner"
+  for i in $(seq 100); do printf '[gates.g%d]\nrun = ["true", "%d"]\ncache = false\n' "$i" "$i"; done >argv.toml
+  hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/b-runner.json" \
+    "$PQG check --config argv.toml --jobs 2 --no-cache -q --progress never" \
+    "$PQG_BASE check --config argv.toml --jobs 2 --no-cache -q --progress never" \
+    "sh -c 'seq 100 | xargs -P2 -I{} sh -c true'" >/dev/null
+  row "runner 100 × true: this / before" "$(median "$WORK/b-runner.json" 0)" "$(median "$WORK/b-runner.json" 1)" "before" 1.05
+  row "runner: this / xargs -P2" "$(median "$WORK/b-runner.json" 0)" "$(median "$WORK/b-runner.json" 2)" "xargs -P2 sh -c true" 1.5
+  cd "$ROOT"
 fi
 
 echo
