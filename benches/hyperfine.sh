@@ -216,7 +216,7 @@ with open("junit.xml", "w") as f:
             chunk = []
     f.write("".join(chunk) + "</testsuites>\n")
 EOF
-  printf '[gates.tests]\nrun = "true"\n[gates.tests.metrics.pass]\njunit = "junit.xml"\nmin = 90\n' >gates.toml
+  printf '[gates.tests]\nrun = "touch junit.xml"\n[gates.tests.metrics.pass]\njunit = "junit.xml"\nmin = 90\n' >gates.toml
   bytes=$(stat -c %s junit.xml)
   rss_kb=$( { /usr/bin/time -f '%M' "$PQG" check --no-cache -q --progress never >/dev/null; } 2>&1 | tail -1)
   python3 - "$rss_kb" "$bytes" >>"$RESULTS" <<'EOF'

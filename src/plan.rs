@@ -127,6 +127,10 @@ pub struct Filters {
     /// `--changed-since`: the files that changed; gates whose inputs hold
     /// none of them do not run.
     pub changed: Option<Vec<String>>,
+    /// `--changed-since`: the gates whose definition changed since REF, or
+    /// that are new (see [`redefined`]): they run whatever files changed,
+    /// and every input of theirs counts as changed.
+    pub redefined: Vec<String>,
     /// `--shard K/N`: run only this shard's share.
     pub shard: Option<Shard>,
 }
@@ -335,6 +339,69 @@ impl Plan {
     }
 }
 
+/// `--changed-since`: how the gates of config text `now` differ from
+/// those of `before`, the config file at REF (`None`: it did not exist).
+///
+/// Compared as written, table by table, once parsed (so layout, comments,
+/// quoting and key order do not count): a gate whose `[gates.NAME]` table
+/// differs in anything but `description`, or that is new, is redefined.
+/// When what every gate means changed (`stages`, the default `timeout`), or
+/// `before` is missing or not TOML, every gate is, and the reason says why.
+pub(crate) fn redefined(now: &str, before: Option<&str>) -> Redefined {
+    let Ok(now) = now.parse::<toml::Table>() else {
+        return Redefined::Every("the config cannot be read as TOML".to_owned());
+    };
+    let Some(before) = before else {
+        return Redefined::Every("the config did not exist there".to_owned());
+    };
+    let before = match before.parse::<toml::Table>() {
+        Ok(t) => t,
+        Err(e) => {
+            let why = e.message().lines().next().unwrap_or("").to_owned();
+            return Redefined::Every(format!("the config there is not valid TOML ({why})"));
+        }
+    };
+    let at = |t: &toml::Table, table: &str, key: &str| -> Option<toml::Value> {
+        t.get(table)?.get(key).cloned()
+    };
+    if now.get("stages") != before.get("stages") {
+        return Redefined::Every("the stages changed".to_owned());
+    }
+    if at(&now, "settings", "timeout") != at(&before, "settings", "timeout") {
+        return Redefined::Every("the default timeout changed".to_owned());
+    }
+    let gates = |t: &toml::Table| -> toml::Table {
+        match t.get("gates") {
+            Some(toml::Value::Table(g)) => g.clone(),
+            _ => toml::Table::new(),
+        }
+    };
+    let definition = |gate: &toml::Value| -> Option<toml::Table> {
+        let mut table = gate.as_table()?.clone();
+        table.remove("description");
+        Some(table)
+    };
+    let before = gates(&before);
+    Redefined::Gates(
+        gates(&now)
+            .iter()
+            .filter(|(name, gate)| {
+                before.get(name.as_str()).and_then(definition) != definition(gate)
+            })
+            .map(|(name, _)| name.clone())
+            .collect(),
+    )
+}
+
+/// What [`redefined`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Redefined {
+    /// These gates are new, or their definition changed.
+    Gates(Vec<String>),
+    /// Every gate counts as redefined, for this reason.
+    Every(String),
+}
+
 /// Plans `stage`: active gates (`from`), their enforcement (`enforce_from`),
 /// filters and the `needs` graph.
 pub fn build(
@@ -404,6 +471,7 @@ pub fn build(
             } else if stage < gate.from {
                 Activity::Skip(SkipReason::NotYet { from: gate.from })
             } else if filters.changed.as_ref().is_some_and(|changed| {
+                !filters.redefined.iter().any(|r| r == gate.id.as_str()) &&
                 // An input glob that does not compile selects nothing here;
                 // the cache reports it as an error when the gate runs.
                 InputFilter::new(gate.inputs.as_deref())
@@ -603,5 +671,27 @@ from = "production"
         let err = build(&c, StageIdx(2), &filters, false).unwrap_err();
         assert!(err.to_string().contains("--skip names unknown gate `tset`"));
         assert!(err.to_string().contains("did you mean `test`?"));
+    }
+
+    #[test]
+    fn redefined_gates_are_new_or_changed_tables_as_parsed() {
+        let before = "[gates.a]\nrun = 'true'\n[gates.b]\nrun = 'true'\ndescription = 'x'\n[gates.gone]\nrun = 'true'\n";
+        let now = "[gates.b]\ndescription = \"y\"\nrun = \"true\"\n[gates.a]\nrun = 'false'\n[gates.c]\nrun = 'true'\n";
+        assert_eq!(
+            redefined(now, Some(before)),
+            Redefined::Gates(vec!["a".into(), "c".into()])
+        );
+        assert_eq!(redefined(before, Some(before)), Redefined::Gates(vec![]));
+        let every = |r: Redefined| matches!(r, Redefined::Every(_));
+        assert!(every(redefined(now, None)));
+        assert!(every(redefined(now, Some("[gates"))));
+        assert!(every(redefined(
+            &format!("stages = ['a', 'b']\n{now}"),
+            Some(now)
+        )));
+        assert!(every(redefined(
+            &format!("[settings]\ntimeout = '1m'\n{now}"),
+            Some(now)
+        )));
     }
 }

@@ -31,17 +31,19 @@ fn value(report: &serde_json::Value, gate_name: &str, name: &str) -> f64 {
 
 #[test]
 fn every_report_source_reads_real_reports() {
+    // Each gate rewrites its reports: one left from an earlier run is not
+    // read as this run's.
     let repo = TestRepo::new()
         .gates(
             r#"[gates.cov]
-run = "true"
+run = "touch reports/*"
 [gates.cov.metrics.lcov]
 lcov = "reports/lcov-cargo-llvm-cov.info"
 [gates.cov.metrics.cobertura]
 cobertura = "reports/cobertura-coveragepy.xml"
 
 [gates.tests]
-run = "true"
+run = "touch reports/*"
 [gates.tests.metrics.pass]
 junit = "reports/junit-*.xml"
 [gates.tests.metrics.failures]
@@ -52,7 +54,7 @@ junit = "reports/junit-pytest.xml"
 field = "skipped"
 
 [gates.scan]
-run = "true"
+run = "touch reports/*"
 [gates.scan.metrics.critical]
 sarif = "reports/sarif-checkov.sarif"
 severity = "critical"
@@ -157,10 +159,12 @@ fn bad_reports_are_errors_that_name_the_file_never_passes() {
         ),
     ];
     for (source, file, content, reason) in cases {
+        // The gate writes its report (touch counts), so the error is the
+        // report's content, not its age.
         let run = if source.starts_with("regex") {
-            "echo coverage: high"
+            "echo coverage: high".to_owned()
         } else {
-            "true"
+            format!("touch {file}")
         };
         let repo = TestRepo::new()
             .gates(&format!(

@@ -105,13 +105,15 @@ fn request(
         skip: names.skip,
         env_skip: names.env_skip,
         changed: None,
+        redefined: Vec::new(),
         shard: None,
     };
     if let Some(reference) = &args.changed_since {
         match changed::changed_since(&config.root, reference)? {
-            Changed::Files(files) => {
+            Changed::Files { files, base } => {
                 crate::debug!("--changed-since {reference}: {} files changed", files.len());
                 filters.changed = Some(files);
+                filters.redefined = redefined_since(config, reference, &base);
             }
             Changed::Everything(why) => eprintln!("pqg: {why}"),
         }
@@ -137,6 +139,43 @@ fn request(
         progress: (ctx.settings()).progress(args.progress, args.quiet, stderr_is_terminal),
         keep_going: false,
     })
+}
+
+/// `--changed-since`: the gates whose definition changed since the merge
+/// base `base` of REF and HEAD, or that are new: the config file there is
+/// compared with the one loaded (see [`plan::redefined`]). Without a
+/// gates.toml now (the default profile) and none there, nothing changed.
+fn redefined_since(config: &Config, reference: &str, base: &str) -> Vec<String> {
+    let before = match config.path.file_name().and_then(OsStr::to_str) {
+        None => Err("the config's file name is not UTF-8".to_owned()),
+        Some(name) => crate::git::file_at(&config.root, base, name).and_then(|found| {
+            found
+                .map(|bytes| {
+                    String::from_utf8(bytes).map_err(|_| "the config there is not UTF-8".to_owned())
+                })
+                .transpose()
+        }),
+    };
+    let text = &config.source.text;
+    let found = match before {
+        Ok(None) if !config.path.is_file() => plan::redefined(text, Some(text)),
+        Ok(before) => plan::redefined(text, before.as_deref()),
+        Err(why) => plan::Redefined::Every(why),
+    };
+    match found {
+        plan::Redefined::Gates(gates) => {
+            crate::debug!(
+                "--changed-since {reference}: {} gates defined anew: {}",
+                gates.len(),
+                gates.join(", ")
+            );
+            gates
+        }
+        plan::Redefined::Every(why) => {
+            eprintln!("pqg: --changed-since {reference}: {why}: every gate runs");
+            config.gates.iter().map(|g| g.id.to_string()).collect()
+        }
+    }
 }
 
 /// Under GitHub Actions: workflow annotations on stdout (unless stdout is

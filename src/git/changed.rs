@@ -8,7 +8,8 @@ use std::path::Path;
 
 /// What `--changed-since` found.
 pub(crate) enum Changed {
-    Files(Vec<String>),
+    /// The changed files, and the merge base they were compared with.
+    Files { files: Vec<String>, base: String },
     /// No merge base (a shallow clone, unrelated histories): every gate
     /// runs, and this says why.
     Everything(String),
@@ -91,5 +92,5 @@ pub(crate) fn changed_since(root: &Path, reference: &str) -> Result<Changed, Use
     files.extend(nul_list(&untracked.stdout));
     files.sort();
     files.dedup();
-    Ok(Changed::Files(files))
+    Ok(Changed::Files { files, base })
 }

@@ -14,10 +14,12 @@
 //! a gate; it only answers what git knows.
 
 pub(crate) mod changed;
+mod file_at;
 pub(crate) mod index;
 pub(crate) mod objects;
 mod spawn;
 
+pub(crate) use file_at::file_at;
 pub(crate) use spawn::{command, ls_files};
 pub(crate) mod status;
 

@@ -205,8 +205,16 @@ impl<'a> StageBuilder<'a> {
     ) -> plan::PerGate<run::GateJob> {
         let config = self.config;
         let changed = self.request.filters.changed.as_deref();
+        let redefined = &self.request.filters.redefined;
         let files_lists = match changed {
-            Some(changed) => prepare::write_changed_lists(config, plan, changed, lists),
+            Some(changed) => prepare::write_changed_lists(
+                config,
+                plan,
+                changed,
+                redefined,
+                &self.request.cache_dir,
+                lists,
+            ),
             None => vec![None; plan.gates.len()],
         };
         prepare::gate_jobs(
@@ -214,7 +222,7 @@ impl<'a> StageBuilder<'a> {
                 .iter()
                 .map(|g| predicted.get(g.id.as_str()).copied())
                 .collect(),
-            prepare::builtin_files(config, prepared, &reusable.cached, changed),
+            prepare::builtin_files(config, prepared, &reusable.cached, changed, redefined),
             reusable.cached,
             reusable.twins,
             files_lists,

@@ -32,20 +32,22 @@ pub(super) fn lists_dir(cache_dir: &Path, run_id: &str) -> Option<ListsDir> {
 /// Writes, for each gate that runs, the changed files among its inputs that
 /// still exist (a deleted file decides which gates run, but is no file to
 /// hand a tool) as a NUL-separated list, and returns the paths (for
-/// `PQG_FILES`).
+/// `PQG_FILES`). A gate `redefined` since REF gets every input of its own:
+/// for it, everything changed (the tree is listed once, only then).
 pub(super) fn write_changed_lists(
     config: &Config,
     plan: &plan::Plan,
     changed: &[String],
+    redefined: &[String],
+    cache_dir: &Path,
     dir: Option<&ListsDir>,
 ) -> Vec<Option<PathBuf>> {
     let Some(dir) = dir else {
         return vec![None; plan.gates.len()];
     };
-    let existing: Vec<&String> = changed
-        .iter()
-        .filter(|f| std::fs::symlink_metadata(config.root.join(f)).is_ok())
-        .collect();
+    let exists = |f: &&String| std::fs::symlink_metadata(config.root.join(f)).is_ok();
+    let existing: Vec<&String> = changed.iter().filter(exists).collect();
+    let mut every: Option<Vec<String>> = None;
     plan.gates
         .iter()
         .map(|p| {
@@ -55,9 +57,25 @@ pub(super) fn write_changed_lists(
             let gate = &config.gates[p.index];
             let filter = crate::files::filter::InputFilter::new(gate.inputs.as_deref()).ok()?;
             let mut list = Vec::new();
-            for f in existing.iter().filter(|f| filter.matches(f)) {
+            let mut add = |f: &String| {
                 list.extend_from_slice(f.as_bytes());
                 list.push(0);
+            };
+            if redefined.iter().any(|r| r == gate.id.as_str()) {
+                let every = every.get_or_insert_with(|| {
+                    let root = crate::files::root::absolute(&config.root);
+                    let exclude = crate::files::root::absolute(cache_dir);
+                    crate::files::list::list_files(&root, &exclude).unwrap_or_default()
+                });
+                every
+                    .iter()
+                    .filter(|f| filter.matches(f) && exists(f))
+                    .for_each(&mut add);
+            } else {
+                existing
+                    .iter()
+                    .filter(|f| filter.matches(f))
+                    .for_each(|f| add(f));
             }
             let path = dir.0.join(format!("{}.files", gate.id));
             std::fs::write(&path, list).ok()?;
@@ -67,13 +85,15 @@ pub(super) fn write_changed_lists(
 }
 
 /// The files each builtin gate checks: the changed ones among its inputs
-/// under `--changed-since`, else those the cache listed for its key (so a
-/// builtin does not list the tree again).
+/// under `--changed-since` (all of them, listed by the builtin itself, for
+/// one `redefined` since REF), else those the cache listed for its key (so
+/// a builtin does not list the tree again).
 pub(super) fn builtin_files(
     config: &Config,
     prepared: &cache::Prepared,
     cached: &[Option<run::Execution>],
     changed: Option<&[String]>,
+    redefined: &[String],
 ) -> Vec<Option<Arc<Vec<String>>>> {
     let Some(changed) = changed else {
         return listed_builtin_files(config, prepared, cached);
@@ -85,6 +105,9 @@ pub(super) fn builtin_files(
             let crate::config::Command::Builtin(_) = gate.command else {
                 return None;
             };
+            if redefined.iter().any(|r| r == gate.id.as_str()) {
+                return None;
+            }
             let filter = crate::files::filter::InputFilter::new(gate.inputs.as_deref()).ok();
             Some(Arc::new(
                 changed

@@ -48,7 +48,15 @@ pub(super) fn run_builtin(
         text,
     };
     let found = Some(outcome.findings.len());
-    let metrics = measure::measure(&gate.metrics, &[], &output, duration, &config.root, found);
+    let metrics = measure::measure(
+        &gate.metrics,
+        &[],
+        &output,
+        duration,
+        &config.root,
+        found,
+        &measure::Reports::default(),
+    );
     Execution {
         end: ExecEnd::Exited(0),
         duration,

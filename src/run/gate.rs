@@ -101,6 +101,8 @@ impl<'r> GateRunner<'r> {
         attempt_no: u32,
     ) -> Execution {
         let gate = self.gate(i);
+        // A report this attempt does not rewrite is not its report.
+        let reports = measure::Reports::before(&gate.metrics, dir);
         let attempt = process::execute(
             AttemptSpec {
                 gate: i,
@@ -127,6 +129,7 @@ impl<'r> GateRunner<'r> {
                 attempt.duration,
                 dir,
                 None,
+                &reports,
             ),
             _ => Vec::new(),
         };

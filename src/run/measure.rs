@@ -4,12 +4,21 @@
 //! A metric that cannot be read is an `Err` naming the source and the reason;
 //! it is never a silent pass (DESIGN §3). Judging the number is not done
 //! here.
+//!
+//! A report must have been written by the attempt that measures it (DESIGN
+//! §5): [`Reports::before`] stats each report file a gate's metrics name
+//! just before the attempt starts, and a file that is still the same one
+//! afterwards (same inode, size, mtime and ctime) is left from an earlier
+//! run, an error naming it. Nothing is deleted: a report path that names a
+//! file the user keeps is never at risk.
 
 use super::capture::{LineProbe, Output, ProbeResult};
 use crate::config::{JunitField, Metric, MetricSource};
 use crate::parsers;
-use std::path::Path;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 /// A metric's value, or why it could not be read.
 pub(crate) type MetricValue = Result<f64, String>;
@@ -27,7 +36,97 @@ pub(crate) fn probes(metrics: &[Metric]) -> Vec<LineProbe> {
         .collect()
 }
 
-/// Reads every metric of a gate that ran to completion.
+/// What identifies one state of a file: any write changes its ctime, a
+/// file put in its place its inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let m = std::fs::metadata(path).ok()?;
+        Some(Stamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        })
+    }
+}
+
+/// The report files a gate's metrics read, as they were before an attempt;
+/// empty for a builtin, which reads none.
+#[derive(Debug, Default)]
+pub(crate) struct Reports(HashMap<PathBuf, Stamp>);
+
+impl Reports {
+    /// Stats the reports `metrics` read in `dir` (a glob's current
+    /// matches), just before an attempt starts: one stat per report path,
+    /// and a glob's walk.
+    pub(crate) fn before(metrics: &[Metric], dir: &Path) -> Reports {
+        let mut stamps = HashMap::new();
+        let mut note = |path: PathBuf| {
+            if let Some(stamp) = Stamp::of(&path) {
+                stamps.insert(path, stamp);
+            }
+        };
+        for metric in metrics {
+            match &metric.source {
+                MetricSource::Json {
+                    file: Some(file), ..
+                }
+                | MetricSource::Lcov(file)
+                | MetricSource::Cobertura(file)
+                | MetricSource::Sarif { file, .. } => note(dir.join(file)),
+                MetricSource::Junit { pattern, .. } => {
+                    for path in parsers::expand(dir, pattern).unwrap_or_default() {
+                        note(path);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Reports(stamps)
+    }
+
+    /// An error when the file at `path` (shown as `shown`) is the very file
+    /// that was there before the attempt: the attempt did not write it.
+    fn written(&self, path: &Path, shown: &Path) -> Result<(), String> {
+        let Some(before) = self.0.get(path) else {
+            return Ok(());
+        };
+        if Stamp::of(path).as_ref() != Some(before) {
+            return Ok(());
+        }
+        let age = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .map_or_else(String::new, |age| {
+                format!(", last written {} ago", crate::fmt::human_duration(age))
+            });
+        Err(format!(
+            "`{}` was not written by this run: it is left from an earlier one{age}; check the path the tool writes to, and that the tool ran",
+            shown.display()
+        ))
+    }
+
+    /// Opens report `file` (relative to `dir`) if this attempt wrote it.
+    fn open(&self, dir: &Path, file: &Path) -> Result<std::io::BufReader<std::fs::File>, String> {
+        let path = dir.join(file);
+        self.written(&path, file)?;
+        parsers::open(&path, file)
+    }
+}
+
+/// Reads every metric of a gate that ran to completion; `reports` are the
+/// report files as they were before it started.
 pub(crate) fn measure(
     metrics: &[Metric],
     probes: &[ProbeResult],
@@ -35,6 +134,7 @@ pub(crate) fn measure(
     duration: Duration,
     dir: &Path,
     findings: Option<usize>,
+    reports: &Reports,
 ) -> Vec<MetricValue> {
     let mut probes = probes.iter();
     metrics
@@ -61,21 +161,26 @@ pub(crate) fn measure(
             MetricSource::Json {
                 pointer,
                 file: Some(file),
-            } => json_in_file(&dir.join(file), file, pointer),
+            } => reports
+                .written(&dir.join(file), file)
+                .and_then(|()| json_in_file(&dir.join(file), file, pointer)),
             MetricSource::Duration => Ok(duration.as_secs_f64()),
             MetricSource::Findings => findings
                 .map(|n| n as f64)
                 .ok_or_else(|| "internal: only a builtin counts findings".to_owned()),
-            MetricSource::Lcov(file) => parsers::open(&dir.join(file), file)
+            MetricSource::Lcov(file) => reports
+                .open(dir, file)
                 .and_then(parsers::lcov::parse)
                 .and_then(|c| c.percent())
                 .map_err(|e| in_report("lcov", file, e)),
-            MetricSource::Cobertura(file) => parsers::open(&dir.join(file), file)
+            MetricSource::Cobertura(file) => reports
+                .open(dir, file)
                 .and_then(parsers::cobertura::parse)
                 .and_then(|c| c.percent())
                 .map_err(|e| in_report("Cobertura", file, e)),
-            MetricSource::Junit { pattern, field } => junit(dir, pattern, *field),
-            MetricSource::Sarif { file, filter } => parsers::open(&dir.join(file), file)
+            MetricSource::Junit { pattern, field } => junit(dir, pattern, *field, reports),
+            MetricSource::Sarif { file, filter } => reports
+                .open(dir, file)
                 .and_then(|r| parsers::sarif::count(r, filter))
                 .map(|n| n as f64)
                 .map_err(|e| in_report("SARIF", file, e)),
@@ -96,11 +201,14 @@ fn in_report(kind: &str, file: &Path, error: String) -> String {
     }
 }
 
-/// Sums the JUnit reports `pattern` names (a path or a glob).
-fn junit(dir: &Path, pattern: &str, field: JunitField) -> MetricValue {
+/// Sums the JUnit reports `pattern` names (a path or a glob); a match the
+/// attempt did not write is an error, not a report left out: it would
+/// count tests that no longer ran, or hide a suite whose tool did not run.
+fn junit(dir: &Path, pattern: &str, field: JunitField, reports: &Reports) -> MetricValue {
     let mut counts = parsers::junit::TestCounts::default();
     for path in parsers::expand(dir, pattern)? {
         let shown = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+        reports.written(&path, &shown)?;
         let one = parsers::open(&path, &shown)
             .and_then(parsers::junit::parse)
             .map_err(|e| in_report("JUnit", &shown, e))?;
