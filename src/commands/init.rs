@@ -279,18 +279,15 @@ pub(super) fn render(projects: &[Project]) -> String {
                          # add one and a gate that runs it.\n",
                     );
                 }
+                // A builtin reads exactly its inputs: these are what it scans.
+                let scripts = in_dir("**/*.{js,jsx,ts,tsx,mjs,cjs,vue,svelte}");
                 let _ = write!(
                     t,
                     "\n[gates.{prefix}no-console]\ndescription = \"no console.log left in the code\"\n\
-                     builtin = \"forbidden\"\n{}\
+                     builtin = \"forbidden\"\ninputs = [\"{scripts}\", \"!**/node_modules/**\"]\n\
                      patterns = [{{ pattern = \"console.log(\", message = \"remove debugging output\" }}]\n\
                      # Tolerated while developing, not from staging on.\n\
-                     [gates.{prefix}no-console.metrics.findings]\nmax = {{ entry = 20, staging = 0 }}\n",
-                    // A builtin reads exactly its inputs: these are what it scans.
-                    format!(
-                        "inputs = [\"{}\", \"!**/node_modules/**\"]\n",
-                        in_dir("**/*.{js,jsx,ts,tsx,mjs,cjs,vue,svelte}")
-                    )
+                     [gates.{prefix}no-console.metrics.findings]\nmax = {{ entry = 20, staging = 0 }}\n"
                 );
             }
             Kind::Python { ruff, pytest } => {
