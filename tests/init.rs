@@ -68,7 +68,7 @@ fn node_projects_by_package_manager_and_scripts() {
         (Some("pnpm-lock.yaml"), "pnpm"),
         (Some("yarn.lock"), "yarn"),
     ] {
-        let mut files = vec![("package.json", package)];
+        let mut files = vec![("package.json", package), ("src/index.js", "")];
         if let Some(lock) = lock {
             files.push((lock, "\n"));
         }
@@ -85,7 +85,7 @@ fn node_projects_by_package_manager_and_scripts() {
         );
     }
     // No scripts: the file says what to add.
-    let (repo, names) = init_with(&[("package.json", "{}")]);
+    let (repo, names) = init_with(&[("package.json", "{}"), ("index.js", "")]);
     assert_eq!(names, with_builtins(&["no-console"]));
     assert!(repo.read("gates.toml").contains("has no lint"));
 }
@@ -113,6 +113,7 @@ fn a_monorepo_gets_prefixed_gates_in_each_package_folder() {
         ("Cargo.toml", "[workspace]\nmembers = [\"crates/a\"]\n"),
         ("crates/a/Cargo.toml", "[package]\nname = \"a\"\n"),
         ("web/package.json", r#"{"scripts": {"test": "jest"}}"#),
+        ("web/index.js", ""),
         ("api/pyproject.toml", "[tool.pytest.ini_options]\n"),
         ("svc/go.mod", "module x\n"),
         ("node_modules/dep/package.json", "{}"),
@@ -134,7 +135,12 @@ fn a_monorepo_gets_prefixed_gates_in_each_package_folder() {
     );
     let text = repo.read("gates.toml");
     assert!(text.contains("cwd = \"web\""), "{text}");
-    assert!(text.contains("inputs = [\"svc/**/*.go\""), "{text}");
+    // The builtin scans the package's own scripts; command gates see everything.
+    assert!(
+        text.contains("inputs = [\"web/**/*.{js,jsx,ts,tsx,mjs,cjs,vue,svelte}\""),
+        "{text}"
+    );
+    assert_every_command_gate_is_exact(&text);
 }
 
 #[test]
@@ -154,4 +160,153 @@ fn never_overwrites_without_force_and_keeps_a_backup() {
         "# mine\n[gates.a]\nrun = \"true\"\n"
     );
     assert!(repo.read("gates.toml").contains("pqg init"));
+}
+
+/// Every gate `pqg init` wrote with `run` sees every file git tracks (no
+/// `inputs`, or `**` first), keys only on cheap exact commands, and changes
+/// no file.
+fn assert_every_command_gate_is_exact(text: &str) {
+    const CHEAP: [&str; 5] = [
+        "rustc --version",
+        "node --version",
+        "python3 --version",
+        "ruff --version",
+        "go version",
+    ];
+    let config: toml::Table = toml::from_str(text).expect("gates.toml parses");
+    let gates = config["gates"].as_table().expect("gates");
+    for (name, gate) in gates {
+        if gate.get("run").is_none() {
+            continue;
+        }
+        if let Some(inputs) = gate.get("inputs") {
+            let first = inputs.as_array().and_then(|a| a.first());
+            assert_eq!(
+                first.and_then(toml::Value::as_str),
+                Some("**"),
+                "{name}: narrow inputs miss what scripts read\n{text}"
+            );
+        }
+        for command in gate
+            .get("key_commands")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let command = command.as_str().unwrap_or_default();
+            assert!(
+                CHEAP.contains(&command),
+                "{name}: slow or inexact key command `{command}`"
+            );
+        }
+        let run = gate["run"].to_string();
+        assert!(
+            !run.contains("--fix\"") && !run.contains("fix=true"),
+            "{name}: {run}"
+        );
+        if run.contains("\"ruff\", \"check\"") {
+            assert!(
+                run.contains("--no-fix"),
+                "{name}: ruff check may fix files: {run}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_profile_keys_on_all_tracked_files_and_cheap_commands() {
+    for files in [
+        &[("Cargo.toml", "[package]\nname = \"x\"\n")][..],
+        &[
+            (
+                "package.json",
+                r#"{"scripts": {"lint": "eslint .", "typecheck": "tsc", "test": "jest", "build": "vite build"}}"#,
+            ),
+            ("src/index.ts", ""),
+        ],
+        &[(
+            "pyproject.toml",
+            "[project]\nname = \"x\"\n[tool.ruff]\n[tool.pytest.ini_options]\n",
+        )],
+        &[("setup.py", "")],
+        &[("go.mod", "module example.com/x\n")],
+    ] {
+        let (repo, _) = init_with(files);
+        let text = repo.read("gates.toml");
+        assert_every_command_gate_is_exact(&text);
+    }
+}
+
+/// Before, the npm profile's `inputs = ["**/*.{js,…,json}"]` left out Jest
+/// snapshots, pages, stylesheets and the yarn and pnpm lockfiles: editing
+/// one was a cached pass. The test script here reads each of them.
+#[test]
+fn node_gates_rerun_when_a_snapshot_page_style_or_lockfile_changes() {
+    let read = [
+        "src/__snapshots__/app.test.js.snap",
+        "index.html",
+        "src/style.css",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+    ];
+    let mut repo = TestRepo::new()
+        .file("package.json", r#"{"scripts": {"test": "jest"}}"#)
+        .file("src/app.js", "");
+    for path in read {
+        repo = repo.file(path, "ok\n");
+    }
+    let out = repo.pqg(["init"]).output().unwrap();
+    common::expect_code(&out, 0);
+    // pnpm-lock.yaml makes it a pnpm project; its test script reads the files.
+    let text = repo.read("gates.toml");
+    let run = "run = [\"pnpm\", \"run\", \"test\"]";
+    assert!(text.contains(run), "{text}");
+    repo.write(
+        "gates.toml",
+        &text.replace(run, &format!("run = '! grep -q BAD {}'", read.join(" "))),
+    );
+    let status = |repo: &TestRepo| {
+        let out = repo
+            .pqg(["check", "--only", "test", "--format", "json"])
+            .output()
+            .unwrap();
+        let report = common::json(&out.stdout);
+        report["gates"][0]["status"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(status(&repo), "pass");
+    for path in read {
+        repo.write(path, "BAD\n");
+        assert_eq!(status(&repo), "fail", "{path} changed: a cached pass");
+        repo.write(path, "ok\n");
+        assert_eq!(status(&repo), "pass", "{path}");
+    }
+}
+
+/// The installed packages' manifest (ignored) is named in `inputs` when it
+/// exists, instead of a slow `npm ls` or `pip freeze` key command.
+#[test]
+fn installed_package_manifests_are_inputs() {
+    let (repo, _) = init_with(&[
+        ("package.json", r#"{"scripts": {"test": "jest"}}"#),
+        ("index.js", ""),
+        (".gitignore", "node_modules/\n.venv/\n"),
+        ("node_modules/.package-lock.json", "{}"),
+        ("pyproject.toml", "[tool.pytest.ini_options]\n"),
+        (
+            ".venv/lib/python3.12/site-packages/pytest-8.0.dist-info/METADATA",
+            "Version: 8.0\n",
+        ),
+    ]);
+    let text = repo.read("gates.toml");
+    assert!(
+        text.contains("inputs = [\"**\", \"node_modules/.package-lock.json\"]"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "inputs = [\"**\", \".venv/lib/python*/site-packages/*.dist-info/METADATA\"]"
+        ),
+        "{text}"
+    );
+    assert_every_command_gate_is_exact(&text);
 }

@@ -6,6 +6,15 @@
 //! requirements.txt; ruff and pytest when configured), go.mod. Every profile
 //! also gets the built-in checks. The text written is parsed before it is
 //! written: what `init` writes always loads.
+//!
+//! What a gate reads is never guessed: command gates keep the default
+//! inputs (every file git tracks), so no snapshot, page, stylesheet or
+//! lockfile a script reads is left out, plus the manifest of the installed
+//! packages when there is one (`node_modules/.package-lock.json`, a
+//! virtualenv's `*.dist-info/METADATA`). Key commands are the cheap, exact
+//! ones (`rustc --version`, `node --version`): never `pip freeze` or a tool
+//! started through its package manager. No gate changes files (`ruff check
+//! --no-fix`).
 
 use super::{Context, Outcome};
 use crate::config::Config;
@@ -18,6 +27,10 @@ use std::path::{Path, PathBuf};
 pub(super) struct Project {
     pub dir: String,
     pub kind: Kind,
+    /// Globs (relative to the project's folder) of the manifests of its
+    /// installed packages that exist now: ignored, and named in `inputs` so
+    /// that installing another version re-runs the gates (DESIGN §3).
+    pub installed: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,9 +87,13 @@ fn detect_in(dir: &Path, rel: &str) -> Vec<Project> {
     let has = |name: &str| dir.join(name).exists();
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
     let mut found = Vec::new();
-    let project = |kind| Project {
-        dir: rel.to_owned(),
-        kind,
+    let project = |kind| {
+        let installed = installed_manifests(dir, &kind);
+        Project {
+            dir: rel.to_owned(),
+            kind,
+            installed,
+        }
     };
     if has("Cargo.toml") {
         found.push(project(Kind::Cargo));
@@ -110,6 +127,30 @@ fn detect_in(dir: &Path, rel: &str) -> Vec<Project> {
         found.push(project(Kind::Go));
     }
     found
+}
+
+/// The manifests a package manager writes when it installs, that exist in
+/// `dir`: a file's hash is exact and costs no process, where `npm ls` or
+/// `pip freeze` as a key command would cost hundreds of milliseconds a run.
+fn installed_manifests(dir: &Path, kind: &Kind) -> Vec<String> {
+    let candidates: &[&str] = match kind {
+        Kind::Node { .. } => &[
+            "node_modules/.package-lock.json",
+            "node_modules/.pnpm/lock.yaml",
+            "node_modules/.yarn-integrity",
+            ".yarn/install-state.gz",
+        ],
+        Kind::Python { .. } => &[".venv", "venv"],
+        Kind::Cargo | Kind::Go => &[],
+    };
+    candidates
+        .iter()
+        .filter(|c| dir.join(c).exists())
+        .map(|c| match kind {
+            Kind::Python { .. } => format!("{c}/lib/python*/site-packages/*.dist-info/METADATA"),
+            _ => (*c).to_owned(),
+        })
+        .collect()
 }
 
 /// The gates.toml text for `projects`.
@@ -161,26 +202,46 @@ pub(super) fn render(projects: &[Project]) -> String {
         } else {
             format!("cwd = \"{}\"\n", p.dir)
         };
-        let scope = |globs: &[&str]| -> String {
-            let globs: Vec<String> = globs
-                .iter()
-                .map(|g| {
-                    if p.dir == "." {
-                        format!("\"{g}\"")
-                    } else {
-                        format!("\"{}/{g}\"", p.dir)
-                    }
-                })
-                .collect();
-            format!("inputs = [{}]\n", globs.join(", "))
+        let in_dir = |path: &str| -> String {
+            if p.dir == "." {
+                path.to_owned()
+            } else {
+                format!("{}/{path}", p.dir)
+            }
+        };
+        // No `inputs`: every file git tracks counts, so no snapshot, page,
+        // stylesheet or lockfile a script reads can be left out. Installed
+        // packages (ignored) are added by name when there are some.
+        let inputs = if p.installed.is_empty() {
+            match &p.kind {
+                Kind::Node { .. } => format!(
+                    "# Once installed, name the packages' manifest so a new version re-runs:\n\
+                     # inputs = [\"**\", \"{}\"]\n",
+                    in_dir("node_modules/.package-lock.json")
+                ),
+                Kind::Python { .. } => format!(
+                    "# With a virtualenv, name its packages so a new version re-runs:\n\
+                     # inputs = [\"**\", \"{}\"]\n",
+                    in_dir(".venv/lib/python*/site-packages/*.dist-info/METADATA")
+                ),
+                Kind::Cargo | Kind::Go => String::new(),
+            }
+        } else {
+            let mut globs = vec!["\"**\"".to_owned()];
+            globs.extend(p.installed.iter().map(|g| format!("\"{}\"", in_dir(g))));
+            format!(
+                "# Every file git tracks, and the installed packages' manifest.\ninputs = [{}]\n",
+                globs.join(", ")
+            )
         };
         match &p.kind {
             Kind::Cargo => {
                 let _ = write!(
                     t,
                     "\n[gates.{prefix}fmt]\ndescription = \"code is rustfmt-clean\"\n\
-                     run = [\"cargo\", \"fmt\", \"--all\", \"--\", \"--check\"]\n{cwd}{}\
-                     key_commands = [\"cargo fmt --version\"]\n\
+                     run = [\"cargo\", \"fmt\", \"--all\", \"--\", \"--check\"]\n{cwd}\
+                     # rustfmt comes with the toolchain: its version names both.\n\
+                     key_commands = [\"rustc --version\"]\n\
                      \n[gates.{prefix}clippy]\ndescription = \"clippy finds nothing\"\n\
                      run = [\"cargo\", \"clippy\", \"--all-targets\", \"--\", \"-D\", \"warnings\"]\n{cwd}\
                      from = \"development\"\n\
@@ -191,12 +252,10 @@ pub(super) fn render(projects: &[Project]) -> String {
                      env = [\"RUSTFLAGS\"]\nkey_commands = [\"rustc --version\"]\n\
                      [gates.{prefix}test.metrics.failed]\n\
                      count = '^test .* \\.\\.\\. FAILED$'\nmax = 0\n",
-                    scope(&["**/*.rs", "rustfmt.toml", ".rustfmt.toml"])
                 );
             }
             Kind::Node { manager, scripts } => {
                 let has = |s: &str| scripts.iter().any(|x| x == s);
-                let node_inputs = scope(&["**/*.{js,jsx,ts,tsx,mjs,cjs,json,vue,svelte}"]);
                 let mut any = false;
                 for (script, name, from, what) in [
                     ("lint", "lint", "entry", "the linter is clean"),
@@ -209,7 +268,7 @@ pub(super) fn render(projects: &[Project]) -> String {
                         let _ = write!(
                             t,
                             "\n[gates.{prefix}{name}]\ndescription = \"{what}\"\n\
-                             run = [\"{manager}\", \"run\", \"{script}\"]\n{cwd}from = \"{from}\"\n{node_inputs}\
+                             run = [\"{manager}\", \"run\", \"{script}\"]\n{cwd}from = \"{from}\"\n{inputs}\
                              key_commands = [\"node --version\"]\n"
                         );
                     }
@@ -220,31 +279,32 @@ pub(super) fn render(projects: &[Project]) -> String {
                          # add one and a gate that runs it.\n",
                     );
                 }
+                // A builtin reads exactly its inputs: these are what it scans.
+                let scripts = in_dir("**/*.{js,jsx,ts,tsx,mjs,cjs,vue,svelte}");
                 let _ = write!(
                     t,
                     "\n[gates.{prefix}no-console]\ndescription = \"no console.log left in the code\"\n\
-                     builtin = \"forbidden\"\n{}\
+                     builtin = \"forbidden\"\ninputs = [\"{scripts}\", \"!**/node_modules/**\"]\n\
                      patterns = [{{ pattern = \"console.log(\", message = \"remove debugging output\" }}]\n\
                      # Tolerated while developing, not from staging on.\n\
-                     [gates.{prefix}no-console.metrics.findings]\nmax = {{ entry = 20, staging = 0 }}\n",
-                    scope(&["**/*.{js,jsx,ts,tsx}", "!**/node_modules/**"])
+                     [gates.{prefix}no-console.metrics.findings]\nmax = {{ entry = 20, staging = 0 }}\n"
                 );
             }
             Kind::Python { ruff, pytest } => {
-                let py = scope(&["**/*.py", "pyproject.toml", "ruff.toml", ".ruff.toml"]);
                 if *ruff {
                     let _ = write!(
                         t,
                         "\n[gates.{prefix}ruff]\ndescription = \"ruff finds nothing\"\n\
-                         run = [\"ruff\", \"check\", \".\"]\n{cwd}{py}key_commands = [\"ruff --version\"]\n\
+                         run = [\"ruff\", \"check\", \"--no-fix\", \".\"]\n{cwd}{inputs}key_commands = [\"ruff --version\"]\n\
                          \n[gates.{prefix}ruff-format]\ndescription = \"code is ruff-formatted\"\n\
-                         run = [\"ruff\", \"format\", \"--check\", \".\"]\n{cwd}{py}key_commands = [\"ruff --version\"]\n"
+                         run = [\"ruff\", \"format\", \"--check\", \".\"]\n{cwd}{inputs}key_commands = [\"ruff --version\"]\n"
                     );
                 } else {
                     let _ = write!(
                         t,
                         "\n[gates.{prefix}compile]\ndescription = \"every module compiles\"\n\
-                         run = [\"python3\", \"-m\", \"compileall\", \"-q\", \".\"]\n{cwd}{py}\
+                         run = [\"python3\", \"-m\", \"compileall\", \"-q\", \".\"]\n{cwd}{inputs}\
+                         key_commands = [\"python3 --version\"]\n\
                          # For linting, add ruff (`[tool.ruff]` in pyproject.toml) and run\n\
                          # `pqg init --force` again, or add a gate yourself.\n"
                     );
@@ -253,8 +313,8 @@ pub(super) fn render(projects: &[Project]) -> String {
                     let _ = write!(
                         t,
                         "\n[gates.{prefix}pytest]\ndescription = \"the test suite passes\"\n\
-                         run = [\"python3\", \"-m\", \"pytest\", \"-q\"]\n{cwd}from = \"development\"\n\
-                         key_commands = [\"python3 -m pytest --version\"]\n\
+                         run = [\"python3\", \"-m\", \"pytest\", \"-q\"]\n{cwd}from = \"development\"\n{inputs}\
+                         key_commands = [\"python3 --version\"]\n\
                          [gates.{prefix}pytest.metrics.failed]\n\
                          # One `FAILED test_x.py::test_y` line per failing test.\n\
                          count = '^FAILED '\nmax = 0\n"
@@ -262,16 +322,15 @@ pub(super) fn render(projects: &[Project]) -> String {
                 }
             }
             Kind::Go => {
-                let go = scope(&["**/*.go", "go.mod", "go.sum"]);
                 let _ = write!(
                     t,
                     "\n[gates.{prefix}gofmt]\ndescription = \"code is gofmt-clean\"\n\
-                     run = 'test -z \"$(gofmt -l .)\" || {{ gofmt -l .; exit 1; }}'\n{cwd}{go}\
+                     run = 'test -z \"$(gofmt -l .)\" || {{ gofmt -l .; exit 1; }}'\n{cwd}\
                      key_commands = [\"go version\"]\n\
                      \n[gates.{prefix}vet]\ndescription = \"go vet finds nothing\"\n\
-                     run = [\"go\", \"vet\", \"./...\"]\n{cwd}from = \"development\"\n{go}key_commands = [\"go version\"]\n\
+                     run = [\"go\", \"vet\", \"./...\"]\n{cwd}from = \"development\"\nkey_commands = [\"go version\"]\n\
                      \n[gates.{prefix}test]\ndescription = \"the test suite passes\"\n\
-                     run = [\"go\", \"test\", \"./...\"]\n{cwd}from = \"development\"\n{go}\
+                     run = [\"go\", \"test\", \"./...\"]\n{cwd}from = \"development\"\n\
                      key_commands = [\"go version\"]\nenv = [\"GOFLAGS\"]\n"
                 );
             }

@@ -45,6 +45,41 @@ fn explain_serde_message(message: &str) -> (String, Option<String>) {
     )
 }
 
+/// What is wrong with a glob globset refused, and how to write it instead:
+/// `(problem, hint)`.
+pub(super) fn explain_glob_error(err: &globset::Error) -> (String, String) {
+    use globset::ErrorKind;
+    let literal = "to match the character itself, put it in brackets: `[[]`, `[{]`, `[}]`";
+    match err.kind() {
+        ErrorKind::UnclosedClass => (
+            "a `[` class is never closed".to_owned(),
+            format!("`[` opens a set of characters such as `[a-z]`: close it with `]`; {literal}"),
+        ),
+        ErrorKind::InvalidRange(lo, hi) => (
+            format!("the range `{lo}-{hi}` goes backwards"),
+            format!("a range goes from the lower character to the higher: `[{hi}-{lo}]`"),
+        ),
+        ErrorKind::UnopenedAlternates => (
+            "a `}` closes no `{` group".to_owned(),
+            format!("`{{a,b}}` matches either `a` or `b`; {literal}"),
+        ),
+        ErrorKind::UnclosedAlternates => (
+            "a `{` group is never closed".to_owned(),
+            format!("`{{a,b}}` matches either `a` or `b`: close it with `}}`; {literal}"),
+        ),
+        ErrorKind::DanglingEscape => (
+            "it ends with a lone `\\`".to_owned(),
+            "`\\` escapes the character after it: remove it, or write `\\\\` for a backslash"
+                .to_owned(),
+        ),
+        other => (
+            other.to_string(),
+            "globs use `*` (within a folder), `**` (any folders), `?`, `[abc]` and `{a,b}`"
+                .to_owned(),
+        ),
+    }
+}
+
 /// A number as written in gates.toml, that a [`Bounds`] can check.
 pub(super) trait Number: Copy + PartialOrd + Default + fmt::Display {
     /// Whether the value is a real number (not NaN or infinite).

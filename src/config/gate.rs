@@ -5,11 +5,12 @@
 //! module never runs a command; it only checks that one is given.
 
 use super::builtin_options::{Kind, Spec};
-use super::error::Bounds;
+use super::error::{explain_glob_error, Bounds};
 use super::raw::{RawGate, RawMetric};
 use super::resolver::Resolver;
 use super::{Better, Metric, MetricSource, StageIdx, StageMap};
 use crate::diag::{did_you_mean, UserError};
+use crate::files::filter::InputFilter;
 use indexmap::IndexMap;
 use std::fmt;
 use std::ops::Range;
@@ -20,6 +21,24 @@ use toml::Spanned;
 const RETRIES_HINT: &str = "retries is how many times a failing gate is run again";
 const WEIGHT_HINT: &str = "weight is the gate's share of the score";
 const SLOTS_HINT: &str = "slots is how many of the `jobs` slots the gate occupies";
+const OUTSIDE_HINT: &str = "pqg hashes only the files under the config's folder, so a change outside it would not re-run the gate: move gates.toml up to a folder that holds everything the gate reads, or name what lies outside in `key_commands` (e.g. `cat ../lib/VERSION`)";
+
+/// Whether the relative path `path` climbs above its starting folder with
+/// `..` (`../lib`, `a/../../b`).
+fn escapes(path: &str) -> bool {
+    let mut depth: i64 = 0;
+    for part in path.split('/') {
+        match part {
+            ".." => depth -= 1,
+            "" | "." => {}
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
+}
 
 /// A gate's name as written in `[gates.NAME]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,6 +88,8 @@ pub struct Gate {
     pub enforce_from: StageIdx,
     pub needs: Vec<GateId>,
     pub inputs: Option<Vec<String>>,
+    /// Where each of `inputs` was written, in the same order.
+    pub input_spans: Vec<Range<usize>>,
     pub env: Vec<String>,
     pub key_commands: Vec<Command>,
     pub cache: bool,
@@ -127,6 +148,9 @@ impl Resolver {
         }
         let is_builtin = matches!(command, Command::Builtin(_));
         let metrics = self.gate_metrics(id, &span, raw.metrics, is_builtin)?;
+        for metric in &metrics {
+            self.check_passable(id, metric, from);
+        }
         let needs = self.record_needs(id, raw.needs.as_deref());
         Ok(Gate {
             id: GateId(id.clone()),
@@ -135,6 +159,7 @@ impl Resolver {
             from,
             enforce_from,
             needs,
+            input_spans: raw.inputs.iter().flatten().map(Spanned::span).collect(),
             inputs,
             env,
             key_commands,
@@ -252,32 +277,61 @@ impl Resolver {
         Ok(out)
     }
 
+    /// `cwd`: a folder inside the config's folder. A gate that runs
+    /// outside it reads files pqg does not hash, so its cached result could
+    /// outlive a change there: refused rather than silently stale.
     fn cwd(&self, raw: &RawGate) -> Result<PathBuf, UserError> {
-        match &raw.cwd {
-            Some(c) if Path::new(c.get_ref()).is_absolute() => Err(self
+        let Some(c) = &raw.cwd else {
+            return Ok(PathBuf::from("."));
+        };
+        let dir = c.get_ref();
+        if Path::new(dir).is_absolute() || escapes(dir) {
+            return Err(self
                 .err(
                     c.span(),
-                    format!("`cwd` must be relative, found `{}`", c.get_ref()),
+                    format!("`cwd` must stay inside the config's folder, found `{dir}`"),
                 )
-                .hint("cwd is relative to the folder of gates.toml")),
-            Some(c) => Ok(PathBuf::from(c.get_ref())),
-            None => Ok(PathBuf::from(".")),
+                .hint(OUTSIDE_HINT));
         }
+        Ok(PathBuf::from(dir))
     }
 
-    /// The `inputs` globs, none empty. They are not compiled here.
+    /// The `inputs` globs: none empty, each a valid glob, none reaching
+    /// outside the config's folder. They are compiled here only to check
+    /// them, exactly as `files::filter` will.
     fn inputs(&self, raw: &RawGate) -> Result<Option<Vec<String>>, UserError> {
         let Some(globs) = &raw.inputs else {
             return Ok(None);
         };
         let mut out = Vec::new();
         for g in globs {
-            if g.get_ref().trim().is_empty() {
+            let text = g.get_ref();
+            let pattern = text.strip_prefix('!').unwrap_or(text);
+            if pattern.trim().is_empty() {
                 return Err(self
                     .err(g.span(), "empty input glob")
                     .hint("e.g. `src/**/*.rs`"));
             }
-            out.push(g.get_ref().clone());
+            if pattern.starts_with('/') || escapes(pattern) {
+                return Err(self
+                    .err(
+                        g.span(),
+                        format!("input glob `{text}` reaches outside the config's folder"),
+                    )
+                    .hint(OUTSIDE_HINT));
+            }
+            if pattern.split('/').any(|part| part == "..") {
+                return Err(self
+                    .err(g.span(), format!("input glob `{text}` has a `..`"))
+                    .hint("globs match paths as written from the config's folder: write it without `..`"));
+            }
+            if let Err(e) = InputFilter::new(Some(std::slice::from_ref(text))) {
+                let (problem, hint) = explain_glob_error(&e);
+                return Err(self
+                    .err(g.span(), format!("invalid glob `{text}`: {problem}"))
+                    .hint(hint));
+            }
+            out.push(text.clone());
         }
         Ok(Some(out))
     }

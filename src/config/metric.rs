@@ -5,9 +5,10 @@
 //! never reads a report or measures anything; `run::measure` does, from the
 //! [`MetricSource`] built here.
 
+use super::error::explain_glob_error;
 use super::raw::{RawMetric, RawStageMap, Scalar};
 use super::resolver::Resolver;
-use super::StageMap;
+use super::{StageEntry, StageIdx, StageMap};
 use crate::diag::{did_you_mean, UserError};
 use crate::parsers::sarif;
 use regex::Regex;
@@ -303,6 +304,18 @@ impl Resolver {
             })?,
         };
         self.report_path(p, "junit")?;
+        if let Err(e) = globset::GlobBuilder::new(p.get_ref().trim_start_matches("./"))
+            .literal_separator(true)
+            .build()
+        {
+            let (problem, hint) = explain_glob_error(&e);
+            return Err(self
+                .err(
+                    p.span(),
+                    format!("invalid glob `{}`: {problem}", p.get_ref()),
+                )
+                .hint(hint));
+        }
         Ok(Some(MetricSource::Junit {
             pattern: p.get_ref().clone(),
             field,
@@ -378,6 +391,137 @@ impl Resolver {
                 )
                 .maybe_hint(did_you_mean(other, ["higher", "lower"]))),
         }
+    }
+}
+
+impl Resolver {
+    /// Warns about thresholds no value can pass at a stage where the gate
+    /// runs (from `from` up): `min` above `max`, a percent held above 100,
+    /// a count or size held below 0. The config still loads: the gate will
+    /// simply never pass there, which is rarely what was meant.
+    pub(super) fn check_passable(&mut self, gate: &str, metric: &Metric, from: StageIdx) {
+        let what = format!("metric `{gate}.{}`", metric.name);
+        let mut found: Vec<(Range<usize>, String)> = Vec::new();
+        // `min` above `max`: one warning per pair of entries in conflict.
+        let mut conflicts: Vec<(&StageEntry<f64>, &StageEntry<f64>, Vec<StageIdx>)> = Vec::new();
+        for (stage, _) in self.ladder.iter().filter(|(s, _)| *s >= from) {
+            let (Some(lo), Some(hi)) = (entry_at(&metric.min, stage), entry_at(&metric.max, stage))
+            else {
+                continue;
+            };
+            if lo.value <= hi.value {
+                continue;
+            }
+            match conflicts.last_mut() {
+                Some((l, h, stages)) if std::ptr::eq(*l, lo) && std::ptr::eq(*h, hi) => {
+                    stages.push(stage);
+                }
+                _ => conflicts.push((lo, hi, vec![stage])),
+            }
+        }
+        for (lo, hi, stages) in conflicts {
+            // Point at the entry that made them cross: the later stage's.
+            let span = if lo.stage >= hi.stage {
+                &lo.span
+            } else {
+                &hi.span
+            };
+            found.push((
+                span.clone(),
+                format!(
+                    "{what}: `min` ({}) is above `max` ({}) {}: no value can pass",
+                    lo.value,
+                    hi.value,
+                    self.at_stages(&stages, from)
+                ),
+            ));
+        }
+        // The source's own range: a percent is 0–100, a count is never negative.
+        let (is_percent, is_count) = value_range(&metric.source);
+        for e in metric.min.entries() {
+            if is_percent && e.value > 100.0 && entry_in_force(&metric.min, e, from) {
+                found.push((
+                    e.span.clone(),
+                    format!(
+                        "{what}: `min` {} at `{}` is above 100, the most a percent can be: no value can pass",
+                        e.value,
+                        self.ladder.name(e.stage.max(from))
+                    ),
+                ));
+            }
+        }
+        for e in metric.max.entries() {
+            if (is_percent || is_count) && e.value < 0.0 && entry_in_force(&metric.max, e, from) {
+                found.push((
+                    e.span.clone(),
+                    format!(
+                        "{what}: `max` {} at `{}` is below 0, and {} is never negative: no value can pass",
+                        e.value,
+                        self.ladder.name(e.stage.max(from)),
+                        metric.source.describe()
+                    ),
+                ));
+            }
+        }
+        for (span, message) in found {
+            self.warn(Some(span), message);
+        }
+    }
+
+    /// Where a conflict holds: "at `staging`", "from `production` up", or
+    /// "at every stage the gate runs" (from `from` up).
+    fn at_stages(&self, stages: &[StageIdx], from: StageIdx) -> String {
+        let contiguous = stages.windows(2).all(|w| w[1].0 == w[0].0 + 1);
+        match (stages.first(), stages.last()) {
+            (Some(first), Some(last)) if contiguous && *last == self.ladder.highest() => {
+                if *first <= from {
+                    "at every stage the gate runs".to_owned()
+                } else if first == last {
+                    format!("at `{}`", self.ladder.name(*first))
+                } else {
+                    format!("from `{}` up", self.ladder.name(*first))
+                }
+            }
+            _ => {
+                let names: Vec<String> = stages
+                    .iter()
+                    .map(|s| format!("`{}`", self.ladder.name(*s)))
+                    .collect();
+                format!("at {}", names.join(", "))
+            }
+        }
+    }
+}
+
+/// The entry of `map` in force at `stage`.
+fn entry_at(map: &StageMap<f64>, stage: StageIdx) -> Option<&StageEntry<f64>> {
+    map.entries().iter().take_while(|e| e.stage <= stage).last()
+}
+
+/// Whether `entry` of `map` is in force at some stage from `from` up: not
+/// replaced by a later entry at or below `from`.
+fn entry_in_force(map: &StageMap<f64>, entry: &StageEntry<f64>, from: StageIdx) -> bool {
+    !map.entries()
+        .iter()
+        .any(|e| e.stage > entry.stage && e.stage <= from)
+}
+
+/// What a source's values can be: `(percent 0–100, count or size ≥ 0)`.
+fn value_range(source: &MetricSource) -> (bool, bool) {
+    match source {
+        MetricSource::Lcov(_)
+        | MetricSource::Cobertura(_)
+        | MetricSource::Junit {
+            field: JunitField::PassPercent,
+            ..
+        } => (true, false),
+        MetricSource::Count(_)
+        | MetricSource::Findings
+        | MetricSource::Sarif { .. }
+        | MetricSource::Junit { .. }
+        | MetricSource::FileSize(_)
+        | MetricSource::Duration => (false, true),
+        MetricSource::Regex(_) | MetricSource::Json { .. } => (false, false),
     }
 }
 
