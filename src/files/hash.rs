@@ -36,14 +36,14 @@ pub(crate) fn hash_file(
         let text = text.as_os_str().as_encoded_bytes();
         hasher.update(&(text.len() as u64).to_le_bytes());
         hasher.update(text);
-        match state.target {
-            Target::None | Target::Dangling => {
+        match state.target.as_deref() {
+            None | Some(Target::Dangling) => {
                 hasher.update(b"dangling");
             }
-            Target::Loop => {
+            Some(Target::Loop) => {
                 hasher.update(b"loop");
             }
-            Target::Found(t) if t.is_file() => {
+            Some(Target::Found(t)) if t.is_file() => {
                 hasher.update(if t.is_exec() { b"exec\0" } else { b"file\0" });
                 let file = std::fs::OpenOptions::new()
                     .read(true)
@@ -56,8 +56,8 @@ pub(crate) fn hash_file(
                 }
                 read_into(&mut hasher, file, t.size)?;
             }
-            Target::Found(t) if t.is_dir() => return Err(link_to_folder()),
-            Target::Found(t) => {
+            Some(Target::Found(t)) if t.is_dir() => return Err(link_to_folder()),
+            Some(Target::Found(t)) => {
                 hasher.update(b"special\0");
                 hasher.update(&(t.mode & 0o170000).to_le_bytes());
             }

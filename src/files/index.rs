@@ -10,7 +10,7 @@ use super::root::{FileState, Target, TargetStat};
 pub(crate) const RACY_NS: i64 = 2_000_000_000;
 
 /// A remembered hash and the state it was computed for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatRecord {
     pub state: FileState,
     pub hash: Hash,
@@ -27,9 +27,9 @@ impl StatRecord {
         // for the file a symlink leads to. A folder (a submodule's place)
         // says nothing of what is checked out in it: never trusted.
         let settled_by = self.recorded_ns.saturating_sub(RACY_NS);
-        let target_settled = match state.target {
-            Target::Found(t) => t.mtime_ns < settled_by && !t.is_dir(),
-            Target::None | Target::Dangling | Target::Loop => true,
+        let target_settled = match state.target.as_deref() {
+            Some(Target::Found(t)) => t.mtime_ns < settled_by && !t.is_dir(),
+            None | Some(Target::Dangling | Target::Loop) => true,
         };
         self.state == *state && !state.is_dir() && state.mtime_ns < settled_by && target_settled
     }
@@ -62,11 +62,11 @@ impl StatIndex {
                 out.extend_from_slice(&v.to_le_bytes());
             }
             out.extend_from_slice(&r.state.mode.to_le_bytes());
-            match r.state.target {
-                Target::None => out.push(0),
-                Target::Dangling => out.push(1),
-                Target::Loop => out.push(2),
-                Target::Found(t) => {
+            match r.state.target.as_deref() {
+                None => out.push(0),
+                Some(Target::Dangling) => out.push(1),
+                Some(Target::Loop) => out.push(2),
+                Some(Target::Found(t)) => {
                     out.push(3);
                     for v in [t.size, t.ino, t.dev] {
                         out.extend_from_slice(&v.to_le_bytes());
@@ -101,17 +101,17 @@ impl StatIndex {
             let recorded_ns = r.u64()? as i64;
             let mode = r.u32()?;
             let target = match r.take(1)?[0] {
-                0 => Target::None,
-                1 => Target::Dangling,
-                2 => Target::Loop,
-                3 => Target::Found(TargetStat {
+                0 => None,
+                1 => Some(Box::new(Target::Dangling)),
+                2 => Some(Box::new(Target::Loop)),
+                3 => Some(Box::new(Target::Found(TargetStat {
                     size: r.u64()?,
                     ino: r.u64()?,
                     dev: r.u64()?,
                     mtime_ns: r.u64()? as i64,
                     ctime_ns: r.u64()? as i64,
                     mode: r.u32()?,
-                }),
+                }))),
                 _ => return None,
             };
             let hash: Hash = r.take(32)?.try_into().ok()?;
@@ -171,7 +171,7 @@ mod tests {
             ino: 7,
             dev: 1,
             mode: 0o100644,
-            target: Target::None,
+            target: None,
         }
     }
 
@@ -191,7 +191,7 @@ mod tests {
         );
         let racy = StatRecord {
             recorded_ns: 1_000_000_000_000 + RACY_NS / 2,
-            ..record
+            ..record.clone()
         };
         assert!(!racy.trusted_for(&state(1_000_000_000_000)), "racy entry");
         let future = StatRecord {
@@ -216,7 +216,7 @@ mod tests {
         };
         let link = |target| FileState {
             mode: 0o120777,
-            target,
+            target: Some(Box::new(target)),
             ..state(1_000_000_000_000)
         };
         let record = StatRecord {
@@ -230,8 +230,8 @@ mod tests {
         assert!(!record.trusted_for(&link(Target::Dangling)));
         let racy = link(Target::Found(t(1_000_000_000_000 + 5 * RACY_NS)));
         let racy_record = StatRecord {
-            state: racy,
-            ..record
+            state: racy.clone(),
+            ..record.clone()
         };
         assert!(
             !racy_record.trusted_for(&racy),
@@ -242,7 +242,7 @@ mod tests {
             ..state(1_000_000_000_000)
         };
         let dir_record = StatRecord {
-            state: dir,
+            state: dir.clone(),
             ..record
         };
         assert!(
@@ -266,14 +266,14 @@ mod tests {
             "t/link".into(),
             StatRecord {
                 state: FileState {
-                    target: Target::Found(TargetStat {
+                    target: Some(Box::new(Target::Found(TargetStat {
                         size: 1,
                         mtime_ns: 2,
                         ctime_ns: 3,
                         ino: 4,
                         dev: 5,
                         mode: 0o100755,
-                    }),
+                    }))),
                     ..state(7)
                 },
                 hash: [4; 32],
@@ -284,7 +284,7 @@ mod tests {
             "t/loop".into(),
             StatRecord {
                 state: FileState {
-                    target: Target::Loop,
+                    target: Some(Box::new(Target::Loop)),
                     ..state(7)
                 },
                 hash: [5; 32],

@@ -193,12 +193,12 @@ impl Snapshot {
                 Seen::File(hash, state, hashed) => {
                     snapshot.hashed += usize::from(hashed);
                     snapshot.settled += usize::from(hashed && state.mtime_ns < racy_from);
-                    snapshot.states.push(state);
                     snapshot.files.push(FileEntry {
                         mode: Mode::of(&state),
                         path,
                         hash,
                     });
+                    snapshot.states.push(state);
                 }
             }
         }
@@ -236,12 +236,12 @@ impl Snapshot {
             return snapshot;
         }
         let listed = if depth < MAX_SUBMODULE_DEPTH {
-            git::ls_files(&dir, &["--cached", "--others", "--exclude-standard"])
+            git::submodule::files(&dir).ok()
         } else {
-            Ok(None)
+            None
         };
         match listed {
-            Ok(Some(files)) => {
+            Some(files) => {
                 let mut files: Vec<String> =
                     files.into_iter().map(|f| format!("{entry}{f}")).collect();
                 files.sort_unstable();
@@ -301,11 +301,11 @@ impl Snapshot {
             .files
             .iter()
             .zip(&self.states)
-            .map(|(f, &state)| {
+            .map(|(f, state)| {
                 (
                     f.path.clone(),
                     StatRecord {
-                        state,
+                        state: state.clone(),
                         hash: f.hash,
                         recorded_ns: self.taken_ns,
                     },
@@ -337,8 +337,8 @@ impl Snapshot {
                 }
                 // Same state, but written within the racy window of the
                 // snapshot: only the content can tell.
-                let target_racy = match state.target {
-                    Target::Found(t) => t.mtime_ns >= racy_from,
+                let target_racy = match state.target.as_deref() {
+                    Some(Target::Found(t)) => t.mtime_ns >= racy_from,
                     _ => false,
                 };
                 (state.mtime_ns >= racy_from || target_racy)
