@@ -5,7 +5,57 @@
 //! superproject.
 
 use super::{head_in, Dirs};
+use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A git command run in the submodule at `dir`, about that repository
+/// only: the variables a hook or an outer git may have set (`GIT_DIR`,
+/// `GIT_INDEX_FILE`, ...) would point it at the superproject.
+fn command_in(dir: &Path) -> Command {
+    let mut git = super::command(dir);
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_COMMON_DIR",
+        "GIT_PREFIX",
+    ] {
+        git.env_remove(var);
+    }
+    git
+}
+
+/// The submodule's own files, as `git ls-files` lists them there:
+/// tracked, and untracked but not ignored; relative to `dir`.
+pub(crate) fn files(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let output = command_in(dir)
+        .args(["-c", "core.quotepath=off", "ls-files", "-z"])
+        .args(["--cached", "--others", "--exclude-standard"])
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("listing the files of submodule {}", dir.display()))?;
+    if !output.status.success() {
+        bail!(
+            "git ls-files in {} failed: {}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let mut out = Vec::new();
+    for raw in output.stdout.split(|&b| b == 0).filter(|s| !s.is_empty()) {
+        match std::str::from_utf8(raw) {
+            Ok(s) => out.push(s.to_owned()),
+            Err(_) => bail!(
+                "a file name in {} is not valid UTF-8: {}",
+                dir.display(),
+                String::from_utf8_lossy(raw)
+            ),
+        }
+    }
+    Ok(out)
+}
 
 /// What is checked out in a submodule's folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +100,9 @@ pub(crate) fn checkout(dir: &Path) -> Checkout {
     if let (Some(commit), _) = head_in(&dirs) {
         return Checkout::Commit(commit);
     }
-    let asked = super::command(dir)
+    let asked = command_in(dir)
         .args(["rev-parse", "--verify", "-q", "HEAD"])
-        .stderr(std::process::Stdio::null())
+        .stderr(Stdio::null())
         .output();
     match asked {
         Ok(out) if out.status.success() => {
@@ -102,6 +152,10 @@ mod tests {
         git(dir.path(), &["commit", "-q", "-m", "sub"]);
         let lib = dir.path().join("lib");
         assert_eq!(checkout(&lib), Checkout::Commit(first.clone()));
+        std::fs::write(lib.join("new"), "y").unwrap();
+        let mut listed = files(&lib).unwrap();
+        listed.sort();
+        assert_eq!(listed, ["f", "new"]);
         git(&lib, &["commit", "-q", "--allow-empty", "-m", "two"]);
         let second = git(&lib, &["rev-parse", "HEAD"]);
         assert_ne!(first, second);
