@@ -113,14 +113,8 @@ const KNOWN_GAPS: &[(Family, u32)] = &[
     // `run = 'test "$PQG_STAGE" != production'`: check at entry, then at
     // production: cached pass, fresh fail.
     (Family::Stage, 1),
-    // `run = "./check.sh"`, `chmod -x check.sh`: cached pass, fresh 126.
-    (Family::Exec, 2),
-    // `inputs = ["lib/**"]`, lib a submodule: edit lib/data.txt.
-    (Family::Submodule, 3),
     // `inputs = [".env"]`, `.env` ignored: edit .env.
     (Family::EnvFile, 4),
-    // `inputs = ["link"]`, `link -> ext/t1.txt` (ignored): edit ext/t1.txt.
-    (Family::SymlinkTarget, 6),
     // `key_commands = ["cat deps.txt"]`, 8000 lines: edit line 2364.
     (Family::KeyCommand, 7),
     // `use` needs `gen` and reads its ignored out/gen.txt: edit gen's input.

@@ -7,7 +7,8 @@ use crate::cache::key::{KeyCommandOutput, KeyParts};
 use crate::cache::{self, Cache, CacheMode, Entry, GateKey};
 use crate::cli::ExplainArgs;
 use crate::config::{Command, Config, Gate, StageIdx};
-use crate::files::snapshot::FileEntry;
+use crate::files::hash::describe_submodule;
+use crate::files::snapshot::{FileEntry, Mode};
 use crate::fmt::human_duration;
 use crate::{judge, plan, run};
 use std::collections::HashMap;
@@ -95,6 +96,7 @@ fn explain_key(
     };
     println!("\nkey        {}", now.key.hex());
     print_parts(&now.parts, mask);
+    print_modes(&now.files);
     let verdict = would_hit(cache, &config.gates[index], &now, mask);
     println!("\nwould hit  {verdict}");
 }
@@ -188,6 +190,35 @@ fn print_parts(parts: &KeyParts, mask: &dyn Fn(&str) -> String) {
         parts.input_count,
         parts.inputs.chars().take(16).collect::<String>()
     );
+}
+
+/// The input files' modes (part of each file's entry in the key): how many
+/// of each, naming the few that are not plain files; and each submodule
+/// with the commit checked out.
+fn print_modes(files: &[FileEntry]) {
+    const NAMED: usize = 5;
+    for mode in [Mode::File, Mode::Exec, Mode::Symlink] {
+        let of: Vec<&str> = files
+            .iter()
+            .filter(|f| f.mode == mode)
+            .map(|f| f.path.as_str())
+            .collect();
+        if of.is_empty() {
+            continue;
+        }
+        let mut line = format!("  mode     {} {} files", mode.git(), of.len());
+        if mode != Mode::File {
+            let shown: Vec<&str> = of.iter().take(NAMED).copied().collect();
+            line.push_str(&format!(": {}", shown.join(", ")));
+            if of.len() > NAMED {
+                line.push_str(&format!(", … {} more", of.len() - NAMED));
+            }
+        }
+        println!("{line}");
+    }
+    for f in files.iter().filter(|f| f.mode == Mode::Submodule) {
+        println!("  submod   {} {}", f.path, describe_submodule(&f.hash));
+    }
 }
 
 /// What differs between a stored key and the current one, in words.
@@ -300,13 +331,12 @@ fn key_command_differences(
     out
 }
 
-/// The files added, removed and changed between two manifests.
+/// The files added, removed and changed between two manifests; a change
+/// of mode or of a submodule's commit is said as such.
 pub(super) fn file_changes(old: &[FileEntry], now: &[FileEntry]) -> Vec<String> {
     const SHOWN: usize = 20;
-    let old_map: HashMap<&str, &[u8; 32]> =
-        old.iter().map(|f| (f.path.as_str(), &f.hash)).collect();
-    let now_map: HashMap<&str, &[u8; 32]> =
-        now.iter().map(|f| (f.path.as_str(), &f.hash)).collect();
+    let old_map: HashMap<&str, &FileEntry> = old.iter().map(|f| (f.path.as_str(), f)).collect();
+    let now_map: HashMap<&str, &FileEntry> = now.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut added: Vec<&str> = now_map
         .keys()
         .filter(|p| !old_map.contains_key(*p))
@@ -317,15 +347,35 @@ pub(super) fn file_changes(old: &[FileEntry], now: &[FileEntry]) -> Vec<String> 
         .filter(|p| !now_map.contains_key(*p))
         .copied()
         .collect();
-    let mut changed: Vec<&str> = now_map
+    let mut changed: Vec<String> = now_map
         .iter()
-        .filter(|(p, h)| old_map.get(*p).is_some_and(|o| o != *h))
-        .map(|(p, _)| *p)
+        .filter_map(|(p, f)| {
+            let o = old_map.get(*p)?;
+            if o.mode == Mode::Submodule && f.mode == Mode::Submodule && o.hash != f.hash {
+                return Some(format!(
+                    "{p} (submodule: {} → {})",
+                    describe_submodule(&o.hash),
+                    describe_submodule(&f.hash)
+                ));
+            }
+            match (o.mode != f.mode, o.hash != f.hash) {
+                (true, content_too) => Some(format!(
+                    "{p} (mode {} → {}{})",
+                    o.mode.git(),
+                    f.mode.git(),
+                    if content_too { ", content too" } else { "" }
+                )),
+                (false, true) => Some((*p).to_owned()),
+                (false, false) => None,
+            }
+        })
         .collect();
     added.sort_unstable();
     removed.sort_unstable();
     changed.sort_unstable();
     let mut out = Vec::new();
+    let added: Vec<String> = added.into_iter().map(str::to_owned).collect();
+    let removed: Vec<String> = removed.into_iter().map(str::to_owned).collect();
     for (label, list) in [("changed", changed), ("added", added), ("removed", removed)] {
         for p in list.iter().take(SHOWN) {
             out.push(format!("  - {label}: {p}"));
@@ -345,12 +395,30 @@ mod tests {
     fn file_changes_name_each_kind() {
         let f = |p: &str, h: u8| FileEntry {
             path: p.into(),
+            mode: Mode::File,
             hash: [h; 32],
         };
         let changes = file_changes(&[f("a", 1), f("b", 1)], &[f("a", 2), f("c", 1)]);
         assert_eq!(
             changes,
             ["  - changed: a", "  - added: c", "  - removed: b"]
+        );
+        let exec = FileEntry {
+            mode: Mode::Exec,
+            ..f("a", 1)
+        };
+        assert_eq!(
+            file_changes(&[exec], &[f("a", 1)]),
+            ["  - changed: a (mode 100755 → 100644)"]
+        );
+        let sub = |h: u8| FileEntry {
+            path: "lib/".into(),
+            mode: Mode::Submodule,
+            hash: [h; 32],
+        };
+        assert_eq!(
+            file_changes(&[sub(0)], &[sub(0xff)]),
+            ["  - changed: lib/ (submodule: not checked out → no commit)"]
         );
     }
 }

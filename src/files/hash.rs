@@ -1,25 +1,80 @@
-//! Content hashes (BLAKE3): of one file or symlink, and the digest of a
-//! set of input files that a cache key is made from.
+//! Content hashes (BLAKE3): of one file, symlink or submodule, and the
+//! digest of a set of input files that a cache key is made from.
 
 use super::filter::InputFilter;
-use super::root::Kind;
+use super::root::{FileState, Kind, Root, Target};
 use super::snapshot::{FileEntry, Snapshot};
+use crate::git::submodule::Checkout;
 use std::io::Read;
-use std::path::Path;
+use std::os::unix::fs::OpenOptionsExt;
 
 /// A content hash (BLAKE3).
 pub(crate) type Hash = [u8; 32];
 
-/// Hashes a file's content, or a symlink's target.
-pub(crate) fn hash_file(path: &Path, kind: Kind, size: u64) -> std::io::Result<Hash> {
+/// Why a path has no hash: a symlink to a folder is not followed (its
+/// files are not inputs), and says so.
+pub(crate) fn link_to_folder() -> std::io::Error {
+    std::io::Error::other("a symlink to a folder: its files are not read")
+}
+
+/// Hashes what `rel` (relative to `root`) holds, as `state` describes it:
+/// a file's content; a symlink's target text and what a reader following
+/// it sees (the file's content and executable bit, or that it leads
+/// nowhere or loops). Never blocks on a FIFO; a symlink to one, or to a
+/// device, is hashed by its kind, never opened. The mode of the path
+/// itself is not part of this hash: it is kept beside it ([`Mode`]).
+pub(crate) fn hash_file(
+    root: &Root,
+    rel: &str,
+    state: &FileState,
+    kind: Kind,
+) -> std::io::Result<Hash> {
     let mut hasher = blake3::Hasher::new();
     if kind == Kind::Symlink {
         hasher.update(b"symlink\0");
-        hasher.update(std::fs::read_link(path)?.as_os_str().as_encoded_bytes());
+        let text = std::fs::read_link(root.path().join(rel))?;
+        let text = text.as_os_str().as_encoded_bytes();
+        hasher.update(&(text.len() as u64).to_le_bytes());
+        hasher.update(text);
+        match state.target.as_deref() {
+            None | Some(Target::Dangling) => {
+                hasher.update(b"dangling");
+            }
+            Some(Target::Loop) => {
+                hasher.update(b"loop");
+            }
+            Some(Target::Found(t)) if t.is_file() => {
+                hasher.update(if t.is_exec() { b"exec\0" } else { b"file\0" });
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(root.path().join(rel))?;
+                if !file.metadata()?.is_file() {
+                    // Replaced by something else since the stat: the next
+                    // run's stat differs, and this one cannot be trusted.
+                    return Err(std::io::Error::other("a symlink's target changed"));
+                }
+                read_into(&mut hasher, file, t.size)?;
+            }
+            Some(Target::Found(t)) if t.is_dir() => return Err(link_to_folder()),
+            Some(Target::Found(t)) => {
+                hasher.update(b"special\0");
+                hasher.update(&(t.mode & 0o170000).to_le_bytes());
+            }
+        }
         return Ok(*hasher.finalize().as_bytes());
     }
     hasher.update(b"file\0");
-    let mut file = std::fs::File::open(path)?;
+    let file = root.open_nofollow(rel)?;
+    read_into(&mut hasher, file, state.size)?;
+    Ok(*hasher.finalize().as_bytes())
+}
+
+fn read_into(
+    hasher: &mut blake3::Hasher,
+    mut file: std::fs::File,
+    size: u64,
+) -> std::io::Result<()> {
     if size <= 64 * 1024 {
         let mut buf = Vec::with_capacity(size as usize + 1);
         file.read_to_end(&mut buf)?;
@@ -27,11 +82,48 @@ pub(crate) fn hash_file(path: &Path, kind: Kind, size: u64) -> std::io::Result<H
     } else {
         hasher.update_reader(&mut file)?;
     }
-    Ok(*hasher.finalize().as_bytes())
+    Ok(())
 }
 
-/// The digest of a set of input files: every path and content hash, in path
-/// order, length-prefixed so that no two different sets hash alike.
+/// A submodule's entry "hash": the commit checked out, its raw bytes
+/// (SHA-1 padded with zeros, or SHA-256), so `explain` can name it; all
+/// zeros when it is not checked out, all ones when it has no commit.
+pub(crate) fn submodule_hash(checkout: &Checkout) -> Hash {
+    match checkout {
+        Checkout::Absent => [0; 32],
+        Checkout::NoCommit => [0xff; 32],
+        Checkout::Commit(hex) => {
+            let mut out = [0u8; 32];
+            for (i, byte) in out.iter_mut().enumerate().take(hex.len() / 2) {
+                *byte = hex
+                    .get(2 * i..2 * i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .unwrap_or(0);
+            }
+            out
+        }
+    }
+}
+
+/// How `explain` names a submodule's entry hash (see [`submodule_hash`]).
+pub(crate) fn describe_submodule(hash: &Hash) -> String {
+    if *hash == [0; 32] {
+        return "not checked out".to_owned();
+    }
+    if *hash == [0xff; 32] {
+        return "no commit".to_owned();
+    }
+    let len = if hash[20..].iter().all(|&b| b == 0) {
+        20
+    } else {
+        32
+    };
+    let hex: String = hash[..len].iter().map(|b| format!("{b:02x}")).collect();
+    format!("commit {hex}")
+}
+
+/// The digest of a set of input files: every path, mode and content hash,
+/// in path order, length-prefixed so that no two different sets hash alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InputsDigest {
     pub digest: Hash,
@@ -46,6 +138,7 @@ pub(crate) fn digest_of(files: &[FileEntry]) -> Hash {
     for f in files {
         hasher.update(&(f.path.len() as u64).to_le_bytes());
         hasher.update(f.path.as_bytes());
+        hasher.update(&[f.mode.byte()]);
         hasher.update(&f.hash);
     }
     *hasher.finalize().as_bytes()
@@ -61,6 +154,7 @@ pub(crate) fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest
         if filter.matches(&f.path) {
             buf.extend_from_slice(&(f.path.len() as u64).to_le_bytes());
             buf.extend_from_slice(f.path.as_bytes());
+            buf.push(f.mode.byte());
             buf.extend_from_slice(&f.hash);
             chosen.push(f.clone());
         }
@@ -85,6 +179,7 @@ pub(crate) fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::snapshot::Mode;
 
     #[test]
     fn digests_differ_when_bytes_shift_between_path_and_hash() {
@@ -93,6 +188,7 @@ mod tests {
                 .into_iter()
                 .map(|(p, h)| FileEntry {
                     path: p.into(),
+                    mode: Mode::File,
                     hash: h,
                 })
                 .collect(),
@@ -103,5 +199,44 @@ mod tests {
         let b = digest(&snap(vec![("a", [0; 32]), ("bc", [1; 32])]), &all).0;
         assert_ne!(a.digest, b.digest);
         assert_eq!(a.count, 2);
+    }
+
+    #[test]
+    fn the_mode_is_part_of_the_digest() {
+        let entry = |mode| FileEntry {
+            path: "check.sh".into(),
+            mode,
+            hash: [7; 32],
+        };
+        let all = InputFilter::new(None).unwrap();
+        let digests: Vec<Hash> = [Mode::File, Mode::Exec, Mode::Symlink, Mode::Submodule]
+            .into_iter()
+            .map(|m| digest_of(&[entry(m)]))
+            .collect();
+        for (i, a) in digests.iter().enumerate() {
+            for b in &digests[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        let snap = Snapshot {
+            files: vec![entry(Mode::Exec)],
+            ..Snapshot::default()
+        };
+        assert_eq!(digest(&snap, &all).0.digest, digests[1], "digest_of agrees");
+    }
+
+    #[test]
+    fn submodule_hashes_name_their_commit() {
+        let sha1 = "0123456789abcdef0123456789abcdef01234567";
+        let h = submodule_hash(&Checkout::Commit(sha1.into()));
+        assert_eq!(describe_submodule(&h), format!("commit {sha1}"));
+        assert_eq!(
+            describe_submodule(&submodule_hash(&Checkout::Absent)),
+            "not checked out"
+        );
+        assert_eq!(
+            describe_submodule(&submodule_hash(&Checkout::NoCommit)),
+            "no commit"
+        );
     }
 }

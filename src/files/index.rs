@@ -3,14 +3,14 @@
 //! for the file now (DESIGN §5). Stored by the caller as one blob.
 
 use super::hash::Hash;
-use super::root::FileState;
+use super::root::{FileState, Target, TargetStat};
 
 /// A file modified less than this long before its hash was recorded may
 /// change again without moving its mtime: its recorded hash is not trusted.
 pub(crate) const RACY_NS: i64 = 2_000_000_000;
 
 /// A remembered hash and the state it was computed for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatRecord {
     pub state: FileState,
     pub hash: Hash,
@@ -23,8 +23,15 @@ impl StatRecord {
     pub fn trusted_for(&self, state: &FileState) -> bool {
         // A file written within RACY_NS of the recording (or after it, or
         // with an mtime in the future) may have changed again within the
-        // same timestamp tick: never trust it (DESIGN §5).
-        self.state == *state && state.mtime_ns < self.recorded_ns.saturating_sub(RACY_NS)
+        // same timestamp tick: never trust it (DESIGN §5). The same holds
+        // for the file a symlink leads to. A folder (a submodule's place)
+        // says nothing of what is checked out in it: never trusted.
+        let settled_by = self.recorded_ns.saturating_sub(RACY_NS);
+        let target_settled = match state.target.as_deref() {
+            Some(Target::Found(t)) => t.mtime_ns < settled_by && !t.is_dir(),
+            None | Some(Target::Dangling | Target::Loop) => true,
+        };
+        self.state == *state && !state.is_dir() && state.mtime_ns < settled_by && target_settled
     }
 }
 
@@ -35,7 +42,9 @@ pub struct StatIndex {
     pub records: Vec<(String, StatRecord)>,
 }
 
-const INDEX_MAGIC: &[u8; 8] = b"pqgidx01";
+/// Version 2: records carry what a symlink leads to, and a symlink's
+/// hash covers it; version 1 records must not be trusted.
+const INDEX_MAGIC: &[u8; 8] = b"pqgidx02";
 
 impl StatIndex {
     /// A compact binary form, stored as one blob.
@@ -53,6 +62,21 @@ impl StatIndex {
                 out.extend_from_slice(&v.to_le_bytes());
             }
             out.extend_from_slice(&r.state.mode.to_le_bytes());
+            match r.state.target.as_deref() {
+                None => out.push(0),
+                Some(Target::Dangling) => out.push(1),
+                Some(Target::Loop) => out.push(2),
+                Some(Target::Found(t)) => {
+                    out.push(3);
+                    for v in [t.size, t.ino, t.dev] {
+                        out.extend_from_slice(&v.to_le_bytes());
+                    }
+                    for v in [t.mtime_ns, t.ctime_ns] {
+                        out.extend_from_slice(&v.to_le_bytes());
+                    }
+                    out.extend_from_slice(&t.mode.to_le_bytes());
+                }
+            }
             out.extend_from_slice(&r.hash);
         }
         out
@@ -76,6 +100,20 @@ impl StatIndex {
             let ctime_ns = r.u64()? as i64;
             let recorded_ns = r.u64()? as i64;
             let mode = r.u32()?;
+            let target = match r.take(1)?[0] {
+                0 => None,
+                1 => Some(Box::new(Target::Dangling)),
+                2 => Some(Box::new(Target::Loop)),
+                3 => Some(Box::new(Target::Found(TargetStat {
+                    size: r.u64()?,
+                    ino: r.u64()?,
+                    dev: r.u64()?,
+                    mtime_ns: r.u64()? as i64,
+                    ctime_ns: r.u64()? as i64,
+                    mode: r.u32()?,
+                }))),
+                _ => return None,
+            };
             let hash: Hash = r.take(32)?.try_into().ok()?;
             if records.last().is_some_and(|(last, _)| *last >= path) {
                 return None; // not sorted: not ours
@@ -90,6 +128,7 @@ impl StatIndex {
                         ino,
                         dev,
                         mode,
+                        target,
                     },
                     hash,
                     recorded_ns,
@@ -132,6 +171,7 @@ mod tests {
             ino: 7,
             dev: 1,
             mode: 0o100644,
+            target: None,
         }
     }
 
@@ -151,7 +191,7 @@ mod tests {
         );
         let racy = StatRecord {
             recorded_ns: 1_000_000_000_000 + RACY_NS / 2,
-            ..record
+            ..record.clone()
         };
         assert!(!racy.trusted_for(&state(1_000_000_000_000)), "racy entry");
         let future = StatRecord {
@@ -165,6 +205,53 @@ mod tests {
     }
 
     #[test]
+    fn a_symlink_is_trusted_only_while_its_target_is_unchanged_and_settled() {
+        let t = |mtime_ns| TargetStat {
+            size: 4,
+            mtime_ns,
+            ctime_ns: mtime_ns,
+            ino: 9,
+            dev: 1,
+            mode: 0o100644,
+        };
+        let link = |target| FileState {
+            mode: 0o120777,
+            target: Some(Box::new(target)),
+            ..state(1_000_000_000_000)
+        };
+        let record = StatRecord {
+            state: link(Target::Found(t(1_000_000_000_000))),
+            hash: [1; 32],
+            recorded_ns: 1_000_000_000_000 + 5 * RACY_NS,
+        };
+        assert!(record.trusted_for(&record.state));
+        let edited = link(Target::Found(t(1_000_000_000_001)));
+        assert!(!record.trusted_for(&edited), "the target was edited");
+        assert!(!record.trusted_for(&link(Target::Dangling)));
+        let racy = link(Target::Found(t(1_000_000_000_000 + 5 * RACY_NS)));
+        let racy_record = StatRecord {
+            state: racy.clone(),
+            ..record.clone()
+        };
+        assert!(
+            !racy_record.trusted_for(&racy),
+            "target written around the recording"
+        );
+        let dir = FileState {
+            mode: 0o040755,
+            ..state(1_000_000_000_000)
+        };
+        let dir_record = StatRecord {
+            state: dir.clone(),
+            ..record
+        };
+        assert!(
+            !dir_record.trusted_for(&dir),
+            "a submodule's folder is never trusted"
+        );
+    }
+
+    #[test]
     fn the_index_round_trips_and_rejects_damage() {
         let mut index = StatIndex::default();
         index.records.push((
@@ -173,6 +260,35 @@ mod tests {
                 state: state(42),
                 hash: [9; 32],
                 recorded_ns: 99,
+            },
+        ));
+        index.records.push((
+            "t/link".into(),
+            StatRecord {
+                state: FileState {
+                    target: Some(Box::new(Target::Found(TargetStat {
+                        size: 1,
+                        mtime_ns: 2,
+                        ctime_ns: 3,
+                        ino: 4,
+                        dev: 5,
+                        mode: 0o100755,
+                    }))),
+                    ..state(7)
+                },
+                hash: [4; 32],
+                recorded_ns: 8,
+            },
+        ));
+        index.records.push((
+            "t/loop".into(),
+            StatRecord {
+                state: FileState {
+                    target: Some(Box::new(Target::Loop)),
+                    ..state(7)
+                },
+                hash: [5; 32],
+                recorded_ns: 8,
             },
         ));
         index.records.push((

@@ -1,10 +1,18 @@
 //! Every input file's state and hash at one moment, taken in parallel
 //! with the stat index as a fast path, and the check after a run of which
 //! files changed since.
+//!
+//! Three kinds of input besides plain files (DESIGN §5): a symlink counts
+//! by its target text and what a reader following it sees (its stat data
+//! is part of the file's state, so an edit of the target is seen); a
+//! submodule counts by its checked-out commit (an entry at `lib/`, which
+//! `lib/**` matches) and by its own work tree's files, listed through its
+//! git as `lib/...`; and every entry carries the mode git tracks.
 
-use super::hash::{hash_file, Hash};
+use super::hash::{hash_file, submodule_hash, Hash};
 use super::index::{StatIndex, StatRecord, RACY_NS};
-use super::root::{FileState, Kind, Root};
+use super::root::{FileState, Kind, Root, Target};
+use crate::git;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,9 +20,72 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// One input file as seen now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEntry {
-    /// Relative to the config's folder, `/`-separated.
+    /// Relative to the config's folder, `/`-separated; a submodule's entry
+    /// ends with `/`.
     pub path: String,
+    /// What git would record it as.
+    pub mode: Mode,
     pub hash: Hash,
+}
+
+/// The mode git tracks for an entry: part of what the entry is (`chmod -x
+/// check.sh` makes `./check.sh` fail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `100644`.
+    File,
+    /// `100755`: the owner may execute it.
+    Exec,
+    /// `120000`.
+    Symlink,
+    /// `160000`: the hash is the commit checked out.
+    Submodule,
+}
+
+impl Mode {
+    /// The mode of a path in `state`.
+    pub fn of(state: &FileState) -> Mode {
+        if state.is_dir() {
+            Mode::Submodule
+        } else if state.is_symlink() {
+            Mode::Symlink
+        } else if state.is_exec() {
+            Mode::Exec
+        } else {
+            Mode::File
+        }
+    }
+
+    /// One byte for digests and manifests.
+    pub fn byte(self) -> u8 {
+        match self {
+            Mode::File => b'f',
+            Mode::Exec => b'x',
+            Mode::Symlink => b'l',
+            Mode::Submodule => b's',
+        }
+    }
+
+    /// Reads [`byte`](Self::byte)'s form.
+    pub fn from_byte(b: u8) -> Option<Mode> {
+        match b {
+            b'f' => Some(Mode::File),
+            b'x' => Some(Mode::Exec),
+            b'l' => Some(Mode::Symlink),
+            b's' => Some(Mode::Submodule),
+            _ => None,
+        }
+    }
+
+    /// Git's octal form, for `explain`.
+    pub fn git(self) -> &'static str {
+        match self {
+            Mode::File => "100644",
+            Mode::Exec => "100755",
+            Mode::Symlink => "120000",
+            Mode::Submodule => "160000",
+        }
+    }
 }
 
 /// Nanoseconds since the epoch, now.
@@ -23,6 +94,9 @@ pub(crate) fn now_ns() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
 }
+
+/// Submodules inside submodules are followed this deep, no deeper.
+const MAX_SUBMODULE_DEPTH: usize = 8;
 
 /// The input files as they are now.
 #[derive(Debug, Clone, Default)]
@@ -47,8 +121,13 @@ pub struct Snapshot {
 impl Snapshot {
     /// Stats every file of the sorted list `files` (in parallel), hashing
     /// those the index cannot vouch for. Files that vanished since they were
-    /// listed are left out.
+    /// listed are left out. A listed path that is a folder (git lists a
+    /// submodule's place so) becomes the submodule's entry and its files.
     pub fn take(root: &Root, files: Vec<String>, index: &StatIndex) -> Snapshot {
+        Self::take_at(root, files, index, 0)
+    }
+
+    fn take_at(root: &Root, files: Vec<String>, index: &StatIndex, depth: usize) -> Snapshot {
         let taken_ns = now_ns();
         // Both lists are sorted: join them in one pass, no hashing.
         let mut known: Vec<Option<&StatRecord>> = Vec::with_capacity(files.len());
@@ -64,6 +143,7 @@ impl Snapshot {
             Gone,
             Unreadable,
             File(Hash, FileState, bool),
+            Submodule(FileState),
         }
         let seen: Vec<Seen> = files
             .par_iter()
@@ -76,15 +156,21 @@ impl Snapshot {
                     Err(_) => return Seen::Unreadable,
                 };
                 if kind == Kind::Dir {
-                    // A submodule or a nested repository: not a file input.
-                    return Seen::Gone;
+                    // A tracked path that is a folder is a submodule; git
+                    // lists an untracked nested repository as `dir/`, and
+                    // it is not an input (git would not add its files).
+                    return if rel.ends_with('/') {
+                        Seen::Gone
+                    } else {
+                        Seen::Submodule(state)
+                    };
                 }
                 if let Some(record) = record {
                     if record.trusted_for(&state) {
                         return Seen::File(record.hash, state, false);
                     }
                 }
-                match hash_file(&root.path().join(rel), kind, state.size) {
+                match hash_file(root, rel, &state, kind) {
                     Ok(hash) => Seen::File(hash, state, true),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Seen::Gone,
                     Err(_) => Seen::Unreadable,
@@ -98,19 +184,77 @@ impl Snapshot {
             ..Snapshot::default()
         };
         let racy_from = taken_ns.saturating_sub(RACY_NS);
+        let mut submodules = Vec::new();
         for (path, s) in files.into_iter().zip(seen) {
             match s {
                 Seen::Gone => {}
                 Seen::Unreadable => snapshot.unreadable.push(path),
+                Seen::Submodule(state) => submodules.push((path, state)),
                 Seen::File(hash, state, hashed) => {
                     snapshot.hashed += usize::from(hashed);
                     snapshot.settled += usize::from(hashed && state.mtime_ns < racy_from);
+                    snapshot.files.push(FileEntry {
+                        mode: Mode::of(&state),
+                        path,
+                        hash,
+                    });
                     snapshot.states.push(state);
-                    snapshot.files.push(FileEntry { path, hash });
                 }
             }
         }
-        snapshot
+        let inner: Vec<Snapshot> = submodules
+            .into_par_iter()
+            .map(|(path, state)| Self::submodule(root, &path, state, index, depth))
+            .collect();
+        inner.into_iter().fold(snapshot, Snapshot::merge)
+    }
+
+    /// The submodule whose folder is `rel`: an entry `rel/` holding the
+    /// commit checked out, and its own files (tracked and untracked, not
+    /// ignored), listed by its git.
+    fn submodule(
+        root: &Root,
+        rel: &str,
+        state: FileState,
+        index: &StatIndex,
+        depth: usize,
+    ) -> Snapshot {
+        let dir = root.path().join(rel);
+        let checkout = git::submodule::checkout(&dir);
+        let entry = format!("{rel}/");
+        let mut snapshot = Snapshot {
+            taken_ns: now_ns(),
+            files: vec![FileEntry {
+                path: entry.clone(),
+                mode: Mode::Submodule,
+                hash: submodule_hash(&checkout),
+            }],
+            states: vec![state],
+            ..Snapshot::default()
+        };
+        if checkout == git::submodule::Checkout::Absent {
+            return snapshot;
+        }
+        let listed = if depth < MAX_SUBMODULE_DEPTH {
+            git::submodule::files(&dir).ok()
+        } else {
+            None
+        };
+        match listed {
+            Some(files) => {
+                let mut files: Vec<String> =
+                    files.into_iter().map(|f| format!("{entry}{f}")).collect();
+                files.sort_unstable();
+                files.dedup();
+                snapshot.merge(Self::take_at(root, files, index, depth + 1))
+            }
+            // Its files cannot be listed: a gate whose inputs reach into it
+            // is not cached.
+            _ => {
+                snapshot.unreadable.push(entry);
+                snapshot
+            }
+        }
     }
 
     /// Joins two snapshots of disjoint or overlapping sorted lists.
@@ -157,11 +301,11 @@ impl Snapshot {
             .files
             .iter()
             .zip(&self.states)
-            .map(|(f, &state)| {
+            .map(|(f, state)| {
                 (
                     f.path.clone(),
                     StatRecord {
-                        state,
+                        state: state.clone(),
                         hash: f.hash,
                         recorded_ns: self.taken_ns,
                     },
@@ -172,8 +316,8 @@ impl Snapshot {
     }
 
     /// Paths whose file changed since the snapshot: gone, a new state, or
-    /// (for files touched around the snapshot) new content. Computed once
-    /// for all gates after a run.
+    /// (for files touched around the snapshot) new content; a submodule
+    /// whose checkout moved. Computed once for all gates after a run.
     pub fn changed_since(&self, root: &Root) -> HashSet<String> {
         let racy_from = self.taken_ns.saturating_sub(RACY_NS);
         self.files
@@ -181,6 +325,10 @@ impl Snapshot {
             .zip(self.states.par_iter())
             .with_min_len(256)
             .filter(|(f, before)| {
+                if f.mode == Mode::Submodule {
+                    let dir = root.path().join(f.path.trim_end_matches('/'));
+                    return submodule_hash(&git::submodule::checkout(&dir)) != f.hash;
+                }
                 let Ok((state, kind)) = root.lstat(&f.path) else {
                     return true;
                 };
@@ -189,9 +337,12 @@ impl Snapshot {
                 }
                 // Same state, but written within the racy window of the
                 // snapshot: only the content can tell.
-                state.mtime_ns >= racy_from
-                    && hash_file(&root.path().join(&f.path), kind, state.size)
-                        .map_or(true, |h| h != f.hash)
+                let target_racy = match state.target.as_deref() {
+                    Some(Target::Found(t)) => t.mtime_ns >= racy_from,
+                    _ => false,
+                };
+                (state.mtime_ns >= racy_from || target_racy)
+                    && hash_file(root, &f.path, &state, kind).map_or(true, |h| h != f.hash)
             })
             .map(|(f, _)| f.path.clone())
             .collect()

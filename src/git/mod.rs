@@ -22,6 +22,7 @@ mod spawn;
 pub(crate) use file_at::file_at;
 pub(crate) use spawn::{command, ls_files};
 pub(crate) mod status;
+pub(crate) mod submodule;
 
 use std::path::{Path, PathBuf};
 
@@ -84,7 +85,7 @@ pub(crate) fn work_tree_top(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-fn is_object_id(s: &str) -> bool {
+pub(crate) fn is_object_id(s: &str) -> bool {
     (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 

@@ -1,5 +1,5 @@
 //! File system calls relative to an open folder: `openat` that never
-//! follows a symlink, and `fstatat` that never follows one either. Paths
+//! follows a symlink, and `fstatat` that follows one only when asked. Paths
 //! are resolved by the kernel from the folder, so no absolute path is built
 //! per file.
 
@@ -72,20 +72,23 @@ pub(crate) fn open_nofollow_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<Fil
 /// `lstat` of `rel`, relative to `dir`: a symlink is described, not
 /// followed.
 pub(crate) fn lstat_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<Stat> {
+    stat_at_with(dir, rel, libc::AT_SYMLINK_NOFOLLOW)
+}
+
+/// `stat` of `rel`, relative to `dir`: symlinks are followed (the kernel
+/// bounds the chain and reports a loop as `ELOOP`).
+pub(crate) fn stat_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<Stat> {
+    stat_at_with(dir, rel, 0)
+}
+
+fn stat_at_with(dir: BorrowedFd<'_>, rel: &str, flags: libc::c_int) -> io::Result<Stat> {
     let c = c_path(rel)?;
     // SAFETY: `libc::stat` is plain old data, for which all-zero bytes are
     // a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is a valid NUL-terminated string, `st` is a valid place
     // for fstatat to write, and `dir` is open for the call's duration.
-    let rc = unsafe {
-        libc::fstatat(
-            dir.as_raw_fd(),
-            c.as_ptr(),
-            &mut st,
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
+    let rc = unsafe { libc::fstatat(dir.as_raw_fd(), c.as_ptr(), &mut st, flags) };
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -120,6 +123,10 @@ mod tests {
         assert_eq!(a.size, 3);
         assert!(!a.is_dir() && !a.is_symlink());
         assert!(lstat_at(fd.as_fd(), "link").unwrap().is_symlink());
+        assert_eq!(stat_at(fd.as_fd(), "link").unwrap(), a, "followed");
+        std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
+        let looped = stat_at(fd.as_fd(), "loop").unwrap_err();
+        assert_eq!(looped.raw_os_error(), Some(libc::ELOOP));
         assert!(lstat_at(fd.as_fd(), ".").unwrap().is_dir());
         assert!(open_nofollow_at(fd.as_fd(), "a").is_ok());
         let err = open_nofollow_at(fd.as_fd(), "link").unwrap_err();
