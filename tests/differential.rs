@@ -107,12 +107,6 @@ const FAMILIES: &[Family] = &[
 /// when its item is fixed. The smallest reproduction of each (commit, run
 /// `pqg check`, change, run `pqg check` and `pqg check --no-cache`):
 const KNOWN_GAPS: &[(Family, u32)] = &[
-    // Two gates `run = 'test "$PQG_GATE" = twin_a'`: the first run already
-    // says 2/2 passed, --no-cache fails twin_b.
-    (Family::GateName, 1),
-    // `run = 'test "$PQG_STAGE" != production'`: check at entry, then at
-    // production: cached pass, fresh fail.
-    (Family::Stage, 1),
     // `run = "./check.sh"`, `chmod -x check.sh`: cached pass, fresh 126.
     (Family::Exec, 2),
     // `inputs = ["lib/**"]`, lib a submodule: edit lib/data.txt.
@@ -121,10 +115,6 @@ const KNOWN_GAPS: &[(Family, u32)] = &[
     (Family::EnvFile, 4),
     // `inputs = ["link"]`, `link -> ext/t1.txt` (ignored): edit ext/t1.txt.
     (Family::SymlinkTarget, 6),
-    // `key_commands = ["cat deps.txt"]`, 8000 lines: edit line 2364.
-    (Family::KeyCommand, 7),
-    // `use` needs `gen` and reads its ignored out/gen.txt: edit gen's input.
-    (Family::Needs, 8),
 ];
 
 impl Family {
