@@ -145,14 +145,19 @@ fn no_cache_writes_nothing() {
 }
 
 #[test]
-fn gates_with_the_same_key_run_once() {
+fn gates_with_the_same_run_each_run_with_their_own_name() {
+    // Their keys differ by the name pqg hands them (`PQG_GATE`): neither
+    // answers for the other.
     let repo = TestRepo::new().gates(
-        "[gates.one]\nrun = 'echo x >> count'\ninputs = ['gates.toml']\n[gates.two]\nrun = 'echo x >> count'\ninputs = ['gates.toml']\n",
+        "[gates.one]\nrun = 'echo $PQG_GATE >> count'\ninputs = ['gates.toml']\n[gates.two]\nrun = 'echo $PQG_GATE >> count'\ninputs = ['gates.toml']\n",
     );
     let (code, report, _) = check_json(&repo, &[]);
     assert_eq!(code, Some(0));
-    assert_eq!(repo.read("count").lines().count(), 1);
-    assert_eq!(report["gates"][1]["cached"], true);
+    let mut ran: Vec<String> = repo.read("count").lines().map(str::to_owned).collect();
+    ran.sort();
+    assert_eq!(ran, ["one", "two"]);
+    assert_eq!(report["gates"][1]["cached"], false);
+    assert_eq!(cached(&repo, &[]), [true, true]);
 }
 
 #[test]

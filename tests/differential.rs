@@ -107,18 +107,8 @@ const FAMILIES: &[Family] = &[
 /// when its item is fixed. The smallest reproduction of each (commit, run
 /// `pqg check`, change, run `pqg check` and `pqg check --no-cache`):
 const KNOWN_GAPS: &[(Family, u32)] = &[
-    // Two gates `run = 'test "$PQG_GATE" = twin_a'`: the first run already
-    // says 2/2 passed, --no-cache fails twin_b.
-    (Family::GateName, 1),
-    // `run = 'test "$PQG_STAGE" != production'`: check at entry, then at
-    // production: cached pass, fresh fail.
-    (Family::Stage, 1),
     // `inputs = [".env"]`, `.env` ignored: edit .env.
     (Family::EnvFile, 4),
-    // `key_commands = ["cat deps.txt"]`, 8000 lines: edit line 2364.
-    (Family::KeyCommand, 7),
-    // `use` needs `gen` and reads its ignored out/gen.txt: edit gen's input.
-    (Family::Needs, 8),
 ];
 
 impl Family {

@@ -1,26 +1,43 @@
 //! The cache key (DESIGN §5): a BLAKE3 hash of everything that can change a
 //! gate's result, and nothing that cannot.
 //!
-//! In: a key-format version; the gate's command; `cwd`; `env` names and
-//! values (unset and empty differ); `key_commands` outputs; metric sources;
-//! the input files' paths and content hashes in path order. Out: stage,
-//! thresholds, weight, description, the gate's name. Every field is tagged
-//! and length-prefixed, so bytes cannot shift from one field to another
-//! without changing the key. This module is pure.
+//! In: a key-format version; what pqg hands the gate (its name, as
+//! `PQG_GATE`; the stage, as `PQG_STAGE`, only when the gate lists it in
+//! `env` or its command names it); the gate's command; `cwd`; `env` names
+//! and the digests of their values (unset and empty differ); each
+//! `key_commands` entry's exit code and the digest of its whole output;
+//! metric sources; the keys of the gates it `needs`; the input files' paths
+//! and content hashes in path order. Out: the stage of a gate that does not
+//! read it, thresholds, weight, description. Every field is tagged and
+//! length-prefixed, so bytes cannot shift from one field to another without
+//! changing the key. The parts keep digests, never values (DESIGN §11), so
+//! that a stored entry holds no secret yet `pqg explain` can still say
+//! which variable or command changed. This module is pure.
 
 use crate::config::{Command, Gate, MetricSource};
 use serde::{Deserialize, Serialize};
 
 /// Bump when the meaning of a stored result or of the key changes.
-pub(crate) const KEY_FORMAT: u32 = 1;
+///
+/// 2: the gate's name, the stage where it is read and the needs' keys are
+/// in the key; key commands are hashed whole; `env` values and key command
+/// outputs are kept as digests.
+pub(crate) const KEY_FORMAT: u32 = 2;
 
-/// What a `key_commands` entry printed.
+/// The variable through which pqg hands a gate its stage.
+pub(crate) const STAGE_VAR: &str = "PQG_STAGE";
+/// The variable through which pqg hands a gate its name.
+pub(crate) const GATE_VAR: &str = "PQG_GATE";
+
+/// A `key_commands` entry as it enters the key: its command, its exit code
+/// and the digest of everything it printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct KeyCommandOutput {
+pub(crate) struct KeyCommandDigest {
     pub command: String,
-    /// Exit code, or `None` when it could not run or was killed.
-    pub exit_code: Option<i32>,
-    pub output: String,
+    pub exit_code: i32,
+    /// Hex of the BLAKE3 hash of its whole output (stdout and stderr, as
+    /// they came).
+    pub digest: String,
 }
 
 /// The parts a key is made of, kept so `pqg explain` can say which one
@@ -28,15 +45,43 @@ pub(crate) struct KeyCommandOutput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct KeyParts {
     pub format: u32,
+    /// The gate's name, handed to it as `PQG_GATE`.
+    pub gate: String,
+    /// The stage handed to it as `PQG_STAGE`, when the gate reads it
+    /// ([`reads_stage`]); `None` when it does not.
+    pub stage: Option<String>,
     pub command: String,
     pub cwd: String,
-    /// Name and value; `None` = unset.
+    /// Name and digest of the value ([`value_digest`]); `None` = unset.
     pub env: Vec<(String, Option<String>)>,
-    pub key_commands: Vec<KeyCommandOutput>,
+    pub key_commands: Vec<KeyCommandDigest>,
     pub metrics: Vec<String>,
+    /// Name and key (hex) of each gate it `needs`, in `needs` order; a
+    /// need's key holds its own needs' keys.
+    pub needs: Vec<(String, String)>,
     /// Hex of the input files' digest.
     pub inputs: String,
     pub input_count: usize,
+}
+
+/// Whether pqg hands `gate` the stage: it lists `PQG_STAGE` in `env`, or
+/// its command names it. A script that reads it without either must list
+/// it in `env`.
+pub(crate) fn reads_stage(gate: &Gate) -> bool {
+    gate.env.iter().any(|name| name == STAGE_VAR)
+        || match &gate.command {
+            Command::Shell(s) => s.contains(STAGE_VAR),
+            Command::Argv(argv) => argv.iter().any(|a| a.contains(STAGE_VAR)),
+            Command::Builtin(_) => false,
+        }
+}
+
+/// The digest an `env` value is kept as: hex of a BLAKE3 hash of its bytes,
+/// in a context of its own.
+pub(crate) fn value_digest(value: &[u8]) -> String {
+    let mut h = blake3::Hasher::new_derive_key("pqg 2 env value");
+    h.update(value);
+    hex(h.finalize().as_bytes())
 }
 
 /// A cache key.
@@ -106,6 +151,11 @@ impl KeyParts {
     pub(crate) fn key(&self) -> CacheKey {
         let mut h = Fields(blake3::Hasher::new());
         h.u64(u64::from(self.format));
+        h.field(b'g', self.gate.as_bytes());
+        match &self.stage {
+            None => h.field(b'-', b""),
+            Some(stage) => h.field(b's', stage.as_bytes()),
+        }
         h.field(b'c', self.command.as_bytes());
         h.field(b'w', self.cwd.as_bytes());
         h.u64(self.env.len() as u64);
@@ -119,15 +169,17 @@ impl KeyParts {
         h.u64(self.key_commands.len() as u64);
         for k in &self.key_commands {
             h.field(b'k', k.command.as_bytes());
-            match k.exit_code {
-                None => h.field(b'x', b""),
-                Some(code) => h.field(b'e', &code.to_le_bytes()),
-            }
-            h.field(b'o', k.output.as_bytes());
+            h.field(b'e', &k.exit_code.to_le_bytes());
+            h.field(b'o', k.digest.as_bytes());
         }
         h.u64(self.metrics.len() as u64);
         for m in &self.metrics {
             h.field(b'm', m.as_bytes());
+        }
+        h.u64(self.needs.len() as u64);
+        for (name, key) in &self.needs {
+            h.field(b'N', name.as_bytes());
+            h.field(b'K', key.as_bytes());
         }
         h.field(b'i', self.inputs.as_bytes());
         h.u64(self.input_count as u64);
@@ -151,20 +203,25 @@ impl Fields {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use proptest::prelude::*;
+    use std::path::Path;
 
     fn parts() -> KeyParts {
         KeyParts {
             format: KEY_FORMAT,
+            gate: "test".into(),
+            stage: None,
             command: "sh:cargo test".into(),
             cwd: ".".into(),
-            env: vec![("RUSTFLAGS".into(), Some("-D warnings".into()))],
-            key_commands: vec![KeyCommandOutput {
+            env: vec![("RUSTFLAGS".into(), Some(value_digest(b"-D warnings")))],
+            key_commands: vec![KeyCommandDigest {
                 command: "sh:rustc -V".into(),
-                exit_code: Some(0),
-                output: "rustc 1.95.0".into(),
+                exit_code: 0,
+                digest: "ab".repeat(32),
             }],
             metrics: vec!["lines=regex:(\\d+)".into()],
+            needs: vec![("build".into(), "cd".repeat(32))],
             inputs: "00".repeat(32),
             input_count: 3,
         }
@@ -175,37 +232,72 @@ mod tests {
         let mut a = parts();
         a.env = vec![("X".into(), None)];
         let mut b = parts();
-        b.env = vec![("X".into(), Some(String::new()))];
+        b.env = vec![("X".into(), Some(value_digest(b"")))];
         assert_ne!(a.key(), b.key());
+    }
+
+    #[test]
+    fn values_are_kept_as_digests() {
+        let d = value_digest(b"hunter2");
+        assert_eq!(d.len(), 64);
+        assert!(!d.contains("hunter2"));
+        assert_ne!(d, value_digest(b"hunter3"));
+    }
+
+    #[test]
+    fn a_gate_reads_the_stage_when_it_lists_it_or_its_command_names_it() {
+        let config = Config::parse(
+            Path::new("gates.toml"),
+            r#"
+[gates.listed]
+run = "./check.sh"
+env = ["PQG_STAGE"]
+[gates.shell]
+run = 'test "$PQG_STAGE" != production'
+[gates.argv]
+run = ["sh", "-c", "echo $PQG_STAGE"]
+[gates.plain]
+run = "./check.sh"
+env = ["STAGE"]
+"#,
+        )
+        .unwrap();
+        let reads: Vec<bool> = config.gates.iter().map(reads_stage).collect();
+        assert_eq!(reads, [true, true, true, false]);
     }
 
     fn arb_parts() -> impl Strategy<Value = KeyParts> {
         (
-            ".{0,12}",
-            ".{0,6}",
-            prop::collection::vec((".{0,6}", prop::option::of(".{0,6}")), 0..3),
-            prop::collection::vec((".{0,6}", prop::option::of(any::<i32>()), ".{0,6}"), 0..3),
+            (".{0,6}", prop::option::of(".{0,6}"), ".{0,12}", ".{0,6}"),
+            prop::collection::vec((".{0,6}", prop::option::of("[0-9a-f]{0,6}")), 0..3),
+            prop::collection::vec((".{0,6}", any::<i32>(), "[0-9a-f]{0,6}"), 0..3),
             prop::collection::vec(".{0,6}", 0..3),
+            prop::collection::vec((".{0,6}", "[0-9a-f]{0,6}"), 0..3),
             "[0-9a-f]{0,8}",
             0usize..5,
         )
             .prop_map(
-                |(command, cwd, env, kc, metrics, inputs, input_count)| KeyParts {
-                    format: KEY_FORMAT,
-                    command,
-                    cwd,
-                    env,
-                    key_commands: kc
-                        .into_iter()
-                        .map(|(command, exit_code, output)| KeyCommandOutput {
-                            command,
-                            exit_code,
-                            output,
-                        })
-                        .collect(),
-                    metrics,
-                    inputs,
-                    input_count,
+                |((gate, stage, command, cwd), env, kc, metrics, needs, inputs, input_count)| {
+                    KeyParts {
+                        format: KEY_FORMAT,
+                        gate,
+                        stage,
+                        command,
+                        cwd,
+                        env,
+                        key_commands: kc
+                            .into_iter()
+                            .map(|(command, exit_code, digest)| KeyCommandDigest {
+                                command,
+                                exit_code,
+                                digest,
+                            })
+                            .collect(),
+                        metrics,
+                        needs,
+                        inputs,
+                        input_count,
+                    }
                 },
             )
     }
@@ -222,16 +314,60 @@ mod tests {
         }
 
         #[test]
-        fn changing_one_component_changes_the_key(base in arb_parts(), which in 0usize..7, text in ".{1,6}") {
+        fn changing_one_component_changes_the_key(base in arb_parts(), which in 0usize..14, text in ".{1,6}", code in any::<i32>()) {
             let mut changed = base.clone();
             match which {
-                0 => changed.command.push_str(&text),
-                1 => changed.cwd.push_str(&text),
-                2 => changed.env.push((text.clone(), None)),
-                3 => changed.key_commands.push(KeyCommandOutput { command: text.clone(), exit_code: None, output: String::new() }),
-                4 => changed.metrics.push(text.clone()),
-                5 => changed.inputs.push_str(&text),
-                _ => changed.input_count += 1,
+                0 => changed.gate.push_str(&text),
+                // The stage, where the gate reads it: set, changed, or no
+                // longer read.
+                1 => changed.stage = match &base.stage {
+                    None => Some(text.clone()),
+                    Some(s) => Some(format!("{s}{text}")),
+                },
+                2 => changed.stage = match &base.stage {
+                    None => Some(String::new()),
+                    Some(_) => None,
+                },
+                3 => changed.command.push_str(&text),
+                4 => changed.cwd.push_str(&text),
+                5 => changed.env.push((text.clone(), None)),
+                6 => changed.key_commands.push(KeyCommandDigest { command: text.clone(), exit_code: code, digest: String::new() }),
+                7 => changed.metrics.push(text.clone()),
+                8 => changed.needs.push((text.clone(), String::new())),
+                9 => changed.inputs.push_str(&text),
+                10 => changed.input_count += 1,
+                // A key command's output digest, or its exit code alone.
+                11 => {
+                    changed.key_commands.push(KeyCommandDigest { command: "c".into(), exit_code: 0, digest: "00".into() });
+                    let mut other = changed.clone();
+                    if let Some(k) = other.key_commands.last_mut() {
+                        k.digest.push_str(&text);
+                    }
+                    prop_assert_ne!(other.key(), changed.key());
+                    if let Some(k) = other.key_commands.last_mut() {
+                        k.digest = "00".into();
+                        k.exit_code = 1;
+                    }
+                    prop_assert_ne!(other.key(), changed.key());
+                }
+                // A need's key.
+                12 => {
+                    changed.needs.push(("n".into(), "00".into()));
+                    let mut other = changed.clone();
+                    if let Some(n) = other.needs.last_mut() {
+                        n.1.push_str(&text);
+                    }
+                    prop_assert_ne!(other.key(), changed.key());
+                }
+                // An env value's digest.
+                _ => {
+                    changed.env.push(("V".into(), Some(value_digest(b""))));
+                    let mut other = changed.clone();
+                    if let Some(v) = other.env.last_mut() {
+                        v.1 = Some(value_digest(text.as_bytes()));
+                    }
+                    prop_assert_ne!(other.key(), changed.key());
+                }
             }
             prop_assert_ne!(base.key(), changed.key());
         }
@@ -244,6 +380,13 @@ mod tests {
             let mut right = parts();
             right.command = a.clone();
             right.cwd = format!("{c}{b}");
+            prop_assert_ne!(left.key(), right.key());
+            let mut left = parts();
+            left.gate = format!("{a}{c}");
+            left.stage = Some(b.clone());
+            let mut right = parts();
+            right.gate = a.clone();
+            right.stage = Some(format!("{c}{b}"));
             prop_assert_ne!(left.key(), right.key());
         }
     }

@@ -1,12 +1,14 @@
 //! Keys for a run (DESIGN §5): one snapshot of the tree, the key commands
-//! run once each, and per gate its key, the input files it covers and the
-//! filter that chose them, or why it has none.
+//! run once each (concurrently with each other and with the snapshot), and
+//! per gate its key, the input files it covers and the filter that chose
+//! them, or why it has none.
 //!
 //! [`prepare`] reads and refreshes the file-hash index through the
-//! [`Cache`] and never fails: a gate whose inputs cannot be listed or read
+//! [`Cache`] and never fails: a gate whose inputs cannot be listed or read,
+//! whose key command did not finish, or that needs a gate without a key,
 //! simply gets no key, with the reason kept for logs and `explain`.
 
-use super::key::{self, CacheKey, KeyCommandOutput, KeyParts};
+use super::key::{self, CacheKey, KeyCommandDigest, KeyParts};
 use super::Cache;
 use crate::config::{Command, Config, Gate};
 use crate::files::filter::InputFilter;
@@ -14,10 +16,11 @@ use crate::files::hash::{self, InputsDigest};
 use crate::files::list;
 use crate::files::root::absolute;
 use crate::files::snapshot::{FileEntry, Snapshot};
-use rayon::prelude::*;
 use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// A gate's key, and the input files it covers.
 #[derive(Debug, Clone)]
@@ -36,22 +39,57 @@ pub(crate) struct Prepared {
     pub snapshot: Option<Snapshot>,
     /// The config's folder, absolute.
     pub root: PathBuf,
+    /// The key commands this run ran, once per command line and folder, in
+    /// the order gates list them.
+    pub key_commands: Vec<RanKeyCommand>,
+    /// How long the snapshot of the tree took, and the key commands (run
+    /// at the same time, so the longer of the two is what the run waited).
+    pub snapshot_time: Duration,
+    pub key_commands_time: Duration,
+}
+
+/// What running one key command gave.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyCommandRun {
+    /// Its exit code, or why it has none (killed, timed out, not started):
+    /// then the gates that list it get no key.
+    pub exit: Result<i32, String>,
+    /// The BLAKE3 hash of everything it printed, streamed whole.
+    pub digest: [u8; 32],
+    /// How many bytes it printed.
+    pub bytes: u64,
+    /// What it printed, bounded (head and tail): for display only, never
+    /// part of the key.
+    pub output: String,
+}
+
+/// A key command as this run ran it.
+#[derive(Debug, Clone)]
+pub(crate) struct RanKeyCommand {
+    /// Its canonical text ([`key::command_text`]).
+    pub command: String,
+    /// As the config writes it, for messages.
+    pub shown: String,
+    /// The `cwd` of the gates that list it, as written; it runs there.
+    pub cwd: PathBuf,
+    pub run: KeyCommandRun,
+    pub duration: Duration,
 }
 
 /// A gate's input files, their digest and the filter that chose them.
 type SelectedInputs = (InputsDigest, Arc<Vec<FileEntry>>, Arc<InputFilter>);
 
-/// The key command outputs of a run, by command text.
-type KeyCommandOutputs = HashMap<String, KeyCommandOutput>;
-
-/// Runs a key command and captures what it printed.
-pub(crate) type KeyCommandRunner<'a> = dyn Fn(&Command, &Path) -> KeyCommandOutput + Sync + 'a;
+/// Runs a key command in a folder and captures what it printed.
+pub(crate) type KeyCommandRunner<'a> = dyn Fn(&Command, &Path) -> KeyCommandRun + Sync + 'a;
 
 /// Computes the key of every gate in `wanted` (indices into the config's
-/// gates), reading and refreshing the file-hash index.
+/// gates) at `stage`, reading and refreshing the file-hash index. The
+/// gates they need are keyed too (their keys are part of their
+/// dependents'), whether or not they are wanted.
 pub(crate) fn prepare(
     config: &Config,
     wanted: &[usize],
+    stage: &str,
     cache: &mut Cache,
     run_key_command: &KeyCommandRunner<'_>,
     cache_dir: &Path,
@@ -62,11 +100,33 @@ pub(crate) fn prepare(
         no_key: vec![None; n],
         snapshot: None,
         root: absolute(&config.root),
+        key_commands: Vec::new(),
+        snapshot_time: Duration::ZERO,
+        key_commands_time: Duration::ZERO,
     };
     if wanted.is_empty() {
         return prepared;
     }
-    let snapshot = match take_snapshot(&prepared.root, cache, cache_dir) {
+    let keyed = with_needs(config, wanted);
+    let commands = key_commands_of(config, &keyed);
+    let root = prepared.root.clone();
+    // The key commands wait on other programs; the snapshot reads the
+    // tree: they overlap.
+    let (snapshot, ran) = std::thread::scope(|scope| {
+        let running = scope.spawn(|| run_key_commands(&commands, run_key_command, &root));
+        let started = Instant::now();
+        let snapshot = take_snapshot(&root, cache, cache_dir);
+        prepared.snapshot_time = started.elapsed();
+        let ran = match running.join() {
+            Ok(ran) => ran,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (snapshot, ran)
+    });
+    prepared.key_commands_time = ran.1;
+    prepared.key_commands = ran.0;
+    log_key_commands(&prepared);
+    let snapshot = match snapshot {
         Ok(snapshot) => snapshot,
         Err(why) => {
             for &i in wanted {
@@ -75,14 +135,112 @@ pub(crate) fn prepare(
             return prepared;
         }
     };
-    let outputs = run_key_commands(config, wanted, run_key_command, &prepared.root);
-    assign_keys(&mut prepared, config, wanted, &snapshot, &outputs);
+    let mut keyer = Keyer::new(config, stage, &snapshot, &prepared.key_commands);
+    let keys: Vec<(usize, Result<GateKey, String>)> =
+        wanted.iter().map(|&i| (i, keyer.key(i))).collect();
+    for (i, key) in keys {
+        match key {
+            Ok(key) => prepared.keys[i] = Some(key),
+            Err(why) => prepared.no_key[i] = Some(why),
+        }
+    }
     crate::debug!(
         "cache: {} keys computed",
         prepared.keys.iter().flatten().count()
     );
     prepared.snapshot = Some(snapshot);
     prepared
+}
+
+/// `wanted` and every gate they need, transitively, in config order.
+fn with_needs(config: &Config, wanted: &[usize]) -> Vec<usize> {
+    let mut keyed = vec![false; config.gates.len()];
+    let mut todo: Vec<usize> = wanted.to_vec();
+    while let Some(i) = todo.pop() {
+        if std::mem::replace(&mut keyed[i], true) {
+            continue;
+        }
+        for need in &config.gates[i].needs {
+            todo.extend(config.gates.iter().position(|g| &g.id == need));
+        }
+    }
+    (0..keyed.len()).filter(|&i| keyed[i]).collect()
+}
+
+/// The key commands of `gates`, each command line once per folder it runs
+/// in (the gate's `cwd`), in the order the gates list them.
+fn key_commands_of<'c>(config: &'c Config, gates: &[usize]) -> Vec<(&'c Command, &'c Path)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut commands = Vec::new();
+    for &i in gates {
+        let gate = &config.gates[i];
+        for c in &gate.key_commands {
+            if seen.insert((key::command_text(c), gate.cwd.as_path())) {
+                commands.push((c, gate.cwd.as_path()));
+            }
+        }
+    }
+    commands
+}
+
+/// Runs `commands`, each on a thread of its own (they mostly wait on the
+/// programs they start), each in its gate's `cwd` under `root`; gives back
+/// what each did and how long they took together.
+fn run_key_commands(
+    commands: &[(&Command, &Path)],
+    run_key_command: &KeyCommandRunner<'_>,
+    root: &Path,
+) -> (Vec<RanKeyCommand>, Duration) {
+    let started = Instant::now();
+    let ran = std::thread::scope(|scope| {
+        let running: Vec<_> = commands
+            .iter()
+            .map(|&(command, cwd)| {
+                scope.spawn(move || {
+                    let started = Instant::now();
+                    let run = run_key_command(command, &root.join(cwd));
+                    RanKeyCommand {
+                        command: key::command_text(command),
+                        shown: command.to_string(),
+                        cwd: cwd.to_path_buf(),
+                        run,
+                        duration: started.elapsed(),
+                    }
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|r| match r.join() {
+                Ok(ran) => ran,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    (ran, started.elapsed())
+}
+
+/// `-v`: each key command's time and how it ended.
+fn log_key_commands(prepared: &Prepared) {
+    for k in &prepared.key_commands {
+        let end = match &k.run.exit {
+            Ok(code) => format!("exit {code}, {} bytes hashed", k.run.bytes),
+            Err(why) => why.clone(),
+        };
+        crate::info!(
+            "key command `{}` (in {}): {} ms, {end}",
+            k.shown,
+            k.cwd.display(),
+            k.duration.as_millis()
+        );
+    }
+    if !prepared.key_commands.is_empty() {
+        crate::debug!(
+            "cache: key commands took {} ms, the snapshot {} ms, side by side",
+            prepared.key_commands_time.as_millis(),
+            prepared.snapshot_time.as_millis()
+        );
+    }
 }
 
 /// Lists and hashes the files under `root` with the stored index, and
@@ -110,56 +268,111 @@ fn take_snapshot(root: &Path, cache: &mut Cache, cache_dir: &Path) -> Result<Sna
     Ok(snapshot)
 }
 
-/// Runs the key commands of the `wanted` gates, in parallel; a command
-/// repeated by neighbouring gates runs once.
-fn run_key_commands(
-    config: &Config,
-    wanted: &[usize],
-    run_key_command: &KeyCommandRunner<'_>,
-    root: &Path,
-) -> KeyCommandOutputs {
-    let mut commands: Vec<&Command> = wanted
-        .iter()
-        .flat_map(|&i| config.gates[i].key_commands.iter())
-        .collect();
-    commands.dedup();
-    commands
-        .par_iter()
-        .map(|c| (key::command_text(c), run_key_command(c, root)))
-        .collect()
+/// Gives gates their keys, each once, a gate's needs before it.
+struct Keyer<'a> {
+    config: &'a Config,
+    stage: &'a str,
+    snapshot: &'a Snapshot,
+    ran: HashMap<(&'a str, &'a Path), &'a RanKeyCommand>,
+    /// Gates with the same globs share one digest.
+    selected: HashMap<Option<Vec<String>>, Result<SelectedInputs, String>>,
+    keys: Vec<Option<Result<GateKey, String>>>,
+    visiting: Vec<bool>,
 }
 
-/// Gives each of the `wanted` gates its key, or the reason it has none.
-/// Gates with the same globs share one digest.
-fn assign_keys(
-    prepared: &mut Prepared,
-    config: &Config,
-    wanted: &[usize],
-    snapshot: &Snapshot,
-    outputs: &KeyCommandOutputs,
-) {
-    let mut digests: HashMap<Option<Vec<String>>, Result<SelectedInputs, String>> = HashMap::new();
-    for &i in wanted {
-        let gate = &config.gates[i];
-        let selected = digests
-            .entry(gate.inputs.clone())
-            .or_insert_with(|| select_inputs(gate, snapshot));
-        match selected {
-            Err(e) => prepared.no_key[i] = Some(e.clone()),
-            Ok((digest, _, _)) if digest.unreadable > 0 => {
-                prepared.no_key[i] =
-                    Some(format!("{} input files cannot be read", digest.unreadable));
-            }
-            Ok((digest, files, filter)) => {
-                let parts = key_parts(gate, digest, outputs);
-                prepared.keys[i] = Some(GateKey {
-                    key: parts.key(),
-                    parts,
-                    files: Arc::clone(files),
-                    filter: Arc::clone(filter),
-                });
-            }
+impl<'a> Keyer<'a> {
+    fn new(
+        config: &'a Config,
+        stage: &'a str,
+        snapshot: &'a Snapshot,
+        ran: &'a [RanKeyCommand],
+    ) -> Self {
+        let n = config.gates.len();
+        Keyer {
+            config,
+            stage,
+            snapshot,
+            ran: ran
+                .iter()
+                .map(|k| ((k.command.as_str(), k.cwd.as_path()), k))
+                .collect(),
+            selected: HashMap::new(),
+            keys: vec![None; n],
+            visiting: vec![false; n],
         }
+    }
+
+    /// Gate `i`'s key, or why it has none.
+    fn key(&mut self, i: usize) -> Result<GateKey, String> {
+        if let Some(done) = &self.keys[i] {
+            return done.clone();
+        }
+        if self.visiting[i] {
+            // The config refuses cycles; this only keeps a bug finite.
+            return Err("its `needs` form a cycle".to_owned());
+        }
+        self.visiting[i] = true;
+        let key = self.compute(i);
+        self.visiting[i] = false;
+        self.keys[i] = Some(key.clone());
+        key
+    }
+
+    fn compute(&mut self, i: usize) -> Result<GateKey, String> {
+        let config = self.config;
+        let gate = &config.gates[i];
+        let mut needs = Vec::with_capacity(gate.needs.len());
+        for need in &gate.needs {
+            let j = config
+                .gates
+                .iter()
+                .position(|g| &g.id == need)
+                .ok_or_else(|| format!("needs unknown gate `{need}`"))?;
+            let key = self
+                .key(j)
+                .map_err(|why| format!("needs `{need}`, which has no key: {why}"))?;
+            needs.push((need.to_string(), key.key.hex()));
+        }
+        let snapshot = self.snapshot;
+        let (digest, files, filter) = self
+            .selected
+            .entry(gate.inputs.clone())
+            .or_insert_with(|| select_inputs(gate, snapshot))
+            .clone()?;
+        if digest.unreadable > 0 {
+            return Err(format!("{} input files cannot be read", digest.unreadable));
+        }
+        let key_commands = self.key_command_digests(gate)?;
+        let parts = key_parts(gate, self.stage, &digest, key_commands, needs);
+        Ok(GateKey {
+            key: parts.key(),
+            parts,
+            files,
+            filter,
+        })
+    }
+
+    /// The digests of `gate`'s key commands as they ran in its `cwd`, or
+    /// why one has none.
+    fn key_command_digests(&self, gate: &Gate) -> Result<Vec<KeyCommandDigest>, String> {
+        gate.key_commands
+            .iter()
+            .map(|c| {
+                let text = key::command_text(c);
+                let ran = *self
+                    .ran
+                    .get(&(text.as_str(), gate.cwd.as_path()))
+                    .ok_or_else(|| format!("key command `{c}` did not run"))?;
+                match &ran.run.exit {
+                    Ok(code) => Ok(KeyCommandDigest {
+                        command: ran.command.clone(),
+                        exit_code: *code,
+                        digest: key::hex(&ran.run.digest),
+                    }),
+                    Err(why) => Err(format!("key command `{c}` {why}")),
+                }
+            })
+            .collect()
     }
 }
 
@@ -172,42 +385,93 @@ fn select_inputs(gate: &Gate, snapshot: &Snapshot) -> Result<SelectedInputs, Str
     Ok((digest, Arc::new(chosen), Arc::new(filter)))
 }
 
-/// The key parts of `gate` given its inputs digest and key command outputs.
+/// The key parts of `gate` at `stage` given its inputs digest, its key
+/// commands' digests and its needs' keys. What pqg hands the gate is in:
+/// its name always, the stage where the gate reads it.
 pub(crate) fn key_parts(
     gate: &Gate,
+    stage: &str,
     digest: &InputsDigest,
-    outputs: &HashMap<String, KeyCommandOutput>,
+    key_commands: Vec<KeyCommandDigest>,
+    needs: Vec<(String, String)>,
 ) -> KeyParts {
     KeyParts {
         format: key::KEY_FORMAT,
+        gate: gate.id.to_string(),
+        stage: key::reads_stage(gate).then(|| stage.to_owned()),
         command: key::command_text(&gate.command),
         cwd: gate.cwd.to_string_lossy().into_owned(),
         env: gate
             .env
             .iter()
+            // pqg sets these for the gate; the parts above hold them.
+            .filter(|name| *name != key::STAGE_VAR && *name != key::GATE_VAR)
             .map(|name| {
                 (
                     name.clone(),
-                    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
+                    std::env::var_os(name).map(|v| key::value_digest(v.as_bytes())),
                 )
             })
             .collect(),
-        key_commands: gate
-            .key_commands
-            .iter()
-            .map(|c| {
-                outputs
-                    .get(&key::command_text(c))
-                    .cloned()
-                    .unwrap_or_else(|| KeyCommandOutput {
-                        command: key::command_text(c),
-                        exit_code: None,
-                        output: String::new(),
-                    })
-            })
-            .collect(),
+        key_commands,
         metrics: key::metric_texts(gate),
+        needs,
         inputs: key::hex(&digest.digest),
         input_count: digest.count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn gates(text: &str) -> Config {
+        Config::parse(Path::new("gates.toml"), text).expect("config parses")
+    }
+
+    fn digest() -> InputsDigest {
+        InputsDigest {
+            digest: [7; 32],
+            count: 2,
+            unreadable: 0,
+        }
+    }
+
+    proptest! {
+        /// The stage is in the key of a gate that reads it, and never in
+        /// the key of one that does not.
+        #[test]
+        fn the_stage_keys_only_the_gates_that_read_it(a in "[a-z]{1,8}", b in "[a-z]{1,8}") {
+            let config = gates(
+                "[gates.reads]\nrun = 'test \"$PQG_STAGE\" = x'\n\
+                 [gates.listed]\nrun = './check.sh'\nenv = ['PQG_STAGE']\n\
+                 [gates.plain]\nrun = './check.sh'\n",
+            );
+            let key = |i: usize, stage: &str| {
+                key_parts(&config.gates[i], stage, &digest(), Vec::new(), Vec::new()).key()
+            };
+            prop_assert_eq!(a == b, key(0, &a) == key(0, &b));
+            prop_assert_eq!(a == b, key(1, &a) == key(1, &b));
+            prop_assert_eq!(key(2, &a), key(2, &b));
+        }
+    }
+
+    #[test]
+    fn two_gates_with_one_command_have_different_keys() {
+        let config = gates("[gates.a]\nrun = 'true'\n[gates.b]\nrun = 'true'\n");
+        let key =
+            |i: usize| key_parts(&config.gates[i], "dev", &digest(), Vec::new(), Vec::new()).key();
+        assert_ne!(key(0), key(1));
+    }
+
+    #[test]
+    fn a_needed_gate_is_keyed_with_its_needs_and_a_cycle_stays_finite() {
+        let config = gates(
+            "[gates.a]\nrun = 'true'\n[gates.b]\nrun = 'true'\nneeds = ['a']\n\
+             [gates.c]\nrun = 'true'\nneeds = ['b']\n[gates.d]\nrun = 'true'\n",
+        );
+        assert_eq!(with_needs(&config, &[2]), [0, 1, 2]);
+        assert_eq!(with_needs(&config, &[3, 1]), [0, 1, 3]);
     }
 }

@@ -3,14 +3,14 @@
 
 use super::inspect::{ago, known_gate, print_warnings, utc};
 use super::{Context, Outcome};
-use crate::cache::key::{KeyCommandOutput, KeyParts};
-use crate::cache::{self, Cache, CacheMode, Entry, GateKey};
+use crate::cache::key::KeyParts;
+use crate::cache::{self, Cache, CacheMode, Entry, GateKey, RanKeyCommand};
 use crate::cli::ExplainArgs;
-use crate::config::{Command, Config, Gate, StageIdx};
+use crate::config::{Config, Gate, StageIdx};
 use crate::files::hash::describe_submodule;
 use crate::files::snapshot::{FileEntry, Mode};
 use crate::fmt::human_duration;
-use crate::{judge, plan, run};
+use crate::{judge, pipeline, plan, run};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -38,7 +38,8 @@ pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> 
     }
     let dir = &resolved.cache_dir;
     let mut cache = Cache::open_existing(dir).unwrap_or_else(|| Cache::open(dir, CacheMode::Off));
-    explain_key(config, index, &mut cache, dir, &mask);
+    let stage_name = config.ladder.name(stage).to_string();
+    explain_key(config, index, &stage_name, &mut cache, dir, &mask);
     print_warnings(&mut cache);
     Ok(Outcome::Passed)
 }
@@ -75,16 +76,17 @@ fn print_gate(
     }
 }
 
-/// Computes the gate's key as the next run would, prints its parts and
-/// whether it would hit the cache (or why it has no key).
+/// Computes the gate's key as the next run would at `stage`, prints its
+/// parts and whether it would hit the cache (or why it has no key).
 fn explain_key(
     config: &Config,
     index: usize,
+    stage: &str,
     cache: &mut Cache,
     dir: &Path,
     mask: &dyn Fn(&str) -> String,
 ) {
-    let prepared = cache::prepare(config, &[index], cache, &capture_key_command, dir);
+    let prepared = cache::prepare(config, &[index], stage, cache, &pipeline::key_command, dir);
     let Some(now) = prepared.keys[index].clone() else {
         println!(
             "\ncache      no key: {}",
@@ -95,20 +97,15 @@ fn explain_key(
         return;
     };
     println!("\nkey        {}", now.key.hex());
-    print_parts(&now.parts, mask);
+    print_parts(
+        &config.gates[index],
+        &now.parts,
+        &prepared.key_commands,
+        mask,
+    );
     print_modes(&now.files);
     let verdict = would_hit(cache, &config.gates[index], &now, mask);
     println!("\nwould hit  {verdict}");
-}
-
-/// Runs a key command as `pqg check` would, with a one-minute limit.
-fn capture_key_command(command: &Command, dir: &Path) -> KeyCommandOutput {
-    let (exit_code, output) = run::capture_command(command, dir, Duration::from_secs(60));
-    KeyCommandOutput {
-        command: cache::key::command_text(command),
-        exit_code,
-        output,
-    }
 }
 
 /// Whether the cache holds a usable entry for `now`, in words; on a miss,
@@ -166,21 +163,54 @@ fn stored_verdict(entry: &Entry, ttl: Option<Duration>) -> String {
     }
 }
 
-fn print_parts(parts: &KeyParts, mask: &dyn Fn(&str) -> String) {
+/// The first 12 hex digits of a digest, enough to tell two apart.
+fn short(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
+}
+
+/// Prints the key's parts: what pqg hands the gate, its command, `env`
+/// (the values as they are now; the cache keeps only their digests), key
+/// commands (digest, exit code, time and first line), needs' keys, metric
+/// sources and inputs.
+fn print_parts(
+    gate: &Gate,
+    parts: &KeyParts,
+    ran: &[RanKeyCommand],
+    mask: &dyn Fn(&str) -> String,
+) {
+    let stage = match &parts.stage {
+        Some(stage) => format!("PQG_STAGE={stage} (the gate reads it)"),
+        None => "PQG_STAGE not read: the stage is not in the key".to_owned(),
+    };
+    println!("  handed   PQG_GATE={}, {stage}", parts.gate);
     println!("  command  {}", mask(&parts.command));
     println!("  cwd      {}", parts.cwd);
-    for (name, value) in &parts.env {
-        match value {
-            Some(v) => println!("  env      {name}={}", mask(v)),
-            None => println!("  env      {name} (unset)"),
+    for (name, digest) in &parts.env {
+        match (digest, std::env::var(name)) {
+            (Some(d), Ok(v)) => println!("  env      {name}={} (digest {})", mask(&v), short(d)),
+            (Some(d), Err(_)) => println!("  env      {name} (digest {})", short(d)),
+            (None, _) => println!("  env      {name} (unset)"),
         }
     }
     for k in &parts.key_commands {
-        let first = k.output.lines().next().unwrap_or("");
-        let code = k
-            .exit_code
-            .map_or("did not exit".to_owned(), |c| format!("exit {c}"));
-        println!("  key cmd  {} → {code}: {}", mask(&k.command), mask(first));
+        let run = ran
+            .iter()
+            .find(|r| r.command == k.command && r.cwd == gate.cwd);
+        let (time, first) = run.map_or((String::new(), String::new()), |r| {
+            (
+                format!(", {} ms, {} bytes", r.duration.as_millis(), r.run.bytes),
+                format!(": {}", mask(r.run.output.lines().next().unwrap_or(""))),
+            )
+        });
+        println!(
+            "  key cmd  {} → exit {}, digest {}{time}{first}",
+            mask(&k.command),
+            k.exit_code,
+            short(&k.digest)
+        );
+    }
+    for (name, key) in &parts.needs {
+        println!("  needs    {name} (key {})", short(key));
     }
     for m in &parts.metrics {
         println!("  metric   {m}");
@@ -230,10 +260,12 @@ pub(super) fn differences(
     mask: &dyn Fn(&str) -> String,
 ) -> Vec<String> {
     let mut out = command_differences(old, now, mask);
+    out.extend(handed_differences(old, now));
     out.extend(env_differences(old, now, mask));
     if old.key_commands != now.key_commands {
         out.extend(key_command_differences(old, now, mask));
     }
+    out.extend(needs_differences(old, now));
     if old.metrics != now.metrics {
         out.push("  - metric sources changed".to_owned());
     }
@@ -278,22 +310,45 @@ fn command_differences(
     out
 }
 
-/// Environment variables whose value changed, or that were added to or
-/// removed from the gate's `env` list.
+/// What pqg hands the gate: its name, and the stage where it reads it.
+fn handed_differences(old: &KeyParts, now: &KeyParts) -> Vec<String> {
+    let mut out = Vec::new();
+    if old.gate != now.gate {
+        out.push(format!("  - PQG_GATE: `{}` → `{}`", old.gate, now.gate));
+    }
+    match (&old.stage, &now.stage) {
+        (Some(a), Some(b)) if a != b => out.push(format!(
+            "  - PQG_STAGE: `{a}` → `{b}` (the gate reads the stage)"
+        )),
+        (None, Some(_)) => out.push(
+            "  - the gate now reads PQG_STAGE (lists it in `env` or names it in `run`)".to_owned(),
+        ),
+        (Some(_), None) => out.push("  - the gate no longer reads PQG_STAGE".to_owned()),
+        _ => {}
+    }
+    out
+}
+
+/// Environment variables whose value changed (their digests differ: the
+/// cache keeps no value, so only today's is shown), or that were added to
+/// or removed from the gate's `env` list.
 fn env_differences(old: &KeyParts, now: &KeyParts, mask: &dyn Fn(&str) -> String) -> Vec<String> {
-    let show = |v: &Option<String>| {
-        v.as_deref()
-            .map_or("(unset)".to_owned(), |v| format!("`{}`", mask(v)))
-    };
     let mut out = Vec::new();
     let old_env: HashMap<_, _> = old.env.iter().cloned().collect();
+    let current =
+        |name: &str| std::env::var(name).map_or("set".to_owned(), |v| format!("`{}`", mask(&v)));
     for (name, value) in &now.env {
-        match old_env.get(name) {
-            None => out.push(format!("  - env {name} is newly listed in `env`")),
-            Some(before) if before != value => out.push(format!(
-                "  - env {name}: {} → {}",
-                show(before),
-                show(value)
+        match (old_env.get(name), value) {
+            (None, _) => out.push(format!("  - env {name} is newly listed in `env`")),
+            (Some(None), Some(_)) => {
+                out.push(format!("  - env {name}: (unset) → {}", current(name)));
+            }
+            (Some(Some(_)), None) => out.push(format!("  - env {name}: set → (unset)")),
+            (Some(Some(a)), Some(b)) if a != b => out.push(format!(
+                "  - env {name}: its value changed (digest {} → {}), now {}",
+                short(a),
+                short(b),
+                current(name)
             )),
             _ => {}
         }
@@ -306,7 +361,8 @@ fn env_differences(old: &KeyParts, now: &KeyParts, mask: &dyn Fn(&str) -> String
     out
 }
 
-/// Key commands that printed something else, changed, or were removed.
+/// Key commands that printed something else, exited otherwise, changed, or
+/// were removed.
 fn key_command_differences(
     old: &KeyParts,
     now: &KeyParts,
@@ -316,17 +372,50 @@ fn key_command_differences(
     for (i, k) in now.key_commands.iter().enumerate() {
         match old.key_commands.get(i) {
             Some(o) if o == k => {}
-            Some(o) if o.command == k.command => out.push(format!(
-                "  - key command `{}` printed something else: `{}` → `{}`",
+            Some(o) if o.command == k.command && o.exit_code != k.exit_code => out.push(format!(
+                "  - key command `{}` exited {} → {}",
                 mask(&k.command),
-                mask(o.output.lines().next().unwrap_or("")),
-                mask(k.output.lines().next().unwrap_or(""))
+                o.exit_code,
+                k.exit_code
+            )),
+            Some(o) if o.command == k.command => out.push(format!(
+                "  - key command `{}` printed something else (digest {} → {})",
+                mask(&k.command),
+                short(&o.digest),
+                short(&k.digest)
             )),
             _ => out.push(format!("  - key commands changed: `{}`", mask(&k.command))),
         }
     }
     if old.key_commands.len() > now.key_commands.len() {
         out.push("  - key commands were removed".to_owned());
+    }
+    out
+}
+
+/// Needed gates whose key changed: they run again, and so does this gate.
+fn needs_differences(old: &KeyParts, now: &KeyParts) -> Vec<String> {
+    let mut out = Vec::new();
+    let old_needs: HashMap<&str, &str> = old
+        .needs
+        .iter()
+        .map(|(n, k)| (n.as_str(), k.as_str()))
+        .collect();
+    for (name, key) in &now.needs {
+        match old_needs.get(name.as_str()) {
+            None => out.push(format!("  - now needs `{name}`")),
+            Some(before) if *before != key => out.push(format!(
+                "  - needs `{name}`, whose key changed ({} → {}): `pqg explain {name}` says why",
+                short(before),
+                short(key)
+            )),
+            _ => {}
+        }
+    }
+    for (name, _) in &old.needs {
+        if !now.needs.iter().any(|(n, _)| n == name) {
+            out.push(format!("  - no longer needs `{name}`"));
+        }
     }
     out
 }

@@ -154,13 +154,16 @@ fn cache_decision(
         "cache off for this gate".to_owned()
     } else if !cache.reads() {
         "cache off (--no-cache or unavailable)".to_owned()
+    } else if let Some(j) = reusable.rerun_for[i] {
+        format!(
+            "stored result set aside: `{}` needs it and runs, and may read what it writes",
+            config.gates[j].id
+        )
     } else if reusable.cached[i].is_some() {
         let key = prepared.keys[i]
             .as_ref()
             .map_or(String::new(), |k| k.key.hex()[..12].to_owned());
         format!("cache hit ({key})")
-    } else if let Some(j) = reusable.twins[i] {
-        format!("same key as `{}`: runs once", config.gates[j].id)
     } else if let Some(why) = &prepared.no_key[i] {
         format!("not cacheable: {why}")
     } else if let Some(k) = &prepared.keys[i] {
@@ -172,5 +175,30 @@ fn cache_decision(
         )
     } else {
         "cache miss".to_owned()
+    }
+}
+
+/// `-v`: when the key commands were most of a warm run's wait (every gate
+/// answered from the cache), says so and what is faster.
+pub(super) fn note_slow_key_commands(
+    prepared: &cache::Prepared,
+    reusable: &Reusable,
+    wanted: &[usize],
+    started_ns: i64,
+) {
+    let warm = !wanted.is_empty() && wanted.iter().all(|&i| reusable.cached[i].is_some());
+    let waited = prepared.key_commands_time;
+    let so_far = std::time::Duration::from_nanos(
+        u64::try_from(crate::files::snapshot::now_ns().saturating_sub(started_ns)).unwrap_or(0),
+    );
+    if warm && waited > prepared.snapshot_time && waited * 2 > so_far {
+        crate::info!(
+            "key commands took {} ms of this {} ms warm run (the tree took {} ms): \
+             list the files they read (lockfiles, installed-package manifests) as `inputs` \
+             instead; pqg hashes files faster than it runs commands",
+            waited.as_millis(),
+            so_far.as_millis(),
+            prepared.snapshot_time.as_millis()
+        );
     }
 }

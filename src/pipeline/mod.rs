@@ -21,6 +21,7 @@ use crate::config::{Config, StageIdx};
 use crate::report::progress::Progress;
 use crate::{judge, plan, report, run};
 use events::Assessor;
+pub(crate) use prepare::key_command;
 use prepare::ListsDir;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -91,11 +92,12 @@ pub(crate) struct StageRunner<'a> {
     lists: Option<ListsDir>,
 }
 
-/// What the cache lets a run reuse, by plan gate: a stored result, or the
-/// gate with the same key whose result this one takes.
+/// What the cache lets a run reuse, by plan gate: a stored result; and the
+/// gates whose stored result is set aside because a gate that needs them
+/// runs (that gate's index).
 struct Reusable {
     cached: Vec<Option<run::Execution>>,
-    twins: Vec<Option<usize>>,
+    rerun_for: Vec<Option<usize>>,
 }
 
 /// A stage whose gates ran: what is left is to store, judge and report.
@@ -179,17 +181,23 @@ impl<'a> StageBuilder<'a> {
         } else {
             Vec::new()
         };
-        let prepared = cache::prepare(config, &wanted, cache, &prepare::key_command, cache_dir);
-        let (cached, twins) = prepare::reuse_plan(config, &prepared, &wanted, cache, started_ns);
-        let reusable = Reusable { cached, twins };
+        let stage = config.ladder.name(plan.stage).to_string();
+        let prepared = cache::prepare(
+            config,
+            &wanted,
+            &stage,
+            cache,
+            &prepare::key_command,
+            cache_dir,
+        );
+        let (cached, rerun_for) =
+            prepare::reuse_plan(config, plan, &prepared, &wanted, cache, started_ns);
+        let reusable = Reusable { cached, rerun_for };
         if crate::log::enabled_at(crate::log::Level::Info) {
             events::log_decisions(config, plan, &prepared, &reusable, cache);
+            events::note_slow_key_commands(&prepared, &reusable, &wanted, started_ns);
         }
-        crate::debug!(
-            "cache: {} hits, {} twins",
-            reusable.cached.iter().flatten().count(),
-            reusable.twins.iter().flatten().count()
-        );
+        crate::debug!("cache: {} hits", reusable.cached.iter().flatten().count());
         (prepared, reusable)
     }
 
@@ -224,7 +232,6 @@ impl<'a> StageBuilder<'a> {
                 .collect(),
             prepare::builtin_files(config, prepared, &reusable.cached, changed, redefined),
             reusable.cached,
-            reusable.twins,
             files_lists,
         )
     }

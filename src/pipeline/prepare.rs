@@ -1,5 +1,5 @@
-//! The build step's helpers: which cached results a run reuses, which
-//! gates share a key, the file lists a builtin or a `--changed-since` gate
+//! The build step's helpers: which cached results a run reuses, how a key
+//! command runs, the file lists a builtin or a `--changed-since` gate
 //! gets. Nothing here runs a gate, judges or prints.
 
 use crate::cache::{self, Cache};
@@ -145,49 +145,81 @@ fn listed_builtin_files(
 /// How long a `key_commands` entry may take.
 const KEY_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
-pub(super) fn key_command(
-    command: &crate::config::Command,
-    dir: &Path,
-) -> cache::key::KeyCommandOutput {
-    let (exit_code, output) = run::capture_command(command, dir, KEY_COMMAND_TIMEOUT);
-    cache::key::KeyCommandOutput {
-        command: cache::key::command_text(command),
-        exit_code,
-        output,
+/// Runs a `key_commands` entry in `dir` (its gate's working folder): its
+/// whole output is hashed, a bounded copy kept for display; one that does
+/// not exit (timed out, killed, not started) gives no exit code.
+pub(crate) fn key_command(command: &crate::config::Command, dir: &Path) -> cache::KeyCommandRun {
+    let captured = run::capture_command(command, dir, KEY_COMMAND_TIMEOUT);
+    let exit = match captured.end {
+        run::ExecEnd::Exited(code) => Ok(code),
+        run::ExecEnd::Signalled(sig) => Err(format!("was killed by signal {sig}")),
+        run::ExecEnd::TimedOut => Err(format!(
+            "did not finish within {} s",
+            KEY_COMMAND_TIMEOUT.as_secs()
+        )),
+        run::ExecEnd::Cancelled => Err("was stopped".to_owned()),
+        run::ExecEnd::SpawnFailed(why) => Err(format!("could not start: {why}")),
+    };
+    cache::KeyCommandRun {
+        exit,
+        digest: captured.digest,
+        bytes: captured.output.total_bytes,
+        output: captured.output.text,
     }
 }
 
-/// Cached results per gate, and which gates share a key with an earlier one
-/// (those run once: DESIGN §6).
+/// Cached results per gate, and the gates whose stored result is set aside
+/// for a dependent that runs. Every gate's key holds its name, so no two
+/// gates share one: each runs, or reuses what the cache stored for it.
+///
+/// A gate that runs may read what the gates it needs write (a coverage
+/// file, a build): a need answered from the cache writes nothing, and what
+/// is on disk may come from some other state of the tree. So a gate that
+/// runs makes the gates it needs run too, transitively; a cached
+/// dependent never does (its key holds its needs' keys, so it was stored
+/// after the needs ran at those keys).
 pub(super) fn reuse_plan(
     config: &Config,
+    plan: &plan::Plan,
     prepared: &cache::Prepared,
     wanted: &[usize],
     cache: &mut Cache,
     now_ns: i64,
 ) -> (Vec<Option<run::Execution>>, Vec<Option<usize>>) {
-    let n = config.gates.len();
-    let mut cached = vec![None; n];
-    let mut twins = vec![None; n];
-    let mut first_with_key: std::collections::HashMap<cache::key::CacheKey, usize> =
-        std::collections::HashMap::new();
+    let mut cached = vec![None; config.gates.len()];
     for &i in wanted {
         let Some(key) = &prepared.keys[i] else {
             continue;
         };
-        let gate = &config.gates[i];
-        if let Some(entry) = cache.lookup(&key.key, gate.cache_ttl, now_ns) {
+        if let Some(entry) = cache.lookup(&key.key, config.gates[i].cache_ttl, now_ns) {
             cached[i] = Some(run::Execution::from_stored(&entry.result));
-            continue;
         }
-        match first_with_key.get(&key.key) {
-            Some(&j) => twins[i] = Some(j),
-            None => {
-                first_with_key.insert(key.key, i);
+    }
+    let rerun_for = run_needs_of_running_gates(plan, &mut cached);
+    (cached, rerun_for)
+}
+
+/// Sets aside the cached result of every gate that a running, uncached gate
+/// needs (transitively); gives, per gate set aside, the dependent that
+/// made it run.
+fn run_needs_of_running_gates(
+    plan: &plan::Plan,
+    cached: &mut [Option<run::Execution>],
+) -> Vec<Option<usize>> {
+    let mut rerun_for = vec![None; cached.len()];
+    let mut todo: Vec<plan::GateIdx> = plan
+        .indices()
+        .filter(|&i| plan.gate(i).runs() && cached[i.0].is_none())
+        .collect();
+    while let Some(i) = todo.pop() {
+        for need in plan.needs_of(i) {
+            if cached[need.0].take().is_some() {
+                rerun_for[need.0] = Some(i.0);
+                todo.push(need);
             }
         }
     }
-    (cached, twins)
+    rerun_for
 }
 
 /// Per plan gate, what the runner is told of it beforehand.
@@ -195,17 +227,12 @@ pub(crate) fn gate_jobs(
     predicted: Vec<Option<std::time::Duration>>,
     builtin_files: Vec<Option<std::sync::Arc<Vec<String>>>>,
     cached: Vec<Option<run::Execution>>,
-    twins: Vec<Option<usize>>,
     files_lists: Vec<Option<std::path::PathBuf>>,
 ) -> crate::plan::PerGate<run::GateJob> {
-    let reuse = cached
-        .into_iter()
-        .zip(twins)
-        .map(|(cached, twin)| match (cached, twin) {
-            (Some(execution), _) => run::Reuse::Cached(execution),
-            (None, Some(j)) => run::Reuse::SameKeyAs(crate::plan::GateIdx(j)),
-            (None, None) => run::Reuse::Nothing,
-        });
+    let reuse = cached.into_iter().map(|cached| match cached {
+        Some(execution) => run::Reuse::Cached(execution),
+        None => run::Reuse::Nothing,
+    });
     predicted
         .into_iter()
         .zip(reuse)

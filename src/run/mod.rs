@@ -205,10 +205,6 @@ pub(crate) enum Reuse {
     Nothing,
     /// The cache had a result for the gate's key.
     Cached(Execution),
-    /// This gate has the same cache key as that one, so it reuses that
-    /// gate's execution instead of running again (or runs when that one
-    /// never does).
-    SameKeyAs(GateIdx),
 }
 
 /// Everything a run produced.
@@ -216,8 +212,8 @@ pub(crate) enum Reuse {
 pub(crate) struct RunResult {
     /// Per plan gate: its execution, or `None` when it did not run.
     pub executions: PerGate<Option<Execution>>,
-    /// Per plan gate: whether its execution was reused (from the cache, or
-    /// from a gate with the same key) rather than run.
+    /// Per plan gate: whether its execution was reused from the cache
+    /// rather than run.
     pub reused: PerGate<bool>,
     /// The signal that interrupted the run, if one did.
     pub interrupted: Option<i32>,
@@ -261,14 +257,21 @@ pub(crate) fn execute(
     Ok(coordinator.into_result(started.elapsed()))
 }
 
-/// Runs a short command (a `key_commands` entry) to its end and returns its
-/// exit code and output; it gets the same process-group care as a gate.
-pub(crate) fn capture_command(
-    command: &Command,
-    dir: &Path,
-    timeout: Duration,
-) -> (Option<i32>, String) {
+/// What a short command printed: its end, the BLAKE3 hash of its whole
+/// output, and the bounded copy kept for display.
+#[derive(Debug)]
+pub(crate) struct Captured {
+    pub end: ExecEnd,
+    pub digest: [u8; 32],
+    pub output: Output,
+}
+
+/// Runs a short command (a `key_commands` entry) to its end; every byte it
+/// prints is hashed as it streams, while only the bounded head and tail are
+/// kept. It gets the same process-group care as a gate.
+pub(crate) fn capture_command(command: &Command, dir: &Path, timeout: Duration) -> Captured {
     let groups = Groups::default();
+    let hasher = std::sync::Arc::new(std::sync::Mutex::new(blake3::Hasher::new()));
     let attempt = process::execute(
         AttemptSpec {
             gate: GateIdx(0),
@@ -277,15 +280,36 @@ pub(crate) fn capture_command(
             env: &[],
             timeout: Some(timeout),
             probes: Vec::new(),
-            log: None,
+            log: Some(Box::new(HashWriter(std::sync::Arc::clone(&hasher)))),
         },
         &groups,
     );
-    let code = match attempt.end {
-        ExecEnd::Exited(c) => Some(c),
-        _ => None,
+    let digest = match hasher.lock() {
+        Ok(h) => *h.finalize().as_bytes(),
+        Err(poisoned) => *poisoned.into_inner().finalize().as_bytes(),
     };
-    (code, attempt.output.text)
+    Captured {
+        end: attempt.end,
+        digest,
+        output: attempt.output,
+    }
+}
+
+/// A `Write` that feeds a shared hasher: the capture's log, when the log is
+/// the key.
+struct HashWriter(std::sync::Arc<std::sync::Mutex<blake3::Hasher>>);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.lock() {
+            Ok(mut h) => h.update(buf),
+            Err(poisoned) => poisoned.into_inner().update(buf),
+        };
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -134,13 +134,6 @@ impl<'r> Scheduler<'r> {
         let reuse = match &self.at(i).job.reuse {
             Reuse::Nothing => None,
             Reuse::Cached(execution) => Some(execution.clone()),
-            Reuse::SameKeyAs(twin) => match &self.at(*twin).state {
-                State::Done { execution, .. } => Some(execution.clone()),
-                // Wait for the twin to finish.
-                State::Waiting | State::Running => return None,
-                // The twin will never run: run this one.
-                State::NotRun => None,
-            },
         };
         if let Some(execution) = reuse {
             self.moved = true;
@@ -373,21 +366,22 @@ mod tests {
     }
 
     #[test]
-    fn cached_results_take_no_slot_and_twins_wait_for_their_twin() {
+    fn cached_results_take_no_slot_and_wait_for_their_needs() {
         let mut jobs = [job(Some(1)), job(Some(9)), job(Some(5))];
         jobs[0].reuse = Reuse::Cached(execution(0));
-        jobs[1].reuse = Reuse::SameKeyAs(GateIdx(2));
-        let mut s = scheduler(&jobs, &[(&[], 1), (&[], 1), (&[0], 1)], 1);
-        // 1 waits for its twin 2, which waits for 0, which is cached.
-        assert_eq!(steps(&mut s), ["reuse 0", "start 2"]);
-        s.finish(GateIdx(2), execution(3), Assessment::WARN);
-        assert_eq!(steps(&mut s), ["reuse 1"]);
+        jobs[2].reuse = Reuse::Cached(execution(3));
+        let mut s = scheduler(&jobs, &[(&[], 1), (&[], 1), (&[1], 1)], 1);
+        // 1 (longest) takes the slot, 0 is reused without one; 2 is cached
+        // but waits for its need 1.
+        assert_eq!(steps(&mut s), ["start 1", "reuse 0"]);
+        s.finish(GateIdx(1), execution(1), Assessment::PASS);
+        assert_eq!(steps(&mut s), ["reuse 2"]);
         let result = s.into_result(None, Duration::ZERO);
-        assert_eq!(result.reused, vec![true, true, false].into());
-        let twin = result.executions[GateIdx(1)]
+        assert_eq!(result.reused, vec![true, false, true].into());
+        let reused = result.executions[GateIdx(2)]
             .as_ref()
             .map(|e| e.end.clone());
-        assert_eq!(twin, Some(ExecEnd::Exited(3)));
+        assert_eq!(reused, Some(ExecEnd::Exited(3)));
     }
 
     #[test]

@@ -15,8 +15,6 @@ run = "false"
 retries = 1
 [gates.cached]
 run = "false"
-[gates.twin]
-run = "false"
 "#;
 
 fn cached_pass() -> Execution {
@@ -50,14 +48,13 @@ fn every_execution_is_assessed_once_and_the_answer_travels_with_it() {
             job(Reuse::Nothing),
             job(Reuse::Nothing),
             job(Reuse::Cached(cached_pass())),
-            job(Reuse::SameKeyAs(GateIdx(0))),
         ]
         .into(),
         fail_fast: false,
         handle_signals: false,
         cache_dir: cache_dir.path().to_path_buf(),
     };
-    let asked = Mutex::new(vec![0u32; 4]);
+    let asked = Mutex::new(vec![0u32; 3]);
     let assess = |i: GateIdx, e: &Execution| {
         asked.lock().unwrap()[i.0] += 1;
         match e.end {
@@ -77,15 +74,15 @@ fn every_execution_is_assessed_once_and_the_answer_travels_with_it() {
     .unwrap();
 
     // One question per execution: `passes` passed at once (retries unused),
-    // `fails` ran twice, the cached result and the twin's were asked about
-    // once when reused.
+    // `fails` ran twice, the cached result was asked about once when
+    // reused.
     let attempts: Vec<u32> = result
         .executions
         .iter()
         .map(|e| e.as_ref().map_or(0, |e| e.attempts))
         .collect();
-    assert_eq!(attempts, [1, 2, 1, 1]);
-    assert_eq!(asked.into_inner().unwrap(), [1, 2, 1, 1]);
+    assert_eq!(attempts, [1, 2, 1]);
+    assert_eq!(asked.into_inner().unwrap(), [1, 2, 1]);
     // Each gate finished once, carrying the answer to its last execution.
     finished.sort_by_key(|(gate, _)| *gate);
     let passed = Assessment::PASS;
@@ -93,8 +90,7 @@ fn every_execution_is_assessed_once_and_the_answer_travels_with_it() {
         (GateIdx(0), passed),
         (GateIdx(1), Assessment::WARN),
         (GateIdx(2), passed),
-        (GateIdx(3), passed),
     ];
     assert_eq!(finished, expected);
-    assert_eq!(result.reused, vec![false, false, true, true].into());
+    assert_eq!(result.reused, vec![false, false, true].into());
 }
