@@ -5,21 +5,34 @@ use super::filter::InputFilter;
 use super::root::Kind;
 use super::snapshot::{FileEntry, Snapshot};
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// A content hash (BLAKE3).
 pub(crate) type Hash = [u8; 32];
 
-/// Hashes a file's content, or a symlink's target.
+/// Hashes a file's content, or a symlink's target. A FIFO, socket or
+/// device is never read (a FIFO would block): it hashes as "special file",
+/// a state of its own.
 pub(crate) fn hash_file(path: &Path, kind: Kind, size: u64) -> std::io::Result<Hash> {
     let mut hasher = blake3::Hasher::new();
+    if kind == Kind::Special {
+        return Ok(special_file(path));
+    }
     if kind == Kind::Symlink {
         hasher.update(b"symlink\0");
         hasher.update(std::fs::read_link(path)?.as_os_str().as_encoded_bytes());
         return Ok(*hasher.finalize().as_bytes());
     }
     hasher.update(b"file\0");
-    let mut file = std::fs::File::open(path)?;
+    // Never blocking, should the file have become a FIFO since its lstat.
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Ok(special_file(path));
+    }
     if size <= 64 * 1024 {
         let mut buf = Vec::with_capacity(size as usize + 1);
         file.read_to_end(&mut buf)?;
@@ -28,6 +41,15 @@ pub(crate) fn hash_file(path: &Path, kind: Kind, size: u64) -> std::io::Result<H
         hasher.update_reader(&mut file)?;
     }
     Ok(*hasher.finalize().as_bytes())
+}
+
+/// The hash of a FIFO, socket or device, which is never read.
+fn special_file(path: &Path) -> Hash {
+    crate::debug!(
+        "files: {} is not a regular file: not read, keyed as a special file",
+        path.display()
+    );
+    *blake3::hash(b"special file\0").as_bytes()
 }
 
 /// The digest of a set of input files: every path and content hash, in path

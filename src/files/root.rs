@@ -22,6 +22,9 @@ pub enum Kind {
     File,
     Symlink,
     Dir,
+    /// A FIFO, socket or device: never opened (a FIFO would block), its
+    /// state alone enters the key.
+    Special,
 }
 
 /// The config's folder, opened once so that files are stat'ed relative to
@@ -59,8 +62,10 @@ impl Root {
             Kind::Dir
         } else if st.is_symlink() {
             Kind::Symlink
-        } else {
+        } else if st.is_file() {
             Kind::File
+        } else {
+            Kind::Special
         };
         let state = FileState {
             size: st.size,

@@ -5,6 +5,7 @@
 use super::hash::{hash_file, Hash};
 use super::index::{StatIndex, StatRecord, RACY_NS};
 use super::root::{FileState, Kind, Root};
+use crate::sys::name;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -84,7 +85,7 @@ impl Snapshot {
                         return Seen::File(record.hash, state, false);
                     }
                 }
-                match hash_file(&root.path().join(rel), kind, state.size) {
+                match hash_file(&root.path().join(name::to_path(rel)), kind, state.size) {
                     Ok(hash) => Seen::File(hash, state, true),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Seen::Gone,
                     Err(_) => Seen::Unreadable,
@@ -190,7 +191,7 @@ impl Snapshot {
                 // Same state, but written within the racy window of the
                 // snapshot: only the content can tell.
                 state.mtime_ns >= racy_from
-                    && hash_file(&root.path().join(&f.path), kind, state.size)
+                    && hash_file(&root.path().join(name::to_path(&f.path)), kind, state.size)
                         .map_or(true, |h| h != f.hash)
             })
             .map(|(f, _)| f.path.clone())
