@@ -9,7 +9,7 @@
 use super::key::{self, CacheKey, KeyCommandOutput, KeyParts};
 use super::Cache;
 use crate::config::{Command, Config, Gate};
-use crate::files::filter::InputFilter;
+use crate::files::filter::{self, IgnoredPlaces, InputFilter};
 use crate::files::hash::{self, InputsDigest};
 use crate::files::list;
 use crate::files::root::absolute;
@@ -66,7 +66,11 @@ pub(crate) fn prepare(
     if wanted.is_empty() {
         return prepared;
     }
-    let snapshot = match take_snapshot(&prepared.root, cache, cache_dir) {
+    let places: Vec<&str> = wanted
+        .iter()
+        .flat_map(|&i| filter::named_places(config.gates[i].inputs.as_deref()))
+        .collect();
+    let (snapshot, ignored) = match take_snapshot(&prepared.root, cache, cache_dir, &places) {
         Ok(snapshot) => snapshot,
         Err(why) => {
             for &i in wanted {
@@ -76,7 +80,8 @@ pub(crate) fn prepare(
         }
     };
     let outputs = run_key_commands(config, wanted, run_key_command, &prepared.root);
-    assign_keys(&mut prepared, config, wanted, &snapshot, &outputs);
+    let ignored = Arc::new(ignored);
+    assign_keys(&mut prepared, config, wanted, &snapshot, &ignored, &outputs);
     crate::debug!(
         "cache: {} keys computed",
         prepared.keys.iter().flatten().count()
@@ -85,15 +90,21 @@ pub(crate) fn prepare(
     prepared
 }
 
-/// Lists and hashes the files under `root` with the stored index, and
-/// saves the index again when it changed; the error is why no gate gets a
-/// key.
-fn take_snapshot(root: &Path, cache: &mut Cache, cache_dir: &Path) -> Result<Snapshot, String> {
+/// Lists and hashes the files under `root` (and the ignored ones at the
+/// ignored places among `places`) with the stored index, and saves the
+/// index again when it changed; the error is why no gate gets a key.
+fn take_snapshot(
+    root: &Path,
+    cache: &mut Cache,
+    cache_dir: &Path,
+    places: &[&str],
+) -> Result<(Snapshot, IgnoredPlaces), String> {
     let abs_cache = absolute(cache_dir);
     crate::debug!("cache: snapshot of the files under {}", root.display());
     let root_key = root.to_string_lossy().into_owned();
-    let listed = list::snapshot_tree(root, &abs_cache, || cache.load_index(&root_key));
-    let (snapshot, index) = listed.map_err(|e| format!("cannot list input files: {e:#}"))?;
+    let listed = list::snapshot_tree(root, &abs_cache, places, || cache.load_index(&root_key));
+    let (snapshot, index, ignored) =
+        listed.map_err(|e| format!("cannot list input files: {e:#}"))?;
     crate::debug!(
         "cache: snapshot of {} files, {} hashed, {} unreadable",
         snapshot.files.len(),
@@ -107,7 +118,7 @@ fn take_snapshot(root: &Path, cache: &mut Cache, cache_dir: &Path) -> Result<Sna
         cache.save_index(&root_key, &snapshot.to_index());
         crate::debug!("cache: file index saved");
     }
-    Ok(snapshot)
+    Ok((snapshot, ignored))
 }
 
 /// Runs the key commands of the `wanted` gates, in parallel; a command
@@ -136,6 +147,7 @@ fn assign_keys(
     config: &Config,
     wanted: &[usize],
     snapshot: &Snapshot,
+    ignored: &Arc<IgnoredPlaces>,
     outputs: &KeyCommandOutputs,
 ) {
     let mut digests: HashMap<Option<Vec<String>>, Result<SelectedInputs, String>> = HashMap::new();
@@ -143,7 +155,7 @@ fn assign_keys(
         let gate = &config.gates[i];
         let selected = digests
             .entry(gate.inputs.clone())
-            .or_insert_with(|| select_inputs(gate, snapshot));
+            .or_insert_with(|| select_inputs(gate, snapshot, ignored));
         match selected {
             Err(e) => prepared.no_key[i] = Some(e.clone()),
             Ok((digest, _, _)) if digest.unreadable > 0 => {
@@ -164,10 +176,15 @@ fn assign_keys(
 }
 
 /// The files of `snapshot` that `gate`'s input globs choose, and their
-/// digest.
-fn select_inputs(gate: &Gate, snapshot: &Snapshot) -> Result<SelectedInputs, String> {
-    let filter =
-        InputFilter::new(gate.inputs.as_deref()).map_err(|e| format!("invalid input glob: {e}"))?;
+/// digest; the snapshot's files under `ignored` are ignored ones.
+fn select_inputs(
+    gate: &Gate,
+    snapshot: &Snapshot,
+    ignored: &Arc<IgnoredPlaces>,
+) -> Result<SelectedInputs, String> {
+    let filter = InputFilter::new(gate.inputs.as_deref())
+        .map_err(|e| format!("invalid input glob: {e}"))?
+        .with_ignored(Arc::clone(ignored));
     let (digest, chosen) = hash::digest(snapshot, &filter);
     Ok((digest, Arc::new(chosen), Arc::new(filter)))
 }

@@ -18,7 +18,7 @@ pub(crate) mod index;
 pub(crate) mod objects;
 mod spawn;
 
-pub(crate) use spawn::{command, ls_files};
+pub(crate) use spawn::{command, ls_files, ls_ignored};
 pub(crate) mod status;
 
 use std::path::{Path, PathBuf};
