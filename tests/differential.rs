@@ -117,8 +117,6 @@ const KNOWN_GAPS: &[(Family, u32)] = &[
     (Family::Exec, 2),
     // `inputs = ["lib/**"]`, lib a submodule: edit lib/data.txt.
     (Family::Submodule, 3),
-    // `inputs = [".env"]`, `.env` ignored: edit .env.
-    (Family::EnvFile, 4),
     // `inputs = ["link"]`, `link -> ext/t1.txt` (ignored): edit ext/t1.txt.
     (Family::SymlinkTarget, 6),
     // `key_commands = ["cat deps.txt"]`, 8000 lines: edit line 2364.
