@@ -106,10 +106,7 @@ const FAMILIES: &[Family] = &[
 /// seen to disagree (`PQG_DIFF_ONLY=<family>` shows it). Remove an entry
 /// when its item is fixed. The smallest reproduction of each (commit, run
 /// `pqg check`, change, run `pqg check` and `pqg check --no-cache`):
-const KNOWN_GAPS: &[(Family, u32)] = &[
-    // `inputs = [".env"]`, `.env` ignored: edit .env.
-    (Family::EnvFile, 4),
-];
+const KNOWN_GAPS: &[(Family, u32)] = &[];
 
 impl Family {
     fn name(self) -> &'static str {

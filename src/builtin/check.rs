@@ -10,6 +10,7 @@ use super::outcome::Outcome;
 use super::secrets::Scanner;
 use super::{conflicts, large_files, scan, syntax, Finding, Kind, Spec};
 use crate::files::root::Root;
+use crate::sys::name;
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -79,15 +80,23 @@ fn tally(files: &[&str], results: Vec<Option<FileResult>>) -> Outcome {
             continue;
         };
         match result {
-            FileResult::Checked(found) => {
+            FileResult::Checked(mut found) => {
                 outcome.files += 1;
+                if name::is_escaped(rel) {
+                    // A name that is not UTF-8, shown as git quotes it.
+                    for f in &mut found {
+                        f.file = name::display(rel).into_owned();
+                    }
+                }
                 outcome.findings.extend(found);
             }
             FileResult::Binary => {
                 outcome.files += 1;
                 outcome.binary += 1;
             }
-            FileResult::Note(note) => outcome.notes.push(format!("{rel}: {note}")),
+            FileResult::Note(note) => outcome
+                .notes
+                .push(format!("{}: {note}", name::display(rel))),
             FileResult::Nothing => {}
         }
     }

@@ -28,6 +28,9 @@ pub(super) fn check(root: &Root, rel: &str, max_size: u64) -> FileResult {
             }
             FileResult::Checked(found)
         }
+        Ok((_, crate::files::root::Kind::Special)) => {
+            FileResult::Note("not checked: not a regular file (a FIFO, socket or device)".into())
+        }
         Ok(_) => FileResult::Nothing,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileResult::Nothing,
         Err(e) => FileResult::Note(format!("cannot read: {e}")),

@@ -19,6 +19,8 @@ const BINARY_PROBE: usize = 8000;
 
 enum ReadError {
     TooLarge(u64),
+    /// A FIFO, socket or device: what it is.
+    Special(&'static str),
     Io(std::io::Error),
 }
 
@@ -33,6 +35,11 @@ pub(super) fn read_text(root: &Root, rel: &str) -> Result<Vec<u8>, FileResult> {
                 "not checked: {} is larger than the {} pqg reads",
                 human_bytes(size),
                 human_bytes(MAX_SCAN_BYTES)
+            )))
+        }
+        Err(ReadError::Special(what)) => {
+            return Err(FileResult::Note(format!(
+                "not checked: a {what}, not a regular file"
             )))
         }
         Err(ReadError::Io(e)) => return Err(FileResult::Note(format!("cannot read: {e}"))),
@@ -50,19 +57,27 @@ fn is_binary(content: &[u8]) -> bool {
 }
 
 /// Reads a regular file whole, without following a symlink and without
-/// blocking on a FIFO; `None` for anything that is not a regular file or is
-/// gone.
+/// blocking on a FIFO; `None` for a symlink, a folder or a file gone, and
+/// [`ReadError::Special`] for a FIFO, socket or device.
 fn read_regular(root: &Root, rel: &str) -> Result<Option<Vec<u8>>, ReadError> {
     let file = match root.open_nofollow(rel) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         // O_NOFOLLOW on a symlink.
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(None),
+        // What opening a socket says.
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+            return Err(ReadError::Special("socket"))
+        }
         Err(e) => return Err(ReadError::Io(e)),
     };
     let meta = file.metadata().map_err(ReadError::Io)?;
-    if !meta.file_type().is_file() {
-        return Ok(None);
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        return match special_kind(kind) {
+            Some(what) => Err(ReadError::Special(what)),
+            None => Ok(None),
+        };
     }
     if meta.len() > MAX_SCAN_BYTES {
         return Err(ReadError::TooLarge(meta.len()));
@@ -76,4 +91,18 @@ fn read_regular(root: &Root, rel: &str) -> Result<Option<Vec<u8>>, ReadError> {
         return Err(ReadError::TooLarge(content.len() as u64));
     }
     Ok(Some(content))
+}
+
+/// What a FIFO, socket or device is called; `None` for anything else.
+pub(super) fn special_kind(kind: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        Some("FIFO")
+    } else if kind.is_socket() {
+        Some("socket")
+    } else if kind.is_block_device() || kind.is_char_device() {
+        Some("device")
+    } else {
+        None
+    }
 }

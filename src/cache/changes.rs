@@ -8,6 +8,7 @@
 use super::prepare::{GateKey, Prepared};
 use crate::files::list;
 use crate::files::root::{absolute, Root};
+use crate::sys::name;
 use std::path::Path;
 
 /// What changed in the tree since the snapshot, checked once after a run
@@ -22,7 +23,13 @@ pub(crate) struct Changes {
 /// Looks at the tree again after a run.
 pub(crate) fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Changes> {
     let snapshot = prepared.snapshot.as_ref()?;
-    let listed_now = list::list_files(&prepared.root, &absolute(cache_dir)).ok()?;
+    let places: Vec<&str> = prepared
+        .keys
+        .iter()
+        .flatten()
+        .flat_map(|k| k.filter.places())
+        .collect();
+    let listed_now = list::list_files(&prepared.root, &absolute(cache_dir), &places).ok()?;
     let mut before = snapshot.files.iter().map(|f| f.path.as_str()).peekable();
     let mut appeared = Vec::new();
     // Both sorted. git lists tracked files deleted from the work tree, so a
@@ -30,7 +37,8 @@ pub(crate) fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Cha
     for path in listed_now {
         while before.next_if(|p| *p < path.as_str()).is_some() {}
         if before.next_if(|p| *p == path.as_str()).is_none()
-            && std::fs::symlink_metadata(prepared.root.join(&path)).is_ok_and(|m| !m.is_dir())
+            && std::fs::symlink_metadata(prepared.root.join(name::to_path(&path)))
+                .is_ok_and(|m| !m.is_dir())
         {
             appeared.push(path);
         }

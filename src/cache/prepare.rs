@@ -11,7 +11,7 @@
 use super::key::{self, CacheKey, KeyCommandDigest, KeyParts};
 use super::Cache;
 use crate::config::{Command, Config, Gate};
-use crate::files::filter::InputFilter;
+use crate::files::filter::{self, IgnoredPlaces, InputFilter};
 use crate::files::hash::{self, InputsDigest};
 use crate::files::list;
 use crate::files::root::absolute;
@@ -110,12 +110,16 @@ pub(crate) fn prepare(
     let keyed = with_needs(config, wanted);
     let commands = key_commands_of(config, &keyed);
     let root = prepared.root.clone();
+    let places: Vec<&str> = keyed
+        .iter()
+        .flat_map(|&i| filter::named_places(config.gates[i].inputs.as_deref()))
+        .collect();
     // The key commands wait on other programs; the snapshot reads the
     // tree: they overlap.
     let (snapshot, ran) = std::thread::scope(|scope| {
         let running = scope.spawn(|| run_key_commands(&commands, run_key_command, &root));
         let started = Instant::now();
-        let snapshot = take_snapshot(&root, cache, cache_dir);
+        let snapshot = take_snapshot(&root, cache, cache_dir, &places);
         prepared.snapshot_time = started.elapsed();
         let ran = match running.join() {
             Ok(ran) => ran,
@@ -126,8 +130,8 @@ pub(crate) fn prepare(
     prepared.key_commands_time = ran.1;
     prepared.key_commands = ran.0;
     log_key_commands(&prepared);
-    let snapshot = match snapshot {
-        Ok(snapshot) => snapshot,
+    let (snapshot, ignored) = match snapshot {
+        Ok(listed) => listed,
         Err(why) => {
             for &i in wanted {
                 prepared.no_key[i] = Some(why.clone());
@@ -135,7 +139,8 @@ pub(crate) fn prepare(
             return prepared;
         }
     };
-    let mut keyer = Keyer::new(config, stage, &snapshot, &prepared.key_commands);
+    let ignored = Arc::new(ignored);
+    let mut keyer = Keyer::new(config, stage, &snapshot, &ignored, &prepared.key_commands);
     let keys: Vec<(usize, Result<GateKey, String>)> =
         wanted.iter().map(|&i| (i, keyer.key(i))).collect();
     for (i, key) in keys {
@@ -243,15 +248,21 @@ fn log_key_commands(prepared: &Prepared) {
     }
 }
 
-/// Lists and hashes the files under `root` with the stored index, and
-/// saves the index again when it changed; the error is why no gate gets a
-/// key.
-fn take_snapshot(root: &Path, cache: &mut Cache, cache_dir: &Path) -> Result<Snapshot, String> {
+/// Lists and hashes the files under `root` (and the ignored ones at the
+/// ignored places among `places`) with the stored index, and saves the
+/// index again when it changed; the error is why no gate gets a key.
+fn take_snapshot(
+    root: &Path,
+    cache: &mut Cache,
+    cache_dir: &Path,
+    places: &[&str],
+) -> Result<(Snapshot, IgnoredPlaces), String> {
     let abs_cache = absolute(cache_dir);
     crate::debug!("cache: snapshot of the files under {}", root.display());
     let root_key = root.to_string_lossy().into_owned();
-    let listed = list::snapshot_tree(root, &abs_cache, || cache.load_index(&root_key));
-    let (snapshot, index) = listed.map_err(|e| format!("cannot list input files: {e:#}"))?;
+    let listed = list::snapshot_tree(root, &abs_cache, places, || cache.load_index(&root_key));
+    let (snapshot, index, ignored) =
+        listed.map_err(|e| format!("cannot list input files: {e:#}"))?;
     crate::debug!(
         "cache: snapshot of {} files, {} hashed, {} unreadable",
         snapshot.files.len(),
@@ -265,7 +276,7 @@ fn take_snapshot(root: &Path, cache: &mut Cache, cache_dir: &Path) -> Result<Sna
         cache.save_index(&root_key, &snapshot.to_index());
         crate::debug!("cache: file index saved");
     }
-    Ok(snapshot)
+    Ok((snapshot, ignored))
 }
 
 /// Gives gates their keys, each once, a gate's needs before it.
@@ -273,6 +284,8 @@ struct Keyer<'a> {
     config: &'a Config,
     stage: &'a str,
     snapshot: &'a Snapshot,
+    /// The ignored places the snapshot listed, for the gates that name them.
+    ignored: &'a Arc<IgnoredPlaces>,
     ran: HashMap<(&'a str, &'a Path), &'a RanKeyCommand>,
     /// Gates with the same globs share one digest.
     selected: HashMap<Option<Vec<String>>, Result<SelectedInputs, String>>,
@@ -285,6 +298,7 @@ impl<'a> Keyer<'a> {
         config: &'a Config,
         stage: &'a str,
         snapshot: &'a Snapshot,
+        ignored: &'a Arc<IgnoredPlaces>,
         ran: &'a [RanKeyCommand],
     ) -> Self {
         let n = config.gates.len();
@@ -292,6 +306,7 @@ impl<'a> Keyer<'a> {
             config,
             stage,
             snapshot,
+            ignored,
             ran: ran
                 .iter()
                 .map(|k| ((k.command.as_str(), k.cwd.as_path()), k))
@@ -333,11 +348,11 @@ impl<'a> Keyer<'a> {
                 .map_err(|why| format!("needs `{need}`, which has no key: {why}"))?;
             needs.push((need.to_string(), key.key.hex()));
         }
-        let snapshot = self.snapshot;
+        let (snapshot, ignored) = (self.snapshot, self.ignored);
         let (digest, files, filter) = self
             .selected
             .entry(gate.inputs.clone())
-            .or_insert_with(|| select_inputs(gate, snapshot))
+            .or_insert_with(|| select_inputs(gate, snapshot, ignored))
             .clone()?;
         if digest.unreadable > 0 {
             return Err(format!("{} input files cannot be read", digest.unreadable));
@@ -377,10 +392,15 @@ impl<'a> Keyer<'a> {
 }
 
 /// The files of `snapshot` that `gate`'s input globs choose, and their
-/// digest.
-fn select_inputs(gate: &Gate, snapshot: &Snapshot) -> Result<SelectedInputs, String> {
-    let filter =
-        InputFilter::new(gate.inputs.as_deref()).map_err(|e| format!("invalid input glob: {e}"))?;
+/// digest; the snapshot's files under `ignored` are ignored ones.
+fn select_inputs(
+    gate: &Gate,
+    snapshot: &Snapshot,
+    ignored: &Arc<IgnoredPlaces>,
+) -> Result<SelectedInputs, String> {
+    let filter = InputFilter::new(gate.inputs.as_deref())
+        .map_err(|e| format!("invalid input glob: {e}"))?
+        .with_ignored(Arc::clone(ignored));
     let (digest, chosen) = hash::digest(snapshot, &filter);
     Ok((digest, Arc::new(chosen), Arc::new(filter)))
 }

@@ -42,7 +42,12 @@ fn unmatched_inputs(config: &Config, cache_dir: &Path) -> Vec<ConfigWarning> {
         return Vec::new();
     }
     let root = absolute(&config.root);
-    let files = match list_files(&root, &absolute(cache_dir)) {
+    let places: Vec<&str> = config
+        .gates
+        .iter()
+        .flat_map(|g| crate::files::filter::named_places(g.inputs.as_deref()))
+        .collect();
+    let files = match list_files(&root, &absolute(cache_dir), &places) {
         Ok(files) => files,
         Err(e) => {
             return vec![ConfigWarning {

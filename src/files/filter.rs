@@ -1,5 +1,15 @@
 //! A gate's `inputs` globs, compiled once and matched against the listed
-//! paths.
+//! paths, and the ignored places they name (DESIGN §3).
+//!
+//! A pattern's *place* is its fixed part (before its first glob character)
+//! cut back to whole path components: `.env` for `.env`, `build` for
+//! `build/**`, `.venv/lib` for `.venv/lib/*/site-packages/**`, nothing for
+//! `**/*.py`. When git ignores a place, the ignored files there are listed
+//! too ([`super::list`]), and they match only patterns whose own place is
+//! ignored: naming an ignored place makes it count, while `**/*.py` never
+//! sweeps an ignored `.venv`.
+
+use std::sync::Arc;
 
 /// A gate's `inputs` globs, compiled. A glob that starts with `!` excludes
 /// what it matches (`["**", "!tests/fixtures/**"]`); with only exclusions,
@@ -8,6 +18,83 @@
 pub(crate) struct InputFilter {
     include: Option<globset::GlobSet>,
     exclude: Option<globset::GlobSet>,
+    /// The place each include glob names, in the order of `include`;
+    /// empty when it names none.
+    places: Vec<String>,
+    /// The ignored places of the listing this filter is matched against.
+    ignored: Arc<IgnoredPlaces>,
+}
+
+/// The places, named by some gate's inputs, that git ignores: every file
+/// listed at or under one of them is an ignored file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IgnoredPlaces {
+    /// Sorted; none under another.
+    places: Vec<String>,
+}
+
+impl IgnoredPlaces {
+    /// These places (none needs to be under another).
+    pub(crate) fn new(mut places: Vec<String>) -> IgnoredPlaces {
+        // Shortest first, so that a place is kept only if no kept one
+        // holds it (sorted order alone would put `a-b` between `a` and `a/b`).
+        places.sort_by_key(String::len);
+        let mut top: Vec<String> = Vec::with_capacity(places.len());
+        for p in places {
+            if !top.iter().any(|t| is_under(&p, t)) {
+                top.push(p);
+            }
+        }
+        top.sort_unstable();
+        IgnoredPlaces { places: top }
+    }
+
+    /// Whether there are none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.places.is_empty()
+    }
+
+    /// Whether `path` is at or under one of the places.
+    pub(crate) fn holds(&self, path: &str) -> bool {
+        self.places.iter().any(|p| is_under(path, p))
+    }
+
+    /// The places, sorted.
+    #[cfg(test)]
+    pub(crate) fn places(&self) -> &[String] {
+        &self.places
+    }
+}
+
+/// Whether `path` is `place` or inside it.
+pub(crate) fn is_under(path: &str, place: &str) -> bool {
+    path.strip_prefix(place)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The place a glob names: its fixed part cut back to whole components
+/// (the whole glob when it has no glob character); empty for none, and for
+/// a glob that leaves the folder (`/…`, `..`).
+pub(crate) fn place_of(glob: &str) -> &str {
+    let glob = glob.trim_start_matches("./");
+    let place = match glob.find(['*', '?', '[', '{', '\\']) {
+        None => glob.trim_end_matches('/'),
+        Some(at) => glob[..at].rfind('/').map_or("", |slash| &glob[..slash]),
+    };
+    if place.starts_with('/') || place.split('/').any(|c| c == ".." || c == ".") {
+        return "";
+    }
+    place
+}
+
+/// The places the include globs among `globs` name (see [`place_of`]).
+pub(crate) fn named_places(globs: Option<&[String]>) -> impl Iterator<Item = &str> {
+    globs
+        .into_iter()
+        .flatten()
+        .filter(|g| !g.starts_with('!'))
+        .map(|g| place_of(g))
+        .filter(|p| !p.is_empty())
 }
 
 impl InputFilter {
@@ -18,10 +105,13 @@ impl InputFilter {
             return Ok(InputFilter {
                 include: None,
                 exclude: None,
+                places: Vec::new(),
+                ignored: Arc::default(),
             });
         };
         let mut include = globset::GlobSetBuilder::new();
         let mut exclude = globset::GlobSetBuilder::new();
+        let mut places = Vec::new();
         let (mut includes, mut excludes) = (0, 0);
         for g in globs {
             let (builder, g) = match g.strip_prefix('!') {
@@ -31,6 +121,7 @@ impl InputFilter {
                 }
                 None => {
                     includes += 1;
+                    places.push(place_of(g).to_owned());
                     (&mut include, g.as_str())
                 }
             };
@@ -48,13 +139,50 @@ impl InputFilter {
                 None
             },
             exclude: (excludes > 0).then(|| exclude.build()).transpose()?,
+            places,
+            ignored: Arc::default(),
         })
     }
 
+    /// This filter, matched against a listing whose ignored files are those
+    /// under `ignored`.
+    pub(crate) fn with_ignored(mut self, ignored: Arc<IgnoredPlaces>) -> InputFilter {
+        self.ignored = ignored;
+        self
+    }
+
+    /// The places the include globs name (none for `**/*.py` or the
+    /// default): where ignored files may count.
+    pub(crate) fn places(&self) -> impl Iterator<Item = &str> {
+        self.places
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !p.is_empty())
+    }
+
     /// Whether `path` (relative, `/`-separated) is one of the gate's inputs.
+    /// A path under one of the ignored places the filter was given is an
+    /// ignored file, and matches as [`matches_ignored`](Self::matches_ignored).
     pub(crate) fn matches(&self, path: &str) -> bool {
+        if !self.ignored.is_empty() && self.ignored.holds(path) {
+            return self.matches_ignored(path, &self.ignored);
+        }
         self.include.as_ref().is_none_or(|s| s.is_match(path))
             && !self.exclude.as_ref().is_some_and(|s| s.is_match(path))
+    }
+
+    /// Whether the ignored file `path`, listed because it is under one of
+    /// `ignored`, is one of the gate's inputs: only a glob whose own place
+    /// is ignored reaches it.
+    pub(crate) fn matches_ignored(&self, path: &str, ignored: &IgnoredPlaces) -> bool {
+        let Some(include) = &self.include else {
+            return false;
+        };
+        include.matches(path).into_iter().any(|i| {
+            self.places
+                .get(i)
+                .is_some_and(|p| !p.is_empty() && ignored.holds(p))
+        }) && !self.exclude.as_ref().is_some_and(|s| s.is_match(path))
     }
 }
 
@@ -88,5 +216,57 @@ mod tests {
         assert!(all.matches("anything"));
         let deep = InputFilter::new(Some(&["**/*.rs".to_owned()])).unwrap();
         assert!(deep.matches("a.rs") && deep.matches("a/b/c.rs"));
+    }
+
+    #[test]
+    fn a_glob_names_the_place_of_its_fixed_part() {
+        assert_eq!(place_of(".env"), ".env");
+        assert_eq!(place_of("./build/out.txt"), "build/out.txt");
+        assert_eq!(place_of("build/**"), "build");
+        assert_eq!(place_of("build/"), "build");
+        assert_eq!(
+            place_of(".venv/lib/*/site-packages/*.dist-info/*"),
+            ".venv/lib"
+        );
+        assert_eq!(place_of("src/foo*.rs"), "src");
+        assert_eq!(place_of("**/*.py"), "");
+        assert_eq!(place_of(".env*"), "");
+        assert_eq!(place_of("../lib/**"), "");
+        assert_eq!(place_of("/abs/**"), "");
+    }
+
+    #[test]
+    fn ignored_files_match_only_globs_that_name_their_place() {
+        let globs = |g: &[&str]| {
+            InputFilter::new(Some(&g.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())).unwrap()
+        };
+        let ignored = Arc::new(IgnoredPlaces::new(vec![
+            ".venv".into(),
+            ".venv/lib".into(),
+            ".env".into(),
+            ".env-b/c".into(),
+            "build".into(),
+        ]));
+        assert_eq!(ignored.places(), [".env", ".env-b/c", ".venv", "build"]);
+        let named =
+            globs(&[".env", "build/**", "!build/tmp/**"]).with_ignored(Arc::clone(&ignored));
+        assert!(named.matches(".env"));
+        assert!(named.matches("build/out.txt"));
+        assert!(!named.matches("build/tmp/x"), "exclusions still apply");
+        assert!(!named.matches(".env.local"));
+        let sweeping = globs(&["**/*.py", "**"]).with_ignored(Arc::clone(&ignored));
+        assert!(sweeping.matches("src/a.py"));
+        assert!(
+            !sweeping.matches(".venv/lib/a.py"),
+            "**/*.py never sweeps .venv"
+        );
+        assert!(!sweeping.matches("build/x.py"));
+        let default = InputFilter::new(None)
+            .unwrap()
+            .with_ignored(Arc::clone(&ignored));
+        assert!(default.matches("src/a.py") && !default.matches(".env"));
+        let inner = globs(&[".venv/lib/*/site-packages/*.dist-info/*"]).with_ignored(ignored);
+        assert!(inner.matches(".venv/lib/py3/site-packages/a-1.dist-info/METADATA"));
+        assert!(!inner.matches(".venv/lib/py3/site-packages/a/__init__.py"));
     }
 }

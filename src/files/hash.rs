@@ -5,6 +5,7 @@ use super::filter::InputFilter;
 use super::root::{FileState, Kind, Root, Target};
 use super::snapshot::{FileEntry, Snapshot};
 use crate::git::submodule::Checkout;
+use crate::sys::name;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 
@@ -29,10 +30,13 @@ pub(crate) fn hash_file(
     state: &FileState,
     kind: Kind,
 ) -> std::io::Result<Hash> {
+    if kind == Kind::Special {
+        return Ok(special_file(rel));
+    }
     let mut hasher = blake3::Hasher::new();
     if kind == Kind::Symlink {
         hasher.update(b"symlink\0");
-        let text = std::fs::read_link(root.path().join(rel))?;
+        let text = std::fs::read_link(root.path().join(name::to_path(rel)))?;
         let text = text.as_os_str().as_encoded_bytes();
         hasher.update(&(text.len() as u64).to_le_bytes());
         hasher.update(text);
@@ -48,7 +52,7 @@ pub(crate) fn hash_file(
                 let file = std::fs::OpenOptions::new()
                     .read(true)
                     .custom_flags(libc::O_NONBLOCK)
-                    .open(root.path().join(rel))?;
+                    .open(root.path().join(name::to_path(rel)))?;
                 if !file.metadata()?.is_file() {
                     // Replaced by something else since the stat: the next
                     // run's stat differs, and this one cannot be trusted.
@@ -66,8 +70,22 @@ pub(crate) fn hash_file(
     }
     hasher.update(b"file\0");
     let file = root.open_nofollow(rel)?;
+    // Never read, should the file have become a FIFO since its lstat.
+    if !file.metadata()?.is_file() {
+        return Ok(special_file(rel));
+    }
     read_into(&mut hasher, file, state.size)?;
     Ok(*hasher.finalize().as_bytes())
+}
+
+/// The hash of a FIFO, socket or device, which is never read: a state of
+/// its own ("special file").
+fn special_file(rel: &str) -> Hash {
+    crate::debug!(
+        "files: {} is not a regular file: not read, keyed as a special file",
+        name::display(rel)
+    );
+    *blake3::hash(b"special file\0").as_bytes()
 }
 
 fn read_into(

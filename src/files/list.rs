@@ -2,49 +2,113 @@
 //! (tracked plus untracked-not-ignored), by walking the folder outside one,
 //! never the cache folder. Inside git, the listing overlaps with the work
 //! done on its first part.
+//!
+//! Inside git, the ignored files at the places some gate's inputs name
+//! (DESIGN §3: `.env`, `build/**`) are listed too, in a batch of their own:
+//! a place counts when it exists and holds no file git lists (so it is
+//! ignored, or inside an ignored folder). Only such places are walked, and
+//! only when some gate names one; a config naming none pays nothing.
 
+use super::filter::{is_under, IgnoredPlaces};
 use super::index::StatIndex;
 use super::root::Root;
 use super::snapshot::Snapshot;
 use crate::git;
-use anyhow::{bail, Context};
+use crate::sys::name;
+use anyhow::Context;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// Every file that counts as an input by default, relative to `root`:
-/// inside git, tracked plus untracked-not-ignored; outside, every file
-/// except `.git`. Anything under `exclude` (the cache folder) never counts.
-/// Sorted.
-pub(crate) fn list_files(root: &Path, exclude: &Path) -> anyhow::Result<Vec<String>> {
-    let files = match git::ls_files(root, &["--cached", "--others", "--exclude-standard"])? {
-        Some(files) => files,
-        None => walk_files(root)?,
+/// inside git, tracked plus untracked-not-ignored, plus the ignored files
+/// at the ignored ones among `places`; outside, every file except `.git`.
+/// Anything under `exclude` (the cache folder) never counts. Sorted.
+pub(crate) fn list_files(
+    root: &Path,
+    exclude: &Path,
+    places: &[&str],
+) -> anyhow::Result<Vec<String>> {
+    let Some(mut files) = git::ls_files(root, &["--cached", "--others", "--exclude-standard"])?
+    else {
+        return Ok(tidy(walk_files(root)?, root, exclude));
     };
-    Ok(tidy(files, root, exclude))
+    files = tidy(files, root, exclude);
+    let (ignored, _) = ignored_files(root, exclude, &[&files], places)?;
+    files.extend(ignored);
+    files.sort_unstable();
+    files.dedup();
+    Ok(files)
 }
 
 /// Sorts, dedups and drops the cache folder.
 fn tidy(mut files: Vec<String>, root: &Path, exclude: &Path) -> Vec<String> {
     if let Some(prefix) = relative_prefix(root, exclude) {
-        let inside = format!("{prefix}/");
-        files.retain(|f| !(f == &prefix || f.starts_with(&inside)));
+        files.retain(|f| !is_under(f, &prefix));
     }
     files.sort_unstable();
     files.dedup();
     files
 }
 
-/// Lists and snapshots the default inputs in one go. Inside git, the
-/// tracked files (which git lists at once from its index) are stat'ed while
-/// git is still walking the tree for untracked ones: on a large tree the
-/// walk and the stats take about as long as each other.
+/// The ignored files at the places among `places` that git ignores, and
+/// those places. A place counts when it exists, is not the cache folder,
+/// and holds no file of the sorted lists `listed` (what git lists as
+/// tracked or untracked-not-ignored): then everything there is ignored.
+fn ignored_files(
+    root: &Path,
+    exclude: &Path,
+    listed: &[&[String]],
+    places: &[&str],
+) -> anyhow::Result<(Vec<String>, IgnoredPlaces)> {
+    let cache = relative_prefix(root, exclude);
+    let mut found: Vec<&str> = places
+        .iter()
+        .copied()
+        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            !cache
+                .as_deref()
+                .is_some_and(|c| is_under(p, c) || is_under(c, p))
+        })
+        .filter(|p| !listed.iter().any(|l| holds_listed(l, p)))
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found.retain(|p| std::fs::symlink_metadata(root.join(name::to_path(p))).is_ok());
+    if found.is_empty() {
+        return Ok((Vec::new(), IgnoredPlaces::default()));
+    }
+    crate::debug!("files: listing the ignored files at {}", found.join(", "));
+    let files = git::ls_ignored(root, &found)?.unwrap_or_default();
+    let places = IgnoredPlaces::new(found.iter().map(|p| (*p).to_owned()).collect());
+    Ok((tidy(files, root, exclude), places))
+}
+
+/// Whether the sorted list `files` holds `place` or a file under it.
+fn holds_listed(files: &[String], place: &str) -> bool {
+    let at = files.partition_point(|f| f.as_str() < place);
+    if files.get(at).is_some_and(|f| f == place) {
+        return true;
+    }
+    let dir = format!("{place}/");
+    let at = files.partition_point(|f| f.as_str() < dir.as_str());
+    files.get(at).is_some_and(|f| f.starts_with(&dir))
+}
+
+/// Lists and snapshots the default inputs in one go, and the ignored files
+/// at the ignored ones among `places` (the places the gates' inputs name).
+/// Inside git, the tracked files (which git lists at once from its index)
+/// are stat'ed while git is still walking the tree for untracked ones: on a
+/// large tree the walk and the stats take about as long as each other.
 ///
 /// `load_index` runs while git lists the files; the index it returns is
-/// handed back with the snapshot.
+/// handed back with the snapshot, and so are the ignored places found.
 pub fn snapshot_tree(
     root: &Path,
     exclude: &Path,
+    places: &[&str],
     load_index: impl FnOnce() -> StatIndex,
-) -> anyhow::Result<(Snapshot, StatIndex)> {
+) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces)> {
     let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
     std::thread::scope(|s| {
         let others = s.spawn(|| git::ls_files(root, &["--others", "--exclude-standard"]));
@@ -53,51 +117,106 @@ pub fn snapshot_tree(
         let tracked = tracked
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing tracked files panicked")))?
-            .map(|files| Snapshot::take(&handle, tidy(files, root, exclude), &index));
+            .map(|files| tidy(files, root, exclude));
+        // The places holding a tracked file are not ignored; the others are
+        // checked against the untracked files once git lists them.
+        let open: Vec<&str> = match &tracked {
+            Some(t) => places
+                .iter()
+                .copied()
+                .filter(|p| !holds_listed(t, p))
+                .collect(),
+            None => Vec::new(),
+        };
+        let tracked = tracked.map(|files| Snapshot::take(&handle, files, &index));
         let others = others
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?;
-        let snapshot = match (tracked, others) {
-            (Some(tracked), Some(untracked)) => tracked.merge(Snapshot::take(
-                &handle,
-                tidy(untracked, root, exclude),
-                &index,
-            )),
-            _ => Snapshot::take(&handle, tidy(walk_files(root)?, root, exclude), &index),
+        let (snapshot, ignored) = match (tracked, others) {
+            (Some(tracked), Some(untracked)) => {
+                let untracked = tidy(untracked, root, exclude);
+                let (ignored, found) = ignored_files(root, exclude, &[&untracked], &open)?;
+                let snapshot = tracked.merge(Snapshot::take(&handle, untracked, &index));
+                if ignored.is_empty() {
+                    (snapshot, found)
+                } else {
+                    (
+                        snapshot.merge(Snapshot::take(&handle, ignored, &index)),
+                        found,
+                    )
+                }
+            }
+            _ => (
+                Snapshot::take(&handle, tidy(walk_files(root)?, root, exclude), &index),
+                IgnoredPlaces::default(),
+            ),
         };
-        Ok((snapshot, index))
+        Ok((snapshot, index, ignored))
     })
 }
 
 fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {
     let rel = dir.strip_prefix(root).ok()?;
-    let s = rel.to_str()?.trim_end_matches('/').to_owned();
+    let rel = name::from_bytes(rel.as_os_str().as_bytes().to_vec());
+    let s = rel.trim_end_matches('/');
     (!s.is_empty() && s != ".").then(|| s.trim_start_matches("./").to_owned())
 }
 
+/// One batch of listed files, as [`list_files_overlapped`] hands it on.
+pub(crate) struct Batch<'a> {
+    /// Sorted.
+    pub files: Vec<String>,
+    /// For the batch of ignored files, the ignored places they are at.
+    pub ignored: Option<&'a IgnoredPlaces>,
+}
+
 /// Lists the default inputs like [`list_files`], handing them to `each` in
-/// two batches inside git: the tracked files (which git lists at once from
-/// its index) while git is still walking the tree for untracked ones, then
-/// those. Outside git, one batch. Each batch is sorted; they do not overlap.
+/// batches inside git: the tracked files (which git lists at once from its
+/// index) while git is still walking the tree for untracked ones, then
+/// those, then the ignored files at the ignored ones among `places` (if
+/// any). Outside git, one batch. Each batch is sorted; they do not overlap.
 pub(crate) fn list_files_overlapped<T: Send>(
     root: &Path,
     exclude: &Path,
-    each: impl Fn(Vec<String>) -> T + Sync,
+    places: &[&str],
+    each: impl Fn(Batch<'_>) -> T + Sync,
 ) -> anyhow::Result<Vec<T>> {
+    let plain = |files| Batch {
+        files,
+        ignored: None,
+    };
     std::thread::scope(|s| {
         let others = s.spawn(|| git::ls_files(root, &["--others", "--exclude-standard"]));
         let Some(tracked) = git::ls_files(root, &["--cached"])? else {
-            return Ok(vec![each(tidy(walk_files(root)?, root, exclude))]);
+            return Ok(vec![each(plain(tidy(walk_files(root)?, root, exclude)))]);
         };
-        let first = each(tidy(tracked, root, exclude));
+        let tracked = tidy(tracked, root, exclude);
+        let open: Vec<&str> = places
+            .iter()
+            .copied()
+            .filter(|p| !holds_listed(&tracked, p))
+            .collect();
+        let first = each(plain(tracked));
         let others = others
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?
+            .map(|o| tidy(o, root, exclude))
             .unwrap_or_default();
-        Ok(vec![first, each(tidy(others, root, exclude))])
+        let (ignored, found) = ignored_files(root, exclude, &[&others], &open)?;
+        let mut batches = vec![first, each(plain(others))];
+        if !ignored.is_empty() {
+            batches.push(each(Batch {
+                files: ignored,
+                ignored: Some(&found),
+            }));
+        }
+        Ok(batches)
     })
 }
 
+/// Every file under `root` but `.git`, relative to it. A FIFO, socket or
+/// device is listed like a file (what it is, the snapshot records) and
+/// never opened here.
 fn walk_files(root: &Path) -> anyhow::Result<Vec<String>> {
     let mut files = Vec::new();
     let walker = walkdir::WalkDir::new(root)
@@ -111,10 +230,7 @@ fn walk_files(root: &Path) -> anyhow::Result<Vec<String>> {
             continue;
         }
         let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        match rel.to_str() {
-            Some(s) => files.push(s.to_owned()),
-            None => bail!("a file name is not valid UTF-8: {}", rel.display()),
-        }
+        files.push(name::from_bytes(rel.as_os_str().as_bytes().to_vec()));
     }
     Ok(files)
 }
@@ -131,9 +247,69 @@ mod tests {
             std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
             std::fs::write(root.join(f), "x").unwrap();
         }
-        let listed = list_files(root, &root.join(".pqg")).unwrap();
+        let listed = list_files(root, &root.join(".pqg"), &[]).unwrap();
         assert_eq!(listed, [".pqgx/d", "a/c.txt", "b.txt"]);
-        let batches = list_files_overlapped(root, &root.join(".pqg"), |b| b.len()).unwrap();
+        let batches =
+            list_files_overlapped(root, &root.join(".pqg"), &[], |b| b.files.len()).unwrap();
         assert_eq!(batches, [3], "one batch outside git");
+    }
+
+    #[test]
+    fn inside_git_the_ignored_files_at_named_ignored_places_are_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = |args: &[&str]| git::command(root).args(args).output().unwrap();
+        git(&["init", "-q"]);
+        for f in [
+            ".gitignore",
+            ".env",
+            "build/out.txt",
+            "src/a.py",
+            "src/gen/x.py",
+            ".venv/lib/a.py",
+            "keep/t.txt",
+            "keep/o.log",
+        ] {
+            std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
+            std::fs::write(root.join(f), "x").unwrap();
+        }
+        std::fs::write(
+            root.join(".gitignore"),
+            ".env\nbuild/\nsrc/gen/\n.venv/\n*.log\n.pqg/\n",
+        )
+        .unwrap();
+        let places = [".env", "build", "src", "keep", "missing", ".pqg"];
+        let listed = list_files(root, &root.join(".pqg"), &places).unwrap();
+        assert_eq!(
+            listed,
+            [
+                ".env",
+                ".gitignore",
+                "build/out.txt",
+                "keep/t.txt",
+                "src/a.py"
+            ],
+            "src and keep hold listed files: their ignored files stay out"
+        );
+        let batches = list_files_overlapped(root, &root.join(".pqg"), &places, |b| {
+            (b.files, b.ignored.map(|i| i.places().to_vec()))
+        })
+        .unwrap();
+        assert_eq!(
+            batches.last().unwrap(),
+            &(
+                vec![".env".to_owned(), "build/out.txt".to_owned()],
+                Some(vec![".env".to_owned(), "build".to_owned()])
+            )
+        );
+        let (snapshot, _, ignored) =
+            snapshot_tree(root, &root.join(".pqg"), &places, StatIndex::default).unwrap();
+        let paths: Vec<&str> = snapshot.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, listed);
+        assert_eq!(ignored.places(), [".env", "build"]);
+        let (snapshot, _, ignored) =
+            snapshot_tree(root, &root.join(".pqg"), &[], StatIndex::default).unwrap();
+        assert_eq!(snapshot.files.len(), 3, "no place named: no ignored file");
+        assert!(ignored.is_empty());
     }
 }

@@ -92,6 +92,9 @@ pub enum Kind {
     File,
     Symlink,
     Dir,
+    /// A FIFO, socket or device: never opened (a FIFO would block), its
+    /// state alone enters the key.
+    Special,
 }
 
 /// The config's folder, opened once so that files are stat'ed relative to
@@ -130,8 +133,10 @@ impl Root {
             Kind::Dir
         } else if st.is_symlink() {
             Kind::Symlink
-        } else {
+        } else if st.is_file() {
             Kind::File
+        } else {
+            Kind::Special
         };
         let target = if kind == Kind::Symlink {
             Some(Box::new(match sys_fs::stat_at(self.fd.as_fd(), rel) {

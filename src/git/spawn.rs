@@ -2,6 +2,7 @@
 //! question builds its command with [`command`], so the settings every git
 //! run shares are written once.
 
+use crate::sys::name;
 use anyhow::{bail, Context};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -14,13 +15,39 @@ pub(crate) fn command(dir: &Path) -> Command {
     git
 }
 
-/// `git ls-files -z ARGS` in `root`, as paths relative to it; `None` when
+/// `git ls-files -z ARGS` in `root`, as paths relative to it (a name that
+/// is not UTF-8 is held escaped, see [`crate::sys::name`]); `None` when
 /// this is not a git work tree (or git is missing), so that the caller can
 /// list the folder itself.
 pub(crate) fn ls_files(root: &Path, args: &[&str]) -> anyhow::Result<Option<Vec<String>>> {
+    ls_files_in(root, args, &[])
+}
+
+/// The ignored untracked files at or under each of `places` (paths
+/// relative to `root`, taken literally, not as globs): `git ls-files
+/// --others --ignored --exclude-standard -- PLACES`. `None` outside git.
+pub(crate) fn ls_ignored(root: &Path, places: &[&str]) -> anyhow::Result<Option<Vec<String>>> {
+    if places.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    ls_files_in(
+        root,
+        &["--others", "--ignored", "--exclude-standard", "--"],
+        places,
+    )
+}
+
+fn ls_files_in(root: &Path, args: &[&str], paths: &[&str]) -> anyhow::Result<Option<Vec<String>>> {
     let output = match command(root)
-        .args(["-c", "core.quotepath=off", "ls-files", "-z"])
+        .args([
+            "--literal-pathspecs",
+            "-c",
+            "core.quotepath=off",
+            "ls-files",
+            "-z",
+        ])
         .args(args)
+        .args(paths.iter().map(|p| name::to_path(p).into_owned()))
         .stderr(Stdio::piped())
         .output()
     {
@@ -36,22 +63,20 @@ pub(crate) fn ls_files(root: &Path, args: &[&str]) -> anyhow::Result<Option<Vec<
         }
         bail!("git ls-files failed: {}", stderr.trim());
     }
-    let mut files = Vec::new();
-    for raw in output.stdout.split(|&b| b == 0).filter(|s| !s.is_empty()) {
-        match std::str::from_utf8(raw) {
-            Ok(s) => files.push(s.to_owned()),
-            Err(_) => bail!(
-                "a file name is not valid UTF-8: {}",
-                String::from_utf8_lossy(raw)
-            ),
-        }
-    }
-    Ok(Some(files))
+    Ok(Some(
+        output
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|raw| name::from_bytes(raw.to_vec()))
+            .collect(),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::ffi::OsStrExt;
 
     #[test]
     fn ls_files_lists_inside_git_and_says_none_outside() {
@@ -62,5 +87,25 @@ mod tests {
         std::fs::write(dir.path().join("é.txt"), "x").unwrap();
         let others = ls_files(dir.path(), &["--others", "--exclude-standard"]).unwrap();
         assert_eq!(others, Some(vec!["é.txt".to_owned()]));
+        std::fs::write(dir.path().join(".gitignore"), ".env\nbuild/\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("build/sub")).unwrap();
+        for f in [".env", "build/out.txt", "build/sub/x", "other.log"] {
+            std::fs::write(dir.path().join(f), "x").unwrap();
+        }
+        let ignored = ls_ignored(dir.path(), &[".env", "build", "nothing"]).unwrap();
+        assert_eq!(
+            ignored,
+            Some(vec![
+                ".env".to_owned(),
+                "build/out.txt".to_owned(),
+                "build/sub/x".to_owned()
+            ])
+        );
+        let bytes = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+        std::fs::write(dir.path().join(bytes), "x").unwrap();
+        let others = ls_files(dir.path(), &["--others", "--exclude-standard"]).unwrap();
+        assert!(others
+            .unwrap()
+            .contains(&name::from_bytes(b"caf\xe9.txt".to_vec())));
     }
 }

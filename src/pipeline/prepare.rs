@@ -65,7 +65,12 @@ pub(super) fn write_changed_lists(
                 let every = every.get_or_insert_with(|| {
                     let root = crate::files::root::absolute(&config.root);
                     let exclude = crate::files::root::absolute(cache_dir);
-                    crate::files::list::list_files(&root, &exclude).unwrap_or_default()
+                    let places: Vec<&str> = config
+                        .gates
+                        .iter()
+                        .flat_map(|g| crate::files::filter::named_places(g.inputs.as_deref()))
+                        .collect();
+                    crate::files::list::list_files(&root, &exclude, &places).unwrap_or_default()
                 });
                 every
                     .iter()

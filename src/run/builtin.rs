@@ -92,11 +92,16 @@ fn builtin_inputs(
     let root = absolute(&config.root);
     let filter =
         InputFilter::new(gate.inputs.as_deref()).map_err(|e| format!("invalid input glob: {e}"))?;
-    let batches = list::list_files_overlapped(&root, &absolute(cache_dir), |files| {
-        let chosen: Vec<&str> = files
+    let places: Vec<&str> = filter.places().collect();
+    let batches = list::list_files_overlapped(&root, &absolute(cache_dir), &places, |batch| {
+        let chosen: Vec<&str> = batch
+            .files
             .iter()
             .map(String::as_str)
-            .filter(|p| filter.matches(p))
+            .filter(|p| match batch.ignored {
+                None => filter.matches(p),
+                Some(ignored) => filter.matches_ignored(p, ignored),
+            })
             .collect();
         builtin::execute(spec, &root, &chosen, stop)
     })

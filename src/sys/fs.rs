@@ -28,6 +28,11 @@ impl Stat {
         self.mode & libc::S_IFMT == libc::S_IFDIR
     }
 
+    /// Whether this is a regular file.
+    pub(crate) fn is_file(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFREG
+    }
+
     /// Whether this is a symlink (never followed).
     pub(crate) fn is_symlink(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFLNK
@@ -44,8 +49,10 @@ pub(crate) fn open_dir(path: &Path) -> io::Result<OwnedFd> {
     Ok(dir.into())
 }
 
+/// `rel` (as [`name`](super::name) holds it) as the OS's bytes.
 fn c_path(rel: &str) -> io::Result<CString> {
-    CString::new(rel).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+    CString::new(super::name::to_bytes(rel).into_owned())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
 }
 
 /// Opens `rel`, relative to `dir`, for reading: never through a symlink

@@ -7,5 +7,6 @@
 
 pub(crate) mod fs;
 pub(crate) mod host;
+pub(crate) mod name;
 pub(crate) mod process;
 pub(crate) mod tmp;

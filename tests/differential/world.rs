@@ -232,6 +232,13 @@ impl World {
                 p("env_file")
             ),
         );
+        // An ignored folder named explicitly counts (DESIGN §3); the
+        // `ignored` family writes junk/z.txt.
+        gate(
+            "place",
+            "run = '! cat junk/*.txt 2>/dev/null | grep -q \"B[A]D\"'\ninputs = [\"junk/**\"]\n"
+                .into(),
+        );
         gate(
             "link",
             format!(
