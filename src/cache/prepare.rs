@@ -348,6 +348,10 @@ impl<'a> Keyer<'a> {
                 .map_err(|why| format!("needs `{need}`, which has no key: {why}"))?;
             needs.push((need.to_string(), key.key.hex()));
         }
+        let root = absolute(&config.root);
+        if let Some(why) = filter::through_symlink(&root, gate.inputs.as_deref(), &gate.cwd) {
+            return Err(why);
+        }
         let (snapshot, ignored) = (self.snapshot, self.ignored);
         let (digest, files, filter) = self
             .selected

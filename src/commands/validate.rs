@@ -18,6 +18,7 @@ pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
     let mut warnings = config.warnings.clone();
     warnings.extend(unmatched_inputs(config, &ctx.config_settings()?.cache_dir));
+    warnings.extend(symlinked_places(config));
     let color = ctx.stderr_color();
     for warning in &warnings {
         eprint!("{}", render_warning(config, warning, color));
@@ -32,6 +33,24 @@ pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
         if warnings.len() == 1 { "" } else { "s" }
     );
     Ok(Outcome::Passed)
+}
+
+/// A warning for each gate whose inputs or `cwd` go through a symlink: its
+/// result cannot be keyed exactly, so it is never cached.
+fn symlinked_places(config: &Config) -> Vec<ConfigWarning> {
+    let root = absolute(&config.root);
+    config
+        .gates
+        .iter()
+        .filter_map(|gate| {
+            let why =
+                crate::files::filter::through_symlink(&root, gate.inputs.as_deref(), &gate.cwd)?;
+            Some(ConfigWarning {
+                message: format!("gate `{}`: {why}; its result is never cached", gate.id),
+                span: None,
+            })
+        })
+        .collect()
 }
 
 /// A warning at each `inputs` pattern (not a `!` exclusion) that matches no

@@ -97,6 +97,69 @@ pub(crate) fn named_places(globs: Option<&[String]>) -> impl Iterator<Item = &st
         .filter(|p| !p.is_empty())
 }
 
+/// Why a gate with these include `globs` and this `cwd` cannot be keyed
+/// exactly, or `None`: an include glob whose fixed part goes through a
+/// symlink (the listing never follows one, so the files behind it count as
+/// none, and a change there is seen by no key), or a `cwd` that is or goes
+/// through one (retargeting it changes what the gate reads). Paths are
+/// looked up under `root`, one `lstat` per component of each fixed part.
+pub(crate) fn through_symlink(
+    root: &std::path::Path,
+    globs: Option<&[String]>,
+    cwd: &std::path::Path,
+) -> Option<String> {
+    for glob in globs.into_iter().flatten().filter(|g| !g.starts_with('!')) {
+        let place = place_of(glob);
+        let exact = !glob.contains(['*', '?', '[', '{', '\\']);
+        let mut parts: Vec<&str> = place.split('/').filter(|c| !c.is_empty()).collect();
+        if exact {
+            // The path itself is the input: a symlink there is hashed as one.
+            parts.pop();
+        }
+        if let Some((link, kind)) = first_symlink(root, &parts) {
+            return Some(format!(
+                "input `{glob}` goes through the {kind} `{link}`: pqg does not follow it, so no key sees the files behind it"
+            ));
+        }
+    }
+    let parts: Vec<&str> = cwd
+        .to_str()
+        .unwrap_or_default()
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    first_symlink(root, &parts).map(|(link, kind)| {
+        format!(
+            "its `cwd` `{}` goes through the {kind} `{link}`: retargeting it would change what the gate reads, and no key sees that",
+            cwd.display()
+        )
+    })
+}
+
+/// The first of the paths `parts[..1]`, `parts[..2]`, … (under `root`)
+/// that is a symlink, and what it is: "folder symlink" or "symlink".
+fn first_symlink(root: &std::path::Path, parts: &[&str]) -> Option<(String, &'static str)> {
+    (1..=parts.len()).find_map(|n| {
+        let rel = parts[..n].join("/");
+        let path = root.join(&rel);
+        let link = std::fs::symlink_metadata(&path)
+            .ok()?
+            .file_type()
+            .is_symlink();
+        link.then(|| {
+            let to_folder = std::fs::metadata(&path).is_ok_and(|m| m.is_dir());
+            (
+                rel,
+                if to_folder {
+                    "folder symlink"
+                } else {
+                    "symlink"
+                },
+            )
+        })
+    })
+}
+
 impl InputFilter {
     /// All files (the default), or those matching any of `globs` and none
     /// of their `!` exclusions.

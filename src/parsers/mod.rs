@@ -34,11 +34,47 @@ impl LineCoverage {
     }
 }
 
-/// Opens `path` for a parser, naming the file in the error.
+/// Opens `path` for a parser, naming the file in the error. Only a regular
+/// file (or a symlink to one) is read: the open never blocks (a FIFO would
+/// wait for a writer forever), and a FIFO, socket, device or folder is an
+/// error saying it is "not a regular file".
 pub fn open(path: &Path, shown: &Path) -> Result<std::io::BufReader<std::fs::File>, String> {
-    std::fs::File::open(path)
-        .map(|f| std::io::BufReader::with_capacity(READ_BUFFER, f))
-        .map_err(|e| format!("cannot read `{}`: {e}", shown.display()))
+    open_regular(path, shown).map(|f| std::io::BufReader::with_capacity(READ_BUFFER, f))
+}
+
+/// Opens the regular file `path` without blocking, naming `shown` in the
+/// error; anything else is an error.
+pub fn open_regular(path: &Path, shown: &Path) -> Result<std::fs::File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let cannot = |why: String| format!("cannot read `{}`: {why}", shown.display());
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| cannot(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| cannot(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(cannot(not_regular(&meta.file_type())));
+    }
+    Ok(file)
+}
+
+/// Why a path that is not a regular file is not read: "not a regular file
+/// (a FIFO)".
+pub fn not_regular(kind: &std::fs::FileType) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let what = if kind.is_dir() {
+        "a folder"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "a special file"
+    };
+    format!("not a regular file ({what})")
 }
 
 /// The files a path or glob names, relative to `dir`, sorted; an error when
@@ -47,10 +83,13 @@ pub fn expand(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     let is_glob = pattern.contains(['*', '?', '[', '{']);
     if !is_glob {
         let path = dir.join(pattern);
-        return if path.is_file() {
-            Ok(vec![path])
-        } else {
-            Err(format!("cannot read `{pattern}`: no such file"))
+        return match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(vec![path]),
+            Ok(m) => Err(format!(
+                "cannot read `{pattern}`: {}",
+                not_regular(&m.file_type())
+            )),
+            Err(_) => Err(format!("cannot read `{pattern}`: no such file")),
         };
     }
     let glob = globset::GlobBuilder::new(pattern.trim_start_matches("./"))

@@ -184,9 +184,15 @@ pub(crate) fn measure(
                 .and_then(|r| parsers::sarif::count(r, filter))
                 .map(|n| n as f64)
                 .map_err(|e| in_report("SARIF", file, e)),
-            MetricSource::FileSize(file) => std::fs::metadata(dir.join(file))
-                .map(|m| m.len() as f64)
-                .map_err(|e| format!("file_size: cannot read `{}`: {e}", file.display())),
+            MetricSource::FileSize(file) => match std::fs::metadata(dir.join(file)) {
+                Ok(m) if m.is_file() => Ok(m.len() as f64),
+                Ok(m) => Err(format!(
+                    "file_size: cannot read `{}`: {}",
+                    file.display(),
+                    parsers::not_regular(&m.file_type())
+                )),
+                Err(e) => Err(format!("file_size: cannot read `{}`: {e}", file.display())),
+            },
         })
         .collect()
 }
@@ -273,7 +279,7 @@ fn json_in_output(text: &str, pointer: &str) -> MetricValue {
 
 fn json_in_file(path: &Path, shown: &Path, pointer: &str) -> MetricValue {
     let origin = format!("`{}`", shown.display());
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {origin}: {e}"))?;
+    let file = parsers::open_regular(path, shown)?;
     let value: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
         .map_err(|e| format!("{origin} is not valid JSON: {e}"))?;
     json_number(&value, pointer, &origin)
