@@ -154,11 +154,17 @@ fn cache_decision(
         "cache off for this gate".to_owned()
     } else if !cache.reads() {
         "cache off (--no-cache or unavailable)".to_owned()
-    } else if let Some(j) = reusable.rerun_for[i] {
-        format!(
-            "stored result set aside: `{}` needs it and runs, and may read what it writes",
-            config.gates[j].id
-        )
+    } else if let Some(why) = reusable.set_aside[i] {
+        match why {
+            super::prepare::SetAside::NeededBy(j) => format!(
+                "stored result set aside: `{}` needs it and runs, and may read what it writes",
+                config.gates[j].id
+            ),
+            super::prepare::SetAside::Needs(j) => format!(
+                "stored result set aside: it needs `{}`, which runs, and may read what that writes",
+                config.gates[j].id
+            ),
+        }
     } else if reusable.cached[i].is_some() {
         let key = prepared.keys[i]
             .as_ref()

@@ -93,11 +93,11 @@ pub(crate) struct StageRunner<'a> {
 }
 
 /// What the cache lets a run reuse, by plan gate: a stored result; and the
-/// gates whose stored result is set aside because a gate that needs them
-/// runs (that gate's index).
+/// gates whose stored result is set aside because a gate connected to them
+/// by needs runs (and which).
 struct Reusable {
     cached: Vec<Option<run::Execution>>,
-    rerun_for: Vec<Option<usize>>,
+    set_aside: Vec<Option<prepare::SetAside>>,
 }
 
 /// A stage whose gates ran: what is left is to store, judge and report.
@@ -190,9 +190,9 @@ impl<'a> StageBuilder<'a> {
             &prepare::key_command,
             cache_dir,
         );
-        let (cached, rerun_for) =
+        let (cached, set_aside) =
             prepare::reuse_plan(config, plan, &prepared, &wanted, cache, started_ns);
-        let reusable = Reusable { cached, rerun_for };
+        let reusable = Reusable { cached, set_aside };
         if crate::log::enabled_at(crate::log::Level::Info) {
             events::log_decisions(config, plan, &prepared, &reusable, cache);
             events::note_slow_key_commands(&prepared, &reusable, &wanted, started_ns);

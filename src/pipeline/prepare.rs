@@ -173,16 +173,32 @@ pub(crate) fn key_command(command: &crate::config::Command, dir: &Path) -> cache
     }
 }
 
+/// Why a gate's stored result is set aside, though the cache holds one
+/// for its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SetAside {
+    /// This gate (an index) needs it and runs, and may read what it writes.
+    NeededBy(usize),
+    /// It needs this gate (an index), which runs: what it read may differ
+    /// from what the stored result saw.
+    Needs(usize),
+}
+
 /// Cached results per gate, and the gates whose stored result is set aside
-/// for a dependent that runs. Every gate's key holds its name, so no two
-/// gates share one: each runs, or reuses what the cache stored for it.
+/// because a gate they are connected to by `needs` runs. Every gate's key
+/// holds its name, so no two gates share one: each runs, or reuses what
+/// the cache stored for it.
 ///
-/// A gate that runs may read what the gates it needs write (a coverage
-/// file, a build): a need answered from the cache writes nothing, and what
-/// is on disk may come from some other state of the tree. So a gate that
-/// runs makes the gates it needs run too, transitively; a cached
-/// dependent never does (its key holds its needs' keys, so it was stored
-/// after the needs ran at those keys).
+/// Gates connected by needs (among those that run in this plan) are
+/// reused together or run together:
+/// - a gate that runs may read what the gates it needs write (a coverage
+///   file, a build): a need answered from the cache writes nothing, and
+///   what is on disk may come from some other state of the tree. So a gate
+///   that runs makes the gates it needs run too.
+/// - a need that runs without its key changing (`cache = false`, an
+///   expired `cache_ttl`, a failure not stored, an entry pruned) may write
+///   something else than what its dependent's stored result read. So a
+///   gate whose need runs runs too.
 pub(super) fn reuse_plan(
     config: &Config,
     plan: &plan::Plan,
@@ -190,7 +206,7 @@ pub(super) fn reuse_plan(
     wanted: &[usize],
     cache: &mut Cache,
     now_ns: i64,
-) -> (Vec<Option<run::Execution>>, Vec<Option<usize>>) {
+) -> (Vec<Option<run::Execution>>, Vec<Option<SetAside>>) {
     let mut cached = vec![None; config.gates.len()];
     for &i in wanted {
         let Some(key) = &prepared.keys[i] else {
@@ -200,18 +216,21 @@ pub(super) fn reuse_plan(
             cached[i] = Some(run::Execution::from_stored(&entry.result));
         }
     }
-    let rerun_for = run_needs_of_running_gates(plan, &mut cached);
-    (cached, rerun_for)
+    let set_aside = run_together(plan, &mut cached);
+    (cached, set_aside)
 }
 
-/// Sets aside the cached result of every gate that a running, uncached gate
-/// needs (transitively); gives, per gate set aside, the dependent that
-/// made it run.
-fn run_needs_of_running_gates(
-    plan: &plan::Plan,
-    cached: &mut [Option<run::Execution>],
-) -> Vec<Option<usize>> {
-    let mut rerun_for = vec![None; cached.len()];
+/// Sets aside the cached result of every gate connected by needs (either
+/// way, transitively, among the gates that run) to a running, uncached
+/// gate; gives, per gate set aside, the gate that made it run.
+fn run_together(plan: &plan::Plan, cached: &mut [Option<run::Execution>]) -> Vec<Option<SetAside>> {
+    let mut set_aside = vec![None; cached.len()];
+    let mut dependents: Vec<Vec<plan::GateIdx>> = vec![Vec::new(); cached.len()];
+    for i in plan.indices().filter(|&i| plan.gate(i).runs()) {
+        for need in plan.needs_of(i) {
+            dependents[need.0].push(i);
+        }
+    }
     let mut todo: Vec<plan::GateIdx> = plan
         .indices()
         .filter(|&i| plan.gate(i).runs() && cached[i.0].is_none())
@@ -219,12 +238,18 @@ fn run_needs_of_running_gates(
     while let Some(i) = todo.pop() {
         for need in plan.needs_of(i) {
             if cached[need.0].take().is_some() {
-                rerun_for[need.0] = Some(i.0);
+                set_aside[need.0] = Some(SetAside::NeededBy(i.0));
                 todo.push(need);
             }
         }
+        for &dependent in &dependents[i.0] {
+            if cached[dependent.0].take().is_some() {
+                set_aside[dependent.0] = Some(SetAside::Needs(i.0));
+                todo.push(dependent);
+            }
+        }
     }
-    rerun_for
+    set_aside
 }
 
 /// Per plan gate, what the runner is told of it beforehand.

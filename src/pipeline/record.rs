@@ -7,8 +7,13 @@ use crate::{report, run};
 use std::path::Path;
 
 /// Stores the results worth keeping: those that ran (not reused), ended in
-/// an exit, passed or `cache_failures` is set, and whose inputs did not
-/// change while they ran (DESIGN §5).
+/// an exit, passed or `cache_failures` is set, whose inputs did not change
+/// while they ran (DESIGN §5), and whose needs, transitively, all ran or
+/// were reused in this run, at their keys: a gate whose need did not run
+/// (skipped, not selected, in another shard, not active at this stage,
+/// cancelled) may have read what that need wrote at some other state of
+/// the tree, and its result is stored under a key that holds the need's
+/// key as it is now.
 pub(super) fn store_results(
     config: &Config,
     prepared: &cache::Prepared,
@@ -30,9 +35,18 @@ pub(super) fn store_results(
         };
         let clean = matches!(execution.end, run::ExecEnd::Exited(code) if gate.exit_codes.contains(&code))
             && execution.metrics.iter().all(Result::is_ok);
-        if clean || gate.cache_failures {
-            candidates.push((i.0, key, stored));
+        if !(clean || gate.cache_failures) {
+            continue;
         }
+        if let Some(need) = need_not_run(config, result, i.0) {
+            crate::info!(
+                "gate {}: result not stored: it needs `{}`, which did not run in this run",
+                gate.id,
+                config.gates[need].id
+            );
+            continue;
+        }
+        candidates.push((i.0, key, stored));
     }
     if candidates.is_empty() {
         return None;
@@ -42,9 +56,25 @@ pub(super) fn store_results(
     // no state of the tree, so it is not stored.
     let changes = cache::changes_since(prepared, cache_dir)?;
     let now = crate::files::snapshot::now_ns();
+    // A need without a key here (`cache = false`) is not looked at again.
+    let changed = |i: usize| {
+        prepared.keys[i]
+            .as_ref()
+            .is_some_and(|k| cache::inputs_changed(k, &changes))
+    };
     let items: Vec<cache::StoreItem<'_>> = candidates
         .into_iter()
-        .filter(|(_, key, _)| !cache::inputs_changed(key, &changes))
+        .filter(|&(i, key, _)| {
+            let Some(need) = needs_of(config, i).into_iter().find(|&j| changed(j)) else {
+                return !cache::inputs_changed(key, &changes);
+            };
+            crate::info!(
+                "gate {}: result not stored: the inputs of `{}`, which it needs, changed while it ran",
+                config.gates[i].id,
+                config.gates[need].id
+            );
+            false
+        })
         .map(|(i, key, stored)| cache::StoreItem {
             key: key.key,
             gate: config.gates[i].id.as_str(),
@@ -55,6 +85,33 @@ pub(super) fn store_results(
         .collect();
     cache.store(&items, now);
     Some(changes)
+}
+
+/// Every gate gate `i` needs, transitively, by config index.
+fn needs_of(config: &Config, i: usize) -> Vec<usize> {
+    let mut seen = vec![false; config.gates.len()];
+    let mut todo = vec![i];
+    let mut needs = Vec::new();
+    while let Some(g) = todo.pop() {
+        for need in &config.gates[g].needs {
+            let Some(j) = config.gates.iter().position(|x| &x.id == need) else {
+                continue;
+            };
+            if !std::mem::replace(&mut seen[j], true) {
+                needs.push(j);
+                todo.push(j);
+            }
+        }
+    }
+    needs
+}
+
+/// A gate that gate `i` needs, transitively, and that neither ran nor was
+/// reused in this run, if any.
+fn need_not_run(config: &Config, result: &run::RunResult, i: usize) -> Option<usize> {
+    needs_of(config, i)
+        .into_iter()
+        .find(|&j| result.executions[crate::plan::GateIdx(j)].is_none())
 }
 
 /// The history's record of a run, from its report.
