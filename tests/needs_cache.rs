@@ -1,7 +1,7 @@
 //! Gates connected by `needs` and the cache (DESIGN §5): a dependent reads
 //! what its needs write, so it is stored only when every need (transitively)
-//! ran or was reused in the same run, and gates connected by needs are
-//! reused together or run together. Each test is a case where a cached run
+//! ran or was reused in the same run; a need that runs for a reason of its own makes
+//! its dependents run. Each test is a case where a cached run
 //! used to answer what a fresh run would not.
 
 mod common;
@@ -142,13 +142,15 @@ fn a_need_that_runs_without_a_key_change_makes_its_dependent_run() {
 }
 
 #[test]
-fn gates_connected_by_needs_are_reused_together_or_run_together() {
-    // `lint` and `test` both need `build`; `test` changes, so it runs,
-    // so `build` runs, so `lint` (which reads what `build` writes) runs.
+fn a_need_run_for_one_dependent_leaves_its_other_dependents_cached() {
+    // `lint` and `test` both need `build`. `test` changes, so it runs, so
+    // `build` runs (test reads what it writes) at an unchanged key: it
+    // writes what `lint`'s stored result read, so `lint` stays cached. A
+    // change to `build`'s own inputs changes every key: all three run.
     let repo = TestRepo::new()
         .gates(
             "[gates.build]\nrun = 'mkdir -p out && cp src/v out/b'\ninputs = ['src/**']\n\
-             [gates.lint]\nrun = 'test -f out/b'\nneeds = ['build']\ninputs = ['gates.toml']\n\
+             [gates.lint]\nrun = 'grep -q 1 out/b'\nneeds = ['build']\ninputs = ['gates.toml']\n\
              [gates.test]\nrun = 'test -f out/b && test -f t/x'\nneeds = ['build']\ninputs = ['t/**']\n",
         )
         .file("src/v", "1\n")
@@ -162,7 +164,17 @@ fn gates_connected_by_needs_are_reused_together_or_run_together() {
     }
     repo.write("t/x", "2\n");
     let report = repo.check_json(&[]);
-    for g in ["build", "lint", "test"] {
-        assert_eq!(status(&report, g), is("pass", false), "{g}");
-    }
+    assert_eq!(status(&report, "test"), is("pass", false));
+    assert_eq!(status(&report, "build"), is("pass", false));
+    assert_eq!(status(&report, "lint"), is("pass", true));
+    repo.write("src/v", "2\n");
+    let report = repo.check_json(&[]);
+    assert_eq!(status(&report, "build"), is("pass", false));
+    assert_eq!(
+        status(&report, "lint"),
+        is("fail", false),
+        "lint reads the new out/b"
+    );
+    let fresh = repo.check_json(&["--no-cache"]);
+    assert_eq!(status(&fresh, "lint").0, "fail");
 }

@@ -189,16 +189,17 @@ pub(super) enum SetAside {
 /// holds its name, so no two gates share one: each runs, or reuses what
 /// the cache stored for it.
 ///
-/// Gates connected by needs (among those that run in this plan) are
-/// reused together or run together:
+/// Gates connected by needs (among those that run in this plan):
 /// - a gate that runs may read what the gates it needs write (a coverage
 ///   file, a build): a need answered from the cache writes nothing, and
 ///   what is on disk may come from some other state of the tree. So a gate
 ///   that runs makes the gates it needs run too.
-/// - a need that runs without its key changing (`cache = false`, an
-///   expired `cache_ttl`, a failure not stored, an entry pruned) may write
-///   something else than what its dependent's stored result read. So a
-///   gate whose need runs runs too.
+/// - a need that runs without its key changing for a reason of its own
+///   (`cache = false`, an expired `cache_ttl`, a failure not stored, an
+///   entry pruned) may write something else than what its dependent's
+///   stored result read. So a gate whose need runs for such a reason runs
+///   too; a need that runs only because another dependent does, at an
+///   unchanged key, does not make its other dependents run.
 pub(super) fn reuse_plan(
     config: &Config,
     plan: &plan::Plan,
@@ -220,9 +221,16 @@ pub(super) fn reuse_plan(
     (cached, set_aside)
 }
 
-/// Sets aside the cached result of every gate connected by needs (either
-/// way, transitively, among the gates that run) to a running, uncached
-/// gate; gives, per gate set aside, the gate that made it run.
+/// Sets aside the cached result of the gates a running, uncached gate is
+/// connected to by needs (among the gates that run); gives, per gate set
+/// aside, the gate that made it run.
+///
+/// Down the needs, always: a gate that runs reads what its needs write.
+/// Up the needs, only from a gate that runs for a reason of its own (no
+/// stored result for its key, `cache = false`, an expired `cache_ttl`) or
+/// because a need of its own did: a need that runs only because its
+/// dependent does runs at the key its other dependents' stored results
+/// were computed with, so it writes what they read then.
 fn run_together(plan: &plan::Plan, cached: &mut [Option<run::Execution>]) -> Vec<Option<SetAside>> {
     let mut set_aside = vec![None; cached.len()];
     let mut dependents: Vec<Vec<plan::GateIdx>> = vec![Vec::new(); cached.len()];
@@ -231,21 +239,26 @@ fn run_together(plan: &plan::Plan, cached: &mut [Option<run::Execution>]) -> Vec
             dependents[need.0].push(i);
         }
     }
-    let mut todo: Vec<plan::GateIdx> = plan
+    // Each gate to visit, and whether its running reaches its dependents.
+    let mut todo: Vec<(plan::GateIdx, bool)> = plan
         .indices()
         .filter(|&i| plan.gate(i).runs() && cached[i.0].is_none())
+        .map(|i| (i, true))
         .collect();
-    while let Some(i) = todo.pop() {
+    while let Some((i, upward)) = todo.pop() {
         for need in plan.needs_of(i) {
             if cached[need.0].take().is_some() {
                 set_aside[need.0] = Some(SetAside::NeededBy(i.0));
-                todo.push(need);
+                todo.push((need, false));
             }
+        }
+        if !upward {
+            continue;
         }
         for &dependent in &dependents[i.0] {
             if cached[dependent.0].take().is_some() {
                 set_aside[dependent.0] = Some(SetAside::Needs(i.0));
-                todo.push(dependent);
+                todo.push((dependent, true));
             }
         }
     }
