@@ -89,3 +89,41 @@ fn changed_since_runs_gates_reaching_a_symlink_or_a_skip_worktree_file() {
     assert_eq!(status(&report, "k"), "fail");
     assert_eq!(status(&report, "s"), "fail");
 }
+
+#[test]
+fn a_tightened_timeout_sets_a_slower_stored_pass_aside() {
+    let repo = TestRepo::new()
+        .gates("[gates.s]\nrun = 'sleep 1.2'\ninputs = []\ntimeout = '10s'\n")
+        .file(".gitignore", ".pqg/\n");
+    let report = repo.check_json(&[]);
+    assert_eq!(status(&report, "s"), "pass");
+    repo.write(
+        "gates.toml",
+        "[gates.s]\nrun = 'sleep 1.2'\ninputs = []\ntimeout = '1s'\n",
+    );
+    let report = repo.check_json(&[]);
+    assert_eq!(status(&report, "s"), "timeout", "a fresh run times out");
+}
+
+#[test]
+fn a_file_size_metric_keys_on_the_file_it_measures() {
+    let repo = TestRepo::new()
+        .gates(
+            "[gates.size]\nrun = 'true'\n\
+             [gates.size.metrics.bytes]\nfile_size = 'dist/app.js'\nmax = 100\n",
+        )
+        .file(".gitignore", ".pqg/\ndist/\n")
+        .file("dist/app.js", "small\n");
+    repo.git(&["add", "-A"]);
+    assert_eq!(status(&repo.check_json(&[]), "size"), "pass");
+    repo.write("dist/app.js", &"x".repeat(500));
+    assert_eq!(status(&repo.check_json(&[]), "size"), "fail");
+}
+
+#[test]
+fn a_builtin_without_the_cache_checks_a_submodules_files() {
+    let (repo, _up) = with_submodule("[gates.cm]\nbuiltin = 'conflict-markers'\n");
+    repo.write("lib/z", "<<<<<<< HEAD\na\n=======\nb\n>>>>>>> x\n");
+    assert_eq!(status(&repo.check_json(&["--no-cache"]), "cm"), "fail");
+    assert_eq!(status(&repo.check_json(&[]), "cm"), "fail");
+}
