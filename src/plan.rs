@@ -131,8 +131,75 @@ pub struct Filters {
     /// that are new (see [`redefined`]): they run whatever files changed,
     /// and every input of theirs counts as changed.
     pub redefined: Vec<String>,
+    /// `--changed-since`: the places whose changes git's diff cannot see; a
+    /// gate whose inputs reach one always runs (see [`BlindSpots`]).
+    pub blind: BlindSpots,
     /// `--shard K/N`: run only this shard's share.
     pub shard: Option<Shard>,
+}
+
+/// `--changed-since`: where `git diff` is blind. A gate whose inputs reach
+/// a submodule, an ignored place they name, a symlink, or a file marked
+/// assume-unchanged or skip-worktree is affected whatever changed: its
+/// changes there would not be seen.
+#[derive(Debug, Clone, Default)]
+pub struct BlindSpots {
+    /// Submodule paths.
+    pub submodules: Vec<String>,
+    /// Ignored untracked files and folders.
+    pub ignored: Vec<String>,
+    /// Tracked symlinks.
+    pub links: Vec<String>,
+    /// Files marked assume-unchanged or skip-worktree.
+    pub flagged: Vec<String>,
+}
+
+impl BlindSpots {
+    /// Why a gate with these `inputs` (compiled as `filter`) is affected
+    /// whatever the diff says, if it is.
+    fn reason(&self, inputs: Option<&[String]>, filter: &InputFilter) -> Option<String> {
+        use crate::files::filter::{is_under, place_of};
+        let includes: Vec<&str> = inputs
+            .into_iter()
+            .flatten()
+            .filter(|g| !g.starts_with('!'))
+            .map(|g| place_of(g))
+            .collect();
+        // The default inputs, or a glob with no fixed place (`**/*.rs`),
+        // reach anywhere.
+        let anywhere = inputs.is_none() || includes.iter().any(|p| p.is_empty());
+        let reaches = |spot: &str| {
+            filter.matches(spot)
+                || anywhere
+                || includes
+                    .iter()
+                    .any(|p| is_under(p, spot) || is_under(spot, p))
+        };
+        if let Some(s) = self.submodules.iter().find(|s| reaches(s)) {
+            return Some(format!("its inputs reach the submodule `{s}`"));
+        }
+        // Ignored files count only at places the inputs name.
+        if let Some(i) = self.ignored.iter().find(|i| {
+            includes
+                .iter()
+                .any(|p| !p.is_empty() && (is_under(p, i) || is_under(i, p)))
+        }) {
+            return Some(format!("its inputs name the ignored `{i}`"));
+        }
+        if let Some(l) = self
+            .links
+            .iter()
+            .find(|l| filter.matches(l) || includes.iter().any(|p| !p.is_empty() && is_under(p, l)))
+        {
+            return Some(format!("its inputs hold the symlink `{l}`"));
+        }
+        if let Some(f) = self.flagged.iter().find(|f| filter.matches(f)) {
+            return Some(format!(
+                "its input `{f}` is marked assume-unchanged or skip-worktree"
+            ));
+        }
+        None
+    }
 }
 
 /// One shard of N, and what each gate is expected to cost (predicted
@@ -474,8 +541,21 @@ pub fn build(
                 !filters.redefined.iter().any(|r| r == gate.id.as_str()) &&
                 // An input glob that does not compile selects nothing here;
                 // the cache reports it as an error when the gate runs.
-                InputFilter::new(gate.inputs.as_deref())
-                    .is_ok_and(|f| !changed.iter().any(|p| f.matches(p)))
+                InputFilter::new(gate.inputs.as_deref()).is_ok_and(|f| {
+                    if changed.iter().any(|p| f.matches(p)) {
+                        return false;
+                    }
+                    match filters.blind.reason(gate.inputs.as_deref(), &f) {
+                        Some(why) => {
+                            crate::info!(
+                                "--changed-since: {} runs: {why}, whose changes git diff does not show",
+                                gate.id
+                            );
+                            false
+                        }
+                        None => true,
+                    }
+                })
             }) {
                 Activity::Skip(SkipReason::Unaffected)
             } else if stage < gate.enforce_from {

@@ -362,7 +362,8 @@ impl<'a> Keyer<'a> {
             return Err(format!("{} input files cannot be read", digest.unreadable));
         }
         let key_commands = self.key_command_digests(gate)?;
-        let parts = key_parts(gate, self.stage, &digest, key_commands, needs);
+        let mut parts = key_parts(gate, self.stage, &digest, key_commands, needs);
+        parts.metrics.extend(metric_file_sizes(gate, &config.root));
         Ok(GateKey {
             key: parts.key(),
             parts,
@@ -407,6 +408,26 @@ fn select_inputs(
         .with_ignored(Arc::clone(ignored));
     let (digest, chosen) = hash::digest(snapshot, &filter);
     Ok((digest, Arc::new(chosen), Arc::new(filter)))
+}
+
+/// The size now of each file a `file_size` metric of `gate` measures, as
+/// key texts: the gate may only read that file (a bundle built elsewhere),
+/// so its size belongs in the key like an input's bytes.
+fn metric_file_sizes(gate: &Gate, root: &Path) -> Vec<String> {
+    gate.metrics
+        .iter()
+        .filter_map(|m| match &m.source {
+            crate::config::MetricSource::FileSize(file) => Some((m, file)),
+            _ => None,
+        })
+        .map(|(m, file)| {
+            let size = std::fs::metadata(root.join(&gate.cwd).join(file)).map_or_else(
+                |e| format!("unreadable ({:?})", e.kind()),
+                |md| md.len().to_string(),
+            );
+            format!("{}=file_size:{}:{size}", m.name, file.display())
+        })
+        .collect()
 }
 
 /// The key parts of `gate` at `stage` given its inputs digest, its key

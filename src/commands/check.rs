@@ -106,13 +106,20 @@ fn request(
         env_skip: names.env_skip,
         changed: None,
         redefined: Vec::new(),
+        blind: plan::BlindSpots::default(),
         shard: None,
     };
     if let Some(reference) = &args.changed_since {
         match changed::changed_since(&config.root, reference)? {
-            Changed::Files { files, base } => {
+            Changed::Files { files, base, blind } => {
                 crate::debug!("--changed-since {reference}: {} files changed", files.len());
                 filters.changed = Some(files);
+                filters.blind = plan::BlindSpots {
+                    submodules: blind.submodules,
+                    ignored: blind.ignored,
+                    links: blind.links,
+                    flagged: blind.flagged,
+                };
                 filters.redefined = redefined_since(config, reference, &base);
             }
             Changed::Everything(why) => eprintln!("pqg: {why}"),

@@ -8,8 +8,13 @@ use std::path::Path;
 
 /// What `--changed-since` found.
 pub(crate) enum Changed {
-    /// The changed files, and the merge base they were compared with.
-    Files { files: Vec<String>, base: String },
+    /// The changed files, the merge base they were compared with, and the
+    /// places whose changes `git diff` cannot see.
+    Files {
+        files: Vec<String>,
+        base: String,
+        blind: Blind,
+    },
     /// No merge base (a shallow clone, unrelated histories): every gate
     /// runs, and this says why.
     Everything(String),
@@ -92,5 +97,71 @@ pub(crate) fn changed_since(root: &Path, reference: &str) -> Result<Changed, Use
     files.extend(nul_list(&untracked.stdout));
     files.sort();
     files.dedup();
-    Ok(Changed::Files { files, base })
+    let blind = blind_spots(root).map_err(fail)?;
+    Ok(Changed::Files { files, base, blind })
+}
+
+/// The places whose changes `git diff` does not show, relative to the
+/// config's folder: a submodule's edited files (and its bumps when only
+/// staged there), the ignored files and folders, what a symlink points at,
+/// and the files git is told not to look at.
+#[derive(Debug, Default)]
+pub(crate) struct Blind {
+    /// Submodule paths (gitlinks in the index).
+    pub submodules: Vec<String>,
+    /// Ignored untracked files and folders (a folder without its `/`).
+    pub ignored: Vec<String>,
+    /// Tracked symlinks.
+    pub links: Vec<String>,
+    /// Files marked assume-unchanged or skip-worktree.
+    pub flagged: Vec<String>,
+}
+
+fn blind_spots(root: &Path) -> std::io::Result<Blind> {
+    let mut blind = Blind::default();
+    let staged = git(root, &["ls-files", "-s", "-z"])?;
+    for entry in nul_list(&staged.stdout) {
+        let Some((meta, path)) = entry.split_once('\t') else {
+            continue;
+        };
+        if meta.starts_with("160000 ") {
+            blind.submodules.push(path.to_owned());
+        } else if meta.starts_with("120000 ") {
+            blind.links.push(path.to_owned());
+        }
+    }
+    let tagged = git(root, &["ls-files", "-v", "-z"])?;
+    for entry in nul_list(&tagged.stdout) {
+        if let Some((tag, path)) = entry.split_once(' ') {
+            if tag == "S" || tag.chars().all(|c| c.is_ascii_lowercase()) {
+                blind.flagged.push(path.to_owned());
+            }
+        }
+    }
+    let ignored = git(
+        root,
+        &[
+            "ls-files",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "--directory",
+            "-z",
+        ],
+    )?;
+    blind.ignored = nul_list(&ignored.stdout)
+        .into_iter()
+        .map(|p| p.trim_end_matches('/').to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
+    for list in [
+        &mut blind.submodules,
+        &mut blind.ignored,
+        &mut blind.links,
+        &mut blind.flagged,
+    ] {
+        list.sort();
+        list.dedup();
+    }
+    Ok(blind)
 }

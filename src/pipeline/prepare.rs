@@ -214,11 +214,27 @@ pub(super) fn reuse_plan(
             continue;
         };
         if let Some(entry) = cache.lookup(&key.key, config.gates[i].cache_ttl, now_ns) {
+            let timeout = config.gates[i].timeout.or(config.settings.timeout);
+            if outlasts(entry.result.duration_ms, timeout) {
+                crate::info!(
+                    "gate {}: stored result set aside: it took {} ms, not under the timeout now",
+                    config.gates[i].id,
+                    entry.result.duration_ms
+                );
+                continue;
+            }
             cached[i] = Some(run::Execution::from_stored(&entry.result));
         }
     }
     let set_aside = run_together(plan, &mut cached);
     (cached, set_aside)
+}
+
+/// Whether a stored run of `duration_ms` would not have finished under
+/// `timeout`: a tightened timeout makes such a result a miss, since a fresh
+/// run would time out.
+fn outlasts(duration_ms: u64, timeout: Option<std::time::Duration>) -> bool {
+    timeout.is_some_and(|t| u128::from(duration_ms) >= t.as_millis())
 }
 
 /// Sets aside the cached result of the gates a running, uncached gate is

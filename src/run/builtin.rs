@@ -94,8 +94,8 @@ fn builtin_inputs(
         InputFilter::new(gate.inputs.as_deref()).map_err(|e| format!("invalid input glob: {e}"))?;
     let places: Vec<&str> = filter.places().collect();
     let batches = list::list_files_overlapped(&root, &absolute(cache_dir), &places, |batch| {
-        let chosen: Vec<&str> = batch
-            .files
+        let files = with_submodule_files(&root, batch.files, 0);
+        let chosen: Vec<&str> = files
             .iter()
             .map(String::as_str)
             .filter(|p| match batch.ignored {
@@ -109,4 +109,39 @@ fn builtin_inputs(
     Ok(batches
         .into_iter()
         .fold(builtin::Outcome::default(), builtin::Outcome::merge))
+}
+
+/// Submodules inside submodules are followed this deep, as the cache's
+/// snapshot follows them.
+const MAX_SUBMODULE_DEPTH: usize = 8;
+
+/// `files`, each listed folder (git lists a submodule by its place) replaced
+/// by the submodule's own files, listed by its git: a builtin checks them
+/// as the cached path's snapshot does. A submodule not checked out holds
+/// none.
+fn with_submodule_files(root: &Path, files: Vec<String>, depth: usize) -> Vec<String> {
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let dir = root.join(crate::sys::name::to_path(&f));
+        let is_dir = std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir());
+        if !is_dir {
+            out.push(f);
+            continue;
+        }
+        if f.ends_with('/')
+            || depth >= MAX_SUBMODULE_DEPTH
+            || crate::git::submodule::checkout(&dir) == crate::git::submodule::Checkout::Absent
+        {
+            continue;
+        }
+        let inner: Vec<String> = crate::git::submodule::files(&dir)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| format!("{f}/{g}"))
+            .collect();
+        out.extend(with_submodule_files(root, inner, depth + 1));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
