@@ -285,3 +285,99 @@ fn default_inputs_cover_a_submodule_and_other_globs_do_not_sweep_it() {
     );
     assert_eq!(common::gate(&report, "all")["status"], "fail");
 }
+
+/// Each gate's (name, status, cached), the statuses checked against a
+/// fresh run.
+fn agreeing(repo: &TestRepo) -> Vec<(String, String, bool)> {
+    let cached = run(repo, &[]);
+    let fresh = run(repo, &["--no-cache"]);
+    let statuses = |r: &[(String, String, bool)]| {
+        r.iter()
+            .map(|g| (g.0.clone(), g.1.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        statuses(&cached),
+        statuses(&fresh),
+        "cached and fresh verdicts disagree: {cached:?} vs {fresh:?}"
+    );
+    cached
+}
+
+fn git_at(dir: &Path, args: &[&str]) {
+    let ok = std::process::Command::new("git")
+        .args(["-c", "user.email=t@e", "-c", "user.name=t"])
+        .args(["-c", "protocol.file.allow=always"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .expect("git");
+    assert!(ok.success(), "git {args:?}");
+}
+
+#[test]
+fn a_gate_naming_a_submodule_file_hides_it_from_no_other_gate() {
+    // lib holds data.txt and a nested submodule inner/ holding deep.txt.
+    let inner = tempfile::tempdir().expect("tempdir");
+    git_at(inner.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(inner.path().join("deep.txt"), "ok\n").expect("write");
+    git_at(inner.path(), &["add", "-A"]);
+    git_at(inner.path(), &["commit", "-q", "-m", "inner"]);
+    let (repo, upstream) = with_submodule();
+    let url = inner.path().to_str().expect("utf-8");
+    git_at(upstream.path(), &["submodule", "add", "-q", url, "inner"]);
+    git_at(upstream.path(), &["commit", "-q", "-m", "nest"]);
+    git_at(&repo.path().join("lib"), &["pull", "-q", "origin", "main"]);
+    git_at(
+        repo.path(),
+        &["submodule", "update", "-q", "--init", "--recursive"],
+    );
+    repo.write(
+        "gates.toml",
+        "[gates.all]\nrun = '! grep -qs BAD lib/data.txt lib/inner/deep.txt'\n\
+         [gates.named]\nrun = 'true'\ninputs = ['lib/data.txt', 'lib/inner/deep.txt']\n\
+         [gates.whole]\nrun = '! grep -qs BAD lib/data.txt lib/inner/deep.txt'\ninputs = ['lib']\n",
+    );
+    repo.git(&["add", "-A"]);
+    let cached = |r: Vec<(String, String, bool)>| r.iter().map(|g| g.2).collect::<Vec<_>>();
+    assert_eq!(cached(agreeing(&repo)), [false, false, false]);
+    assert_eq!(cached(agreeing(&repo)), [true, true, true]);
+    let text = explain(&repo, "whole");
+    assert!(
+        text.contains("submod   lib/ commit"),
+        "`lib` takes in the submodule: {text}"
+    );
+    repo.write("lib/data.txt", "BAD\n");
+    assert_eq!(cached(agreeing(&repo)), [false, false, false]);
+    repo.write("lib/data.txt", "ok\n");
+    assert_eq!(cached(agreeing(&repo)), [true, true, true]);
+    repo.write("lib/inner/deep.txt", "BAD\n");
+    let report = agreeing(&repo);
+    assert_eq!(report[0].1, "fail", "the nested submodule's file counts");
+    assert_eq!(cached(report), [false, false, false]);
+}
+
+#[test]
+fn a_nested_repository_git_does_not_track_counts_like_a_submodule() {
+    let repo = TestRepo::new()
+        .gates(
+            "[gates.dep]\nrun = '! grep -qs BAD deps/lib/x'\ninputs = ['deps/**']\n\
+             [gates.ven]\nrun = '! grep -qs BAD vend/lib/x'\n",
+        )
+        .file(".gitignore", ".pqg/\ndeps/\n")
+        .file("deps/lib/x", "ok\n")
+        .file("vend/lib/x", "ok\n");
+    git_at(&repo.path().join("deps/lib"), &["init", "-q"]);
+    git_at(&repo.path().join("vend/lib"), &["init", "-q"]);
+    repo.git(&["add", ".gitignore", "gates.toml"]);
+    let cached = |r: Vec<(String, String, bool)>| r.iter().map(|g| g.2).collect::<Vec<_>>();
+    assert_eq!(cached(agreeing(&repo)), [false, false]);
+    assert_eq!(cached(agreeing(&repo)), [true, true]);
+    repo.write("deps/lib/x", "BAD\n");
+    assert_eq!(cached(agreeing(&repo)), [false, true]);
+    repo.write("deps/lib/x", "ok\n");
+    repo.write("vend/lib/x", "BAD\n");
+    assert_eq!(cached(agreeing(&repo)), [true, false]);
+    let text = explain(&repo, "ven");
+    assert!(text.contains("submod   vend/lib/ no commit"), "{text}");
+}

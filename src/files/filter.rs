@@ -160,6 +160,14 @@ fn first_symlink(root: &std::path::Path, parts: &[&str]) -> Option<(String, &'st
     })
 }
 
+/// For a glob with no glob character (`lib`, `lib/`), the glob of what is
+/// under the place it names (`lib/**`).
+fn under_name(glob: &str) -> Option<String> {
+    let name = glob.trim_end_matches('/');
+    (!name.is_empty() && !name.contains(['*', '?', '[', '{', '\\']))
+        .then(|| format!("{}/**", globset::escape(name)))
+}
+
 impl InputFilter {
     /// All files (the default), or those matching any of `globs` and none
     /// of their `!` exclusions.
@@ -177,6 +185,7 @@ impl InputFilter {
         let mut places = Vec::new();
         let (mut includes, mut excludes) = (0, 0);
         for g in globs {
+            let excluding = g.starts_with('!');
             let (builder, g) = match g.strip_prefix('!') {
                 Some(rest) => {
                     excludes += 1;
@@ -194,6 +203,18 @@ impl InputFilter {
                     .literal_separator(true)
                     .build()?,
             );
+            // A name with no glob character takes in what is under it too:
+            // `lib` names a submodule (or a folder) as `lib/**` does.
+            if let Some(under) = under_name(g) {
+                builder.add(
+                    globset::GlobBuilder::new(&under)
+                        .literal_separator(true)
+                        .build()?,
+                );
+                if !excluding {
+                    places.push(place_of(g).to_owned());
+                }
+            }
         }
         Ok(InputFilter {
             include: if includes > 0 || excludes == 0 {
@@ -266,6 +287,10 @@ mod tests {
         assert!(only_excluding.matches("src/a.rs"));
         assert!(!only_excluding.matches("tests/fixtures/x"));
         assert!(!globs(&[]).matches("a"), "an empty list selects nothing");
+        let named = globs(&["lib", "!lib/docs", "src/"]);
+        assert!(named.matches("lib") && named.matches("lib/") && named.matches("lib/x/y"));
+        assert!(!named.matches("lib/docs/a") && !named.matches("libx"));
+        assert!(named.matches("src/a.rs"));
         assert!(InputFilter::new(None).unwrap().matches("a"));
     }
 

@@ -84,10 +84,17 @@ fn ignored_files(
     Ok((tidy(files, root, exclude), places))
 }
 
-/// Whether the sorted list `files` holds `place` or a file under it.
+/// Whether the sorted list `files` holds `place` or a file under it, or
+/// a path above it: a submodule or nested repository (`lib`, `vend/lib/`)
+/// whose own git lists what is inside, so nothing there is the
+/// superproject's ignored file.
 fn holds_listed(files: &[String], place: &str) -> bool {
-    let at = files.partition_point(|f| f.as_str() < place);
-    if files.get(at).is_some_and(|f| f == place) {
+    let listed = |p: &str| files.binary_search_by(|f| f.as_str().cmp(p)).is_ok();
+    if listed(place) {
+        return true;
+    }
+    let mut above = place.match_indices('/').map(|(i, _)| &place[..i]);
+    if above.any(|a| listed(a) || listed(&format!("{a}/"))) {
         return true;
     }
     let dir = format!("{place}/");

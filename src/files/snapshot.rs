@@ -7,7 +7,9 @@
 //! is part of the file's state, so an edit of the target is seen); a
 //! submodule counts by its checked-out commit (an entry at `lib/`, which
 //! `lib/**` matches) and by its own work tree's files, listed through its
-//! git as `lib/...`; and every entry carries the mode git tracks.
+//! git as `lib/...` (a nested repository git lists as `dir/`, untracked or
+//! ignored, counts the same way); and every entry carries the mode git
+//! tracks.
 
 use super::hash::{hash_file, submodule_hash, Hash};
 use super::index::{StatIndex, StatRecord, RACY_NS};
@@ -157,13 +159,9 @@ impl Snapshot {
                 };
                 if kind == Kind::Dir {
                     // A tracked path that is a folder is a submodule; git
-                    // lists an untracked nested repository as `dir/`, and
-                    // it is not an input (git would not add its files).
-                    return if rel.ends_with('/') {
-                        Seen::Gone
-                    } else {
-                        Seen::Submodule(state)
-                    };
+                    // lists a nested repository it does not track (untracked,
+                    // or in an ignored place) as `dir/`: it counts like one.
+                    return Seen::Submodule(state);
                 }
                 if let Some(record) = record {
                     if record.trusted_for(&state) {
@@ -189,7 +187,10 @@ impl Snapshot {
             match s {
                 Seen::Gone => {}
                 Seen::Unreadable => snapshot.unreadable.push(path),
-                Seen::Submodule(state) => submodules.push((path, state)),
+                Seen::Submodule(state) => {
+                    let path = path.trim_end_matches('/').to_owned();
+                    submodules.push((path, state));
+                }
                 Seen::File(hash, state, hashed) => {
                     snapshot.hashed += usize::from(hashed);
                     snapshot.settled += usize::from(hashed && state.mtime_ns < racy_from);
