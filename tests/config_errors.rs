@@ -332,3 +332,10 @@ fn warns_about_thresholds_no_value_can_pass() {
         &[],
     ));
 }
+
+#[test]
+fn inputs_with_an_empty_or_dot_folder_name() {
+    // `src//a` matched nothing in `check` (listed paths never hold `//`),
+    // so the gate was cached blind to the file it reads.
+    insta::assert_snapshot!(validate("[gates.a]\nrun = 'true'\ninputs = ['src//a']\n"));
+}

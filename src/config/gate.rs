@@ -320,6 +320,23 @@ impl Resolver {
                     )
                     .hint(OUTSIDE_HINT));
             }
+            let inner = pattern.strip_prefix("./").unwrap_or(pattern);
+            let inner = inner.strip_suffix('/').unwrap_or(inner);
+            if inner.split('/').any(|part| part.is_empty() || part == ".") {
+                let tidy: Vec<&str> = inner
+                    .split('/')
+                    .filter(|part| !part.is_empty() && *part != ".")
+                    .collect();
+                return Err(self
+                    .err(
+                        g.span(),
+                        format!("input glob `{text}` has an empty or `.` folder name"),
+                    )
+                    .hint(format!(
+                        "listed paths never hold `//` or `/./`, so it would match nothing: write `{}`",
+                        tidy.join("/")
+                    )));
+            }
             if pattern.split('/').any(|part| part == "..") {
                 return Err(self
                     .err(g.span(), format!("input glob `{text}` has a `..`"))
