@@ -381,3 +381,24 @@ fn a_nested_repository_git_does_not_track_counts_like_a_submodule() {
     let text = explain(&repo, "ven");
     assert!(text.contains("submod   vend/lib/ no commit"), "{text}");
 }
+
+#[test]
+fn files_in_a_submodule_folder_not_checked_out_are_never_answered_from_the_cache() {
+    // After `git submodule deinit`, git lists nothing in lib/; files put
+    // there were invisible to every key, so a cached pass outlived them.
+    let (repo, _upstream) = with_submodule();
+    assert_eq!(status(&repo), ("pass".to_owned(), false));
+    assert_eq!(status(&repo), ("pass".to_owned(), true));
+    let deinit = std::process::Command::new("git")
+        .args(["submodule", "deinit", "-q", "-f", "lib"])
+        .current_dir(repo.path())
+        .status()
+        .expect("git");
+    assert!(deinit.success());
+    // An empty, not checked-out folder: a state the key holds (cached).
+    let _ = run(&repo, &[]);
+    repo.write("lib/data.txt", "BAD\n");
+    assert_eq!(status(&repo), ("fail".to_owned(), false));
+    repo.write("lib/data.txt", "ok\n");
+    assert_eq!(status(&repo), ("pass".to_owned(), false), "never cached");
+}

@@ -234,6 +234,13 @@ impl Snapshot {
             ..Snapshot::default()
         };
         if checkout == git::submodule::Checkout::Absent {
+            // Not checked out (`git submodule deinit`), yet something lives
+            // there: git lists none of it, so no key could see it change,
+            // and a gate whose inputs reach into it is not cached.
+            let holds_files = std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some());
+            if holds_files {
+                snapshot.unreadable.push(entry);
+            }
             return snapshot;
         }
         let listed = if depth < MAX_SUBMODULE_DEPTH {
