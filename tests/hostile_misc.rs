@@ -6,32 +6,10 @@
 mod common;
 
 use common::{gate, TestRepo};
-use std::path::Path;
-
-fn git_in(dir: &Path, args: &[&str]) {
-    let ok = std::process::Command::new("git")
-        .args(["-c", "user.email=t@e", "-c", "user.name=t"])
-        .args(["-c", "protocol.file.allow=always"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .expect("git");
-    assert!(ok.success(), "git {args:?}");
-}
 
 /// A repository with a submodule at `lib` holding x = "ok", committed.
 fn with_submodule(gates: &str) -> (TestRepo, tempfile::TempDir) {
-    let upstream = tempfile::tempdir().expect("tempdir");
-    git_in(upstream.path(), &["init", "-q", "-b", "main"]);
-    std::fs::write(upstream.path().join("x"), "ok\n").expect("write");
-    git_in(upstream.path(), &["add", "-A"]);
-    git_in(upstream.path(), &["commit", "-q", "-m", "one"]);
-    let repo = TestRepo::new().gates(gates);
-    let url = upstream.path().to_str().expect("utf-8");
-    git_in(repo.path(), &["submodule", "add", "-q", url, "lib"]);
-    git_in(repo.path(), &["add", "-A"]);
-    git_in(repo.path(), &["commit", "-q", "-m", "set up"]);
-    (repo, upstream)
+    common::with_submodule(gates, "x")
 }
 
 fn status(report: &serde_json::Value, name: &str) -> String {

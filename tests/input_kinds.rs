@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{json, TestRepo};
+use common::{git_at, json, TestRepo};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -162,28 +162,10 @@ fn a_symlink_to_a_folder_is_not_cached_and_explain_says_why() {
 
 /// A repository with a submodule at `lib` whose data.txt a gate reads.
 fn with_submodule() -> (TestRepo, tempfile::TempDir) {
-    let upstream = tempfile::tempdir().expect("tempdir");
-    let git_in = |dir: &Path, args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(["-c", "user.email=t@e", "-c", "user.name=t"])
-            .args(["-c", "protocol.file.allow=always"])
-            .args(args)
-            .current_dir(dir)
-            .status()
-            .expect("git");
-        assert!(ok.success(), "git {args:?}");
-    };
-    git_in(upstream.path(), &["init", "-q", "-b", "main"]);
-    std::fs::write(upstream.path().join("data.txt"), "ok\n").expect("write");
-    git_in(upstream.path(), &["add", "-A"]);
-    git_in(upstream.path(), &["commit", "-q", "-m", "one"]);
-    let repo = TestRepo::new()
-        .gates("[gates.sub]\nrun = '! grep -qs BAD lib/data.txt'\ninputs = ['lib/**']\n");
-    let url = upstream.path().to_str().expect("utf-8");
-    git_in(repo.path(), &["submodule", "add", "-q", url, "lib"]);
-    git_in(repo.path(), &["add", "-A"]);
-    git_in(repo.path(), &["commit", "-q", "-m", "set up"]);
-    (repo, upstream)
+    common::with_submodule(
+        "[gates.sub]\nrun = '! grep -qs BAD lib/data.txt'\ninputs = ['lib/**']\n",
+        "data.txt",
+    )
 }
 
 fn git_lib(repo: &TestRepo, args: &[&str]) -> String {
@@ -302,17 +284,6 @@ fn agreeing(repo: &TestRepo) -> Vec<(String, String, bool)> {
         "cached and fresh verdicts disagree: {cached:?} vs {fresh:?}"
     );
     cached
-}
-
-fn git_at(dir: &Path, args: &[&str]) {
-    let ok = std::process::Command::new("git")
-        .args(["-c", "user.email=t@e", "-c", "user.name=t"])
-        .args(["-c", "protocol.file.allow=always"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .expect("git");
-    assert!(ok.success(), "git {args:?}");
 }
 
 #[test]

@@ -178,3 +178,33 @@ impl TestRepo {
         json(&out.stdout)
     }
 }
+
+/// Runs git in `dir` with a fixed identity and local file URLs allowed (for
+/// submodules added from a temp folder); fails the test if git does.
+pub(crate) fn git_at(dir: &Path, args: &[&str]) {
+    let ok = std::process::Command::new("git")
+        .args(["-c", "user.email=t@e", "-c", "user.name=t"])
+        .args(["-c", "protocol.file.allow=always"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .expect("git");
+    assert!(ok.success(), "git {args:?}");
+}
+
+/// A repository with `gates` and a submodule at `lib` whose one commit
+/// holds `file` = "ok", all committed; the upstream folder lives as long
+/// as the returned guard.
+pub(crate) fn with_submodule(gates: &str, file: &str) -> (TestRepo, tempfile::TempDir) {
+    let upstream = tempfile::tempdir().expect("tempdir");
+    git_at(upstream.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(upstream.path().join(file), "ok\n").expect("write");
+    git_at(upstream.path(), &["add", "-A"]);
+    git_at(upstream.path(), &["commit", "-q", "-m", "one"]);
+    let repo = TestRepo::new().gates(gates);
+    let url = upstream.path().to_str().expect("utf-8");
+    git_at(repo.path(), &["submodule", "add", "-q", url, "lib"]);
+    git_at(repo.path(), &["add", "-A"]);
+    git_at(repo.path(), &["commit", "-q", "-m", "set up"]);
+    (repo, upstream)
+}
