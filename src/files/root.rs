@@ -3,14 +3,9 @@
 //! symlink, also what following it finds).
 
 use crate::sys::fs as sys_fs;
+use libc::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-
-/// File type bits of `st_mode`.
-const S_IFMT: u32 = 0o170000;
-const S_IFREG: u32 = 0o100000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFLNK: u32 = 0o120000;
 
 /// What `stat` says about a file; any change means "hash again".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,16 +35,9 @@ pub enum Target {
     Found(TargetStat),
 }
 
-/// `stat` of what a symlink leads to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TargetStat {
-    pub size: u64,
-    pub mtime_ns: i64,
-    pub ctime_ns: i64,
-    pub ino: u64,
-    pub dev: u64,
-    pub mode: u32,
-}
+/// `stat` of what a symlink leads to: the numbers `lstat` gives for any
+/// path, read from the file at the end of the chain.
+pub(crate) type TargetStat = sys_fs::Stat;
 
 impl FileState {
     /// Whether this is a folder (a submodule's place in the tree).
@@ -66,23 +54,6 @@ impl FileState {
     /// git tracks (`100755` against `100644`).
     pub fn is_exec(&self) -> bool {
         self.mode & S_IFMT == S_IFREG && self.mode & 0o100 != 0
-    }
-}
-
-impl TargetStat {
-    /// Whether the link leads to a folder.
-    pub fn is_dir(&self) -> bool {
-        self.mode & S_IFMT == S_IFDIR
-    }
-
-    /// Whether the link leads to a regular file.
-    pub fn is_file(&self) -> bool {
-        self.mode & S_IFMT == S_IFREG
-    }
-
-    /// Whether the owner may execute the file the link leads to.
-    pub fn is_exec(&self) -> bool {
-        self.is_file() && self.mode & 0o100 != 0
     }
 }
 
@@ -140,14 +111,7 @@ impl Root {
         };
         let target = if kind == Kind::Symlink {
             Some(Box::new(match sys_fs::stat_at(self.fd.as_fd(), rel) {
-                Ok(t) => Target::Found(TargetStat {
-                    size: t.size,
-                    mtime_ns: t.mtime_ns,
-                    ctime_ns: t.ctime_ns,
-                    ino: t.ino,
-                    dev: t.dev,
-                    mode: t.mode,
-                }),
+                Ok(t) => Target::Found(t),
                 Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
                     Target::Dangling
                 }

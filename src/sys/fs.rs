@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// What `lstat` says about a path, in plain numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Stat {
+pub struct Stat {
     pub size: u64,
     pub mtime_ns: i64,
     pub ctime_ns: i64,
@@ -36,6 +36,12 @@ impl Stat {
     /// Whether this is a symlink (never followed).
     pub(crate) fn is_symlink(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFLNK
+    }
+
+    /// Whether this is a regular file its owner may execute: the one mode
+    /// bit git tracks (`100755` against `100644`).
+    pub(crate) fn is_exec(&self) -> bool {
+        self.is_file() && self.mode & 0o100 != 0
     }
 }
 
