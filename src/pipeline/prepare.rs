@@ -33,7 +33,8 @@ pub(super) fn lists_dir(cache_dir: &Path, run_id: &str) -> Option<ListsDir> {
 /// still exist (a deleted file decides which gates run, but is no file to
 /// hand a tool) as a NUL-separated list, and returns the paths (for
 /// `PQG_FILES`). A gate `redefined` since REF gets every input of its own:
-/// for it, everything changed (the tree is listed once, only then).
+/// for it, everything changed (the tree is listed for each such gate, and
+/// only then).
 pub(super) fn write_changed_lists(
     config: &Config,
     plan: &plan::Plan,
@@ -47,7 +48,6 @@ pub(super) fn write_changed_lists(
     };
     let exists = |f: &&String| std::fs::symlink_metadata(config.root.join(f)).is_ok();
     let existing: Vec<&String> = changed.iter().filter(exists).collect();
-    let mut every: Option<Vec<String>> = None;
     plan.gates
         .iter()
         .map(|p| {
@@ -62,17 +62,14 @@ pub(super) fn write_changed_lists(
                 list.push(0);
             };
             if redefined.iter().any(|r| r == gate.id.as_str()) {
-                let every = every.get_or_insert_with(|| {
-                    let root = crate::files::root::absolute(&config.root);
-                    let exclude = crate::files::root::absolute(cache_dir);
-                    let places: Vec<&str> = config
-                        .gates
-                        .iter()
-                        .flat_map(|g| crate::files::filter::named_places(g.inputs.as_deref()))
-                        .collect();
-                    crate::files::list::list_files(&root, &exclude, &places).unwrap_or_default()
-                });
-                every
+                // Listed with this gate's own ignored places only: another
+                // gate's (an ignored `.venv` it names) must not reach this
+                // gate's broader globs.
+                let root = crate::files::root::absolute(&config.root);
+                let exclude = crate::files::root::absolute(cache_dir);
+                let places: Vec<&str> = filter.places().collect();
+                crate::files::list::list_files(&root, &exclude, &places)
+                    .unwrap_or_default()
                     .iter()
                     .filter(|f| filter.matches(f) && exists(f))
                     .for_each(&mut add);
