@@ -235,3 +235,35 @@ fn the_parser_of_imports_sees_groups_and_paths() {
     assert_eq!(crate_modules("use crate::config::Config;"), ["config"]);
     assert!(crate_modules("use std::fs;").is_empty());
 }
+
+/// The test suite starts git and pqg only through `common::isolate` (or
+/// the differential world's own), so a developer's global git config (a
+/// `core.hooksPath`, say) never meets a test, and a test never meets it.
+#[test]
+fn tests_start_git_and_pqg_isolated() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut found = Vec::new();
+    for entry in walkdir::WalkDir::new(&tests) {
+        let entry = entry.expect("tests/ is readable");
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("architecture.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(path).expect("test source is readable");
+        for (i, line) in text.lines().enumerate() {
+            let starts = line.contains("Command::new(\"git\")")
+                || (line.contains("Command::new(") && line.contains("pqg_path()"))
+                || line.contains("cargo_bin(\"pqg\")");
+            // The spawn must be isolated on this line or within the next few.
+            let window: String = text.lines().skip(i).take(4).collect();
+            if starts && !window.contains("isolate(") {
+                found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "git or pqg started without isolate():\n{}",
+        found.join("\n")
+    );
+}

@@ -297,7 +297,8 @@ fn zero_config_runs_the_default_profile_and_says_so() {
     // From a subfolder, the whole work tree is checked.
     repo.write("src/bad.json", "{");
     let sub = repo.path().join("src");
-    let out = assert_cmd::Command::new(common::pqg_path())
+    let mut cmd = std::process::Command::new(common::pqg_path());
+    let out = common::isolate(&mut cmd)
         .current_dir(&sub)
         .env("NO_COLOR", "1")
         .args(["check", "--format", "json"])

@@ -193,9 +193,8 @@ fn the_changed_only_pre_push_hook_runs_a_gate_redefined_by_the_push() {
 }
 
 fn git_out(repo: &TestRepo, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
+    let out = common::git_command(repo.path())
         .args(args)
-        .current_dir(repo.path())
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()

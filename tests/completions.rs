@@ -2,8 +2,10 @@
 //! generates: a new flag without regenerated completions fails here.
 //! Regenerate with `PQG_BLESS=1 cargo test --test completions`.
 
-use assert_cmd::Command;
+mod common;
+
 use std::path::Path;
+use std::process::Command;
 
 const SHELLS: [(&str, &str); 5] = [
     ("bash", "pqg.bash"),
@@ -18,8 +20,8 @@ fn committed_completions_are_current() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
     let bless = std::env::var_os("PQG_BLESS").is_some();
     for (shell, file) in SHELLS {
-        let out = Command::cargo_bin("pqg")
-            .unwrap()
+        let mut cmd = Command::new(common::pqg_path());
+        let out = common::isolate(&mut cmd)
             .args(["completions", shell])
             .output()
             .unwrap();

@@ -10,12 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn git(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .unwrap()
+    common::git_command(dir).args(args).output().unwrap()
 }
 
 fn ok(out: &std::process::Output) -> String {
@@ -29,7 +24,8 @@ fn ok(out: &std::process::Output) -> String {
 }
 
 fn pqg_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(common::pqg_path())
+    let mut cmd = Command::new(common::pqg_path());
+    common::isolate(&mut cmd)
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -169,9 +165,8 @@ fn pushing_repo() -> (TestRepo, tempfile::TempDir) {
 }
 
 fn push(repo: &TestRepo, extra_env: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = Command::new("git");
+    let mut cmd = common::git_command(repo.path());
     cmd.args(["push", "-q", "origin", "HEAD:main"])
-        .current_dir(repo.path())
         // A minimal PATH without pqg: the hook finds it by its recorded path.
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("NO_COLOR", "1")

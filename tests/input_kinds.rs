@@ -169,10 +169,9 @@ fn with_submodule() -> (TestRepo, tempfile::TempDir) {
 }
 
 fn git_lib(repo: &TestRepo, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
+    let out = common::git_command(&repo.path().join("lib"))
         .args(["-c", "user.email=t@e", "-c", "user.name=t"])
         .args(args)
-        .current_dir(repo.path().join("lib"))
         .output()
         .expect("git");
     assert!(out.status.success(), "git {args:?}");
@@ -360,9 +359,8 @@ fn files_in_a_submodule_folder_not_checked_out_are_never_answered_from_the_cache
     let (repo, _upstream) = with_submodule();
     assert_eq!(status(&repo), ("pass".to_owned(), false));
     assert_eq!(status(&repo), ("pass".to_owned(), true));
-    let deinit = std::process::Command::new("git")
+    let deinit = common::git_command(repo.path())
         .args(["submodule", "deinit", "-q", "-f", "lib"])
-        .current_dir(repo.path())
         .status()
         .expect("git");
     assert!(deinit.success());

@@ -196,7 +196,8 @@ fn a_fifo_in_a_folder_outside_git_neither_hangs_nor_is_read() {
     mkfifo(&dir.path().join("pipe"));
     let run = |extra: &[&str]| {
         let mut cmd = Command::new(pqg_path());
-        cmd.current_dir(dir.path())
+        common::isolate(&mut cmd)
+            .current_dir(dir.path())
             .env("NO_COLOR", "1")
             .env("CI", "true")
             .env_remove("PQG_CACHE_DIR")

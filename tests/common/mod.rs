@@ -53,9 +53,8 @@ impl TestRepo {
     }
 
     pub(crate) fn git(&self, args: &[&str]) {
-        let status = std::process::Command::new("git")
+        let status = git_command(self.path())
             .args(args)
-            .current_dir(self.path())
             .status()
             .expect("run git");
         assert!(status.success(), "git {args:?} failed");
@@ -77,6 +76,7 @@ impl TestRepo {
         S: AsRef<std::ffi::OsStr>,
     {
         let mut cmd = std::process::Command::new(pqg_path());
+        isolate(&mut cmd);
         cmd.current_dir(self.path())
             .env("NO_COLOR", "1")
             .env("CI", "true")
@@ -94,6 +94,53 @@ impl TestRepo {
         }
         cmd
     }
+}
+
+/// Cuts a command off the machine's own git configuration and from the
+/// repository a test may itself be run inside (a hook sets `GIT_DIR` and
+/// `GIT_INDEX_FILE`): a developer's global `core.hooksPath` must never get
+/// a test's hook, nor a hook's index a test's commit. Every git and pqg
+/// child of the test suite goes through here.
+pub(crate) fn isolate(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    cmd.env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", test_home())
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("XDG_CONFIG_HOME");
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_CEILING_DIRECTORIES",
+        "GIT_CONFIG",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// An empty HOME shared by the whole test binary.
+pub(crate) fn test_home() -> &'static Path {
+    static HOME: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("pqg-test-home-")
+            .tempdir()
+            .expect("create test HOME")
+    })
+    .path()
+}
+
+/// `git` in `dir`, isolated by [`isolate`].
+pub(crate) fn git_command(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new("git");
+    isolate(&mut cmd).current_dir(dir);
+    cmd
 }
 
 pub(crate) fn pqg_path() -> PathBuf {
@@ -182,11 +229,10 @@ impl TestRepo {
 /// Runs git in `dir` with a fixed identity and local file URLs allowed (for
 /// submodules added from a temp folder); fails the test if git does.
 pub(crate) fn git_at(dir: &Path, args: &[&str]) {
-    let ok = std::process::Command::new("git")
+    let ok = git_command(dir)
         .args(["-c", "user.email=t@e", "-c", "user.name=t"])
         .args(["-c", "protocol.file.allow=always"])
         .args(args)
-        .current_dir(dir)
         .status()
         .expect("git");
     assert!(ok.success(), "git {args:?}");
