@@ -31,6 +31,7 @@ pub(super) fn check(
     config: &Config,
     args: &CheckArgs,
 ) -> anyhow::Result<(Outcome, Option<Snapshot>)> {
+    super::hook_commit::warn_leftovers(ctx, config);
     let stage = ctx
         .config_settings()?
         .stage(config, args.stage.as_deref())?;

@@ -113,6 +113,9 @@ fn hook_run(
         str::to_owned,
     );
     eprintln!("pqg: checking stage {shown} before the {verb} (skip once: {flag})");
+    if kind == HookKind::PreCommit {
+        return super::hook_commit::check_staged(ctx, config, &args);
+    }
     let ran = check::check(ctx, config, &args);
     // Joined even when the check failed: its git child must not outlive pqg.
     let early = note.map(std::thread::JoinHandle::join);

@@ -54,3 +54,14 @@ pub(crate) fn wait_exit_no_reap(pid: Pid) -> io::Result<()> {
         }
     }
 }
+
+/// Whether a process with id `pid` exists (one of another user's counts).
+pub(crate) fn is_alive(pid: Pid) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 sends nothing and touches no memory of
+    // ours; it only reports whether the process could be signalled.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
