@@ -6,6 +6,7 @@
 #   benches/hyperfine.sh runner     # only the named groups:
 #                                   #   runner parallel validate warm changed cold schedule
 #                                   #   builtins ladder reports shards hook aged
+#                                   #   precommit
 #                                   #   before (needs PQG_BASE)
 #   PQG_BASE=/path/to/old/pqg benches/hyperfine.sh before
 #                                   # warm, changed, cold and runner with this
@@ -338,6 +339,36 @@ ms, ratio, lo, hi = summary("floor")
 print(f"{'  floor: hook doing nothing':<28} {ms:9.1f} ms added  ratio {ratio:5.2f}")
 EOF
   cd - >/dev/null
+fi
+
+# --- issue 13: the pre-commit hook sets unstaged edits aside ------------
+if want precommit; then
+  mkdir -p "$WORK/precommit" && cd "$WORK/precommit"
+  git init -q -b main . && git config user.email b@example.com && git config user.name bench
+  printf '[gates.trivial]\nrun = ["true"]\n' >gates.toml
+  python3 -c '
+import os
+for i in range(2000):
+    os.makedirs(f"d{i % 20}", exist_ok=True)
+    open(f"d{i % 20}/f{i}.txt", "w").write("x" * (i % 4000))
+'
+  git add -A && git -c gc.auto=0 commit -qm tree && git gc -q
+  # One staged file and one unstaged edit: the pre-commit hook sets the
+  # edit aside, checks, and puts it back; git's own way is a stash of the
+  # work tree that keeps the index, then a pop.
+  echo staged >>d0/f0.txt && git add d0/f0.txt
+  echo unstaged >>d1/f1.txt
+  sleep 2.5
+  "$PQG" check -q >/dev/null
+  hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/precommit.json" \
+    "$PQG hook run --hook pre-commit --stage development" \
+    "sh -c 'git stash push -q --keep-index && git stash pop -q'" \
+    "$PQG check -q --stage development" >/dev/null 2>&1
+  git diff --quiet --cached -- d1/f1.txt && ! git diff --quiet -- d1/f1.txt && ! git diff --quiet --cached -- d0/f0.txt \
+    || { echo "precommit: the staged and unstaged edits did not survive" >&2; exit 1; }
+  row "pre-commit hook, 2k files" "$(median "$WORK/precommit.json" 0)" "$(median "$WORK/precommit.json" 1)" "git stash -k && pop" 1.0
+  row "  of which the check alone" "$(median "$WORK/precommit.json" 2)" "$(median "$WORK/precommit.json" 1)" "git stash -k && pop" 1.0
+  cd "$ROOT"
 fi
 
 # --- issue 3: scheduling from history ------------------------------------

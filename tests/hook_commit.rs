@@ -97,14 +97,17 @@ fn held(repo: &TestRepo, paths: &[&str]) -> Vec<(String, Held)> {
         .collect()
 }
 
+/// The patches kept under the repository's cache folder.
 fn patches(repo: &TestRepo) -> Vec<PathBuf> {
-    std::fs::read_dir(repo.path().join(".pqg/patches"))
-        .map(|d| {
-            d.map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "patch"))
-                .collect()
-        })
-        .unwrap_or_default()
+    let Ok(folders) = std::fs::read_dir(repo.path().join(".pqg/patches")) else {
+        return Vec::new();
+    };
+    folders
+        .map(|f| f.unwrap().path())
+        .filter(|f| f.is_dir())
+        .flat_map(|f| std::fs::read_dir(f).unwrap().map(|e| e.unwrap().path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "patch"))
+        .collect()
 }
 
 /// Stages `staged` at `rel`, then leaves `unstaged` in the work tree.
@@ -358,6 +361,9 @@ fn a_killed_pqg_leaves_a_patch_that_the_next_run_reports() {
     assert!(!out.status.success());
     let kept = patches(&repo);
     assert_eq!(kept.len(), 1);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&kept[0]), 0o600, "only its owner reads the patch");
+    assert_eq!(mode(kept[0].parent().unwrap()), 0o700);
     let shown = kept[0].display().to_string();
 
     // `pqg check` goes on, and says so.

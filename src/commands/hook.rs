@@ -113,6 +113,8 @@ fn hook_run(
         str::to_owned,
     );
     eprintln!("pqg: checking stage {shown} before the {verb} (skip once: {flag})");
+    // pre-commit judges the staged snapshot: unstaged changes are set
+    // aside around the check (DESIGN §11).
     if kind == HookKind::PreCommit {
         return super::hook_commit::check_staged(ctx, config, &args);
     }

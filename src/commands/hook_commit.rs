@@ -36,7 +36,7 @@ pub(super) fn check_staged(
         return check::check(ctx, config, args).map(|(outcome, _)| outcome);
     };
     let top = std::path::absolute(&dirs.top).unwrap_or(dirs.top);
-    let patches = patch_dir(ctx)?;
+    let patches = patch_dir(ctx, &top)?;
     if let Some(left) = leftovers(&patches).into_iter().next() {
         return Err(left.refusal(&top).into());
     }
@@ -77,21 +77,27 @@ pub(super) fn check_staged(
     })
 }
 
-/// The folder kept patches live in.
-fn patch_dir(ctx: &Context) -> anyhow::Result<PathBuf> {
+/// The folder the patches of the work tree at `top` live in: one per work
+/// tree, so that a cache folder shared by several (`PQG_CACHE_DIR`) never
+/// shows one repository's patch, or its apply command, in another.
+fn patch_dir(ctx: &Context, top: &Path) -> anyhow::Result<PathBuf> {
     let dir = ctx.config_settings()?.cache_dir.join("patches");
-    Ok(std::path::absolute(&dir).unwrap_or(dir))
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    let id = blake3::hash(top.as_os_str().as_encoded_bytes()).to_hex();
+    Ok(dir.join(&id.as_str()[..16]))
 }
 
 /// Says, on stderr, that patches from earlier pre-commit runs were never
 /// put back, and how to apply them: `pqg check` and the pre-push hook go on
 /// after saying it.
 pub(super) fn warn_leftovers(ctx: &Context, config: &Config) {
-    let Ok(patches) = patch_dir(ctx) else {
+    let Some(dirs) = crate::git::dirs(&config.root) else {
         return;
     };
-    let top = crate::git::work_tree_top(&config.root).unwrap_or_else(|| config.root.clone());
-    let top = std::path::absolute(&top).unwrap_or(top);
+    let top = std::path::absolute(&dirs.top).unwrap_or(dirs.top);
+    let Ok(patches) = patch_dir(ctx, &top) else {
+        return;
+    };
     for left in leftovers(&patches) {
         let refusal = left.refusal(&top);
         eprintln!("pqg: warning: {}", refusal.message);
@@ -204,7 +210,7 @@ impl Pending {
             }
             Ok(Restored::Differs(paths)) => {
                 eprintln!(
-                    "pqg: error: after putting the unstaged changes back, these files do not hold the same bytes as before ({}), likely a filter or line-ending conversion; the changes are kept in {patch}",
+                    "pqg: error: after putting the unstaged changes back, these files do not hold the same bytes as before ({}), likely a filter or line-ending conversion that does not round-trip; the work tree holds the changes as `git apply` wrote them, and the patch is kept in {patch}",
                     paths.join(", ")
                 );
                 false
@@ -274,25 +280,28 @@ impl Drop for SignalGuard {
     }
 }
 
-/// Makes `dir` (and the cache folder above it) private, hidden from git
-/// like the cache folder is.
+/// Makes `dir` (`<cache_dir>/patches/<work tree>`) and the folders above
+/// it private, hidden from git like the cache folder is.
 fn make_private_dir(dir: &Path) -> anyhow::Result<()> {
-    if let Some(cache) = dir.parent().filter(|c| !c.exists()) {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let patches = dir.parent().unwrap_or(dir);
+    let cache = patches.parent().unwrap_or(patches);
+    for (folder, ignore) in [(cache, true), (patches, true), (dir, false)] {
+        if folder.exists() {
+            continue;
+        }
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(cache)
-            .with_context(|| format!("creating `{}`", cache.display()))?;
-        let _ = std::fs::write(cache.join(".gitignore"), "# written by pqg\n*\n");
-    }
-    if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("creating `{}`", dir.display()))?;
-        // The patch holds what the user did not stage: no gate may read it
-        // as part of the work tree, whatever the cache folder's own rules.
-        let _ = std::fs::write(dir.join(".gitignore"), "# written by pqg\n*\n");
+            .create(folder)
+            .with_context(|| format!("creating `{}`", folder.display()))?;
+        // The patches hold what the user did not stage: no gate may read
+        // them as part of the work tree, whatever the cache folder's rules.
+        if ignore {
+            let _ = std::fs::write(folder.join(".gitignore"), "# written by pqg\n*\n");
+        }
     }
     Ok(())
 }
