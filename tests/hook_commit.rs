@@ -439,3 +439,54 @@ fn a_tracked_file_turned_folder_is_refused_before_anything_changes() {
     assert_eq!(repo.read("a.txt/inside.txt"), "mine\n");
     assert_eq!(repo.read("b.txt"), "edit\n");
 }
+
+/// A `git` first on PATH that sends `signal` to its parent (pqg) when it
+/// is asked to `step` (`checkout-index`: while the tree is set aside;
+/// `apply`: while it is put back), then runs the real git.
+fn signalling_git(bin: &Path, step: &str, signal: &str) -> String {
+    let real = common::git_command(Path::new("."))
+        .args(["--exec-path"])
+        .output()
+        .unwrap();
+    let real = PathBuf::from(String::from_utf8(real.stdout).unwrap().trim()).join("git");
+    let script = bin.join("git");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = {step} ]; then kill -{signal} $PPID; fi\nexec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn a_signal_while_the_tree_is_set_aside_or_put_back_waits_for_it() {
+    for step in ["checkout-index", "apply"] {
+        for signal in ["TERM", "INT"] {
+            let bin = tempfile::tempdir().unwrap();
+            let repo = everything_repo(CLEAN_GATES);
+            edit_everything(&repo);
+            let before = held(&repo, EVERY_EDIT);
+            // The hook's own command: git puts its exec-path first on a
+            // hook's PATH, which would hide the signalling git.
+            let out = repo
+                .pqg_std(["hook", "run", "--hook", "pre-commit"])
+                .env("PATH", signalling_git(bin.path(), step, signal))
+                .output()
+                .unwrap();
+            let err = stderr(&out);
+            assert!(err.contains("set aside"), "{step} {signal}: {err}");
+            let code = if signal == "TERM" { 143 } else { 130 };
+            assert_eq!(out.status.code(), Some(code), "{step} {signal}: {err}");
+            assert_eq!(held(&repo, EVERY_EDIT), before, "{step} {signal}: {err}");
+            assert!(patches(&repo).is_empty(), "{step} {signal}: {err}");
+        }
+    }
+}
