@@ -44,10 +44,38 @@ fn escapes(path: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GateId(pub(super) String);
 
+/// The longest gate name the config accepts, in bytes: names become file
+/// names (kept logs, `PQG_FILES` lists), and with a suffix they must stay
+/// well under the 255 bytes a file name may have.
+pub(crate) const MAX_GATE_NAME: usize = 128;
+
 impl GateId {
     /// The name as written.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The name as the stem of a file name: the name itself when it is a
+    /// valid one, else (too long, or with characters a file name must not
+    /// hold) a readable prefix and a hash of the whole name, so that no
+    /// name, valid or not, makes a file name too long or a path.
+    pub(crate) fn file_stem(&self) -> String {
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        let name = self.0.as_str();
+        if !name.is_empty() && name.len() <= MAX_GATE_NAME && name.chars().all(plain) {
+            return name.to_owned();
+        }
+        let prefix: String = name
+            .chars()
+            .take(64)
+            .map(|c| if plain(c) { c } else { '_' })
+            .collect();
+        let hash = blake3::hash(name.as_bytes());
+        let hex: String = hash.as_bytes()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("{prefix}-{hex}")
     }
 }
 
@@ -183,12 +211,24 @@ impl Resolver {
             && id
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if valid {
-            return Ok(());
+        if !valid {
+            return Err(self
+                .err(name.span(), format!("invalid gate name `{id}`"))
+                .hint("gate names use letters, digits, `-`, `_` and `.`"));
         }
-        Err(self
-            .err(name.span(), format!("invalid gate name `{id}`"))
-            .hint("gate names use letters, digits, `-`, `_` and `.`"))
+        if id.len() > MAX_GATE_NAME {
+            let start: String = id.chars().take(24).collect();
+            return Err(self
+                .err(
+                    name.span(),
+                    format!(
+                        "gate name `{start}…` is {} bytes long, at most {MAX_GATE_NAME} are allowed",
+                        id.len()
+                    ),
+                )
+                .hint("gate names become file names (kept logs, PQG_FILES lists): shorten it and describe the gate in `description`"));
+        }
+        Ok(())
     }
 
     /// `run` or `builtin`: exactly one of them.
@@ -401,5 +441,21 @@ impl Resolver {
             );
         }
         Ok(metrics)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stems_are_short_and_distinct() {
+        let stem = |s: &str| GateId(s.to_owned()).file_stem();
+        assert_eq!(stem("unit-tests.py3"), "unit-tests.py3");
+        let long_a = "a".repeat(300);
+        let long_b = format!("{}b", "a".repeat(299));
+        assert!(stem(&long_a).len() < 100);
+        assert_ne!(stem(&long_a), stem(&long_b));
+        assert!(!stem("../x/y").contains('/'));
     }
 }

@@ -79,7 +79,7 @@ pub(super) fn write_changed_lists(
                     .filter(|f| filter.matches(f))
                     .for_each(|f| add(f));
             }
-            let path = dir.0.join(format!("{}.files", gate.id));
+            let path = dir.0.join(format!("{}.files", gate.id.file_stem()));
             std::fs::write(&path, list).ok()?;
             Some(path)
         })
