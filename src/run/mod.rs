@@ -281,6 +281,9 @@ pub(crate) fn capture_command(command: &Command, dir: &Path, timeout: Duration) 
             timeout: Some(timeout),
             probes: Vec::new(),
             log: Some(Box::new(HashWriter(std::sync::Arc::clone(&hasher)))),
+            // The key is the whole output as printed; its text is only
+            // shown masked, never kept.
+            secrets: &[],
         },
         &groups,
     );

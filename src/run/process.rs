@@ -65,6 +65,9 @@ pub(crate) struct AttemptSpec<'a> {
     pub timeout: Option<Duration>,
     pub probes: Vec<LineProbe>,
     pub log: Option<Box<dyn io::Write + Send>>,
+    /// Values masked in the stream before the probes, the log and the cut
+    /// see it (DESIGN §11).
+    pub secrets: &'a [String],
 }
 
 /// Runs one attempt to its end.
@@ -81,7 +84,10 @@ pub(crate) fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
     if !groups.register(spec.gate, pid) {
         kill_group(pid, libc::SIGKILL);
     }
-    let reading = OutputReader::start(reader, Capture::new(spec.probes, spec.log));
+    let reading = OutputReader::start(
+        reader,
+        Capture::new(spec.probes, spec.log).masking(spec.secrets),
+    );
     let timer = spec.timeout.map(|limit| Timer::start(pid, limit));
     let waited = wait_exit_no_reap(pid);
     let duration = start.elapsed();
