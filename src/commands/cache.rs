@@ -14,6 +14,9 @@ use std::path::Path;
 
 /// `pqg cache stats | prune | clear | export | import`.
 pub(super) fn run(ctx: &Context, command: &CacheCommand) -> anyhow::Result<Outcome> {
+    // Without a gates.toml, the cache `check` uses: the default profile's
+    // (DESIGN §9), in the default folder.
+    ctx.config_or_default()?;
     let dir = &ctx.config_settings()?.cache_dir;
     let key = ctx.settings().signing_key.as_deref();
     let db_path = cache::db::path_in(dir);
