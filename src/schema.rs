@@ -157,7 +157,7 @@ pub(crate) fn schema() -> Value {
             },
             "gates": {
                 "type": "object",
-                "propertyNames": { "pattern": "^[A-Za-z0-9_.-]+$" },
+                "propertyNames": { "pattern": "^[A-Za-z0-9_.-]{1,128}$" },
                 "additionalProperties": gate
             }
         }

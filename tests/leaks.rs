@@ -345,6 +345,7 @@ fn a_gate_name_too_long_for_a_file_name_is_a_config_error() {
     assert!(stderr.contains("gates.toml:3:"), "{stderr}");
     assert!(stderr.contains("129 bytes long, at most 128"), "{stderr}");
     assert!(stderr.contains("hint:"), "{stderr}");
+    insta::assert_snapshot!(stderr.replace(&repo.path().display().to_string(), "[REPO]"));
 }
 
 #[test]
