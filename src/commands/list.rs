@@ -48,6 +48,9 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
         if let Some(t) = gate.timeout.or(config.settings.timeout) {
             runs.push_str(&format!("\n(timeout {})", crate::fmt::human_duration(t)));
         }
+        if gate.writes {
+            runs.push_str("\n(may rewrite tracked files)");
+        }
         table.add_row(vec![
             gate.id.to_string(),
             at,

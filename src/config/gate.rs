@@ -123,6 +123,10 @@ pub struct Gate {
     pub cache: bool,
     pub cache_ttl: Option<Duration>,
     pub cache_failures: bool,
+    /// The gate may rewrite tracked files (a formatter run with `--fix`):
+    /// it is not failed for doing so. A gate without it that changes a
+    /// tracked file fails (DESIGN §4, issue 13).
+    pub writes: bool,
     pub timeout: Option<Duration>,
     pub retries: u32,
     pub exit_codes: Vec<i32>,
@@ -175,6 +179,7 @@ impl Resolver {
             self.no_builtin_options(&raw, None)?;
         }
         let is_builtin = matches!(command, Command::Builtin(_));
+        let writes = self.writes(&raw, is_builtin)?;
         let metrics = self.gate_metrics(id, &span, raw.metrics, is_builtin)?;
         for metric in &metrics {
             self.check_passable(id, metric, from);
@@ -194,6 +199,7 @@ impl Resolver {
             cache: raw.cache.unwrap_or(true),
             cache_ttl,
             cache_failures: raw.cache_failures.unwrap_or(false),
+            writes,
             timeout,
             retries: retries.map_or(0, |r| r as u32),
             exit_codes,
@@ -203,6 +209,20 @@ impl Resolver {
             metrics,
             span,
         })
+    }
+
+    /// `writes`: only a command can write; a built-in check never does.
+    fn writes(&self, raw: &RawGate, is_builtin: bool) -> Result<bool, UserError> {
+        match &raw.writes {
+            Some(w) if is_builtin && *w.get_ref() => Err(self
+                .err(
+                    w.span(),
+                    "`writes` is for commands: a built-in check never writes files",
+                )
+                .hint("remove `writes = true` from this gate")),
+            Some(w) => Ok(*w.get_ref()),
+            None => Ok(false),
+        }
     }
 
     fn check_gate_name(&self, name: &Spanned<String>) -> Result<(), UserError> {
