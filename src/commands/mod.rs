@@ -13,6 +13,7 @@ mod completions;
 mod explain;
 mod history;
 mod hook;
+mod hook_push;
 mod init;
 mod inspect;
 mod ladder;

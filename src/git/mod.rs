@@ -23,6 +23,7 @@ pub(crate) use file_at::file_at;
 pub(crate) use spawn::{command, ls_files, ls_ignored};
 pub(crate) mod status;
 pub(crate) mod submodule;
+pub(crate) mod worktree;
 
 use std::path::{Path, PathBuf};
 

@@ -54,3 +54,28 @@ pub(crate) fn wait_exit_no_reap(pid: Pid) -> io::Result<()> {
         }
     }
 }
+
+/// Sends `signal` to the one process `pid` (never to a group: ids below 2
+/// are refused). A process that is gone is not an error.
+pub(crate) fn signal(pid: Pid, signal: Signal) {
+    if pid > 1 {
+        // SAFETY: kill takes two integers and touches no memory of ours;
+        // failure (ESRCH: already gone) is reported through the return
+        // value, ignored on purpose.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+}
+
+/// Whether a process `pid` exists (it may belong to someone else: EPERM
+/// still means it exists).
+pub(crate) fn exists(pid: Pid) -> bool {
+    if pid < 2 {
+        return false;
+    }
+    // SAFETY: signal 0 only asks whether `pid` could be signalled; no
+    // memory of ours is touched.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
