@@ -146,7 +146,7 @@ fn a_deletion_is_not_checked_and_passes() {
     let out = p.push(&["--delete", "good"]);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("only deletions are pushed"), "{err}");
+    assert!(err.contains("no commit is pushed (only deletions"), "{err}");
     assert!(!p.remote_has("good"));
 }
 

@@ -183,7 +183,7 @@ pub(super) fn run(
         },
     };
     if tips.is_empty() {
-        eprintln!("pqg: only deletions are pushed: nothing to check");
+        eprintln!("pqg: no commit is pushed (only deletions, or no ref at all): nothing to check");
         return Ok(Outcome::Passed);
     }
     let shown = stage.map_or_else(
