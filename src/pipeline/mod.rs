@@ -299,7 +299,12 @@ impl<'a> StageRunner<'a> {
         self,
         live: &mut dyn FnMut(serde_json::Value),
     ) -> anyhow::Result<Finished<'a>> {
-        let watch = writes::WriteWatch::take(self.config, &self.plan, &self.opts);
+        let watch = writes::WriteWatch::take(
+            self.config,
+            &self.plan,
+            &self.opts,
+            self.prepared.snapshot.as_ref(),
+        );
         let assessor = Assessor::new(self.config, &self.plan, &self.baseline, watch.as_ref());
         let mut progress = self
             .request

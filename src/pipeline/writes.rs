@@ -16,14 +16,17 @@
 //! the run (`cache::changes_since`) does, and a blamed gate is kept out on
 //! top of it.
 //!
-//! Why not the snapshot the cache took: it exists only with the cache on
-//! and covers only the keyed gates' inputs, while this must hold under
-//! `--no-cache` and for `cache = false` gates, and must tell the gates
-//! apart as each finishes, not once after the run.
+//! The states before the run come from the snapshot the cache took when
+//! there is one (no file is stat'ed twice); the look after the run that
+//! decides what is stored (`cache::changes_since`) is not enough by
+//! itself: it runs once, after every gate, only with the cache on, and
+//! over the keyed gates' inputs, while this must hold under `--no-cache`
+//! and for `cache = false` gates, and must tell the gates apart as each
+//! finishes.
 
 use crate::config::{Command, Config};
 use crate::files::root::{FileState, Kind, Root};
-use crate::files::snapshot::now_ns;
+use crate::files::snapshot::{now_ns, Snapshot};
 use crate::plan::{GateIdx, PerGate, Plan};
 use crate::run;
 use rayon::prelude::*;
@@ -69,7 +72,12 @@ impl WriteWatch {
     /// Stats the tracked files, if some gate that runs here (not answered
     /// from the cache) is a command not allowed to write; `None` when no
     /// such gate runs, outside git, or when git cannot list the files.
-    pub(super) fn take(config: &Config, plan: &Plan, opts: &run::RunOptions) -> Option<Self> {
+    pub(super) fn take(
+        config: &Config,
+        plan: &Plan,
+        opts: &run::RunOptions,
+        snapshot: Option<&Snapshot>,
+    ) -> Option<Self> {
         let watched: PerGate<bool> = plan
             .indices()
             .map(|i| {
@@ -87,24 +95,30 @@ impl WriteWatch {
             return None;
         }
         let root = Root::open(&config.root).ok()?;
-        let tracked = match crate::git::ls_files(&config.root, &["--cached"]) {
-            Ok(Some(files)) => files,
-            Ok(None) => return None,
-            Err(why) => {
-                crate::debug!("writes: tracked files not listed ({why:#}); not watched");
-                return None;
-            }
+        let tracked = tracked_files(&config.root)?;
+        // The snapshot the cache took holds the state of most of them
+        // already (taken before any gate started): only the others are
+        // stat'ed now.
+        let known = |path: &str| {
+            let snapshot = snapshot?;
+            let i = snapshot
+                .files
+                .binary_search_by(|f| f.path.as_str().cmp(path))
+                .ok()?;
+            Some(snapshot.states[i].clone()).filter(|s| !s.is_dir())
         };
-        let mut tracked = tracked;
-        tracked.sort_unstable();
-        tracked.dedup();
         let before: Vec<(String, Option<FileState>)> = tracked
             .into_par_iter()
             .with_min_len(256)
-            .filter_map(|path| match state(&root, &path) {
-                Seen::Folder => None,
-                Seen::Missing => Some((path, None)),
-                Seen::File(s) => Some((path, Some(s))),
+            .filter_map(|path| {
+                if let Some(state) = known(&path) {
+                    return Some((path, Some(state)));
+                }
+                match state(&root, &path) {
+                    Seen::Folder => None,
+                    Seen::Missing => Some((path, None)),
+                    Seen::File(s) => Some((path, Some(s))),
+                }
             })
             .collect();
         crate::debug!("writes: {} tracked files watched", before.len());
@@ -261,6 +275,31 @@ impl WriteWatch {
         }
         now_ns()
     }
+}
+
+/// The files git tracks under `root`, sorted, relative to it: read from
+/// git's index when `root` is the top of the work tree and the index is
+/// one its reader understands (no process), else from `git ls-files`.
+/// `None` outside git, or when git cannot list them.
+fn tracked_files(root: &std::path::Path) -> Option<Vec<String>> {
+    let top = crate::files::root::absolute(root);
+    let from_index = crate::git::dirs(&top)
+        .filter(|d| d.top == top)
+        .and_then(|d| crate::git::index::read_in(&d).ok());
+    let mut files = match from_index {
+        Some(index) => index.entries.into_iter().map(|e| e.path).collect(),
+        None => match crate::git::ls_files(root, &["--cached"]) {
+            Ok(Some(files)) => files,
+            Ok(None) => return None,
+            Err(why) => {
+                crate::debug!("writes: tracked files not listed ({why:#}); not watched");
+                return None;
+            }
+        },
+    };
+    files.sort_unstable();
+    files.dedup();
+    Some(files)
 }
 
 /// What a tracked path is in the work tree.
