@@ -82,6 +82,12 @@ fn with_writes_the_same_gate_passes() {
     let out = repo.pqg(["list"]).output().unwrap();
     let listed = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(listed.contains("may rewrite tracked files"), "{listed}");
+    let out = repo.pqg(["explain", "fix"]).output().unwrap();
+    let explained = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        explained.contains("may rewrite tracked files"),
+        "{explained}"
+    );
 }
 
 #[test]

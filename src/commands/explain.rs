@@ -60,6 +60,9 @@ fn print_gate(
     }
     println!("runs       {}", mask(&gate.command.to_string()));
     println!("cwd        {}", gate.cwd.display());
+    if gate.writes {
+        println!("writes     may rewrite tracked files (`writes = true`)");
+    }
     let at = match plan.gates[index].activity {
         plan::Activity::Run(plan::Enforcement::Block) => "blocking".to_owned(),
         plan::Activity::Run(plan::Enforcement::Warn) => "warning only".to_owned(),
