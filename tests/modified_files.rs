@@ -185,3 +185,20 @@ fn writes_on_a_builtin_is_a_config_error() {
     let err = expect_code(&out, 2);
     assert!(err.contains("a built-in check never writes files"), "{err}");
 }
+
+#[test]
+fn a_retry_that_writes_nothing_does_not_clear_the_first_attempts_write() {
+    // The first attempt rewrites a.py and fails; the retry passes without
+    // writing: the gate still changed a tracked file.
+    let repo = repo(
+        "[gates.fix]\nrun = 'if [ -e tried ]; then exit 0; fi; touch tried; echo z = 3 >> a.py; exit 1'\nretries = 1\n",
+    );
+    let (code, report) = check(&repo, &[]);
+    assert_eq!(code, 1, "{report}");
+    let fix = gate(&report, "fix");
+    assert_eq!(fix["status"], "fail", "{fix}");
+    assert_eq!(
+        fix["reason"], "files were modified by this gate: a.py",
+        "{fix}"
+    );
+}
