@@ -225,22 +225,19 @@ pub(super) fn run(
             elsewhere.push(tip);
         }
     }
-    let interrupts = if elsewhere.is_empty() {
-        None
-    } else {
-        Some(Interrupts::listen()?)
-    };
-    for tip in elsewhere {
-        let Some(interrupts) = &interrupts else { break };
-        eprintln!(
-            "pqg: {}: checked in a temporary worktree of that commit (files git ignores, such as a .venv, are not there)",
-            tip.describe()
-        );
-        let since = since(&tip);
-        match check_elsewhere(ctx, config, stage, &tip, since.as_deref(), interrupts)? {
-            Outcome::Failed => failed.push((tip, true)),
-            Outcome::Passed => {}
-            interrupted @ Outcome::Interrupted { .. } => return Ok(interrupted),
+    if !elsewhere.is_empty() {
+        let interrupts = Interrupts::listen()?;
+        for tip in elsewhere {
+            eprintln!(
+                "pqg: {}: checked in a temporary worktree of that commit (files git ignores, such as a .venv, are not there)",
+                tip.describe()
+            );
+            let since = since(&tip);
+            match check_elsewhere(ctx, config, stage, &tip, since.as_deref(), &interrupts)? {
+                Outcome::Failed => failed.push((tip, true)),
+                Outcome::Passed => {}
+                interrupted @ Outcome::Interrupted { .. } => return Ok(interrupted),
+            }
         }
     }
     if failed.is_empty() {
