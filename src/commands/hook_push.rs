@@ -461,7 +461,15 @@ fn check_elsewhere(
         return Ok(Outcome::Interrupted { signal });
     }
     remove_leftovers(&top);
-    let tree = TempTree::make(&top, &tip.commit)?;
+    let tree = match TempTree::make(&top, &tip.commit) {
+        Ok(tree) => tree,
+        // Ctrl-C reaches git too: its failure then is the interruption.
+        Err(_) if interrupts.caught().is_some() => {
+            let signal = interrupts.caught().unwrap_or(signal_hook::consts::SIGINT);
+            return Ok(Outcome::Interrupted { signal });
+        }
+        Err(why) => return Err(why),
+    };
     if let Some(signal) = interrupts.caught() {
         return Ok(Outcome::Interrupted { signal });
     }
