@@ -2,7 +2,10 @@
 //! reports, and say whether the stage passed. `hook run` checks through
 //! here too.
 
-use super::{create_report_file, ignore_broken_pipe, print_warnings, render, Context, Outcome};
+use super::{
+    create_report_file, print_warnings, render, report_to_stdout, write_report_file, Context,
+    Outcome,
+};
 use crate::cli::{CheckArgs, Format};
 use crate::config::{Config, StageIdx};
 use crate::diag::UserError;
@@ -68,22 +71,12 @@ pub(super) fn check(
         width: None,
     };
     for ((format, path), (_, file)) in reports.iter().zip(files) {
-        let mut out = io::BufWriter::new(file);
-        render(&ran.report, *format, &plain, false, &mut out)
-            .and_then(|()| out.flush())
-            .with_context(|| format!("writing the report to `{}`", path.display()))?;
+        write_report_file(file, path, |out| {
+            render(&ran.report, *format, &plain, false, out)
+        })?;
     }
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let written = render(
-        &ran.report,
-        args.format,
-        &ctx.stdout(),
-        args.quiet,
-        &mut out,
-    );
-    ignore_broken_pipe(written.and_then(|()| out.flush())).context("writing the report")?;
-    drop(out);
+    let printer = ctx.stdout();
+    report_to_stdout(|out| render(&ran.report, args.format, &printer, args.quiet, out))?;
     let settings = ctx.settings();
     if !settings.no_annotations(args.no_annotations) && settings.github_actions {
         github_actions(&ran.report, args.format, settings.step_summary.as_deref())?;
@@ -194,10 +187,7 @@ fn github_actions(
     step_summary: Option<&OsStr>,
 ) -> anyhow::Result<()> {
     if format != Format::Github {
-        let mut out = io::stdout().lock();
-        ignore_broken_pipe(
-            report::formats::render_github(report, &mut out).and_then(|()| out.flush()),
-        )?;
+        report_to_stdout(|out| report::formats::render_github(report, out))?;
     }
     if let Some(path) = step_summary {
         let mut file = std::fs::OpenOptions::new()

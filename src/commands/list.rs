@@ -67,7 +67,7 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
                 .join(", "),
         ]);
     }
-    println!("{table}");
+    outln!("{table}");
     let mut facts = vec![format!("stage {}", config.ladder.name(stage))];
     facts.push(match plan.min_score {
         Some(m) => format!("min score {}", crate::fmt::number(m)),
@@ -77,6 +77,6 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
         "fail-fast {}",
         if plan.fail_fast { "on" } else { "off" }
     ));
-    println!("{}", facts.join(" · "));
+    outln!("{}", facts.join(" · "));
     Ok(Outcome::Passed)
 }

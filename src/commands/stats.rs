@@ -14,14 +14,14 @@ pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut cache = match open_existing(&ctx.config_settings()?.cache_dir) {
         Ok(c) => c,
         Err(msg) => {
-            println!("{msg}");
+            outln!("{msg}");
             return Ok(Outcome::Passed);
         }
     };
     let stats = history::stats(&mut cache);
     print_warnings(&mut cache);
     if stats.is_empty() {
-        println!("no runs recorded yet");
+        outln!("no runs recorded yet");
         return Ok(Outcome::Passed);
     }
     let mut t = table(&[
@@ -50,6 +50,6 @@ pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
             pct(s.hit_rate()),
         ]);
     }
-    println!("{t}");
+    outln!("{t}");
     Ok(Outcome::Passed)
 }
