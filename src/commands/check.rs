@@ -49,26 +49,34 @@ pub(super) fn check(
     for (format, path) in &reports {
         files.push((*format, create_report_file(path)?));
     }
-    let mut live: Vec<Box<dyn Write>> = Vec::new();
+    let mut live: Vec<(Box<dyn Write>, bool)> = Vec::new();
     if args.format == Format::Jsonl {
-        live.push(Box::new(io::stdout()));
+        live.push((Box::new(io::stdout()), ctx.settings().github_actions));
     }
     for (format, file) in &files {
         if *format == Format::Jsonl {
-            live.push(Box::new(
-                file.try_clone().context("opening a jsonl report")?,
+            live.push((
+                Box::new(file.try_clone().context("opening a jsonl report")?),
+                false,
             ));
         }
     }
     let ran = pipeline::run_stage(config, &request, &mut |event| {
-        for sink in &mut live {
-            let _ = writeln!(sink, "{event}");
+        for (sink, guard) in &mut live {
+            let line = event.to_string();
+            let line = if *guard {
+                report::workflow::guard_json(&line)
+            } else {
+                line.into()
+            };
+            let _ = writeln!(sink, "{line}");
             let _ = sink.flush();
         }
     })?;
     let plain = Printer {
         color: false,
         width: None,
+        guard_workflow: false,
     };
     for ((format, path), (_, file)) in reports.iter().zip(files) {
         write_report_file(file, path, |out| {

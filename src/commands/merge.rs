@@ -38,6 +38,7 @@ pub(super) fn run(ctx: &Context, args: &MergeArgs) -> anyhow::Result<Outcome> {
     let plain = Printer {
         color: false,
         width: None,
+        guard_workflow: false,
     };
     for (format, path) in &targets {
         write_report_file(create_report_file(path)?, path, |out| {

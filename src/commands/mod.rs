@@ -170,6 +170,7 @@ impl Context {
         Printer {
             color: self.settings.color(terminal),
             width: self.settings.terminal_width(terminal),
+            guard_workflow: self.settings.github_actions,
         }
     }
 
@@ -198,8 +199,31 @@ fn default_profile(cwd: &Path) -> anyhow::Result<Config> {
 }
 
 /// Renders `report` in `format`. For `jsonl` this is the last line only:
-/// the events before it are written live during the run.
+/// the events before it are written live during the run. Under GitHub
+/// Actions on stdout (`printer.guard_workflow`), gate output in it cannot
+/// pass for a workflow command ([`report::workflow`]).
 fn render(
+    report: &report::Report,
+    format: Format,
+    printer: &Printer,
+    quiet: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    use report::workflow;
+    if !printer.guard_workflow || matches!(format, Format::Github | Format::Prometheus) {
+        return render_plain(report, format, printer, quiet, out);
+    }
+    let mut text = Vec::new();
+    render_plain(report, format, printer, quiet, &mut text)?;
+    let text = String::from_utf8_lossy(&text);
+    let guarded = match format {
+        Format::Json | Format::Jsonl | Format::Sarif => workflow::guard_json(&text),
+        _ => workflow::guard_text(&text),
+    };
+    out.write_all(guarded.as_bytes())
+}
+
+fn render_plain(
     report: &report::Report,
     format: Format,
     printer: &Printer,

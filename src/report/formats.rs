@@ -185,6 +185,7 @@ pub(crate) fn render_markdown(report: &Report, out: &mut impl Write) -> io::Resu
         &super::table::Printer {
             color: false,
             width: None,
+            guard_workflow: false,
         },
     );
     let _ = writeln!(s, "{summary}\n");

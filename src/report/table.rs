@@ -18,6 +18,9 @@ pub(crate) struct Printer {
     pub color: bool,
     /// Terminal width for wrapping the table, if it is a terminal.
     pub width: Option<u16>,
+    /// Under GitHub Actions, on stdout: gate output must not pass for
+    /// workflow commands ([`super::workflow`]).
+    pub guard_workflow: bool,
 }
 
 #[derive(Clone, Copy)]
