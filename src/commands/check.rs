@@ -186,16 +186,28 @@ fn redefined_since(config: &Config, reference: &str, base: &str) -> Vec<String> 
     }
 }
 
-/// Under GitHub Actions: workflow annotations on stdout (unless stdout is
-/// already that format), and the Markdown summary appended to the step
-/// summary file (`step_summary`).
+/// Under GitHub Actions: workflow annotations after the table on stdout
+/// (unless stdout is already that format), and the Markdown summary
+/// appended to the step summary file (`step_summary`). Beside a machine
+/// format on stdout (`--format json > report.json`) the annotations go to
+/// stderr, which the runner reads for commands too: they must not turn
+/// the report into something its reader cannot parse.
 fn github_actions(
     report: &report::Report,
     format: Format,
     step_summary: Option<&OsStr>,
 ) -> anyhow::Result<()> {
-    if format != Format::Github {
-        report_to_stdout(|out| report::formats::render_github(report, out))?;
+    match format {
+        Format::Github => {}
+        Format::Table => {
+            report_to_stdout(|out| report::formats::render_github(report, out))?;
+        }
+        _ => {
+            let mut err = io::stderr().lock();
+            // Like any other message on stderr: one that cannot be
+            // written is dropped.
+            let _ = report::formats::render_github(report, &mut err).and_then(|()| err.flush());
+        }
     }
     if let Some(path) = step_summary {
         let mut file = std::fs::OpenOptions::new()
