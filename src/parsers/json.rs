@@ -20,6 +20,9 @@ use std::io::Read;
 /// JSON or has anything but white space after it.
 pub fn at_pointer(input: impl Read, pointer: &str) -> Result<Option<Value>, serde_json::Error> {
     let tokens = tokens(pointer);
+    // serde_json reads a byte at a time: through a BufReader that is a
+    // copy from its buffer, not a call into the reader.
+    let input = std::io::BufReader::with_capacity(super::READ_BUFFER, input);
     let mut de = serde_json::Deserializer::from_reader(input);
     let found = match &tokens {
         Some(tokens) => Walk { path: tokens }.deserialize(&mut de)?,

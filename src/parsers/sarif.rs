@@ -169,6 +169,9 @@ pub fn count(input: impl Read, filter: &Filter) -> Result<u64, String> {
         scored: 0,
         error: None,
     };
+    // serde_json reads a byte at a time: through a BufReader that is a
+    // copy from its buffer, not a call into the reader.
+    let input = std::io::BufReader::with_capacity(super::READ_BUFFER, input);
     let mut de = serde_json::Deserializer::from_reader(input);
     let parsed = LogSeed { tally: &mut tally }
         .deserialize(&mut de)
