@@ -322,7 +322,7 @@ impl Interrupts {
                     if let Ok(mut c) = caught.lock() {
                         c.get_or_insert(sig);
                     }
-                    process::signal(child.load(Ordering::SeqCst), sig);
+                    process::kill_process(child.load(Ordering::SeqCst), sig);
                 }
             })
         };
@@ -558,7 +558,7 @@ fn run_child(
     interrupts.child.store(pid, Ordering::SeqCst);
     // A signal caught before the child was known is passed on now.
     if let Some(signal) = interrupts.caught() {
-        process::signal(pid, signal);
+        process::kill_process(pid, signal);
     }
     let status = running
         .wait()
