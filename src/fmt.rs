@@ -114,6 +114,23 @@ pub(crate) fn human_duration(d: Duration) -> String {
     }
 }
 
+/// A configured limit as written, without rounding it into something
+/// else: `500 ms`, `1 s`, `1.5 s`, `1m 30s`.
+pub(crate) fn limit_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else if d < Duration::from_secs(60) {
+        let secs = d.as_secs_f64();
+        if d.subsec_millis() == 0 {
+            format!("{secs:.0} s")
+        } else {
+            format!("{} s", number(secs))
+        }
+    } else {
+        human_duration(d)
+    }
+}
+
 /// A metric value as people read it: `85`, `78.2`, `0.05`.
 pub(crate) fn number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
@@ -184,5 +201,13 @@ mod tests {
         assert_eq!(human_duration(Duration::from_millis(12_340)), "12.3 s");
         assert_eq!(human_duration(Duration::from_secs(125)), "2m 05s");
         assert_eq!(human_duration(Duration::from_secs(3 * 3600 + 60)), "3h 01m");
+    }
+
+    #[test]
+    fn limits_read_as_written() {
+        assert_eq!(limit_duration(Duration::from_millis(500)), "500 ms");
+        assert_eq!(limit_duration(Duration::from_secs(1)), "1 s");
+        assert_eq!(limit_duration(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(limit_duration(Duration::from_secs(90)), "1m 30s");
     }
 }

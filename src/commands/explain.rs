@@ -40,9 +40,15 @@ pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> 
     let dir = &resolved.cache_dir;
     let mut cache = Cache::open_existing(dir).unwrap_or_else(|| Cache::open(dir, CacheMode::Off));
     let stage_name = config.ladder.name(stage).to_string();
+    // A signal while the key commands run or the tree is hashed stops
+    // them, and pqg ends interrupted rather than by the signal.
+    run::listen_for_signals()?;
     explain_key(config, index, &stage_name, &mut cache, dir, &mask)?;
     print_warnings(&mut cache);
-    Ok(Outcome::Passed)
+    Ok(match run::signal_received() {
+        Some(signal) => Outcome::Interrupted { signal },
+        None => Outcome::Passed,
+    })
 }
 
 /// Prints the resolved gate: what it runs, where, whether it is active at

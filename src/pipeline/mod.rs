@@ -122,6 +122,9 @@ impl<'a> StageBuilder<'a> {
     /// cache already answers.
     pub(crate) fn build(self) -> anyhow::Result<StageRunner<'a>> {
         let (config, request) = (self.config, self.request);
+        // From here on a signal stops the key commands and the hashing,
+        // and the run ends interrupted (130/143) instead of pqg dying.
+        run::listen_for_signals()?;
         let cache_dir = request.cache_dir.clone();
         let run_id = record::run_id();
         let started_ns = crate::files::snapshot::now_ns();

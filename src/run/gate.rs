@@ -8,6 +8,7 @@
 
 use super::groups::Groups;
 use super::process::{self, AttemptSpec, ExecEnd};
+use super::strays::Scope;
 use super::{builtin, measure, redact, Assess, Assessment, Execution, GateJob, Msg, RunOptions};
 use crate::config::{Command, Config, Gate};
 use crate::plan::{GateIdx, Plan};
@@ -24,6 +25,8 @@ pub(super) struct GateRunner<'r> {
     pub(super) opts: &'r RunOptions,
     pub(super) assess: &'r Assess<'r>,
     pub(super) groups: Arc<Groups>,
+    /// Marks what the gates start, so that what they leave is ended.
+    scope: &'r Scope,
     /// Variables every gate gets: `PQG_STAGE`, `PQG_RUN_ID`.
     env_base: Vec<(String, String)>,
 }
@@ -34,6 +37,7 @@ impl<'r> GateRunner<'r> {
         plan: &'r Plan,
         opts: &'r RunOptions,
         assess: &'r Assess<'r>,
+        scope: &'r Scope,
     ) -> Self {
         let env_base = vec![
             ("PQG_STAGE".into(), opts.stage.clone()),
@@ -45,6 +49,7 @@ impl<'r> GateRunner<'r> {
             opts,
             assess,
             groups: Arc::new(Groups::default()),
+            scope,
             env_base,
         }
     }
@@ -117,6 +122,7 @@ impl<'r> GateRunner<'r> {
                     .as_ref()
                     .and_then(|logs| open_log(logs, gate, attempt_no)),
                 secrets: &self.opts.secrets,
+                scope: self.scope,
             },
             &self.groups,
         );
@@ -153,7 +159,7 @@ impl<'r> GateRunner<'r> {
     fn worth_retrying(&self, i: GateIdx, execution: &Execution, assessment: Assessment) -> bool {
         let retryable = matches!(
             execution.end,
-            ExecEnd::Exited(_) | ExecEnd::Signalled(_) | ExecEnd::TimedOut
+            ExecEnd::Exited(_) | ExecEnd::Signalled(_) | ExecEnd::TimedOut(_)
         );
         execution.attempts < self.gate(i).retries + 1
             && retryable
