@@ -4,11 +4,13 @@
 //! by its default action halfway through a stage.
 //!
 //! Each signal is recorded (`sys::stop`, which also tells the hashing of
-//! the tree to stop early). While a run is attached ([`attach`]), it goes to
-//! the run's coordinating thread, which decides what it does to the gates;
-//! before that, the key commands' process groups get it, and SIGKILL on a
-//! second signal or after the grace. This module only listens and passes
-//! signals on.
+//! the tree to stop early). The key commands' process groups get it (and
+//! SIGKILL on a second signal or after the grace; no key command starts
+//! after it). While a run is attached ([`attach`]), it also goes to the
+//! run's coordinating thread, which decides what it does to the gates.
+//! After a stage a signal is only recorded: pqg finishes its report (and
+//! whatever it must put back) and the next stage, if any, does not start.
+//! This module only listens and passes signals on.
 
 use super::groups::Groups;
 use super::Msg;
@@ -56,18 +58,18 @@ pub(crate) fn listen() -> anyhow::Result<()> {
     started.clone().map_err(anyhow::Error::msg)
 }
 
-/// One signal: recorded, then passed to the run, or to the key commands.
+/// One signal: recorded, passed to the key commands (none starts after
+/// it), and to the run if one is going on.
 fn on_signal(sig: i32) {
     let repeated = stop::requested().is_some();
     stop::request(sig);
-    if let Some(tx) = route().as_ref() {
-        let _ = tx.send(Msg::Signal(sig));
-        return;
-    }
     if repeated {
         KEY_COMMANDS.kill_all();
     } else {
         KEY_COMMANDS.stop_all(sig);
+    }
+    if let Some(tx) = route().as_ref() {
+        let _ = tx.send(Msg::Signal(sig));
     }
 }
 
