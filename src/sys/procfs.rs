@@ -29,10 +29,23 @@ pub(crate) fn children_of(parent: Pid) -> Vec<ProcStat> {
         .collect()
 }
 
-/// `/proc/<pid>/stat`, if the process is still there.
+/// `/proc/<pid>/stat`, if the process is still there: one read into a
+/// buffer on the stack (a search reads one per process on the machine).
 pub(crate) fn stat(pid: Pid) -> Option<ProcStat> {
-    let text = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat(pid, &text)
+    use std::io::Read;
+    let mut file = std::fs::File::open(format!("/proc/{pid}/stat")).ok()?;
+    // The text is about 300 bytes; the command name in it at most 64.
+    let mut buf = [0u8; 1024];
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    parse_stat(pid, &buf[..len])
 }
 
 /// The fields after the command name (which may hold spaces and
@@ -55,7 +68,7 @@ fn parse_stat(pid: Pid, text: &[u8]) -> Option<ProcStat> {
 /// Whether the environment `pid` started with holds an entry
 /// (`NAME=value`) that `wanted` accepts. False when it cannot be read: a
 /// zombie, a process of another user.
-pub(crate) fn environ_any(pid: Pid, wanted: impl Fn(&[u8]) -> bool) -> bool {
+pub(crate) fn environ_any(pid: Pid, wanted: impl FnMut(&[u8]) -> bool) -> bool {
     std::fs::read(format!("/proc/{pid}/environ"))
         .is_ok_and(|env| env.split(|&b| b == 0).any(wanted))
 }
