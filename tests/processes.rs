@@ -179,6 +179,25 @@ fn sigint_while_a_key_command_runs_ends_it_and_exits_130() {
 }
 
 #[test]
+fn sigterm_while_explain_runs_a_key_command_ends_it_and_exits_143() {
+    let repo = TestRepo::new().gates(&format!("[gates.a]\nrun = 'true'\n{SLOW_KEY_COMMAND}"));
+    let child = repo
+        .pqg_std(["explain", "a"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(20), "the key command to start", || {
+        ["kc", "kd"].iter().all(|f| repo.path().join(f).exists())
+    });
+    let (kc, kd) = (pid_in(&repo, "kc"), pid_in(&repo, "kd"));
+    signal(child.id(), libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    expect_code(&out, 143);
+    assert!(!alive(kc.0), "key command {} outlived pqg", kc.0);
+    assert!(!alive(kd.0), "key command's daemon {} outlived pqg", kd.0);
+}
+
+#[test]
 fn a_key_command_gets_its_gates_timeout() {
     let repo = TestRepo::new().gates(&format!(
         "[gates.a]\nrun = 'true'\ntimeout = '300ms'\n{SLOW_KEY_COMMAND}"
