@@ -5,7 +5,7 @@
 //!     cargo bench --bench parsers
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use pqg::parsers::{junit, lcov, sarif};
+use pqg::parsers::{json, junit, lcov, sarif};
 use std::fmt::Write;
 
 /// An LCOV tracefile shaped like cargo-llvm-cov's: records of DA lines with
@@ -138,6 +138,15 @@ fn parsers(c: &mut Criterion) {
     };
     group.bench_function("sarif", |b| {
         b.iter(|| sarif::count(&report[..], &filter).expect("valid sarif"));
+    });
+
+    // A pointer into a large JSON document: the SARIF log's last run.
+    group.bench_function("json pointer", |b| {
+        b.iter(|| {
+            json::at_pointer(&report[..], "/runs/0/tool/driver/name")
+                .expect("valid json")
+                .expect("found")
+        });
     });
     group.finish();
 }

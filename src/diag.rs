@@ -159,15 +159,69 @@ where
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
+/// Output pqg could not write: stdout, or a `--report` file, refused it
+/// (a reader that closed the pipe, a full disk, `/dev/full`). Not a bug in
+/// pqg and not a gate outcome: [`print_and_code`] ends quietly for a
+/// closed pipe and with exit 2 and a message for the rest.
+#[derive(Debug)]
+pub(crate) struct OutputError {
+    /// Where the output went: `stdout`, or a report file's path.
+    pub(crate) target: String,
+    pub(crate) source: std::io::Error,
+}
+
+impl OutputError {
+    /// A write to stdout that failed.
+    pub(crate) fn stdout(source: std::io::Error) -> Self {
+        OutputError {
+            target: "stdout".to_owned(),
+            source,
+        }
+    }
+
+    /// Whether the reader went away (`pqg … | head`): nobody is left to
+    /// tell, and nothing went wrong.
+    pub(crate) fn is_closed_pipe(&self) -> bool {
+        self.source.kind() == std::io::ErrorKind::BrokenPipe
+    }
+}
+
+impl fmt::Display for OutputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot write to {}: {}", self.target, self.source)
+    }
+}
+
+impl std::error::Error for OutputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 /// Prints an error from `commands::run` on stderr and returns the exit code it
-/// deserves: 2 for a user error, 3 for an internal one.
+/// deserves: 2 for a user error or output that cannot be written (nothing
+/// at all when stdout's reader went away: exit 0, as the reader chose to
+/// stop), 3 for an internal one. Nothing here panics when stderr itself
+/// cannot be written.
 pub fn print_and_code(err: &anyhow::Error) -> std::process::ExitCode {
+    use std::io::Write as _;
+    let mut stderr = std::io::stderr().lock();
+    if let Some(output) = err.chain().find_map(|e| e.downcast_ref::<OutputError>()) {
+        if output.is_closed_pipe() {
+            return std::process::ExitCode::SUCCESS;
+        }
+        let _ = writeln!(stderr, "error: {output}");
+        return std::process::ExitCode::from(2);
+    }
     if let Some(user) = err.downcast_ref::<UserError>() {
-        eprint!("{user}");
+        let _ = write!(stderr, "{user}");
         std::process::ExitCode::from(2)
     } else {
-        eprintln!("internal error: {err:#}");
-        eprintln!("this is a bug in pqg; please report it with the command you ran");
+        let _ = writeln!(stderr, "internal error: {err:#}");
+        let _ = writeln!(
+            stderr,
+            "this is a bug in pqg; please report it with the command you ran"
+        );
         std::process::ExitCode::from(3)
     }
 }

@@ -239,11 +239,11 @@ pub(crate) fn judge_execution(
         .collect();
     let (status, reason) = match &execution.end {
         ExecEnd::SpawnFailed(message) => (GateStatus::Error, Some(message.clone())),
-        ExecEnd::TimedOut => (
+        ExecEnd::TimedOut(limit) => (
             GateStatus::Timeout,
             Some(format!(
                 "timed out after {}",
-                crate::fmt::human_duration(execution.duration)
+                crate::fmt::limit_duration(*limit)
             )),
         ),
         ExecEnd::Cancelled => (GateStatus::Cancelled, Some("stopped by pqg".to_owned())),

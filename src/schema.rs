@@ -119,6 +119,7 @@ pub(crate) fn schema() -> Value {
             "cache": { "type": "boolean" },
             "cache_ttl": duration.clone(),
             "cache_failures": { "type": "boolean" },
+            "writes": { "type": "boolean", "description": "the command may rewrite tracked files (a formatter with --fix); without it a gate that changes one fails" },
             "timeout": duration.clone(),
             "retries": { "type": "integer", "minimum": 0, "maximum": 100 },
             "exit_codes": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 255 }, "minItems": 1 },
@@ -157,7 +158,7 @@ pub(crate) fn schema() -> Value {
             },
             "gates": {
                 "type": "object",
-                "propertyNames": { "pattern": "^[A-Za-z0-9_.-]+$" },
+                "propertyNames": { "pattern": "^[A-Za-z0-9_.-]{1,128}$" },
                 "additionalProperties": gate
             }
         }

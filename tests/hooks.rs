@@ -589,7 +589,7 @@ fn a_gate_that_rewrites_a_tracked_file_leaves_the_work_tree_dirty_and_says_so() 
     let repo = aged_repo(&[("a.txt", "a\n")]);
     repo.write(
         "gates.toml",
-        "[gates.fmt]\nrun = 'printf formatted > a.txt'\n",
+        "[gates.fmt]\nrun = 'printf formatted > a.txt'\nwrites = true\n",
     );
     age(&repo, "gates.toml");
     repo.git(&["commit", "-qam", "a formatter"]);

@@ -74,12 +74,25 @@ pub(crate) struct Finding {
 }
 
 impl Finding {
-    /// `file:line:col`, or the file alone.
+    /// `file:line:col`, or the file alone, for text: a name holding a
+    /// control character (a newline would forge a finding line of its
+    /// own), `"` or `\\` is quoted as git quotes it. A name that is not
+    /// UTF-8 comes quoted already (see `check::tally`) and holds no control
+    /// character; it stays as it is.
     pub(crate) fn location(&self) -> String {
+        let pre_quoted = self.file.len() >= 2
+            && self.file.starts_with('"')
+            && self.file.ends_with('"')
+            && !self.file.chars().any(char::is_control);
+        let file = if pre_quoted {
+            std::borrow::Cow::Borrowed(self.file.as_str())
+        } else {
+            crate::sys::name::display(&self.file)
+        };
         match (self.line, self.column) {
-            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
-            (Some(l), None) => format!("{}:{l}", self.file),
-            _ => self.file.clone(),
+            (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+            (Some(l), None) => format!("{file}:{l}"),
+            _ => file.into_owned(),
         }
     }
 }
@@ -115,7 +128,21 @@ pub(super) fn unless_allowed(
     span: std::ops::Range<usize>,
     message: impl FnOnce() -> String,
 ) -> Option<Finding> {
-    let (line, column, text) = lines.locate(span.start);
+    unless_allowed_at(lines, allow, rel, rule, span.start, span, message)
+}
+
+/// [`unless_allowed`], reporting the finding (and reading `pqg:allow`) at
+/// byte `at` rather than where the matched text starts.
+pub(super) fn unless_allowed_at(
+    lines: &mut LineIndex<'_>,
+    allow: &[String],
+    rel: &str,
+    rule: &str,
+    at: usize,
+    span: std::ops::Range<usize>,
+    message: impl FnOnce() -> String,
+) -> Option<Finding> {
+    let (line, column, text) = lines.locate(at);
     if contains(text, ALLOW_MARKER) {
         return None;
     }

@@ -6,7 +6,7 @@
 //! says little (`password = "..."`). The keywords make the common case — a
 //! file with no credential-looking text — one Aho-Corasick pass.
 
-use super::finding::{mask, unless_allowed, Finding, RuleInfo};
+use super::finding::{mask, unless_allowed_at, Finding, RuleInfo};
 use super::lines::LineIndex;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
@@ -293,7 +293,8 @@ impl Scanner {
         if triggered.is_empty() {
             return;
         }
-        let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+        // (secret start, rule, secret end, where the finding is reported)
+        let mut hits: Vec<(usize, usize, usize, usize)> = Vec::new();
         for r in triggered {
             let rule = &self.rules[r];
             for caps in rule.regex.captures_iter(content) {
@@ -311,22 +312,33 @@ impl Scanner {
                 if rule.entropy.is_some_and(|floor| entropy(secret) < floor) {
                     continue;
                 }
-                hits.push((m.start(), r, m.end()));
+                // A match that begins on an earlier line than its secret (a
+                // private key's `-----BEGIN` line, then the key's body) is
+                // reported where it begins: the line a reader looks for, as
+                // gitleaks does. The fingerprint stays the secret's.
+                let whole = caps.get(0).map_or(m.start(), |w| w.start());
+                let at = if content[whole..m.start()].contains(&b'\n') {
+                    whole
+                } else {
+                    m.start()
+                };
+                hits.push((m.start(), r, m.end(), at));
             }
         }
         hits.sort_unstable();
         // One finding per secret: a value two rules match is reported by the
         // more specific (earlier) rule, whatever lies between them in order.
         let mut seen = std::collections::HashSet::new();
-        hits.retain(|&(start, _, end)| seen.insert((start, end)));
+        hits.retain(|&(start, _, end, _)| seen.insert((start, end)));
         let mut lines = LineIndex::new(content);
-        for (start, r, end) in hits {
+        for (start, r, end, at) in hits {
             let rule = &self.rules[r];
-            found.extend(unless_allowed(
+            found.extend(unless_allowed_at(
                 &mut lines,
                 allow,
                 rel,
                 &rule.id,
+                at,
                 start..end,
                 || format!("{}: {}", rule.description, mask(&content[start..end])),
             ));

@@ -13,7 +13,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The schema version this build writes.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
+
+/// The schema version whose migration dropped every stored result (they
+/// could quote a secret).
+const DROPPED_RESULTS: i64 = 3;
 
 /// How long to wait for another pqg holding a write lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_millis(3000);
@@ -75,6 +79,15 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX gate_runs_by_run ON gate_runs (run);
     "#,
+    // 2 → 3: results stored before secrets were masked in the stream and in
+    // metric messages may quote one (DESIGN §11). They are dropped, their
+    // pages zeroed rather than only freed; key format 3 keeps older exports
+    // out. History holds no output and stays.
+    r#"
+    PRAGMA secure_delete = ON;
+    DELETE FROM entries;
+    DELETE FROM manifests;
+    "#,
 ];
 
 /// Why the database could not be used.
@@ -122,17 +135,7 @@ pub(crate) fn path_in(dir: &Path) -> PathBuf {
 /// Opens (creating if needed) the database in `dir`, migrated to
 /// [`SCHEMA_VERSION`].
 pub(crate) fn open(dir: &Path) -> Result<Connection, DbError> {
-    if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("creating `{}`", dir.display()))
-            .map_err(DbError::Unavailable)?;
-        // Like other tools' cache folders: invisible to git without the
-        // user having to edit their .gitignore.
-        let _ = std::fs::write(dir.join(".gitignore"), "# written by pqg\n*\n");
-    }
+    secure_dir(dir)?;
     let path = path_in(dir);
     if path.is_dir() {
         return Err(DbError::Damaged(anyhow!(
@@ -174,6 +177,69 @@ pub(crate) fn open(dir: &Path) -> Result<Connection, DbError> {
             other => return other,
         }
     }
+}
+
+/// What pqg writes as `<cache_dir>/.gitignore`.
+const GITIGNORE: &str = "# written by pqg\n*\n";
+
+/// Makes `dir` private (0700) and invisible to git (a `.gitignore` of `*`,
+/// like other tools' cache folders), creating it if need be; an existing
+/// folder too, when it is pqg's ([`is_pqgs`]): one an older pqg made open
+/// to all, or that the user made, must not offer the logs and the database
+/// to `git add`.
+fn secure_dir(dir: &Path) -> Result<(), DbError> {
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating `{}`", dir.display()))
+            .map_err(DbError::Unavailable)?;
+        let _ = std::fs::write(dir.join(".gitignore"), GITIGNORE);
+        return Ok(());
+    }
+    if !is_pqgs(dir) {
+        crate::info!(
+            "cache: `{}` holds more than pqg's files; its mode and .gitignore are left as they are",
+            dir.display()
+        );
+        return Ok(());
+    }
+    if std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    let ignore = dir.join(".gitignore");
+    if std::fs::symlink_metadata(&ignore).is_err() {
+        let _ = std::fs::write(ignore, GITIGNORE);
+    }
+    Ok(())
+}
+
+/// Whether pqg may treat the existing folder `dir` as its own, to chmod it
+/// and ignore all of it: it holds the `.gitignore` pqg writes, or nothing
+/// but what pqg writes there (its
+/// database and the files beside it, logs, lists, a `.gitignore`), or is
+/// empty. A folder the user shares with other things (`cache_dir = "."`,
+/// `"build"`, a home folder) is left as it is; pqg's own files in it are
+/// private all the same (database 0600, logs 0700/0600).
+fn is_pqgs(dir: &Path) -> bool {
+    if std::fs::read_to_string(dir.join(".gitignore")).is_ok_and(|t| t == GITIGNORE) {
+        return true;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let ours = |name: &str| {
+        name.starts_with("cache.db") || matches!(name, ".gitignore" | "logs" | "files")
+    };
+    let mut all_ours = true;
+    for entry in entries {
+        let Ok(entry) = entry else {
+            return false;
+        };
+        all_ours &= entry.file_name().to_str().is_some_and(ours);
+    }
+    all_ours
 }
 
 fn is_busy(e: &anyhow::Error) -> bool {
@@ -247,7 +313,8 @@ fn schema_state(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 
 /// What the migration found under the write lock.
 enum Migrated {
-    Done,
+    /// Migrated from this version.
+    Done(i64),
     Newer(i64),
     /// Version 0 with tables in it: not made by pqg.
     Alien,
@@ -275,7 +342,7 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
             tx.execute_batch(sql)?;
         }
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-        Ok(Migrated::Done)
+        Ok(Migrated::Done(current))
     })
     .map_err(|e| match classify(e) {
         // A migration that fails for any reason but a lock or a read-only
@@ -284,7 +351,15 @@ fn migrate(conn: &Connection) -> Result<(), DbError> {
         other => other,
     })?;
     match migrated {
-        Migrated::Done => check_tables(conn),
+        Migrated::Done(from) => {
+            check_tables(conn)?;
+            if (1..DROPPED_RESULTS).contains(&from) {
+                // The dropped results' old pages may still sit in the WAL:
+                // fold it into the (zeroed) main file and empty it.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            }
+            Ok(())
+        }
         Migrated::Newer(v) => Err(DbError::Newer(v)),
         Migrated::Alien => Err(DbError::Damaged(anyhow!(
             "it holds tables but no schema version"
@@ -405,5 +480,38 @@ mod tests {
             .execute_batch("DROP TABLE manifests")
             .unwrap();
         assert!(matches!(open(dir.path()), Err(DbError::Damaged(_))));
+    }
+
+    #[test]
+    fn results_of_schema_2_are_dropped_and_leave_no_trace_in_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(dir.path()).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO entries (key, gate, created_ns, pqg_version, inputs, parts, payload, checksum)
+             VALUES (x'01', 'g', 1, '0.0.1', 'i', '{}', 'captured `token=plain-old-secret-value`', x'00');
+             INSERT INTO manifests (digest, data, checksum) VALUES ('i', x'00', x'00');
+             INSERT INTO runs (run_id, time_ns, stage, outcome, pqg_version, duration_ms)
+             VALUES ('old', 1, 'entry', 'passed', '0.0.1', 5);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(dir.path()).unwrap();
+        let count = |table: &str| -> i64 {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(
+            (count("entries"), count("manifests"), count("runs")),
+            (0, 0, 1)
+        );
+        drop(conn);
+        for file in ["cache.db", "cache.db-wal"] {
+            let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+            assert!(
+                !bytes.windows(16).any(|w| w == b"plain-old-secret"),
+                "{file} still holds the old result"
+            );
+        }
     }
 }

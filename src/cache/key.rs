@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 /// 2: the gate's name, the stage where it is read and the needs' keys are
 /// in the key; key commands are hashed whole; `env` values and key command
 /// outputs are kept as digests.
-pub(crate) const KEY_FORMAT: u32 = 2;
+/// 3: output is masked before it is cut, and metric messages are masked;
+/// results of format 2 may quote a secret.
+pub(crate) const KEY_FORMAT: u32 = 3;
 
 /// The variable through which pqg hands a gate its stage.
 pub(crate) const STAGE_VAR: &str = "PQG_STAGE";

@@ -79,8 +79,18 @@ pub(crate) struct RanKeyCommand {
 /// A gate's input files, their digest and the filter that chose them.
 type SelectedInputs = (InputsDigest, Arc<Vec<FileEntry>>, Arc<InputFilter>);
 
-/// Runs a key command in a folder and captures what it printed.
-pub(crate) type KeyCommandRunner<'a> = dyn Fn(&Command, &Path) -> KeyCommandRun + Sync + 'a;
+/// Runs a key command in a folder, within a time limit, and captures what
+/// it printed.
+pub(crate) type KeyCommandRunner<'a> =
+    dyn Fn(&Command, &Path, Duration) -> KeyCommandRun + Sync + 'a;
+
+/// How long a key command may run when none of the gates that list it
+/// has a `timeout` (nor `settings.timeout`).
+pub(crate) const KEY_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A key command to run: the command, its folder (a gate's `cwd`) and its
+/// time limit.
+type KeyCommandJob<'c> = (&'c Command, &'c Path, Duration);
 
 /// Computes the key of every gate in `wanted` (indices into the config's
 /// gates) at `stage`, reading and refreshing the file-hash index. The
@@ -173,15 +183,28 @@ fn with_needs(config: &Config, wanted: &[usize]) -> Vec<usize> {
 }
 
 /// The key commands of `gates`, each command line once per folder it runs
-/// in (the gate's `cwd`), in the order the gates list them.
-fn key_commands_of<'c>(config: &'c Config, gates: &[usize]) -> Vec<(&'c Command, &'c Path)> {
-    let mut seen = std::collections::HashSet::new();
-    let mut commands = Vec::new();
+/// in (the gate's `cwd`), in the order the gates list them. Each may run
+/// as long as the longest `timeout` of the gates that list it (a gate's
+/// own, else `settings.timeout`, else [`KEY_COMMAND_TIMEOUT`]).
+fn key_commands_of<'c>(config: &'c Config, gates: &[usize]) -> Vec<KeyCommandJob<'c>> {
+    let mut seen: HashMap<(String, &Path), usize> = HashMap::new();
+    let mut commands: Vec<KeyCommandJob<'c>> = Vec::new();
     for &i in gates {
         let gate = &config.gates[i];
+        let limit = gate
+            .timeout
+            .or(config.settings.timeout)
+            .unwrap_or(KEY_COMMAND_TIMEOUT);
         for c in &gate.key_commands {
-            if seen.insert((key::command_text(c), gate.cwd.as_path())) {
-                commands.push((c, gate.cwd.as_path()));
+            match seen.entry((key::command_text(c), gate.cwd.as_path())) {
+                std::collections::hash_map::Entry::Occupied(at) => {
+                    let known = &mut commands[*at.get()].2;
+                    *known = (*known).max(limit);
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(commands.len());
+                    commands.push((c, gate.cwd.as_path(), limit));
+                }
             }
         }
     }
@@ -192,7 +215,7 @@ fn key_commands_of<'c>(config: &'c Config, gates: &[usize]) -> Vec<(&'c Command,
 /// programs they start), each in its gate's `cwd` under `root`; gives back
 /// what each did and how long they took together.
 fn run_key_commands(
-    commands: &[(&Command, &Path)],
+    commands: &[KeyCommandJob<'_>],
     run_key_command: &KeyCommandRunner<'_>,
     root: &Path,
 ) -> (Vec<RanKeyCommand>, Duration) {
@@ -200,10 +223,10 @@ fn run_key_commands(
     let ran = std::thread::scope(|scope| {
         let running: Vec<_> = commands
             .iter()
-            .map(|&(command, cwd)| {
+            .map(|&(command, cwd, limit)| {
                 scope.spawn(move || {
                     let started = Instant::now();
-                    let run = run_key_command(command, &root.join(cwd));
+                    let run = run_key_command(command, &root.join(cwd), limit);
                     RanKeyCommand {
                         command: key::command_text(command),
                         shown: command.to_string(),
@@ -263,6 +286,11 @@ fn take_snapshot(
     let listed = list::snapshot_tree(root, &abs_cache, places, || cache.load_index(&root_key));
     let (snapshot, index, ignored) =
         listed.map_err(|e| format!("cannot list input files: {e:#}"))?;
+    // A signal cut the hashing short: what was not hashed must not be
+    // recorded, and the run stops anyway.
+    if crate::sys::stop::requested().is_some() {
+        return Err("pqg was interrupted while hashing the inputs".to_owned());
+    }
     crate::debug!(
         "cache: snapshot of {} files, {} hashed, {} unreadable",
         snapshot.files.len(),

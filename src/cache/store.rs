@@ -182,6 +182,19 @@ impl Cache {
         });
     }
 
+    /// Forgets the file-hash index for `root`: a folder no run will see
+    /// again (the pre-push hook's temporary worktrees), whose records would
+    /// only take room.
+    pub(crate) fn forget_index(&mut self, root: &str) {
+        if self.mode == CacheMode::Off {
+            return;
+        }
+        self.with(|c| {
+            c.execute("DELETE FROM file_index WHERE root = ?1", [root])
+                .map(drop)
+        });
+    }
+
     /// The entry stored under `key`, if it reads back intact and is younger
     /// than `ttl`.
     pub(crate) fn lookup(

@@ -68,7 +68,7 @@ fn save(
     std::fs::write(&path, saved.render())
         .map_err(|e| anyhow::anyhow!("writing `{}`: {e}", path.display()))?;
     let count: usize = saved.gates.values().map(BTreeMap::len).sum();
-    println!(
+    outln!(
         "wrote {}: {count} metric{} of {} gate{} (stage {})",
         path.display(),
         if count == 1 { "" } else { "s" },
@@ -85,7 +85,7 @@ fn save(
 fn show(config: &Config, cache_dir: &Path) -> anyhow::Result<Outcome> {
     let saved = match baseline::load(&config.root) {
         BaselineState::Missing => {
-            println!(
+            outln!(
                 "no {} beside {}: `pqg baseline save` writes one",
                 baseline::FILE,
                 config.path.display()
@@ -121,8 +121,8 @@ fn show(config: &Config, cache_dir: &Path) -> anyhow::Result<Outcome> {
             table.add_row(metric_row(config, &recent, gate, metric, *base));
         }
     }
-    println!("{table}");
-    println!("stage {} · {}", saved.stage, baseline::FILE);
+    outln!("{table}");
+    outln!("stage {} · {}", saved.stage, baseline::FILE);
     Ok(Outcome::Passed)
 }
 

@@ -14,6 +14,9 @@ use std::path::Path;
 
 /// `pqg cache stats | prune | clear | export | import`.
 pub(super) fn run(ctx: &Context, command: &CacheCommand) -> anyhow::Result<Outcome> {
+    // Without a gates.toml, the cache `check` uses: the default profile's
+    // (DESIGN §9), in the default folder.
+    ctx.config_or_default()?;
     let dir = &ctx.config_settings()?.cache_dir;
     let key = ctx.settings().signing_key.as_deref();
     let db_path = cache::db::path_in(dir);
@@ -38,7 +41,7 @@ fn with_existing(
     match open_existing(dir) {
         Ok(mut cache) => command(&mut cache),
         Err(msg) => {
-            println!("{msg}");
+            outln!("{msg}");
             Ok(Outcome::Passed)
         }
     }
@@ -77,7 +80,7 @@ fn import(
             _ => "export it again with this version of pqg: pqg cache export FILE",
         })
     })?;
-    println!(
+    outln!(
         "imported {} cached results from {} ({} already here, as new or newer)",
         done.added,
         file.display(),
@@ -122,14 +125,14 @@ fn stats(cache: &mut Cache, db_path: &Path) -> anyhow::Result<Outcome> {
         .filter_map(|s| std::fs::metadata(format!("{}{s}", db_path.display())).ok())
         .map(|m| m.len())
         .sum();
-    println!("database   {}", db_path.display());
-    println!("size       {:.1} MiB", size as f64 / (1024.0 * 1024.0));
-    println!("entries    {entries} results of {gates} gates");
+    outln!("database   {}", db_path.display());
+    outln!("size       {:.1} MiB", size as f64 / (1024.0 * 1024.0));
+    outln!("entries    {entries} results of {gates} gates");
     if let (Some(o), Some(n)) = (oldest, newest) {
-        println!("oldest     {} ({})", utc(o), ago(o));
-        println!("newest     {} ({})", utc(n), ago(n));
+        outln!("oldest     {} ({})", utc(o), ago(o));
+        outln!("newest     {} ({})", utc(n), ago(n));
     }
-    println!("history    {runs} runs");
+    outln!("history    {runs} runs");
     Ok(Outcome::Passed)
 }
 
@@ -149,7 +152,7 @@ fn prune(cache: &mut Cache, older_than: &str) -> anyhow::Result<Outcome> {
         Ok(n)
     });
     print_warnings(cache);
-    println!(
+    outln!(
         "removed {} cached results older than {}",
         removed.unwrap_or(0),
         human_duration(age)
@@ -166,7 +169,7 @@ fn export(cache: &mut Cache, file: &Path, key: Option<&[u8]>) -> anyhow::Result<
     let text = serde_json::to_string(&export)?;
     std::fs::write(file, text)
         .map_err(|e| UserError::new(format!("cannot write `{}`: {e}", file.display())))?;
-    println!(
+    outln!(
         "exported {} cached results to {}{}",
         export.entries.len(),
         file.display(),
@@ -188,7 +191,7 @@ fn clear(cache: &mut Cache) -> anyhow::Result<Outcome> {
     });
     let _ = cache.query(|c| c.execute_batch("VACUUM"));
     print_warnings(cache);
-    println!(
+    outln!(
         "removed {} cached results (history kept)",
         removed.unwrap_or(0)
     );

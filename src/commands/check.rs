@@ -2,7 +2,10 @@
 //! reports, and say whether the stage passed. `hook run` checks through
 //! here too.
 
-use super::{create_report_file, ignore_broken_pipe, print_warnings, render, Context, Outcome};
+use super::{
+    create_report_file, print_warnings, render, report_to_stdout, write_report_file, Context,
+    Outcome,
+};
 use crate::cli::{CheckArgs, Format};
 use crate::config::{Config, StageIdx};
 use crate::diag::UserError;
@@ -47,44 +50,42 @@ pub(super) fn check(
     for (format, path) in &reports {
         files.push((*format, create_report_file(path)?));
     }
-    let mut live: Vec<Box<dyn Write>> = Vec::new();
+    let mut live: Vec<(Box<dyn Write>, bool)> = Vec::new();
     if args.format == Format::Jsonl {
-        live.push(Box::new(io::stdout()));
+        live.push((Box::new(io::stdout()), ctx.settings().github_actions));
     }
     for (format, file) in &files {
         if *format == Format::Jsonl {
-            live.push(Box::new(
-                file.try_clone().context("opening a jsonl report")?,
+            live.push((
+                Box::new(file.try_clone().context("opening a jsonl report")?),
+                false,
             ));
         }
     }
     let ran = pipeline::run_stage(config, &request, &mut |event| {
-        for sink in &mut live {
-            let _ = writeln!(sink, "{event}");
+        for (sink, guard) in &mut live {
+            let line = event.to_string();
+            let line = if *guard {
+                report::workflow::guard_json(&line)
+            } else {
+                line.into()
+            };
+            let _ = writeln!(sink, "{line}");
             let _ = sink.flush();
         }
     })?;
     let plain = Printer {
         color: false,
         width: None,
+        guard_workflow: false,
     };
     for ((format, path), (_, file)) in reports.iter().zip(files) {
-        let mut out = io::BufWriter::new(file);
-        render(&ran.report, *format, &plain, false, &mut out)
-            .and_then(|()| out.flush())
-            .with_context(|| format!("writing the report to `{}`", path.display()))?;
+        write_report_file(file, path, |out| {
+            render(&ran.report, *format, &plain, false, out)
+        })?;
     }
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let written = render(
-        &ran.report,
-        args.format,
-        &ctx.stdout(),
-        args.quiet,
-        &mut out,
-    );
-    ignore_broken_pipe(written.and_then(|()| out.flush())).context("writing the report")?;
-    drop(out);
+    let printer = ctx.stdout();
+    report_to_stdout(|out| render(&ran.report, args.format, &printer, args.quiet, out))?;
     let settings = ctx.settings();
     if !settings.no_annotations(args.no_annotations) && settings.github_actions {
         github_actions(&ran.report, args.format, settings.step_summary.as_deref())?;
@@ -186,19 +187,28 @@ fn redefined_since(config: &Config, reference: &str, base: &str) -> Vec<String> 
     }
 }
 
-/// Under GitHub Actions: workflow annotations on stdout (unless stdout is
-/// already that format), and the Markdown summary appended to the step
-/// summary file (`step_summary`).
+/// Under GitHub Actions: workflow annotations after the table on stdout
+/// (unless stdout is already that format), and the Markdown summary
+/// appended to the step summary file (`step_summary`). Beside a machine
+/// format on stdout (`--format json > report.json`) the annotations go to
+/// stderr, which the runner reads for commands too: they must not turn
+/// the report into something its reader cannot parse.
 fn github_actions(
     report: &report::Report,
     format: Format,
     step_summary: Option<&OsStr>,
 ) -> anyhow::Result<()> {
-    if format != Format::Github {
-        let mut out = io::stdout().lock();
-        ignore_broken_pipe(
-            report::formats::render_github(report, &mut out).and_then(|()| out.flush()),
-        )?;
+    match format {
+        Format::Github => {}
+        Format::Table => {
+            report_to_stdout(|out| report::formats::render_github(report, out))?;
+        }
+        _ => {
+            let mut err = io::stderr().lock();
+            // Like any other message on stderr: one that cannot be
+            // written is dropped.
+            let _ = report::formats::render_github(report, &mut err).and_then(|()| err.flush());
+        }
     }
     if let Some(path) = step_summary {
         let mut file = std::fs::OpenOptions::new()

@@ -2,15 +2,18 @@
 //! command line's own definition (the files under completions/ are its
 //! output).
 
-use super::{Context, Outcome};
+use super::{to_stdout, Context, Outcome};
 use crate::cli::Cli;
 use clap::CommandFactory;
-use std::io::{self, Write};
+use std::io::Write;
 
 /// `pqg completions SHELL`.
 pub(super) fn run(_ctx: &Context, shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
-    let mut out = io::stdout().lock();
-    write_completions(shell, &mut out);
+    // clap_complete panics when its writer fails: it writes into memory,
+    // and the one write that can fail is ours.
+    let mut script = Vec::new();
+    write_completions(shell, &mut script);
+    to_stdout(|out| out.write_all(&script))?;
     Ok(Outcome::Passed)
 }
 

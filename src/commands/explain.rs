@@ -7,6 +7,7 @@ use crate::cache::key::KeyParts;
 use crate::cache::{self, Cache, CacheMode, Entry, GateKey, RanKeyCommand};
 use crate::cli::ExplainArgs;
 use crate::config::{Config, Gate, StageIdx};
+use crate::diag::OutputError;
 use crate::files::hash::describe_submodule;
 use crate::files::snapshot::{FileEntry, Mode};
 use crate::fmt::human_duration;
@@ -31,17 +32,23 @@ pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> 
         t
     };
 
-    print_gate(config, &plan, index, stage, &mask);
+    print_gate(config, &plan, index, stage, &mask)?;
     if !gate.cache {
-        println!("\ncache      off for this gate (`cache = false`): it always runs");
+        outln!("\ncache      off for this gate (`cache = false`): it always runs");
         return Ok(Outcome::Passed);
     }
     let dir = &resolved.cache_dir;
     let mut cache = Cache::open_existing(dir).unwrap_or_else(|| Cache::open(dir, CacheMode::Off));
     let stage_name = config.ladder.name(stage).to_string();
-    explain_key(config, index, &stage_name, &mut cache, dir, &mask);
+    // A signal while the key commands run or the tree is hashed stops
+    // them, and pqg ends interrupted rather than by the signal.
+    run::listen_for_signals()?;
+    explain_key(config, index, &stage_name, &mut cache, dir, &mask)?;
     print_warnings(&mut cache);
-    Ok(Outcome::Passed)
+    Ok(match run::signal_received() {
+        Some(signal) => Outcome::Interrupted { signal },
+        None => Outcome::Passed,
+    })
 }
 
 /// Prints the resolved gate: what it runs, where, whether it is active at
@@ -52,14 +59,17 @@ fn print_gate(
     index: usize,
     stage: StageIdx,
     mask: &dyn Fn(&str) -> String,
-) {
+) -> Result<(), OutputError> {
     let gate = &config.gates[index];
-    println!("gate       {}", gate.id);
+    outln!("gate       {}", gate.id);
     if let Some(d) = &gate.description {
-        println!("about      {d}");
+        outln!("about      {d}");
     }
-    println!("runs       {}", mask(&gate.command.to_string()));
-    println!("cwd        {}", gate.cwd.display());
+    outln!("runs       {}", mask(&gate.command.to_string()));
+    outln!("cwd        {}", gate.cwd.display());
+    if gate.writes {
+        outln!("writes     may rewrite tracked files (`writes = true`)");
+    }
     let at = match plan.gates[index].activity {
         plan::Activity::Run(plan::Enforcement::Block) => "blocking".to_owned(),
         plan::Activity::Run(plan::Enforcement::Warn) => "warning only".to_owned(),
@@ -67,13 +77,14 @@ fn print_gate(
             format!("not active (runs from {})", config.ladder.name(gate.from))
         }
     };
-    println!("at {:<7} {at}", config.ladder.name(stage).as_str());
+    outln!("at {:<7} {at}", config.ladder.name(stage).as_str());
     for m in &gate.metrics {
         let t = judge::threshold(m, stage);
         let bound = crate::fmt::bounds(t.min, t.max, m.unit.as_deref())
             .unwrap_or_else(|| "measured only".to_owned());
-        println!("metric     {} ({}) {bound}", m.name, m.source.describe());
+        outln!("metric     {} ({}) {bound}", m.name, m.source.describe());
     }
+    Ok(())
 }
 
 /// Computes the gate's key as the next run would at `stage`, prints its
@@ -85,27 +96,28 @@ fn explain_key(
     cache: &mut Cache,
     dir: &Path,
     mask: &dyn Fn(&str) -> String,
-) {
+) -> Result<(), OutputError> {
     let prepared = cache::prepare(config, &[index], stage, cache, &pipeline::key_command, dir);
     let Some(now) = prepared.keys[index].clone() else {
-        println!(
+        outln!(
             "\ncache      no key: {}",
             prepared.no_key[index]
                 .as_deref()
                 .unwrap_or("unknown reason")
         );
-        return;
+        return Ok(());
     };
-    println!("\nkey        {}", now.key.hex());
+    outln!("\nkey        {}", now.key.hex());
     print_parts(
         &config.gates[index],
         &now.parts,
         &prepared.key_commands,
         mask,
-    );
-    print_modes(&now.files);
+    )?;
+    print_modes(&now.files)?;
     let verdict = would_hit(cache, &config.gates[index], &now, mask);
-    println!("\nwould hit  {verdict}");
+    outln!("\nwould hit  {verdict}");
+    Ok(())
 }
 
 /// Whether the cache holds a usable entry for `now`, in words; on a miss,
@@ -177,19 +189,19 @@ fn print_parts(
     parts: &KeyParts,
     ran: &[RanKeyCommand],
     mask: &dyn Fn(&str) -> String,
-) {
+) -> Result<(), OutputError> {
     let stage = match &parts.stage {
         Some(stage) => format!("PQG_STAGE={stage} (the gate reads it)"),
         None => "PQG_STAGE not read: the stage is not in the key".to_owned(),
     };
-    println!("  handed   PQG_GATE={}, {stage}", parts.gate);
-    println!("  command  {}", mask(&parts.command));
-    println!("  cwd      {}", parts.cwd);
+    outln!("  handed   PQG_GATE={}, {stage}", parts.gate);
+    outln!("  command  {}", mask(&parts.command));
+    outln!("  cwd      {}", parts.cwd);
     for (name, digest) in &parts.env {
         match (digest, std::env::var(name)) {
-            (Some(d), Ok(v)) => println!("  env      {name}={} (digest {})", mask(&v), short(d)),
-            (Some(d), Err(_)) => println!("  env      {name} (digest {})", short(d)),
-            (None, _) => println!("  env      {name} (unset)"),
+            (Some(d), Ok(v)) => outln!("  env      {name}={} (digest {})", mask(&v), short(d)),
+            (Some(d), Err(_)) => outln!("  env      {name} (digest {})", short(d)),
+            (None, _) => outln!("  env      {name} (unset)"),
         }
     }
     for k in &parts.key_commands {
@@ -202,7 +214,7 @@ fn print_parts(
                 format!(": {}", mask(r.run.output.lines().next().unwrap_or(""))),
             )
         });
-        println!(
+        outln!(
             "  key cmd  {} → exit {}, digest {}{time}{first}",
             mask(&k.command),
             k.exit_code,
@@ -210,22 +222,23 @@ fn print_parts(
         );
     }
     for (name, key) in &parts.needs {
-        println!("  needs    {name} (key {})", short(key));
+        outln!("  needs    {name} (key {})", short(key));
     }
     for m in &parts.metrics {
-        println!("  metric   {m}");
+        outln!("  metric   {m}");
     }
-    println!(
+    outln!(
         "  inputs   {} files, digest {}",
         parts.input_count,
         parts.inputs.chars().take(16).collect::<String>()
     );
+    Ok(())
 }
 
 /// The input files' modes (part of each file's entry in the key): how many
 /// of each, naming the few that are not plain files; and each submodule
 /// with the commit checked out.
-fn print_modes(files: &[FileEntry]) {
+fn print_modes(files: &[FileEntry]) -> Result<(), OutputError> {
     const NAMED: usize = 5;
     for mode in [Mode::File, Mode::Exec, Mode::Symlink] {
         let of: Vec<&str> = files
@@ -244,11 +257,12 @@ fn print_modes(files: &[FileEntry]) {
                 line.push_str(&format!(", … {} more", of.len() - NAMED));
             }
         }
-        println!("{line}");
+        outln!("{line}");
     }
     for f in files.iter().filter(|f| f.mode == Mode::Submodule) {
-        println!("  submod   {} {}", f.path, describe_submodule(&f.hash));
+        outln!("  submod   {} {}", f.path, describe_submodule(&f.hash));
     }
+    Ok(())
 }
 
 /// What differs between a stored key and the current one, in words.

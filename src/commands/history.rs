@@ -16,14 +16,14 @@ pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> anyhow::Result<Outcome> 
     let mut cache = match open_existing(&ctx.config_settings()?.cache_dir) {
         Ok(c) => c,
         Err(msg) => {
-            println!("{msg}");
+            outln!("{msg}");
             return Ok(Outcome::Passed);
         }
     };
     let rows = history::runs(&mut cache, args.gate.as_deref(), args.count);
     print_warnings(&mut cache);
     if rows.is_empty() {
-        println!("no runs recorded yet");
+        outln!("no runs recorded yet");
         return Ok(Outcome::Passed);
     }
     let mut t = match &args.gate {
@@ -47,7 +47,7 @@ pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> anyhow::Result<Outcome> 
             Some(g) => gate_row(r, g),
         });
     }
-    println!("{t}");
+    outln!("{t}");
     Ok(Outcome::Passed)
 }
 

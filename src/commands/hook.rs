@@ -6,17 +6,16 @@
 //! write is never replaced without `--force`, and then it is kept beside as
 //! `HOOK.pqg-backup`, which `uninstall` puts back. The script records the
 //! path of the pqg that installed it (hooks often run with a minimal PATH)
-//! and falls back to PATH, and execs `pqg hook run`, which reads git's refs,
-//! checks the stage through the check pipeline, and notes uncommitted
-//! changes. The git questions themselves are `git::status`'s.
+//! and falls back to PATH, and execs `pqg hook run`, which checks the stage
+//! through the check pipeline; pre-push judges each pushed commit
+//! (`hook_push`). The git questions themselves are `git::status`'s.
 
-use super::{check, print_warnings, Context, Outcome};
+use super::{hook_push, print_warnings, Context, Outcome};
 use crate::cli::{CheckArgs, HookCommand, HookKind};
 use crate::diag::UserError;
 use crate::git::status;
 use crate::settings;
 use anyhow::Context as _;
-use std::io::{self, IsTerminal};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -74,31 +73,13 @@ fn hook_run(
 ) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
     print_warnings(config, ctx.stderr_color());
-    let mut args = CheckArgs {
+    if kind == HookKind::PrePush {
+        return hook_push::run(ctx, config, stage, changed_only);
+    }
+    let args = CheckArgs {
         stage: stage.map(str::to_owned),
         ..CheckArgs::default()
     };
-    let mut note = None;
-    if kind == HookKind::PrePush {
-        let pushed = if io::stdin().is_terminal() {
-            Pushed {
-                pushing: true,
-                since: None,
-            }
-        } else {
-            let mut text = String::new();
-            let _ = io::Read::read_to_string(&mut io::stdin(), &mut text);
-            parse_pushed(&text)
-        };
-        if !pushed.pushing {
-            return Ok(Outcome::Passed);
-        }
-        args.changed_since = pushed
-            .since
-            .filter(|s| changed_only && status::has_commit(&config.root, s));
-        let root = config.root.clone();
-        note = Some(std::thread::spawn(move || status::uncommitted_early(&root)));
-    }
     let (verb, flag) = match kind {
         HookKind::PrePush => ("push", "git push --no-verify"),
         HookKind::PreCommit => ("commit", "git commit --no-verify"),
@@ -115,26 +96,7 @@ fn hook_run(
     eprintln!("pqg: checking stage {shown} before the {verb} (skip once: {flag})");
     // pre-commit judges the staged snapshot: unstaged changes are set
     // aside around the check (DESIGN §11).
-    if kind == HookKind::PreCommit {
-        return super::hook_commit::check_staged(ctx, config, &args);
-    }
-    let ran = check::check(ctx, config, &args);
-    // Joined even when the check failed: its git child must not outlive pqg.
-    let early = note.map(std::thread::JoinHandle::join);
-    let (outcome, snapshot) = ran?;
-    let dirty = early.map(|early| match early {
-        Ok(early) => status::uncommitted_after(early, snapshot.as_ref(), &config.root),
-        Err(_) => status::uncommitted(&config.root, false),
-    });
-    if dirty.is_some_and(|d| d.is_none()) {
-        eprintln!("pqg: git could not say whether the work tree has uncommitted changes");
-    }
-    if dirty == Some(Some(true)) {
-        eprintln!(
-            "pqg: the work tree has uncommitted changes; what was checked is the work tree, not only what is pushed"
-        );
-    }
-    Ok(outcome)
+    super::hook_commit::check_staged(ctx, config, &args)
 }
 
 fn hook_name(kind: HookKind) -> &'static str {
@@ -285,62 +247,4 @@ fn uninstall(dir: &Path, kind: HookKind) -> anyhow::Result<Outcome> {
         println!("removed pqg's {} hook", hook_name(kind));
     }
     Ok(Outcome::Passed)
-}
-
-/// What git's pre-push stdin says is being pushed.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct Pushed {
-    /// Some ref is being created or updated (not only deleted).
-    pub pushing: bool,
-    /// The remote's commit of the first ref it already has.
-    pub since: Option<String>,
-}
-
-/// Parses `<local ref> <local sha> <remote ref> <remote sha>` lines.
-pub(super) fn parse_pushed(input: &str) -> Pushed {
-    let zero = |s: &str| s.bytes().all(|b| b == b'0');
-    let mut pushed = Pushed::default();
-    for line in input.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let [_, local_sha, _, remote_sha] = words[..] else {
-            continue;
-        };
-        if zero(local_sha) {
-            continue;
-        }
-        pushed.pushing = true;
-        if pushed.since.is_none() && !zero(remote_sha) {
-            pushed.since = Some(remote_sha.to_owned());
-        }
-    }
-    pushed
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pushed_refs_as_git_gives_them() {
-        let z = "0".repeat(40);
-        let a = "a".repeat(40);
-        let b = "b".repeat(40);
-        assert_eq!(
-            parse_pushed(&format!(
-                "refs/heads/x {a} refs/heads/x {z}\nrefs/heads/y {a} refs/heads/y {b}\n"
-            )),
-            Pushed {
-                pushing: true,
-                since: Some(b.clone())
-            }
-        );
-        assert_eq!(
-            parse_pushed(&format!("(delete) {z} refs/heads/x {b}\n")),
-            Pushed {
-                pushing: false,
-                since: None
-            }
-        );
-        assert_eq!(parse_pushed(""), Pushed::default());
-    }
 }

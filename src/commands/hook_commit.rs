@@ -131,7 +131,7 @@ fn leftovers(dir: &Path) -> Vec<Leftover> {
                 patch: entry.path(),
                 pid,
                 secs: secs.parse().unwrap_or(0),
-                running: i32::try_from(pid).is_ok_and(process::is_alive),
+                running: i32::try_from(pid).is_ok_and(process::exists),
             })
         })
         .collect();

@@ -403,7 +403,7 @@ fn init(dir: &Path, path: &Path, force: bool) -> anyhow::Result<Outcome> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    println!(
+    outln!(
         "wrote {}: {found} · {} gates · run `pqg check`, or `pqg list --stage production` to see the ladder",
         path.display(),
         config.gates.len()

@@ -190,7 +190,7 @@ pub(super) fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<Outcome> {
     let view = build(config, &ran)?;
     match args.format {
         LadderFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&view)?);
+            outln!("{}", serde_json::to_string_pretty(&view)?);
         }
         LadderFormat::Table => {
             let mut table = Table::new();
@@ -208,7 +208,7 @@ pub(super) fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<Outcome> {
             if let Some(w) = printer.width {
                 table.set_width(w);
             }
-            println!("{table}");
+            outln!("{table}");
             let scores: Vec<String> = view
                 .verdicts
                 .iter()
@@ -223,8 +223,8 @@ pub(super) fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<Outcome> {
                     }
                 })
                 .collect();
-            println!("{}", scores.join(" · "));
-            println!("{}", summary(&view));
+            outln!("{}", scores.join(" · "));
+            outln!("{}", summary(&view));
         }
     }
     Ok(Outcome::Passed)

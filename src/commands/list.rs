@@ -48,6 +48,9 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
         if let Some(t) = gate.timeout.or(config.settings.timeout) {
             runs.push_str(&format!("\n(timeout {})", crate::fmt::human_duration(t)));
         }
+        if gate.writes {
+            runs.push_str("\n(may rewrite tracked files)");
+        }
         table.add_row(vec![
             gate.id.to_string(),
             at,
@@ -64,7 +67,7 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
                 .join(", "),
         ]);
     }
-    println!("{table}");
+    outln!("{table}");
     let mut facts = vec![format!("stage {}", config.ladder.name(stage))];
     facts.push(match plan.min_score {
         Some(m) => format!("min score {}", crate::fmt::number(m)),
@@ -74,6 +77,6 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> anyhow::Result<Outcome> {
         "fail-fast {}",
         if plan.fail_fast { "on" } else { "off" }
     ));
-    println!("{}", facts.join(" · "));
+    outln!("{}", facts.join(" · "));
     Ok(Outcome::Passed)
 }

@@ -1,13 +1,11 @@
 //! `pqg merge`: shard reports into one report and one verdict. Needs no
 //! config: the reports carry everything.
 
-use super::{create_report_file, ignore_broken_pipe, render, Context, Outcome};
+use super::{create_report_file, render, report_to_stdout, write_report_file, Context, Outcome};
 use crate::cli::MergeArgs;
 use crate::diag::UserError;
 use crate::report::{self, table::Printer};
 use crate::settings;
-use anyhow::Context as _;
-use std::io::{self, Write};
 
 /// `pqg merge`.
 pub(super) fn run(ctx: &Context, args: &MergeArgs) -> anyhow::Result<Outcome> {
@@ -40,17 +38,14 @@ pub(super) fn run(ctx: &Context, args: &MergeArgs) -> anyhow::Result<Outcome> {
     let plain = Printer {
         color: false,
         width: None,
+        guard_workflow: false,
     };
     for (format, path) in &targets {
-        let mut out = io::BufWriter::new(create_report_file(path)?);
-        render(&merged, *format, &plain, false, &mut out)
-            .and_then(|()| out.flush())
-            .with_context(|| format!("writing the report to `{}`", path.display()))?;
+        write_report_file(create_report_file(path)?, path, |out| {
+            render(&merged, *format, &plain, false, out)
+        })?;
     }
     let printer = ctx.stdout();
-    let mut out = io::stdout().lock();
-    ignore_broken_pipe(
-        render(&merged, args.format, &printer, false, &mut out).and_then(|()| out.flush()),
-    )?;
+    report_to_stdout(|out| render(&merged, args.format, &printer, false, out))?;
     Ok(merged.outcome.ending(report::merge::signal_of(&merged)))
 }

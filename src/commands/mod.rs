@@ -5,6 +5,22 @@
 //! its work through the modules below it (the check pipeline, the cache,
 //! the reports) and gives back an [`Outcome`]. No command chooses an exit
 //! code: `main` alone turns the outcome, or an error, into one.
+//!
+//! Everything a command prints on stdout goes through [`outln!`] or
+//! [`to_stdout`]: a stdout that refuses it is an
+//! [`OutputError`](crate::diag::OutputError) (a closed pipe ends the
+//! command quietly, a full disk is exit 2), never a panic.
+
+/// `println!` for a command's report: returns from the command with an
+/// [`OutputError`](crate::diag::OutputError) when stdout refuses the line.
+macro_rules! outln {
+    () => {
+        $crate::commands::write_line(format_args!(""))?
+    };
+    ($($arg:tt)*) => {
+        $crate::commands::write_line(format_args!($($arg)*))?
+    };
+}
 
 mod baseline;
 mod cache;
@@ -14,6 +30,7 @@ mod explain;
 mod history;
 mod hook;
 mod hook_commit;
+mod hook_push;
 mod init;
 mod inspect;
 mod ladder;
@@ -29,7 +46,7 @@ pub(crate) use crate::outcome::Outcome;
 use crate::cli::{Cli, Command, Format, ProgressChoice};
 use crate::config::StageIdx;
 use crate::config::{Config, ConfigWarning};
-use crate::diag::UserError;
+use crate::diag::{OutputError, UserError};
 use crate::pipeline::{self, StageRequest, StageRun};
 use crate::report::table::{render_table, Printer};
 use crate::report::{self, render_json};
@@ -42,6 +59,16 @@ use std::path::{Path, PathBuf};
 /// Runs the command `cli` asks for, with `settings` resolved from its
 /// flags and the environment, and returns how it ended.
 pub fn run(cli: &Cli, settings: Settings) -> anyhow::Result<Outcome> {
+    let outcome = dispatch(cli, settings)?;
+    // What is still buffered must reach stdout too; a reader that left
+    // after the command ended (`check … | head`) changes nothing.
+    match io::stdout().flush() {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(OutputError::stdout(e).into()),
+        _ => Ok(outcome),
+    }
+}
+
+fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<Outcome> {
     let ctx = Context::new(settings);
     match &cli.command {
         Command::Check(args) => check::run(&ctx, args),
@@ -91,7 +118,14 @@ impl Context {
         if let Some(cwd) = self.cwd.get() {
             return Ok(cwd);
         }
-        let cwd = std::env::current_dir().context("reading the current folder")?;
+        let cwd = std::env::current_dir().map_err(|e| {
+            let hint = if e.kind() == io::ErrorKind::NotFound {
+                "the folder was deleted (or moved) after this shell entered it: `cd` into one that exists"
+            } else {
+                "`cd` into a folder you can read"
+            };
+            UserError::new(format!("cannot read the current folder: {e}")).hint(hint)
+        })?;
         Ok(self.cwd.get_or_init(|| cwd))
     }
 
@@ -137,6 +171,7 @@ impl Context {
         Printer {
             color: self.settings.color(terminal),
             width: self.settings.terminal_width(terminal),
+            guard_workflow: self.settings.github_actions,
         }
     }
 
@@ -165,8 +200,31 @@ fn default_profile(cwd: &Path) -> anyhow::Result<Config> {
 }
 
 /// Renders `report` in `format`. For `jsonl` this is the last line only:
-/// the events before it are written live during the run.
+/// the events before it are written live during the run. Under GitHub
+/// Actions on stdout (`printer.guard_workflow`), gate output in it cannot
+/// pass for a workflow command ([`report::workflow`]).
 fn render(
+    report: &report::Report,
+    format: Format,
+    printer: &Printer,
+    quiet: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    use report::workflow;
+    if !printer.guard_workflow || matches!(format, Format::Github | Format::Prometheus) {
+        return render_plain(report, format, printer, quiet, out);
+    }
+    let mut text = Vec::new();
+    render_plain(report, format, printer, quiet, &mut text)?;
+    let text = String::from_utf8_lossy(&text);
+    let guarded = match format {
+        Format::Json | Format::Jsonl | Format::Sarif => workflow::guard_json(&text),
+        _ => workflow::guard_text(&text),
+    };
+    out.write_all(guarded.as_bytes())
+}
+
+fn render_plain(
     report: &report::Report,
     format: Format,
     printer: &Printer,
@@ -192,6 +250,22 @@ fn render(
     }
 }
 
+/// Renders into the `--report` file `file` at `path` through `write`; a
+/// file that refuses it (a full disk) is an [`OutputError`] naming it.
+fn write_report_file(
+    file: std::fs::File,
+    path: &Path,
+    write: impl FnOnce(&mut io::BufWriter<std::fs::File>) -> io::Result<()>,
+) -> Result<(), OutputError> {
+    let mut out = io::BufWriter::new(file);
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(|source| OutputError {
+            target: format!("the report `{}`", path.display()),
+            source,
+        })
+}
+
 /// Creates a `--report` file and its folder.
 fn create_report_file(path: &Path) -> anyhow::Result<std::fs::File> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -202,10 +276,33 @@ fn create_report_file(path: &Path) -> anyhow::Result<std::fs::File> {
         .with_context(|| format!("writing the report to `{}`", path.display()))
 }
 
-/// A reader that stopped reading (`pqg … | head`) is no error.
-fn ignore_broken_pipe(result: io::Result<()>) -> io::Result<()> {
-    match result {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+/// Writes one line of a command's output on stdout (see [`outln!`]).
+pub(crate) fn write_line(args: std::fmt::Arguments<'_>) -> Result<(), OutputError> {
+    let mut out = io::stdout().lock();
+    out.write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .map_err(OutputError::stdout)
+}
+
+/// Writes a command's output on stdout through `write` and flushes it; a
+/// stdout that refuses it is an [`OutputError`].
+pub(crate) fn to_stdout(
+    write: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>,
+) -> Result<(), OutputError> {
+    let mut out = io::stdout().lock();
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(OutputError::stdout)
+}
+
+/// The report of a command that has its verdict already: a reader that
+/// stopped reading (`pqg check | head`) does not change the exit code, any
+/// other refusal is an [`OutputError`].
+fn report_to_stdout(
+    write: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>,
+) -> Result<(), OutputError> {
+    match to_stdout(write) {
+        Err(e) if e.is_closed_pipe() => Ok(()),
         other => other,
     }
 }

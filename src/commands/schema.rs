@@ -1,12 +1,13 @@
 //! `pqg schema`: a JSON Schema of gates.toml, for editors.
 
-use super::{Context, Outcome};
-use std::io::{self, Write};
+use super::{to_stdout, Context, Outcome};
+use std::io::Write;
 
 /// `pqg schema`.
 pub(super) fn run(_ctx: &Context) -> anyhow::Result<Outcome> {
-    let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, &crate::schema::schema())?;
-    writeln!(out)?;
+    to_stdout(|out| {
+        serde_json::to_writer_pretty(&mut *out, &crate::schema::schema())?;
+        writeln!(out)
+    })?;
     Ok(Outcome::Passed)
 }

@@ -1,5 +1,7 @@
 //! `pqg stats`: per gate, runs, pass rate, flakiness, durations and cache
-//! hit rate, from the history.
+//! hit rate, from the history. Only the gates the config defines now: a
+//! gate removed from it is history of something that no longer runs, and
+//! is named in one line below the table.
 
 use super::inspect::{open_existing, print_warnings, table};
 use super::{Context, Outcome};
@@ -9,19 +11,44 @@ use std::time::Duration;
 
 /// `pqg stats`.
 pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
-    // Loaded for its cache folder (or the default profile, announced).
-    ctx.config_or_default()?;
+    // Loaded for its gates and cache folder (or the default profile,
+    // announced).
+    let config = ctx.config_or_default()?;
     let mut cache = match open_existing(&ctx.config_settings()?.cache_dir) {
         Ok(c) => c,
         Err(msg) => {
-            println!("{msg}");
+            outln!("{msg}");
             return Ok(Outcome::Passed);
         }
     };
-    let stats = history::stats(&mut cache);
+    let (stats, removed): (Vec<_>, Vec<_>) = history::stats(&mut cache)
+        .into_iter()
+        .partition(|s| config.gates.iter().any(|g| g.id.as_str() == s.gate));
     print_warnings(&mut cache);
+    let removed_line = (!removed.is_empty()).then(|| {
+        let names: Vec<&str> = removed.iter().map(|s| s.gate.as_str()).collect();
+        format!(
+            "not shown: {} no longer in {}: {}",
+            if names.len() == 1 {
+                "1 gate".to_owned()
+            } else {
+                format!("{} gates", names.len())
+            },
+            config
+                .path
+                .file_name()
+                .map_or("the config".into(), |n| n.to_string_lossy()),
+            names.join(", ")
+        )
+    });
     if stats.is_empty() {
-        println!("no runs recorded yet");
+        match &removed_line {
+            None => outln!("no runs recorded yet"),
+            Some(_) => outln!("no runs of the config's gates recorded yet"),
+        }
+        if let Some(line) = removed_line {
+            outln!("{line}");
+        }
         return Ok(Outcome::Passed);
     }
     let mut t = table(&[
@@ -50,6 +77,9 @@ pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
             pct(s.hit_rate()),
         ]);
     }
-    println!("{t}");
+    outln!("{t}");
+    if let Some(line) = removed_line {
+        outln!("{line}");
+    }
     Ok(Outcome::Passed)
 }

@@ -24,7 +24,7 @@ pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
         eprint!("{}", render_warning(config, warning, color));
     }
     let stages: Vec<&str> = config.ladder.names().collect();
-    println!(
+    outln!(
         "{}: ok · {} gates · stages {} · {} warning{}",
         config.path.display(),
         config.gates.len(),

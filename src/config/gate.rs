@@ -44,10 +44,38 @@ fn escapes(path: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GateId(pub(super) String);
 
+/// The longest gate name the config accepts, in bytes: names become file
+/// names (kept logs, `PQG_FILES` lists), and with a suffix they must stay
+/// well under the 255 bytes a file name may have.
+pub(crate) const MAX_GATE_NAME: usize = 128;
+
 impl GateId {
     /// The name as written.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The name as the stem of a file name: the name itself when it is a
+    /// valid one, else (too long, or with characters a file name must not
+    /// hold) a readable prefix and a hash of the whole name, so that no
+    /// name, valid or not, makes a file name too long or a path.
+    pub(crate) fn file_stem(&self) -> String {
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        let name = self.0.as_str();
+        if !name.is_empty() && name.len() <= MAX_GATE_NAME && name.chars().all(plain) {
+            return name.to_owned();
+        }
+        let prefix: String = name
+            .chars()
+            .take(64)
+            .map(|c| if plain(c) { c } else { '_' })
+            .collect();
+        let hash = blake3::hash(name.as_bytes());
+        let hex: String = hash.as_bytes()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("{prefix}-{hex}")
     }
 }
 
@@ -95,6 +123,10 @@ pub struct Gate {
     pub cache: bool,
     pub cache_ttl: Option<Duration>,
     pub cache_failures: bool,
+    /// The gate may rewrite tracked files (a formatter run with `--fix`):
+    /// it is not failed for doing so. A gate without it that changes a
+    /// tracked file fails (DESIGN §4, issue 13).
+    pub writes: bool,
     pub timeout: Option<Duration>,
     pub retries: u32,
     pub exit_codes: Vec<i32>,
@@ -147,6 +179,7 @@ impl Resolver {
             self.no_builtin_options(&raw, None)?;
         }
         let is_builtin = matches!(command, Command::Builtin(_));
+        let writes = self.writes(&raw, is_builtin)?;
         let metrics = self.gate_metrics(id, &span, raw.metrics, is_builtin)?;
         for metric in &metrics {
             self.check_passable(id, metric, from);
@@ -166,6 +199,7 @@ impl Resolver {
             cache: raw.cache.unwrap_or(true),
             cache_ttl,
             cache_failures: raw.cache_failures.unwrap_or(false),
+            writes,
             timeout,
             retries: retries.map_or(0, |r| r as u32),
             exit_codes,
@@ -177,18 +211,44 @@ impl Resolver {
         })
     }
 
+    /// `writes`: only a command can write; a built-in check never does.
+    fn writes(&self, raw: &RawGate, is_builtin: bool) -> Result<bool, UserError> {
+        match &raw.writes {
+            Some(w) if is_builtin && *w.get_ref() => Err(self
+                .err(
+                    w.span(),
+                    "`writes` is for commands: a built-in check never writes files",
+                )
+                .hint("remove `writes = true` from this gate")),
+            Some(w) => Ok(*w.get_ref()),
+            None => Ok(false),
+        }
+    }
+
     fn check_gate_name(&self, name: &Spanned<String>) -> Result<(), UserError> {
         let id = name.get_ref();
         let valid = !id.is_empty()
             && id
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if valid {
-            return Ok(());
+        if !valid {
+            return Err(self
+                .err(name.span(), format!("invalid gate name `{id}`"))
+                .hint("gate names use letters, digits, `-`, `_` and `.`"));
         }
-        Err(self
-            .err(name.span(), format!("invalid gate name `{id}`"))
-            .hint("gate names use letters, digits, `-`, `_` and `.`"))
+        if id.len() > MAX_GATE_NAME {
+            let start: String = id.chars().take(24).collect();
+            return Err(self
+                .err(
+                    name.span(),
+                    format!(
+                        "gate name `{start}…` is {} bytes long, at most {MAX_GATE_NAME} are allowed",
+                        id.len()
+                    ),
+                )
+                .hint("gate names become file names (kept logs, PQG_FILES lists): shorten it and describe the gate in `description`"));
+        }
+        Ok(())
     }
 
     /// `run` or `builtin`: exactly one of them.
@@ -401,5 +461,21 @@ impl Resolver {
             );
         }
         Ok(metrics)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stems_are_short_and_distinct() {
+        let stem = |s: &str| GateId(s.to_owned()).file_stem();
+        assert_eq!(stem("unit-tests.py3"), "unit-tests.py3");
+        let long_a = "a".repeat(300);
+        let long_b = format!("{}b", "a".repeat(299));
+        assert!(stem(&long_a).len() < 100);
+        assert_ne!(stem(&long_a), stem(&long_b));
+        assert!(!stem("../x/y").contains('/'));
     }
 }

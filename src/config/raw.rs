@@ -79,6 +79,7 @@ pub(super) struct RawGate {
     pub cache: Option<bool>,
     pub cache_ttl: Option<Spanned<String>>,
     pub cache_failures: Option<bool>,
+    pub writes: Option<Spanned<bool>>,
     pub timeout: Option<Spanned<String>>,
     pub retries: Option<Spanned<i64>>,
     pub exit_codes: Option<Spanned<Vec<i64>>>,

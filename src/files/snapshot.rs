@@ -152,6 +152,11 @@ impl Snapshot {
             .zip(known.par_iter())
             .with_min_len(256)
             .map(|(rel, record)| {
+                // pqg is stopping (SIGINT, SIGTERM): the snapshot is thrown
+                // away, so hash no more.
+                if crate::sys::stop::requested().is_some() {
+                    return Seen::Unreadable;
+                }
                 let (state, kind) = match root.lstat(rel) {
                     Ok(s) => s,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Seen::Gone,

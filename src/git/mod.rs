@@ -24,6 +24,7 @@ pub(crate) use spawn::{command, ls_files, ls_ignored};
 pub(crate) mod stash;
 pub(crate) mod status;
 pub(crate) mod submodule;
+pub(crate) mod worktree;
 
 use std::path::{Path, PathBuf};
 

@@ -11,7 +11,10 @@
 //! level (error → high, warning → medium, note → low). A log whose results
 //! carry no score at all cannot answer a severity question and is an error.
 
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
 use std::io::Read;
 
 /// A SARIF result level.
@@ -90,18 +93,6 @@ pub struct Filter {
 }
 
 #[derive(Deserialize)]
-struct Log {
-    runs: Vec<Run>,
-}
-
-#[derive(Deserialize)]
-struct Run {
-    tool: Tool,
-    #[serde(default)]
-    results: Option<Vec<SarifResult>>,
-}
-
-#[derive(Deserialize)]
 struct Tool {
     driver: Component,
 }
@@ -165,68 +156,315 @@ fn score(properties: Option<&Properties>) -> Result<Option<f64>, String> {
     }
 }
 
-/// Counts the results of a SARIF log that pass `filter`.
-pub fn count(mut input: impl Read, filter: &Filter) -> Result<u64, String> {
-    let mut bytes = Vec::new();
-    input
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read the report: {e}"))?;
-    let log: Log = serde_json::from_slice(&bytes).map_err(|e| {
+/// Counts the results of a SARIF log that pass `filter`, reading it as a
+/// stream: a result is judged as it goes by and only its verdict is kept,
+/// so a log of any size costs its rules, not its results. A run that lists
+/// its results before its tool (JSON does not order keys) keeps the few
+/// fields a result is judged by until the rules have come.
+pub fn count(input: impl Read, filter: &Filter) -> Result<u64, String> {
+    let mut tally = Tally {
+        filter,
+        total: 0,
+        results_seen: 0,
+        scored: 0,
+        error: None,
+    };
+    // serde_json reads a byte at a time: through a BufReader that is a
+    // copy from its buffer, not a call into the reader.
+    let input = std::io::BufReader::with_capacity(super::READ_BUFFER, input);
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let parsed = LogSeed { tally: &mut tally }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if let Some(error) = tally.error {
+        return Err(error);
+    }
+    parsed.map_err(|e| {
         if e.is_eof() {
             format!("the SARIF log ends early (truncated?): {e}")
         } else {
             format!("not a SARIF log: {e}")
         }
     })?;
-    let mut total = 0u64;
-    let mut results_seen = 0u64;
-    let mut scored = 0u64;
-    for (r, run) in log.runs.iter().enumerate() {
-        let rules = &run.tool.driver.rules;
-        for (i, result) in run.results.iter().flatten().enumerate() {
-            results_seen += 1;
-            let index = result
-                .rule_index
-                .or_else(|| result.rule.as_ref().and_then(|x| x.index));
-            let id = result
-                .rule_id
-                .as_deref()
-                .or_else(|| result.rule.as_ref().and_then(|x| x.id.as_deref()));
-            let rule = index
-                .and_then(|k| rules.get(k))
-                .or_else(|| id.and_then(|id| rules.iter().find(|x| x.id.as_deref() == Some(id))));
-            let level_name = result
-                .level
-                .as_deref()
-                .or_else(|| rule.and_then(|x| x.default_configuration.as_ref()?.level.as_deref()))
-                .unwrap_or("warning");
-            let level = Level::from_name(level_name).ok_or_else(|| {
-                format!(
-                    "run {r}, result {i}: level `{level_name}` is not none, note, warning or error"
-                )
-            })?;
-            let result_score = match score(result.properties.as_ref())? {
-                Some(s) => Some(s),
-                None => score(rule.and_then(|x| x.properties.as_ref()))?,
-            };
-            if result_score.is_some() {
-                scored += 1;
-            }
-            let severity = result_score.map_or(Severity::of_level(level), Severity::of_score);
-            let level_ok = filter.levels.is_empty() || filter.levels.contains(&level);
-            let severity_ok = filter.severities.is_empty() || filter.severities.contains(&severity);
-            if level_ok && severity_ok {
-                total += 1;
-            }
-        }
-    }
-    if !filter.severities.is_empty() && results_seen > 0 && scored == 0 {
+    if !filter.severities.is_empty() && tally.results_seen > 0 && tally.scored == 0 {
         return Err(
             "no result in this SARIF log has a `security-severity` score, so it cannot be counted by severity; filter by `level` instead"
                 .to_owned(),
         );
     }
-    Ok(total)
+    Ok(tally.total)
+}
+
+/// What the count has seen so far.
+struct Tally<'f> {
+    filter: &'f Filter,
+    total: u64,
+    results_seen: u64,
+    scored: u64,
+    /// Why a result cannot be counted; reading stops at the first.
+    error: Option<String>,
+}
+
+/// One run's rules, found by index or by id.
+struct Rules {
+    rules: Vec<Rule>,
+    by_id: std::collections::HashMap<String, usize>,
+}
+
+impl Rules {
+    fn new(rules: Vec<Rule>) -> Rules {
+        let mut by_id = std::collections::HashMap::new();
+        for (i, rule) in rules.iter().enumerate() {
+            if let Some(id) = &rule.id {
+                // The first rule of an id, as a search from the front finds.
+                by_id.entry(id.clone()).or_insert(i);
+            }
+        }
+        Rules { rules, by_id }
+    }
+}
+
+impl Tally<'_> {
+    /// Counts result `i` of run `r` if it passes the filter.
+    fn judge(
+        &mut self,
+        r: usize,
+        i: usize,
+        result: &SarifResult,
+        rules: &Rules,
+    ) -> Result<(), String> {
+        self.results_seen += 1;
+        let index = result
+            .rule_index
+            .or_else(|| result.rule.as_ref().and_then(|x| x.index));
+        let id = result
+            .rule_id
+            .as_deref()
+            .or_else(|| result.rule.as_ref().and_then(|x| x.id.as_deref()));
+        let rule = index.and_then(|k| rules.rules.get(k)).or_else(|| {
+            id.and_then(|id| rules.by_id.get(id))
+                .map(|&k| &rules.rules[k])
+        });
+        let level_name = result
+            .level
+            .as_deref()
+            .or_else(|| rule.and_then(|x| x.default_configuration.as_ref()?.level.as_deref()))
+            .unwrap_or("warning");
+        let level = Level::from_name(level_name).ok_or_else(|| {
+            format!("run {r}, result {i}: level `{level_name}` is not none, note, warning or error")
+        })?;
+        let result_score = match score(result.properties.as_ref())? {
+            Some(s) => Some(s),
+            None => score(rule.and_then(|x| x.properties.as_ref()))?,
+        };
+        if result_score.is_some() {
+            self.scored += 1;
+        }
+        let severity = result_score.map_or(Severity::of_level(level), Severity::of_score);
+        let level_ok = self.filter.levels.is_empty() || self.filter.levels.contains(&level);
+        let severity_ok =
+            self.filter.severities.is_empty() || self.filter.severities.contains(&severity);
+        if level_ok && severity_ok {
+            self.total += 1;
+        }
+        Ok(())
+    }
+
+    /// Records why the log cannot be counted, and stops the reading.
+    fn fail<E: de::Error>(&mut self, error: String) -> E {
+        self.error = Some(error);
+        E::custom("the log cannot be counted")
+    }
+}
+
+/// The log: `runs` is all it needs.
+struct LogSeed<'t, 'f> {
+    tally: &'t mut Tally<'f>,
+}
+
+impl<'de> DeserializeSeed<'de> for LogSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LogSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a SARIF log")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut runs = false;
+        while let Some(key) = map.next_key::<Cow<'_, str>>()? {
+            if key == "runs" && !runs {
+                runs = true;
+                map.next_value_seed(RunsSeed {
+                    tally: &mut *self.tally,
+                })?;
+            } else if key == "runs" {
+                return Err(de::Error::duplicate_field("runs"));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        if !runs {
+            return Err(de::Error::missing_field("runs"));
+        }
+        Ok(())
+    }
+}
+
+/// The runs, one after another.
+struct RunsSeed<'t, 'f> {
+    tally: &'t mut Tally<'f>,
+}
+
+impl<'de> DeserializeSeed<'de> for RunsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of runs")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut r = 0;
+        while seq
+            .next_element_seed(RunSeed {
+                tally: &mut *self.tally,
+                index: r,
+            })?
+            .is_some()
+        {
+            r += 1;
+        }
+        Ok(())
+    }
+}
+
+/// One run: its tool's rules, and its results judged against them.
+struct RunSeed<'t, 'f> {
+    tally: &'t mut Tally<'f>,
+    index: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for RunSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a SARIF run")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut rules: Option<Rules> = None;
+        // Results read before the tool's rules came, in order.
+        let mut waiting: Vec<SarifResult> = Vec::new();
+        let mut judged = 0usize;
+        while let Some(key) = map.next_key::<Cow<'_, str>>()? {
+            match key.as_ref() {
+                "tool" if rules.is_none() => {
+                    let tool: Tool = map.next_value()?;
+                    let ready = Rules::new(tool.driver.rules);
+                    for result in waiting.drain(..) {
+                        if let Err(e) = self.tally.judge(self.index, judged, &result, &ready) {
+                            return Err(self.tally.fail(e));
+                        }
+                        judged += 1;
+                    }
+                    rules = Some(ready);
+                }
+                "tool" => return Err(de::Error::duplicate_field("tool")),
+                "results" => {
+                    map.next_value_seed(ResultsSeed {
+                        tally: &mut *self.tally,
+                        run: self.index,
+                        rules: rules.as_ref(),
+                        waiting: &mut waiting,
+                        judged: &mut judged,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if rules.is_none() {
+            return Err(de::Error::missing_field("tool"));
+        }
+        Ok(())
+    }
+}
+
+/// A run's results: judged one by one when the rules are known, kept in
+/// `waiting` until they are otherwise.
+struct ResultsSeed<'a, 'f> {
+    tally: &'a mut Tally<'f>,
+    run: usize,
+    rules: Option<&'a Rules>,
+    waiting: &'a mut Vec<SarifResult>,
+    judged: &'a mut usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of results or null")
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(result) = seq.next_element::<SarifResult>()? {
+            match self.rules {
+                Some(rules) => {
+                    if let Err(e) = self.tally.judge(self.run, *self.judged, &result, rules) {
+                        return Err(self.tally.fail(e));
+                    }
+                    *self.judged += 1;
+                }
+                None => self.waiting.push(result),
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -271,6 +509,31 @@ mod tests {
             }),
             Ok(1)
         );
+    }
+
+    #[test]
+    fn results_before_their_tool_count_the_same() {
+        let reordered = r#"{"runs":[{"results":[
+            {"ruleId":"A","message":{"text":"x"}},
+            {"ruleIndex":1,"level":"note"},
+            {"ruleId":"C","level":"error"}],
+          "tool":{"driver":{"rules":[
+            {"id":"A","defaultConfiguration":{"level":"error"},"properties":{"security-severity":"9.8"}},
+            {"id":"B","properties":{"security-severity":7.0}}]}}},
+          {"tool":{"driver":{}},"results":null}]}"#;
+        let errors = Filter {
+            levels: vec![Level::Error],
+            severities: vec![],
+        };
+        assert_eq!(count(reordered.as_bytes(), &errors), Ok(2));
+        let high = Filter {
+            levels: vec![],
+            severities: vec![Severity::High],
+        };
+        assert_eq!(count(reordered.as_bytes(), &high), Ok(2));
+        assert!(count(r#"{"runs":[{"results":[]}]}"#.as_bytes(), &errors)
+            .unwrap_err()
+            .contains("missing field `tool`"));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub(super) struct Assessor<'a> {
     config: &'a Config,
     plan: &'a plan::Plan,
     baseline: &'a BaselineState,
+    /// The tracked files before the run, when some gate must not write.
+    writes: Option<&'a super::writes::WriteWatch>,
     verdicts: Mutex<PerGate<Option<GateVerdict>>>,
 }
 
@@ -27,11 +29,13 @@ impl<'a> Assessor<'a> {
         config: &'a Config,
         plan: &'a plan::Plan,
         baseline: &'a BaselineState,
+        writes: Option<&'a super::writes::WriteWatch>,
     ) -> Self {
         Assessor {
             config,
             plan,
             baseline,
+            writes,
             verdicts: Mutex::new(plan.indices().map(|_| None).collect()),
         }
     }
@@ -47,13 +51,19 @@ impl<'a> Assessor<'a> {
                 blocking: false,
             };
         };
-        let verdict = judge::judge_execution(
+        let mut verdict = judge::judge_execution(
             &self.config.gates[planned.index],
             self.plan.stage,
             enforcement,
             execution,
             self.baseline,
         );
+        let modified = self
+            .writes
+            .and_then(|w| w.finished(gate, execution.duration));
+        if let Some(why) = modified {
+            blame(&mut verdict, why, enforcement);
+        }
         let assessment = judge::assessment(&verdict, enforcement);
         if let Ok(mut verdicts) = self.verdicts.lock() {
             verdicts[gate] = Some(verdict);
@@ -64,6 +74,24 @@ impl<'a> Assessor<'a> {
     /// Every verdict kept, by plan gate.
     pub(super) fn into_verdicts(self) -> PerGate<Option<GateVerdict>> {
         self.verdicts.into_inner().unwrap_or_default()
+    }
+}
+
+/// A gate that changed tracked files without `writes = true` fails (a
+/// warning below its `enforce_from`); one that failed already keeps its
+/// reason and gets the change as a note.
+fn blame(verdict: &mut GateVerdict, why: String, enforcement: plan::Enforcement) {
+    match verdict.status {
+        judge::GateStatus::Pass => {
+            verdict.status = match enforcement {
+                plan::Enforcement::Block => judge::GateStatus::Fail,
+                plan::Enforcement::Warn => judge::GateStatus::Warn,
+            };
+            verdict.flaky = false;
+            verdict.reason = Some(why);
+        }
+        judge::GateStatus::Warn if verdict.reason.is_none() => verdict.reason = Some(why),
+        _ => verdict.notes.push(why),
     }
 }
 

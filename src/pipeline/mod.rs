@@ -14,6 +14,7 @@
 mod events;
 mod prepare;
 mod record;
+mod writes;
 
 use crate::baseline::{self, BaselineState};
 use crate::cache::{self, history, Cache, CacheMode};
@@ -106,6 +107,9 @@ pub(crate) struct Finished<'a> {
     result: run::RunResult,
     /// Each gate's verdict, judged as it finished.
     verdicts: plan::PerGate<Option<judge::GateVerdict>>,
+    /// The gates that changed tracked files without `writes = true`:
+    /// their results are never stored (a reuse would pass them).
+    blamed: plan::PerGate<bool>,
 }
 
 impl<'a> StageBuilder<'a> {
@@ -118,6 +122,9 @@ impl<'a> StageBuilder<'a> {
     /// cache already answers.
     pub(crate) fn build(self) -> anyhow::Result<StageRunner<'a>> {
         let (config, request) = (self.config, self.request);
+        // From here on a signal stops the key commands and the hashing,
+        // and the run ends interrupted (130/143) instead of pqg dying.
+        run::listen_for_signals()?;
         let cache_dir = request.cache_dir.clone();
         let run_id = record::run_id();
         let started_ns = crate::files::snapshot::now_ns();
@@ -295,7 +302,13 @@ impl<'a> StageRunner<'a> {
         self,
         live: &mut dyn FnMut(serde_json::Value),
     ) -> anyhow::Result<Finished<'a>> {
-        let assessor = Assessor::new(self.config, &self.plan, &self.baseline);
+        let watch = writes::WriteWatch::take(
+            self.config,
+            &self.plan,
+            &self.opts,
+            self.prepared.snapshot.as_ref(),
+        );
+        let assessor = Assessor::new(self.config, &self.plan, &self.baseline, watch.as_ref());
         let mut progress = self
             .request
             .progress
@@ -303,6 +316,13 @@ impl<'a> StageRunner<'a> {
         let assess = |i: plan::GateIdx, e: &run::Execution| assessor.assess(i, e);
         let clock = std::time::Instant::now();
         let result = run::execute(self.config, &self.plan, &self.opts, &assess, &mut |event| {
+            if let (
+                Some(w),
+                run::RunEvent::Started { gate, .. } | run::RunEvent::Retrying { gate, .. },
+            ) = (&watch, &event)
+            {
+                w.started(*gate);
+            }
             if let Some(p) = progress.as_mut() {
                 p.on_event(&event);
             }
@@ -313,10 +333,16 @@ impl<'a> StageRunner<'a> {
         }
         crate::debug!("run finished");
         let verdicts = assessor.into_verdicts();
+        let blamed = self
+            .plan
+            .indices()
+            .map(|i| watch.as_ref().is_some_and(|w| w.blamed(i)))
+            .collect();
         Ok(Finished {
             runner: self,
             result,
             verdicts,
+            blamed,
         })
     }
 }
@@ -333,6 +359,7 @@ impl Finished<'_> {
                 r.config,
                 &r.prepared,
                 &self.result,
+                &self.blamed,
                 &mut r.cache,
                 &r.cache_dir,
             );

@@ -79,7 +79,7 @@ pub(super) fn write_changed_lists(
                     .filter(|f| filter.matches(f))
                     .for_each(|f| add(f));
             }
-            let path = dir.0.join(format!("{}.files", gate.id));
+            let path = dir.0.join(format!("{}.files", gate.id.file_stem()));
             std::fs::write(&path, list).ok()?;
             Some(path)
         })
@@ -144,20 +144,22 @@ fn listed_builtin_files(
         .collect()
 }
 
-/// How long a `key_commands` entry may take.
-const KEY_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Runs a `key_commands` entry in `dir` (its gate's working folder): its
-/// whole output is hashed, a bounded copy kept for display; one that does
-/// not exit (timed out, killed, not started) gives no exit code.
-pub(crate) fn key_command(command: &crate::config::Command, dir: &Path) -> cache::KeyCommandRun {
-    let captured = run::capture_command(command, dir, KEY_COMMAND_TIMEOUT);
+/// Runs a `key_commands` entry in `dir` (its gate's working folder) for
+/// at most `timeout`: its whole output is hashed, a bounded copy kept for
+/// display; one that does not exit (timed out, killed, stopped by a
+/// signal, not started) gives no exit code.
+pub(crate) fn key_command(
+    command: &crate::config::Command,
+    dir: &Path,
+    timeout: std::time::Duration,
+) -> cache::KeyCommandRun {
+    let captured = run::capture_command(command, dir, timeout);
     let exit = match captured.end {
         run::ExecEnd::Exited(code) => Ok(code),
         run::ExecEnd::Signalled(sig) => Err(format!("was killed by signal {sig}")),
-        run::ExecEnd::TimedOut => Err(format!(
-            "did not finish within {} s",
-            KEY_COMMAND_TIMEOUT.as_secs()
+        run::ExecEnd::TimedOut(limit) => Err(format!(
+            "did not finish within {}",
+            crate::fmt::limit_duration(limit)
         )),
         run::ExecEnd::Cancelled => Err("was stopped".to_owned()),
         run::ExecEnd::SpawnFailed(why) => Err(format!("could not start: {why}")),

@@ -13,11 +13,13 @@ use std::path::Path;
 /// (skipped, not selected, in another shard, not active at this stage,
 /// cancelled) may have read what that need wrote at some other state of
 /// the tree, and its result is stored under a key that holds the need's
-/// key as it is now.
+/// key as it is now. Never stored either: a gate `blamed` for changing
+/// tracked files (its stored exit code would pass it next time).
 pub(super) fn store_results(
     config: &Config,
     prepared: &cache::Prepared,
     result: &run::RunResult,
+    blamed: &crate::plan::PerGate<bool>,
     cache: &mut Cache,
     cache_dir: &Path,
 ) -> Option<cache::Changes> {
@@ -30,6 +32,13 @@ pub(super) fn store_results(
             continue;
         }
         let gate = &config.gates[i.0];
+        if blamed[i] {
+            crate::info!(
+                "gate {}: result not stored: it changed tracked files",
+                gate.id
+            );
+            continue;
+        }
         let Some(stored) = execution.to_stored() else {
             continue;
         };

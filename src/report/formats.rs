@@ -5,7 +5,7 @@
 //! Pushgateway. Each is a function of the [`Report`] alone.
 
 use super::{GateReport, MetricReport, Report};
-use crate::fmt::{human_duration, number, with_unit};
+use crate::fmt::{human_duration, number, plain_text, with_unit};
 use crate::judge::{GateStatus, StageOutcome};
 use crate::plan::Enforcement;
 use std::fmt::Write as _;
@@ -35,14 +35,13 @@ fn why(g: &GateReport) -> String {
 
 // ----- JUnit ---------------------------------------------------------------
 
-/// Text without the control characters that XML 1.0 forbids and that
-/// Markdown shows as garbage (tools print escape sequences even into pipes).
+/// Text without terminal escape sequences and control characters
+/// ([`plain_text`]: tools print colours even into pipes), and without the
+/// two non-characters XML 1.0 forbids besides.
 fn printable(text: &str) -> String {
-    text.chars()
-        .filter(|&c| {
-            matches!(c, '\t' | '\n' | '\r')
-                || (c >= ' ' && c != '\u{7f}' && c != '\u{FFFE}' && c != '\u{FFFF}')
-        })
+    plain_text(text)
+        .chars()
+        .filter(|&c| c != '\u{FFFE}' && c != '\u{FFFF}')
         .collect()
 }
 
@@ -146,7 +145,7 @@ pub(crate) fn render_junit(report: &Report, out: &mut impl Write) -> io::Result<
 // ----- Markdown ------------------------------------------------------------
 
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', "<br>")
+    printable(text).replace('|', "\\|").replace('\n', "<br>")
 }
 
 fn status_icon(status: GateStatus) -> &'static str {
@@ -186,6 +185,7 @@ pub(crate) fn render_markdown(report: &Report, out: &mut impl Write) -> io::Resu
         &super::table::Printer {
             color: false,
             width: None,
+            guard_workflow: false,
         },
     );
     let _ = writeln!(s, "{summary}\n");
@@ -253,7 +253,8 @@ pub(crate) fn render_markdown(report: &Report, out: &mut impl Write) -> io::Resu
 // ----- GitHub workflow commands --------------------------------------------
 
 fn gh_data(text: &str) -> String {
-    text.replace('%', "%25")
+    plain_text(text)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }

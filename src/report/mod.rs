@@ -10,6 +10,7 @@ pub(crate) mod merge;
 pub(crate) mod progress;
 pub(crate) mod sarif;
 pub(crate) mod table;
+pub(crate) mod workflow;
 
 use crate::builtin::{Finding, RuleInfo};
 use crate::cache::history::Sample;

@@ -55,7 +55,7 @@ fn log(report: &Report) -> Value {
             let mut result = json!({
                 "ruleId": format!("{}/{}", gate.name, finding.rule),
                 "level": level,
-                "message": { "text": finding.message },
+                "message": { "text": crate::fmt::plain_text(&finding.message) },
                 "locations": [location],
             });
             if let Some(i) = index {

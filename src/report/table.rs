@@ -3,7 +3,7 @@
 //! line. Colour is decided once, in [`Printer`], and passed down.
 
 use super::{GateReport, MetricReport, Report};
-use crate::fmt::{human_duration, number, with_unit};
+use crate::fmt::{human_duration, number, plain_text, with_unit};
 use crate::judge::{GateStatus, StageOutcome};
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use std::io::{self, Write};
@@ -18,6 +18,9 @@ pub(crate) struct Printer {
     pub color: bool,
     /// Terminal width for wrapping the table, if it is a terminal.
     pub width: Option<u16>,
+    /// Under GitHub Actions, on stdout: gate output must not pass for
+    /// workflow commands ([`super::workflow`]).
+    pub guard_workflow: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -164,16 +167,6 @@ fn exit_codes_text(codes: &[i32]) -> String {
     format!("exit {}", list.join("|"))
 }
 
-/// Removes terminal escape sequences (colour, cursor movement, charset
-/// switches) that tools print even into pipes.
-fn strip_ansi(line: &str) -> std::borrow::Cow<'_, str> {
-    static ESCAPES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[@-Z\\-_])")
-            .expect("the escape pattern is valid")
-    });
-    ESCAPES.replace_all(line, "")
-}
-
 /// The table, the failing gates' output tails and the summary line.
 pub(crate) fn render_table(
     report: &Report,
@@ -233,11 +226,11 @@ pub(crate) fn render_table(
         writeln!(out)?;
         writeln!(out, "{}", printer.paint(&header, Tone::Bold))?;
         if let Some(reason) = &g.reason {
-            writeln!(out, "{reason}")?;
+            writeln!(out, "{}", plain_text(reason))?;
         }
         for m in &g.metrics {
             if let Some(err) = &m.error {
-                writeln!(out, "metric {}: {err}", m.name)?;
+                writeln!(out, "metric {}: {}", m.name, plain_text(err))?;
             } else if let (Some(false), Some(miss)) = (m.within, &m.miss) {
                 writeln!(out, "metric {miss}")?;
             } else if m.within == Some(false) {
@@ -266,7 +259,7 @@ pub(crate) fn render_table(
             if printer.color {
                 writeln!(out, "{line}")?;
             } else {
-                writeln!(out, "{}", strip_ansi(line))?;
+                writeln!(out, "{}", plain_text(line))?;
             }
         }
         if lines.is_empty() {
@@ -332,18 +325,4 @@ pub(crate) fn summary_line(report: &Report, printer: &Printer) -> String {
     }
     parts.push(human_duration(Duration::from_millis(report.duration_ms)));
     parts.join(" · ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_are_stripped_from_output_shown_without_colour() {
-        assert_eq!(
-            strip_ansi("\x1b[31m-    let x\x1b(B\x1b[m plain \x1b]0;title\x07end"),
-            "-    let x plain end"
-        );
-        assert_eq!(strip_ansi("no escapes"), "no escapes");
-    }
 }

@@ -48,7 +48,7 @@ pub(super) fn run_builtin(
         text,
     };
     let found = Some(outcome.findings.len());
-    let metrics = measure::measure(
+    let mut metrics = measure::measure(
         &gate.metrics,
         &[],
         &output,
@@ -57,13 +57,18 @@ pub(super) fn run_builtin(
         found,
         &measure::Reports::default(),
     );
+    super::gate::mask_errors(&mut metrics, &runner.opts.secrets);
+    let mut findings = outcome.findings;
+    for f in &mut findings {
+        redact(&mut f.message, &runner.opts.secrets);
+    }
     Execution {
         end: ExecEnd::Exited(0),
         duration,
         output,
         metrics,
         attempts: 1,
-        findings: outcome.findings,
+        findings,
     }
 }
 

@@ -3,8 +3,11 @@
 //!
 //! A gate may print gigabytes; pqg keeps the first 8 KiB and the last 56 KiB
 //! (DESIGN §6) and scans lines as they stream, so memory stays bounded
-//! whatever the gate does. Nothing here interprets a value as good or bad.
+//! whatever the gate does. Secrets are masked in the stream before the
+//! probes, the kept log or the cut see it (DESIGN §11). Nothing here
+//! interprets a value as good or bad.
 
+use super::redact::StreamMasker;
 use regex::Regex;
 use std::io::Write;
 
@@ -127,11 +130,21 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
     haystack.iter().position(|&b| b == needle)
 }
 
-/// Head-and-tail capture of a byte stream.
+/// Head-and-tail capture of a byte stream, masked before any cut.
 pub(crate) struct Capture {
+    masker: StreamMasker,
+    sink: Sink,
+    /// Everything the gate printed, in bytes, before masking.
+    total: u64,
+}
+
+/// Where the masked stream goes: the line probes, the kept log, and the
+/// head and tail kept for the report.
+struct Sink {
     head: Vec<u8>,
     tail: Vec<u8>,
-    total: u64,
+    /// Bytes of the masked stream.
+    masked: u64,
     scanner: LineScanner,
     log: Option<Box<dyn Write + Send>>,
 }
@@ -139,16 +152,67 @@ pub(crate) struct Capture {
 impl Capture {
     pub(crate) fn new(probes: Vec<LineProbe>, log: Option<Box<dyn Write + Send>>) -> Self {
         Capture {
-            head: Vec::with_capacity(HEAD_BYTES),
-            tail: Vec::new(),
+            masker: StreamMasker::new(&[]),
+            sink: Sink {
+                head: Vec::with_capacity(HEAD_BYTES),
+                tail: Vec::new(),
+                masked: 0,
+                scanner: LineScanner::new(probes),
+                log,
+            },
             total: 0,
-            scanner: LineScanner::new(probes),
-            log,
         }
     }
 
-    pub(crate) fn push(&mut self, mut bytes: &[u8]) {
+    /// The same capture, masking `secrets` in the stream before the probes,
+    /// the log and the head/tail cut see it (DESIGN §11): no fragment of a
+    /// secret survives a cut.
+    pub(crate) fn masking(mut self, secrets: &[String]) -> Self {
+        self.masker = StreamMasker::new(secrets);
+        self
+    }
+
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.total += bytes.len() as u64;
+        let sink = &mut self.sink;
+        self.masker.push(bytes, &mut |b| sink.push(b));
+    }
+
+    /// The kept output and the probes' results.
+    pub(crate) fn finish(mut self) -> (Output, Vec<ProbeResult>) {
+        let sink = &mut self.sink;
+        self.masker.finish(&mut |b| sink.push(b));
+        let mut sink = self.sink;
+        if let Some(log) = &mut sink.log {
+            let _ = log.flush();
+        }
+        if sink.tail.len() > TAIL_BYTES {
+            sink.tail.drain(..sink.tail.len() - TAIL_BYTES);
+        }
+        let kept = (sink.head.len() + sink.tail.len()) as u64;
+        let omitted = sink.masked - kept;
+        let mut text = String::from_utf8_lossy(&sink.head).into_owned();
+        if omitted > 0 {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&format!("… {omitted} bytes omitted …\n"));
+        }
+        text.push_str(&String::from_utf8_lossy(&sink.tail));
+        (
+            Output {
+                text,
+                total_bytes: self.total,
+                omitted_bytes: omitted,
+            },
+            sink.scanner.finish(),
+        )
+    }
+}
+
+impl Sink {
+    fn push(&mut self, mut bytes: &[u8]) {
+        self.masked += bytes.len() as u64;
         self.scanner.feed(bytes);
         if let Some(log) = &mut self.log {
             if log.write_all(bytes).is_err() {
@@ -172,34 +236,6 @@ impl Capture {
                 self.tail.drain(..self.tail.len() - TAIL_BYTES);
             }
         }
-    }
-
-    /// The kept output and the probes' results.
-    pub(crate) fn finish(mut self) -> (Output, Vec<ProbeResult>) {
-        if let Some(log) = &mut self.log {
-            let _ = log.flush();
-        }
-        if self.tail.len() > TAIL_BYTES {
-            self.tail.drain(..self.tail.len() - TAIL_BYTES);
-        }
-        let kept = (self.head.len() + self.tail.len()) as u64;
-        let omitted = self.total - kept;
-        let mut text = String::from_utf8_lossy(&self.head).into_owned();
-        if omitted > 0 {
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push_str(&format!("… {omitted} bytes omitted …\n"));
-        }
-        text.push_str(&String::from_utf8_lossy(&self.tail));
-        (
-            Output {
-                text,
-                total_bytes: self.total,
-                omitted_bytes: omitted,
-            },
-            self.scanner.finish(),
-        )
     }
 }
 
@@ -279,5 +315,29 @@ mod tests {
         let (out, probes) = c.finish();
         assert_eq!(probes, [ProbeResult::Count(1)]);
         assert!(out.text.len() < HEAD_BYTES + TAIL_BYTES + 100);
+    }
+
+    #[test]
+    fn a_secret_across_the_head_cut_leaves_no_fragment() {
+        let secret = "s3cr3t-t0ken-value".to_owned();
+        let mut c = Capture::new(vec![], None).masking(std::slice::from_ref(&secret));
+        // The secret starts 5 bytes before the head cut, and arrives in
+        // two reads split at the cut.
+        let mut stream = vec![b'.'; HEAD_BYTES - 5];
+        stream.extend_from_slice(secret.as_bytes());
+        stream.extend(std::iter::repeat_n(b'x', 2 * TAIL_BYTES));
+        stream.extend_from_slice(secret.as_bytes());
+        stream.extend_from_slice(b"\n");
+        c.push(&stream[..HEAD_BYTES]);
+        c.push(&stream[HEAD_BYTES..]);
+        let (out, _) = c.finish();
+        assert!(
+            !out.text.contains("s3cr"),
+            "{}",
+            &out.text[HEAD_BYTES - 10..HEAD_BYTES + 10]
+        );
+        assert!(!out.text.contains("alue"));
+        assert!(out.text.ends_with("********\n"));
+        assert_eq!(out.total_bytes, stream.len() as u64);
     }
 }

@@ -116,6 +116,11 @@ impl<'r, 'e> Coordinator<'r, 'e> {
         }
     }
 
+    /// A signal that came before the run: nothing starts.
+    pub(super) fn interrupt(&mut self, sig: i32) {
+        self.signalled(sig);
+    }
+
     /// The first signal stops the run and passes the signal to the gates;
     /// a second one (another Ctrl-C) kills them without more grace.
     fn signalled(&mut self, sig: i32) {

@@ -8,6 +8,7 @@
 
 use super::groups::Groups;
 use super::process::{self, AttemptSpec, ExecEnd};
+use super::strays::Scope;
 use super::{builtin, measure, redact, Assess, Assessment, Execution, GateJob, Msg, RunOptions};
 use crate::config::{Command, Config, Gate};
 use crate::plan::{GateIdx, Plan};
@@ -24,6 +25,8 @@ pub(super) struct GateRunner<'r> {
     pub(super) opts: &'r RunOptions,
     pub(super) assess: &'r Assess<'r>,
     pub(super) groups: Arc<Groups>,
+    /// Marks what the gates start, so that what they leave is ended.
+    scope: &'r Scope,
     /// Variables every gate gets: `PQG_STAGE`, `PQG_RUN_ID`.
     env_base: Vec<(String, String)>,
 }
@@ -34,6 +37,7 @@ impl<'r> GateRunner<'r> {
         plan: &'r Plan,
         opts: &'r RunOptions,
         assess: &'r Assess<'r>,
+        scope: &'r Scope,
     ) -> Self {
         let env_base = vec![
             ("PQG_STAGE".into(), opts.stage.clone()),
@@ -45,6 +49,7 @@ impl<'r> GateRunner<'r> {
             opts,
             assess,
             groups: Arc::new(Groups::default()),
+            scope,
             env_base,
         }
     }
@@ -116,12 +121,16 @@ impl<'r> GateRunner<'r> {
                     .logs_dir
                     .as_ref()
                     .and_then(|logs| open_log(logs, gate, attempt_no)),
+                secrets: &self.opts.secrets,
+                scope: self.scope,
             },
             &self.groups,
         );
         let mut output = attempt.output;
+        // Masked in the stream already; this catches a secret the lossy
+        // UTF-8 decoding or the "omitted" line could have joined up.
         redact(&mut output.text, &self.opts.secrets);
-        let metrics = match attempt.end {
+        let mut metrics = match attempt.end {
             ExecEnd::Exited(_) | ExecEnd::Signalled(_) => measure::measure(
                 &gate.metrics,
                 &attempt.probes,
@@ -133,6 +142,7 @@ impl<'r> GateRunner<'r> {
             ),
             _ => Vec::new(),
         };
+        mask_errors(&mut metrics, &self.opts.secrets);
         Execution {
             end: attempt.end,
             duration: attempt.duration,
@@ -149,7 +159,7 @@ impl<'r> GateRunner<'r> {
     fn worth_retrying(&self, i: GateIdx, execution: &Execution, assessment: Assessment) -> bool {
         let retryable = matches!(
             execution.end,
-            ExecEnd::Exited(_) | ExecEnd::Signalled(_) | ExecEnd::TimedOut
+            ExecEnd::Exited(_) | ExecEnd::Signalled(_) | ExecEnd::TimedOut(_)
         );
         execution.attempts < self.gate(i).retries + 1
             && retryable
@@ -158,16 +168,39 @@ impl<'r> GateRunner<'r> {
     }
 }
 
+/// Masks secrets in the reasons metrics could not be read: they quote
+/// the gate's output and the reports it wrote (DESIGN §11).
+pub(super) fn mask_errors(metrics: &mut [measure::MetricValue], secrets: &[String]) {
+    for m in metrics {
+        if let Err(why) = m {
+            redact(why, secrets);
+        }
+    }
+}
+
 /// The full log of one attempt in `logs` (`gate.log`, then `gate.2.log`
-/// ...); none when it cannot be created.
+/// ...); none when it cannot be created. Logs hold what a gate printed
+/// (masked, but still the project's output): folder 0700, files 0600.
 fn open_log(logs: &Path, gate: &Gate, attempt_no: u32) -> Option<Box<dyn Write + Send>> {
-    let _ = std::fs::create_dir_all(logs);
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let _ = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(logs);
+    // A folder left by an older pqg may be open to all.
+    let _ = std::fs::set_permissions(logs, std::fs::Permissions::from_mode(0o700));
+    let stem = gate.id.file_stem();
     let name = if attempt_no == 1 {
-        format!("{}.log", gate.id)
+        format!("{stem}.log")
     } else {
-        format!("{}.{attempt_no}.log", gate.id)
+        format!("{stem}.{attempt_no}.log")
     };
-    std::fs::File::create(logs.join(name))
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(logs.join(name))
         .ok()
         .map(|f| Box::new(std::io::BufWriter::new(f)) as Box<dyn Write + Send>)
 }

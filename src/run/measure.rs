@@ -240,7 +240,12 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
 }
 
 fn json_number(value: &serde_json::Value, pointer: &str, origin: &str) -> MetricValue {
-    match value.pointer(pointer) {
+    json_found(value.pointer(pointer), pointer, origin)
+}
+
+/// The metric from what `pointer` found in `origin`.
+fn json_found(found: Option<&serde_json::Value>, pointer: &str, origin: &str) -> MetricValue {
+    match found {
         None => Err(format!(
             "JSON pointer `{pointer}` found nothing in {origin}"
         )),
@@ -279,10 +284,11 @@ fn json_in_output(text: &str, pointer: &str) -> MetricValue {
 
 fn json_in_file(path: &Path, shown: &Path, pointer: &str) -> MetricValue {
     let origin = format!("`{}`", shown.display());
-    let file = parsers::open_regular(path, shown)?;
-    let value: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
+    // Streamed: only the path to the pointer is kept, however large the
+    // report (parsers::json).
+    let found = parsers::json::at_pointer(parsers::open(path, shown)?, pointer)
         .map_err(|e| format!("{origin} is not valid JSON: {e}"))?;
-    json_number(&value, pointer, &origin)
+    json_found(found.as_ref(), pointer, &origin)
 }
 
 #[cfg(test)]

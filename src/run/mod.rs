@@ -24,6 +24,7 @@ mod redact;
 mod scheduler;
 mod signals;
 mod stored;
+mod strays;
 
 use crate::config::{Command, Config, GateId};
 use crate::plan::{GateIdx, GateStatus, PerGate, Plan};
@@ -31,11 +32,11 @@ use anyhow::Context;
 pub(crate) use capture::Output;
 use coordinator::Coordinator;
 use gate::GateRunner;
-use groups::Groups;
 pub(crate) use measure::MetricValue;
 use process::AttemptSpec;
 pub(crate) use process::ExecEnd;
 pub(crate) use redact::{redact, secrets_from_env};
+pub(crate) use signals::{listen as listen_for_signals, received as signal_received};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -228,6 +229,10 @@ enum Msg {
 }
 
 /// Runs the gates of `plan` that run, respecting needs, slots and priority.
+///
+/// A signal received before the run (while the key commands ran or the
+/// tree was hashed) stops it before any gate starts. When the run ends,
+/// on any path, whatever its gates left running is ended (see `strays`).
 pub(crate) fn execute(
     config: &Config,
     plan: &Plan,
@@ -238,23 +243,39 @@ pub(crate) fn execute(
     let started = Instant::now();
     let jobs = opts.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
+        .num_threads(pool_size(plan, opts))
         .thread_name(|i| format!("pqg-gate-{i}"))
         .build()
         .context("starting the gate pool")?;
-    let runner = GateRunner::new(config, plan, opts, assess);
+    let scope = strays::Scope::new();
+    let runner = GateRunner::new(config, plan, opts, assess, &scope);
     let (tx, rx) = mpsc::channel::<Msg>();
-    let listener = match opts.handle_signals {
-        true => Some(signals::listen(tx.clone())?),
+    let attached = match opts.handle_signals {
+        true => {
+            signals::listen()?;
+            Some(signals::attach(tx.clone()))
+        }
         false => None,
     };
     let mut coordinator = Coordinator::new(&runner, jobs, on_event);
-    pool.in_place_scope(|scope| coordinator.drive(scope, &tx, &rx))?;
-    if let Some(listener) = listener {
-        listener.close();
+    if let Some(sig) = attached.as_ref().and(signals::received()) {
+        coordinator.interrupt(sig);
     }
+    pool.in_place_scope(|scope| coordinator.drive(scope, &tx, &rx))?;
+    drop(attached);
     coordinator.count_late_signals(&rx);
     Ok(coordinator.into_result(started.elapsed()))
+}
+
+/// How many pool threads a run needs: one per gate that may run at once,
+/// which is at most `jobs` and at most the gates that run and are not
+/// reused from the cache (the coordinating thread is not one of them).
+fn pool_size(plan: &Plan, opts: &RunOptions) -> usize {
+    let runnable = plan
+        .indices()
+        .filter(|&i| plan.gate(i).runs() && !opts.job(i).is_cached())
+        .count();
+    opts.jobs.clamp(1, runnable.max(1))
 }
 
 /// What a short command printed: its end, the BLAKE3 hash of its whole
@@ -269,20 +290,30 @@ pub(crate) struct Captured {
 /// Runs a short command (a `key_commands` entry) to its end; every byte it
 /// prints is hashed as it streams, while only the bounded head and tail are
 /// kept. It gets the same process-group care as a gate.
+///
+/// It runs in a process group of its own, ended at `timeout`, or by SIGINT
+/// or SIGTERM to pqg (once [`listen_for_signals`] runs), and nothing it
+/// starts outlives it.
 pub(crate) fn capture_command(command: &Command, dir: &Path, timeout: Duration) -> Captured {
-    let groups = Groups::default();
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let id = GateIdx(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let hasher = std::sync::Arc::new(std::sync::Mutex::new(blake3::Hasher::new()));
+    let scope = strays::Scope::new();
     let attempt = process::execute(
         AttemptSpec {
-            gate: GateIdx(0),
+            gate: id,
             command,
             dir,
             env: &[],
             timeout: Some(timeout),
             probes: Vec::new(),
             log: Some(Box::new(HashWriter(std::sync::Arc::clone(&hasher)))),
+            // The key is the whole output as printed; its text is only
+            // shown masked, never kept.
+            secrets: &[],
+            scope: &scope,
         },
-        &groups,
+        signals::key_command_groups(),
     );
     let digest = match hasher.lock() {
         Ok(h) => *h.finalize().as_bytes(),

@@ -8,6 +8,7 @@
 
 use super::capture::{Capture, LineProbe, Output, ProbeResult};
 use super::groups::{Groups, KILL_GRACE};
+use super::strays::{self, Scope};
 use crate::config::Command;
 use crate::plan::GateIdx;
 use crate::sys::process::{kill_group, wait_exit_no_reap, Pid};
@@ -27,8 +28,8 @@ pub(crate) enum ExecEnd {
     Exited(i32),
     /// The command was killed by this signal (not by pqg).
     Signalled(i32),
-    /// pqg killed it at its timeout.
-    TimedOut,
+    /// pqg killed it at its timeout, the limit it had.
+    TimedOut(Duration),
     /// pqg stopped it: fail-fast or an interrupt.
     Cancelled,
     /// It could not be started.
@@ -65,6 +66,11 @@ pub(crate) struct AttemptSpec<'a> {
     pub timeout: Option<Duration>,
     pub probes: Vec<LineProbe>,
     pub log: Option<Box<dyn io::Write + Send>>,
+    /// Values masked in the stream before the probes, the log and the cut
+    /// see it (DESIGN §11).
+    pub secrets: &'a [String],
+    /// Marks what the attempt starts, so that what it leaves is found.
+    pub scope: &'a Scope,
 }
 
 /// Runs one attempt to its end.
@@ -73,7 +79,8 @@ pub(crate) fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
     if groups.is_closed() {
         return Attempt::not_started(ExecEnd::Cancelled, Duration::ZERO);
     }
-    let (mut child, reader) = match spawn(&spec) {
+    let mark = spec.scope.mark();
+    let (mut child, reader) = match spawn(&spec, &mark) {
         Ok(spawned) => spawned,
         Err(why) => return Attempt::not_started(ExecEnd::SpawnFailed(why), start.elapsed()),
     };
@@ -81,7 +88,10 @@ pub(crate) fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
     if !groups.register(spec.gate, pid) {
         kill_group(pid, libc::SIGKILL);
     }
-    let reading = OutputReader::start(reader, Capture::new(spec.probes, spec.log));
+    let reading = OutputReader::start(
+        reader,
+        Capture::new(spec.probes, spec.log).masking(spec.secrets),
+    );
     let timer = spec.timeout.map(|limit| Timer::start(pid, limit));
     let waited = wait_exit_no_reap(pid);
     let duration = start.elapsed();
@@ -89,13 +99,17 @@ pub(crate) fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
     // which also closes the pipe for the reader.
     kill_group(pid, libc::SIGKILL);
     let status = child.wait();
+    strays::reaped(pid);
     let timed_out = timer.is_some_and(Timer::stop);
     let stopped = groups.unregister(spec.gate);
+    // What left the group (a daemon) goes too, and with it the last
+    // holders of the output pipe.
+    strays::end_attempt(&mark, pid);
     let (output, probes) = reading.finish();
     let end = if stopped {
         ExecEnd::Cancelled
-    } else if timed_out {
-        ExecEnd::TimedOut
+    } else if let (true, Some(limit)) = (timed_out, spec.timeout) {
+        ExecEnd::TimedOut(limit)
     } else {
         exit_end(waited, status)
     };
@@ -109,7 +123,7 @@ pub(crate) fn execute(spec: AttemptSpec<'_>, groups: &Groups) -> Attempt {
 
 /// Starts the attempt's command in a process group of its own, both output
 /// streams into one pipe; the reading end of the pipe comes back with it.
-fn spawn(spec: &AttemptSpec<'_>) -> Result<(Child, io::PipeReader), String> {
+fn spawn(spec: &AttemptSpec<'_>, mark: &strays::Mark) -> Result<(Child, io::PipeReader), String> {
     let (reader, writer) = io::pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
     let writer2 = writer
         .try_clone()
@@ -127,7 +141,7 @@ fn spawn(spec: &AttemptSpec<'_>) -> Result<(Child, io::PipeReader), String> {
         .env_remove("PQG_FILES")
         .env_remove(crate::settings::SIGNING_KEY_VAR)
         .envs(spec.env.iter().map(|(k, v)| (k, v)));
-    let spawned = cmd.spawn();
+    let spawned = strays::spawn(&mut cmd, mark);
     // The command holds our copies of the pipe's write end: drop them, or
     // the reader never sees the end of the output.
     drop(cmd);

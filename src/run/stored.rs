@@ -15,7 +15,7 @@ impl Execution {
         let exit = match self.end {
             ExecEnd::Exited(c) => StoredExit::Exited(c),
             ExecEnd::Signalled(s) => StoredExit::Signalled(s),
-            ExecEnd::TimedOut | ExecEnd::Cancelled | ExecEnd::SpawnFailed(_) => return None,
+            ExecEnd::TimedOut(_) | ExecEnd::Cancelled | ExecEnd::SpawnFailed(_) => return None,
         };
         Some(StoredResult {
             exit,
@@ -87,7 +87,7 @@ mod tests {
         assert_eq!(back.metrics, e.metrics);
         assert_eq!(back.output, e.output);
         let timeout = Execution {
-            end: ExecEnd::TimedOut,
+            end: ExecEnd::TimedOut(Duration::from_secs(1)),
             ..e
         };
         assert!(timeout.to_stored().is_none());

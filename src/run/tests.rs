@@ -28,17 +28,13 @@ fn cached_pass() -> Execution {
     }
 }
 
-#[test]
-fn every_execution_is_assessed_once_and_the_answer_travels_with_it() {
-    let config = Config::parse(Path::new("gates.toml"), CONFIG).unwrap();
-    let plan = build(&config, StageIdx(0), &Filters::default(), false).unwrap();
-    let cache_dir = tempfile::tempdir().unwrap();
+fn options(jobs: usize, cache_dir: &Path) -> RunOptions {
     let job = |reuse| GateJob {
         reuse,
         ..GateJob::default()
     };
-    let opts = RunOptions {
-        jobs: 2,
+    RunOptions {
+        jobs,
         stage: "dev".into(),
         run_id: "test".into(),
         logs_dir: None,
@@ -52,8 +48,34 @@ fn every_execution_is_assessed_once_and_the_answer_travels_with_it() {
         .into(),
         fail_fast: false,
         handle_signals: false,
-        cache_dir: cache_dir.path().to_path_buf(),
+        cache_dir: cache_dir.to_path_buf(),
+    }
+}
+
+#[test]
+fn the_pool_has_a_thread_per_gate_that_may_run_at_once_and_no_more() {
+    let config = Config::parse(Path::new("gates.toml"), CONFIG).unwrap();
+    let plan = build(&config, StageIdx(0), &Filters::default(), false).unwrap();
+    let dir = Path::new("/nonexistent");
+    // Two gates run; the third is reused from the cache.
+    assert_eq!(pool_size(&plan, &options(100_000, dir)), 2);
+    assert_eq!(pool_size(&plan, &options(2, dir)), 2);
+    assert_eq!(pool_size(&plan, &options(1, dir)), 1);
+    assert_eq!(pool_size(&plan, &options(0, dir)), 1);
+    let only_cached = Filters {
+        only: vec!["cached".into()],
+        ..Filters::default()
     };
+    let none = build(&config, StageIdx(0), &only_cached, false).unwrap();
+    assert_eq!(pool_size(&none, &options(8, dir)), 1);
+}
+
+#[test]
+fn every_execution_is_assessed_once_and_the_answer_travels_with_it() {
+    let config = Config::parse(Path::new("gates.toml"), CONFIG).unwrap();
+    let plan = build(&config, StageIdx(0), &Filters::default(), false).unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let opts = options(2, cache_dir.path());
     let asked = Mutex::new(vec![0u32; 3]);
     let assess = |i: GateIdx, e: &Execution| {
         asked.lock().unwrap()[i.0] += 1;

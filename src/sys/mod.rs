@@ -9,4 +9,6 @@ pub(crate) mod fs;
 pub(crate) mod host;
 pub(crate) mod name;
 pub(crate) mod process;
+pub(crate) mod procfs;
+pub(crate) mod stop;
 pub(crate) mod tmp;

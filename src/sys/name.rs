@@ -77,11 +77,22 @@ pub(crate) fn to_path(name: &str) -> Cow<'_, Path> {
     }
 }
 
-/// A name for people: as it is when it is UTF-8, else quoted as git does
-/// (`"caf\351.txt"`: the name in double quotes, each byte that is not UTF-8
-/// in octal, `"`, `\` and control characters escaped).
+/// Whether [`display`] quotes `name`: it is not UTF-8, or it holds a
+/// control character (a newline would let a name pose as a line of its
+/// own), a `"` or a `\`, as git's `core.quotePath` decides.
+pub(crate) fn needs_quoting(name: &str) -> bool {
+    is_escaped(name)
+        || name
+            .chars()
+            .any(|c| c.is_control() || c == '"' || c == '\\')
+}
+
+/// A name for people: as it is when it is plain UTF-8, else quoted as git
+/// does (`"caf\351.txt"`, `"a\nb.txt"`: the name in double quotes, each
+/// byte that is not UTF-8 in octal, `"`, `\` and control characters
+/// escaped).
 pub(crate) fn display(name: &str) -> Cow<'_, str> {
-    if !is_escaped(name) {
+    if !needs_quoting(name) {
         return Cow::Borrowed(name);
     }
     let mut out = String::with_capacity(name.len() + 8);
@@ -130,6 +141,9 @@ mod tests {
         assert_eq!(to_bytes(&held).as_ref(), tricky.as_slice());
         assert_eq!(display(&held), "\"a\\303\\\"\\\\b\"");
         assert_eq!(to_bytes("a\0b").as_ref(), b"a\0b", "a stray NUL stays");
+        assert_eq!(display("x\nforged.txt:1:1"), "\"x\\nforged.txt:1:1\"");
+        assert_eq!(display("a\rb\x1b"), "\"a\\015b\\033\"");
+        assert_eq!(display("say \"hi\".txt"), "\"say \\\"hi\\\".txt\"");
         let mut all: Vec<u8> = (1..=255).collect();
         all.retain(|&b| b != b'/');
         assert_eq!(to_bytes(&from_bytes(all.clone())).as_ref(), all.as_slice());

@@ -1,0 +1,345 @@
+//! Gates that change tracked files (issue 13): a `ruff check` with `fix =
+//! true` rewrites the code it judges and reports pass. Unless the gate says
+//! it may (`writes = true`), a gate that changed a tracked file is `fail`
+//! with "files were modified by this gate: …".
+//!
+//! The tracked files are stat'ed once before the first gate starts, and
+//! again as each command gate finishes. A change is laid at the door of the
+//! gates that were running when it was made, read from the file's ctime
+//! (which no program can set back, unlike mtime): the gate that finishes
+//! is blamed for what changed while it ran; when another gate ran then
+//! too, both are (neither can be cleared from outside), unless one of them
+//! declared `writes = true`, which accounts for the change. Untracked and
+//! ignored files (reports, caches) never count, nor do built-in checks,
+//! which never write. Outside git nothing is tracked, and nothing is
+//! watched. This never decides whether a result is stored: the look after
+//! the run (`cache::changes_since`) does, and a blamed gate is kept out on
+//! top of it.
+//!
+//! The states before the run come from the snapshot the cache took when
+//! there is one (no file is stat'ed twice); the look after the run that
+//! decides what is stored (`cache::changes_since`) is not enough by
+//! itself: it runs once, after every gate, only with the cache on, and
+//! over the keyed gates' inputs, while this must hold under `--no-cache`
+//! and for `cache = false` gates, and must tell the gates apart as each
+//! finishes.
+
+use crate::config::{Command, Config};
+use crate::files::root::{FileState, Kind, Root};
+use crate::files::snapshot::{now_ns, Snapshot};
+use crate::plan::{GateIdx, PerGate, Plan};
+use crate::run;
+use rayon::prelude::*;
+use std::sync::Mutex;
+
+/// The kernel stamps ctime from a clock that may lag the one read here by
+/// a scheduler tick: a write in a gate's first milliseconds may carry a
+/// time a little before the start measured for it.
+const CLOCK_SLACK_NS: i64 = 20_000_000;
+
+/// How many modified files a reason names before "and N more".
+const NAMED: usize = 5;
+
+/// The tracked files as they were before the gates started, and when each
+/// gate ran.
+pub(super) struct WriteWatch {
+    root: Root,
+    /// Tracked files, sorted, and their state before the run (`None`: the
+    /// file was missing from the work tree then).
+    before: Vec<(String, Option<FileState>)>,
+    /// Whether each plan gate may write (`writes = true`), and its name.
+    writers: PerGate<bool>,
+    /// The gates watched: commands that run here, not answered from the
+    /// cache (writers included: their windows clear others).
+    watched: PerGate<bool>,
+    names: PerGate<String>,
+    times: Mutex<Times>,
+}
+
+/// When gates ran, as far as known so far.
+#[derive(Default)]
+struct Times {
+    /// When each gate was seen to start (the runner's start event).
+    started: Vec<Option<i64>>,
+    /// Each finished attempt: its gate and its window.
+    ran: Vec<(GateIdx, i64, i64)>,
+    /// What each gate was blamed for: kept across its retries, so that a
+    /// first attempt's rewrite is not forgotten by a clean second one.
+    blamed: Vec<Option<String>>,
+}
+
+impl WriteWatch {
+    /// Stats the tracked files, if some gate that runs here (not answered
+    /// from the cache) is a command not allowed to write; `None` when no
+    /// such gate runs, outside git, or when git cannot list the files.
+    pub(super) fn take(
+        config: &Config,
+        plan: &Plan,
+        opts: &run::RunOptions,
+        snapshot: Option<&Snapshot>,
+    ) -> Option<Self> {
+        let watched: PerGate<bool> = plan
+            .indices()
+            .map(|i| {
+                let gate = &config.gates[plan.gate(i).index];
+                plan.gate(i).runs()
+                    && !opts.job(i).is_cached()
+                    && !matches!(gate.command, Command::Builtin(_))
+            })
+            .collect();
+        let writers: PerGate<bool> = plan
+            .indices()
+            .map(|i| config.gates[plan.gate(i).index].writes)
+            .collect();
+        if !plan.indices().any(|i| watched[i] && !writers[i]) {
+            return None;
+        }
+        let root = Root::open(&config.root).ok()?;
+        let tracked = tracked_files(&config.root)?;
+        // The snapshot the cache took holds the state of most of them
+        // already (taken before any gate started): only the others are
+        // stat'ed now.
+        let known = |path: &str| {
+            let snapshot = snapshot?;
+            let i = snapshot
+                .files
+                .binary_search_by(|f| f.path.as_str().cmp(path))
+                .ok()?;
+            Some(snapshot.states[i].clone()).filter(|s| !s.is_dir())
+        };
+        let before: Vec<(String, Option<FileState>)> = tracked
+            .into_par_iter()
+            .with_min_len(256)
+            .filter_map(|path| {
+                if let Some(state) = known(&path) {
+                    return Some((path, Some(state)));
+                }
+                match state(&root, &path) {
+                    Seen::Folder => None,
+                    Seen::Missing => Some((path, None)),
+                    Seen::File(s) => Some((path, Some(s))),
+                }
+            })
+            .collect();
+        crate::debug!("writes: {} tracked files watched", before.len());
+        let n = plan.gates.len();
+        Some(WriteWatch {
+            root,
+            before,
+            writers,
+            watched,
+            names: plan
+                .indices()
+                .map(|i| plan.gate(i).id.to_string())
+                .collect(),
+            times: Mutex::new(Times {
+                started: vec![None; n],
+                ran: Vec::new(),
+                blamed: vec![None; n],
+            }),
+        })
+    }
+
+    /// Notes that gate `gate` started (or started again) now.
+    pub(super) fn started(&self, gate: GateIdx) {
+        if !self.watched[gate] {
+            return;
+        }
+        if let Ok(mut times) = self.times.lock() {
+            times.started[gate.0] = Some(now_ns());
+        }
+    }
+
+    /// Whether gate `gate` was blamed for changing tracked files.
+    pub(super) fn blamed(&self, gate: GateIdx) -> bool {
+        self.times
+            .lock()
+            .is_ok_and(|t| t.blamed.get(gate.0).is_some_and(Option::is_some))
+    }
+
+    /// Called as an attempt of gate `gate` finishes after `duration`: why
+    /// it is to fail for changing tracked files, if it is (never for a gate
+    /// not watched: a builtin, or a result reused).
+    pub(super) fn finished(&self, gate: GateIdx, duration: std::time::Duration) -> Option<String> {
+        if !self.watched[gate] {
+            return None;
+        }
+        let writes = self.writers[gate];
+        let end = now_ns();
+        let took = i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX);
+        let mut start = end.saturating_sub(took);
+        {
+            let mut times = self.times.lock().ok()?;
+            if let Some(seen) = times.started[gate.0].take() {
+                start = start.min(seen);
+            }
+            times.ran.push((gate, start, end));
+        }
+        if writes {
+            return None;
+        }
+        let changed = self.changed();
+        let mut times = self.times.lock().ok()?;
+        let from = start.saturating_sub(CLOCK_SLACK_NS);
+        let mut mine = Vec::new();
+        let mut others: Vec<GateIdx> = Vec::new();
+        for (path, at) in changed {
+            if at < from || at > end {
+                continue; // changed before this gate started
+            }
+            let running: Vec<GateIdx> = self.running_at(&times, gate, at);
+            if running.iter().any(|&g| self.writers[g]) {
+                continue; // a gate allowed to write ran then
+            }
+            for g in running {
+                if !others.contains(&g) {
+                    others.push(g);
+                }
+            }
+            mine.push(path);
+        }
+        if !mine.is_empty() {
+            let shown = named(&mine);
+            let reason = if others.is_empty() {
+                format!("files were modified by this gate: {shown}")
+            } else {
+                let names: Vec<String> = others
+                    .iter()
+                    .map(|&g| format!("`{}`", self.names[g]))
+                    .collect();
+                format!(
+                    "files were modified while this gate ran, by it or by {} (running at the same time): {shown}",
+                    names.join(", ")
+                )
+            };
+            times.blamed[gate.0] = Some(reason);
+        }
+        times.blamed[gate.0].clone()
+    }
+
+    /// The gates other than `gate` that were running at `at`: finished
+    /// attempts whose window holds it, and gates started and not finished.
+    fn running_at(&self, times: &Times, gate: GateIdx, at: i64) -> Vec<GateIdx> {
+        let mut found: Vec<GateIdx> = times
+            .ran
+            .iter()
+            .filter(|(g, start, end)| {
+                *g != gate && start.saturating_sub(CLOCK_SLACK_NS) <= at && at <= *end
+            })
+            .map(|(g, _, _)| *g)
+            .collect();
+        for (g, started) in times.started.iter().enumerate() {
+            if g != gate.0 && started.is_some_and(|s| s.saturating_sub(CLOCK_SLACK_NS) <= at) {
+                found.push(GateIdx(g));
+            }
+        }
+        found.sort_unstable_by_key(|g| g.0);
+        found.dedup();
+        found
+    }
+
+    /// The tracked files whose state changed since the run started, and
+    /// when each change was made (its ctime; for a file gone, its folder's).
+    fn changed(&self) -> Vec<(String, i64)> {
+        self.before
+            .par_iter()
+            .with_min_len(256)
+            .filter_map(|(path, before)| {
+                let now = match state(&self.root, path) {
+                    Seen::File(s) => Some(s),
+                    Seen::Missing | Seen::Folder => None,
+                };
+                if now == *before {
+                    return None;
+                }
+                let at = match &now {
+                    Some(s) => s.ctime_ns,
+                    None => self.folder_ctime(path),
+                };
+                Some((path.clone(), at))
+            })
+            .collect()
+    }
+
+    /// When the folder holding `path` (or the nearest one left) changed:
+    /// removing a file changes its folder.
+    fn folder_ctime(&self, path: &str) -> i64 {
+        let mut dir = std::path::Path::new(path);
+        while let Some(parent) = dir.parent() {
+            let full = self.root.path().join(parent);
+            if let Ok(m) = std::fs::symlink_metadata(&full) {
+                use std::os::unix::fs::MetadataExt;
+                return m.ctime() * 1_000_000_000 + m.ctime_nsec();
+            }
+            dir = parent;
+        }
+        now_ns()
+    }
+}
+
+/// The files git tracks under `root`, sorted, relative to it: read from
+/// git's index when `root` is the top of the work tree and the index is
+/// one its reader understands (no process), else from `git ls-files`.
+/// `None` outside git, or when git cannot list them.
+fn tracked_files(root: &std::path::Path) -> Option<Vec<String>> {
+    let top = crate::files::root::absolute(root);
+    let from_index = crate::git::dirs(&top)
+        .filter(|d| d.top == top)
+        .and_then(|d| crate::git::index::read_in(&d).ok());
+    let mut files = match from_index {
+        Some(index) => index.entries.into_iter().map(|e| e.path).collect(),
+        None => match crate::git::ls_files(root, &["--cached"]) {
+            Ok(Some(files)) => files,
+            Ok(None) => return None,
+            Err(why) => {
+                crate::debug!("writes: tracked files not listed ({why:#}); not watched");
+                return None;
+            }
+        },
+    };
+    files.sort_unstable();
+    files.dedup();
+    Some(files)
+}
+
+/// What a tracked path is in the work tree.
+enum Seen {
+    File(FileState),
+    Missing,
+    /// A submodule's place: its own files are its repository's business.
+    Folder,
+}
+
+fn state(root: &Root, path: &str) -> Seen {
+    match root.lstat(path) {
+        Ok((_, Kind::Dir)) => Seen::Folder,
+        Ok((s, _)) => Seen::File(s),
+        Err(_) => Seen::Missing,
+    }
+}
+
+/// The first few of `paths`, then how many more.
+fn named(paths: &[String]) -> String {
+    let mut shown = paths
+        .iter()
+        .take(NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > NAMED {
+        shown.push_str(&format!(" and {} more", paths.len() - NAMED));
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_list_of_files_is_cut() {
+        let paths: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
+        assert_eq!(named(&paths[..2]), "f0, f1");
+        assert_eq!(named(&paths), "f0, f1, f2, f3, f4 and 3 more");
+    }
+}

@@ -1,0 +1,383 @@
+//! Secrets stay out of everything pqg shows or keeps (DESIGN §11), the
+//! cache folder is private and ignored by git however it came to exist, the
+//! cache subcommands work without a gates.toml, and gate names fit in file
+//! names (issue 13, items 3, 7 and 8).
+
+mod common;
+
+use common::{expect_code, TestRepo};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+/// A value no gate output holds by chance; its first and last five
+/// characters are distinctive, so a fragment left by a cut shows.
+const SECRET: &str = "Qx7vHeadPart-middle-of-the-secret-TailZ9";
+
+/// Every report format that quotes gate output or metric messages.
+const FORMATS: [&str; 7] = [
+    "table", "json", "jsonl", "junit", "markdown", "github", "sarif",
+];
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Asserts that no piece of `SECRET` of 5 bytes or more is in `bytes`.
+fn assert_no_fragment(bytes: &[u8], what: &str) {
+    let text = String::from_utf8_lossy(bytes);
+    for len in [5, SECRET.len()] {
+        for start in 0..=SECRET.len() - len {
+            let piece = &SECRET[start..start + len];
+            assert!(
+                !text.contains(piece),
+                "{what} holds `{piece}` of the secret:\n{}",
+                text.lines()
+                    .filter(|l| l.contains(piece))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    }
+}
+
+/// Runs `pqg check --format F` for every format (with `extra` args and
+/// `API_TOKEN` set) and asserts that stdout and stderr hold no fragment.
+fn check_every_format(repo: &TestRepo, extra: &[&str]) {
+    for format in FORMATS {
+        let mut args = vec!["check", "--no-cache", "--format", format];
+        args.extend_from_slice(extra);
+        let out = repo
+            .pqg(&args)
+            .env("API_TOKEN", SECRET)
+            .output()
+            .expect("run pqg");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_no_fragment(&out.stdout, &format!("--format {format} stdout"));
+        assert_no_fragment(&out.stderr, &format!("--format {format} stderr"));
+    }
+}
+
+#[test]
+fn kept_logs_are_masked_and_private() {
+    let repo = TestRepo::new()
+        .gates("[gates.leaky]\nrun = 'echo \"token is $API_TOKEN\"; echo \"again:$API_TOKEN.\"'\n");
+    let out = repo
+        .pqg(["check", "--keep-logs"])
+        .env("API_TOKEN", SECRET)
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let logs = repo.path().join(".pqg/logs");
+    assert_eq!(mode(&logs), 0o700);
+    let runs: Vec<_> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(mode(&runs[0]), 0o700);
+    let log = runs[0].join("leaky.log");
+    assert_eq!(mode(&log), 0o600);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text, "token is ********\nagain:********.\n");
+}
+
+#[test]
+fn an_unreadable_metric_quotes_no_secret_in_any_format() {
+    let repo = TestRepo::new().gates(
+        r#"
+[gates.cov]
+run = 'echo "coverage: n/a token=$API_TOKEN"'
+[gates.cov.metrics.coverage]
+regex = "coverage: (.*)"
+min = 50
+[gates.report]
+run = 'printf "{\"total\": \"%s\"}" "$API_TOKEN" > report.json'
+[gates.report.metrics.total]
+json = "/total"
+file = "report.json"
+min = 1
+"#,
+    );
+    // Without masking, the messages would quote the value.
+    let out = repo
+        .pqg(["check", "--no-cache", "--format", "json"])
+        .env("API_TOKEN", SECRET)
+        .output()
+        .unwrap();
+    let report = common::json(&out.stdout);
+    let text = report.to_string();
+    assert!(text.contains("token=********"), "{text}");
+    check_every_format(&repo, &[]);
+}
+
+#[test]
+fn a_secret_across_the_head_or_the_tail_cut_leaves_no_fragment() {
+    // pqg keeps the first 8 KiB and the last 56 KiB. `head` prints the
+    // secret from 5 bytes before the head cut; `tail` ends it 5 bytes
+    // after the start of the tail, so each cut goes through the secret.
+    let head_fill = 8 * 1024 - 5;
+    let tail_fill = 56 * 1024 - 5;
+    let repo = TestRepo::new().gates(&format!(
+        r#"
+[gates.head]
+run = 'head -c {head_fill} /dev/zero | tr "\0" a; printf %s "$API_TOKEN"; head -c 200000 /dev/zero | tr "\0" b; exit 1'
+[gates.tail]
+run = 'head -c 200000 /dev/zero | tr "\0" a; printf %s "$API_TOKEN"; head -c {tail_fill} /dev/zero | tr "\0" b; exit 1'
+"#,
+    ));
+    let out = repo
+        .pqg(["check", "--no-cache", "--format", "json", "--keep-logs"])
+        .env("API_TOKEN", SECRET)
+        .output()
+        .unwrap();
+    expect_code(&out, 1);
+    let report = common::json(&out.stdout);
+    for gate in ["head", "tail"] {
+        let output = common::gate(&report, gate)["output"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(output.contains("bytes omitted"), "{gate}: not cut");
+        assert!(
+            output.contains("****"),
+            "{gate}: the mask is not at the cut"
+        );
+        assert_no_fragment(output.as_bytes(), gate);
+    }
+    check_every_format(&repo, &[]);
+    for entry in std::fs::read_dir(repo.path().join(".pqg/logs")).unwrap() {
+        for log in std::fs::read_dir(entry.unwrap().path()).unwrap() {
+            let log = log.unwrap().path();
+            let bytes = std::fs::read(&log).unwrap();
+            assert_no_fragment(&bytes, &log.display().to_string());
+            assert_eq!(
+                bytes.windows(8).filter(|w| w == b"********").count(),
+                1,
+                "{}",
+                log.display()
+            );
+        }
+    }
+}
+
+/// Every file of the cache folder (the database, its WAL, logs) and an
+/// export, scanned as bytes.
+fn assert_cache_holds_no_secret(repo: &TestRepo, export: &Path) {
+    let dir = repo.path().join(".pqg");
+    let mut scanned = Vec::new();
+    for entry in walk(&dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert_no_fragment(&bytes, &entry.display().to_string());
+        scanned.push(entry.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    assert!(scanned.iter().any(|n| n == "cache.db"), "{scanned:?}");
+    assert!(scanned.iter().any(|n| n == "cache.db-wal"), "{scanned:?}");
+    let bytes = std::fs::read(export).unwrap();
+    assert!(bytes.len() > 100, "the export is empty");
+    assert_no_fragment(&bytes, "the export");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn secrets_reach_neither_the_cache_nor_an_export_and_explain_names_the_change() {
+    let repo = TestRepo::new().gates(
+        r#"
+[gates.deploy]
+run = 'echo "using $API_TOKEN"; echo "coverage: n/a $API_TOKEN"'
+env = ["API_TOKEN", "TARGET"]
+key_commands = ['echo "key $API_TOKEN"']
+cache_failures = true
+[gates.deploy.metrics.coverage]
+regex = "coverage: (.*)"
+min = 50
+[gates.tidy]
+run = 'echo "$API_TOKEN" > /dev/null'
+env = ["API_TOKEN"]
+"#,
+    );
+    let out = repo
+        .pqg(["check", "--keep-logs"])
+        .env("API_TOKEN", SECRET)
+        .env("TARGET", "staging")
+        .output()
+        .unwrap();
+    expect_code(&out, 1);
+    let export = repo.path().join("export.json");
+    let out = repo
+        .pqg(["cache", "export", "export.json"])
+        .env("API_TOKEN", SECRET)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    expect_code(&out, 0);
+    assert!(stdout.contains("exported 2 cached results"), "{stdout}");
+    assert_cache_holds_no_secret(&repo, &export);
+
+    // The values are kept as digests that still compare: explain names the
+    // variable that changed, and shows no value of a secret.
+    let out = repo
+        .pqg(["explain", "tidy"])
+        .env("API_TOKEN", format!("{SECRET}-rotated"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    expect_code(&out, 0);
+    assert!(
+        stdout.contains("env API_TOKEN: its value changed"),
+        "{stdout}"
+    );
+    assert_no_fragment(&out.stdout, "explain");
+    let out = repo
+        .pqg(["explain", "deploy"])
+        .env("API_TOKEN", SECRET)
+        .env("TARGET", "production")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains("env TARGET: its value changed"), "{stdout}");
+    assert!(!stdout.contains("env API_TOKEN: its value"), "{stdout}");
+    assert_no_fragment(&out.stdout, "explain");
+}
+
+/// `git status --porcelain --ignored=no` lines naming the cache folder.
+fn git_offers(repo: &TestRepo, folder: &str) -> Vec<String> {
+    let out = common::git_command(repo.path())
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(folder))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn an_existing_cache_folder_is_secured_like_a_new_one() {
+    let repo = TestRepo::new()
+        .gates("[gates.ok]\nrun = 'echo fine'\n")
+        .file(".pqg/logs/old-run/ok.log", "old\n");
+    let dir = repo.path().join(".pqg");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(!git_offers(&repo, ".pqg").is_empty());
+    expect_code(&repo.pqg(["check"]).output().unwrap(), 0);
+    assert_eq!(mode(&dir), 0o700);
+    assert!(
+        git_offers(&repo, ".pqg").is_empty(),
+        "{:?}",
+        git_offers(&repo, ".pqg")
+    );
+
+    // One an older pqg made: open to all, and no .gitignore.
+    std::fs::remove_file(dir.join(".gitignore")).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    expect_code(&repo.pqg(["check"]).output().unwrap(), 0);
+    assert_eq!(mode(&dir), 0o700);
+    assert!(git_offers(&repo, ".pqg").is_empty());
+    // A .gitignore of the user's own is kept.
+    std::fs::write(dir.join(".gitignore"), "cache.db*\nlogs/\n").unwrap();
+    expect_code(&repo.pqg(["check"]).output().unwrap(), 0);
+    assert_eq!(repo.read(".pqg/.gitignore"), "cache.db*\nlogs/\n");
+}
+
+#[test]
+fn a_cache_folder_shared_with_other_files_is_left_as_it_is() {
+    let repo = TestRepo::new()
+        .gates("[settings]\ncache_dir = 'build'\n[gates.ok]\nrun = 'echo fine'\n")
+        .file("build/notes.txt", "mine\n");
+    let dir = repo.path().join("build");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    expect_code(&repo.pqg(["check", "--keep-logs"]).output().unwrap(), 0);
+    assert_eq!(mode(&dir), 0o755, "a folder holding the user's files");
+    assert!(!dir.join(".gitignore").exists());
+    // pqg's own files in it are private all the same.
+    assert_eq!(mode(&dir.join("cache.db")), 0o600);
+    assert_eq!(mode(&dir.join("logs")), 0o700);
+}
+
+#[test]
+fn cache_subcommands_work_without_a_config() {
+    let repo = TestRepo::new().file("README.md", "# hello\n");
+    expect_code(&repo.pqg(["check"]).output().unwrap(), 0);
+    let run = |args: &[&str]| {
+        let out = repo.pqg(args).output().unwrap();
+        expect_code(&out, 0);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let stats = run(&["cache", "stats"]);
+    assert!(stats.contains(".pqg/cache.db"), "{stats}");
+    assert!(!stats.contains("entries    0 results"), "{stats}");
+    assert!(run(&["cache", "export", "x.json"]).contains("exported"));
+    assert!(run(&["cache", "prune", "--older-than", "30d"]).contains("removed 0"));
+    assert!(run(&["cache", "clear"]).contains("removed"));
+    assert!(run(&["cache", "import", "x.json"]).contains("imported"));
+    assert!(run(&["cache", "stats"]).contains("entries"));
+}
+
+#[test]
+fn a_gate_name_too_long_for_a_file_name_is_a_config_error() {
+    let name = "n".repeat(129);
+    let repo = TestRepo::new().gates(&format!(
+        "[gates.ok]\nrun = 'true'\n[gates.{name}]\nrun = 'true'\n"
+    ));
+    let out = repo.pqg(["validate"]).output().unwrap();
+    let stderr = expect_code(&out, 2);
+    assert!(stderr.contains("gates.toml:3:"), "{stderr}");
+    assert!(stderr.contains("129 bytes long, at most 128"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    insta::assert_snapshot!(stderr.replace(&repo.path().display().to_string(), "[REPO]"));
+}
+
+#[test]
+fn the_longest_gate_name_keeps_its_log_and_files_list() {
+    let name = "n".repeat(128);
+    let repo = TestRepo::new()
+        .gates(&format!(
+            "[gates.{name}]\nrun = 'tr \"\\0\" \"\\n\" < \"$PQG_FILES\"'\n"
+        ))
+        .file("a.txt", "a\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-qm", "one"]);
+    repo.write("a.txt", "b\n");
+    let out = repo
+        .pqg([
+            "check",
+            "--keep-logs",
+            "--changed-since",
+            "HEAD",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    expect_code(&out, 0);
+    let report = common::json(&out.stdout);
+    let output = common::gate(&report, &name)["output"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(output.contains("a.txt"), "{output}");
+    let logs = walk(&repo.path().join(".pqg/logs"));
+    assert_eq!(logs.len(), 1);
+    assert_eq!(std::fs::read_to_string(&logs[0]).unwrap(), output);
+}
