@@ -186,6 +186,11 @@ pub struct CheckArgs {
     // name it as clap's `env` would (`-h` through `Cli::parse_args`).
     #[arg(long, long_help = NO_ANNOTATIONS_LONG_HELP)]
     pub no_annotations: bool,
+
+    /// Set by the pre-push hook for the check of a pushed commit: a gate
+    /// that rewrites tracked files fails, `writes = true` or not
+    #[arg(long, hide = true)]
+    pub pushed: bool,
 }
 
 /// `--no-annotations`'s help. clap's `env` would add an `[env: …]` note to
@@ -212,6 +217,7 @@ impl Default for CheckArgs {
             shard: None,
             changed_since: None,
             no_annotations: false,
+            pushed: false,
         }
     }
 }

@@ -133,6 +133,34 @@ fn tips(pushed: &[PushedRef]) -> Vec<Tip> {
     tips
 }
 
+/// The tips with each id that is not HEAD's commit peeled to the commit it
+/// names (an annotated tag pushes the tag object), merged again when two
+/// name the same commit; a tag naming a tree or a blob is refused.
+fn peel(root: &Path, tips: Vec<Tip>, head: Option<&str>) -> Result<Vec<Tip>, UserError> {
+    let mut peeled: Vec<Tip> = Vec::new();
+    for mut tip in tips {
+        if head != Some(tip.commit.as_str()) {
+            tip.commit = status::peel_commit(root, &tip.commit).ok_or_else(|| {
+                UserError::new(format!(
+                    "{} does not point at a commit (a tag of a tree or a blob?): pqg has no commit to check",
+                    tip.describe()
+                ))
+                .hint(SKIP)
+            })?;
+        }
+        match peeled.iter_mut().find(|t| t.commit == tip.commit) {
+            Some(known) => {
+                known.refs.append(&mut tip.refs);
+                if known.since.is_none() {
+                    known.since = tip.since;
+                }
+            }
+            None => peeled.push(tip),
+        }
+    }
+    Ok(peeled)
+}
+
 /// What git is pushing, read from stdin; `None` when stdin is a terminal
 /// (the hook run by hand).
 fn read_pushed() -> Result<Option<Vec<PushedRef>>, UserError> {
@@ -164,9 +192,12 @@ pub(super) fn run(
 ) -> anyhow::Result<Outcome> {
     let pushed = read_pushed()?;
     let root = config.root.clone();
+    if has_leftovers() {
+        remove_leftovers(&root);
+    }
     let head = git::head(&root).0;
     let tips = match pushed {
-        Some(pushed) => tips(&pushed),
+        Some(pushed) => peel(&root, tips(&pushed), head.as_deref())?,
         None => match &head {
             Some(commit) => vec![Tip {
                 commit: commit.clone(),
@@ -269,6 +300,7 @@ fn check_work_tree(
     let args = CheckArgs {
         stage: stage.map(str::to_owned),
         changed_since: since,
+        pushed: true,
         ..CheckArgs::default()
     };
     let root = config.root.clone();
@@ -361,8 +393,13 @@ impl TempTree {
     /// Checks `commit` out in a new private folder, which also records our
     /// pid (a later push removes the worktree of a pqg that died).
     fn make(repo: &Path, commit: &str) -> anyhow::Result<TempTree> {
-        let dir = crate::sys::tmp::private_dir(TEMP_PREFIX)
-            .context("making a temporary folder for the pushed commit")?;
+        let dir = crate::sys::tmp::private_dir(TEMP_PREFIX).map_err(|e| {
+            UserError::new(format!(
+                "cannot make a temporary folder in `{}` for the pushed commit: {e}",
+                std::env::temp_dir().display()
+            ))
+            .hint(format!("point TMPDIR at a writable folder, or {SKIP}"))
+        })?;
         let made = TempTree {
             repo: repo.to_path_buf(),
             tree: dir.join("tree"),
@@ -385,6 +422,18 @@ impl Drop for TempTree {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Whether the system's temporary folder holds a folder that may be a
+/// pushed commit's worktree: only then are leftovers looked for (a git run).
+fn has_leftovers() -> bool {
+    std::fs::read_dir(std::env::temp_dir()).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(TEMP_PREFIX))
+        })
+    })
 }
 
 /// Removes the temporary worktrees of pqgs that died before removing
@@ -484,7 +533,26 @@ fn check_elsewhere(
         .into());
     }
     let config_path = tree.tree.join(&rel);
-    if !config_path.exists() {
+    // Nothing of the commit is followed out of the worktree: a symlink
+    // there (the config, or a folder on its path) may point anywhere.
+    let mut place = tree.tree.clone();
+    for part in rel.components() {
+        place.push(part);
+        match std::fs::symlink_metadata(&place) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(UserError::new(format!(
+                    "{}: `{}` is a symbolic link in that commit: pqg does not follow it to find the config of a pushed commit",
+                    tip.describe(),
+                    rel.display()
+                ))
+                .hint(format!("commit the config itself, or {SKIP}"))
+                .into());
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    if std::fs::symlink_metadata(&config_path).is_err() {
         eprintln!(
             "pqg: {} holds no `{}`: checked with today's config",
             tip.describe(),
@@ -493,7 +561,12 @@ fn check_elsewhere(
         if let Some(parent) = config_path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(&config_path, config.source.text.as_bytes())
+        use std::io::Write as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&config_path)
+            .and_then(|mut f| f.write_all(config.source.text.as_bytes()))
             .context("writing today's config into the temporary worktree")?;
     }
     let ended = run_child(
@@ -539,7 +612,11 @@ fn run_child(
         child.env_remove(var);
     }
     child.env("PQG_CACHE_DIR", cache_dir);
-    child.arg("check").arg("--config").arg(config_path);
+    child
+        .arg("check")
+        .arg("--pushed")
+        .arg("--config")
+        .arg(config_path);
     if let Some(stage) = stage {
         child.args(["--stage", stage]);
     }

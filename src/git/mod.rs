@@ -58,9 +58,31 @@ pub(crate) fn head_in(dirs: &Dirs) -> (Option<String>, Option<String>) {
                 .strip_prefix("refs/heads/")
                 .unwrap_or(reference)
                 .to_owned();
-            (resolve_ref(git_dir, common, reference), Some(branch))
+            match resolve_ref(git_dir, common, reference) {
+                Some(commit) => (Some(commit), Some(branch)),
+                // Another ref backend (reftable), or an unborn branch:
+                // only git can tell.
+                None => head_from_git(&dirs.top),
+            }
         }
     }
+}
+
+/// HEAD's commit and branch as `git` reads them.
+fn head_from_git(top: &Path) -> (Option<String>, Option<String>) {
+    let ask = |args: &[&str]| {
+        command(top)
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let commit =
+        ask(&["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).filter(|c| is_object_id(c));
+    let branch = ask(&["symbolic-ref", "--quiet", "--short", "HEAD"]);
+    (commit, branch)
 }
 
 /// Whether `git replace` swapped any object: git then reads the

@@ -94,12 +94,54 @@ pub(crate) fn uncommitted(dir: &Path, gates_running: bool) -> Option<bool> {
     if gates_running {
         git.arg("--no-optional-locks");
     }
-    git.args(["status", "--porcelain", "--untracked-files=no"])
-        .stderr(std::process::Stdio::null())
+    // Every difference counts, whatever the repository tells git to
+    // overlook: an exec bit (`core.fileMode=false`), a submodule's
+    // (`ignore = all|dirty` in .gitmodules), an untracked file the commit
+    // lacks (a gate that reads it passes a commit that does not hold it).
+    git.args([
+        "-c",
+        "core.fileMode=true",
+        "status",
+        "--porcelain",
+        "--untracked-files=normal",
+        "--ignore-submodules=none",
+    ])
+    .stderr(std::process::Stdio::null());
+    let differs = git
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| !o.stdout.is_empty())
+        .map(|o| !o.stdout.is_empty())?;
+    if differs {
+        return Some(true);
+    }
+    hidden_entries(dir, gates_running)
+}
+
+/// Whether the index holds entries `git status` does not compare with the
+/// work tree (assume-unchanged, skip-worktree: a sparse checkout's files
+/// outside its patterns): the work tree then cannot vouch for the commit.
+fn hidden_entries(dir: &Path, gates_running: bool) -> Option<bool> {
+    let mut git = command(dir);
+    if gates_running {
+        git.arg("--no-optional-locks");
+    }
+    let out = git
+        .args(["ls-files", "-v", "-z"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    // `-v` tags assume-unchanged entries in lower case, skip-worktree `S`.
+    let hidden = out
+        .stdout
+        .split(|&b| b == 0)
+        .filter_map(|entry| entry.first())
+        .any(|&tag| tag.is_ascii_lowercase() || tag == b'S');
+    if hidden {
+        crate::debug!("uncommitted changes: assume-unchanged or skip-worktree entries");
+    }
+    Some(hidden)
 }
 
 /// What the pre-push hook learns about uncommitted changes while its check
@@ -141,6 +183,7 @@ pub(crate) fn uncommitted_early(root: &Path) -> Early {
                     "diff-index",
                     "--cached",
                     "--quiet",
+                    "--ignore-submodules=none",
                     "HEAD",
                     "--",
                 ])
@@ -251,18 +294,18 @@ pub(crate) fn worktree_differs<S: StatView + ?Sized>(
         None
     };
     let mut next = 0;
+    let mut matched = 0;
     let mut real_dirs: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for e in &index.entries {
-        if e.assume_valid {
-            continue; // git does not look at these files either
-        }
-        if e.skip_worktree {
-            // Outside a sparse checkout's patterns, and absent, git ignores
-            // it; present, git may look at it after all.
-            if find(&e.path).is_some() {
-                return undecided(&e.path, "skip-worktree, but present");
-            }
-            continue;
+        if e.assume_valid || e.skip_worktree {
+            // git does not compare these with the work tree (assume-
+            // unchanged, or outside a sparse checkout's patterns): what the
+            // work tree holds there says nothing of the commit.
+            crate::debug!(
+                "uncommitted changes: `{}`: assume-unchanged or skip-worktree",
+                e.path
+            );
+            return Some(true);
         }
         if e.stage != 0 || e.intent_to_add {
             return Some(true);
@@ -321,8 +364,32 @@ pub(crate) fn worktree_differs<S: StatView + ?Sized>(
         if !same {
             return undecided(&e.path, "stat data differ from the index's");
         }
+        matched += 1;
+    }
+    // The check saw files git does not track: untracked ones (which the
+    // commit lacks) or ignored ones a gate names; only git tells which.
+    if matched < count {
+        return undecided("", "files the index does not hold were checked");
     }
     Some(false)
+}
+
+/// The commit `id` names here, peeled (a tag object to the commit it
+/// tags); `None` when it names no commit (a tag of a tree, of a blob).
+pub(crate) fn peel_commit(dir: &Path, id: &str) -> Option<String> {
+    let out = command(dir)
+        .args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{id}^{{commit}}"),
+        ])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let commit = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    crate::git::is_object_id(&commit).then_some(commit)
 }
 
 /// Whether `commit` exists here (a pushed-to remote may be ahead of us).
@@ -407,8 +474,9 @@ mod tests {
         );
         assert_eq!(one_file(|e| e.stage = 2, |_| {}), Some(true), "a conflict");
         assert_eq!(one_file(|e| e.intent_to_add = true, |_| {}), Some(true));
-        // Skip-worktree and present: a sparse checkout may compare it.
-        assert_eq!(one_file(|e| e.skip_worktree = true, |_| {}), None);
+        // Entries git does not compare: the work tree cannot vouch.
+        assert_eq!(one_file(|e| e.skip_worktree = true, |_| {}), Some(true));
+        assert_eq!(one_file(|e| e.assume_valid = true, |_| {}), Some(true));
         assert_eq!(
             one_file(|e| e.mode = gitindex::GITLINK, |_| {}),
             None,

@@ -55,13 +55,35 @@ fn run(mut git: Command, what: &str) -> anyhow::Result<String> {
 
 /// Makes a worktree at `path` (absent, or an empty folder) holding
 /// `commit`, detached, for the repository of `repo` (a folder of its work
-/// tree).
+/// tree). Every file of the commit is checked out, even when `repo` is a
+/// sparse checkout (whose setup git copies into a new worktree).
 pub(crate) fn add_detached(repo: &Path, path: &Path, commit: &str) -> anyhow::Result<()> {
     let mut add = git(repo);
-    add.args(["worktree", "add", "--detach", "--quiet"])
+    add.args(["worktree", "add", "--detach", "--no-checkout", "--quiet"])
         .arg(path)
         .arg(commit);
-    run(add, &format!("check out {commit} in a temporary worktree")).map(drop)
+    run(add, &format!("check out {commit} in a temporary worktree"))?;
+    let mut checkout = git(path);
+    checkout.args([
+        "-c",
+        "core.sparseCheckout=false",
+        "-c",
+        "index.sparse=false",
+        "reset",
+        "--hard",
+        "--quiet",
+    ]);
+    run(
+        checkout,
+        &format!("check out {commit} in a temporary worktree"),
+    )?;
+    let mut ls = git(path);
+    ls.args(["ls-files", "-t", "-z"]);
+    let listed = run(ls, "list the files of a temporary worktree")?;
+    if listed.split('\0').any(|entry| entry.starts_with("S ")) {
+        bail!("git left files of {commit} out of the temporary worktree (a sparse checkout)");
+    }
+    Ok(())
 }
 
 /// Removes the worktree at `path` (whatever it holds) and what git keeps

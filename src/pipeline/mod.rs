@@ -42,6 +42,10 @@ pub(crate) struct StageRequest {
     /// Never stop early, whatever `fail_fast` says: every gate's result is
     /// wanted (the ladder, baselines).
     pub keep_going: bool,
+    /// Judging a commit to push (the pre-push hook): a gate that rewrites
+    /// tracked files fails even with `writes = true`, since what it fixed
+    /// is not what is pushed.
+    pub pushed: bool,
 }
 
 /// What running a stage produced.
@@ -307,6 +311,7 @@ impl<'a> StageRunner<'a> {
             &self.plan,
             &self.opts,
             self.prepared.snapshot.as_ref(),
+            self.request.pushed,
         );
         let assessor = Assessor::new(self.config, &self.plan, &self.baseline, watch.as_ref());
         let mut progress = self

@@ -26,7 +26,9 @@ pub(super) fn lists_dir(cache_dir: &Path, run_id: &str) -> Option<ListsDir> {
     if std::fs::create_dir_all(dir.parent()?).is_ok() && std::fs::create_dir(&dir).is_ok() {
         return Some(ListsDir(dir));
     }
-    crate::sys::tmp::private_dir("pqg-files-").map(ListsDir)
+    crate::sys::tmp::private_dir("pqg-files-")
+        .ok()
+        .map(ListsDir)
 }
 
 /// Writes, for each gate that runs, the changed files among its inputs that

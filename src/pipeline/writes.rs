@@ -47,8 +47,11 @@ pub(super) struct WriteWatch {
     /// Tracked files, sorted, and their state before the run (`None`: the
     /// file was missing from the work tree then).
     before: Vec<(String, Option<FileState>)>,
-    /// Whether each plan gate may write (`writes = true`), and its name.
+    /// Whether each plan gate may write (`writes = true`, and not judging
+    /// a pushed commit), and its name.
     writers: PerGate<bool>,
+    /// Whether each plan gate declared `writes = true`.
+    declared: PerGate<bool>,
     /// The gates watched: commands that run here, not answered from the
     /// cache (writers included: their windows clear others).
     watched: PerGate<bool>,
@@ -77,6 +80,7 @@ impl WriteWatch {
         plan: &Plan,
         opts: &run::RunOptions,
         snapshot: Option<&Snapshot>,
+        pushed: bool,
     ) -> Option<Self> {
         let watched: PerGate<bool> = plan
             .indices()
@@ -87,10 +91,11 @@ impl WriteWatch {
                     && !matches!(gate.command, Command::Builtin(_))
             })
             .collect();
-        let writers: PerGate<bool> = plan
+        let declared: PerGate<bool> = plan
             .indices()
             .map(|i| config.gates[plan.gate(i).index].writes)
             .collect();
+        let writers: PerGate<bool> = plan.indices().map(|i| declared[i] && !pushed).collect();
         if !plan.indices().any(|i| watched[i] && !writers[i]) {
             return None;
         }
@@ -127,6 +132,7 @@ impl WriteWatch {
             root,
             before,
             writers,
+            declared,
             watched,
             names: plan
                 .indices()
@@ -200,7 +206,9 @@ impl WriteWatch {
         }
         if !mine.is_empty() {
             let shown = named(&mine);
-            let reason = if others.is_empty() {
+            let reason = if self.declared[gate] {
+                format!("rewrote files: {shown} — commit the result and push again")
+            } else if others.is_empty() {
                 format!("files were modified by this gate: {shown}")
             } else {
                 let names: Vec<String> = others

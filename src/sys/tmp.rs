@@ -7,19 +7,33 @@ use std::ffi::CString;
 use std::path::PathBuf;
 
 /// Creates a new folder `<temp dir>/<prefix>XXXXXX` (the Xs random), only
-/// its owner may enter; `None` when it cannot be made.
-pub(crate) fn private_dir(prefix: &str) -> Option<PathBuf> {
+/// its owner may enter; the error says why it cannot be made.
+pub(crate) fn private_dir(prefix: &str) -> std::io::Result<PathBuf> {
     let template = std::env::temp_dir().join(format!("{prefix}XXXXXX"));
-    let mut bytes = CString::new(template.to_str()?).ok()?.into_bytes_with_nul();
+    let unusable = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "the temporary folder's path `{}` is not usable",
+                template.display()
+            ),
+        )
+    };
+    let text = template.to_str().ok_or_else(unusable)?;
+    let mut bytes = CString::new(text)
+        .map_err(|_| unusable())?
+        .into_bytes_with_nul();
     // SAFETY: `bytes` is a writable, NUL-terminated buffer that lives
     // across the call; mkdtemp only overwrites the trailing Xs in place and
     // returns either that same pointer or null.
     let made = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
     if made.is_null() {
-        return None;
+        return Err(std::io::Error::last_os_error());
     }
     bytes.pop();
-    Some(PathBuf::from(String::from_utf8(bytes).ok()?))
+    String::from_utf8(bytes)
+        .map(PathBuf::from)
+        .map_err(|_| unusable())
 }
 
 #[cfg(test)]
