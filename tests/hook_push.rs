@@ -50,6 +50,20 @@ impl Pushing {
         repo.git(&["add", "."]);
         repo.git(&["commit", "-qm", "good"]);
         repo.git(&["switch", "-q", "main"]);
+        Pushing::around(repo, remote)
+    }
+
+    /// `repo` (its commits made), given a bare remote and the hook.
+    fn set_up(repo: TestRepo) -> Self {
+        let remote = tempfile::tempdir().unwrap();
+        assert!(git(remote.path(), &["init", "-q", "--bare", "-b", "main"])
+            .status
+            .success());
+        repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+        Pushing::around(repo, remote)
+    }
+
+    fn around(repo: TestRepo, remote: tempfile::TempDir) -> Self {
         let out = repo
             .pqg_std(["hook", "install", "--stage", "development"])
             .output()
@@ -63,11 +77,15 @@ impl Pushing {
     }
 
     fn push(&self, args: &[&str]) -> std::process::Output {
+        self.push_with_tmp(args, self.tmp.path())
+    }
+
+    fn push_with_tmp(&self, args: &[&str], tmp: &Path) -> std::process::Output {
         let mut cmd = common::git_command(self.repo.path());
         cmd.args(["push", "-q", "origin"])
             .args(args)
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-            .env("TMPDIR", self.tmp.path())
+            .env("TMPDIR", tmp)
             .env("NO_COLOR", "1")
             .env("CI", "true")
             .env_remove("PQG_SKIP");
@@ -442,5 +460,317 @@ fn a_worktree_left_by_a_pqg_that_died_is_removed_by_the_next_push() {
     .status
     .success());
     std::fs::remove_dir_all(&live).unwrap();
+    p.assert_nothing_left();
+}
+
+// ---- Hostile review of the pre-push hook (issue 13, round 2) ----
+
+/// One gate failing on any `BROKEN` in a .txt file of the tree.
+const NO_BROKEN: &str = "[gates.nobroken]\nrun = '! grep -rq BROKEN --include=*.txt .'\n";
+
+/// A repository with `gates` and `files`, committed on `main`.
+fn committed(gates: &str, files: &[(&str, &str)]) -> TestRepo {
+    let mut repo = TestRepo::new().gates(gates);
+    for (path, text) in files {
+        repo = repo.file(path, text);
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "init"]);
+    repo
+}
+
+/// Makes every tracked file older than git's index, which then records
+/// that: no entry is "racily clean", so the hook settles whether the work
+/// tree is HEAD's from the index and its own stat data, without git.
+fn settle(repo: &TestRepo) {
+    let out = git(repo.path(), &["ls-files", "-z"]);
+    for path in String::from_utf8_lossy(&out.stdout).split('\0') {
+        if path.is_empty() {
+            continue;
+        }
+        let full = repo.path().join(path);
+        if full.symlink_metadata().is_ok_and(|m| m.is_file()) {
+            let ok = std::process::Command::new("touch")
+                .args(["-d", "@1000000000"])
+                .arg(&full)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+    }
+    git(repo.path(), &["update-index", "-q", "--refresh"]);
+}
+
+fn pushed(p: &Pushing, branch: &str) -> bool {
+    p.remote_has(branch) && rev(p.remote.path(), branch) == rev(p.repo.path(), branch)
+}
+
+#[test]
+fn files_git_is_told_not_to_compare_send_head_to_a_temporary_worktree() {
+    for flag in ["--assume-unchanged", "--skip-worktree"] {
+        let p = Pushing::set_up(committed(NO_BROKEN, &[("a.txt", "ok\n")]));
+        p.repo.write("a.txt", "BROKEN\n");
+        p.repo.git(&["commit", "-qam", "broken"]);
+        p.repo.git(&["update-index", flag, "a.txt"]);
+        p.repo.write("a.txt", "ok\n");
+        settle(&p.repo);
+        let out = p.push(&["main"]);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{flag}: pushed: {err}");
+        assert!(!pushed(&p, "main"), "{flag}");
+        assert!(err.contains("temporary worktree"), "{flag}: {err}");
+        p.assert_nothing_left();
+    }
+}
+
+#[test]
+fn a_sparse_checkout_is_never_taken_for_the_pushed_commit() {
+    let p = Pushing::set_up(committed(
+        NO_BROKEN,
+        &[("sub/x.txt", "ok\n"), ("other/y.txt", "ok\n")],
+    ));
+    p.repo.write("other/y.txt", "BROKEN\n");
+    p.repo.git(&["commit", "-qam", "broken"]);
+    p.repo.git(&["sparse-checkout", "set", "sub"]);
+    assert!(!p.repo.path().join("other/y.txt").exists());
+    settle(&p.repo);
+    let out = p.push(&["main"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "pushed: {err}");
+    assert!(!pushed(&p, "main"));
+    p.assert_nothing_left();
+}
+
+#[test]
+fn the_temporary_worktree_of_a_sparse_checkout_holds_every_file() {
+    let p = Pushing::set_up(committed(
+        NO_BROKEN,
+        &[("sub/x.txt", "ok\n"), ("other/y.txt", "ok\n")],
+    ));
+    p.repo.git(&["switch", "-qc", "feat"]);
+    p.repo.write("other/y.txt", "BROKEN\n");
+    p.repo.git(&["commit", "-qam", "broken"]);
+    p.repo.git(&["switch", "-qc", "fine", "main"]);
+    p.repo.write("other/z.txt", "ok\n");
+    p.repo.git(&["add", "-A"]);
+    p.repo.git(&["commit", "-qm", "fine"]);
+    p.repo.git(&["switch", "-q", "main"]);
+    p.repo.git(&["sparse-checkout", "set", "sub"]);
+    let out = p.push(&["feat"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "pushed: {err}");
+    assert!(
+        err.contains("the push is blocked: refs/heads/feat"),
+        "{err}"
+    );
+    assert!(!pushed(&p, "feat"));
+    // A good branch still passes there, and the sparse setup is untouched.
+    let out = p.push(&["fine"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!p.repo.path().join("other").exists());
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_submodule_gitmodules_tells_git_to_ignore_still_counts() {
+    let (repo, _upstream) = common::with_submodule(NO_BROKEN, "s.txt");
+    let p = Pushing::set_up(repo);
+    let lib = p.repo.path().join("lib");
+    // The commit pushed records lib at a BROKEN commit; the work tree's lib
+    // is at a good one, which `ignore = all` hides from git status.
+    std::fs::write(lib.join("s.txt"), "BROKEN\n").unwrap();
+    common::git_at(&lib, &["commit", "-qam", "broken"]);
+    p.repo.git(&["add", "lib"]);
+    p.repo
+        .git(&["config", "-f", ".gitmodules", "submodule.lib.ignore", "all"]);
+    p.repo.git(&["add", ".gitmodules"]);
+    p.repo.git(&["commit", "-qm", "lib at broken"]);
+    common::git_at(&lib, &["checkout", "-q", "HEAD~1"]);
+    let out = p.push(&["main"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "pushed: {err}");
+    assert!(!pushed(&p, "main"));
+    assert!(err.contains("uncommitted changes"), "{err}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn an_exec_bit_core_filemode_hides_still_counts() {
+    let repo = TestRepo::new()
+        .gates("[gates.exec]\nrun = './run.sh'\n")
+        .file("run.sh", "#!/bin/sh\ntrue\n");
+    std::process::Command::new("chmod")
+        .args(["+x"])
+        .arg(repo.path().join("run.sh"))
+        .status()
+        .unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "init"]);
+    let p = Pushing::set_up(repo);
+    p.repo.git(&["update-index", "--chmod=-x", "run.sh"]);
+    p.repo.git(&["commit", "-qm", "drop the exec bit"]);
+    p.repo.git(&["config", "core.fileMode", "false"]);
+    settle(&p.repo);
+    let out = p.push(&["main"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "pushed: {err}");
+    assert!(!pushed(&p, "main"));
+    assert!(err.contains("temporary worktree"), "{err}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn an_untracked_file_the_commit_lacks_sends_head_to_a_temporary_worktree() {
+    let p = Pushing::set_up(committed(
+        "[gates.helper]\nrun = 'test -f helper.txt'\n",
+        &[],
+    ));
+    p.repo.write("helper.txt", "never added\n");
+    settle(&p.repo);
+    let out = p.push(&["main"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "pushed: {err}");
+    assert!(!pushed(&p, "main"));
+    assert!(err.contains("temporary worktree"), "{err}");
+    // Once added and committed, the push is checked in the work tree.
+    p.repo.git(&["add", "helper.txt"]);
+    p.repo.git(&["commit", "-qm", "add it"]);
+    settle(&p.repo);
+    let out = p.push(&["main"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("temporary worktree"), "{err}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_writer_that_rewrites_the_pushed_commit_blocks_the_push() {
+    let p = Pushing::set_up(committed(
+        "[gates.fmt]\nrun = 'sed -i s/UGLY/pretty/ a.txt'\nwrites = true\n",
+        &[("a.txt", "pretty\n")],
+    ));
+    p.repo.write("a.txt", "UGLY\n");
+    p.repo.git(&["commit", "-qam", "ugly"]);
+    settle(&p.repo);
+    let out = p.push(&["main"]);
+    let err = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!out.status.success(), "pushed: {err}");
+    assert!(!pushed(&p, "main"));
+    assert!(
+        err.contains("rewrote files: a.txt — commit the result and push again"),
+        "{err}"
+    );
+    // Outside a hook the same gate may write, as before.
+    let out = p.repo.pqg_std(["check"]).output().unwrap();
+    common::expect_code(&out, 0);
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_symlinked_config_in_a_pushed_commit_is_refused_and_not_followed() {
+    let p = Pushing::new();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("escaped.toml");
+    p.repo.git(&["switch", "-qc", "link"]);
+    p.repo.git(&["rm", "-q", "gates.toml"]);
+    std::os::unix::fs::symlink(&target, p.repo.path().join("gates.toml")).unwrap();
+    p.repo.git(&["add", "gates.toml"]);
+    p.repo.git(&["commit", "-qm", "link"]);
+    p.repo.git(&["switch", "-q", "main"]);
+    let out = p.push(&["link"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "pushed: {err}");
+    assert!(err.contains("is a symbolic link"), "{err}");
+    assert!(!err.contains("bug in pqg"), "{err}");
+    assert!(!target.exists(), "written through the commit's symlink");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_leftover_worktree_goes_even_when_the_push_needs_none() {
+    let p = Pushing::new();
+    let dir = p.tmp.path().join("pqg-push-dead02");
+    std::fs::create_dir(&dir).unwrap();
+    let mut done = std::process::Command::new("true").spawn().unwrap();
+    let dead = done.id();
+    done.wait().unwrap();
+    std::fs::write(dir.join("pid"), dead.to_string()).unwrap();
+    let tree = dir.join("tree");
+    let add = ["worktree", "add", "-q", "--detach"];
+    let mut args = add.to_vec();
+    args.extend([tree.to_str().unwrap(), "good"]);
+    assert!(git(p.repo.path(), &args).status.success());
+    // main is checked out and clean: checked in the work tree.
+    let out = p.push(&["main"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("checked in a temporary worktree"), "{err}");
+    assert!(!dir.exists(), "the dead pqg's worktree is gone");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn a_tag_of_a_tree_is_a_clear_refusal() {
+    let p = Pushing::new();
+    p.repo.git(&["tag", "treetag", "HEAD^{tree}"]);
+    let out = p.push(&["treetag"]);
+    let err = common::expect_code(&out, 1);
+    let err = format!("{err}{}", stderr(&out));
+    assert!(err.contains("does not point at a commit"), "{err}");
+    assert!(!err.contains("bug in pqg"), "{err}");
+    // An annotated tag of a commit is checked as that commit.
+    p.repo.git(&["tag", "-a", "-m", "v", "v1", "broken"]);
+    let out = p.push(&["v1"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "pushed: {err}");
+    assert!(err.contains("the push is blocked: refs/tags/v1"), "{err}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn an_unusable_temp_folder_is_a_user_error_that_says_why() {
+    let p = Pushing::new();
+    let missing = p.tmp.path().join("missing");
+    let out = p.push_with_tmp(&["good"], &missing);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "pushed: {err}");
+    assert!(!err.contains("bug in pqg"), "{err}");
+    assert!(err.contains("cannot make a temporary folder in"), "{err}");
+    assert!(err.contains("No such file or directory"), "{err}");
+    p.assert_nothing_left();
+}
+
+#[test]
+fn head_is_read_in_a_reftable_repository() {
+    let repo = TestRepo::new();
+    std::fs::remove_dir_all(repo.path().join(".git")).unwrap();
+    let made = git(
+        repo.path(),
+        &["init", "-q", "-b", "main", "--ref-format=reftable"],
+    );
+    if !made.status.success() {
+        eprintln!("this git has no reftable backend: nothing to test");
+        return;
+    }
+    repo.git(&["config", "user.email", "t@e"]);
+    repo.git(&["config", "user.name", "t"]);
+    // A gate that needs an ignored file: it passes only in the work tree.
+    repo.write(".gitignore", ".venv/\n");
+    repo.write("gates.toml", "[gates.t]\nrun = '.venv/tool'\n");
+    repo.write(".venv/tool", "#!/bin/sh\ntrue\n");
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(repo.path().join(".venv/tool"))
+        .status()
+        .unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "init"]);
+    let p = Pushing::set_up(repo);
+    settle(&p.repo);
+    let out = p.push(&["main"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("temporary worktree"), "{err}");
+    assert!(pushed(&p, "main"));
     p.assert_nothing_left();
 }
