@@ -202,3 +202,25 @@ fn a_retry_that_writes_nothing_does_not_clear_the_first_attempts_write() {
         "{fix}"
     );
 }
+
+/// Hostile review, finding 24: with `-j1` the gate started right after a
+/// neighbour's write was blamed with it, the clock's slack widening its
+/// window back over that write.
+#[test]
+fn a_sequential_neighbour_is_not_blamed_for_a_write_before_it_started() {
+    let repo = repo("[gates.h]\nrun = 'true'\n");
+    for mode in ["600", "644", "600", "644", "600"] {
+        let gates = format!(
+            "[gates.h]\nrun = 'chmod {mode} a.py'\n[gates.i]\nrun = 'true'\n[gates.j]\nrun = 'true'\n"
+        );
+        repo.write("gates.toml", &gates);
+        repo.git(&["commit", "-qam", "mode"]);
+        let (code, report) = check(&repo, &["--no-cache", "-j1"]);
+        assert_eq!(code, 1, "{report}");
+        assert_eq!(gate(&report, "h")["status"], "fail", "{report}");
+        for neighbour in ["i", "j"] {
+            let g = gate(&report, neighbour);
+            assert_eq!(g["status"], "pass", "{g}");
+        }
+    }
+}

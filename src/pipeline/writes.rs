@@ -186,14 +186,30 @@ impl WriteWatch {
         }
         let changed = self.changed();
         let mut times = self.times.lock().ok()?;
-        let from = start.saturating_sub(CLOCK_SLACK_NS);
         let mut mine = Vec::new();
         let mut others: Vec<GateIdx> = Vec::new();
         for (path, at) in changed {
-            if at < from || at > end {
-                continue; // changed before this gate started
+            // The gates running when the change was made. The kernel's
+            // clock may stamp a write a little before the start measured
+            // for its gate, so each window reaches back by the slack; of
+            // the gates whose window holds the change, only those that
+            // started nearest before it count (all that ran then, as
+            // measured, if any did): else the gate started right after a
+            // neighbour's write (`-j1`) would share its blame.
+            if at > end || at < start.saturating_sub(CLOCK_SLACK_NS) {
+                continue; // made while this gate did not run
             }
-            let running: Vec<GateIdx> = self.running_at(&times, gate, at);
+            let mine_by = (start - at).max(0);
+            let there = self.running_at(&times, gate, at);
+            let nearest = there.iter().map(|&(_, by)| by).fold(mine_by, i64::min);
+            if mine_by > nearest {
+                continue; // another gate ran when it was made
+            }
+            let running: Vec<GateIdx> = there
+                .into_iter()
+                .filter(|&(_, by)| by == nearest)
+                .map(|(g, _)| g)
+                .collect();
             if running.iter().any(|&g| self.writers[g]) {
                 continue; // a gate allowed to write ran then
             }
@@ -226,23 +242,30 @@ impl WriteWatch {
     }
 
     /// The gates other than `gate` that were running at `at`: finished
-    /// attempts whose window holds it, and gates started and not finished.
-    fn running_at(&self, times: &Times, gate: GateIdx, at: i64) -> Vec<GateIdx> {
-        let mut found: Vec<GateIdx> = times
+    /// attempts whose window (reaching back by the clock's slack) holds it,
+    /// and gates started and not finished; each with how long before its
+    /// measured start the change was made (0: inside its window).
+    fn running_at(&self, times: &Times, gate: GateIdx, at: i64) -> Vec<(GateIdx, i64)> {
+        let holds = |start: i64, end: i64| {
+            (start.saturating_sub(CLOCK_SLACK_NS) <= at && at <= end).then(|| (start - at).max(0))
+        };
+        let mut found: Vec<(GateIdx, i64)> = times
             .ran
             .iter()
-            .filter(|(g, start, end)| {
-                *g != gate && start.saturating_sub(CLOCK_SLACK_NS) <= at && at <= *end
-            })
-            .map(|(g, _, _)| *g)
+            .filter(|(g, _, _)| *g != gate)
+            .filter_map(|&(g, start, end)| holds(start, end).map(|by| (g, by)))
             .collect();
         for (g, started) in times.started.iter().enumerate() {
-            if g != gate.0 && started.is_some_and(|s| s.saturating_sub(CLOCK_SLACK_NS) <= at) {
-                found.push(GateIdx(g));
+            if g == gate.0 {
+                continue;
+            }
+            if let Some(by) = started.and_then(|s| holds(s, i64::MAX)) {
+                found.push((GateIdx(g), by));
             }
         }
-        found.sort_unstable_by_key(|g| g.0);
-        found.dedup();
+        // A gate run more than once: its nearest attempt.
+        found.sort_unstable_by_key(|&(g, by)| (g.0, by));
+        found.dedup_by_key(|(g, _)| g.0);
         found
     }
 
