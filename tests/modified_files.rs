@@ -224,3 +224,19 @@ fn a_sequential_neighbour_is_not_blamed_for_a_write_before_it_started() {
         }
     }
 }
+
+/// Hostile review, finding 18: a gate rewriting a file that a submodule
+/// tracks passed (only the superproject's files were watched).
+#[test]
+fn a_gate_that_rewrites_a_submodules_file_fails_naming_it() {
+    let (repo, _upstream) =
+        common::with_submodule("[gates.g]\nrun = 'echo x >> lib/s.txt'\n", "s.txt");
+    let (code, report) = check(&repo, &["--no-cache"]);
+    assert_eq!(code, 1, "{report}");
+    let g = gate(&report, "g");
+    assert_eq!(g["status"], "fail", "{g}");
+    assert_eq!(
+        g["reason"], "files were modified by this gate: lib/s.txt",
+        "{g}"
+    );
+}

@@ -9,7 +9,8 @@
 //! (which no program can set back, unlike mtime): the gate that finishes
 //! is blamed for what changed while it ran; when another gate ran then
 //! too, both are (neither can be cleared from outside), unless one of them
-//! declared `writes = true`, which accounts for the change. Untracked and
+//! declared `writes = true`, which accounts for the change. The files a
+//! submodule tracks are watched like the superproject's. Untracked and
 //! ignored files (reports, caches) never count, nor do built-in checks,
 //! which never write. Outside git nothing is tracked, and nothing is
 //! watched. This never decides whether a result is stored: the look after
@@ -44,8 +45,8 @@ const NAMED: usize = 5;
 /// gate ran.
 pub(super) struct WriteWatch {
     root: Root,
-    /// Tracked files, sorted, and their state before the run (`None`: the
-    /// file was missing from the work tree then).
+    /// Tracked files (those of submodules too), and their state before
+    /// the run (`None`: the file was missing from the work tree then).
     before: Vec<(String, Option<FileState>)>,
     /// Whether each plan gate may write (`writes = true`, and not judging
     /// a pushed commit), and its name.
@@ -112,20 +113,37 @@ impl WriteWatch {
                 .ok()?;
             Some(snapshot.states[i].clone()).filter(|s| !s.is_dir())
         };
-        let before: Vec<(String, Option<FileState>)> = tracked
+        let seen: Vec<Result<(String, Option<FileState>), String>> = tracked
             .into_par_iter()
             .with_min_len(256)
-            .filter_map(|path| {
+            .map(|path| {
                 if let Some(state) = known(&path) {
-                    return Some((path, Some(state)));
+                    return Ok((path, Some(state)));
                 }
                 match state(&root, &path) {
-                    Seen::Folder => None,
-                    Seen::Missing => Some((path, None)),
-                    Seen::File(s) => Some((path, Some(s))),
+                    Seen::Folder => Err(path),
+                    Seen::Missing => Ok((path, None)),
+                    Seen::File(s) => Ok((path, Some(s))),
                 }
             })
             .collect();
+        let (files, folders): (Vec<_>, Vec<_>) = seen.into_iter().partition(Result::is_ok);
+        let mut before: Vec<(String, Option<FileState>)> =
+            files.into_iter().filter_map(Result::ok).collect();
+        // A submodule's place: the files its own repository tracks are
+        // watched too (a gate may rewrite them as well).
+        for folder in folders.into_iter().filter_map(Result::err) {
+            let dir = config.root.join(crate::sys::name::to_path(&folder));
+            let Ok(files) = crate::git::submodule::files(&dir) else {
+                continue;
+            };
+            for file in files {
+                let path = format!("{}/{file}", folder.trim_end_matches('/'));
+                if let Seen::File(s) = state(&root, &path) {
+                    before.push((path, Some(s)));
+                }
+            }
+        }
         crate::debug!("writes: {} tracked files watched", before.len());
         let n = plan.gates.len();
         Some(WriteWatch {
@@ -337,7 +355,7 @@ fn tracked_files(root: &std::path::Path) -> Option<Vec<String>> {
 enum Seen {
     File(FileState),
     Missing,
-    /// A submodule's place: its own files are its repository's business.
+    /// A submodule's place: its files are watched one by one.
     Folder,
 }
 
