@@ -69,6 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'pqg' -ScriptBlock {
             [CompletionResult]::new('--keep-logs', '--keep-logs', [CompletionResultType]::ParameterName, 'Write every gate''s full output under <cache_dir>/logs/<run id>/')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Neither read nor write cached results')
             [CompletionResult]::new('--no-annotations', '--no-annotations', [CompletionResultType]::ParameterName, 'Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY')
+            [CompletionResult]::new('--forbid-writes', '--forbid-writes', [CompletionResultType]::ParameterName, 'Fail a gate that rewrites tracked files even when it says `writes = true` (the pre-push hook checks so: a fix is not what is pushed)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -661,7 +661,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__check)
-            opts="-s -j -q -v -h -V --stage --jobs --only --skip --fail-fast --format --report --progress --quiet --keep-logs --no-cache --shard --changed-since --no-annotations --config --color --verbose --log-format --help --version"
+            opts="-s -j -q -v -h -V --stage --jobs --only --skip --fail-fast --format --report --progress --quiet --keep-logs --no-cache --shard --changed-since --no-annotations --forbid-writes --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -65,6 +65,7 @@ set edit:completion:arg-completer[pqg] = {|@words|
             cand --keep-logs 'Write every gate''s full output under <cache_dir>/logs/<run id>/'
             cand --no-cache 'Neither read nor write cached results'
             cand --no-annotations 'Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY'
+            cand --forbid-writes 'Fail a gate that rewrites tracked files even when it says `writes = true` (the pre-push hook checks so: a fix is not what is pushed)'
             cand -v 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
             cand --verbose 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
             cand -h 'Print help (see more with ''--help'')'

@@ -77,6 +77,7 @@ complete -c pqg -n "__fish_pqg_using_subcommand check" -s q -l quiet -d 'Print o
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l keep-logs -d 'Write every gate\'s full output under <cache_dir>/logs/<run id>/'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l no-cache -d 'Neither read nor write cached results'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l no-annotations -d 'Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY'
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l forbid-writes -d 'Fail a gate that rewrites tracked files even when it says `writes = true` (the pre-push hook checks so: a fix is not what is pushed)'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s v -l verbose -d 'Log what pqg decides on stderr (-v: plan, cache hits and misses; -vv: also timings)'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pqg -n "__fish_pqg_using_subcommand check" -s V -l version -d 'Print version'

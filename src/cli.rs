@@ -187,10 +187,10 @@ pub struct CheckArgs {
     #[arg(long, long_help = NO_ANNOTATIONS_LONG_HELP)]
     pub no_annotations: bool,
 
-    /// Set by the pre-push hook for the check of a pushed commit: a gate
-    /// that rewrites tracked files fails, `writes = true` or not
-    #[arg(long, hide = true)]
-    pub pushed: bool,
+    /// Fail a gate that rewrites tracked files even when it says `writes =
+    /// true` (the pre-push hook checks so: a fix is not what is pushed)
+    #[arg(long)]
+    pub forbid_writes: bool,
 }
 
 /// `--no-annotations`'s help. clap's `env` would add an `[env: …]` note to
@@ -217,7 +217,7 @@ impl Default for CheckArgs {
             shard: None,
             changed_since: None,
             no_annotations: false,
-            pushed: false,
+            forbid_writes: false,
         }
     }
 }

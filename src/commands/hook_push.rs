@@ -300,7 +300,7 @@ fn check_work_tree(
     let args = CheckArgs {
         stage: stage.map(str::to_owned),
         changed_since: since,
-        pushed: true,
+        forbid_writes: true,
         ..CheckArgs::default()
     };
     let root = config.root.clone();
@@ -614,7 +614,7 @@ fn run_child(
     child.env("PQG_CACHE_DIR", cache_dir);
     child
         .arg("check")
-        .arg("--pushed")
+        .arg("--forbid-writes")
         .arg("--config")
         .arg(config_path);
     if let Some(stage) = stage {
