@@ -147,7 +147,7 @@ fn request(
         keep_logs: args.keep_logs,
         progress: (ctx.settings()).progress(args.progress, args.quiet, stderr_is_terminal),
         keep_going: false,
-        pushed: args.forbid_writes,
+        forbid_writes: args.forbid_writes,
     })
 }
 

@@ -350,7 +350,7 @@ fn run_every_gate(
         keep_logs: false,
         progress: ctx.settings.progress(progress, false, stderr_is_terminal),
         keep_going: true,
-        pushed: false,
+        forbid_writes: false,
     };
     pipeline::run_stage(config, &request, &mut |_| {})
 }

@@ -45,7 +45,7 @@ pub(crate) struct StageRequest {
     /// Judging a commit to push (the pre-push hook): a gate that rewrites
     /// tracked files fails even with `writes = true`, since what it fixed
     /// is not what is pushed.
-    pub pushed: bool,
+    pub forbid_writes: bool,
 }
 
 /// What running a stage produced.
@@ -311,7 +311,7 @@ impl<'a> StageRunner<'a> {
             &self.plan,
             &self.opts,
             self.prepared.snapshot.as_ref(),
-            self.request.pushed,
+            self.request.forbid_writes,
         );
         let assessor = Assessor::new(self.config, &self.plan, &self.baseline, watch.as_ref());
         let mut progress = self

@@ -81,7 +81,7 @@ impl WriteWatch {
         plan: &Plan,
         opts: &run::RunOptions,
         snapshot: Option<&Snapshot>,
-        pushed: bool,
+        forbid_writes: bool,
     ) -> Option<Self> {
         let watched: PerGate<bool> = plan
             .indices()
@@ -96,7 +96,10 @@ impl WriteWatch {
             .indices()
             .map(|i| config.gates[plan.gate(i).index].writes)
             .collect();
-        let writers: PerGate<bool> = plan.indices().map(|i| declared[i] && !pushed).collect();
+        let writers: PerGate<bool> = plan
+            .indices()
+            .map(|i| declared[i] && !forbid_writes)
+            .collect();
         if !plan.indices().any(|i| watched[i] && !writers[i]) {
             return None;
         }
