@@ -5,15 +5,20 @@
 //! ref> <remote sha>`. Each commit pushed (a deletion pushes none) is
 //! checked once, whichever refs push it:
 //! - the commit checked out, when the work tree holds exactly it (no
-//!   uncommitted change to a tracked file), is checked in the work tree,
+//!   uncommitted change to a tracked file, exec bits and submodules
+//!   included whatever git is told to overlook, no untracked file that is
+//!   not ignored, no assume-unchanged or skip-worktree entry: a sparse
+//!   checkout never qualifies), is checked in the work tree,
 //!   as `pqg check` would: the warm push costs what it always did. Whether
 //!   the tree was clean is settled after the check, from git's index and
 //!   the stat data the check took (`git::status`); when it was not, or git
 //!   cannot say, that check does not count, and the commit is checked like
 //!   any other;
 //! - any other commit is checked out in a temporary worktree (outside the
-//!   repository, removed on every path, and found and removed by the next
-//!   push if a pqg died holding one), where a child pqg checks it with the
+//!   repository, every file of the commit even from a sparse checkout,
+//!   removed on every path, and found and removed by the next push if a
+//!   pqg died holding one), where a child pqg checks it, a gate that
+//!   rewrites files failing even with `writes = true`, with the
 //!   config that commit holds (today's config when it holds none: a branch
 //!   from before gates.toml is not let through unchecked) and the same
 //!   cache folder, so inputs unchanged since the last check are answered
@@ -509,7 +514,6 @@ fn check_elsewhere(
     if let Some(signal) = interrupts.caught() {
         return Ok(Outcome::Interrupted { signal });
     }
-    remove_leftovers(&top);
     let tree = match TempTree::make(&top, &tip.commit) {
         Ok(tree) => tree,
         // Ctrl-C reaches git too: its failure then is the interruption.
