@@ -210,6 +210,7 @@ pub(super) fn reuse_plan(
     now_ns: i64,
 ) -> (Vec<Option<run::Execution>>, Vec<Option<SetAside>>) {
     let mut cached = vec![None; config.gates.len()];
+    let secrets = run::secrets_from_env(&config.settings.redact);
     for &i in wanted {
         let Some(key) = &prepared.keys[i] else {
             continue;
@@ -224,7 +225,7 @@ pub(super) fn reuse_plan(
                 );
                 continue;
             }
-            cached[i] = Some(run::Execution::from_stored(&entry.result));
+            cached[i] = Some(run::Execution::from_stored(&entry.result, &secrets));
         }
     }
     let set_aside = run_together(plan, &mut cached);

@@ -60,6 +60,8 @@ pub(super) fn run_builtin(
     super::gate::mask_errors(&mut metrics, &runner.opts.secrets);
     let mut findings = outcome.findings;
     for f in &mut findings {
+        // A file's name may hold a secret as much as a message.
+        redact(&mut f.file, &runner.opts.secrets);
         redact(&mut f.message, &runner.opts.secrets);
     }
     Execution {

@@ -7,7 +7,7 @@
 //! probes, the kept log or the cut see it (DESIGN §11). Nothing here
 //! interprets a value as good or bad.
 
-use super::redact::StreamMasker;
+use super::redact::{Secret, StreamMasker};
 use regex::Regex;
 use std::io::Write;
 
@@ -167,7 +167,7 @@ impl Capture {
     /// The same capture, masking `secrets` in the stream before the probes,
     /// the log and the head/tail cut see it (DESIGN §11): no fragment of a
     /// secret survives a cut.
-    pub(crate) fn masking(mut self, secrets: &[String]) -> Self {
+    pub(crate) fn masking(mut self, secrets: &[Secret]) -> Self {
         self.masker = StreamMasker::new(secrets);
         self
     }
@@ -320,7 +320,7 @@ mod tests {
     #[test]
     fn a_secret_across_the_head_cut_leaves_no_fragment() {
         let secret = "s3cr3t-t0ken-value".to_owned();
-        let mut c = Capture::new(vec![], None).masking(std::slice::from_ref(&secret));
+        let mut c = Capture::new(vec![], None).masking(&[secret.clone().into_bytes()]);
         // The secret starts 5 bytes before the head cut, and arrives in
         // two reads split at the cut.
         let mut stream = vec![b'.'; HEAD_BYTES - 5];

@@ -9,7 +9,9 @@
 use super::groups::Groups;
 use super::process::{self, AttemptSpec, ExecEnd};
 use super::strays::Scope;
-use super::{builtin, measure, redact, Assess, Assessment, Execution, GateJob, Msg, RunOptions};
+use super::{
+    builtin, measure, redact, Assess, Assessment, Execution, GateJob, Msg, RunOptions, Secret,
+};
 use crate::config::{Command, Config, Gate};
 use crate::plan::{GateIdx, Plan};
 use std::io::Write;
@@ -170,7 +172,7 @@ impl<'r> GateRunner<'r> {
 
 /// Masks secrets in the reasons metrics could not be read: they quote
 /// the gate's output and the reports it wrote (DESIGN §11).
-pub(super) fn mask_errors(metrics: &mut [measure::MetricValue], secrets: &[String]) {
+pub(super) fn mask_errors(metrics: &mut [measure::MetricValue], secrets: &[Secret]) {
     for m in metrics {
         if let Err(why) = m {
             redact(why, secrets);

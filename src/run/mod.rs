@@ -35,7 +35,7 @@ use gate::GateRunner;
 pub(crate) use measure::MetricValue;
 use process::AttemptSpec;
 pub(crate) use process::ExecEnd;
-pub(crate) use redact::{redact, secrets_from_env};
+pub(crate) use redact::{redact, secrets_from_env, Secret};
 pub(crate) use signals::{listen as listen_for_signals, received as signal_received};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -150,7 +150,7 @@ pub(crate) struct RunOptions {
     /// Where full logs go (`--keep-logs`), if anywhere.
     pub logs_dir: Option<PathBuf>,
     /// Values masked in captured output.
-    pub secrets: Vec<String>,
+    pub secrets: Vec<Secret>,
     pub default_timeout: Option<Duration>,
     /// One per plan gate, in plan order: what this run knows of it
     /// beforehand. A missing one counts as [`GateJob::default`].

@@ -8,6 +8,7 @@
 
 use super::capture::{Capture, LineProbe, Output, ProbeResult};
 use super::groups::{Groups, KILL_GRACE};
+use super::redact::Secret;
 use super::strays::{self, Scope};
 use crate::config::Command;
 use crate::plan::GateIdx;
@@ -68,7 +69,7 @@ pub(crate) struct AttemptSpec<'a> {
     pub log: Option<Box<dyn io::Write + Send>>,
     /// Values masked in the stream before the probes, the log and the cut
     /// see it (DESIGN §11).
-    pub secrets: &'a [String],
+    pub secrets: &'a [Secret],
     /// Marks what the attempt starts, so that what it leaves is found.
     pub scope: &'a Scope,
 }

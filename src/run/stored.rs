@@ -4,7 +4,7 @@
 //! themselves here, so the cache never imports the runner. Nothing here
 //! reads or writes the cache.
 
-use super::{ExecEnd, Execution, Output};
+use super::{redact, ExecEnd, Execution, Output, Secret};
 use crate::cache::{StoredExit, StoredMetric, StoredResult};
 use std::time::Duration;
 
@@ -36,9 +36,11 @@ impl Execution {
         })
     }
 
-    /// The execution a stored result describes.
-    pub(crate) fn from_stored(stored: &StoredResult) -> Execution {
-        Execution {
+    /// The execution a stored result describes, with `secrets` masked in
+    /// what it quotes (output, metric errors, findings): a value may have
+    /// become a secret since the result was stored (DESIGN §11).
+    pub(crate) fn from_stored(stored: &StoredResult, secrets: &[Secret]) -> Execution {
+        let mut execution = Execution {
             end: match stored.exit {
                 StoredExit::Exited(c) => ExecEnd::Exited(c),
                 StoredExit::Signalled(s) => ExecEnd::Signalled(s),
@@ -59,6 +61,27 @@ impl Execution {
                 .collect(),
             attempts: stored.attempts,
             findings: stored.findings.clone(),
+        };
+        execution.mask(secrets);
+        execution
+    }
+
+    /// Masks `secrets` in everything this execution quotes: its output,
+    /// the reasons its metrics could not be read, its findings' files and
+    /// messages.
+    pub(crate) fn mask(&mut self, secrets: &[Secret]) {
+        if secrets.is_empty() {
+            return;
+        }
+        redact(&mut self.output.text, secrets);
+        for m in &mut self.metrics {
+            if let Err(why) = m {
+                redact(why, secrets);
+            }
+        }
+        for f in &mut self.findings {
+            redact(&mut f.file, secrets);
+            redact(&mut f.message, secrets);
         }
     }
 }
@@ -82,7 +105,7 @@ mod tests {
             findings: Vec::new(),
         };
         let stored = e.to_stored().unwrap();
-        let back = Execution::from_stored(&stored);
+        let back = Execution::from_stored(&stored, &[]);
         assert_eq!(back.end, e.end);
         assert_eq!(back.metrics, e.metrics);
         assert_eq!(back.output, e.output);
