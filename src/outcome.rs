@@ -15,7 +15,7 @@ pub enum Outcome {
     Passed,
     /// The stage failed. Exit 1.
     Failed,
-    /// The run stopped on a signal (SIGINT or SIGTERM). Exit 128 + signal:
+    /// The run stopped on a signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT). Exit 128 + signal:
     /// 130 or 143.
     Interrupted {
         /// The signal's number.

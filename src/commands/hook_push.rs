@@ -347,6 +347,8 @@ impl Interrupts {
         let mut signals = signal_hook::iterator::Signals::new([
             signal_hook::consts::SIGINT,
             signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGHUP,
+            signal_hook::consts::SIGQUIT,
         ])
         .context("listening for SIGINT and SIGTERM")?;
         let caught = Arc::new(Mutex::new(None::<i32>));

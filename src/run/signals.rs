@@ -1,4 +1,4 @@
-//! SIGINT and SIGTERM, from the moment a stage starts: one listener for
+//! SIGINT, SIGTERM, SIGHUP and SIGQUIT, from the moment a stage starts: one listener for
 //! the whole process ([`listen`]), started before the key commands run and
 //! the tree is hashed, and never given back, so a signal never kills pqg
 //! by its default action halfway through a stage.
@@ -15,7 +15,7 @@
 use super::groups::Groups;
 use super::Msg;
 use crate::sys::stop;
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock};
@@ -38,13 +38,14 @@ pub(super) fn key_command_groups() -> &'static Groups {
     &KEY_COMMANDS
 }
 
-/// Starts listening for SIGINT and SIGTERM, once per process; later calls
+/// Starts listening for SIGINT, SIGTERM, SIGHUP (the terminal closed, the
+/// ssh connection dropped) and SIGQUIT, once per process; later calls
 /// only say whether that worked.
 pub(crate) fn listen() -> anyhow::Result<()> {
     static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
     let started = STARTED.get_or_init(|| {
-        let mut signals = Signals::new([SIGINT, SIGTERM])
-            .map_err(|e| format!("listening for SIGINT and SIGTERM: {e}"))?;
+        let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+            .map_err(|e| format!("listening for SIGINT, SIGTERM, SIGHUP and SIGQUIT: {e}"))?;
         std::thread::Builder::new()
             .name("pqg-signals".into())
             .spawn(move || {
