@@ -179,6 +179,9 @@ pub(crate) fn open(dir: &Path) -> Result<Connection, DbError> {
     }
 }
 
+/// The folders pqg writes in a cache folder: kept logs, `PQG_FILES` lists.
+const OWN_FOLDERS: [&str; 2] = ["logs", "files"];
+
 /// What pqg writes as `<cache_dir>/.gitignore`.
 const GITIGNORE: &str = "# written by pqg\n*\n";
 
@@ -188,6 +191,12 @@ const GITIGNORE: &str = "# written by pqg\n*\n";
 /// to all, or that the user made, must not offer the logs and the database
 /// to `git add`.
 fn secure_dir(dir: &Path) -> Result<(), DbError> {
+    // pqg's own folders are private whoever owns the folder around them
+    // (`cache_dir = "build"`): an older pqg left them, and their logs,
+    // open to all.
+    for own in OWN_FOLDERS {
+        crate::sys::tmp::make_private_tree(&dir.join(own));
+    }
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)

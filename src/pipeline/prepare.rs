@@ -23,7 +23,16 @@ impl Drop for ListsDir {
 /// path in /tmp).
 pub(super) fn lists_dir(cache_dir: &Path, run_id: &str) -> Option<ListsDir> {
     let dir = crate::files::root::absolute(&cache_dir.join("files").join(run_id));
-    if std::fs::create_dir_all(dir.parent()?).is_ok() && std::fs::create_dir(&dir).is_ok() {
+    use std::os::unix::fs::DirBuilderExt;
+    let private = || {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.mode(0o700);
+        builder
+    };
+    let made = private().recursive(true).create(dir.parent()?).is_ok();
+    // `files/` left open to all by an older pqg is made private too.
+    crate::sys::tmp::make_private_tree(dir.parent()?);
+    if made && private().create(&dir).is_ok() {
         return Some(ListsDir(dir));
     }
     crate::sys::tmp::private_dir("pqg-files-")
@@ -82,10 +91,24 @@ pub(super) fn write_changed_lists(
                     .for_each(|f| add(f));
             }
             let path = dir.0.join(format!("{}.files", gate.id.file_stem()));
-            std::fs::write(&path, list).ok()?;
+            write_private(&path, &list).ok()?;
             Some(path)
         })
         .collect()
+}
+
+/// Writes `bytes` to a new file at `path`, readable by its owner only:
+/// a list names the project's changed files.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(bytes)
 }
 
 /// The files each builtin gate checks: the changed ones among its inputs

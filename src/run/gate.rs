@@ -189,8 +189,12 @@ fn open_log(logs: &Path, gate: &Gate, attempt_no: u32) -> Option<Box<dyn Write +
         .recursive(true)
         .mode(0o700)
         .create(logs);
-    // A folder left by an older pqg may be open to all.
+    // A folder left by an older pqg may be open to all: this run's, and
+    // `logs/` around it with the logs older runs kept there.
     let _ = std::fs::set_permissions(logs, std::fs::Permissions::from_mode(0o700));
+    if let Some(all_logs) = logs.parent() {
+        crate::sys::tmp::make_private_tree(all_logs);
+    }
     let stem = gate.id.file_stem();
     let name = if attempt_no == 1 {
         format!("{stem}.log")

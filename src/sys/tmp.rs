@@ -4,7 +4,7 @@
 //! what it made: the caller owns the folder.
 
 use std::ffi::CString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Creates a new folder `<temp dir>/<prefix>XXXXXX` (the Xs random), only
 /// its owner may enter; the error says why it cannot be made.
@@ -34,6 +34,50 @@ pub(crate) fn private_dir(prefix: &str) -> std::io::Result<PathBuf> {
     String::from_utf8(bytes)
         .map(PathBuf::from)
         .map_err(|_| unusable())
+}
+
+/// Makes the folder `dir` and everything under it private to its owner:
+/// folders 0700, files 0600 (only those open to others are changed). A
+/// symlink is neither followed nor changed; a missing `dir` is no error.
+/// For pqg's own folders in a cache folder (logs, lists) that an older pqg
+/// left open to all.
+pub(crate) fn make_private_tree(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    let private = |path: &Path, mode: u32, want: u32| {
+        if mode & 0o077 != 0 {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(want));
+        }
+    };
+    if meta.is_file() {
+        private(dir, meta.permissions().mode(), 0o600);
+        return;
+    }
+    if !meta.is_dir() {
+        return;
+    }
+    private(dir, meta.permissions().mode(), 0o700);
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if meta.is_dir() {
+                private(&path, mode, 0o700);
+                pending.push(path);
+            } else if meta.is_file() {
+                private(&path, mode, 0o600);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
