@@ -87,6 +87,17 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Every entry of the cache, signed when `key` is given.
+/// An export with no entries: what a cache with no database yet exports.
+pub(crate) fn empty() -> Export {
+    Export {
+        format: FORMAT.to_owned(),
+        version: VERSION,
+        key_format: KEY_FORMAT,
+        pqg_version: env!("CARGO_PKG_VERSION").to_owned(),
+        entries: Vec::new(),
+    }
+}
+
 pub(crate) fn export(conn: &Connection, key: Option<&[u8]>) -> rusqlite::Result<Export> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {ENTRY_COLUMNS}, (SELECT data FROM manifests WHERE digest = entries.inputs)
@@ -119,13 +130,7 @@ pub(crate) fn export(conn: &Connection, key: Option<&[u8]>) -> rusqlite::Result<
         }
         entries.push(entry);
     }
-    Ok(Export {
-        format: FORMAT.to_owned(),
-        version: VERSION,
-        key_format: KEY_FORMAT,
-        pqg_version: env!("CARGO_PKG_VERSION").to_owned(),
-        entries,
-    })
+    Ok(Export { entries, ..empty() })
 }
 
 /// Why an export cannot be imported.

@@ -15,8 +15,9 @@ use std::path::Path;
 /// `pqg cache stats | prune | clear | export | import`.
 pub(super) fn run(ctx: &Context, command: &CacheCommand) -> anyhow::Result<Outcome> {
     // Without a gates.toml, the cache `check` uses: the default profile's
-    // (DESIGN §9), in the default folder.
-    ctx.config_or_default()?;
+    // (DESIGN §9), in the default folder. Nothing runs, so the profile is
+    // not announced.
+    ctx.config_or_default_quietly()?;
     let dir = &ctx.config_settings()?.cache_dir;
     let key = ctx.settings().signing_key.as_deref();
     let db_path = cache::db::path_in(dir);
@@ -24,7 +25,15 @@ pub(super) fn run(ctx: &Context, command: &CacheCommand) -> anyhow::Result<Outco
         CacheCommand::Stats => with_existing(dir, |c| stats(c, &db_path)),
         CacheCommand::Prune { older_than } => with_existing(dir, |c| prune(c, older_than)),
         CacheCommand::Clear => with_existing(dir, clear),
-        CacheCommand::Export { file } => with_existing(dir, |c| export(c, file, key)),
+        CacheCommand::Export { file } => match open_existing(dir) {
+            Ok(mut cache) => export(&mut cache, file, key),
+            // A pipeline's `export && upload` step needs a file: an empty,
+            // valid export (importing it adds nothing).
+            Err(msg) => {
+                outln!("{msg}");
+                write_export(&cache::transfer::empty(), file, key)
+            }
+        },
         CacheCommand::Import {
             file,
             require_signature,
@@ -166,7 +175,16 @@ fn export(cache: &mut Cache, file: &Path, key: Option<&[u8]>) -> anyhow::Result<
     let Some(export) = export else {
         return Ok(Outcome::Passed);
     };
-    let text = serde_json::to_string(&export)?;
+    write_export(&export, file, key)
+}
+
+/// Writes `export` to `file` and says so.
+fn write_export(
+    export: &cache::transfer::Export,
+    file: &Path,
+    key: Option<&[u8]>,
+) -> anyhow::Result<Outcome> {
+    let text = serde_json::to_string(export)?;
     std::fs::write(file, text)
         .map_err(|e| UserError::new(format!("cannot write `{}`: {e}", file.display())))?;
     outln!(

@@ -137,28 +137,37 @@ impl Context {
 
     /// The config; an error when there is none.
     pub(crate) fn config(&self) -> anyhow::Result<&Config> {
-        self.load(false).map(|(config, _)| config)
+        self.load(None).map(|(config, _)| config)
     }
 
     /// The config, or the built-in default profile when there is none
     /// (DESIGN §9): for the commands that work without a gates.toml.
     pub(crate) fn config_or_default(&self) -> anyhow::Result<&Config> {
-        self.load(true).map(|(config, _)| config)
+        self.load(Some(true)).map(|(config, _)| config)
+    }
+
+    /// [`Context::config_or_default`] without announcing the default
+    /// profile: for the commands that run no gate (`pqg cache …`).
+    pub(crate) fn config_or_default_quietly(&self) -> anyhow::Result<&Config> {
+        self.load(Some(false)).map(|(config, _)| config)
     }
 
     /// The settings the config decides (stage, jobs, cache folder), for the
     /// config already loaded, else for the one [`Context::config`] loads.
     pub(crate) fn config_settings(&self) -> anyhow::Result<&ConfigSettings> {
-        self.load(false).map(|(_, settings)| settings)
+        self.load(None).map(|(_, settings)| settings)
     }
 
-    fn load(&self, or_default: bool) -> anyhow::Result<&(Config, ConfigSettings)> {
+    /// Loads the config once. `or_default`: `None` when a gates.toml is
+    /// required, else whether the default profile standing in for a
+    /// missing one is announced.
+    fn load(&self, or_default: Option<bool>) -> anyhow::Result<&(Config, ConfigSettings)> {
         if let Some(loaded) = self.config.get() {
             return Ok(loaded);
         }
         let config = match self.config_file()? {
             Some(path) => Config::load(&path)?,
-            None if or_default => default_profile(self.cwd()?)?,
+            None if or_default.is_some() => default_profile(self.cwd()?, or_default == Some(true))?,
             None => Config::load(&self.settings.config_path(self.cwd()?)?)?,
         };
         let settings = self.settings.for_config(&config);
@@ -183,14 +192,17 @@ impl Context {
 
 /// The built-in default profile (DESIGN §9), rooted at the top of the git
 /// work tree around `cwd` (or `cwd` itself outside git), announced in one
-/// line on stderr.
-fn default_profile(cwd: &Path) -> anyhow::Result<Config> {
+/// line on stderr when `announce`.
+fn default_profile(cwd: &Path, announce: bool) -> anyhow::Result<Config> {
     let root = crate::git::work_tree_top(cwd).unwrap_or_else(|| cwd.to_path_buf());
     let config = Config::parse(
         &root.join(crate::config::CONFIG_FILE),
         crate::builtin::DEFAULT_PROFILE,
     )
     .map_err(|e| anyhow::anyhow!("internal: the default profile does not load: {e}"))?;
+    if !announce {
+        return Ok(config);
+    }
     let names: Vec<&str> = config.gates.iter().map(|g| g.id.as_str()).collect();
     eprintln!(
         "pqg: no gates.toml found; running the built-in default profile ({}) · `pqg init` writes a gates.toml of your own",
