@@ -1,7 +1,10 @@
 //! Secrets stay out of everything pqg shows or keeps (DESIGN §11), the
 //! cache folder is private and ignored by git however it came to exist, the
 //! cache subcommands work without a gates.toml, and gate names fit in file
-//! names (issue 13, items 3, 7 and 8).
+//! names (issue 13, items 3, 7 and 8). The hostile review's findings too: a
+//! secret split by escapes, overlapping secrets, a secret that is not
+//! UTF-8 or is a file's name, stored output served after a value became a
+//! secret, old logs in a shared cache folder, an export with no database.
 
 mod common;
 
@@ -380,4 +383,240 @@ fn the_longest_gate_name_keeps_its_log_and_files_list() {
     let logs = walk(&repo.path().join(".pqg/logs"));
     assert_eq!(logs.len(), 1);
     assert_eq!(std::fs::read_to_string(&logs[0]).unwrap(), output);
+}
+
+/// `SECRET` cut in two after `Qx7vHeadPart-mid` by `between`, as printf
+/// writes it.
+fn split_secret(between: &str) -> String {
+    let (a, b) = SECRET.split_at(16);
+    format!("printf 'tok={a}{between}{b}\\n'; exit 1")
+}
+
+#[test]
+fn a_secret_split_by_an_escape_or_a_control_character_is_masked_in_every_format() {
+    // Every format that strips escapes and controls would join the two
+    // halves again; the JSON ones keep the exact output.
+    for (name, between) in [
+        ("csi", "\\033[0m"),
+        ("osc", "\\033]0;x\\007"),
+        ("soh", "\\001"),
+        ("bs", "\\b"),
+    ] {
+        let repo = TestRepo::new().gates(&format!(
+            "[gates.{name}]\nrun = '''{}'''\n",
+            split_secret(between)
+        ));
+        check_every_format(&repo, &[]);
+        // Kept in the cache, served from it: the same.
+        let out = repo
+            .pqg(["check", "--format", "json"])
+            .env("API_TOKEN", SECRET)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(text.contains("tok=********"), "{name}: {text}");
+        assert_no_fragment(&out.stdout, &format!("{name}: cached run"));
+    }
+}
+
+#[test]
+fn two_overlapping_secrets_are_masked_whole() {
+    // A ends with the start of B: masking A alone would leave half of B.
+    let repo = TestRepo::new().gates("[gates.g]\nrun = 'echo v=1234ABCDwxyzEFGH5678; exit 1'\n");
+    for format in FORMATS {
+        let out = repo
+            .pqg(["check", "--no-cache", "--format", format])
+            .env("A_TOKEN", "1234ABCDwxyz")
+            .env("B_SECRET", "ABCDwxyzEFGH5678")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // GitHub annotations and SARIF quote no output.
+        assert!(
+            matches!(format, "github" | "sarif") || text.contains("v=********"),
+            "{format}: {text}"
+        );
+        for piece in ["1234", "ABCD", "wxyz", "EFGH", "5678"] {
+            assert!(!text.contains(piece), "{format}: `{piece}` left: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_secret_that_is_not_utf8_is_masked_in_reports_and_kept_logs() {
+    use std::os::unix::ffi::OsStrExt;
+    let password = std::ffi::OsStr::from_bytes(b"s3cr3t\xe9value99");
+    let repo =
+        TestRepo::new().gates("[gates.g]\nrun = 'printf \"v=%s\\n\" \"$MY_PASSWORD\"; exit 1'\n");
+    for format in FORMATS {
+        let out = repo
+            .pqg(["check", "--no-cache", "--keep-logs", "--format", format])
+            .env("MY_PASSWORD", password)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            matches!(format, "github" | "sarif") || text.contains("v=********"),
+            "{format}: {text}"
+        );
+        assert!(!text.contains("value99"), "{format}: {text}");
+    }
+    let logs = walk(&repo.path().join(".pqg/logs"));
+    assert_eq!(logs.len(), FORMATS.len(), "{logs:?}");
+    for log in logs {
+        assert_eq!(std::fs::read(&log).unwrap(), b"v=********\n", "{log:?}");
+    }
+}
+
+/// A secret for a file name: `SECRET` has `secre`, which the default
+/// profile's `secrets` gate name holds.
+const NAME_SECRET: &str = "Zq9wFileNameTokenValue8Kx";
+
+/// Asserts that neither `NAME_SECRET` nor either half of it is in `bytes`.
+fn assert_name_secret_absent(bytes: &[u8], what: &str) {
+    let text = String::from_utf8_lossy(bytes);
+    let (a, b) = NAME_SECRET.split_at(12);
+    for piece in [NAME_SECRET, a, b] {
+        assert!(!text.contains(piece), "{what} holds `{piece}`:\n{text}");
+    }
+}
+
+#[test]
+fn a_finding_on_a_file_named_after_a_secret_shows_and_stores_no_secret() {
+    // The default profile's conflict-markers check finds this file.
+    let repo = TestRepo::new().file(
+        &format!("{NAME_SECRET}.txt"),
+        "<<<<<<< HEAD\nx\n=======\ny\n>>>>>>> b\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "conflict"]);
+    let check = |args: &[&str]| {
+        repo.pqg(args)
+            .env("API_TOKEN", NAME_SECRET)
+            .output()
+            .unwrap()
+    };
+    for format in FORMATS {
+        let out = check(&["check", "--no-cache", "--format", format]);
+        expect_code(&out, 1);
+        assert_name_secret_absent(&out.stdout, &format!("--format {format}"));
+        assert_name_secret_absent(&out.stderr, &format!("--format {format} stderr"));
+    }
+    // Stored, exported, and served from the cache: masked.
+    let run = check(&["check", "--format", "json"]);
+    expect_code(&run, 1);
+    assert!(
+        String::from_utf8_lossy(&run.stdout).contains("********.txt"),
+        "the finding is reported, masked"
+    );
+    // The export carries every stored result and input manifest. (The
+    // database's file index, path → stat and hash, stays on this machine
+    // and names the files the project holds anyway.)
+    let export = repo.path().join("export.json");
+    expect_code(&check(&["cache", "export", export.to_str().unwrap()]), 0);
+    let exported = std::fs::read(&export).unwrap();
+    assert!(
+        String::from_utf8_lossy(&exported).contains("manifest"),
+        "the export holds the input manifest"
+    );
+    assert_name_secret_absent(&exported, "the export");
+    for format in ["jsonl", "sarif"] {
+        let cached = check(&["check", "--format", format]);
+        assert_name_secret_absent(&cached.stdout, &format!("cached --format {format}"));
+    }
+}
+
+#[test]
+fn output_stored_before_a_value_became_a_secret_is_masked_when_served() {
+    let repo = TestRepo::new().gates(&format!(
+        r#"
+[gates.g]
+run = 'echo "tok={SECRET}"'
+"#
+    ));
+    // Stored while API_TOKEN is not set: nothing to mask yet.
+    let first = repo.pqg(["check", "--format", "json"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&first.stdout).contains(SECRET));
+    for format in FORMATS {
+        let out = repo
+            .pqg(["check", "--format", format])
+            .env("API_TOKEN", SECRET)
+            .output()
+            .unwrap();
+        assert_no_fragment(&out.stdout, &format!("cached --format {format}"));
+        assert_no_fragment(&out.stderr, &format!("cached --format {format} stderr"));
+    }
+    let report = repo
+        .pqg(["check", "--format", "json"])
+        .env("API_TOKEN", SECRET)
+        .output()
+        .unwrap();
+    let report = common::json(&report.stdout);
+    let g = common::gate(&report, "g");
+    assert_eq!(g["cached"], true, "{g}");
+    assert!(g.to_string().contains("tok=********"), "{g}");
+}
+
+#[test]
+fn old_logs_and_lists_in_a_shared_cache_folder_are_made_private() {
+    let repo = TestRepo::new()
+        .gates("[settings]\ncache_dir = 'build'\n[gates.g]\nrun = 'echo hi'\n")
+        .file("build/out.o", "other\n")
+        .file("build/logs/123-old/g.log", "tok=ghp_OLDRAWTOKEN\n")
+        .file("build/files/123-old/g.files", "a.txt\0");
+    let build = repo.path().join("build");
+    for dir in ["", "logs", "logs/123-old", "files", "files/123-old"] {
+        std::fs::set_permissions(build.join(dir), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for file in ["out.o", "logs/123-old/g.log", "files/123-old/g.files"] {
+        std::fs::set_permissions(build.join(file), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    expect_code(&repo.pqg(["check", "--keep-logs"]).output().unwrap(), 0);
+    assert_eq!(mode(&build), 0o755, "the user's folder");
+    assert_eq!(mode(&build.join("out.o")), 0o644, "the user's file");
+    for dir in ["logs", "logs/123-old", "files", "files/123-old"] {
+        assert_eq!(mode(&build.join(dir)), 0o700, "{dir}");
+    }
+    for file in ["logs/123-old/g.log", "files/123-old/g.files"] {
+        assert_eq!(mode(&build.join(file)), 0o600, "{file}");
+    }
+    // This run's log too, and with --no-cache (no database opened).
+    for log in walk(&build.join("logs")) {
+        assert_eq!(mode(&log), 0o600, "{log:?}");
+    }
+    std::fs::set_permissions(build.join("logs"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    expect_code(
+        &repo
+            .pqg(["check", "--no-cache", "--keep-logs"])
+            .output()
+            .unwrap(),
+        0,
+    );
+    assert_eq!(mode(&build.join("logs")), 0o700);
+}
+
+#[test]
+fn cache_export_without_a_database_writes_an_empty_export_and_names_no_profile() {
+    let repo = TestRepo::new().file("README.md", "# hello\n");
+    let export = repo.path().join("first.json");
+    let out = repo
+        .pqg(["cache", "export", export.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = expect_code(&out, 0);
+    assert!(!stderr.contains("default profile"), "{stderr}");
+    let written = common::json(&std::fs::read(&export).expect("an export is written"));
+    assert_eq!(written["format"], "pqg-cache-export", "{written}");
+    assert_eq!(written["entries"], serde_json::json!([]), "{written}");
+    for args in [&["cache", "stats"][..], &["cache", "clear"]] {
+        let stderr = expect_code(&repo.pqg(args).output().unwrap(), 0);
+        assert!(!stderr.contains("default profile"), "{args:?}: {stderr}");
+    }
+    let out = repo
+        .pqg(["cache", "import", export.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = expect_code(&out, 0);
+    assert!(!stderr.contains("default profile"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 0"));
 }

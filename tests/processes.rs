@@ -1,6 +1,7 @@
 //! Nothing a gate or a key command starts outlives pqg (DESIGN §6, §11):
 //! daemons that left the gate's process group with `setsid`, on every path;
-//! signals while key commands run; `--jobs` bounded by the gates; a timeout
+//! signals while key commands run; SIGHUP and SIGQUIT like SIGTERM, in
+//! `check` and the pre-push hook; `--jobs` bounded by the gates; a timeout
 //! reported as configured.
 
 // These tests signal processes directly; each unsafe block says why it
@@ -229,4 +230,103 @@ fn signal(pid: u32, sig: i32) {
     // SAFETY: kill takes two integers and touches no memory.
     let rc = unsafe { libc::kill(pid as i32, sig) };
     assert_eq!(rc, 0, "signal pqg");
+}
+
+/// Starts `pqg check` on a gate that writes its pid and hangs, sends `sig`
+/// once the gate runs, and asserts that pqg stops the gate and exits
+/// `code`.
+fn signal_during_a_gate(sig: i32, code: i32) {
+    let repo = TestRepo::new()
+        .gates("[gates.slow]\nrun = 'echo $$ > g.tmp && mv g.tmp g; exec sleep 300'\n");
+    let child = repo
+        .pqg_std(["check", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(20), "the gate to start", || {
+        repo.path().join("g").exists()
+    });
+    let g = pid_in(&repo, "g");
+    signal(child.id(), sig);
+    let out = child.wait_with_output().unwrap();
+    expect_code(&out, code);
+    assert!(!alive(g.0), "gate {} outlived pqg", g.0);
+    assert_eq!(json(&out.stdout)["outcome"], "interrupted");
+}
+
+#[test]
+fn sighup_stops_the_running_gate_and_exits_129() {
+    signal_during_a_gate(libc::SIGHUP, 129);
+}
+
+#[test]
+fn sigquit_stops_the_running_gate_and_exits_131() {
+    signal_during_a_gate(libc::SIGQUIT, 131);
+}
+
+#[test]
+fn sighup_to_the_pre_push_hook_ends_the_gate_and_removes_the_worktree() {
+    use std::io::Write;
+    let repo = TestRepo::new().gates("[gates.ok]\nrun = 'true'\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "init"]);
+    let marks = tempfile::tempdir().unwrap();
+    let pid_file = marks.path().join("gate.pid");
+    repo.git(&["switch", "-qc", "slow"]);
+    repo.write(
+        "gates.toml",
+        &format!(
+            "[gates.slow]\nrun = 'echo $$ > {}; exec sleep 300'\n",
+            pid_file.display()
+        ),
+    );
+    repo.git(&["commit", "-qam", "a slow gate"]);
+    repo.git(&["switch", "-q", "main"]);
+    let slow = common::git_command(repo.path())
+        .args(["rev-parse", "slow"])
+        .output()
+        .unwrap();
+    let slow = String::from_utf8_lossy(&slow.stdout).trim().to_owned();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = repo
+        .pqg_std(["hook", "run", "--hook", "pre-push"])
+        .env("TMPDIR", tmp.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(
+        child.stdin.take().unwrap(),
+        "refs/heads/slow {slow} refs/heads/slow {}",
+        "0".repeat(40)
+    )
+    .unwrap();
+    wait_for(Duration::from_secs(30), "the gate to start", || {
+        std::fs::read_to_string(&pid_file).is_ok_and(|s| s.ends_with('\n'))
+    });
+    let gate = Reap(
+        std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap(),
+    );
+    signal(child.id(), libc::SIGHUP);
+    let out = child.wait_with_output().unwrap();
+    expect_code(&out, 129);
+    wait_for(Duration::from_secs(10), "the gate to end", || {
+        !alive(gate.0)
+    });
+    let listed = common::git_command(repo.path())
+        .args(["worktree", "list", "--porcelain"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert_eq!(listed.matches("worktree ").count(), 1, "{listed}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in the temp folder: {left:?}");
 }

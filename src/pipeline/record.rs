@@ -3,6 +3,7 @@
 
 use crate::cache::{self, history, Cache};
 use crate::config::Config;
+use crate::files::snapshot::FileEntry;
 use crate::{report, run};
 use std::path::Path;
 
@@ -71,7 +72,7 @@ pub(super) fn store_results(
             .as_ref()
             .is_some_and(|k| cache::inputs_changed(k, &changes))
     };
-    let items: Vec<cache::StoreItem<'_>> = candidates
+    let kept: Vec<_> = candidates
         .into_iter()
         .filter(|&(i, key, _)| {
             let Some(need) = needs_of(config, i).into_iter().find(|&j| changed(j)) else {
@@ -84,16 +85,49 @@ pub(super) fn store_results(
             );
             false
         })
-        .map(|(i, key, stored)| cache::StoreItem {
+        .collect();
+    // The manifest names the input files, for `explain`: a name holding a
+    // secret is stored masked (DESIGN §11).
+    let secrets = run::secrets_from_env(&config.settings.redact);
+    let masked: Vec<Option<Vec<FileEntry>>> = kept
+        .iter()
+        .map(|(_, key, _)| masked_names(&key.files, &secrets))
+        .collect();
+    let items: Vec<cache::StoreItem<'_>> = kept
+        .into_iter()
+        .zip(&masked)
+        .map(|((i, key, stored), masked)| cache::StoreItem {
             key: key.key,
             gate: config.gates[i].id.as_str(),
             parts: &key.parts,
-            files: &key.files,
+            files: masked.as_deref().unwrap_or(&key.files),
             result: stored,
         })
         .collect();
     cache.store(&items, now);
     Some(changes)
+}
+
+/// `files` with `secrets` masked in their names, or `None` when no name
+/// holds one.
+fn masked_names(files: &[FileEntry], secrets: &[run::Secret]) -> Option<Vec<FileEntry>> {
+    let mask = |path: &str| {
+        let mut masked = path.to_owned();
+        run::redact(&mut masked, secrets);
+        masked
+    };
+    if secrets.is_empty() || files.iter().all(|f| mask(&f.path) == f.path) {
+        return None;
+    }
+    Some(
+        files
+            .iter()
+            .map(|f| FileEntry {
+                path: mask(&f.path),
+                ..f.clone()
+            })
+            .collect(),
+    )
 }
 
 /// Every gate gate `i` needs, transitively, by config index.

@@ -124,16 +124,32 @@ pub(crate) fn isolate(cmd: &mut std::process::Command) -> &mut std::process::Com
     cmd
 }
 
-/// An empty HOME shared by the whole test binary.
+/// An empty HOME for every test binary: one fixed folder per user in the
+/// temporary folder, made once and reused, so that no run leaves a folder
+/// behind (a static `TempDir` is never dropped). Nothing pqg or git runs in
+/// the tests writes there (git's config is `/dev/null` besides), so test
+/// binaries running at once can share it.
 pub(crate) fn test_home() -> &'static Path {
-    static HOME: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    static HOME: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     HOME.get_or_init(|| {
-        tempfile::Builder::new()
-            .prefix("pqg-test-home-")
-            .tempdir()
-            .expect("create test HOME")
+        let uid = std::fs::metadata("/proc/self")
+            .expect("read /proc/self")
+            .uid();
+        let home = std::env::temp_dir().join(format!("pqg-test-home-{uid}"));
+        match std::fs::DirBuilder::new().mode(0o700).create(&home) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => panic!("create test HOME {}: {e}", home.display()),
+        }
+        let meta = std::fs::symlink_metadata(&home).expect("stat test HOME");
+        assert!(
+            meta.is_dir() && meta.uid() == uid && meta.permissions().mode() & 0o022 == 0,
+            "{} must be a folder of this user that others cannot write",
+            home.display()
+        );
+        home
     })
-    .path()
 }
 
 /// `git` in `dir`, isolated by [`isolate`].
