@@ -406,7 +406,17 @@ fn a_secret_split_by_an_escape_or_a_control_character_is_masked_in_every_format(
             "[gates.{name}]\nrun = '''{}'''\n",
             split_secret(between)
         ));
-        check_every_format(&repo, &[]);
+        check_every_format(&repo, &["--keep-logs"]);
+        // `cat` would join a kept log's line up again: it is kept stripped.
+        let logs = walk(&repo.path().join(".pqg/logs"));
+        assert_eq!(logs.len(), FORMATS.len(), "{logs:?}");
+        for log in logs {
+            assert_eq!(
+                std::fs::read(&log).unwrap(),
+                b"tok=********\n",
+                "{name}: {log:?}"
+            );
+        }
         // Kept in the cache, served from it: the same.
         let out = repo
             .pqg(["check", "--format", "json"])

@@ -7,7 +7,7 @@
 //! probes, the kept log or the cut see it (DESIGN §11). Nothing here
 //! interprets a value as good or bad.
 
-use super::redact::{Secret, StreamMasker};
+use super::redact::{revealed_by_stripping, Secret, StreamMasker};
 use regex::Regex;
 use std::io::Write;
 
@@ -146,7 +146,61 @@ struct Sink {
     /// Bytes of the masked stream.
     masked: u64,
     scanner: LineScanner,
-    log: Option<Box<dyn Write + Send>>,
+    log: Option<KeptLog>,
+}
+
+/// The kept log (`--keep-logs`), written line by line once there are
+/// secrets: a line whose escape sequences or control characters split a
+/// secret (the stream masker cannot see it whole) is written stripped and
+/// masked, as the reports show it, since `cat` or `less -R` would join it
+/// up again. Other lines are written as the gate printed them (masked).
+struct KeptLog {
+    out: Box<dyn Write + Send>,
+    secrets: Vec<Secret>,
+    /// The line being gathered, at most [`MAX_LINE`] bytes.
+    line: Vec<u8>,
+}
+
+impl KeptLog {
+    fn write(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
+        if self.secrets.is_empty() {
+            return self.out.write_all(bytes);
+        }
+        while let Some(nl) = memchr(b'\n', bytes) {
+            self.line.extend_from_slice(&bytes[..=nl]);
+            self.write_line()?;
+            bytes = &bytes[nl + 1..];
+        }
+        self.line.extend_from_slice(bytes);
+        if self.line.len() > MAX_LINE {
+            // A line this long is written as it is: the log's memory stays
+            // bounded.
+            self.out.write_all(&self.line)?;
+            self.line.clear();
+        }
+        Ok(())
+    }
+
+    fn write_line(&mut self) -> std::io::Result<()> {
+        let controls = self
+            .line
+            .iter()
+            .any(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f || b == 0xc2);
+        let revealed = controls
+            .then(|| revealed_by_stripping(&String::from_utf8_lossy(&self.line), &self.secrets))
+            .flatten();
+        match revealed {
+            Some(masked) => self.out.write_all(masked.as_bytes())?,
+            None => self.out.write_all(&self.line)?,
+        }
+        self.line.clear();
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.write_line()?;
+        self.out.flush()
+    }
 }
 
 impl Capture {
@@ -158,7 +212,11 @@ impl Capture {
                 tail: Vec::new(),
                 masked: 0,
                 scanner: LineScanner::new(probes),
-                log,
+                log: log.map(|out| KeptLog {
+                    out,
+                    secrets: Vec::new(),
+                    line: Vec::new(),
+                }),
             },
             total: 0,
         }
@@ -169,6 +227,9 @@ impl Capture {
     /// secret survives a cut.
     pub(crate) fn masking(mut self, secrets: &[Secret]) -> Self {
         self.masker = StreamMasker::new(secrets);
+        if let Some(log) = &mut self.sink.log {
+            log.secrets = secrets.to_vec();
+        }
         self
     }
 
@@ -184,7 +245,7 @@ impl Capture {
         self.masker.finish(&mut |b| sink.push(b));
         let mut sink = self.sink;
         if let Some(log) = &mut sink.log {
-            let _ = log.flush();
+            let _ = log.finish();
         }
         if sink.tail.len() > TAIL_BYTES {
             sink.tail.drain(..sink.tail.len() - TAIL_BYTES);
@@ -215,7 +276,7 @@ impl Sink {
         self.masked += bytes.len() as u64;
         self.scanner.feed(bytes);
         if let Some(log) = &mut self.log {
-            if log.write_all(bytes).is_err() {
+            if log.write(bytes).is_err() {
                 // A full disk must not fail the gate; the log is a convenience.
                 self.log = None;
             }

@@ -43,12 +43,28 @@ pub(crate) fn redact(text: &mut String, secrets: &[Secret]) {
     if let Some(masked) = masked_bytes(&finder, text.as_bytes()) {
         *text = String::from_utf8_lossy(&masked).into_owned();
     }
-    if let Cow::Owned(plain) = plain_text(text) {
-        if finder.is_match(plain.as_bytes()) {
-            let masked = masked_bytes(&finder, plain.as_bytes()).unwrap_or_default();
-            *text = String::from_utf8_lossy(&masked).into_owned();
-        }
+    if let Some(plain) = stripped_if_hiding(&finder, text) {
+        *text = plain;
     }
+}
+
+/// `text` stripped of escapes and control characters (`fmt::plain_text`)
+/// and masked, when stripping makes a secret whole; `None` when it does
+/// not. For text already masked in the stream (a kept log's line).
+pub(crate) fn revealed_by_stripping(text: &str, secrets: &[Secret]) -> Option<String> {
+    let forms: Vec<Vec<u8>> = secrets
+        .iter()
+        .map(|s| String::from_utf8_lossy(s).into_owned().into_bytes())
+        .collect();
+    stripped_if_hiding(&overlapping_finder(&forms)?, text)
+}
+
+fn stripped_if_hiding(finder: &AhoCorasick, text: &str) -> Option<String> {
+    let Cow::Owned(plain) = plain_text(text) else {
+        return None;
+    };
+    let masked = masked_bytes(finder, plain.as_bytes())?;
+    Some(String::from_utf8_lossy(&masked).into_owned())
 }
 
 /// A finder reporting every match, overlapping ones included; `None` when
