@@ -20,7 +20,7 @@ Environment:
   CI             no progress display
 
 Exit codes: 0 stage passed · 1 stage failed · 2 usage or config error, nothing ran
-            3 internal error · 130 / 143 / 129 / 131 interrupted by SIGINT / SIGTERM / SIGHUP / SIGQUIT";
+            3 internal error · 128+N interrupted by signal N (INT, TERM, HUP, QUIT)";
 
 /// Progressive quality gates: run the checks that guard each stage of a
 /// ladder, in parallel, and exit with a verdict.
