@@ -28,11 +28,11 @@
 //! gate's process group is killed.
 //!
 //! Reaping without stealing: std's `Child` reaps gate leaders and git
-//! processes by pid. This module reaps only specific pids: an adopted
-//! zombie outside pqg's own process group that is not a leader pqg spawned
-//! through [`spawn`] (all of which are registered until std has reaped
-//! them). pqg's git children run in pqg's group, which is never touched, so
-//! their statuses stay std's. Acting on what a search found excludes
+//! processes by pid. This module reaps only pids it killed itself: an
+//! adopted process that carried a mark, once it is a zombie. Any other
+//! child of pqg, a git run in a group of its own included, is std's to
+//! wait for. (An adopted process that exits by itself before a search sees
+//! it stays a zombie until pqg exits: harmless, pqg is short-lived.) Acting on what a search found excludes
 //! spawning (a read-write lock), so a leader is never seen unregistered;
 //! the search of `/proc` itself runs outside it.
 
@@ -56,6 +56,12 @@ const GATHER: Duration = Duration::from_millis(25);
 
 /// Leaders spawned with a mark that std has not reaped yet.
 static LEADERS: Mutex<Option<HashSet<Pid>>> = Mutex::new(None);
+
+/// Adopted processes a search killed and has not reaped yet. Only these
+/// are reaped: any other child of pqg (a git it runs in a group of its
+/// own, say) is std's to wait for, and reaping it here would take its
+/// exit status (`ECHILD` for std).
+static KILLED: Mutex<Option<HashSet<Pid>>> = Mutex::new(None);
 
 /// Held shared while a leader is spawned and registered, and exclusively
 /// while a search acts: a search never sees a leader not yet registered,
@@ -256,7 +262,13 @@ fn search(watches: Vec<Watch>) -> Vec<Watch> {
                 continue;
             };
             if child.zombie {
-                reap_exited(child.pid);
+                let mut killed = lock(&KILLED);
+                if killed.as_mut().is_some_and(|k| k.contains(&child.pid)) && reap_exited(child.pid)
+                {
+                    if let Some(k) = killed.as_mut() {
+                        k.remove(&child.pid);
+                    }
+                }
                 continue;
             }
             let mut hit = false;
@@ -271,6 +283,9 @@ fn search(watches: Vec<Watch>) -> Vec<Watch> {
             });
             if hit {
                 crate::debug!("ending process {} that a gate left running", child.pid);
+                lock(&KILLED)
+                    .get_or_insert_with(HashSet::new)
+                    .insert(child.pid);
                 if child.group == child.pid {
                     kill_group(child.group, libc::SIGKILL);
                 }
@@ -313,5 +328,28 @@ mod tests {
         assert!(all.matches(b"PQG_OWNER=7.3.10"));
         assert!(!all.matches(b"PQG_OWNER=7.31.1"));
         assert!(!all.matches(b"PQG_OWNER=8.3.1"));
+    }
+
+    #[test]
+    fn a_search_leaves_the_exit_status_of_a_child_std_waits_for() {
+        use std::os::unix::process::CommandExt;
+        // A child in a group of its own that pqg did not spawn as a
+        // leader (the pre-commit hook runs `git apply` so): once it is a
+        // zombie, a search must not reap it, or std's wait gets ECHILD.
+        let mut child = Command::new("true")
+            .process_group(0)
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id() as Pid;
+        crate::sys::process::wait_exit_no_reap(pid).expect("waitid");
+        let watch = Watch {
+            entry: b"PQG_OWNER=none".to_vec(),
+            exact: true,
+            group: None,
+            until: Instant::now(),
+        };
+        search(vec![watch]);
+        let status = child.wait().expect("std still reaps its own child");
+        assert!(status.success());
     }
 }
