@@ -28,8 +28,9 @@
 //! gate's process group is killed.
 //!
 //! Reaping without stealing: std's `Child` reaps gate leaders and git
-//! processes by pid. This module reaps only pids it killed itself: an
-//! adopted process that carried a mark, once it is a zombie. Any other
+//! processes by pid. This module reaps only adopted zombies it can tell
+//! are a gate's: one it killed for carrying a mark, or one left in a
+//! watched attempt's process group (the leader excluded). Any other
 //! child of pqg, a git run in a group of its own included, is std's to
 //! wait for. (An adopted process that exits by itself before a search sees
 //! it stays a zombie until pqg exits: harmless, pqg is short-lived.) Acting on what a search found excludes
@@ -262,9 +263,13 @@ fn search(watches: Vec<Watch>) -> Vec<Watch> {
                 continue;
             };
             if child.zombie {
+                // Reaped: what a search killed, and what was left in a
+                // watched attempt's group (a gate's descendants, adopted
+                // when their parent died; the leader is excluded above).
+                let in_attempt = watches.iter().any(|w| w.group == Some(child.group));
                 let mut killed = lock(&KILLED);
-                if killed.as_mut().is_some_and(|k| k.contains(&child.pid)) && reap_exited(child.pid)
-                {
+                let was_killed = killed.as_ref().is_some_and(|k| k.contains(&child.pid));
+                if (was_killed || in_attempt) && reap_exited(child.pid) {
                     if let Some(k) = killed.as_mut() {
                         k.remove(&child.pid);
                     }
