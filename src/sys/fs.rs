@@ -121,6 +121,22 @@ fn stat_at_with(dir: BorrowedFd<'_>, rel: &str, flags: libc::c_int) -> io::Resul
     })
 }
 
+/// Takes an exclusive `flock` on `file` without waiting: `Ok(true)` when
+/// taken (held until the file is closed), `Ok(false)` when another open
+/// file holds it.
+pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
+    // SAFETY: flock on a descriptor this `File` owns and keeps open.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        return Ok(false);
+    }
+    Err(err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
