@@ -97,16 +97,15 @@ fn held(repo: &TestRepo, paths: &[&str]) -> Vec<(String, Held)> {
         .collect()
 }
 
-/// The patches kept under the repository's cache folder.
+/// The set-aside folders kept under the repository's git folder (each
+/// holding raw copies, `changes.patch` and `restore.sh`).
 fn patches(repo: &TestRepo) -> Vec<PathBuf> {
-    let Ok(folders) = std::fs::read_dir(repo.path().join(".pqg/patches")) else {
+    let Ok(folders) = std::fs::read_dir(repo.path().join(".git/pqg/patches")) else {
         return Vec::new();
     };
     folders
         .map(|f| f.unwrap().path())
-        .filter(|f| f.is_dir())
-        .flat_map(|f| std::fs::read_dir(f).unwrap().map(|e| e.unwrap().path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "patch"))
+        .filter(|f| f.join("restore.sh").is_file())
         .collect()
 }
 
@@ -249,6 +248,7 @@ fn nothing_unstaged_pays_for_no_stash() {
     let out = commit(&repo);
     let err = common::expect_code(&out, 0);
     assert!(!err.contains("set aside"), "{err}");
+    assert!(!repo.path().join(".git/pqg").exists());
     assert!(!repo.path().join(".pqg/patches").exists());
     assert_eq!(repo.read("untracked.txt"), "u");
 }
@@ -296,7 +296,7 @@ fn commit_until_the_gate_waits(repo: &TestRepo, flags: &Path) -> (std::process::
 
 #[test]
 fn a_signal_mid_gate_loses_nothing() {
-    for signal in [libc::SIGTERM, libc::SIGINT] {
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT] {
         let flags = tempfile::tempdir().unwrap();
         let repo = everything_repo(&waiting_gate(flags.path()));
         edit_everything(&repo);
@@ -309,6 +309,9 @@ fn a_signal_mid_gate_loses_nothing() {
         );
         // SAFETY: kill takes plain integers; pqg is the hook git started.
         unsafe { libc::kill(pid, signal) };
+        // A signal the pipeline does not stop gates on still ends the run
+        // once the gate is done.
+        std::fs::write(flags.path().join("go"), "").unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(!out.status.success());
         wait_for(Duration::from_secs(10), "pqg to exit", || {
@@ -362,19 +365,26 @@ fn a_killed_pqg_leaves_a_patch_that_the_next_run_reports() {
     let kept = patches(&repo);
     assert_eq!(kept.len(), 1);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&kept[0]), 0o600, "only its owner reads the patch");
+    for file in ["changes.patch", "restore.sh", "files/0"] {
+        assert_eq!(
+            mode(&kept[0].join(file)),
+            0o600,
+            "only its owner reads {file}"
+        );
+    }
+    assert_eq!(mode(&kept[0]), 0o700);
     assert_eq!(mode(kept[0].parent().unwrap()), 0o700);
     let shown = kept[0].display().to_string();
 
     // `pqg check` goes on, and says so.
     let out = repo.pqg(["check"]).output().unwrap();
     let err = stderr(&out);
-    assert!(err.contains(&shown) && err.contains("git apply"), "{err}");
-    // The hook refuses until the patch is dealt with.
+    assert!(err.contains(&shown) && err.contains("restore.sh"), "{err}");
+    // The hook refuses until the set-aside is dealt with.
     let out = commit(&repo);
     let err = common::expect_code(&out, 1);
     assert!(
-        err.contains(&shown) && err.contains("were never put back"),
+        err.contains(&shown) && err.contains("ended without putting them back"),
         "{err}"
     );
     run_shell(&command_after(&err, "put them back with: "));
@@ -441,8 +451,8 @@ fn a_tracked_file_turned_folder_is_refused_before_anything_changes() {
 }
 
 /// A `git` first on PATH that sends `signal` to its parent (pqg) when it
-/// is asked to `step` (`checkout-index`: while the tree is set aside;
-/// `apply`: while it is put back), then runs the real git.
+/// is asked to `step` (`diff`: also while the set-aside copies are made;
+/// `checkout-index`: while the tree is set aside), then runs the real git.
 fn signalling_git(bin: &Path, step: &str, signal: &str) -> String {
     let real = common::git_command(Path::new("."))
         .args(["--exec-path"])
@@ -468,7 +478,7 @@ fn signalling_git(bin: &Path, step: &str, signal: &str) -> String {
 
 #[test]
 fn a_signal_while_the_tree_is_set_aside_or_put_back_waits_for_it() {
-    for step in ["checkout-index", "apply"] {
+    for step in ["checkout-index"] {
         for signal in ["TERM", "INT"] {
             let bin = tempfile::tempdir().unwrap();
             let repo = everything_repo(CLEAN_GATES);
@@ -489,4 +499,279 @@ fn a_signal_while_the_tree_is_set_aside_or_put_back_waits_for_it() {
             assert!(patches(&repo).is_empty(), "{step} {signal}: {err}");
         }
     }
+}
+
+/// The mode bits of `rel` in `repo`.
+fn mode_of(repo: &TestRepo, rel: &str) -> u32 {
+    std::fs::symlink_metadata(repo.path().join(rel))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+#[test]
+fn a_private_file_and_an_exec_bit_git_ignores_come_back_with_their_full_mode() {
+    let repo = hooked(
+        "[gates.ok]\nrun = \"true\"\n",
+        &[("secret.txt", "s\n"), ("tool.sh", "#!/bin/sh\n")],
+    );
+    repo.git(&["config", "core.fileMode", "false"]);
+    let set = |rel: &str, mode: u32| {
+        std::fs::set_permissions(repo.path().join(rel), std::fs::Permissions::from_mode(mode))
+            .unwrap();
+    };
+    repo.write("secret.txt", "s\nmine, private\n");
+    set("secret.txt", 0o600);
+    repo.write("tool.sh", "#!/bin/sh\necho mine\n");
+    set("tool.sh", 0o750);
+    repo.write("staged.txt", "staged\n");
+    repo.git(&["add", "staged.txt"]);
+    let before = held(&repo, &["secret.txt", "tool.sh"]);
+    let out = commit(&repo);
+    let err = common::expect_code(&out, 0);
+    assert!(err.contains("set aside"), "{err}");
+    assert_eq!(held(&repo, &["secret.txt", "tool.sh"]), before, "{err}");
+    assert_eq!(mode_of(&repo, "secret.txt"), 0o600);
+    assert_eq!(mode_of(&repo, "tool.sh"), 0o750);
+}
+
+#[test]
+fn line_ending_conversion_and_filters_never_rewrite_the_set_aside_bytes() {
+    let repo = hooked(
+        "[gates.ok]\nrun = \"true\"\n",
+        &[
+            ("mixed.txt", "a\nb\n"),
+            ("auto.txt", "x\ny\n"),
+            ("id.c", "/* $Id$ */\n"),
+            ("filtered.txt", "f\n"),
+        ],
+    );
+    repo.write(
+        ".gitattributes",
+        "auto.txt text=auto\nid.c ident\nfiltered.txt filter=up\n",
+    );
+    repo.git(&["add", ".gitattributes"]);
+    repo.git(&["commit", "-qm", "attributes", "--no-verify"]);
+    repo.git(&["config", "core.autocrlf", "true"]);
+    repo.git(&["config", "filter.up.clean", "tr a-z A-Z"]);
+    repo.git(&["config", "filter.up.smudge", "tr A-Z a-z"]);
+    repo.write("mixed.txt", "a\r\nb\nc\r\n");
+    repo.write("auto.txt", "x\r\ny\r\nmine\r\n");
+    repo.write("id.c", "/* $Id$ */\nint mine;\n");
+    repo.write("filtered.txt", "f\nMixed Case Mine\n");
+    repo.write("staged.txt", "staged\n");
+    repo.git(&["add", "staged.txt"]);
+    let files = ["mixed.txt", "auto.txt", "id.c", "filtered.txt"];
+    let before = held(&repo, &files);
+    let out = commit(&repo);
+    let err = common::expect_code(&out, 0);
+    assert!(err.contains("set aside"), "{err}");
+    assert_eq!(held(&repo, &files), before, "{err}");
+    assert!(patches(&repo).is_empty(), "{err}");
+}
+
+#[test]
+fn gates_that_clean_or_scan_the_work_tree_never_reach_the_set_aside_changes() {
+    let repo = hooked(
+        "[gates.clean]\nrun = \"git clean -fdXq\"\n[gates.scan]\nrun = \"! grep -rq --exclude-dir=.git TOKEN_[a]bc123 .\"\n",
+        &[("a.txt", "a\n"), (".gitignore", "build/\n")],
+    );
+    repo.write("a.txt", "a\nTOKEN_abc123\n");
+    repo.write("staged.txt", "clean\n");
+    repo.git(&["add", "staged.txt"]);
+    let before = held(&repo, &["a.txt"]);
+    let out = commit(&repo);
+    let err = common::expect_code(&out, 0);
+    assert!(err.contains("set aside"), "{err}");
+    assert_eq!(held(&repo, &["a.txt"]), before, "{err}");
+    assert_eq!(committed(&repo, "staged.txt"), b"clean\n");
+}
+
+#[test]
+fn assume_unchanged_and_skip_worktree_entries_hiding_a_staged_token_are_refused() {
+    for flag in ["--assume-unchanged", "--skip-worktree"] {
+        let repo = hooked(
+            "[gates.secrets]\nbuiltin = \"secrets\"\n",
+            &[("a.txt", "clean\n"), ("b.txt", "b\n")],
+        );
+        let before = head(&repo);
+        stage_then_edit(&repo, "a.txt", &format!("k = '{TOKEN}'\n"), "clean\n");
+        repo.git(&["update-index", flag, "a.txt"]);
+        let out = commit(&repo);
+        let err = common::expect_code(&out, 1);
+        assert!(
+            err.contains("assume-unchanged") && err.contains("a.txt"),
+            "{flag}: {err}"
+        );
+        assert_eq!(
+            head(&repo),
+            before,
+            "{flag}: the token must not be committed"
+        );
+        assert_eq!(repo.read("a.txt"), "clean\n");
+        // A marked file that matches the index is no reason to refuse.
+        repo.git(&["update-index", "--no-assume-unchanged", "a.txt"]);
+        repo.git(&["update-index", "--no-skip-worktree", "a.txt"]);
+        repo.write("a.txt", "clean\n");
+        repo.git(&["add", "a.txt"]);
+        repo.git(&["update-index", flag, "b.txt"]);
+        repo.write("c.txt", "c\n");
+        repo.git(&["add", "c.txt"]);
+        let out = commit(&repo);
+        common::expect_code(&out, 0);
+    }
+}
+
+#[test]
+fn a_closed_stderr_never_leaves_the_tree_set_aside() {
+    let repo = hooked("[gates.ok]\nrun = \"true\"\n", &[("a.txt", "a\n")]);
+    repo.write("a.txt", "a\nmine\n");
+    repo.write("staged.txt", "s\n");
+    repo.git(&["add", "staged.txt"]);
+    let mut child = commit_cmd(&repo).spawn().unwrap();
+    // The reader takes one line, then goes away (`2>&1 | head -1`).
+    let mut pipe = child.stderr.take().unwrap();
+    let mut byte = [0u8; 1];
+    while std::io::Read::read(&mut pipe, &mut byte).unwrap() == 1 && byte[0] != b'\n' {}
+    drop(pipe);
+    let _ = child.wait_with_output().unwrap();
+    assert_eq!(repo.read("a.txt"), "a\nmine\n");
+    assert!(patches(&repo).is_empty());
+}
+
+#[test]
+fn a_left_over_set_aside_whose_pid_now_runs_something_else_is_left_over() {
+    let flags = tempfile::tempdir().unwrap();
+    let repo = hooked(&waiting_gate(flags.path()), &[("a.txt", "a\n")]);
+    repo.write("a.txt", "a\nmine\n");
+    let (child, pid) = commit_until_the_gate_waits(&repo, flags.path());
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    std::fs::write(flags.path().join("go"), "").unwrap();
+    let _ = child.wait_with_output().unwrap();
+    let kept = patches(&repo);
+    assert_eq!(kept.len(), 1);
+    // After a reboot its pid belongs to some other process: this test's.
+    let name = kept[0].file_name().unwrap().to_str().unwrap().to_owned();
+    let secs = name.split('-').next().unwrap();
+    let moved = kept[0].with_file_name(format!("{secs}-{}", std::process::id()));
+    std::fs::rename(&kept[0], &moved).unwrap();
+    let out = commit(&repo);
+    let err = common::expect_code(&out, 1);
+    assert!(!err.contains("another pqg"), "{err}");
+    assert!(err.contains("ended without putting them back"), "{err}");
+    run_shell(&command_after(&err, "put them back with: "));
+    assert_eq!(repo.read("a.txt"), "a\nmine\n");
+    assert!(patches(&repo).is_empty());
+}
+
+#[test]
+fn the_recovery_command_works_for_commit_with_paths_odd_names_and_any_diff_config() {
+    let odd = "x\ny 'q'.txt";
+    let repo = hooked(
+        "[gates.fmt]\nrun = \"for f in *.txt; do printf formatted > \\\"$f\\\"; done\"\n",
+        &[("a.txt", "a0\n"), ("b.txt", "b0\n"), (odd, "o\n")],
+    );
+    repo.git(&["config", "diff.context", "0"]);
+    repo.git(&["config", "diff.noprefix", "true"]);
+    stage_then_edit(&repo, "a.txt", "a1\n", "a2\n");
+    repo.write(odd, "o\nmine\n");
+    repo.write("b.txt", "b1\n");
+    let mut git = commit_cmd(&repo);
+    git.arg("b.txt");
+    let out = git.output().unwrap();
+    let err = common::expect_code(&out, 1);
+    assert!(err.contains("a gate changed files"), "{err}");
+    run_shell(&command_after(
+        &err,
+        "to put them back (dropping the gate's changes to those files): ",
+    ));
+    assert_eq!(repo.read("a.txt"), "a2\n");
+    assert_eq!(repo.read(odd), "o\nmine\n");
+    assert!(patches(&repo).is_empty());
+}
+
+#[test]
+fn a_git_folder_apart_from_the_work_tree_is_refused_not_judged_as_a_plain_tree() {
+    let base = tempfile::tempdir().unwrap();
+    let (gitdir, work) = (base.path().join("repo.git"), base.path().join("work"));
+    std::fs::create_dir(&work).unwrap();
+    let git = |args: &[&str]| {
+        let ok = common::git_command(&work)
+            .arg(format!("--git-dir={}", gitdir.display()))
+            .arg(format!("--work-tree={}", work.display()))
+            .args(["-c", "user.email=t@e", "-c", "user.name=t"])
+            .args(args)
+            .status()
+            .unwrap();
+        ok.success()
+    };
+    assert!(common::git_command(base.path())
+        .args(["init", "-q", "--bare", "repo.git"])
+        .status()
+        .unwrap()
+        .success());
+    assert!(git(&["config", "core.bare", "false"]));
+    std::fs::write(
+        work.join("gates.toml"),
+        "[gates.secrets]\nbuiltin = \"secrets\"\n",
+    )
+    .unwrap();
+    std::fs::write(work.join("a.txt"), "clean\n").unwrap();
+    assert!(git(&["add", "-A"]));
+    assert!(git(&["commit", "-qm", "start"]));
+    let mut install = std::process::Command::new(common::pqg_path());
+    common::isolate(&mut install)
+        .current_dir(&work)
+        .env("GIT_DIR", &gitdir)
+        .env("GIT_WORK_TREE", &work)
+        .args(["hook", "install", "--hook", "pre-commit"]);
+    assert!(install.status().unwrap().success());
+    std::fs::write(work.join("a.txt"), format!("k = '{TOKEN}'\n")).unwrap();
+    assert!(git(&["add", "a.txt"]));
+    std::fs::write(work.join("a.txt"), "clean\n").unwrap();
+    assert!(!git(&["commit", "-qm", "token"]), "the commit is stopped");
+    let out = common::git_command(&work)
+        .arg(format!("--git-dir={}", gitdir.display()))
+        .args(["show", "HEAD:a.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"clean\n");
+    assert_eq!(std::fs::read(work.join("a.txt")).unwrap(), b"clean\n");
+}
+
+#[test]
+fn a_fifo_or_an_unusable_set_aside_folder_is_a_clear_refusal() {
+    let repo = hooked(
+        "[gates.ok]\nrun = \"true\"\n",
+        &[("p", "p\n"), ("a.txt", "a\n")],
+    );
+    repo.write("a.txt", "a\nmine\n");
+    std::fs::remove_file(repo.path().join("p")).unwrap();
+    let fifo = std::ffi::CString::new(repo.path().join("p").into_os_string().into_encoded_bytes())
+        .unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let run = || {
+        repo.pqg_std(["hook", "run", "--hook", "pre-commit"])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let err = common::expect_code(&out, 2);
+    assert!(
+        err.contains("neither files nor symlinks") && !err.contains("bug"),
+        "{err}"
+    );
+    std::fs::remove_file(repo.path().join("p")).unwrap();
+    repo.write("p", "p\n");
+    std::fs::write(repo.path().join(".git/pqg"), "not a folder").unwrap();
+    let out = run();
+    let err = common::expect_code(&out, 2);
+    assert!(
+        err.contains("private folder") && !err.contains("bug"),
+        "{err}"
+    );
+    assert_eq!(repo.read("a.txt"), "a\nmine\n");
 }

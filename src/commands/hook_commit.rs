@@ -1,30 +1,46 @@
 //! The pre-commit hook's check: it judges exactly what is staged (DESIGN
-//! §11). Unstaged changes to tracked files are set aside as a patch under
-//! `<cache_dir>/patches/` (the git work is `git::stash`'s), the stage is
-//! checked, and the changes are put back byte for byte on every path: pass,
-//! fail, timeout, fail-fast, an error, SIGINT or SIGTERM. While they are
-//! set aside or put back, SIGINT and SIGTERM only mark the run as
-//! interrupted; the pipeline handles them during the check itself. A patch
-//! that could not be put back (a gate wrote to the same files, or pqg was
-//! killed) stays where it is, and pqg says where and how to apply it, on
-//! this run and on every later one until it is gone.
+//! §11). Unstaged changes to tracked files are set aside, raw, in a private
+//! folder under the git folder (`<git dir>/pqg/patches/<time>-<pid>/`, out
+//! of the work tree, so no gate can read or delete it; the git work is
+//! `git::stash`'s), the stage is checked, and the changes are put back byte
+//! for byte and mode for mode on every path: pass, fail, timeout,
+//! fail-fast, an error, SIGINT, SIGTERM, SIGHUP or SIGQUIT. While they are
+//! set aside, those signals only mark the run as interrupted; the pipeline
+//! handles them during the check itself. A set-aside that could not be put
+//! back (a gate wrote to the same files, or pqg was killed) stays where it
+//! is, and pqg says where and how to put it back, on this run and on every
+//! later one until it is gone. A run holds an `flock` on its folder's
+//! `lock` file, so a folder nobody holds is known to be left over.
 //!
-//! A work tree with nothing unstaged pays one `git diff` and nothing more.
+//! Everything this path prints goes through [`say`], which ignores a
+//! closed stderr: a reader that went away must not stop pqg with the work
+//! tree set aside.
+//!
+//! A work tree with nothing unstaged pays `git rev-parse`, `git diff` and
+//! `git ls-files` and nothing more.
 
 use super::{check, Context, Outcome};
 use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::diag::UserError;
-use crate::git::stash::{self, Refusal, Restored, SetAside};
-use crate::sys::process;
+use crate::git::stash::{self, shell_quote, Refusal, Restored, SetAside, RESTORE_SCRIPT};
 use anyhow::Context as _;
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::SigId;
-use std::os::unix::fs::DirBuilderExt;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// One line on stderr, `pqg: ` first; a stderr that is gone is ignored.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "pqg: {line}");
+}
 
 /// Checks the stage `args` asks for against what is staged.
 pub(super) fn check_staged(
@@ -32,13 +48,12 @@ pub(super) fn check_staged(
     config: &Config,
     args: &CheckArgs,
 ) -> anyhow::Result<Outcome> {
-    let Some(dirs) = crate::git::dirs(&config.root) else {
+    let Some((top, git_dir)) = repository(&config.root)? else {
         return check::check(ctx, config, args).map(|(outcome, _)| outcome);
     };
-    let top = std::path::absolute(&dirs.top).unwrap_or(dirs.top);
-    let patches = patch_dir(ctx, &top)?;
+    let patches = patch_dir(&git_dir);
     if let Some(left) = leftovers(&patches).into_iter().next() {
-        return Err(left.refusal(&top).into());
+        return Err(left.refusal().into());
     }
     let paths = match stash::unstaged(&top)? {
         Ok(paths) if paths.is_empty() => {
@@ -48,21 +63,30 @@ pub(super) fn check_staged(
         Err(refusal) => return Err(refused(&refusal).into()),
     };
     let guard = SignalGuard::listen()?;
-    make_private_dir(&patches)?;
-    let patch = patches.join(format!("{}-{}.patch", now_secs(), std::process::id()));
-    let aside = stash::set_aside(&top, paths, &patch)?;
+    let (dir, _lock) = new_run_dir(&patches)?;
+    let aside = match stash::set_aside(&top, paths, &dir) {
+        Ok(aside) => aside,
+        Err(e) => {
+            // Nothing was written or set aside when the folder holds no
+            // restore script: it goes, so no later run refuses over it.
+            if !dir.join(RESTORE_SCRIPT).exists() {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            return Err(e);
+        }
+    };
     let count = aside.shown_paths().len();
-    eprintln!(
-        "pqg: unstaged changes to {count} tracked file{} set aside while the gates check what is staged (kept in {} until put back)",
-        if count == 1 { "" } else { "s" },
-        aside.patch().display()
-    );
     let mut pending = Pending(Some(aside));
+    say(&format!(
+        "unstaged changes to {count} tracked file{} set aside while the gates check what is staged (copies in {} until put back)",
+        if count == 1 { "" } else { "s" },
+        dir.display()
+    ));
     let ran = match guard.caught() {
         None => Some(check::check(ctx, config, args).map(|(outcome, _)| outcome)),
         Some(_) => None,
     };
-    let restored = pending.restore(&top);
+    let restored = pending.restore();
     let interrupted = guard.caught().map(|signal| Outcome::Interrupted { signal });
     drop(guard);
     let outcome = match ran {
@@ -77,88 +101,210 @@ pub(super) fn check_staged(
     })
 }
 
-/// The folder the patches of the work tree at `top` live in: one per work
-/// tree, so that a cache folder shared by several (`PQG_CACHE_DIR`) never
-/// shows one repository's patch, or its apply command, in another.
-fn patch_dir(ctx: &Context, top: &Path) -> anyhow::Result<PathBuf> {
-    let dir = ctx.config_settings()?.cache_dir.join("patches");
-    let dir = std::path::absolute(&dir).unwrap_or(dir);
-    let id = blake3::hash(top.as_os_str().as_encoded_bytes()).to_hex();
-    Ok(dir.join(&id.as_str()[..16]))
+/// The work tree's top and its own git folder, as git itself sees them
+/// from `root` (honouring `GIT_DIR`, `GIT_WORK_TREE` and `core.worktree`,
+/// which git hands the hook); `None` outside git. A git folder that is not
+/// the work tree's `.git` is refused: pqg would judge the wrong files.
+fn repository(root: &Path) -> anyhow::Result<Option<(PathBuf, PathBuf)>> {
+    let found = crate::git::dirs(root);
+    let out = crate::git::command(root)
+        .args(["rev-parse", "--show-toplevel", "--absolute-git-dir"])
+        .stderr(Stdio::piped())
+        .output();
+    let out = match out {
+        Ok(out) if out.status.success() => out,
+        Ok(out) if found.is_some() => {
+            return Err(UserError::new(format!(
+                "git rev-parse (to find the repository) failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+            .hint("fix what git says, or skip the hook once: git commit --no-verify")
+            .into())
+        }
+        _ if found.is_some() => return bail_user("git could not be run to find the repository"),
+        _ => return Ok(None),
+    };
+    let mut lines = out.stdout.split(|&b| b == b'\n');
+    let (Some(top), Some(git_dir)) = (lines.next(), lines.next()) else {
+        return bail_user("git rev-parse did not name the work tree and its git folder");
+    };
+    let top = PathBuf::from(std::ffi::OsStr::from_bytes(top));
+    let git_dir = PathBuf::from(std::ffi::OsStr::from_bytes(git_dir));
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let agrees = found
+        .as_ref()
+        .is_some_and(|d| same(&d.top, &top) && same(&d.git_dir, &git_dir));
+    if top.as_os_str().is_empty() || !agrees {
+        return Err(UserError::new(format!(
+            "this repository's git folder ({}) is not the work tree's .git (GIT_DIR, --git-dir, --work-tree or core.worktree): the pre-commit hook cannot set the unstaged changes aside safely here",
+            git_dir.display()
+        ))
+        .hint("commit from a work tree with its own .git, or skip the hook once: git commit --no-verify")
+        .into());
+    }
+    Ok(Some((top, git_dir)))
 }
 
-/// Says, on stderr, that patches from earlier pre-commit runs were never
-/// put back, and how to apply them: `pqg check` and the pre-push hook go on
-/// after saying it.
-pub(super) fn warn_leftovers(ctx: &Context, config: &Config) {
+fn bail_user<T>(message: &str) -> anyhow::Result<T> {
+    Err(UserError::new(message.to_owned())
+        .hint("skip the hook once: git commit --no-verify")
+        .into())
+}
+
+/// The folder the set-aside changes of a work tree live in: under its own
+/// git folder (one per linked worktree), never in the work tree, where a
+/// gate could read them (a secret scanner) or delete them (`git clean`).
+fn patch_dir(git_dir: &Path) -> PathBuf {
+    git_dir.join("pqg").join("patches")
+}
+
+/// Makes this run's private folder in `patches` and takes its lock: made
+/// under a hidden name and renamed once locked, so another run never sees
+/// it unlocked.
+fn new_run_dir(patches: &Path) -> anyhow::Result<(PathBuf, File)> {
+    let unusable = |e: std::io::Error, what: &Path| {
+        anyhow::Error::from(
+            UserError::new(format!(
+                "cannot make the private folder for the unstaged changes ({}): {e}",
+                what.display()
+            ))
+            .hint("fix the folder's permissions, or skip the hook once: git commit --no-verify"),
+        )
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(patches)
+        .map_err(|e| unusable(e, patches))?;
+    let pid = std::process::id();
+    let name = format!("{}-{pid}", now_secs());
+    let temp = patches.join(format!(".new-{name}"));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&temp)
+        .map_err(|e| unusable(e, &temp))?;
+    let lock_path = temp.join("lock");
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| unusable(e, &lock_path))?;
+    if !crate::sys::fs::try_lock(&lock).map_err(|e| unusable(e, &lock_path))? {
+        return bail_user("the set-aside folder's lock is held by another process");
+    }
+    let dir = patches.join(name);
+    std::fs::rename(&temp, &dir).map_err(|e| unusable(e, &dir))?;
+    if let Ok(mut own) = OWN_RUN.lock() {
+        *own = Some(dir.clone());
+    }
+    Ok((dir, lock))
+}
+
+/// This process's own set-aside folder, which the check it runs must not
+/// warn about.
+static OWN_RUN: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Says, on stderr, that changes set aside by earlier pre-commit runs were
+/// not put back, and how to put them back: `pqg check` and the pre-push
+/// hook go on after saying it.
+pub(super) fn warn_leftovers(_ctx: &Context, config: &Config) {
     let Some(dirs) = crate::git::dirs(&config.root) else {
         return;
     };
-    let top = std::path::absolute(&dirs.top).unwrap_or(dirs.top);
-    let Ok(patches) = patch_dir(ctx, &top) else {
-        return;
-    };
-    for left in leftovers(&patches) {
-        let refusal = left.refusal(&top);
-        eprintln!("pqg: warning: {}", refusal.message);
+    let git_dir = std::path::absolute(&dirs.git_dir).unwrap_or(dirs.git_dir);
+    for left in leftovers(&patch_dir(&git_dir)) {
+        let refusal = left.refusal();
+        say(&format!("warning: {}", refusal.message));
         if let Some(hint) = refusal.hint {
-            eprintln!("pqg: {hint}");
+            say(&hint);
         }
     }
 }
 
-/// A patch left by an earlier pre-commit run, or one still running.
+/// A set-aside folder left by an earlier pre-commit run, or one still
+/// running.
 struct Leftover {
-    patch: PathBuf,
-    pid: u32,
+    dir: PathBuf,
+    pid: String,
     secs: u64,
     running: bool,
 }
 
-/// The patches in `dir`, oldest first.
-fn leftovers(dir: &Path) -> Vec<Leftover> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+/// The set-aside folders in `patches`, oldest first. A folder no run holds
+/// the lock of and that has no restore script never had anything set
+/// aside: it is removed.
+fn leftovers(patches: &Path) -> Vec<Leftover> {
+    let Ok(entries) = std::fs::read_dir(patches) else {
         return Vec::new();
     };
     let mut found: Vec<Leftover> = entries
         .filter_map(Result::ok)
         .filter_map(|entry| {
             let name = entry.file_name();
-            let stem = name.to_str()?.strip_suffix(".patch")?;
-            let (secs, pid) = stem.split_once('-')?;
-            let pid: u32 = pid.parse().ok()?;
-            (pid != std::process::id()).then(|| Leftover {
-                patch: entry.path(),
-                pid,
+            let name = name.to_str()?;
+            let dir = entry.path();
+            if OWN_RUN
+                .lock()
+                .ok()
+                .is_some_and(|own| own.as_ref() == Some(&dir))
+            {
+                return None;
+            }
+            let running = std::fs::File::open(dir.join("lock"))
+                .ok()
+                .is_some_and(|f| matches!(crate::sys::fs::try_lock(&f), Ok(false)));
+            if !dir.join(RESTORE_SCRIPT).exists() {
+                if !running && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
+                return None;
+            }
+            let (secs, pid) = name.split_once('-').unwrap_or(("0", "?"));
+            Some(Leftover {
+                pid: pid.to_owned(),
                 secs: secs.parse().unwrap_or(0),
-                running: i32::try_from(pid).is_ok_and(process::exists),
+                running,
+                dir,
             })
         })
         .collect();
-    found.sort_by(|a, b| (a.secs, &a.patch).cmp(&(b.secs, &b.patch)));
+    found.sort_by(|a, b| (a.secs, &a.dir).cmp(&(b.secs, &b.dir)));
     found
 }
 
+/// The command that puts the changes kept in `dir` back and removes it.
+fn put_back_command(dir: &Path) -> String {
+    format!(
+        "sh {} && rm -r {}",
+        shell_quote(dir.join(RESTORE_SCRIPT).as_os_str().as_bytes()),
+        shell_quote(dir.as_os_str().as_bytes())
+    )
+}
+
 impl Leftover {
-    /// Why the pre-commit hook will not run while this patch is there.
-    fn refusal(&self, top: &Path) -> UserError {
-        let patch = quote(&self.patch.display().to_string());
+    /// Why the pre-commit hook will not run while this folder is there.
+    fn refusal(&self) -> UserError {
+        let shown = shell_quote(self.dir.as_os_str().as_bytes());
         if self.running {
             return UserError::new(format!(
-                "another pqg (pid {}) has set unstaged changes aside in this repository (in {patch}) and is checking what is staged",
+                "another pqg (pid {}) has set unstaged changes aside in this repository (in {shown}) and is checking what is staged",
                 self.pid
             ))
             .hint("wait for it to finish, then commit again");
         }
         let age = now_secs().saturating_sub(self.secs);
         UserError::new(format!(
-            "unstaged changes set aside by a pre-commit run {} ago (pid {}, which is gone) were never put back; they are kept in {patch}",
+            "unstaged changes set aside by a pre-commit run {} ago (pid {}, which ended without putting them back) are kept in {shown}",
             crate::fmt::human_duration(Duration::from_secs(age)),
             self.pid
         ))
         .hint(format!(
-            "put them back with: cd {} && git apply {patch} && rm {patch}   (if git apply refuses, the files it names were changed since: keep a copy of them, `git checkout -- FILE`, then apply again; if you already applied it, remove it)",
-            quote(&top.display().to_string())
+            "put them back with: {}   (it overwrites those files with the kept copies; changes.patch there shows what they hold; if you already put them back, just remove the folder)",
+            put_back_command(&self.dir)
         ))
     }
 }
@@ -177,6 +323,16 @@ fn refused(refusal: &Refusal) -> UserError {
             paths.join(", ")
         ))
         .hint(hint),
+        Refusal::Hidden(paths) => UserError::new(format!(
+            "files marked assume-unchanged or skip-worktree differ from what is staged ({}): git hides them, so pqg cannot check what would be committed",
+            paths.join(", ")
+        ))
+        .hint("clear the mark (git update-index --no-assume-unchanged FILE, or --no-skip-worktree), or skip the hook once: git commit --no-verify"),
+        Refusal::Special(paths) => UserError::new(format!(
+            "tracked files are now neither files nor symlinks ({}): pqg cannot set them aside",
+            paths.join(", ")
+        ))
+        .hint(hint),
     }
 }
 
@@ -184,64 +340,64 @@ fn refused(refusal: &Refusal) -> UserError {
 /// back.
 struct Pending(Option<SetAside>);
 
+/// Where the kept changes are, and how to put them back; checks that the
+/// folder is still there before saying so.
+fn say_kept(dir: &Path) {
+    if dir.join(RESTORE_SCRIPT).is_file() {
+        say(&format!(
+            "your unstaged changes are kept, raw, in {} (changes.patch there shows them as a diff)",
+            shell_quote(dir.as_os_str().as_bytes())
+        ));
+        say(&format!(
+            "to put them back (dropping the gate's changes to those files): {}",
+            put_back_command(dir)
+        ));
+    } else {
+        say(&format!(
+            "error: the folder that held your unstaged changes ({}) is gone",
+            dir.display()
+        ));
+    }
+}
+
 impl Pending {
     /// Puts the changes back and says what happened when they are not
     /// exactly back; true when they are.
-    fn restore(&mut self, top: &Path) -> bool {
+    fn restore(&mut self) -> bool {
         let Some(aside) = self.0.take() else {
             return true;
         };
-        let patch = quote(&aside.patch().display().to_string());
-        let cd = quote(&top.display().to_string());
         match aside.restore() {
-            Ok(Restored::Exactly) => true,
-            Ok(Restored::Conflict(paths)) => {
-                let files: Vec<String> = paths.iter().map(|p| quote(p)).collect();
-                eprintln!(
-                    "pqg: error: a gate changed files that hold unstaged changes ({}); your unstaged changes were not put back",
-                    paths.join(", ")
-                );
-                eprintln!("pqg: they are kept in {patch}");
-                eprintln!(
-                    "pqg: to put them back (dropping the gate's changes to those files): cd {cd} && git checkout -- {} && git apply {patch} && rm {patch}",
-                    files.join(" ")
-                );
-                false
-            }
-            Ok(Restored::Differs(paths)) => {
-                eprintln!(
-                    "pqg: error: after putting the unstaged changes back, these files do not hold the same bytes as before ({}), likely a filter or line-ending conversion that does not round-trip; the work tree holds the changes as `git apply` wrote them, and the patch is kept in {patch}",
-                    paths.join(", ")
-                );
-                false
-            }
-            Err(e) => {
-                eprintln!("pqg: error: putting the unstaged changes back: {e:#}");
-                eprintln!(
-                    "pqg: they are kept in {patch}; apply them with: cd {cd} && git apply {patch} && rm {patch}"
-                );
-                false
-            }
+            Ok(Restored::Exactly) => return true,
+            Ok(Restored::Conflict(paths)) => say(&format!(
+                "error: a gate changed files that hold unstaged changes ({}); your unstaged changes were not put back",
+                paths.join(", ")
+            )),
+            Ok(Restored::Differs(paths)) => say(&format!(
+                "error: after putting the unstaged changes back, these files do not read back exactly as they were ({})",
+                paths.join(", ")
+            )),
+            Err(e) => say(&format!("error: putting the unstaged changes back: {e:#}")),
         }
+        say_kept(aside.dir());
+        false
     }
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        if let Some(aside) = self.0.take() {
+        if self.0.is_some() {
             let _quiet = SignalGuard::listen().ok();
-            if !matches!(aside.restore(), Ok(Restored::Exactly)) {
-                eprintln!(
-                    "pqg: error: your unstaged changes are kept in {}",
-                    aside.patch().display()
-                );
-            }
+            self.restore();
         }
     }
 }
 
-/// SIGINT and SIGTERM noted instead of acted on, while the work tree is
-/// being set aside and put back: pqg must not die with it half done.
+/// The signals noted instead of acted on while the work tree is set aside:
+/// pqg must not die with it half done or not put back.
+const HELD: [i32; 4] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT];
+
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT noted instead of acted on.
 struct SignalGuard {
     caught: Arc<AtomicUsize>,
     ids: Vec<SigId>,
@@ -251,13 +407,13 @@ impl SignalGuard {
     fn listen() -> anyhow::Result<Self> {
         let caught = Arc::new(AtomicUsize::new(0));
         let mut ids = Vec::new();
-        for sig in [SIGINT, SIGTERM] {
+        for sig in HELD {
             let id = signal_hook::flag::register_usize(
                 sig,
                 Arc::clone(&caught),
                 usize::try_from(sig).unwrap_or(0),
             )
-            .context("listening for SIGINT and SIGTERM")?;
+            .context("listening for signals")?;
             ids.push(id);
         }
         Ok(SignalGuard { caught, ids })
@@ -280,39 +436,8 @@ impl Drop for SignalGuard {
     }
 }
 
-/// Makes `dir` (`<cache_dir>/patches/<work tree>`) and the folders above
-/// it private, hidden from git like the cache folder is.
-fn make_private_dir(dir: &Path) -> anyhow::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let patches = dir.parent().unwrap_or(dir);
-    let cache = patches.parent().unwrap_or(patches);
-    for (folder, ignore) in [(cache, true), (patches, true), (dir, false)] {
-        if folder.exists() {
-            continue;
-        }
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(folder)
-            .with_context(|| format!("creating `{}`", folder.display()))?;
-        // The patches hold what the user did not stage: no gate may read
-        // them as part of the work tree, whatever the cache folder's rules.
-        if ignore {
-            let _ = std::fs::write(folder.join(".gitignore"), "# written by pqg\n*\n");
-        }
-    }
-    Ok(())
-}
-
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// `s` quoted for a POSIX shell.
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
