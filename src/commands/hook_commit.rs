@@ -196,17 +196,17 @@ fn new_run_dir(patches: &Path) -> anyhow::Result<(PathBuf, File)> {
     if !crate::sys::fs::try_lock(&lock).map_err(|e| unusable(e, &lock_path))? {
         return bail_user("the set-aside folder's lock is held by another process");
     }
-    let dir = patches.join(name);
+    let dir = patches.join(&name);
     std::fs::rename(&temp, &dir).map_err(|e| unusable(e, &dir))?;
     if let Ok(mut own) = OWN_RUN.lock() {
-        *own = Some(dir.clone());
+        *own = Some(name);
     }
     Ok((dir, lock))
 }
 
-/// This process's own set-aside folder, which the check it runs must not
-/// warn about.
-static OWN_RUN: Mutex<Option<PathBuf>> = Mutex::new(None);
+/// The name of this process's own set-aside folder, which the check it
+/// runs must not warn about.
+static OWN_RUN: Mutex<Option<String>> = Mutex::new(None);
 
 /// Says, on stderr, that changes set aside by earlier pre-commit runs were
 /// not put back, and how to put them back: `pqg check` and the pre-push
@@ -236,7 +236,8 @@ struct Leftover {
 
 /// The set-aside folders in `patches`, oldest first. A folder no run holds
 /// the lock of and that has no restore script never had anything set
-/// aside: it is removed.
+/// aside (the work tree is touched only once the script is there): it is
+/// removed.
 fn leftovers(patches: &Path) -> Vec<Leftover> {
     let Ok(entries) = std::fs::read_dir(patches) else {
         return Vec::new();
@@ -246,14 +247,19 @@ fn leftovers(patches: &Path) -> Vec<Leftover> {
         .filter_map(|entry| {
             let name = entry.file_name();
             let name = name.to_str()?;
-            let dir = entry.path();
+            // A run's folder while it is being made and locked: it never
+            // holds anything of the user's.
+            if name.starts_with('.') {
+                return None;
+            }
             if OWN_RUN
                 .lock()
                 .ok()
-                .is_some_and(|own| own.as_ref() == Some(&dir))
+                .is_some_and(|own| own.as_deref() == Some(name))
             {
                 return None;
             }
+            let dir = entry.path();
             let running = std::fs::File::open(dir.join("lock"))
                 .ok()
                 .is_some_and(|f| matches!(crate::sys::fs::try_lock(&f), Ok(false)));
