@@ -1,8 +1,10 @@
 //! What changed in the tree while the gates ran, so a result whose inputs
 //! moved under it is not stored (DESIGN §5).
 //!
-//! Checked once after a run for every gate: the paths that changed since
-//! the snapshot, and a fresh listing for new files. This module only reads
+//! Checked once after a run, for the gates whose results are to be stored
+//! (and the gates they need) and for nothing else: their input files are
+//! looked at again from the stat data the snapshot kept, and git lists
+//! only the places their globs name, for new files. This module only reads
 //! the tree; it never writes the cache.
 
 use super::prepare::{GateKey, Prepared};
@@ -11,25 +13,36 @@ use crate::files::root::{absolute, Root};
 use crate::sys::name;
 use std::path::Path;
 
-/// What changed in the tree since the snapshot, checked once after a run
-/// for every gate: the paths that changed, and a fresh listing for new
-/// files.
+/// What changed in the tree since the snapshot, among the inputs of the
+/// gates it was asked about: the paths that changed, and a fresh listing
+/// for new files.
 pub(crate) struct Changes {
+    /// Of the files looked at again, those that changed.
     pub changed: std::collections::HashSet<String>,
     /// Listed now, exists, and not in the snapshot.
     pub appeared: Vec<String>,
+    /// Whether every file of the snapshot was looked at again (a gate's
+    /// inputs were all files): only then does an empty `changed` say the
+    /// snapshot still holds.
+    pub whole: bool,
 }
 
-/// Looks at the tree again after a run.
-pub(crate) fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Changes> {
+/// Looks at the tree again after a run, at the inputs of `gates` (indices
+/// into the config's gates; those without a key are left out).
+pub(crate) fn changes_since(
+    prepared: &Prepared,
+    cache_dir: &Path,
+    gates: &[usize],
+) -> Option<Changes> {
     let snapshot = prepared.snapshot.as_ref()?;
-    let places: Vec<&str> = prepared
-        .keys
+    let keys: Vec<&GateKey> = gates
         .iter()
-        .flatten()
-        .flat_map(|k| k.filter.places())
+        .filter_map(|&i| prepared.keys.get(i)?.as_ref())
         .collect();
-    let listed_now = list::list_files(&prepared.root, &absolute(cache_dir), &places).ok()?;
+    let indices = input_indices(snapshot, &keys);
+    let whole = indices.len() == snapshot.files.len();
+    let changed = snapshot.changed_among(&Root::open(&prepared.root).ok()?, &indices);
+    let listed_now = listing(prepared, cache_dir, &keys)?;
     let mut before = snapshot.files.iter().map(|f| f.path.as_str()).peekable();
     let mut appeared = Vec::new();
     // Both sorted. git lists tracked files deleted from the work tree, so a
@@ -43,10 +56,71 @@ pub(crate) fn changes_since(prepared: &Prepared, cache_dir: &Path) -> Option<Cha
             appeared.push(path);
         }
     }
+    crate::debug!(
+        "cache: {} input files looked at again ({} changed), {} new",
+        indices.len(),
+        changed.len(),
+        appeared.len()
+    );
     Some(Changes {
-        changed: snapshot.changed_since(&Root::open(&prepared.root).ok()?),
+        changed,
         appeared,
+        whole,
     })
+}
+
+/// The indices into the snapshot of the input files of `keys`, sorted,
+/// each once. Each key's files are a sorted part of the snapshot's.
+fn input_indices(snapshot: &crate::files::snapshot::Snapshot, keys: &[&GateKey]) -> Vec<usize> {
+    let files = &snapshot.files;
+    let mut indices: Vec<usize> = Vec::new();
+    let mut seen: std::collections::HashSet<*const Vec<crate::files::snapshot::FileEntry>> =
+        std::collections::HashSet::new();
+    for key in keys {
+        // Gates with the same globs share one list.
+        if !seen.insert(std::sync::Arc::as_ptr(&key.files)) {
+            continue;
+        }
+        if key.files.len() == files.len() {
+            return (0..files.len()).collect();
+        }
+        let mut from = 0;
+        for f in key.files.iter() {
+            from += files[from..].partition_point(|s| s.path < f.path);
+            if files.get(from).is_some_and(|s| s.path == f.path) {
+                indices.push(from);
+            }
+        }
+    }
+    indices.sort_unstable();
+    indices.dedup();
+    indices
+}
+
+/// The files listed now where new inputs of `keys` could appear: the
+/// places their globs name, or every file when some glob names none.
+fn listing(prepared: &Prepared, cache_dir: &Path, keys: &[&GateKey]) -> Option<Vec<String>> {
+    let exclude = absolute(cache_dir);
+    let places: Vec<&str> = keys.iter().flat_map(|k| k.filter.places()).collect();
+    let bounds: Option<Vec<&str>> =
+        keys.iter()
+            .map(|k| k.filter.bounds())
+            .try_fold(Vec::new(), |mut all, b| {
+                all.extend(b?.iter().map(String::as_str));
+                Some(all)
+            });
+    if let Some(mut within) = bounds {
+        within.sort_unstable();
+        within.dedup();
+        if within.is_empty() {
+            return Some(Vec::new());
+        }
+        // git refuses a place inside a submodule: then the whole listing.
+        if let Ok(files) = list::list_files_within(&prepared.root, &exclude, &places, &within) {
+            return Some(files);
+        }
+    }
+    list::list_files(&prepared.root, &exclude, &places).ok()
 }
 
 /// Whether the inputs of a key changed since the snapshot: a file edited,

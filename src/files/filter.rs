@@ -66,6 +66,53 @@ impl IgnoredPlaces {
     }
 }
 
+/// The indices of the paths of the sorted list `len` long (`path(i)`
+/// gives the i-th) that are at or under one of `places`, in order: found
+/// by binary search, one range per place, so the cost follows what the
+/// places hold and not the list's length.
+pub(crate) fn under_places<'p>(
+    len: usize,
+    path: impl Fn(usize) -> &'p str,
+    places: &[String],
+) -> Vec<std::ops::Range<usize>> {
+    let first_not_below = |bound: &str| {
+        let (mut lo, mut hi) = (0, len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if path(mid) < bound {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let mut ranges = Vec::with_capacity(places.len() * 2);
+    for place in places {
+        // The place itself, then what is under `place/`: `place-x` and
+        // `place.txt` sort between the two (`-` and `.` come before `/`).
+        let at = first_not_below(place);
+        if at < len && path(at) == place {
+            ranges.push(at..at + 1);
+        }
+        let inside = format!("{place}/");
+        let end = format!("{place}0");
+        let (from, to) = (first_not_below(&inside), first_not_below(&end));
+        if from < to {
+            ranges.push(from..to);
+        }
+    }
+    ranges.sort_unstable_by_key(|r| (r.start, r.end));
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
 /// Whether `path` is `place` or inside it.
 pub(crate) fn is_under(path: &str, place: &str) -> bool {
     path.strip_prefix(place)
@@ -242,6 +289,18 @@ impl InputFilter {
             .iter()
             .map(String::as_str)
             .filter(|p| !p.is_empty())
+    }
+
+    /// The places every input lies at or under, when the filter has any:
+    /// each include glob names one ([`place_of`]), since whatever a glob
+    /// matches starts with its fixed part. `None` for the default (all
+    /// files), an exclusions-only filter, or an include glob with no fixed
+    /// folder (`**/*.py`, `*.rs`): then any path may match.
+    pub(crate) fn bounds(&self) -> Option<&[String]> {
+        let bounded = self.include.is_some()
+            && !self.places.is_empty()
+            && self.places.iter().all(|p| !p.is_empty());
+        bounded.then_some(self.places.as_slice())
     }
 
     /// Whether `path` (relative, `/`-separated) is one of the gate's inputs.

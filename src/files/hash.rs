@@ -1,7 +1,7 @@
 //! Content hashes (BLAKE3): of one file, symlink or submodule, and the
 //! digest of a set of input files that a cache key is made from.
 
-use super::filter::InputFilter;
+use super::filter::{under_places, InputFilter};
 use super::root::{FileState, Kind, Root, Target};
 use super::snapshot::{FileEntry, Snapshot};
 use crate::git::submodule::Checkout;
@@ -166,9 +166,18 @@ pub(crate) fn digest_of(files: &[FileEntry]) -> Hash {
 pub(crate) fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest, Vec<FileEntry>) {
     // One contiguous buffer, hashed at once: BLAKE3 is several times faster
     // on one large input than on 60,000 small updates.
-    let mut buf = Vec::with_capacity(snapshot.files.len() * 80);
+    // Only the paths under the places the globs name are matched (all of
+    // them for a glob with no fixed folder): a gate on `d07/**` looks at
+    // what `d07` holds, not at the whole tree.
+    let files = &snapshot.files;
+    let ranges = match filter.bounds() {
+        Some(places) => under_places(files.len(), |i| files[i].path.as_str(), places),
+        None => vec![0..files.len()],
+    };
+    let candidates = ranges.iter().map(ExactSizeIterator::len).sum::<usize>();
+    let mut buf = Vec::with_capacity(candidates * 80);
     let mut chosen = Vec::new();
-    for f in &snapshot.files {
+    for f in ranges.into_iter().flat_map(|r| &files[r]) {
         if filter.matches(&f.path) {
             buf.extend_from_slice(&(f.path.len() as u64).to_le_bytes());
             buf.extend_from_slice(f.path.as_bytes());

@@ -40,6 +40,29 @@ pub(crate) fn list_files(
     Ok(files)
 }
 
+/// Like [`list_files`], but only the files at or under `within` (paths
+/// relative to `root`): git is asked about those places alone, so the
+/// cost follows what they hold. Sorted.
+pub(crate) fn list_files_within(
+    root: &Path,
+    exclude: &Path,
+    places: &[&str],
+    within: &[&str],
+) -> anyhow::Result<Vec<String>> {
+    let args = ["--cached", "--others", "--exclude-standard"];
+    let Some(mut files) = git::ls_files_at(root, &args, within)? else {
+        let mut all = tidy(walk_files(root)?, root, exclude);
+        all.retain(|f| within.iter().any(|w| is_under(f, w)));
+        return Ok(all);
+    };
+    files = tidy(files, root, exclude);
+    let (ignored, _) = ignored_files(root, exclude, &[&files], places)?;
+    files.extend(ignored);
+    files.sort_unstable();
+    files.dedup();
+    Ok(files)
+}
+
 /// Sorts, dedups and drops the cache folder.
 fn tidy(mut files: Vec<String>, root: &Path, exclude: &Path) -> Vec<String> {
     if let Some(prefix) = relative_prefix(root, exclude) {

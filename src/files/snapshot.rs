@@ -332,11 +332,21 @@ impl Snapshot {
     /// (for files touched around the snapshot) new content; a submodule
     /// whose checkout moved. Computed once for all gates after a run.
     pub fn changed_since(&self, root: &Root) -> HashSet<String> {
+        self.changed_among(root, &(0..self.files.len()).collect::<Vec<_>>())
+    }
+
+    /// Of the files at `indices` (into [`files`](Self::files)), the paths
+    /// whose file changed since the snapshot, as [`changed_since`] judges
+    /// them: only those are looked at again, from the stat data the
+    /// snapshot kept.
+    ///
+    /// [`changed_since`]: Self::changed_since
+    pub fn changed_among(&self, root: &Root, indices: &[usize]) -> HashSet<String> {
         let racy_from = self.taken_ns.saturating_sub(RACY_NS);
-        self.files
+        indices
             .par_iter()
-            .zip(self.states.par_iter())
             .with_min_len(256)
+            .filter_map(|&i| Some((self.files.get(i)?, self.states.get(i)?)))
             .filter(|(f, before)| {
                 if f.mode == Mode::Submodule {
                     let dir = root.path().join(f.path.trim_end_matches('/'));

@@ -23,6 +23,19 @@ pub(crate) fn ls_files(root: &Path, args: &[&str]) -> anyhow::Result<Option<Vec<
     ls_files_in(root, args, &[])
 }
 
+/// Like [`ls_files`], limited to what is at or under `places` (paths
+/// relative to `root`, taken literally): `git ls-files ARGS -- PLACES`.
+/// git refuses a place inside a submodule.
+pub(crate) fn ls_files_at(
+    root: &Path,
+    args: &[&str],
+    places: &[&str],
+) -> anyhow::Result<Option<Vec<String>>> {
+    let mut args = args.to_vec();
+    args.push("--");
+    ls_files_in(root, &args, places)
+}
+
 /// The ignored untracked files at or under each of `places` (paths
 /// relative to `root`, taken literally, not as globs): `git ls-files
 /// --others --ignored --exclude-standard -- PLACES`. `None` outside git.

@@ -436,7 +436,11 @@ fn still_holds(
 ) -> Option<crate::files::snapshot::Snapshot> {
     snapshot.filter(|_| match changes {
         _ if none_ran => true,
-        Some(c) if c.changed.is_empty() => true,
+        Some(c) if c.whole && c.changed.is_empty() => true,
+        Some(c) if c.changed.is_empty() => {
+            crate::debug!("only the stored gates' inputs were looked at again: the snapshot is not known to hold");
+            false
+        }
         Some(_) => {
             crate::debug!("files changed while the gates ran: the snapshot no longer holds");
             false

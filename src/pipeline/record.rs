@@ -64,7 +64,21 @@ pub(super) fn store_results(
     // Inputs are checked again now that the gates have finished: a file
     // edited, removed or added while a gate ran means its result describes
     // no state of the tree, so it is not stored.
-    let changes = cache::changes_since(prepared, cache_dir)?;
+    // Only these gates' inputs, and those of the gates they need, are
+    // looked at again: the cost follows what is stored, not the tree.
+    let started = std::time::Instant::now();
+    let mut checked: Vec<usize> = candidates
+        .iter()
+        .flat_map(|&(i, _, _)| std::iter::once(i).chain(needs_of(config, i)))
+        .collect();
+    checked.sort_unstable();
+    checked.dedup();
+    let changes = cache::changes_since(prepared, cache_dir, &checked)?;
+    crate::debug!(
+        "cache: inputs of {} gates checked again in {} ms",
+        checked.len(),
+        started.elapsed().as_millis()
+    );
     let now = crate::files::snapshot::now_ns();
     // A need without a key here (`cache = false`) is not looked at again.
     let changed = |i: usize| {
@@ -104,7 +118,13 @@ pub(super) fn store_results(
             result: stored,
         })
         .collect();
+    let started = std::time::Instant::now();
     cache.store(&items, now);
+    crate::debug!(
+        "cache: {} results written in {} ms",
+        items.len(),
+        started.elapsed().as_millis()
+    );
     Some(changes)
 }
 
