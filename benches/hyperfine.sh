@@ -7,6 +7,7 @@
 #                                   #   runner parallel validate warm changed cold schedule
 #                                   #   builtins ladder reports shards hook aged
 #                                   #   precommit
+#                                   #   overhead (issue 14: cold, one file changed, warm)
 #                                   #   before (needs PQG_BASE)
 #   PQG_BASE=/path/to/old/pqg benches/hyperfine.sh before
 #                                   # warm, changed, cold and runner with this
@@ -110,7 +111,7 @@ EOF
   cd - >/dev/null
 }
 
-if want warm || want aged || want changed || want cold || want ladder; then
+if want warm || want aged || want changed || want cold || want ladder || want overhead; then
   make_tree "$WORK/tree" | tee -a "$RESULTS"
   cd "$WORK/tree"
   for i in $(seq 40); do printf '[gates.g%d]\nrun = ["true", "%d"]\n' "$i" "$i"; done >"$WORK/default.toml"
@@ -183,6 +184,53 @@ t, b = float(sys.argv[1]), int(sys.argv[2])
 rate = b / t / 1e6
 print(f"{'cold: hash 20k files':<28} {t*1000:9.1f} ms  {b/1e6:.1f} MB → {rate:7.0f} MB/s (whole run)  target ≥ 500 MB/s  {'PASS' if rate >= 500 else 'MISS'}")
 EOF
+  fi
+  if want overhead; then
+    # Issue 14: pqg's own time where it has to do something, each with its
+    # references in the same hyperfine run. The gates do nothing (`true`),
+    # so what is measured is pqg.
+    command -v b3sum >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq b3sum; }
+    status="git status --porcelain"
+    b3="sh -c 'git ls-files -z | xargs -0 -P2 -n 2500 b3sum >/dev/null'"
+    phases() { # the -vv phase lines of one run, indented, into the results
+      "$PQG" check -vv --progress never 2>&1 >/dev/null |
+        grep -E 'snapshot of [0-9]+ files|keys computed|run finished|looked at again|checked again|written in|results stored|done' |
+        sed "s/^/    $1: /" >>"$RESULTS"
+    }
+    # Cold: no cache, 40 no-op gates over every file (list, stat, hash
+    # 20,000 files, key, run, store). Reference: b3sum over the same files
+    # in two processes, plus git status.
+    cp "$WORK/default.toml" gates.toml
+    hyperfine -N --warmup 1 --runs 10 --export-json "$WORK/ov-cold.json" \
+      --prepare 'rm -rf .pqg' "$PQG check -q --progress never" \
+      --prepare 'true' "$b3" \
+      --prepare 'true' "$status" >/dev/null
+    cold=$(median "$WORK/ov-cold.json" 0)
+    floor=$(python3 -c 'import sys; print(float(sys.argv[1]) + float(sys.argv[2]))' \
+      "$(median "$WORK/ov-cold.json" 1)" "$(median "$WORK/ov-cold.json" 2)")
+    row "cold, 40 no-op gates" "$cold" "$floor" "b3sum -P2 + git status" 1.2
+    row "  b3sum -P2 alone" "$(median "$WORK/ov-cold.json" 1)" "$(median "$WORK/ov-cold.json" 2)" "git status --porcelain" 99
+    rm -rf .pqg && phases cold
+    # One file changed and staged: only its folder's gate re-runs (a
+    # no-op, so the target is git status's time × 1.5 with nothing added).
+    cp "$WORK/folders.toml" gates.toml
+    sleep 2.5
+    "$PQG" check -q >/dev/null
+    edit='date +%s%N > d07/s03/f00287.txt && git add d07/s03/f00287.txt'
+    hyperfine --warmup 3 --runs 20 --export-json "$WORK/ov-changed.json" \
+      --prepare "$edit" "$PQG check -q --progress never" \
+      --prepare "$edit" "$status" >/dev/null
+    row "one file changed, git add" "$(median "$WORK/ov-changed.json" 0)" "$(median "$WORK/ov-changed.json" 1)" "git status --porcelain" 1.5
+    eval "$edit" && phases changed
+    # Warm: nothing changed, 40 gates answered from the cache.
+    cp "$WORK/default.toml" gates.toml
+    git add -A >/dev/null && git -c gc.auto=0 commit -qm edits
+    sleep 2.5
+    "$PQG" check -q >/dev/null
+    hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/ov-warm.json" \
+      "$PQG check -q --progress never" "$status" >/dev/null
+    row "warm, 40 gates" "$(median "$WORK/ov-warm.json" 0)" "$(median "$WORK/ov-warm.json" 1)" "git status --porcelain" 1.0
+    phases warm
   fi
   cd - >/dev/null
 fi

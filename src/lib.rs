@@ -44,6 +44,20 @@ pub use settings::{Environment, Settings};
 /// What the benchmarks and fuzz targets drive directly, below the commands.
 pub mod api {
     pub use crate::config::Config;
+    pub use crate::files::snapshot::{FileEntry, Mode, Snapshot};
     pub use crate::files::{index::StatIndex, list::snapshot_tree};
     pub use crate::plan::{build as build_plan, Filters};
+
+    /// The input part of each key, as a run computes it: the files of
+    /// `snapshot` each glob set selects, digested; `None` for a glob set
+    /// that does not compile.
+    pub fn input_digests(snapshot: &Snapshot, globs: &[Vec<String>]) -> Vec<Option<[u8; 32]>> {
+        globs
+            .iter()
+            .map(|g| {
+                let filter = crate::files::filter::InputFilter::new(Some(g)).ok()?;
+                Some(crate::files::hash::digest(snapshot, &filter).0.digest)
+            })
+            .collect()
+    }
 }

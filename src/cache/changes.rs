@@ -41,8 +41,14 @@ pub(crate) fn changes_since(
         .collect();
     let indices = input_indices(snapshot, &keys);
     let whole = indices.len() == snapshot.files.len();
-    let changed = snapshot.changed_among(&Root::open(&prepared.root).ok()?, &indices);
-    let listed_now = listing(prepared, cache_dir, &keys)?;
+    let root = Root::open(&prepared.root).ok()?;
+    // git lists the places while the files are stat'ed again.
+    let (changed, listed_now) = std::thread::scope(|s| {
+        let listing = s.spawn(|| listing(prepared, cache_dir, &keys));
+        let changed = snapshot.changed_among(&root, &indices);
+        (changed, listing.join().ok().flatten())
+    });
+    let listed_now = listed_now?;
     let mut before = snapshot.files.iter().map(|f| f.path.as_str()).peekable();
     let mut appeared = Vec::new();
     // Both sorted. git lists tracked files deleted from the work tree, so a

@@ -172,7 +172,7 @@ pub(crate) fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest
     let files = &snapshot.files;
     let ranges = match filter.bounds() {
         Some(places) => under_places(files.len(), |i| files[i].path.as_str(), places),
-        None => vec![0..files.len()],
+        None => std::iter::once(0..files.len()).collect(),
     };
     let candidates = ranges.iter().map(ExactSizeIterator::len).sum::<usize>();
     let mut buf = Vec::with_capacity(candidates * 80);
@@ -250,6 +250,41 @@ mod tests {
             ..Snapshot::default()
         };
         assert_eq!(digest(&snap, &all).0.digest, digests[1], "digest_of agrees");
+    }
+
+    proptest::proptest! {
+        /// Matching only under the places the globs name selects what
+        /// matching every path selects: the same files, so the same key.
+        #[test]
+        fn matching_under_the_named_places_selects_what_matching_all_does(
+            paths in proptest::collection::btree_set("[ab./-]{1,3}(/[ab.-]{1,2}){0,2}", 0..40),
+            globs in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a/**", "a", "a/", "a.b", "a-b/**", "b/a*", "a/b/*", "**/a", "*.b",
+                    "!a/b/**", "a/**/b", "./a/**", "b", "{a,b}/**", "a?/**", "ab/a-/**",
+                ]),
+                0..4,
+            ),
+        ) {
+            let globs: Vec<String> = globs.into_iter().map(str::to_owned).collect();
+            let snapshot = Snapshot {
+                files: paths
+                    .into_iter()
+                    .map(|p| FileEntry { path: p, mode: Mode::File, hash: [3; 32] })
+                    .collect(),
+                ..Snapshot::default()
+            };
+            let filter = InputFilter::new(Some(&globs)).unwrap();
+            let (digest, chosen) = digest(&snapshot, &filter);
+            let every: Vec<FileEntry> = snapshot
+                .files
+                .iter()
+                .filter(|f| filter.matches(&f.path))
+                .cloned()
+                .collect();
+            proptest::prop_assert_eq!(&chosen, &every);
+            proptest::prop_assert_eq!(digest.digest, digest_of(&every));
+        }
     }
 
     #[test]
