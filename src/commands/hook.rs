@@ -63,8 +63,8 @@ pub(super) fn run(ctx: &Context, command: &HookCommand) -> anyhow::Result<Outcom
     }
 }
 
-/// What an installed hook runs: git's refs read (pre-push), a note on
-/// uncommitted changes found beside the check, then the check itself.
+/// What an installed hook runs: pre-push judges the pushed commits
+/// (`hook_push`), pre-commit the staged snapshot (`hook_commit`).
 fn hook_run(
     ctx: &Context,
     kind: HookKind,
@@ -80,6 +80,20 @@ fn hook_run(
         stage: stage.map(str::to_owned),
         ..CheckArgs::default()
     };
+    announce(ctx, config, stage, HookKind::PreCommit);
+    // pre-commit judges the staged snapshot: unstaged changes are set
+    // aside around the check (DESIGN §11).
+    super::hook_commit::check_staged(ctx, config, &args)
+}
+
+/// The line every hook run starts with: which stage it checks (the one
+/// given, else what `pqg check` with no flags means) and how to skip it.
+pub(super) fn announce(
+    ctx: &Context,
+    config: &crate::config::Config,
+    stage: Option<&str>,
+    kind: HookKind,
+) {
     let (verb, flag) = match kind {
         HookKind::PrePush => ("push", "git push --no-verify"),
         HookKind::PreCommit => ("commit", "git commit --no-verify"),
@@ -94,9 +108,6 @@ fn hook_run(
         str::to_owned,
     );
     eprintln!("pqg: checking stage {shown} before the {verb} (skip once: {flag})");
-    // pre-commit judges the staged snapshot: unstaged changes are set
-    // aside around the check (DESIGN §11).
-    super::hook_commit::check_staged(ctx, config, &args)
 }
 
 fn hook_name(kind: HookKind) -> &'static str {

@@ -31,7 +31,7 @@
 //! terminal), the hook checks HEAD.
 
 use super::{check, Context, Outcome};
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, HookKind};
 use crate::config::Config;
 use crate::diag::UserError;
 use crate::git::{self, status, worktree};
@@ -222,16 +222,7 @@ pub(super) fn run(
         eprintln!("pqg: no commit is pushed (only deletions, or no ref at all): nothing to check");
         return Ok(Outcome::Passed);
     }
-    let shown = stage.map_or_else(
-        || {
-            (ctx.config_settings().ok())
-                .and_then(|resolved| resolved.stage(config, None).ok())
-                .map(|s| config.ladder.name(s).to_string())
-                .unwrap_or_default()
-        },
-        str::to_owned,
-    );
-    eprintln!("pqg: checking stage {shown} before the push (skip once: git push --no-verify)");
+    super::hook::announce(ctx, config, stage, HookKind::PrePush);
     let since = |tip: &Tip| {
         tip.since
             .clone()
