@@ -66,22 +66,14 @@ pub(crate) enum Refusal {
 /// or the paths that differ from the index, or why they cannot be set
 /// aside.
 pub(crate) fn unstaged(top: &Path) -> anyhow::Result<Result<Vec<Vec<u8>>, Refusal>> {
-    let out = diff(top)
-        .args(["--name-status", "-z"])
-        .stderr(Stdio::piped())
-        .output()
-        .context("running git diff")?;
-    if !out.status.success() {
-        return Err(UserError::new(format!(
-            "git diff (to find the unstaged changes) failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-        .hint("fix what git says, or skip the hook once: git commit --no-verify")
-        .into());
-    }
+    let listed = diff_output(
+        top,
+        &["--name-status", "-z"],
+        "git diff (to find the unstaged changes)",
+    )?;
     let mut paths = Vec::new();
     let mut unmerged = Vec::new();
-    let mut fields = out.stdout.split(|&b| b == 0).filter(|f| !f.is_empty());
+    let mut fields = listed.split(|&b| b == 0).filter(|f| !f.is_empty());
     while let (Some(status), Some(path)) = (fields.next(), fields.next()) {
         match status.first() {
             // Intent-to-add: a commit does not record the file, so it is
@@ -127,21 +119,12 @@ pub(crate) fn unstaged(top: &Path) -> anyhow::Result<Result<Vec<Vec<u8>>, Refusa
 /// the index. A skip-worktree entry missing from the work tree is a sparse
 /// checkout, not a change.
 fn hidden(top: &Path) -> anyhow::Result<Vec<String>> {
-    let out = command(top)
-        .args(["-c", "core.quotepath=off", "ls-files", "-v", "-s", "-z"])
-        .stderr(Stdio::piped())
-        .output()
-        .context("running git ls-files")?;
-    if !out.status.success() {
-        return Err(UserError::new(format!(
-            "git ls-files failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-        .into());
-    }
+    let mut git = command(top);
+    git.args(["-c", "core.quotepath=off", "ls-files", "-v", "-s", "-z"]);
+    let listed = output_of(git, "git ls-files")?;
     // Each entry: `TAG MODE OID STAGE\tPATH`.
     let mut flagged: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = Vec::new();
-    for entry in out.stdout.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+    for entry in listed.split(|&b| b == 0).filter(|e| !e.is_empty()) {
         let Some(tab) = entry.iter().position(|&b| b == b'\t') else {
             continue;
         };
@@ -208,6 +191,31 @@ fn hidden(top: &Path) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(changed)
+}
+
+/// What [`diff`] with `args` prints.
+fn diff_output(top: &Path, args: &[&str], what: &str) -> anyhow::Result<Vec<u8>> {
+    let mut git = diff(top);
+    git.args(args);
+    output_of(git, what)
+}
+
+/// What `git` prints; a failing git is a user error naming `what` and
+/// quoting git.
+fn output_of(mut git: Command, what: &str) -> anyhow::Result<Vec<u8>> {
+    let out = git
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("running {what}"))?;
+    if !out.status.success() {
+        return Err(UserError::new(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .hint("fix what git says, or skip the hook once: git commit --no-verify")
+        .into());
+    }
+    Ok(out.stdout)
 }
 
 /// `git diff` of the index against the work tree, with every setting a
@@ -355,21 +363,10 @@ pub(crate) fn set_aside(top: &Path, paths: Vec<Vec<u8>>, dir: &Path) -> anyhow::
         .enumerate()
         .map(|(i, p)| read_state(&top.join(OsStr::from_bytes(p)), Some(&copy_of(dir, i))))
         .collect::<anyhow::Result<_>>()?;
-    let out = diff(top)
-        .args(["--binary", "--diff-filter=a"])
-        .stderr(Stdio::piped())
-        .output()
-        .context("running git diff --binary")?;
-    if !out.status.success() {
-        return Err(UserError::new(format!(
-            "git diff --binary failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-        .into());
-    }
+    let patch = diff_output(top, &["--binary", "--diff-filter=a"], "git diff --binary")?;
     // The patch is for people to read; restoring never needs it, so it is
     // not synced (one fsync less per commit).
-    write_file(&dir.join("changes.patch"), &out.stdout, false)?;
+    write_file(&dir.join("changes.patch"), &patch, false)?;
     let script = restore_script(top, &paths, &before);
     let temp = dir.join(format!("{RESTORE_SCRIPT}.new"));
     write_private(&temp, &script)?;
