@@ -406,49 +406,42 @@ fn sigterm_mid_check_ends_the_gate_and_removes_the_worktree() {
     p.assert_nothing_left();
 }
 
+/// The pid of a process that has ended.
+fn dead_pid() -> u32 {
+    let mut done = std::process::Command::new("true").spawn().unwrap();
+    let pid = done.id();
+    done.wait().unwrap();
+    pid
+}
+
+/// What a pre-push run leaves in its temp folder: `pqg-push-NAME` holding
+/// the pid of the pqg that made it and a worktree of `good` at `tree`.
+fn leftover(p: &Pushing, name: &str, pid: u32) -> std::path::PathBuf {
+    let dir = p.tmp.path().join(format!("pqg-push-{name}"));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("pid"), pid.to_string()).unwrap();
+    let tree = dir.join("tree");
+    let add = [
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        tree.to_str().unwrap(),
+        "good",
+    ];
+    assert!(git(p.repo.path(), &add).status.success());
+    dir
+}
+
 #[test]
 fn a_worktree_left_by_a_pqg_that_died_is_removed_by_the_next_push() {
     let p = Pushing::new();
     // What a killed pqg leaves: a worktree in a pqg-push- folder whose pid
     // is gone.
-    let dir = p.tmp.path().join("pqg-push-dead01");
-    std::fs::create_dir(&dir).unwrap();
-    let mut done = std::process::Command::new("true").spawn().unwrap();
-    let dead = done.id();
-    done.wait().unwrap();
-    std::fs::write(dir.join("pid"), dead.to_string()).unwrap();
-    let tree = dir.join("tree");
-    assert!(git(
-        p.repo.path(),
-        &[
-            "worktree",
-            "add",
-            "-q",
-            "--detach",
-            tree.to_str().unwrap(),
-            "good"
-        ]
-    )
-    .status
-    .success());
+    let dir = leftover(&p, "dead01", dead_pid());
     // A folder of another live process is left alone.
-    let live = p.tmp.path().join("pqg-push-live01");
-    std::fs::create_dir(&live).unwrap();
-    std::fs::write(live.join("pid"), std::process::id().to_string()).unwrap();
+    let live = leftover(&p, "live01", std::process::id());
     let live_tree = live.join("tree");
-    assert!(git(
-        p.repo.path(),
-        &[
-            "worktree",
-            "add",
-            "-q",
-            "--detach",
-            live_tree.to_str().unwrap(),
-            "good"
-        ]
-    )
-    .status
-    .success());
     let out = p.push(&["good"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!dir.exists(), "the dead pqg's worktree is gone");
@@ -689,17 +682,7 @@ fn a_symlinked_config_in_a_pushed_commit_is_refused_and_not_followed() {
 #[test]
 fn a_leftover_worktree_goes_even_when_the_push_needs_none() {
     let p = Pushing::new();
-    let dir = p.tmp.path().join("pqg-push-dead02");
-    std::fs::create_dir(&dir).unwrap();
-    let mut done = std::process::Command::new("true").spawn().unwrap();
-    let dead = done.id();
-    done.wait().unwrap();
-    std::fs::write(dir.join("pid"), dead.to_string()).unwrap();
-    let tree = dir.join("tree");
-    let add = ["worktree", "add", "-q", "--detach"];
-    let mut args = add.to_vec();
-    args.extend([tree.to_str().unwrap(), "good"]);
-    assert!(git(p.repo.path(), &args).status.success());
+    let dir = leftover(&p, "dead02", dead_pid());
     // main is checked out and clean: checked in the work tree.
     let out = p.push(&["main"]);
     let err = stderr(&out);
