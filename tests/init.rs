@@ -310,3 +310,93 @@ fn installed_package_manifests_are_inputs() {
     );
     assert_every_command_gate_is_exact(&text);
 }
+
+/// A virtualenv pins the interpreter and the tools exactly: the gates run
+/// its `bin/python` (and its ruff), keyed by `pyvenv.cfg` and the packages'
+/// manifests, with no key command (a pyenv shim's `python3 --version` costs
+/// ~90 ms a run). Upgrading the interpreter re-runs the gates.
+#[test]
+fn a_virtualenv_keys_python_and_its_tools_by_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = TestRepo::new()
+        .file("pyproject.toml", "[tool.ruff]\n[tool.pytest.ini_options]\n")
+        .file(".gitignore", ".venv/\n")
+        .file(".venv/pyvenv.cfg", "version = 3.12.1\n")
+        .file(
+            ".venv/lib/python3.12/site-packages/pytest-8.0.dist-info/METADATA",
+            "Version: 8.0\n",
+        )
+        .file(".venv/bin/python", "#!/bin/sh\necho \"python $*\"\n")
+        .file(".venv/bin/ruff", "#!/bin/sh\necho \"ruff $*\"\n");
+    for tool in [".venv/bin/python", ".venv/bin/ruff"] {
+        let path = repo.path().join(tool);
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = repo.pqg(["init"]).output().unwrap();
+    common::expect_code(&out, 0);
+    let text = repo.read("gates.toml");
+    assert!(!text.contains("key_commands ="), "{text}");
+    assert!(
+        text.contains("run = [\".venv/bin/python\", \"-m\", \"pytest\", \"-q\"]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("run = [\".venv/bin/ruff\", \"check\", \"--no-fix\", \".\"]"),
+        "{text}"
+    );
+    assert!(text.contains("\".venv/pyvenv.cfg\"]"), "{text}");
+    assert_every_command_gate_is_exact(&text);
+    let cached = |repo: &TestRepo| {
+        let out = repo
+            .pqg(["check", "--only", "pytest", "--format", "json"])
+            .output()
+            .unwrap();
+        common::expect_code(&out, 0);
+        let report = common::json(&out.stdout);
+        let pytest = common::gate(&report, "pytest");
+        assert_eq!(pytest["status"], "pass", "{pytest}");
+        pytest["cached"] == true
+    };
+    assert!(!cached(&repo));
+    assert!(cached(&repo));
+    repo.write(".venv/pyvenv.cfg", "version = 3.13.0\n");
+    assert!(!cached(&repo), "a new interpreter must re-run the gate");
+}
+
+/// A tracked toolchain file naming a release keys the Rust gates; a moving
+/// channel (`stable`) keeps asking rustc.
+#[test]
+fn a_pinned_rust_toolchain_needs_no_key_command() {
+    for (file, text, pinned) in [
+        (
+            "rust-toolchain.toml",
+            "[toolchain]\nchannel = \"1.83.0\"\n",
+            true,
+        ),
+        (
+            "rust-toolchain.toml",
+            "[toolchain]\nchannel = \"1.83\"\n",
+            true,
+        ),
+        ("rust-toolchain", "nightly-2026-01-15\n", true),
+        (
+            "rust-toolchain.toml",
+            "[toolchain]\nchannel = \"stable\"\n",
+            false,
+        ),
+        ("rust-toolchain", "nightly\n", false),
+    ] {
+        let (repo, names) = init_with(&[("Cargo.toml", "[package]\nname = \"x\"\n"), (file, text)]);
+        assert_eq!(names, with_builtins(&["fmt", "clippy", "test"]));
+        let gates = repo.read("gates.toml");
+        assert_eq!(
+            !gates.contains("rustc --version"),
+            pinned,
+            "{file}: {text}\n{gates}"
+        );
+        if pinned {
+            assert!(gates.contains("RUSTUP_TOOLCHAIN"), "{gates}");
+        }
+        assert_every_command_gate_is_exact(&gates);
+    }
+}

@@ -11,9 +11,12 @@
 //! inputs (every file git tracks), so no snapshot, page, stylesheet or
 //! lockfile a script reads is left out, plus the manifest of the installed
 //! packages when there is one (`node_modules/.package-lock.json`, a
-//! virtualenv's `*.dist-info/METADATA`). Key commands are the cheap, exact
-//! ones (`rustc --version`, `node --version`): never `pip freeze` or a tool
-//! started through its package manager. No gate changes files (`ruff check
+//! virtualenv's `*.dist-info/METADATA`). Where files name the tools
+//! exactly, they are the key and no command runs: a virtualenv's
+//! `pyvenv.cfg` (its gates run its interpreter and tools), a tracked
+//! toolchain file naming a Rust release. Otherwise key commands are the
+//! cheap, exact ones (`rustc --version`, `node --version`): never `pip
+//! freeze` or a tool started through its package manager. No gate changes files (`ruff check
 //! --no-fix`).
 
 use super::{Context, Outcome};
@@ -31,6 +34,27 @@ pub(super) struct Project {
     /// installed packages that exist now: ignored, and named in `inputs` so
     /// that installing another version re-runs the gates (DESIGN §3).
     pub installed: Vec<String>,
+    /// What names the tools' versions exactly without running anything: a
+    /// virtualenv whose interpreter and packages the gates run, or a
+    /// toolchain file pinning a Rust version.
+    pub pinned: Pinned,
+}
+
+/// A project's tools, pinned by files pqg can hash: the key costs a stat,
+/// where `python3 --version` or `rustc --version` through a pyenv shim or
+/// rustup proxy costs 50–100 ms on every run (issue 14).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) enum Pinned {
+    /// Nothing: the key commands ask the tools on PATH.
+    #[default]
+    Nothing,
+    /// A virtualenv folder (`.venv`) holding `bin/python`: the gates run its
+    /// interpreter and tools, whose versions its `pyvenv.cfg` and packages'
+    /// `METADATA` name.
+    Venv { dir: String, ruff: bool },
+    /// `rust-toolchain.toml` or `rust-toolchain` naming an exact release
+    /// (`1.83.0`, `1.83`, `nightly-2026-01-01`), tracked with the code.
+    RustToolchain,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,10 +113,12 @@ fn detect_in(dir: &Path, rel: &str) -> Vec<Project> {
     let mut found = Vec::new();
     let project = |kind| {
         let installed = installed_manifests(dir, &kind);
+        let pinned = pinned(dir, &kind);
         Project {
             dir: rel.to_owned(),
             kind,
             installed,
+            pinned,
         }
     };
     if has("Cargo.toml") {
@@ -151,6 +177,61 @@ fn installed_manifests(dir: &Path, kind: &Kind) -> Vec<String> {
             _ => (*c).to_owned(),
         })
         .collect()
+}
+
+/// How `kind`'s tools in `dir` are pinned by files, if they are.
+fn pinned(dir: &Path, kind: &Kind) -> Pinned {
+    match kind {
+        Kind::Python { .. } => [".venv", "venv"]
+            .iter()
+            .find(|v| {
+                dir.join(v).join("bin/python").is_file() && dir.join(v).join("pyvenv.cfg").is_file()
+            })
+            .map_or(Pinned::Nothing, |v| Pinned::Venv {
+                dir: (*v).to_owned(),
+                ruff: dir.join(v).join("bin/ruff").is_file(),
+            }),
+        Kind::Cargo => {
+            let text = ["rust-toolchain.toml", "rust-toolchain"]
+                .iter()
+                .find_map(|f| std::fs::read_to_string(dir.join(f)).ok());
+            match text {
+                Some(t) if toolchain_is_exact(&t) => Pinned::RustToolchain,
+                _ => Pinned::Nothing,
+            }
+        }
+        Kind::Node { .. } | Kind::Go => Pinned::Nothing,
+    }
+}
+
+/// Whether a toolchain file names one release: `channel = "1.83.0"` (or
+/// the legacy one-line form), a minor version or a dated nightly, never
+/// `stable`, `beta` or `nightly`, which move.
+fn toolchain_is_exact(text: &str) -> bool {
+    let channel = match text.parse::<toml::Table>() {
+        Ok(table) => table
+            .get("toolchain")
+            .and_then(|t| t.get("channel"))
+            .and_then(toml::Value::as_str)
+            .map(str::to_owned),
+        Err(_) => text.lines().next().map(|l| l.trim().to_owned()),
+    };
+    let Some(channel) = channel else {
+        return false;
+    };
+    let numbered = |v: &str| {
+        let parts: Vec<&str> = v.split('.').collect();
+        (2..=3).contains(&parts.len())
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let dated = |v: &str| {
+        v.strip_prefix("nightly-")
+            .or_else(|| v.strip_prefix("beta-"))
+            .is_some_and(|d| d.len() == 10 && d.bytes().filter(u8::is_ascii_digit).count() == 8)
+    };
+    numbered(&channel) || dated(&channel)
 }
 
 /// The gates.toml text for `projects`.
@@ -236,20 +317,32 @@ pub(super) fn render(projects: &[Project]) -> String {
         };
         match &p.kind {
             Kind::Cargo => {
+                // A tracked toolchain file naming a release keys the gates
+                // by itself (every tracked file is an input); otherwise the
+                // toolchain is asked, through rustup's proxy.
+                let (fmt_key, key) = if p.pinned == Pinned::RustToolchain {
+                    (
+                        "# The tracked toolchain file pins the release rustfmt comes with.\n\
+                         env = [\"RUSTUP_TOOLCHAIN\"]\n",
+                        "env = [\"RUSTFLAGS\", \"RUSTUP_TOOLCHAIN\"]\n",
+                    )
+                } else {
+                    (
+                        "# rustfmt comes with the toolchain: its version names both.\n\
+                         key_commands = [\"rustc --version\"]\n",
+                        "env = [\"RUSTFLAGS\"]\nkey_commands = [\"rustc --version\"]\n",
+                    )
+                };
                 let _ = write!(
                     t,
                     "\n[gates.{prefix}fmt]\ndescription = \"code is rustfmt-clean\"\n\
-                     run = [\"cargo\", \"fmt\", \"--all\", \"--\", \"--check\"]\n{cwd}\
-                     # rustfmt comes with the toolchain: its version names both.\n\
-                     key_commands = [\"rustc --version\"]\n\
+                     run = [\"cargo\", \"fmt\", \"--all\", \"--\", \"--check\"]\n{cwd}{fmt_key}\
                      \n[gates.{prefix}clippy]\ndescription = \"clippy finds nothing\"\n\
                      run = [\"cargo\", \"clippy\", \"--all-targets\", \"--\", \"-D\", \"warnings\"]\n{cwd}\
                      from = \"development\"\n\
-                     # cargo uses every core: let it run alone.\nslots = 2\n\
-                     env = [\"RUSTFLAGS\"]\nkey_commands = [\"rustc --version\"]\n\
+                     # cargo uses every core: let it run alone.\nslots = 2\n{key}\
                      \n[gates.{prefix}test]\ndescription = \"the test suite passes\"\n\
-                     run = [\"cargo\", \"test\"]\n{cwd}from = \"development\"\nslots = 2\n\
-                     env = [\"RUSTFLAGS\"]\nkey_commands = [\"rustc --version\"]\n\
+                     run = [\"cargo\", \"test\"]\n{cwd}from = \"development\"\nslots = 2\n{key}\
                      [gates.{prefix}test.metrics.failed]\n\
                      count = '^test .* \\.\\.\\. FAILED$'\nmax = 0\n",
                 );
@@ -291,20 +384,53 @@ pub(super) fn render(projects: &[Project]) -> String {
                 );
             }
             Kind::Python { ruff, pytest } => {
+                // With a virtualenv the gates run its interpreter and tools:
+                // its `pyvenv.cfg` (the Python version) and the packages'
+                // manifests, already inputs, name them exactly.
+                let (python, ruff_bin, key, inputs) = match &p.pinned {
+                    Pinned::Venv { dir, ruff: in_venv } => (
+                        format!("{dir}/bin/python"),
+                        if *in_venv {
+                            format!("{dir}/bin/ruff")
+                        } else {
+                            "ruff".to_owned()
+                        },
+                        String::new(),
+                        inputs
+                            .replace(
+                                "and the installed packages' manifest.",
+                                "the installed packages' manifests and the\n# virtualenv's Python version (pyvenv.cfg).",
+                            )
+                            .replace(
+                                "\"]\n",
+                                &format!("\", \"{}\"]\n", in_dir(&format!("{dir}/pyvenv.cfg"))),
+                            ),
+                    ),
+                    _ => (
+                        "python3".to_owned(),
+                        "ruff".to_owned(),
+                        "key_commands = [\"python3 --version\"]\n".to_owned(),
+                        inputs.clone(),
+                    ),
+                };
                 if *ruff {
+                    let ruff_key = if ruff_bin == "ruff" {
+                        "key_commands = [\"ruff --version\"]\n"
+                    } else {
+                        ""
+                    };
                     let _ = write!(
                         t,
                         "\n[gates.{prefix}ruff]\ndescription = \"ruff finds nothing\"\n\
-                         run = [\"ruff\", \"check\", \"--no-fix\", \".\"]\n{cwd}{inputs}key_commands = [\"ruff --version\"]\n\
+                         run = [\"{ruff_bin}\", \"check\", \"--no-fix\", \".\"]\n{cwd}{inputs}{ruff_key}\
                          \n[gates.{prefix}ruff-format]\ndescription = \"code is ruff-formatted\"\n\
-                         run = [\"ruff\", \"format\", \"--check\", \".\"]\n{cwd}{inputs}key_commands = [\"ruff --version\"]\n"
+                         run = [\"{ruff_bin}\", \"format\", \"--check\", \".\"]\n{cwd}{inputs}{ruff_key}"
                     );
                 } else {
                     let _ = write!(
                         t,
                         "\n[gates.{prefix}compile]\ndescription = \"every module compiles\"\n\
-                         run = [\"python3\", \"-m\", \"compileall\", \"-q\", \".\"]\n{cwd}{inputs}\
-                         key_commands = [\"python3 --version\"]\n\
+                         run = [\"{python}\", \"-m\", \"compileall\", \"-q\", \".\"]\n{cwd}{inputs}{key}\
                          # For linting, add ruff (`[tool.ruff]` in pyproject.toml) and run\n\
                          # `pqg init --force` again, or add a gate yourself.\n"
                     );
@@ -313,8 +439,7 @@ pub(super) fn render(projects: &[Project]) -> String {
                     let _ = write!(
                         t,
                         "\n[gates.{prefix}pytest]\ndescription = \"the test suite passes\"\n\
-                         run = [\"python3\", \"-m\", \"pytest\", \"-q\"]\n{cwd}from = \"development\"\n{inputs}\
-                         key_commands = [\"python3 --version\"]\n\
+                         run = [\"{python}\", \"-m\", \"pytest\", \"-q\"]\n{cwd}from = \"development\"\n{inputs}{key}\
                          [gates.{prefix}pytest.metrics.failed]\n\
                          # One `FAILED test_x.py::test_y` line per failing test.\n\
                          count = '^FAILED '\nmax = 0\n"
