@@ -8,10 +8,12 @@
 use crate::baseline::BaselineState;
 use crate::config::{Better, Config, Gate, Metric, Regression, StageIdx};
 use crate::outcome::Outcome;
+use crate::parsers::detail::MetricDetail;
 pub(crate) use crate::plan::GateStatus;
 use crate::plan::{Activity, Enforcement, GateIdx, PerGate, Plan};
 use crate::run::{Assessment, ExecEnd, Execution, RunResult};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// A threshold resolved for one stage.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -35,6 +37,8 @@ impl Threshold {
 pub(crate) struct MetricJudgement {
     pub name: String,
     pub value: Result<f64, String>,
+    /// What the reading found besides its number (SARIF's located results).
+    pub detail: Option<Arc<MetricDetail>>,
     pub threshold: Threshold,
     pub better: Better,
     pub unit: Option<String>,
@@ -207,7 +211,9 @@ pub(crate) fn judge_execution(
             };
             let allowed = metric.max_regression.at(stage).copied();
             let regression = match (allowed, value, base) {
-                (Some(allowed), Ok(v), Some(b)) => Some(regression(*v, b, allowed, metric.better)),
+                (Some(allowed), Ok(r), Some(b)) => {
+                    Some(regression(r.value, b, allowed, metric.better))
+                }
                 _ => None,
             };
             if allowed.is_some() && base.is_none() {
@@ -220,14 +226,15 @@ pub(crate) fn judge_execution(
                 }
             }
             let within = match value {
-                Ok(v) if !threshold.is_none() || regression.is_some() => {
-                    Some(threshold.admits(*v) && regression.is_none_or(|r| r.ok))
+                Ok(r) if !threshold.is_none() || regression.is_some() => {
+                    Some(threshold.admits(r.value) && regression.is_none_or(|r| r.ok))
                 }
                 _ => None,
             };
             MetricJudgement {
                 name: metric.name.clone(),
-                value: value.clone(),
+                value: value.as_ref().map(|r| r.value).map_err(Clone::clone),
+                detail: value.as_ref().ok().and_then(|r| r.detail.clone()),
                 threshold,
                 better: metric.better,
                 unit: metric.unit.clone(),
@@ -496,7 +503,10 @@ min = { development = 60, staging = 75, production = 85 }
             end: ExecEnd::Exited(code),
             duration: Duration::from_millis(10),
             output: Output::default(),
-            metrics,
+            metrics: metrics
+                .into_iter()
+                .map(|m| m.map(crate::run::measure::Reading::number))
+                .collect(),
             attempts: 1,
             findings: Vec::new(),
         }

@@ -11,6 +11,7 @@
 use super::key::{CacheKey, KeyParts};
 use super::manifest::{encode_manifest, put_manifest};
 use crate::files::snapshot::FileEntry;
+use crate::parsers::detail::MetricDetail;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -40,10 +41,12 @@ pub(crate) enum StoredExit {
     Signalled(i32),
 }
 
-/// A stored metric: its value, or why it could not be read.
+/// A stored metric: its value (with what it found besides, for a source
+/// that names places), or why it could not be read.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub(crate) enum StoredMetric {
     Value(f64),
+    Detailed { value: f64, detail: MetricDetail },
     Error(String),
 }
 

@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 /// outputs are kept as digests.
 /// 3: output is masked before it is cut, and metric messages are masked;
 /// results of format 2 may quote a secret.
-pub(crate) const KEY_FORMAT: u32 = 3;
+/// 4: a SARIF metric's result holds the results it counted, located;
+/// results of format 3 have none to report.
+pub(crate) const KEY_FORMAT: u32 = 4;
 
 /// The variable through which pqg hands a gate its stage.
 pub(crate) const STAGE_VAR: &str = "PQG_STAGE";

@@ -8,6 +8,7 @@
 //! tests, benchmarks and fuzz targets drive them without files.
 
 pub mod cobertura;
+pub mod detail;
 pub mod json;
 pub mod junit;
 pub mod lcov;

@@ -17,6 +17,7 @@ use crate::cache::history::Sample;
 use crate::config::{Better, Command, Config};
 use crate::fmt::{human_duration, with_unit};
 use crate::judge::{GateStatus, StageOutcome, Verdict};
+use crate::parsers::detail::Findings;
 use crate::plan::{Enforcement, Plan};
 use crate::run::{ExecEnd, RunResult};
 use serde::{Deserialize, Serialize};
@@ -158,6 +159,11 @@ pub(crate) struct MetricReport {
     pub regression_limit: Option<f64>,
     /// Why the metric misses, in words, when it does.
     pub miss: Option<String>,
+    /// What a SARIF metric counted, located: its tools, the first results
+    /// whole, how many more there were and how many name no place in the
+    /// project. Absent for other sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Findings>,
 }
 
 /// Fewest earlier samples before a value can be called an anomaly.
@@ -301,6 +307,11 @@ pub(crate) fn build(
                         } else {
                             None
                         },
+                        findings: m
+                            .detail
+                            .as_ref()
+                            .and_then(|d| d.findings.as_ref())
+                            .map(Findings::without_lines),
                     })
                     .collect(),
                 notes,

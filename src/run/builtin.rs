@@ -54,6 +54,7 @@ pub(super) fn run_builtin(
         &output,
         duration,
         &config.root,
+        &config.root,
         found,
         &measure::Reports::default(),
     );

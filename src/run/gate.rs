@@ -8,11 +8,13 @@
 
 use super::groups::Groups;
 use super::process::{self, AttemptSpec, ExecEnd};
+use super::redact::Redactor;
 use super::strays::Scope;
 use super::{
     builtin, measure, redact, Assess, Assessment, Execution, GateJob, Msg, RunOptions, Secret,
 };
 use crate::config::{Command, Config, Gate};
+use crate::parsers::detail::MetricDetail;
 use crate::plan::{GateIdx, Plan};
 use std::io::Write;
 use std::path::Path;
@@ -139,6 +141,7 @@ impl<'r> GateRunner<'r> {
                 &output,
                 attempt.duration,
                 dir,
+                &crate::files::root::absolute(&self.config.root),
                 None,
                 &reports,
             ),
@@ -170,13 +173,59 @@ impl<'r> GateRunner<'r> {
     }
 }
 
-/// Masks secrets in the reasons metrics could not be read: they quote
-/// the gate's output and the reports it wrote (DESIGN §11).
+/// Masks secrets in what metrics quote of the gate's output and the
+/// reports it wrote (DESIGN §11): the reasons they could not be read, and
+/// the places, rules and messages of what they found.
 pub(super) fn mask_errors(metrics: &mut [measure::MetricValue], secrets: &[Secret]) {
+    let Some(redactor) = Redactor::new(secrets) else {
+        return;
+    };
     for m in metrics {
-        if let Err(why) = m {
-            redact(why, secrets);
+        match m {
+            Err(why) => redactor.redact(why),
+            Ok(reading) => {
+                if let Some(detail) = &mut reading.detail {
+                    mask_detail(Arc::make_mut(detail), &redactor);
+                }
+            }
         }
+    }
+}
+
+/// Masks every text of `detail` a report shows.
+fn mask_detail(detail: &mut MetricDetail, redactor: &Redactor) {
+    let Some(found) = &mut detail.findings else {
+        return;
+    };
+    let mut text = |t: &mut String| redactor.redact(t);
+    for tool in &mut found.tools {
+        text(&mut tool.name);
+        tool.version.iter_mut().for_each(&mut text);
+        tool.information_uri.iter_mut().for_each(&mut text);
+        for rule in &mut tool.rules {
+            text(&mut rule.id);
+            rule.description.iter_mut().for_each(&mut text);
+            rule.help_uri.iter_mut().for_each(&mut text);
+        }
+    }
+    for item in &mut found.items {
+        item.rule.iter_mut().for_each(&mut text);
+        text(&mut item.level);
+        text(&mut item.message);
+        item.uri.iter_mut().for_each(&mut text);
+        item.path.iter_mut().for_each(&mut text);
+    }
+    if found.lines.keys().any(|path| {
+        let mut masked = path.clone();
+        text(&mut masked);
+        masked != *path
+    }) {
+        let mut lines = std::collections::BTreeMap::<String, Vec<u32>>::new();
+        for (mut path, at) in std::mem::take(&mut found.lines) {
+            text(&mut path);
+            lines.entry(path).or_default().extend(at);
+        }
+        found.lines = lines;
     }
 }
 

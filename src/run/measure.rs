@@ -15,13 +15,37 @@
 use super::capture::{LineProbe, Output, ProbeResult};
 use crate::config::{JunitField, Metric, MetricSource};
 use crate::parsers;
+use crate::parsers::detail::MetricDetail;
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// A metric's value, or why it could not be read.
-pub(crate) type MetricValue = Result<f64, String>;
+/// A metric's reading, or why it could not be read.
+pub(crate) type MetricValue = Result<Reading, String>;
+
+/// What reading a metric gave: its number, and for a source that names
+/// places (SARIF), what it found where ([`MetricDetail`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Reading {
+    pub value: f64,
+    /// Shared: judging and reporting pass it on without copying it.
+    pub detail: Option<Arc<MetricDetail>>,
+}
+
+impl Reading {
+    /// A number and nothing else.
+    pub(crate) fn number(value: f64) -> Reading {
+        Reading {
+            value,
+            detail: None,
+        }
+    }
+}
+
+/// A number read by a source that names no places.
+type NumberValue = Result<f64, String>;
 
 /// The line probes that `metrics` need while the output streams, in metric
 /// order (metrics that do not read lines have none).
@@ -125,14 +149,17 @@ impl Reports {
     }
 }
 
-/// Reads every metric of a gate that ran to completion; `reports` are the
-/// report files as they were before it started.
+/// Reads every metric of a gate that ran to completion in `dir`, under the
+/// project root `root` (places in reports are made relative to it);
+/// `reports` are the report files as they were before it started.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn measure(
     metrics: &[Metric],
     probes: &[ProbeResult],
     output: &Output,
     duration: Duration,
     dir: &Path,
+    root: &Path,
     findings: Option<usize>,
     reports: &Reports,
 ) -> Vec<MetricValue> {
@@ -140,61 +167,103 @@ pub(crate) fn measure(
     metrics
         .iter()
         .map(|metric| match &metric.source {
-            MetricSource::Regex(re) => match probes.next() {
-                Some(ProbeResult::LastMatch(Some(text))) => parse_number(text)
-                    .ok_or_else(|| format!("regex `{}` captured `{text}`, which is not a number", re.as_str())),
-                _ => Err(format!("regex `{}` did not match the output", re.as_str())),
-            },
-            MetricSource::Count(_) => match probes.next() {
-                Some(ProbeResult::Count(n)) => Ok(*n as f64),
-                _ => Err("internal: count probe missing".to_owned()),
-            },
-            MetricSource::Json { pointer, file: None } => {
-                if output.omitted_bytes > 0 {
-                    return Err(format!(
+            MetricSource::Sarif { file, filter } => {
+                // Places are compared as absolute paths.
+                let base = std::fs::canonicalize(dir).unwrap_or_else(|_| root.join(dir));
+                let places = parsers::sarif::Places { dir: &base, root };
+                reports
+                    .open(dir, file)
+                    .and_then(|r| parsers::sarif::read(r, filter, places))
+                    .map(|(n, found)| Reading {
+                        value: n as f64,
+                        detail: Some(Arc::new(MetricDetail {
+                            findings: Some(found),
+                        })),
+                    })
+                    .map_err(|e| in_report("SARIF", file, e))
+            }
+            _ => number(
+                metric,
+                &mut probes,
+                output,
+                duration,
+                dir,
+                findings,
+                reports,
+            )
+            .map(Reading::number),
+        })
+        .collect()
+}
+
+/// Reads `metric`, whose source names no places.
+fn number<'p>(
+    metric: &Metric,
+    probes: &mut impl Iterator<Item = &'p ProbeResult>,
+    output: &Output,
+    duration: Duration,
+    dir: &Path,
+    findings: Option<usize>,
+    reports: &Reports,
+) -> NumberValue {
+    match &metric.source {
+        MetricSource::Regex(re) => match probes.next() {
+            Some(ProbeResult::LastMatch(Some(text))) => parse_number(text).ok_or_else(|| {
+                format!(
+                    "regex `{}` captured `{text}`, which is not a number",
+                    re.as_str()
+                )
+            }),
+            _ => Err(format!("regex `{}` did not match the output", re.as_str())),
+        },
+        MetricSource::Count(_) => match probes.next() {
+            Some(ProbeResult::Count(n)) => Ok(*n as f64),
+            _ => Err("internal: count probe missing".to_owned()),
+        },
+        MetricSource::Json {
+            pointer,
+            file: None,
+        } => {
+            if output.omitted_bytes > 0 {
+                return Err(format!(
                         "the output ({} bytes) is larger than pqg keeps, so JSON cannot be read from it; have the gate write the JSON to a file and set `file`",
                         output.total_bytes
                     ));
-                }
-                json_in_output(&output.text, pointer)
             }
-            MetricSource::Json {
-                pointer,
-                file: Some(file),
-            } => reports
-                .written(&dir.join(file), file)
-                .and_then(|()| json_in_file(&dir.join(file), file, pointer)),
-            MetricSource::Duration => Ok(duration.as_secs_f64()),
-            MetricSource::Findings => findings
-                .map(|n| n as f64)
-                .ok_or_else(|| "internal: only a builtin counts findings".to_owned()),
-            MetricSource::Lcov(file) => reports
-                .open(dir, file)
-                .and_then(parsers::lcov::parse)
-                .and_then(|c| c.percent())
-                .map_err(|e| in_report("lcov", file, e)),
-            MetricSource::Cobertura(file) => reports
-                .open(dir, file)
-                .and_then(parsers::cobertura::parse)
-                .and_then(|c| c.percent())
-                .map_err(|e| in_report("Cobertura", file, e)),
-            MetricSource::Junit { pattern, field } => junit(dir, pattern, *field, reports),
-            MetricSource::Sarif { file, filter } => reports
-                .open(dir, file)
-                .and_then(|r| parsers::sarif::count(r, filter))
-                .map(|n| n as f64)
-                .map_err(|e| in_report("SARIF", file, e)),
-            MetricSource::FileSize(file) => match std::fs::metadata(dir.join(file)) {
-                Ok(m) if m.is_file() => Ok(m.len() as f64),
-                Ok(m) => Err(format!(
-                    "file_size: cannot read `{}`: {}",
-                    file.display(),
-                    parsers::not_regular(&m.file_type())
-                )),
-                Err(e) => Err(format!("file_size: cannot read `{}`: {e}", file.display())),
-            },
-        })
-        .collect()
+            json_in_output(&output.text, pointer)
+        }
+        MetricSource::Json {
+            pointer,
+            file: Some(file),
+        } => reports
+            .written(&dir.join(file), file)
+            .and_then(|()| json_in_file(&dir.join(file), file, pointer)),
+        MetricSource::Duration => Ok(duration.as_secs_f64()),
+        MetricSource::Findings => findings
+            .map(|n| n as f64)
+            .ok_or_else(|| "internal: only a builtin counts findings".to_owned()),
+        MetricSource::Lcov(file) => reports
+            .open(dir, file)
+            .and_then(parsers::lcov::parse)
+            .and_then(|c| c.percent())
+            .map_err(|e| in_report("lcov", file, e)),
+        MetricSource::Cobertura(file) => reports
+            .open(dir, file)
+            .and_then(parsers::cobertura::parse)
+            .and_then(|c| c.percent())
+            .map_err(|e| in_report("Cobertura", file, e)),
+        MetricSource::Junit { pattern, field } => junit(dir, pattern, *field, reports),
+        MetricSource::Sarif { .. } => unreachable!("read in measure, with its places"),
+        MetricSource::FileSize(file) => match std::fs::metadata(dir.join(file)) {
+            Ok(m) if m.is_file() => Ok(m.len() as f64),
+            Ok(m) => Err(format!(
+                "file_size: cannot read `{}`: {}",
+                file.display(),
+                parsers::not_regular(&m.file_type())
+            )),
+            Err(e) => Err(format!("file_size: cannot read `{}`: {e}", file.display())),
+        },
+    }
 }
 
 /// An error message naming the report; the opener's own messages already
@@ -210,7 +279,7 @@ fn in_report(kind: &str, file: &Path, error: String) -> String {
 /// Sums the JUnit reports `pattern` names (a path or a glob); a match the
 /// attempt did not write is an error, not a report left out: it would
 /// count tests that no longer ran, or hide a suite whose tool did not run.
-fn junit(dir: &Path, pattern: &str, field: JunitField, reports: &Reports) -> MetricValue {
+fn junit(dir: &Path, pattern: &str, field: JunitField, reports: &Reports) -> NumberValue {
     let mut counts = parsers::junit::TestCounts::default();
     for path in parsers::expand(dir, pattern)? {
         let shown = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
@@ -239,12 +308,12 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
     t.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
-fn json_number(value: &serde_json::Value, pointer: &str, origin: &str) -> MetricValue {
+fn json_number(value: &serde_json::Value, pointer: &str, origin: &str) -> NumberValue {
     json_found(value.pointer(pointer), pointer, origin)
 }
 
 /// The metric from what `pointer` found in `origin`.
-fn json_found(found: Option<&serde_json::Value>, pointer: &str, origin: &str) -> MetricValue {
+fn json_found(found: Option<&serde_json::Value>, pointer: &str, origin: &str) -> NumberValue {
     match found {
         None => Err(format!(
             "JSON pointer `{pointer}` found nothing in {origin}"
@@ -268,7 +337,7 @@ fn json_found(found: Option<&serde_json::Value>, pointer: &str, origin: &str) ->
 
 /// The whole output as one JSON document; failing that, the last line that
 /// is one (tools often log before they print their summary).
-fn json_in_output(text: &str, pointer: &str) -> MetricValue {
+fn json_in_output(text: &str, pointer: &str) -> NumberValue {
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(text.trim()) {
         return json_number(&value, pointer, "the output");
     }
@@ -282,7 +351,7 @@ fn json_in_output(text: &str, pointer: &str) -> MetricValue {
         )
 }
 
-fn json_in_file(path: &Path, shown: &Path, pointer: &str) -> MetricValue {
+fn json_in_file(path: &Path, shown: &Path, pointer: &str) -> NumberValue {
     let origin = format!("`{}`", shown.display());
     // Streamed: only the path to the pointer is kept, however large the
     // report (parsers::json).

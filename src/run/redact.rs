@@ -32,19 +32,33 @@ const MAX_RUN: usize = 1 << 20;
 /// becomes the stripped text, masked. Whatever a report strips afterwards,
 /// no secret comes back.
 pub(crate) fn redact(text: &mut String, secrets: &[Secret]) {
-    let forms: Vec<Vec<u8>> = secrets
-        .iter()
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned().into_bytes())
-        .collect();
-    let Some(finder) = overlapping_finder(&forms) else {
-        return;
-    };
-    if let Some(masked) = masked_bytes(&finder, text.as_bytes()) {
-        *text = String::from_utf8_lossy(&masked).into_owned();
+    if let Some(redactor) = Redactor::new(secrets) {
+        redactor.redact(text);
     }
-    if let Some(plain) = stripped_if_hiding(&finder, text) {
-        *text = plain;
+}
+
+/// [`redact`] for many texts: the secrets' finder is built once.
+pub(crate) struct Redactor(AhoCorasick);
+
+impl Redactor {
+    /// A redactor of `secrets`; `None` when there is nothing to mask.
+    pub(crate) fn new(secrets: &[Secret]) -> Option<Redactor> {
+        let forms: Vec<Vec<u8>> = secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned().into_bytes())
+            .collect();
+        overlapping_finder(&forms).map(Redactor)
+    }
+
+    /// Masks `text` as [`redact`] does.
+    pub(crate) fn redact(&self, text: &mut String) {
+        if let Some(masked) = masked_bytes(&self.0, text.as_bytes()) {
+            *text = String::from_utf8_lossy(&masked).into_owned();
+        }
+        if let Some(plain) = stripped_if_hiding(&self.0, text) {
+            *text = plain;
+        }
     }
 }
 

@@ -4,8 +4,11 @@
 //! themselves here, so the cache never imports the runner. Nothing here
 //! reads or writes the cache.
 
+use super::measure::Reading;
 use super::{redact, ExecEnd, Execution, Output, Secret};
 use crate::cache::{StoredExit, StoredMetric, StoredResult};
+use crate::parsers::detail::MetricDetail;
+use std::sync::Arc;
 use std::time::Duration;
 
 impl Execution {
@@ -24,7 +27,17 @@ impl Execution {
                 .metrics
                 .iter()
                 .map(|m| match m {
-                    Ok(v) => StoredMetric::Value(*v),
+                    Ok(Reading {
+                        value,
+                        detail: Some(detail),
+                    }) => StoredMetric::Detailed {
+                        value: *value,
+                        detail: MetricDetail::clone(detail),
+                    },
+                    Ok(Reading {
+                        value,
+                        detail: None,
+                    }) => StoredMetric::Value(*value),
                     Err(e) => StoredMetric::Error(e.clone()),
                 })
                 .collect(),
@@ -55,7 +68,11 @@ impl Execution {
                 .metrics
                 .iter()
                 .map(|m| match m {
-                    StoredMetric::Value(v) => Ok(*v),
+                    StoredMetric::Value(v) => Ok(Reading::number(*v)),
+                    StoredMetric::Detailed { value, detail } => Ok(Reading {
+                        value: *value,
+                        detail: Some(Arc::new(detail.clone())),
+                    }),
                     StoredMetric::Error(e) => Err(e.clone()),
                 })
                 .collect(),
@@ -74,11 +91,7 @@ impl Execution {
             return;
         }
         redact(&mut self.output.text, secrets);
-        for m in &mut self.metrics {
-            if let Err(why) = m {
-                redact(why, secrets);
-            }
-        }
+        super::gate::mask_errors(&mut self.metrics, secrets);
         for f in &mut self.findings {
             redact(&mut f.file, secrets);
             redact(&mut f.message, secrets);
@@ -100,7 +113,7 @@ mod tests {
                 total_bytes: 1,
                 omitted_bytes: 0,
             },
-            metrics: vec![Ok(1.5), Err("no match".into())],
+            metrics: vec![Ok(Reading::number(1.5)), Err("no match".into())],
             attempts: 2,
             findings: Vec::new(),
         };
@@ -114,5 +127,49 @@ mod tests {
             ..e
         };
         assert!(timeout.to_stored().is_none());
+    }
+
+    #[test]
+    fn located_findings_are_stored_and_masked_when_read_back() {
+        use crate::parsers::detail::{Finding, Findings};
+        let secret = "hunter2-secret"; // pqg:allow
+        let found = Findings {
+            items: vec![Finding {
+                rule: Some("R1".into()),
+                level: "error".into(),
+                message: format!("token {secret} leaked"),
+                path: Some(format!("src/{secret}.py")),
+                line: Some(3),
+                ..Finding::default()
+            }],
+            unlocated: 2,
+            lines: [(format!("src/{secret}.py"), vec![3])].into(),
+            ..Findings::default()
+        };
+        let e = Execution {
+            end: ExecEnd::Exited(0),
+            duration: Duration::from_millis(5),
+            output: Output::default(),
+            metrics: vec![Ok(Reading {
+                value: 3.0,
+                detail: Some(Arc::new(MetricDetail {
+                    findings: Some(found),
+                })),
+            })],
+            attempts: 1,
+            findings: Vec::new(),
+        };
+        let stored = e.to_stored().unwrap();
+        let json = serde_json::to_string(&stored).unwrap();
+        let back: StoredResult = serde_json::from_str(&json).unwrap();
+        assert_eq!(Execution::from_stored(&back, &[]).metrics, e.metrics);
+        let masked = Execution::from_stored(&back, &[secret.as_bytes().to_vec()]);
+        let reading = masked.metrics[0].as_ref().unwrap();
+        let found = reading.detail.as_ref().unwrap().findings.as_ref().unwrap();
+        let shown = format!("{found:?}");
+        assert!(!shown.contains(secret), "{shown}");
+        assert_eq!(found.items[0].message, "token ******** leaked");
+        assert_eq!(found.unlocated, 2);
+        assert_eq!(found.lines["src/********.py"], [3]);
     }
 }
