@@ -4,6 +4,7 @@
 //! exposition format for a node_exporter textfile collector or a
 //! Pushgateway. Each is a function of the [`Report`] alone.
 
+use super::located::{self, Item, Listing};
 use super::{GateReport, MetricReport, Report};
 use crate::fmt::{human_duration, number, plain_text, with_unit};
 use crate::judge::{GateStatus, StageOutcome};
@@ -232,11 +233,24 @@ pub(crate) fn render_markdown(report: &Report, out: &mut impl Write) -> io::Resu
             g.status.as_str(),
             xml(&why(g))
         );
-        s.push_str("```text\n");
-        for line in tail.into_iter().rev() {
-            let _ = writeln!(s, "{}", printable(line).replace("```", "` ` `"));
+        let listings: Vec<Listing<'_>> = g
+            .metrics
+            .iter()
+            .filter_map(located::listing)
+            .filter(|l| l.total() > 0)
+            .collect();
+        // A gate that printed nothing but found something shows what.
+        if !tail.is_empty() || listings.is_empty() {
+            s.push_str("```text\n");
+            for line in tail.into_iter().rev() {
+                let _ = writeln!(s, "{}", printable(line).replace("```", "` ` `"));
+            }
+            s.push_str("```\n\n");
         }
-        s.push_str("```\n\n</details>\n");
+        for listing in &listings {
+            markdown_listing(&mut s, listing);
+        }
+        s.push_str("</details>\n");
     }
     let notes: Vec<String> = report
         .notes()
@@ -248,6 +262,105 @@ pub(crate) fn render_markdown(report: &Report, out: &mut impl Write) -> io::Resu
         s.push('\n');
     }
     out.write_all(s.as_bytes())
+}
+
+/// A metric's listing: a bold title, then one bullet per item shown.
+fn markdown_listing(s: &mut String, listing: &Listing<'_>) {
+    let _ = writeln!(
+        s,
+        "**{}**: {} {}\n",
+        md_inline(listing.metric),
+        listing.total(),
+        listing.what
+    );
+    let shown: Vec<&Item<'_>> = listing.items.iter().take(located::SHOWN).collect();
+    for item in &shown {
+        let mut line = format!("- {}", md_code(&item.location()));
+        if let Some(rule) = item.rule {
+            let _ = write!(line, " {}", md_code(&located::one_line(rule)));
+        }
+        if !item.message.is_empty() {
+            let _ = write!(line, " {}", md_inline(item.message));
+        }
+        let _ = writeln!(s, "{line}");
+    }
+    // The lines after the items: "… and N more", the unlocated count.
+    for rest in listing.lines().iter().skip(shown.len()) {
+        let _ = writeln!(s, "- {}", md_inline(rest));
+    }
+    s.push('\n');
+}
+
+/// `text` as a Markdown code span: fenced by more backticks than it holds
+/// in a row, so nothing in it ends the span.
+fn md_code(text: &str) -> String {
+    let text = located::one_line(text);
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// What Markdown acts on inside a line: HTML, entities, links and images
+/// (by their brackets), emphasis, strike-through, tables, the escape.
+const MARKDOWN_ACTIVE: &str = "\\<>&[]*_~|";
+
+/// `text` (from a report file) as inline Markdown on one line: its code
+/// spans kept, as tools write `` `name` ``; whatever else Markdown acts on
+/// escaped, so no HTML, link, image, emphasis or stray backtick takes
+/// effect.
+fn md_inline(text: &str) -> String {
+    let chars: Vec<char> = located::one_line(text).chars().collect();
+    let run_at = |i: usize| chars[i..].iter().take_while(|&&c| c == '`').count();
+    let mut out = String::with_capacity(chars.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '`' {
+            let n = run_at(i);
+            // The span closes at the next run of exactly as many.
+            let mut j = i + n;
+            let mut close = None;
+            while j < chars.len() {
+                if chars[j] == '`' {
+                    let m = run_at(j);
+                    if m == n {
+                        close = Some(j);
+                        break;
+                    }
+                    j += m;
+                } else {
+                    j += 1;
+                }
+            }
+            match close {
+                Some(j) => {
+                    out.extend(&chars[i..j + n]);
+                    i = j + n;
+                }
+                None => {
+                    out.push_str(&"\\`".repeat(n));
+                    i += n;
+                }
+            }
+            continue;
+        }
+        if MARKDOWN_ACTIVE.contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
 }
 
 // ----- GitHub workflow commands --------------------------------------------
@@ -263,11 +376,39 @@ fn gh_property(text: &str) -> String {
     gh_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// The properties of the annotations marking `item`: `file=…,line=…`,
+/// one per line range; none when it names no file in the project.
+fn annotation_places(item: &Item<'_>) -> Vec<String> {
+    let Some(path) = item.path else {
+        return Vec::new();
+    };
+    let file = format!("file={}", gh_property(path));
+    if item.lines.is_empty() {
+        return vec![file];
+    }
+    item.lines
+        .iter()
+        .map(|&(start, end)| {
+            let mut props = format!("{file},line={start}");
+            if end > start {
+                let _ = write!(props, ",endLine={end}");
+            } else if let Some(col) = item.column {
+                let _ = write!(props, ",col={col}");
+            }
+            props
+        })
+        .collect()
+}
+
 /// `::error` / `::warning` / `::notice` workflow commands: one per gate that
 /// fails the stage or warns, one per builtin finding (at its file and
-/// line), one per note.
+/// line), one per place a metric found something (at most
+/// [`located::ANNOTATED`] a run, and a note saying how many more), one
+/// per note.
 pub(crate) fn render_github(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let mut s = String::new();
+    // Annotations left for what metrics found where, across the run.
+    let mut budget = located::ANNOTATED;
     for g in &report.gates {
         let level = match g.status {
             s if s.fails_stage() && g.enforcement == Some(Enforcement::Block) => Some("error"),
@@ -296,6 +437,46 @@ pub(crate) fn render_github(report: &Report, out: &mut impl Write) -> io::Result
                     gh_property(&format!("{}/{}", g.name, f.rule))
                 );
                 let _ = writeln!(s, "::{level} {props}::{}", gh_data(&f.message));
+            }
+            let mut left_out = 0u64;
+            for listing in g.metrics.iter().filter_map(located::listing) {
+                left_out += listing.more;
+                for item in &listing.items {
+                    let places = annotation_places(item);
+                    if places.is_empty() {
+                        // No place in the project: the gate's own
+                        // annotation and the other reports count it.
+                        continue;
+                    }
+                    if budget == 0 {
+                        left_out += 1;
+                        continue;
+                    }
+                    let title = match item.rule {
+                        Some(rule) => format!("{}/{}: {rule}", g.name, listing.metric),
+                        None => format!("{}/{}", g.name, listing.metric),
+                    };
+                    for props in places.iter().take(budget) {
+                        let _ = writeln!(
+                            s,
+                            "::{level} {props},title={}::{}",
+                            gh_property(&title),
+                            gh_data(&located::one_line(item.message))
+                        );
+                    }
+                    budget = budget.saturating_sub(places.len());
+                }
+            }
+            if left_out > 0 {
+                let _ = writeln!(
+                    s,
+                    "::notice title={}::{}",
+                    gh_property(&format!("pqg {}", g.name)),
+                    gh_data(&format!(
+                        "{left_out} more located results are not annotated (at most {} a run); the SARIF report (--format sarif) and the JSON report list them",
+                        located::ANNOTATED
+                    ))
+                );
             }
         }
         for n in &g.notes {

@@ -6,6 +6,7 @@
 //! in the README.
 
 pub(crate) mod formats;
+pub(crate) mod located;
 pub(crate) mod merge;
 pub(crate) mod progress;
 pub(crate) mod sarif;

@@ -1,17 +1,29 @@
-//! SARIF 2.1.0 (OASIS): the builtins' findings, in the format code-scanning
-//! services read (GitHub's `upload-sarif`, GitLab, IDE viewers).
+//! SARIF 2.1.0 (OASIS): every finding of the run, in the format
+//! code-scanning services read (GitHub's `upload-sarif`, GitLab, IDE
+//! viewers), so that one upload covers them all.
 //!
-//! One run, one tool (`pqg`), one rule per builtin rule of each builtin gate
-//! that ran, its id `GATE/RULE`. A finding of a gate that blocks the stage is
-//! an `error`, any other a `warning`. The fingerprint that allow lists use is
-//! the result's partial fingerprint, so a service tracks a finding across
-//! moves the same way pqg does. Command gates have no locations to report
-//! and are not in this format; their verdicts are in the other reports.
+//! The builtins' findings are the first run, its tool `pqg`, one rule per
+//! builtin rule of each builtin gate that ran, its id `GATE/RULE`. A
+//! finding of a gate that blocks the stage is an `error`, any other a
+//! `warning`. The fingerprint that allow lists use is the result's partial
+//! fingerprint, so a service tracks a finding across moves the same way pqg
+//! does.
+//!
+//! Then one run per tool whose results a `sarif` metric counted (by name
+//! and version), whichever gates and metrics read them: its own driver
+//! name, version and rules, its results with their own rule ids and
+//! levels, each once, located relative to the project root like the
+//! builtins'. A result that names no place in the project is left out (a
+//! code-scanning service cannot show it); the run's `pqgSources` property
+//! says, per gate and metric, how many were left out so and how many were
+//! past what pqg keeps. Command gates' verdicts are in the other reports.
 
 use super::{GateReport, Report};
 use crate::judge::GateStatus;
+use crate::parsers::detail::{Rule, Tool};
 use crate::plan::Enforcement;
 use serde_json::{json, Value};
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 /// Writes `report` as a SARIF log.
@@ -67,10 +79,7 @@ fn log(report: &Report) -> Value {
             results.push(result);
         }
     }
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
+    let mut runs = vec![json!({
             "tool": {
                 "driver": {
                     "name": "pqg",
@@ -86,8 +95,157 @@ fn log(report: &Report) -> Value {
             }],
             "results": results,
             "properties": { "stage": report.stage, "outcome": report.outcome },
-        }]
+    })];
+    runs.extend(tool_runs(report));
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": runs,
     })
+}
+
+/// What makes two results one: rule, file, line, column, message.
+type ResultKey<'a> = (Option<&'a str>, &'a str, Option<u32>, Option<u32>, &'a str);
+
+/// One tool's results, gathered from every metric that counted some.
+struct ToolRun<'a> {
+    tool: &'a Tool,
+    rules: Vec<&'a Rule>,
+    results: Vec<Value>,
+    /// What a result is, to keep each once.
+    seen: HashSet<ResultKey<'a>>,
+    sources: Vec<Value>,
+}
+
+/// A run per tool the `sarif` metrics read, in the order first met.
+fn tool_runs(report: &Report) -> Vec<Value> {
+    let mut runs: Vec<ToolRun<'_>> = Vec::new();
+    for gate in &report.gates {
+        for metric in &gate.metrics {
+            let Some(found) = &metric.findings else {
+                continue;
+            };
+            for (t, tool) in found.tools.iter().enumerate() {
+                let at = match runs
+                    .iter()
+                    .position(|r| r.tool.name == tool.name && r.tool.version == tool.version)
+                {
+                    Some(at) => at,
+                    None => {
+                        runs.push(ToolRun {
+                            tool,
+                            rules: Vec::new(),
+                            results: Vec::new(),
+                            seen: HashSet::new(),
+                            sources: Vec::new(),
+                        });
+                        runs.len() - 1
+                    }
+                };
+                let run = &mut runs[at];
+                run.sources.push(json!({
+                    "gate": gate.name,
+                    "metric": metric.name,
+                    "unlocated": found.unlocated,
+                    "notKept": found.omitted,
+                }));
+                for rule in &tool.rules {
+                    if !run.rules.iter().any(|r| r.id == rule.id) {
+                        run.rules.push(rule);
+                    }
+                }
+                for item in found.items.iter().filter(|i| i.tool == t) {
+                    let Some(path) = item.path.as_deref() else {
+                        continue;
+                    };
+                    let key = (
+                        item.rule.as_deref(),
+                        path,
+                        item.line,
+                        item.column,
+                        item.message.as_str(),
+                    );
+                    if !run.seen.insert(key) {
+                        continue;
+                    }
+                    let mut location = json!({
+                        "physicalLocation": {
+                            "artifactLocation": { "uri": uri(path), "uriBaseId": "SRCROOT" },
+                        }
+                    });
+                    if let Some(line) = item.line {
+                        let mut region = json!({ "startLine": line });
+                        if let Some(column) = item.column {
+                            region["startColumn"] = json!(column);
+                        }
+                        if let Some(end) = item.end_line.filter(|&e| e > line) {
+                            region["endLine"] = json!(end);
+                        }
+                        location["physicalLocation"]["region"] = region;
+                    }
+                    let mut result = json!({
+                        "level": sarif_level(&item.level),
+                        "message": { "text": crate::fmt::plain_text(&item.message) },
+                        "locations": [location],
+                        "properties": { "pqgGate": gate.name, "pqgMetric": metric.name },
+                    });
+                    if let Some(rule) = &item.rule {
+                        result["ruleId"] = json!(rule);
+                        if let Some(i) = run.rules.iter().position(|r| &r.id == rule) {
+                            result["ruleIndex"] = json!(i);
+                        }
+                    }
+                    run.results.push(result);
+                }
+            }
+        }
+    }
+    runs.into_iter()
+        .map(|run| {
+            let mut driver = json!({
+                "name": run.tool.name,
+                "rules": run.rules.iter().map(|r| {
+                    let mut rule = json!({ "id": r.id });
+                    if let Some(d) = r.description.as_deref().filter(|d| !d.is_empty()) {
+                        rule["shortDescription"] = json!({ "text": crate::fmt::plain_text(d) });
+                    }
+                    if let Some(help) = r.help_uri.as_deref().filter(|u| web_uri(u)) {
+                        rule["helpUri"] = json!(help);
+                    }
+                    rule
+                }).collect::<Vec<_>>(),
+            });
+            if let Some(v) = &run.tool.version {
+                driver["version"] = json!(v);
+            }
+            if let Some(u) = run.tool.information_uri.as_deref().filter(|u| web_uri(u)) {
+                driver["informationUri"] = json!(u);
+            }
+            json!({
+                "tool": { "driver": driver },
+                "results": run.results,
+                "properties": { "pqgSources": run.sources },
+            })
+        })
+        .collect()
+}
+
+/// Whether `uri` is a web address, as a rule's `helpUri` and a tool's
+/// `informationUri` must be absolute URIs; anything else is left out.
+fn web_uri(uri: &str) -> bool {
+    (uri.starts_with("https://") || uri.starts_with("http://"))
+        && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// A SARIF level as read (`error`, `warning`, `note`, `none`); anything
+/// else, which the reader never lets through, as `warning`.
+fn sarif_level(level: &str) -> &'static str {
+    match level {
+        "error" => "error",
+        "note" => "note",
+        "none" => "none",
+        _ => "warning",
+    }
 }
 
 fn level(gate: &GateReport) -> &'static str {

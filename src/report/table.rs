@@ -2,6 +2,7 @@
 //! Threshold · Time, the output tail of each failing gate, and one summary
 //! line. Colour is decided once, in [`Printer`], and passed down.
 
+use super::located::{self, Listing};
 use super::{GateReport, MetricReport, Report};
 use crate::fmt::{human_duration, number, plain_text, with_unit};
 use crate::judge::{GateStatus, StageOutcome};
@@ -219,9 +220,21 @@ pub(crate) fn render_table(
             g.status,
             GateStatus::Fail | GateStatus::Error | GateStatus::Timeout
         );
-        let Some(output) = g.output.as_deref().filter(|_| failing) else {
-            continue;
+        // What a metric found where, under the output of a gate that
+        // fails or warns.
+        let listings: Vec<Listing<'_>> = if failing || g.status == GateStatus::Warn {
+            g.metrics
+                .iter()
+                .filter_map(located::listing)
+                .filter(|l| l.total() > 0)
+                .collect()
+        } else {
+            Vec::new()
         };
+        let output = g.output.as_deref().filter(|_| failing);
+        if output.is_none() && listings.is_empty() {
+            continue;
+        }
         let header = format!("── {} · {} ──", g.name, g.status.as_str());
         writeln!(out)?;
         writeln!(out, "{}", printer.paint(&header, Tone::Bold))?;
@@ -243,27 +256,38 @@ pub(crate) fn render_table(
                 )?;
             }
         }
-        let lines: Vec<&str> = output.lines().collect();
-        let skip = lines.len().saturating_sub(TAIL_LINES);
-        if skip > 0 {
-            writeln!(
-                out,
-                "{}",
-                printer.paint(
-                    &format!("… {skip} earlier lines (the JSON report and --keep-logs have more)"),
-                    Tone::Dim
-                )
-            )?;
-        }
-        for line in &lines[skip..] {
-            if printer.color {
-                writeln!(out, "{line}")?;
-            } else {
-                writeln!(out, "{}", plain_text(line))?;
+        if let Some(output) = output {
+            let lines: Vec<&str> = output.lines().collect();
+            let skip = lines.len().saturating_sub(TAIL_LINES);
+            if skip > 0 {
+                writeln!(
+                    out,
+                    "{}",
+                    printer.paint(
+                        &format!(
+                            "… {skip} earlier lines (the JSON report and --keep-logs have more)"
+                        ),
+                        Tone::Dim
+                    )
+                )?;
+            }
+            for line in &lines[skip..] {
+                if printer.color {
+                    writeln!(out, "{line}")?;
+                } else {
+                    writeln!(out, "{}", plain_text(line))?;
+                }
+            }
+            if lines.is_empty() {
+                writeln!(out, "{}", printer.paint("(no output)", Tone::Dim))?;
             }
         }
-        if lines.is_empty() {
-            writeln!(out, "{}", printer.paint("(no output)", Tone::Dim))?;
+        for listing in &listings {
+            let title = format!("{}: {} {}", listing.metric, listing.total(), listing.what);
+            writeln!(out, "{}", printer.paint(&plain_text(&title), Tone::Bold))?;
+            for line in listing.lines() {
+                writeln!(out, "  {line}")?;
+            }
         }
     }
     let notes: Vec<String> = report

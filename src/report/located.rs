@@ -1,0 +1,212 @@
+//! What a metric found where, as the text reports list it under its gate:
+//! one [`Item`] a line, `path:line:col  rule  message` (or
+//! `path:12-14, 30  message` for a set of lines), at most [`SHOWN`] of them
+//! and `… and N more`, then how many name no place in the project.
+//!
+//! A [`Listing`] is built from a [`MetricReport`] by [`listing`], the one
+//! place that knows which metric fields hold places; the table, Markdown
+//! and GitHub formats only render listings. Text from a report file is
+//! shown on one line without control characters, whatever the format.
+
+use super::MetricReport;
+use crate::fmt::plain_text;
+
+/// How many items a text report lists per metric.
+pub(crate) const SHOWN: usize = 20;
+
+/// How many annotations mark metric items in a run: GitHub shows at most
+/// 50 a job, and drops the rest without a word.
+pub(crate) const ANNOTATED: usize = 50;
+
+/// One place a metric names.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Item<'a> {
+    /// Relative to the project root; `None` when it names no file in it.
+    pub path: Option<&'a str>,
+    /// What the report wrote when `path` is `None` (a URI outside the
+    /// project), shown instead.
+    pub written: Option<&'a str>,
+    /// Line ranges, first to last, inclusive; empty for the whole file.
+    pub lines: Vec<(u32, u32)>,
+    /// With a single line only.
+    pub column: Option<u32>,
+    pub rule: Option<&'a str>,
+    pub message: &'a str,
+}
+
+/// The items one metric lists.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Listing<'a> {
+    pub metric: &'a str,
+    /// What the items are, in the plural: `findings`, `uncovered lines`.
+    pub what: &'static str,
+    pub items: Vec<Item<'a>>,
+    /// Items the metric counted but did not keep.
+    pub more: u64,
+    /// Of all it counted, how many name no place in the project.
+    pub unlocated: u64,
+}
+
+/// The places `m` names, if its source names any.
+pub(crate) fn listing(m: &MetricReport) -> Option<Listing<'_>> {
+    let found = m.findings.as_ref()?;
+    Some(Listing {
+        metric: &m.name,
+        what: "findings",
+        items: found
+            .items
+            .iter()
+            .map(|f| Item {
+                path: f.path.as_deref(),
+                written: f.uri.as_deref(),
+                lines: match (f.line, f.end_line) {
+                    (Some(start), Some(end)) if end > start => vec![(start, end)],
+                    (Some(line), _) => vec![(line, line)],
+                    (None, _) => Vec::new(),
+                },
+                column: f.column,
+                rule: f.rule.as_deref(),
+                message: &f.message,
+            })
+            .collect(),
+        more: found.omitted,
+        unlocated: found.unlocated,
+    })
+}
+
+/// `text` on one line, as a report shows text from a report file: no
+/// control character, newlines and tabs as spaces.
+pub(crate) fn one_line(text: &str) -> String {
+    plain_text(text).replace(['\n', '\t'], " ")
+}
+
+impl Item<'_> {
+    /// The path alone, quoted as git quotes a name that needs it.
+    pub(crate) fn file(&self) -> Option<String> {
+        self.path
+            .map(|p| crate::sys::name::display(p).into_owned())
+            .or_else(|| self.written.map(one_line))
+    }
+
+    /// `path:line:col`, `path:12-14, 30`, `path`, or `(no location)`.
+    pub(crate) fn location(&self) -> String {
+        let Some(file) = self.file() else {
+            return "(no location)".to_owned();
+        };
+        let lines: Vec<String> = self
+            .lines
+            .iter()
+            .map(|&(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
+            .collect();
+        match (lines.as_slice(), self.column) {
+            ([], _) => file,
+            ([line], Some(col)) if self.lines[0].0 == self.lines[0].1 => {
+                format!("{file}:{line}:{col}")
+            }
+            _ => format!("{file}:{}", lines.join(", ")),
+        }
+    }
+
+    /// The item as a text report lists it: `location  rule  message`.
+    pub(crate) fn text(&self) -> String {
+        let mut parts = vec![self.location()];
+        parts.extend(self.rule.map(one_line));
+        if !self.message.is_empty() {
+            parts.push(one_line(self.message));
+        }
+        parts.join("  ")
+    }
+}
+
+impl Listing<'_> {
+    /// The lines a text report shows: the first [`SHOWN`] items, then
+    /// `… and N more`, then how many name no place. Each line is plain
+    /// text without its indent.
+    pub(crate) fn lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.items.iter().take(SHOWN).map(Item::text).collect();
+        let more = (self.items.len().saturating_sub(SHOWN) as u64) + self.more;
+        if more > 0 {
+            out.push(format!("… and {more} more"));
+        }
+        if self.unlocated > 0 {
+            out.push(format!(
+                "{} of the {} name no place in the project",
+                self.unlocated, self.what
+            ));
+        }
+        out
+    }
+
+    /// How many items the metric counted.
+    pub(crate) fn total(&self) -> u64 {
+        self.items.len() as u64 + self.more
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item<'a>(path: &'a str, lines: Vec<(u32, u32)>, column: Option<u32>) -> Item<'a> {
+        Item {
+            path: Some(path),
+            written: None,
+            lines,
+            column,
+            rule: Some("F401"),
+            message: "`os`\timported\nbut unused\x1b[31m",
+        }
+    }
+
+    #[test]
+    fn items_read_as_path_lines_rule_message() {
+        assert_eq!(
+            item("src/a.py", vec![(3, 3)], Some(8)).text(),
+            "src/a.py:3:8  F401  `os` imported but unused"
+        );
+        assert_eq!(
+            item("src/a.py", vec![(12, 14), (30, 30)], None).location(),
+            "src/a.py:12-14, 30"
+        );
+        assert_eq!(
+            item("src/a.py", vec![(12, 14)], Some(2)).location(),
+            "src/a.py:12-14"
+        );
+        assert_eq!(item("a\nb.py", vec![], None).location(), "\"a\\nb.py\"");
+        let nowhere = Item {
+            path: None,
+            written: None,
+            lines: vec![],
+            column: None,
+            rule: None,
+            message: "m",
+        };
+        assert_eq!(nowhere.text(), "(no location)  m");
+    }
+
+    #[test]
+    fn listings_show_twenty_and_say_how_many_more() {
+        let items: Vec<Item<'_>> = (1..=25).map(|n| item("a.py", vec![(n, n)], None)).collect();
+        let listing = Listing {
+            metric: "findings",
+            what: "findings",
+            items,
+            more: 5,
+            unlocated: 2,
+        };
+        let lines = listing.lines();
+        assert_eq!(lines.len(), SHOWN + 2);
+        assert_eq!(lines[SHOWN], "… and 10 more");
+        assert_eq!(
+            lines[SHOWN + 1],
+            "2 of the findings name no place in the project"
+        );
+        assert_eq!(listing.total(), 30);
+    }
+}
