@@ -441,3 +441,41 @@ fn a_secret_in_a_finding_is_masked_fresh_and_cached() {
         assert_eq!(item["uri"], "src/********.py");
     }
 }
+
+#[test]
+fn relative_uris_are_read_from_the_gates_folder_and_shown_from_the_root() {
+    let repo = TestRepo::new().gates(
+        r#"
+[gates.lint]
+cwd = "sub"
+run = "cp ../fixture/ruff.sarif out.sarif"
+inputs = ["fixture/**"]
+[gates.lint.metrics.findings]
+sarif = "out.sarif"
+"#,
+    );
+    std::fs::create_dir_all(repo.path().join("sub")).unwrap();
+    repo.write(
+        "fixture/ruff.sarif",
+        &log(
+            "ruff",
+            "1",
+            &[
+                (Some("x.py"), 1, 1, "A", "in sub"),
+                (Some("../top.py"), 2, 1, "B", "at the root"),
+                (Some("../../elsewhere.py"), 3, 1, "C", "outside"),
+            ],
+        ),
+    );
+    let report = repo.check_json(&[]);
+    let found = &gate(&report, "lint")["metrics"][0]["findings"];
+    let paths: Vec<&Value> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["path"])
+        .collect();
+    assert_eq!(paths, [&j!("sub/x.py"), &j!("top.py"), &Value::Null]);
+    assert_eq!(found["unlocated"], 1);
+    assert_eq!(gate(&report, "lint")["metrics"][0]["value"], 3.0);
+}

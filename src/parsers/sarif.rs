@@ -394,8 +394,7 @@ struct Collector<'p> {
 /// One run's counted results, before their places are resolved.
 #[derive(Default)]
 struct RunPlaces {
-    /// Each distinct (base, URI), by first appearance.
-    keys: Vec<(Option<String>, String)>,
+    /// Each distinct (base, URI), numbered by first appearance.
     index: HashMap<(Option<String>, String), usize>,
     /// Per key, the start line of each result there (0: none).
     lines: Vec<Vec<u32>>,
@@ -435,16 +434,11 @@ impl<'p> Collector<'p> {
                 uri_base_id,
             }) => {
                 let key = (uri_base_id, uri);
-                let k = match self.run.index.get(&key) {
-                    Some(&k) => k,
-                    None => {
-                        let k = self.run.keys.len();
-                        self.run.index.insert(key.clone(), k);
-                        self.run.keys.push(key);
-                        self.run.lines.push(Vec::new());
-                        k
-                    }
-                };
+                let next = self.run.index.len();
+                let k = *self.run.index.entry(key).or_insert(next);
+                if k == next {
+                    self.run.lines.push(Vec::new());
+                }
                 self.run.lines[k].push(line.unwrap_or(0));
                 Some(k)
             }
@@ -493,11 +487,10 @@ impl<'p> Collector<'p> {
         bases: &HashMap<String, ArtifactLocation>,
     ) {
         let run = std::mem::take(&mut self.run);
-        let paths: Vec<Option<String>> = run
-            .keys
-            .iter()
-            .map(|(base, uri)| resolve(uri, base.as_deref(), bases, self.places))
-            .collect();
+        let mut paths: Vec<Option<String>> = vec![None; run.index.len()];
+        for ((base, uri), k) in &run.index {
+            paths[*k] = resolve(uri, base.as_deref(), bases, self.places);
+        }
         for (path, lines) in paths.iter().zip(run.lines) {
             match path {
                 Some(path) => self
