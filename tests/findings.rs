@@ -479,3 +479,62 @@ sarif = "out.sarif"
     assert_eq!(found["unlocated"], 1);
     assert_eq!(gate(&report, "lint")["metrics"][0]["value"], 3.0);
 }
+
+#[test]
+fn a_warning_gate_lists_its_findings_and_a_passing_one_does_not() {
+    let repo = TestRepo::new().gates(
+        r#"
+[gates.warned]
+run = "cp fixture/ruff.sarif a.sarif"
+inputs = ["fixture/**"]
+enforce_from = "production"
+[gates.warned.metrics.n]
+sarif = "a.sarif"
+max = 0
+
+[gates.passing]
+run = "cp fixture/ruff.sarif b.sarif"
+inputs = ["fixture/**"]
+[gates.passing.metrics.n]
+sarif = "b.sarif"
+max = 10
+"#,
+    );
+    repo.write(
+        "fixture/ruff.sarif",
+        &log(
+            "",
+            "1",
+            &[
+                (Some("src/a.py"), 4, 2, "F401", "unused"),
+                (Some("file:///etc/passwd"), 1, 1, "X1", "elsewhere"),
+            ],
+        ),
+    );
+    let out = repo
+        .pqg(["check", "--stage", "development"])
+        .output()
+        .unwrap();
+    let text = stdout(&out, 0);
+    assert!(text.contains("── warned · warn ──"), "{text}");
+    assert!(!text.contains("── passing"), "{text}");
+    let listed: Vec<&str> = text.lines().filter(|l| l.starts_with("  ")).collect();
+    assert_eq!(
+        listed,
+        [
+            "  src/a.py:4:2  F401  unused",
+            "  file:///etc/passwd:1:1 (outside the project)  X1  elsewhere",
+            "  1 of the findings name no place in the project",
+        ]
+    );
+    // A tool without a name is still a run code scanning can file.
+    let sarif = json(
+        &repo
+            .pqg(["check", "--stage", "development", "--format", "sarif"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert_eq!(sarif["runs"][1]["tool"]["driver"]["name"], "unnamed tool");
+    assert_eq!(sarif["runs"][1]["results"].as_array().unwrap().len(), 1);
+}

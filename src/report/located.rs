@@ -81,18 +81,21 @@ pub(crate) fn one_line(text: &str) -> String {
 }
 
 impl Item<'_> {
-    /// The path alone, quoted as git quotes a name that needs it.
-    pub(crate) fn file(&self) -> Option<String> {
-        self.path
-            .map(|p| crate::sys::name::display(p).into_owned())
-            .or_else(|| self.written.map(one_line))
+    /// `path:line:col`, `path:12-14, 30`, `path`, or `(no location)`; what
+    /// the report wrote, marked so, when it names no file in the project.
+    pub(crate) fn location(&self) -> String {
+        match (self.path, self.written) {
+            (Some(path), _) => self.at(&crate::sys::name::display(path)),
+            (None, Some(written)) => {
+                format!("{} (outside the project)", self.at(&one_line(written)))
+            }
+            (None, None) => "(no location)".to_owned(),
+        }
     }
 
-    /// `path:line:col`, `path:12-14, 30`, `path`, or `(no location)`.
-    pub(crate) fn location(&self) -> String {
-        let Some(file) = self.file() else {
-            return "(no location)".to_owned();
-        };
+    /// `file` with this item's lines and column.
+    fn at(&self, file: &str) -> String {
+        let file = file.to_owned();
         let lines: Vec<String> = self
             .lines
             .iter()
@@ -188,6 +191,15 @@ mod tests {
             message: "m",
         };
         assert_eq!(nowhere.text(), "(no location)  m");
+        let outside = Item {
+            written: Some("file:///etc/passwd"),
+            lines: vec![(1, 1)],
+            ..nowhere
+        };
+        assert_eq!(
+            outside.text(),
+            "file:///etc/passwd:1 (outside the project)  m"
+        );
     }
 
     #[test]

@@ -203,7 +203,8 @@ fn tool_runs(report: &Report) -> Vec<Value> {
     runs.into_iter()
         .map(|run| {
             let mut driver = json!({
-                "name": run.tool.name,
+                // A code-scanning service needs a name to file results under.
+                "name": if run.tool.name.trim().is_empty() { "unnamed tool" } else { run.tool.name.as_str() },
                 "rules": run.rules.iter().map(|r| {
                     let mut rule = json!({ "id": r.id });
                     if let Some(d) = r.description.as_deref().filter(|d| !d.is_empty()) {
