@@ -1,6 +1,6 @@
 //! SARIF 2.1.0 logs (CodeQL, Semgrep, Trivy, checkov, clippy-sarif, ruff,
 //! ESLint, …): the number of results, optionally only those at some levels
-//! and/or security severities.
+//! and/or security severities, and ([`read`]) where the counted ones are.
 //!
 //! A result's level is its own `level`, else its rule's
 //! `defaultConfiguration.level`, else `warning` (SARIF's default). Its
