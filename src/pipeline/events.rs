@@ -51,18 +51,15 @@ impl<'a> Assessor<'a> {
                 blocking: false,
             };
         };
-        let mut verdict = judge::judge_execution(
+        let verdict = judge::judge_execution(
             &self.config.gates[planned.index],
             self.plan.stage,
             enforcement,
             execution,
             self.baseline,
         );
-        let modified = self
-            .writes
-            .and_then(|w| w.finished(gate, execution.duration));
-        if let Some(why) = modified {
-            blame(&mut verdict, why, enforcement);
+        if let Some(w) = self.writes {
+            w.finished(gate, execution.duration);
         }
         let assessment = judge::assessment(&verdict, enforcement);
         if let Ok(mut verdicts) = self.verdicts.lock() {
@@ -71,9 +68,28 @@ impl<'a> Assessor<'a> {
         assessment
     }
 
-    /// Every verdict kept, by plan gate.
+    /// Every verdict kept, by plan gate, with what the write watch laid at
+    /// each gate's door once the run was over.
     pub(super) fn into_verdicts(self) -> PerGate<Option<GateVerdict>> {
-        self.verdicts.into_inner().unwrap_or_default()
+        let blames = self.writes.map(super::writes::WriteWatch::settle);
+        let verdicts = self.verdicts.into_inner().unwrap_or_default();
+        let Some(blames) = blames else {
+            return verdicts;
+        };
+        let mut out = Vec::with_capacity(verdicts.len());
+        for (i, verdict) in verdicts.into_iter().enumerate() {
+            let gate = GateIdx(i);
+            let why = blames.get(gate).cloned().flatten();
+            let enforcement = self.plan.gate(gate).enforcement();
+            out.push(match (verdict, why, enforcement) {
+                (Some(mut v), Some(why), Some(enforcement)) => {
+                    blame(&mut v, why, enforcement);
+                    Some(v)
+                }
+                (v, _, _) => v,
+            });
+        }
+        out.into()
     }
 }
 

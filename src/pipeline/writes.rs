@@ -4,12 +4,16 @@
 //! with "files were modified by this gate: …".
 //!
 //! The tracked files are stat'ed once before the first gate starts, and
-//! again as each command gate finishes. A change is laid at the door of the
-//! gates that were running when it was made, read from the file's ctime
-//! (which no program can set back, unlike mtime): the gate that finishes
-//! is blamed for what changed while it ran; when another gate ran then
-//! too, both are (neither can be cleared from outside), unless one of them
-//! declared `writes = true`, which accounts for the change. The files a
+//! once more after the last one finished (one look per run, not per gate:
+//! a finished gate frees its slot at once). A change is laid at the door
+//! of the gates that were running when it was made, read from the file's
+//! ctime (which no program can set back, unlike mtime): when two gates ran
+//! then, both are blamed (neither can be cleared from outside), unless one
+//! of them declared `writes = true`, which accounts for the change. A
+//! file changed twice counts at its last change. The blame comes with the
+//! verdict after the run: it does not stop a fail-fast run nor a gate's
+//! dependents, and the live `finish` event shows the gate's own status.
+//! The files a
 //! submodule tracks are watched like the superproject's. Untracked and
 //! ignored files (reports, caches) never count, nor do built-in checks,
 //! which never write. Outside git nothing is tracked, and nothing is
@@ -20,10 +24,9 @@
 //! The states before the run come from the snapshot the cache took when
 //! there is one (no file is stat'ed twice); the look after the run that
 //! decides what is stored (`cache::changes_since`) is not enough by
-//! itself: it runs once, after every gate, only with the cache on, and
-//! over the keyed gates' inputs, while this must hold under `--no-cache`
-//! and for `cache = false` gates, and must tell the gates apart as each
-//! finishes.
+//! itself: it runs only with the cache on, and over the keyed gates'
+//! inputs, while this must hold under `--no-cache` and for `cache = false`
+//! gates.
 
 use crate::config::{Command, Config};
 use crate::files::root::{FileState, Kind, Root};
@@ -45,9 +48,11 @@ const NAMED: usize = 5;
 /// gate ran.
 pub(super) struct WriteWatch {
     root: Root,
-    /// Tracked files (those of submodules too), and their state before
-    /// the run (`None`: the file was missing from the work tree then).
-    before: Vec<(String, Option<FileState>)>,
+    /// Tracked files (those of submodules too), and their state when last
+    /// looked at (`None`: the file was missing from the work tree then).
+    looked: Mutex<Vec<(String, Option<FileState>)>>,
+    /// How many files are watched.
+    count: usize,
     /// Whether each plan gate may write (`writes = true`, and not judging
     /// a pushed commit), and its name.
     writers: PerGate<bool>,
@@ -67,9 +72,12 @@ struct Times {
     started: Vec<Option<i64>>,
     /// Each finished attempt: its gate and its window.
     ran: Vec<(GateIdx, i64, i64)>,
-    /// What each gate was blamed for: kept across its retries, so that a
-    /// first attempt's rewrite is not forgotten by a clean second one.
+    /// What each gate was blamed for, once [`WriteWatch::settle`] looked.
     blamed: Vec<Option<String>>,
+    /// The changes seen by the looks so far, and when each was made.
+    changes: Vec<(String, i64)>,
+    /// Whether a gate not allowed to write finished since the last look.
+    unlooked: bool,
 }
 
 impl WriteWatch {
@@ -151,7 +159,8 @@ impl WriteWatch {
         let n = plan.gates.len();
         Some(WriteWatch {
             root,
-            before,
+            count: before.len(),
+            looked: Mutex::new(before),
             writers,
             declared,
             watched,
@@ -163,52 +172,69 @@ impl WriteWatch {
                 started: vec![None; n],
                 ran: Vec::new(),
                 blamed: vec![None; n],
+                changes: Vec::new(),
+                unlooked: false,
             }),
         })
     }
 
-    /// Notes that gate `gate` started (or started again) now.
+    /// Notes that gate `gate` starts (or starts again) now. Before a gate
+    /// that may write starts, the files are looked at when some other gate
+    /// finished since the last look: what the writer rewrites again would
+    /// hide that gate's change (a file counts at its last change).
     pub(super) fn started(&self, gate: GateIdx) {
         if !self.watched[gate] {
             return;
+        }
+        if self.writers[gate] && self.times.lock().is_ok_and(|t| t.unlooked) {
+            self.look();
         }
         if let Ok(mut times) = self.times.lock() {
             times.started[gate.0] = Some(now_ns());
         }
     }
 
-    /// Whether gate `gate` was blamed for changing tracked files.
+    /// Whether gate `gate` was blamed for changing tracked files (known
+    /// once [`settle`](Self::settle) has looked).
     pub(super) fn blamed(&self, gate: GateIdx) -> bool {
         self.times
             .lock()
             .is_ok_and(|t| t.blamed.get(gate.0).is_some_and(Option::is_some))
     }
 
-    /// Called as an attempt of gate `gate` finishes after `duration`: why
-    /// it is to fail for changing tracked files, if it is (never for a gate
-    /// not watched: a builtin, or a result reused).
-    pub(super) fn finished(&self, gate: GateIdx, duration: std::time::Duration) -> Option<String> {
+    /// Notes that an attempt of gate `gate` finished now, after `duration`:
+    /// its window, for [`settle`](Self::settle). Nothing is looked at here,
+    /// so a finished gate frees its slot at once.
+    pub(super) fn finished(&self, gate: GateIdx, duration: std::time::Duration) {
         if !self.watched[gate] {
-            return None;
+            return;
         }
-        let writes = self.writers[gate];
         let end = now_ns();
         let took = i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX);
         let mut start = end.saturating_sub(took);
-        {
-            let mut times = self.times.lock().ok()?;
+        if let Ok(mut times) = self.times.lock() {
             if let Some(seen) = times.started[gate.0].take() {
                 start = start.min(seen);
             }
             times.ran.push((gate, start, end));
+            times.unlooked |= !self.writers[gate];
         }
-        if writes {
-            return None;
-        }
-        let changed = self.changed();
-        let mut times = self.times.lock().ok()?;
-        let mut mine = Vec::new();
-        let mut others: Vec<GateIdx> = Vec::new();
+    }
+
+    /// After the last gate: looks at the tracked files once, lays each
+    /// change at the door of the gates running when it was made (its
+    /// ctime), and gives per gate why it is to fail for changing tracked
+    /// files, if it is (never a gate not watched: a builtin, or a result
+    /// reused).
+    pub(super) fn settle(&self) -> PerGate<Option<String>> {
+        self.look();
+        let Ok(mut times) = self.times.lock() else {
+            return self.names.iter().map(|_| None).collect();
+        };
+        let changed = std::mem::take(&mut times.changes);
+        let n = self.names.len();
+        let mut mine: Vec<Vec<String>> = vec![Vec::new(); n];
+        let mut others: Vec<Vec<GateIdx>> = vec![Vec::new(); n];
         for (path, at) in changed {
             // The gates running when the change was made. The kernel's
             // clock may stamp a write a little before the start measured
@@ -217,15 +243,10 @@ impl WriteWatch {
             // started nearest before it count (all that ran then, as
             // measured, if any did): else the gate started right after a
             // neighbour's write (`-j1`) would share its blame.
-            if at > end || at < start.saturating_sub(CLOCK_SLACK_NS) {
-                continue; // made while this gate did not run
-            }
-            let mine_by = (start - at).max(0);
-            let there = self.running_at(&times, gate, at);
-            let nearest = there.iter().map(|&(_, by)| by).fold(mine_by, i64::min);
-            if mine_by > nearest {
-                continue; // another gate ran when it was made
-            }
+            let there = running_at(&times, at);
+            let Some(nearest) = there.iter().map(|&(_, by)| by).min() else {
+                continue; // made while no watched gate ran
+            };
             let running: Vec<GateIdx> = there
                 .into_iter()
                 .filter(|&(_, by)| by == nearest)
@@ -234,83 +255,82 @@ impl WriteWatch {
             if running.iter().any(|&g| self.writers[g]) {
                 continue; // a gate allowed to write ran then
             }
-            for g in running {
-                if !others.contains(&g) {
-                    others.push(g);
+            for &g in &running {
+                mine[g.0].push(path.clone());
+                for &o in &running {
+                    if o != g && !others[g.0].contains(&o) {
+                        others[g.0].push(o);
+                    }
                 }
             }
-            mine.push(path);
         }
-        if !mine.is_empty() {
-            let shown = named(&mine);
-            let reason = if self.declared[gate] {
+        for (g, paths) in mine.iter_mut().enumerate() {
+            if paths.is_empty() {
+                continue;
+            }
+            // Seen changed by two looks: named once.
+            paths.sort_unstable();
+            paths.dedup();
+            let shown = named(paths);
+            let reason = if self.declared[GateIdx(g)] {
                 format!("rewrote files: {shown} — commit the result and push again")
-            } else if others.is_empty() {
+            } else if others[g].is_empty() {
                 format!("files were modified by this gate: {shown}")
             } else {
-                let names: Vec<String> = others
+                let names: Vec<String> = others[g]
                     .iter()
-                    .map(|&g| format!("`{}`", self.names[g]))
+                    .map(|&o| format!("`{}`", self.names[o]))
                     .collect();
                 format!(
                     "files were modified while this gate ran, by it or by {} (running at the same time): {shown}",
                     names.join(", ")
                 )
             };
-            times.blamed[gate.0] = Some(reason);
+            times.blamed[g] = Some(reason);
         }
-        times.blamed[gate.0].clone()
+        times.blamed.iter().cloned().collect()
     }
 
-    /// The gates other than `gate` that were running at `at`: finished
-    /// attempts whose window (reaching back by the clock's slack) holds it,
-    /// and gates started and not finished; each with how long before its
-    /// measured start the change was made (0: inside its window).
-    fn running_at(&self, times: &Times, gate: GateIdx, at: i64) -> Vec<(GateIdx, i64)> {
-        let holds = |start: i64, end: i64| {
-            (start.saturating_sub(CLOCK_SLACK_NS) <= at && at <= end).then(|| (start - at).max(0))
+    /// Looks at the tracked files: keeps each one changed since the last
+    /// look, and when it was made (its ctime; for a file gone, its
+    /// folder's), for [`settle`](Self::settle).
+    fn look(&self) {
+        let clock = std::time::Instant::now();
+        let Ok(mut looked) = self.looked.lock() else {
+            return;
         };
-        let mut found: Vec<(GateIdx, i64)> = times
-            .ran
-            .iter()
-            .filter(|(g, _, _)| *g != gate)
-            .filter_map(|&(g, start, end)| holds(start, end).map(|by| (g, by)))
-            .collect();
-        for (g, started) in times.started.iter().enumerate() {
-            if g == gate.0 {
-                continue;
-            }
-            if let Some(by) = started.and_then(|s| holds(s, i64::MAX)) {
-                found.push((GateIdx(g), by));
-            }
+        // Cleared first: a gate finishing during the look asks for another.
+        if let Ok(mut times) = self.times.lock() {
+            times.unlooked = false;
         }
-        // A gate run more than once: its nearest attempt.
-        found.sort_unstable_by_key(|&(g, by)| (g.0, by));
-        found.dedup_by_key(|(g, _)| g.0);
-        found
-    }
-
-    /// The tracked files whose state changed since the run started, and
-    /// when each change was made (its ctime; for a file gone, its folder's).
-    fn changed(&self) -> Vec<(String, i64)> {
-        self.before
-            .par_iter()
+        let changed: Vec<(String, i64)> = looked
+            .par_iter_mut()
             .with_min_len(256)
-            .filter_map(|(path, before)| {
+            .filter_map(|(path, last)| {
                 let now = match state(&self.root, path) {
                     Seen::File(s) => Some(s),
                     Seen::Missing | Seen::Folder => None,
                 };
-                if now == *before {
+                if now == *last {
                     return None;
                 }
                 let at = match &now {
                     Some(s) => s.ctime_ns,
                     None => self.folder_ctime(path),
                 };
+                *last = now;
                 Some((path.clone(), at))
             })
-            .collect()
+            .collect();
+        crate::debug!(
+            "writes: {} tracked files looked at again in {} ms, {} changed",
+            self.count,
+            clock.elapsed().as_millis(),
+            changed.len()
+        );
+        if let Ok(mut times) = self.times.lock() {
+            times.changes.extend(changed);
+        }
     }
 
     /// When the folder holding `path` (or the nearest one left) changed:
@@ -327,6 +347,30 @@ impl WriteWatch {
         }
         now_ns()
     }
+}
+
+/// The gates running at `at`: finished attempts whose window (reaching
+/// back by the clock's slack) holds it, and gates started and not finished
+/// (a run stopped by a signal); each with how long before its measured
+/// start the change was made (0: inside its window).
+fn running_at(times: &Times, at: i64) -> Vec<(GateIdx, i64)> {
+    let holds = |start: i64, end: i64| {
+        (start.saturating_sub(CLOCK_SLACK_NS) <= at && at <= end).then(|| (start - at).max(0))
+    };
+    let mut found: Vec<(GateIdx, i64)> = times
+        .ran
+        .iter()
+        .filter_map(|&(g, start, end)| holds(start, end).map(|by| (g, by)))
+        .collect();
+    for (g, started) in times.started.iter().enumerate() {
+        if let Some(by) = started.and_then(|s| holds(s, i64::MAX)) {
+            found.push((GateIdx(g), by));
+        }
+    }
+    // A gate run more than once: its nearest attempt.
+    found.sort_unstable_by_key(|&(g, by)| (g.0, by));
+    found.dedup_by_key(|(g, _)| g.0);
+    found
 }
 
 /// The files git tracks under `root`, sorted, relative to it: read from
