@@ -4,14 +4,18 @@
 //! Checked once after a run, for the gates whose results are to be stored
 //! (and the gates they need) and for nothing else: their input files are
 //! looked at again from the stat data the snapshot kept, and git lists
-//! only the places their globs name, for new files. This module only reads
-//! the tree; it never writes the cache.
+//! only the places their globs name, for new files — unless no folder
+//! there changed since the snapshot's listing started (a new file changes
+//! its folder's ctime), nor any rule of what git ignores: then nothing can
+//! have appeared, and git is not asked. This module only reads the tree;
+//! it never writes the cache.
 
 use super::prepare::{GateKey, Prepared};
 use crate::files::list;
-use crate::files::root::{absolute, Root};
+use crate::files::root::{absolute, Kind, Root};
+use crate::files::snapshot::Snapshot;
 use crate::sys::name;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What changed in the tree since the snapshot, among the inputs of the
 /// gates it was asked about: the paths that changed, and a fresh listing
@@ -44,7 +48,7 @@ pub(crate) fn changes_since(
     let root = Root::open(&prepared.root).ok()?;
     // git lists the places while the files are stat'ed again.
     let (changed, listed_now) = std::thread::scope(|s| {
-        let listing = s.spawn(|| listing(prepared, cache_dir, &keys));
+        let listing = s.spawn(|| listing(prepared, snapshot, cache_dir, &keys));
         let changed = snapshot.changed_among(&root, &indices);
         (changed, listing.join().ok().flatten())
     });
@@ -105,7 +109,12 @@ fn input_indices(snapshot: &crate::files::snapshot::Snapshot, keys: &[&GateKey])
 
 /// The files listed now where new inputs of `keys` could appear: the
 /// places their globs name, or every file when some glob names none.
-fn listing(prepared: &Prepared, cache_dir: &Path, keys: &[&GateKey]) -> Option<Vec<String>> {
+fn listing(
+    prepared: &Prepared,
+    snapshot: &Snapshot,
+    cache_dir: &Path,
+    keys: &[&GateKey],
+) -> Option<Vec<String>> {
     let exclude = absolute(cache_dir);
     let places: Vec<&str> = keys.iter().flat_map(|k| k.filter.places()).collect();
     let bounds: Option<Vec<&str>> =
@@ -121,12 +130,85 @@ fn listing(prepared: &Prepared, cache_dir: &Path, keys: &[&GateKey]) -> Option<V
         if within.is_empty() {
             return Some(Vec::new());
         }
+        if nothing_new(prepared, snapshot, &exclude, &within) {
+            crate::debug!(
+                "cache: no folder at {} changed since the listing: nothing new there",
+                within.join(", ")
+            );
+            return Some(Vec::new());
+        }
         // git refuses a place inside a submodule: then the whole listing.
         if let Ok(files) = list::list_files_within(&prepared.root, &exclude, &places, &within) {
             return Some(files);
         }
     }
     list::list_files(&prepared.root, &exclude, &places).ok()
+}
+
+/// Whether no file can have appeared at the places `within` since the
+/// snapshot listed the tree, so that listing them again would find
+/// nothing new: no folder there changed since ([`list::quiet_since`]), a
+/// place that is a file was listed, and what git ignores is as it was (the
+/// `.gitignore` files listed are unchanged, none was added above a place,
+/// and the repository's `info/exclude` is older than the listing).
+fn nothing_new(prepared: &Prepared, snapshot: &Snapshot, exclude: &Path, within: &[&str]) -> bool {
+    let Ok(root) = Root::open(&prepared.root) else {
+        return false;
+    };
+    let listed = |path: &str| {
+        snapshot
+            .files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .is_ok()
+    };
+    // A place that is a file: its folder is not walked, so it must have
+    // been listed.
+    let places_listed = within.iter().all(|place| match root.lstat(place) {
+        Ok((_, Kind::Dir)) => true,
+        Ok(_) => listed(place),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    });
+    if !places_listed {
+        return false;
+    }
+    // The rules of what git ignores: those listed unchanged, none new
+    // above a place (one inside a place changes its folder).
+    let rules_kept = snapshot
+        .files
+        .iter()
+        .zip(&snapshot.states)
+        .filter(|(f, _)| f.path == ".gitignore" || f.path.ends_with("/.gitignore"))
+        .all(|(f, before)| root.lstat(&f.path).is_ok_and(|(now, _)| now == *before));
+    let none_above = within.iter().all(|place| {
+        let mut above: Vec<&str> = place.match_indices('/').map(|(i, _)| &place[..i]).collect();
+        above.push("");
+        above.into_iter().all(|dir| {
+            let rule = if dir.is_empty() {
+                ".gitignore".to_owned()
+            } else {
+                format!("{dir}/.gitignore")
+            };
+            listed(&rule) || root.lstat(&rule).is_err()
+        })
+    });
+    let old = |path: PathBuf| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path).map_or(true, |m| {
+            m.ctime() * 1_000_000_000 + m.ctime_nsec() < snapshot.listed_ns - 20_000_000
+        })
+    };
+    let exclude_old = crate::git::dirs(&prepared.root).is_none_or(|d| {
+        old(d.common.join("info").join("exclude")) && old(d.git_dir.join("info").join("exclude"))
+    });
+    rules_kept
+        && none_above
+        && exclude_old
+        && list::quiet_since(
+            &absolute(&prepared.root),
+            exclude,
+            within,
+            snapshot.listed_ns,
+        )
 }
 
 /// Whether the inputs of a key changed since the snapshot: a file edited,

@@ -140,6 +140,7 @@ pub fn snapshot_tree(
     load_index: impl FnOnce() -> StatIndex,
 ) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces)> {
     let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
+    let listed_ns = super::snapshot::now_ns();
     std::thread::scope(|s| {
         let others = s.spawn(|| git::ls_files(root, &["--others", "--exclude-standard"]));
         let tracked = s.spawn(|| git::ls_files(root, &["--cached"]));
@@ -162,7 +163,7 @@ pub fn snapshot_tree(
         let others = others
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?;
-        let (snapshot, ignored) = match (tracked, others) {
+        let (mut snapshot, ignored) = match (tracked, others) {
             (Some(tracked), Some(untracked)) => {
                 let untracked = tidy(untracked, root, exclude);
                 let (ignored, found) = ignored_files(root, exclude, &[&untracked], &open)?;
@@ -181,8 +182,77 @@ pub fn snapshot_tree(
                 IgnoredPlaces::default(),
             ),
         };
+        snapshot.listed_ns = listed_ns;
         Ok((snapshot, index, ignored))
     })
+}
+
+/// How many entries [`quiet_since`] reads before it gives up: past that,
+/// asking git costs about the same.
+const QUIET_WALK_LIMIT: usize = 4096;
+
+/// The kernel stamps a folder's ctime from a clock that may lag the one
+/// read for `since_ns` by a scheduler tick.
+const QUIET_SLACK_NS: i64 = 20_000_000;
+
+/// Whether no entry can have been added at or under the places `within`
+/// (relative to `root`) since `since_ns`: each place that is a folder, and
+/// every folder under it (the cache folder and `.git` aside), has a ctime
+/// older than that (adding, removing or renaming an entry changes its
+/// folder's ctime, and no program sets a ctime back). A place that is a
+/// file is not looked at here (its caller knows whether it was listed); a
+/// place missing now holds nothing. `false` when some folder changed, when
+/// one cannot be read, or past [`QUIET_WALK_LIMIT`] entries.
+pub(crate) fn quiet_since(root: &Path, exclude: &Path, within: &[&str], since_ns: i64) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if since_ns <= 0 {
+        return false;
+    }
+    let from = since_ns.saturating_sub(QUIET_SLACK_NS);
+    let old = |m: &std::fs::Metadata| m.ctime() * 1_000_000_000 + m.ctime_nsec() < from;
+    let mut seen = 0usize;
+    let mut folders: Vec<std::path::PathBuf> = Vec::new();
+    for place in within {
+        let path = root.join(name::to_path(place));
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => folders.push(path),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(_) => return false,
+        }
+    }
+    while let Some(dir) = folders.pop() {
+        if dir == exclude {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&dir) else {
+            return false;
+        };
+        if !meta.is_dir() || !old(&meta) {
+            return false;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return false;
+        };
+        for entry in entries {
+            let Ok(entry) = entry else {
+                return false;
+            };
+            seen += 1;
+            if seen > QUIET_WALK_LIMIT {
+                return false;
+            }
+            if entry.file_name() == ".git" {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => folders.push(entry.path()),
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    }
+    true
 }
 
 fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {

@@ -113,6 +113,9 @@ pub struct Snapshot {
     pub unreadable: Vec<String>,
     /// When the snapshot started.
     pub taken_ns: i64,
+    /// When the listing it was taken from started, if known (0: not):
+    /// a folder unchanged since then holds no file the listing missed.
+    pub listed_ns: i64,
     /// Files whose hash was computed (not taken from the index).
     pub hashed: usize,
     /// Of those, files old enough that a record made now would be trusted
@@ -274,6 +277,7 @@ impl Snapshot {
     pub fn merge(self, other: Snapshot) -> Snapshot {
         let mut out = Snapshot {
             taken_ns: self.taken_ns.min(other.taken_ns),
+            listed_ns: self.listed_ns.min(other.listed_ns),
             hashed: self.hashed + other.hashed,
             settled: self.settled + other.settled,
             files: Vec::with_capacity(self.files.len() + other.files.len()),

@@ -1,0 +1,215 @@
+//! Issue 14: pqg's own overhead in proportion to what ran.
+//!
+//! The write watch (issue 13) looks at the tracked files once after the
+//! last gate (and before a gate that may write starts, when another gate
+//! finished since the last look), not as each gate finishes; the blame
+//! by ctime against the gates' windows stays what it was. After a run,
+//! the look for new input files asks git only when a folder at the
+//! stored gates' places changed since the snapshot's listing (or a rule
+//! of what git ignores did).
+
+mod common;
+
+use common::{gate, wait_for, TestRepo};
+use std::time::Duration;
+
+/// A repository with `gates`, two tracked files and `d1/`, all committed.
+fn repo(gates: &str) -> TestRepo {
+    let repo = TestRepo::new()
+        .gates(gates)
+        .file("a.py", "x = 1\n")
+        .file("b.py", "y = 2\n")
+        .file("d1/x.txt", "x")
+        .file("d1/sub/y.txt", "y")
+        .file(".gitignore", ".pqg/\nseen\n*.done\n*.pyc\n*.log\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "one"]);
+    repo
+}
+
+/// `pqg check -vv`'s stderr, and whether it exited 0.
+fn check_log(repo: &TestRepo, extra: &[&str]) -> (bool, String) {
+    let mut args = vec!["check", "-vv", "--progress", "never"];
+    args.extend_from_slice(extra);
+    let out = repo.pqg(&args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn cached(report: &serde_json::Value, name: &str) -> bool {
+    gate(report, name)["cached"].as_bool().unwrap()
+}
+
+/// Waits until every folder of `repo` named is older than the clock slack
+/// the look for new files allows (a folder changed just before the
+/// listing counts as changed, and git is asked).
+fn settle_folders(repo: &TestRepo, folders: &[&str]) {
+    use std::os::unix::fs::MetadataExt;
+    let old = |dir: &str| {
+        let m = std::fs::symlink_metadata(repo.path().join(dir)).unwrap();
+        let ctime = m.ctime() * 1_000_000_000 + m.ctime_nsec();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i64;
+        now - ctime > 100_000_000
+    };
+    wait_for(Duration::from_secs(5), "old folders", || {
+        folders.iter().all(|d| old(d))
+    });
+}
+
+#[test]
+fn the_tracked_files_are_looked_at_once_per_run_not_once_per_gate() {
+    let gates: String = (0..6)
+        .map(|i| format!("[gates.g{i}]\nrun = 'true'\n"))
+        .collect();
+    let repo = repo(&gates);
+    let (ok, log) = check_log(&repo, &["--no-cache"]);
+    assert!(ok, "{log}");
+    let looks = log.matches("tracked files looked at again").count();
+    assert_eq!(looks, 1, "one look after the last of six gates\n{log}");
+}
+
+#[test]
+fn a_change_a_later_writer_rewrites_is_still_laid_at_the_first_gates_door() {
+    // `lint` appends to a.py (it may not), then `fmt` (which may) rewrites
+    // it: the file's last change is the writer's, yet `lint` changed it.
+    let repo = repo(
+        "[gates.lint]\nrun = 'echo z = 3 >> a.py'\n\
+         [gates.fmt]\nrun = 'echo x = 1 > a.py'\nwrites = true\nneeds = ['lint']\n",
+    );
+    let report = repo.check_json(&["--no-cache"]);
+    let lint = gate(&report, "lint");
+    assert_eq!(lint["status"], "fail", "{report}");
+    assert_eq!(
+        lint["reason"], "files were modified by this gate: a.py",
+        "{lint}"
+    );
+    assert_eq!(gate(&report, "fmt")["status"], "pass", "{report}");
+    // Two looks: before the writer started, and after the last gate.
+    let (_, log) = check_log(&repo, &["--no-cache"]);
+    assert_eq!(
+        log.matches("tracked files looked at again").count(),
+        2,
+        "{log}"
+    );
+}
+
+#[test]
+fn of_gates_finishing_close_together_only_the_one_that_wrote_is_blamed() {
+    // `a` and `b` finish at once while `w` waits for both, then writes:
+    // the one look after the run lays the change at `w`'s door alone.
+    let repo = repo(
+        "[settings]\njobs = 2\n\
+         [gates.w]\nrun = 'while [ ! -e a.done ] || [ ! -e b.done ]; do sleep 0.01; done; sleep 0.1; echo z = 3 >> a.py'\ninputs = ['b.py']\n\
+         [gates.a]\nrun = 'touch a.done'\ninputs = ['b.py']\n\
+         [gates.b]\nrun = 'touch b.done'\ninputs = ['b.py']\n",
+    );
+    let report = repo.check_json(&[]);
+    let w = gate(&report, "w");
+    assert_eq!(w["status"], "fail", "{report}");
+    assert_eq!(w["reason"], "files were modified by this gate: a.py", "{w}");
+    for name in ["a", "b"] {
+        assert_eq!(gate(&report, name)["status"], "pass", "{report}");
+    }
+    // Blamed, so never stored; the others are.
+    repo.write("a.py", "x = 1\n");
+    let again = repo.check_json(&[]);
+    assert!(!cached(&again, "w"), "{again}");
+    assert!(cached(&again, "a") && cached(&again, "b"), "{again}");
+}
+
+#[test]
+fn with_no_new_folder_entry_git_is_not_asked_for_new_files() {
+    let repo = repo(
+        "[gates.small]\nrun = 'true'\ninputs = ['d1/**']\n\
+         [gates.other]\nrun = 'true'\ninputs = ['b.py']\n",
+    );
+    let (ok, log) = check_log(&repo, &[]);
+    assert!(ok, "{log}");
+    repo.write("d1/x.txt", "edited in place");
+    settle_folders(&repo, &[".", "d1", "d1/sub"]);
+    let (ok, log) = check_log(&repo, &[]);
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("cache: no folder at d1 changed since the listing: nothing new there"),
+        "{log}"
+    );
+    assert!(
+        log.contains("cache: 2 input files looked at again (0 changed), 0 new"),
+        "{log}"
+    );
+}
+
+/// A gate with inputs `inputs` that runs `act` the first time only.
+fn first_time(inputs: &str, act: &str) -> String {
+    format!(
+        "[gates.g]\nrun = 'test -e seen || {{ touch seen; {act}; }}'\ninputs = {inputs}\nwrites = true\n"
+    )
+}
+
+/// The gate ran with a new input present: its result must not be stored
+/// under the key taken before (the run after `undo` has that key again).
+fn not_stored(repo: &TestRepo, undo: impl Fn()) {
+    settle_folders(repo, &[".", "d1", "d1/sub"]);
+    let first = repo.check_json(&[]);
+    assert_eq!(gate(&first, "g")["status"], "pass", "{first}");
+    undo();
+    let second = repo.check_json(&[]);
+    assert!(
+        !cached(&second, "g"),
+        "an input appeared while it ran: not stored\n{second}"
+    );
+    let third = repo.check_json(&[]);
+    assert!(cached(&third, "g"), "nothing appeared: stored\n{third}");
+}
+
+#[test]
+fn a_file_added_in_a_folder_holding_only_ignored_files_prevents_storing() {
+    let repo = repo(&first_time("['d1/**']", "echo n > d1/cache/new.txt"));
+    repo.write("d1/cache/old.pyc", "ignored");
+    not_stored(&repo, || {
+        std::fs::remove_file(repo.path().join("d1/cache/new.txt")).unwrap();
+    });
+}
+
+#[test]
+fn a_file_added_deep_in_a_new_folder_prevents_storing() {
+    let repo = repo(&first_time(
+        "['d1/sub/**']",
+        "mkdir -p d1/sub/a/b && echo n > d1/sub/a/b/new.txt",
+    ));
+    not_stored(&repo, || {
+        std::fs::remove_dir_all(repo.path().join("d1/sub/a")).unwrap();
+    });
+}
+
+#[test]
+fn a_file_git_stops_ignoring_while_the_gate_ran_prevents_storing() {
+    // d1/sub/old.log is ignored by the top .gitignore; the gate rewrites
+    // it in place so that the log counts: no folder changes.
+    let repo = repo(&first_time(
+        "['d1/sub/**']",
+        "printf \".pqg/\\nseen\\n\" > .gitignore",
+    ));
+    repo.write("d1/sub/old.log", "log");
+    let restore = repo.read(".gitignore");
+    not_stored(&repo, || repo.write(".gitignore", &restore));
+}
+
+#[test]
+fn a_gitignore_added_above_the_gates_folder_prevents_storing() {
+    // d1/.gitignore (new, above the gate's place d1/sub) un-ignores the
+    // logs: d1/sub itself does not change.
+    let repo = repo(&first_time(
+        "['d1/sub/**']",
+        "echo \"!*.log\" > d1/.gitignore",
+    ));
+    repo.write("d1/sub/old.log", "log");
+    not_stored(&repo, || {
+        std::fs::remove_file(repo.path().join("d1/.gitignore")).unwrap();
+    });
+}
