@@ -143,7 +143,11 @@ pub fn snapshot_tree(
     let listed_ns = super::snapshot::now_ns();
     std::thread::scope(|s| {
         let others = s.spawn(|| git::ls_files(root, &["--others", "--exclude-standard"]));
-        let tracked = s.spawn(|| git::ls_files(root, &["--cached"]));
+        // Read from git's index when it can be (no process), else listed.
+        let tracked = s.spawn(|| match git::index::tracked_at(root) {
+            Some(files) => Ok(Some(files)),
+            None => git::ls_files(root, &["--cached"]),
+        });
         let index = load_index();
         let tracked = tracked
             .join()

@@ -150,17 +150,19 @@ impl Snapshot {
             File(Hash, FileState, bool),
             Submodule(FileState),
         }
+        let stats = root.lstat_all(&files);
         let seen: Vec<Seen> = files
             .par_iter()
             .zip(known.par_iter())
+            .zip(stats.into_par_iter())
             .with_min_len(256)
-            .map(|(rel, record)| {
+            .map(|((rel, record), stat)| {
                 // pqg is stopping (SIGINT, SIGTERM): the snapshot is thrown
                 // away, so hash no more.
                 if crate::sys::stop::requested().is_some() {
                     return Seen::Unreadable;
                 }
-                let (state, kind) = match root.lstat(rel) {
+                let (state, kind) = match stat {
                     Ok(s) => s,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Seen::Gone,
                     Err(_) => return Seen::Unreadable,

@@ -86,6 +86,20 @@ pub(crate) fn read_in(dirs: &super::Dirs) -> anyhow::Result<Index> {
     Ok(index)
 }
 
+/// The paths git tracks, sorted and each once, read from the index of the
+/// work tree whose top is `root` (no process): what `git ls-files --cached`
+/// run there lists. `None` when `root` is not a work tree's top or the
+/// index is one this reader does not understand: then ask git.
+pub(crate) fn tracked_at(root: &std::path::Path) -> Option<Vec<String>> {
+    let top = std::fs::canonicalize(root).ok()?;
+    let dirs = super::dirs(&top).filter(|d| d.top == top)?;
+    let index = read_in(&dirs).ok()?;
+    let mut files: Vec<String> = index.entries.into_iter().map(|e| e.path).collect();
+    files.sort_unstable();
+    files.dedup();
+    Some(files)
+}
+
 /// Fails unless the repository names objects by SHA-1, the only format
 /// these readers know.
 pub(crate) fn check_sha1(dirs: &super::Dirs) -> anyhow::Result<()> {

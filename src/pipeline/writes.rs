@@ -303,13 +303,17 @@ impl WriteWatch {
         if let Ok(mut times) = self.times.lock() {
             times.unlooked = false;
         }
+        let paths: Vec<&str> = looked.iter().map(|(p, _)| p.as_str()).collect();
+        let stats = self.root.lstat_all(&paths);
+        drop(paths);
         let changed: Vec<(String, i64)> = looked
             .par_iter_mut()
+            .zip(stats.into_par_iter())
             .with_min_len(256)
-            .filter_map(|(path, last)| {
-                let now = match state(&self.root, path) {
-                    Seen::File(s) => Some(s),
-                    Seen::Missing | Seen::Folder => None,
+            .filter_map(|((path, last), stat)| {
+                let now = match stat {
+                    Ok((s, kind)) if kind != Kind::Dir => Some(s),
+                    _ => None,
                 };
                 if now == *last {
                     return None;
@@ -378,20 +382,16 @@ fn running_at(times: &Times, at: i64) -> Vec<(GateIdx, i64)> {
 /// one its reader understands (no process), else from `git ls-files`.
 /// `None` outside git, or when git cannot list them.
 fn tracked_files(root: &std::path::Path) -> Option<Vec<String>> {
-    let top = crate::files::root::absolute(root);
-    let from_index = crate::git::dirs(&top)
-        .filter(|d| d.top == top)
-        .and_then(|d| crate::git::index::read_in(&d).ok());
-    let mut files = match from_index {
-        Some(index) => index.entries.into_iter().map(|e| e.path).collect(),
-        None => match crate::git::ls_files(root, &["--cached"]) {
-            Ok(Some(files)) => files,
-            Ok(None) => return None,
-            Err(why) => {
-                crate::debug!("writes: tracked files not listed ({why:#}); not watched");
-                return None;
-            }
-        },
+    if let Some(files) = crate::git::index::tracked_at(root) {
+        return Some(files);
+    }
+    let mut files = match crate::git::ls_files(root, &["--cached"]) {
+        Ok(Some(files)) => files,
+        Ok(None) => return None,
+        Err(why) => {
+            crate::debug!("writes: tracked files not listed ({why:#}); not watched");
+            return None;
+        }
     };
     files.sort_unstable();
     files.dedup();

@@ -55,6 +55,27 @@ pub(crate) fn open_dir(path: &Path) -> io::Result<OwnedFd> {
     Ok(dir.into())
 }
 
+/// Opens the folder `rel`, relative to `dir`, as a handle like
+/// [`open_dir`]'s (symlinks on the way are followed, as a path walk does).
+pub(crate) fn open_dir_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<OwnedFd> {
+    let c = c_path(rel)?;
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call,
+    // and `dir` is an open descriptor borrowed for the call's duration.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            libc::O_DIRECTORY | libc::O_PATH | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: openat succeeded, so `fd` is a new open descriptor that
+    // nothing else owns: the OwnedFd becomes its only owner and closes it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// `rel` (as [`name`](super::name) holds it) as the OS's bytes.
 fn c_path(rel: &str) -> io::Result<CString> {
     CString::new(super::name::to_bytes(rel).into_owned())
