@@ -211,6 +211,23 @@ EOF
     row "cold, 40 no-op gates" "$cold" "$floor" "b3sum -P2 + git status" 1.2
     row "  b3sum -P2 alone" "$(median "$WORK/ov-cold.json" 1)" "$(median "$WORK/ov-cold.json" 2)" "git status --porcelain" 99
     rm -rf .pqg && phases cold
+    # --- overhead/write watch (issue 14, helper `overhead`) ---------------
+    # 40 no-op command gates without the cache: the write watch (issue 13)
+    # stats the tracked files before the first gate and once after the
+    # last, not after each gate. Reference: the same 40 commands in two
+    # processes, plus git status (one look at the tree).
+    cp "$WORK/default.toml" gates.toml
+    trues="sh -c 'seq 40 | xargs -P2 -n1 true'"
+    hyperfine -N --warmup 2 --runs 20 --export-json "$WORK/ov-watch.json" \
+      "$PQG check -q --no-cache --progress never" "$trues" "$status" >/dev/null
+    floor=$(python3 -c 'import sys; print(float(sys.argv[1]) + float(sys.argv[2]))' \
+      "$(median "$WORK/ov-watch.json" 1)" "$(median "$WORK/ov-watch.json" 2)")
+    row "40 no-op gates, --no-cache" "$(median "$WORK/ov-watch.json" 0)" "$floor" "xargs -P2 true + git status" 1.5
+    "$PQG" check -vv --no-cache --progress never 2>&1 >/dev/null |
+      grep -E 'tracked files watched|run finished|looked at again|done' |
+      sed "s/^/    watch: /" >>"$RESULTS"
+    # --- end overhead/write watch ------------------------------------------
+    # --- overhead/one file changed (helper `overhead`) ----------------------
     # One file changed and staged: only its folder's gate re-runs (a
     # no-op, so the target is git status's time × 1.5 with nothing added).
     cp "$WORK/folders.toml" gates.toml
@@ -222,6 +239,10 @@ EOF
       --prepare "$edit" "$status" >/dev/null
     row "one file changed, git add" "$(median "$WORK/ov-changed.json" 0)" "$(median "$WORK/ov-changed.json" 1)" "git status --porcelain" 1.5
     eval "$edit" && phases changed
+    eval "$edit" && "$PQG" check -vv --progress never 2>&1 >/dev/null | grep -E 'nothing new there|tracked files looked at again' |
+      sed "s/^/    changed: /" >>"$RESULTS"
+    # --- end overhead/one file changed -------------------------------------
+    # --- overhead/warm (helper `overhead`) ----------------------------------
     # Warm: nothing changed, 40 gates answered from the cache.
     cp "$WORK/default.toml" gates.toml
     git add -A >/dev/null && git -c gc.auto=0 commit -qm edits
@@ -231,6 +252,15 @@ EOF
       "$PQG check -q --progress never" "$status" >/dev/null
     row "warm, 40 gates" "$(median "$WORK/ov-warm.json" 0)" "$(median "$WORK/ov-warm.json" 1)" "git status --porcelain" 1.0
     phases warm
+    # CPU time (the processes' own and their children's, from perf when it
+    # is there): on a loaded machine it varies less than the wall time.
+    if command -v perf >/dev/null 2>&1; then
+      for cmd in "$PQG check -q --progress never" "$status"; do
+        perf stat -r 20 -e task-clock $cmd 2>&1 >/dev/null |
+          awk -v c="${cmd##*/}" '/task-clock/ {printf "    warm CPU: %-36s %8.1f ms\n", c, $1}' >>"$RESULTS"
+      done
+    fi
+    # --- end overhead/warm -------------------------------------------------
   fi
   cd - >/dev/null
 fi

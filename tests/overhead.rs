@@ -42,7 +42,7 @@ fn cached(report: &serde_json::Value, name: &str) -> bool {
     gate(report, name)["cached"].as_bool().unwrap()
 }
 
-/// Waits until every folder of `repo` named is older than the clock slack
+/// Waits until every folder (or file) of `repo` named is older than the clock slack
 /// the look for new files allows (a folder changed just before the
 /// listing counts as changed, and git is asked).
 fn settle_folders(repo: &TestRepo, folders: &[&str]) {
@@ -212,4 +212,18 @@ fn a_gitignore_added_above_the_gates_folder_prevents_storing() {
     not_stored(&repo, || {
         std::fs::remove_file(repo.path().join("d1/.gitignore")).unwrap();
     });
+}
+
+#[test]
+fn a_self_ignoring_gitignore_rewritten_inside_the_place_prevents_storing() {
+    // d1/sub/priv/.gitignore ignores everything there, itself too: it is
+    // not listed, and rewriting it in place changes no folder.
+    let repo = repo(&first_time(
+        "['d1/sub/**']",
+        "printf \"\" > d1/sub/priv/.gitignore",
+    ));
+    repo.write("d1/sub/priv/.gitignore", "*\n");
+    repo.write("d1/sub/priv/a.txt", "a");
+    settle_folders(&repo, &["d1/sub/priv", "d1/sub/priv/.gitignore"]);
+    not_stored(&repo, || repo.write("d1/sub/priv/.gitignore", "*\n"));
 }

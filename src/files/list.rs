@@ -203,7 +203,8 @@ const QUIET_SLACK_NS: i64 = 20_000_000;
 /// (relative to `root`) since `since_ns`: each place that is a folder, and
 /// every folder under it (the cache folder and `.git` aside), has a ctime
 /// older than that (adding, removing or renaming an entry changes its
-/// folder's ctime, and no program sets a ctime back). A place that is a
+/// folder's ctime, and no program sets a ctime back), and so has each
+/// `.gitignore` there (a rule changed may let a file in). A place that is a
 /// file is not looked at here (its caller knows whether it was listed); a
 /// place missing now holds nothing. `false` when some folder changed, when
 /// one cannot be read, or past [`QUIET_WALK_LIMIT`] entries.
@@ -248,6 +249,13 @@ pub(crate) fn quiet_since(root: &Path, exclude: &Path, within: &[&str], since_ns
             }
             if entry.file_name() == ".git" {
                 continue;
+            }
+            // A rule of what git ignores, listed or not (it may ignore
+            // itself): changed, it may have let a file in.
+            if entry.file_name() == ".gitignore"
+                && std::fs::symlink_metadata(entry.path()).map_or(true, |m| !old(&m))
+            {
+                return false;
             }
             match entry.file_type() {
                 Ok(t) if t.is_dir() => folders.push(entry.path()),

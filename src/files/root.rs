@@ -116,7 +116,7 @@ impl Root {
                         folder(q) == folder(p) && q[..folder(q)] == p[..folder(p)]
                     } =>
                 {
-                    *end = i + 1
+                    *end = i + 1;
                 }
                 _ => runs.push((i, i + 1)),
             }
