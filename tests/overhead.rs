@@ -227,3 +227,14 @@ fn a_self_ignoring_gitignore_rewritten_inside_the_place_prevents_storing() {
     settle_folders(&repo, &["d1/sub/priv", "d1/sub/priv/.gitignore"]);
     not_stored(&repo, || repo.write("d1/sub/priv/.gitignore", "*\n"));
 }
+
+#[test]
+fn an_ignored_gitignore_removed_above_the_place_prevents_storing() {
+    // d1/.gitignore ignores the `.tmp` files and itself (so it is not
+    // listed); the gate removes it, and d1/sub/a.tmp counts.
+    let repo = repo(&first_time("['d1/sub/**']", "rm d1/.gitignore"));
+    repo.write("d1/.gitignore", "*.tmp\n.gitignore\n");
+    repo.write("d1/sub/a.tmp", "t");
+    settle_folders(&repo, &["d1/.gitignore"]);
+    not_stored(&repo, || repo.write("d1/.gitignore", "*.tmp\n.gitignore\n"));
+}

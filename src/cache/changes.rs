@@ -149,8 +149,9 @@ fn listing(
 /// snapshot listed the tree, so that listing them again would find
 /// nothing new: no folder there changed since ([`list::quiet_since`]), a
 /// place that is a file was listed, and what git ignores is as it was (the
-/// `.gitignore` files listed are unchanged, none was added above a place,
-/// and the repository's `info/exclude` is older than the listing).
+/// `.gitignore` files listed are unchanged; above each place no folder
+/// gained or lost an entry and no `.gitignore` changed; the repository's
+/// `info/exclude` is older than the listing).
 fn nothing_new(prepared: &Prepared, snapshot: &Snapshot, exclude: &Path, within: &[&str]) -> bool {
     let Ok(root) = Root::open(&prepared.root) else {
         return false;
@@ -179,26 +180,27 @@ fn nothing_new(prepared: &Prepared, snapshot: &Snapshot, exclude: &Path, within:
         .zip(&snapshot.states)
         .filter(|(f, _)| f.path == ".gitignore" || f.path.ends_with("/.gitignore"))
         .all(|(f, before)| root.lstat(&f.path).is_ok_and(|(now, _)| now == *before));
+    // When a path last changed (missing: never, for this purpose).
+    let changed_since = |path: PathBuf| {
+        std::fs::symlink_metadata(path)
+            .is_ok_and(|m| list::changed_ns(&m) >= snapshot.listed_ns - 20_000_000)
+    };
+    // Above each place: no folder gained or lost an entry (a `.gitignore`
+    // added or removed), and no `.gitignore` there changed, listed or not.
+    let top = absolute(&prepared.root);
     let none_above = within.iter().all(|place| {
         let mut above: Vec<&str> = place.match_indices('/').map(|(i, _)| &place[..i]).collect();
         above.push("");
         above.into_iter().all(|dir| {
-            let rule = if dir.is_empty() {
-                ".gitignore".to_owned()
-            } else {
-                format!("{dir}/.gitignore")
-            };
-            listed(&rule) || root.lstat(&rule).is_err()
+            let dir = top.join(name::to_path(dir));
+            !changed_since(dir.join(".gitignore")) && !changed_since(dir)
         })
     });
-    let old = |path: PathBuf| {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::symlink_metadata(path).map_or(true, |m| {
-            m.ctime() * 1_000_000_000 + m.ctime_nsec() < snapshot.listed_ns - 20_000_000
-        })
-    };
+    let old = |path: PathBuf| !changed_since(path);
     let exclude_old = crate::git::dirs(&prepared.root).is_none_or(|d| {
-        old(d.common.join("info").join("exclude")) && old(d.git_dir.join("info").join("exclude"))
+        [d.common.join("info"), d.git_dir.join("info")]
+            .into_iter()
+            .all(|info| old(info.join("exclude")) && old(info))
     });
     rules_kept
         && none_above

@@ -191,6 +191,20 @@ pub fn snapshot_tree(
     })
 }
 
+/// When `meta`'s entry last changed (its ctime), as late as its stamp may
+/// mean: a file system that keeps whole seconds (or two) stamps a change
+/// made at 10.9 s as 10 s, so a stamp with no nanoseconds counts as two
+/// seconds later.
+pub(crate) fn changed_ns(meta: &std::fs::Metadata) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    let at = meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec();
+    if meta.ctime_nsec() == 0 {
+        at.saturating_add(2_000_000_000)
+    } else {
+        at
+    }
+}
+
 /// How many entries [`quiet_since`] reads before it gives up: past that,
 /// asking git costs about the same.
 const QUIET_WALK_LIMIT: usize = 4096;
@@ -209,12 +223,11 @@ const QUIET_SLACK_NS: i64 = 20_000_000;
 /// place missing now holds nothing. `false` when some folder changed, when
 /// one cannot be read, or past [`QUIET_WALK_LIMIT`] entries.
 pub(crate) fn quiet_since(root: &Path, exclude: &Path, within: &[&str], since_ns: i64) -> bool {
-    use std::os::unix::fs::MetadataExt;
     if since_ns <= 0 {
         return false;
     }
     let from = since_ns.saturating_sub(QUIET_SLACK_NS);
-    let old = |m: &std::fs::Metadata| m.ctime() * 1_000_000_000 + m.ctime_nsec() < from;
+    let old = |m: &std::fs::Metadata| changed_ns(m) < from;
     let mut seen = 0usize;
     let mut folders: Vec<std::path::PathBuf> = Vec::new();
     for place in within {
