@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""A tree for the builtin benchmarks: 20,000 text files, about 100 MB, with
-secrets planted one per line in 1 file of 100. Seeded, so every run writes
-the same tree. Prints the number of planted secrets.
+"""A tree for the builtin benchmarks: 20,000 text files (or COUNT), about
+5 KB each, with secrets planted one per line in 1 file of 100. Seeded, so
+every run writes the same tree. Prints the number of planted secrets.
 
-    python3 benches/gen_builtins_tree.py DIR
+    python3 benches/gen_builtins_tree.py DIR [COUNT]
 """
 import os, random, string, sys
 
 root = sys.argv[1]
+count = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
 rnd = random.Random(7)
 A = string.ascii_letters + string.digits
 def r(n, alphabet=A): return "".join(rnd.choice(alphabet) for _ in range(n))
@@ -42,7 +43,7 @@ SECRETS = [
 ]
 
 planted = 0
-for i in range(20000):
+for i in range(count):
     folder = os.path.join(root, f"pkg{i % 200:03d}", f"mod{(i // 200) % 10}")
     os.makedirs(folder, exist_ok=True)
     lines = []

@@ -30,7 +30,9 @@ fn cold_hashing(c: &mut Criterion) {
     let mut group = c.benchmark_group("inputs");
     group.throughput(Throughput::Bytes(bytes));
     group.bench_function("cold snapshot of 2,000 files (~10 MB)", |b| {
-        b.iter(|| snapshot_tree(dir.path(), &exclude, &[], StatIndex::default).expect("snapshot"));
+        b.iter(|| {
+            snapshot_tree(dir.path(), &exclude, &[], StatIndex::default, None).expect("snapshot")
+        });
     });
     group.finish();
 }

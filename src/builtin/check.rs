@@ -12,10 +12,13 @@ use super::{conflicts, large_files, scan, syntax, Finding, Kind, Spec};
 use crate::files::root::Root;
 use crate::sys::name;
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 /// What checking one file gave.
-pub(super) enum FileResult {
+#[derive(Debug, Clone)]
+pub(crate) enum FileResult {
     Checked(Vec<Finding>),
     Binary,
     Note(String),
@@ -51,6 +54,19 @@ pub(crate) fn execute(
     files: &[&str],
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Outcome {
+    execute_with(spec, root, files, stop, None)
+}
+
+/// Like [`execute`], but a file whose content was already checked (from
+/// the bytes the cold hash read, [`ContentScan`]) is not read again: its
+/// result is taken from `prescanned`.
+pub(crate) fn execute_with(
+    spec: &Spec,
+    root: &Path,
+    files: &[&str],
+    stop: &(dyn Fn() -> bool + Sync),
+    prescanned: Option<&Prescanned>,
+) -> Outcome {
     let checker = Checker::new(spec);
     let root = match Root::open(root) {
         Ok(r) => r,
@@ -61,9 +77,10 @@ pub(crate) fn execute(
             }
         }
     };
+    let known = |rel: &str| prescanned.and_then(|p| p.0.get(rel).cloned());
     let results: Vec<Option<FileResult>> = files
         .par_iter()
-        .map(|rel| (!stop()).then(|| checker.check(&root, rel)))
+        .map(|rel| (!stop()).then(|| known(rel).unwrap_or_else(|| checker.check(&root, rel))))
         .collect();
     let mut outcome = tally(files, results);
     outcome.sort_findings();
@@ -159,5 +176,74 @@ impl ContentCheck<'_> {
             },
         }
         FileResult::Checked(found)
+    }
+}
+
+/// A content check fed with bytes read elsewhere: the cold hash hands it
+/// each file it reads whole (one read for both, issue 14), and the results
+/// wait, by path, for the gate to run. Only what [`execute`] would read
+/// itself is taken: a regular file the check reads, within
+/// [`scan::MAX_SCAN_BYTES`]; the result is what `execute` would give for
+/// the same bytes.
+pub(crate) struct ContentScan<'s> {
+    check: ContentCheck<'s>,
+    results: Mutex<HashMap<String, FileResult>>,
+}
+
+/// The results a [`ContentScan`] gathered, by path.
+#[derive(Debug, Default)]
+pub(crate) struct Prescanned(HashMap<String, FileResult>);
+
+impl Prescanned {
+    /// How many files were checked ahead.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<'s> ContentScan<'s> {
+    /// The scan for `spec`, or `None` for a check that reads no content
+    /// (`large-files`).
+    pub(crate) fn new(spec: &'s Spec) -> Option<Self> {
+        match Checker::new(spec) {
+            Checker::LargeFiles { .. } => None,
+            Checker::Content(check) => Some(ContentScan {
+                check,
+                results: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Whether this check reads `rel`, `size` bytes long.
+    pub(crate) fn wants(&self, rel: &str, size: u64) -> bool {
+        size <= scan::MAX_SCAN_BYTES
+            && !(matches!(self.check, ContentCheck::Syntax) && syntax::Format::of(rel).is_none())
+    }
+
+    /// Checks `bytes`, the content of the regular file `rel`, and keeps
+    /// the result.
+    pub(crate) fn scan(&self, rel: &str, bytes: &[u8]) {
+        if bytes.len() as u64 > scan::MAX_SCAN_BYTES {
+            // Grew past the limit since its lstat: left to `execute`.
+            return;
+        }
+        let result = if scan::is_binary(bytes) {
+            FileResult::Binary
+        } else {
+            self.check.content(rel, bytes)
+        };
+        let mut results = match self.results.lock() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        results.insert(rel.to_owned(), result);
+    }
+
+    /// What was checked.
+    pub(crate) fn into_results(self) -> Prescanned {
+        Prescanned(match self.results.into_inner() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        })
     }
 }

@@ -26,7 +26,7 @@ pub(crate) mod secrets;
 mod syntax;
 
 pub(crate) use crate::config::builtin_options::{Kind, Matcher, Pattern, Spec};
-pub(crate) use check::execute;
+pub(crate) use check::{execute, execute_with, ContentScan, Prescanned};
 pub(crate) use finding::{Finding, RuleInfo};
 pub(crate) use outcome::Outcome;
 

@@ -51,7 +51,7 @@ pub(super) fn read_text(root: &Root, rel: &str) -> Result<Vec<u8>, FileResult> {
 }
 
 /// Whether `content` holds a NUL byte in its first [`BINARY_PROBE`] bytes.
-fn is_binary(content: &[u8]) -> bool {
+pub(super) fn is_binary(content: &[u8]) -> bool {
     let probe = &content[..content.len().min(BINARY_PROBE)];
     memchr::memchr(0, probe).is_some()
 }

@@ -12,7 +12,7 @@ use super::key::{self, CacheKey, KeyCommandDigest, KeyParts};
 use super::Cache;
 use crate::config::{Command, Config, Gate};
 use crate::files::filter::{self, IgnoredPlaces, InputFilter};
-use crate::files::hash::{self, InputsDigest};
+use crate::files::hash::{self, ContentTap, InputsDigest};
 use crate::files::list;
 use crate::files::root::absolute;
 use crate::files::snapshot::{FileEntry, Snapshot};
@@ -95,7 +95,8 @@ type KeyCommandJob<'c> = (&'c Command, &'c Path, Duration);
 /// Computes the key of every gate in `wanted` (indices into the config's
 /// gates) at `stage`, reading and refreshing the file-hash index. The
 /// gates they need are keyed too (their keys are part of their
-/// dependents'), whether or not they are wanted.
+/// dependents'), whether or not they are wanted. The bytes of each file
+/// hashed pass through `tap`, when there is one.
 pub(crate) fn prepare(
     config: &Config,
     wanted: &[usize],
@@ -103,6 +104,7 @@ pub(crate) fn prepare(
     cache: &mut Cache,
     run_key_command: &KeyCommandRunner<'_>,
     cache_dir: &Path,
+    tap: Option<&dyn ContentTap>,
 ) -> Prepared {
     let n = config.gates.len();
     let mut prepared = Prepared {
@@ -129,7 +131,7 @@ pub(crate) fn prepare(
     let (snapshot, ran) = std::thread::scope(|scope| {
         let running = scope.spawn(|| run_key_commands(&commands, run_key_command, &root));
         let started = Instant::now();
-        let snapshot = take_snapshot(&root, cache, cache_dir, &places);
+        let snapshot = take_snapshot(&root, cache, cache_dir, &places, tap);
         prepared.snapshot_time = started.elapsed();
         let ran = match running.join() {
             Ok(ran) => ran,
@@ -279,11 +281,18 @@ fn take_snapshot(
     cache: &mut Cache,
     cache_dir: &Path,
     places: &[&str],
+    tap: Option<&dyn ContentTap>,
 ) -> Result<(Snapshot, IgnoredPlaces), String> {
     let abs_cache = absolute(cache_dir);
     crate::debug!("cache: snapshot of the files under {}", root.display());
     let root_key = root.to_string_lossy().into_owned();
-    let listed = list::snapshot_tree(root, &abs_cache, places, || cache.load_index(&root_key));
+    let listed = list::snapshot_tree(
+        root,
+        &abs_cache,
+        places,
+        || cache.load_index(&root_key),
+        tap,
+    );
     let (snapshot, index, ignored) =
         listed.map_err(|e| format!("cannot list input files: {e:#}"))?;
     // A signal cut the hashing short: what was not hashed must not be

@@ -97,7 +97,15 @@ fn explain_key(
     dir: &Path,
     mask: &dyn Fn(&str) -> String,
 ) -> Result<(), OutputError> {
-    let prepared = cache::prepare(config, &[index], stage, cache, &pipeline::key_command, dir);
+    let prepared = cache::prepare(
+        config,
+        &[index],
+        stage,
+        cache,
+        &pipeline::key_command,
+        dir,
+        None,
+    );
     let Some(now) = prepared.keys[index].clone() else {
         outln!(
             "\ncache      no key: {}",

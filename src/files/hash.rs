@@ -12,6 +12,23 @@ use std::os::unix::fs::OpenOptionsExt;
 /// A content hash (BLAKE3).
 pub(crate) type Hash = [u8; 32];
 
+/// Files up to this size are read whole into memory and hashed at once;
+/// larger ones are streamed through the hasher (unless a [`ContentTap`]
+/// wants their bytes).
+const BUFFERED_BYTES: u64 = 64 * 1024;
+
+/// Sees the bytes of the regular files the snapshot reads, as it hashes
+/// them: a builtin check scans what the hash read, so a cold run reads a
+/// file once for both (issue 14). Only files whose hash is computed pass
+/// through it; one the stat index vouches for is not read at all.
+pub trait ContentTap: Sync {
+    /// Whether the content of `rel` (`size` bytes, as its lstat said) is
+    /// wanted: then it is read whole, whatever its size.
+    fn wants(&self, rel: &str, size: u64) -> bool;
+    /// The bytes of `rel` that were hashed.
+    fn content(&self, rel: &str, bytes: &[u8]);
+}
+
 /// Why a path has no hash: a symlink to a folder is not followed (its
 /// files are not inputs), and says so.
 pub(crate) fn link_to_folder() -> std::io::Error {
@@ -29,6 +46,7 @@ pub(crate) fn hash_file(
     rel: &str,
     state: &FileState,
     kind: Kind,
+    tap: Option<&dyn ContentTap>,
 ) -> std::io::Result<Hash> {
     if kind == Kind::Special {
         return Ok(special_file(rel));
@@ -69,12 +87,19 @@ pub(crate) fn hash_file(
         return Ok(*hasher.finalize().as_bytes());
     }
     hasher.update(b"file\0");
-    let file = root.open_nofollow(rel)?;
+    let mut file = root.open_nofollow(rel)?;
     // Never read, should the file have become a FIFO since its lstat.
     if !file.metadata()?.is_file() {
         return Ok(special_file(rel));
     }
-    read_into(&mut hasher, file, state.size)?;
+    match tap.filter(|t| t.wants(rel, state.size)) {
+        Some(tap) => {
+            let bytes = read_sized(&mut file, state.size)?;
+            hasher.update(&bytes);
+            tap.content(rel, &bytes);
+        }
+        None => read_into(&mut hasher, file, state.size)?,
+    }
     Ok(*hasher.finalize().as_bytes())
 }
 
@@ -93,14 +118,46 @@ fn read_into(
     mut file: std::fs::File,
     size: u64,
 ) -> std::io::Result<()> {
-    if size <= 64 * 1024 {
-        let mut buf = Vec::with_capacity(size as usize + 1);
-        file.read_to_end(&mut buf)?;
-        hasher.update(&buf);
+    if size <= BUFFERED_BYTES {
+        hasher.update(&read_sized(&mut file, size)?);
     } else {
         hasher.update_reader(&mut file)?;
     }
     Ok(())
+}
+
+/// Reads `file` whole, `size` being what its lstat said: one `read` call
+/// for a file that still has that size (a regular file gives less than
+/// asked only at its end), where `read_to_end` would also `statx`, `lseek`
+/// and read once more to see the end. A file that grew since is read on
+/// to its end; either way the state recorded before the read differs from
+/// the file's after a write, so the bytes are never trusted beyond it
+/// (DESIGN §5).
+fn read_sized(file: &mut std::fs::File, size: u64) -> std::io::Result<Vec<u8>> {
+    let size = usize::try_from(size).unwrap_or(usize::MAX - 1);
+    let mut buf = vec![0; size + 1];
+    let mut filled = 0;
+    loop {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                filled += n;
+                if filled == buf.len() {
+                    // It grew since the lstat: the rest, as it comes.
+                    buf.truncate(filled);
+                    file.read_to_end(&mut buf)?;
+                    return Ok(buf);
+                }
+                if filled >= size {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
 }
 
 /// A submodule's entry "hash": the commit checked out, its raw bytes

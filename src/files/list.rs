@@ -10,6 +10,7 @@
 //! only when some gate names one; a config naming none pays nothing.
 
 use super::filter::{is_under, IgnoredPlaces};
+use super::hash::ContentTap;
 use super::index::StatIndex;
 use super::root::Root;
 use super::snapshot::Snapshot;
@@ -133,11 +134,14 @@ fn holds_listed(files: &[String], place: &str) -> bool {
 ///
 /// `load_index` runs while git lists the files; the index it returns is
 /// handed back with the snapshot, and so are the ignored places found.
+///
+/// The bytes of each file hashed pass through `tap`, when there is one.
 pub fn snapshot_tree(
     root: &Path,
     exclude: &Path,
     places: &[&str],
     load_index: impl FnOnce() -> StatIndex,
+    tap: Option<&dyn ContentTap>,
 ) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces)> {
     let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
     let listed_ns = super::snapshot::now_ns();
@@ -163,7 +167,7 @@ pub fn snapshot_tree(
                 .collect(),
             None => Vec::new(),
         };
-        let tracked = tracked.map(|files| Snapshot::take(&handle, files, &index));
+        let tracked = tracked.map(|files| Snapshot::take(&handle, files, &index, tap));
         let others = others
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?;
@@ -171,18 +175,18 @@ pub fn snapshot_tree(
             (Some(tracked), Some(untracked)) => {
                 let untracked = tidy(untracked, root, exclude);
                 let (ignored, found) = ignored_files(root, exclude, &[&untracked], &open)?;
-                let snapshot = tracked.merge(Snapshot::take(&handle, untracked, &index));
+                let snapshot = tracked.merge(Snapshot::take(&handle, untracked, &index, tap));
                 if ignored.is_empty() {
                     (snapshot, found)
                 } else {
                     (
-                        snapshot.merge(Snapshot::take(&handle, ignored, &index)),
+                        snapshot.merge(Snapshot::take(&handle, ignored, &index, tap)),
                         found,
                     )
                 }
             }
             _ => (
-                Snapshot::take(&handle, tidy(walk_files(root)?, root, exclude), &index),
+                Snapshot::take(&handle, tidy(walk_files(root)?, root, exclude), &index, tap),
                 IgnoredPlaces::default(),
             ),
         };
@@ -428,12 +432,12 @@ mod tests {
             )
         );
         let (snapshot, _, ignored) =
-            snapshot_tree(root, &root.join(".pqg"), &places, StatIndex::default).unwrap();
+            snapshot_tree(root, &root.join(".pqg"), &places, StatIndex::default, None).unwrap();
         let paths: Vec<&str> = snapshot.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, listed);
         assert_eq!(ignored.places(), [".env", "build"]);
         let (snapshot, _, ignored) =
-            snapshot_tree(root, &root.join(".pqg"), &[], StatIndex::default).unwrap();
+            snapshot_tree(root, &root.join(".pqg"), &[], StatIndex::default, None).unwrap();
         assert_eq!(snapshot.files.len(), 3, "no place named: no ignored file");
         assert!(ignored.is_empty());
     }

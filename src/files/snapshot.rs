@@ -11,7 +11,7 @@
 //! ignored, counts the same way); and every entry carries the mode git
 //! tracks.
 
-use super::hash::{hash_file, submodule_hash, Hash};
+use super::hash::{hash_file, submodule_hash, ContentTap, Hash};
 use super::index::{StatIndex, StatRecord, RACY_NS};
 use super::root::{FileState, Kind, Root, Target};
 use crate::git;
@@ -128,11 +128,24 @@ impl Snapshot {
     /// those the index cannot vouch for. Files that vanished since they were
     /// listed are left out. A listed path that is a folder (git lists a
     /// submodule's place so) becomes the submodule's entry and its files.
-    pub fn take(root: &Root, files: Vec<String>, index: &StatIndex) -> Snapshot {
-        Self::take_at(root, files, index, 0)
+    /// The bytes of each file hashed (not vouched for by the index) pass
+    /// through `tap`, when there is one.
+    pub fn take(
+        root: &Root,
+        files: Vec<String>,
+        index: &StatIndex,
+        tap: Option<&dyn ContentTap>,
+    ) -> Snapshot {
+        Self::take_at(root, files, index, tap, 0)
     }
 
-    fn take_at(root: &Root, files: Vec<String>, index: &StatIndex, depth: usize) -> Snapshot {
+    fn take_at(
+        root: &Root,
+        files: Vec<String>,
+        index: &StatIndex,
+        tap: Option<&dyn ContentTap>,
+        depth: usize,
+    ) -> Snapshot {
         let taken_ns = now_ns();
         // Both lists are sorted: join them in one pass, no hashing.
         let mut known: Vec<Option<&StatRecord>> = Vec::with_capacity(files.len());
@@ -178,7 +191,7 @@ impl Snapshot {
                         return Seen::File(record.hash, state, false);
                     }
                 }
-                match hash_file(root, rel, &state, kind) {
+                match hash_file(root, rel, &state, kind, tap) {
                     Ok(hash) => Seen::File(hash, state, true),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Seen::Gone,
                     Err(_) => Seen::Unreadable,
@@ -215,7 +228,7 @@ impl Snapshot {
         }
         let inner: Vec<Snapshot> = submodules
             .into_par_iter()
-            .map(|(path, state)| Self::submodule(root, &path, state, index, depth))
+            .map(|(path, state)| Self::submodule(root, &path, state, index, tap, depth))
             .collect();
         inner.into_iter().fold(snapshot, Snapshot::merge)
     }
@@ -228,6 +241,7 @@ impl Snapshot {
         rel: &str,
         state: FileState,
         index: &StatIndex,
+        tap: Option<&dyn ContentTap>,
         depth: usize,
     ) -> Snapshot {
         let dir = root.path().join(rel);
@@ -264,7 +278,7 @@ impl Snapshot {
                     files.into_iter().map(|f| format!("{entry}{f}")).collect();
                 files.sort_unstable();
                 files.dedup();
-                snapshot.merge(Self::take_at(root, files, index, depth + 1))
+                snapshot.merge(Self::take_at(root, files, index, tap, depth + 1))
             }
             // Its files cannot be listed: a gate whose inputs reach into it
             // is not cached.
@@ -371,7 +385,7 @@ impl Snapshot {
                     _ => false,
                 };
                 (state.mtime_ns >= racy_from || target_racy)
-                    && hash_file(root, &f.path, &state, kind).map_or(true, |h| h != f.hash)
+                    && hash_file(root, &f.path, &state, kind, None).map_or(true, |h| h != f.hash)
             })
             .map(|(f, _)| f.path.clone())
             .collect()

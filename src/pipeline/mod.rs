@@ -103,6 +103,9 @@ pub(crate) struct StageRunner<'a> {
 struct Reusable {
     cached: Vec<Option<run::Execution>>,
     set_aside: Vec<Option<prepare::SetAside>>,
+    /// Per builtin gate, what its check found in the bytes the cold hash
+    /// read (one read for both).
+    prescanned: Vec<Option<std::sync::Arc<crate::builtin::Prescanned>>>,
 }
 
 /// A stage whose gates ran: what is left is to store, judge and report.
@@ -193,6 +196,7 @@ impl<'a> StageBuilder<'a> {
             Vec::new()
         };
         let stage = config.ladder.name(plan.stage).to_string();
+        let shared = prepare::SharedRead::new(config, &wanted);
         let prepared = cache::prepare(
             config,
             &wanted,
@@ -200,10 +204,18 @@ impl<'a> StageBuilder<'a> {
             cache,
             &prepare::key_command,
             cache_dir,
+            shared
+                .as_ref()
+                .map(|s| s as &dyn crate::files::hash::ContentTap),
         );
         let (cached, set_aside) =
             prepare::reuse_plan(config, plan, &prepared, &wanted, cache, started_ns);
-        let reusable = Reusable { cached, set_aside };
+        let prescanned = shared.map_or_else(Vec::new, |s| s.into_prescanned(config.gates.len()));
+        let reusable = Reusable {
+            cached,
+            set_aside,
+            prescanned,
+        };
         if crate::log::enabled_at(crate::log::Level::Info) {
             events::log_decisions(config, plan, &prepared, &reusable, cache);
             events::note_slow_key_commands(&prepared, &reusable, &wanted, started_ns);
@@ -242,6 +254,7 @@ impl<'a> StageBuilder<'a> {
                 .map(|g| predicted.get(g.id.as_str()).copied())
                 .collect(),
             prepare::builtin_files(config, prepared, &reusable.cached, changed, redefined),
+            reusable.prescanned,
             reusable.cached,
             files_lists,
         )

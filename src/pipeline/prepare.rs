@@ -4,6 +4,7 @@
 
 use crate::cache::{self, Cache};
 use crate::config::Config;
+use crate::files::filter::InputFilter;
 use crate::{plan, run};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -310,9 +311,11 @@ fn run_together(plan: &plan::Plan, cached: &mut [Option<run::Execution>]) -> Vec
 pub(crate) fn gate_jobs(
     predicted: Vec<Option<std::time::Duration>>,
     builtin_files: Vec<Option<std::sync::Arc<Vec<String>>>>,
+    mut prescanned: Vec<Option<Arc<crate::builtin::Prescanned>>>,
     cached: Vec<Option<run::Execution>>,
     files_lists: Vec<Option<std::path::PathBuf>>,
 ) -> crate::plan::PerGate<run::GateJob> {
+    prescanned.resize_with(cached.len(), || None);
     let reuse = cached.into_iter().map(|cached| match cached {
         Some(execution) => run::Reuse::Cached(execution),
         None => run::Reuse::Nothing,
@@ -321,13 +324,80 @@ pub(crate) fn gate_jobs(
         .into_iter()
         .zip(reuse)
         .zip(builtin_files.into_iter().zip(files_lists))
+        .zip(prescanned)
         .map(
-            |((predicted, reuse), (builtin_files, files_list))| run::GateJob {
+            |(((predicted, reuse), (builtin_files, files_list)), prescanned)| run::GateJob {
                 predicted,
                 reuse,
                 builtin_files,
+                prescanned,
                 files_list,
             },
         )
         .collect()
+}
+
+/// The cold hash's tap for the builtin gates that read content: each file
+/// hashed that such a gate's inputs match is checked from the bytes the
+/// hash read, so the gate does not read it again (issue 14: one read for
+/// both). A gate answered from the cache throws its results away.
+pub(super) struct SharedRead<'c> {
+    scans: Vec<(usize, &'c str, InputFilter, crate::builtin::ContentScan<'c>)>,
+}
+
+impl<'c> SharedRead<'c> {
+    /// The tap for the builtin gates among `wanted` (config indices) that
+    /// read content; `None` when there is none.
+    pub(super) fn new(config: &'c Config, wanted: &[usize]) -> Option<Self> {
+        let scans: Vec<_> = wanted
+            .iter()
+            .filter_map(|&i| {
+                let gate = &config.gates[i];
+                let crate::config::Command::Builtin(spec) = &gate.command else {
+                    return None;
+                };
+                let filter = InputFilter::new(gate.inputs.as_deref()).ok()?;
+                Some((
+                    i,
+                    gate.id.as_str(),
+                    filter,
+                    crate::builtin::ContentScan::new(spec)?,
+                ))
+            })
+            .collect();
+        (!scans.is_empty()).then_some(SharedRead { scans })
+    }
+
+    /// Per config gate (of `count`), what its scan found.
+    pub(super) fn into_prescanned(
+        self,
+        count: usize,
+    ) -> Vec<Option<Arc<crate::builtin::Prescanned>>> {
+        let mut out = vec![None; count];
+        for (i, id, _, scan) in self.scans {
+            let found = scan.into_results();
+            crate::debug!(
+                "gate {id}: {} files checked from the bytes the hash read",
+                found.len()
+            );
+            out[i] = Some(Arc::new(found));
+        }
+        out
+    }
+}
+
+impl crate::files::hash::ContentTap for SharedRead<'_> {
+    fn wants(&self, rel: &str, size: u64) -> bool {
+        self.scans
+            .iter()
+            .any(|(_, _, filter, scan)| filter.matches(rel) && scan.wants(rel, size))
+    }
+
+    fn content(&self, rel: &str, bytes: &[u8]) {
+        for (_, _, filter, scan) in &self.scans {
+            if filter.matches(rel) && scan.wants(rel, bytes.len() as u64) {
+                scan.scan(rel, bytes);
+            }
+        }
+    }
 }

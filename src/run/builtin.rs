@@ -26,10 +26,12 @@ pub(super) fn run_builtin(
     let started = Instant::now();
     let config = runner.config;
     let stop = || runner.groups.is_closed();
-    let outcome = match &runner.job(i).builtin_files {
+    let job = runner.job(i);
+    let outcome = match &job.builtin_files {
         Some(files) => {
             let refs: Vec<&str> = files.iter().map(String::as_str).collect();
-            builtin::execute(spec, &config.root, &refs, &stop)
+            let prescanned = job.prescanned.as_deref();
+            builtin::execute_with(spec, &config.root, &refs, &stop, prescanned)
         }
         None => match builtin_inputs(config, gate, &runner.opts.cache_dir, spec, &stop) {
             Ok(outcome) => outcome,

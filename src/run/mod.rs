@@ -169,6 +169,7 @@ impl RunOptions {
             predicted: None,
             reuse: Reuse::Nothing,
             builtin_files: None,
+            prescanned: None,
             files_list: None,
         };
         self.gates.get(i).unwrap_or(&NOTHING_KNOWN)
@@ -186,6 +187,9 @@ pub(crate) struct GateJob {
     /// The input files of a builtin, when the cache already listed them;
     /// otherwise the builtin lists them itself.
     pub builtin_files: Option<Arc<Vec<String>>>,
+    /// What a builtin's check found in the files the cold hash read for
+    /// it (one read for both): those files are not read again.
+    pub prescanned: Option<Arc<crate::builtin::Prescanned>>,
     /// The list of changed files the gate gets as `PQG_FILES`
     /// (`--changed-since`).
     pub files_list: Option<PathBuf>,
