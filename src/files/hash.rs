@@ -345,6 +345,24 @@ mod tests {
     }
 
     #[test]
+    fn a_file_read_against_its_lstat_size_is_read_whole_grown_or_shrunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let content: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        let read = |size: u64| {
+            let mut file = std::fs::File::open(&path).unwrap();
+            read_sized(&mut file, size).unwrap()
+        };
+        assert_eq!(read(70_000), content, "as large as its lstat said");
+        assert_eq!(read(10), content, "grew since its lstat: read on");
+        assert_eq!(read(0), content, "was empty at its lstat");
+        assert_eq!(read(200_000), content, "shrank since its lstat");
+        std::fs::write(&path, b"").unwrap();
+        assert!(read(5).is_empty());
+    }
+
+    #[test]
     fn submodule_hashes_name_their_commit() {
         let sha1 = "0123456789abcdef0123456789abcdef01234567";
         let h = submodule_hash(&Checkout::Commit(sha1.into()));
