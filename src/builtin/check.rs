@@ -247,3 +247,66 @@ impl<'s> ContentScan<'s> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces a file is made of: plain text, a token, conflict markers,
+    /// a NUL (binary), broken and sound JSON.
+    const PIECES: &[&str] = &[
+        "let x = 1;\n",
+        "k = 'ghp_R8xWq2ZtY5nB7vK3mP9sD4fG6hJ1lA0cE2uI'\n", // pqg:allow
+        "<<<<<<< ours\n",
+        "=======\n",
+        ">>>>>>> theirs\n",
+        "\0",
+        "{\"a\": 1,,}\n",
+        "{\"a\": 1}\n",
+        "# pqg:allow ghp_T1yUq3WeR5tY7uI9oP2aS4dF6gH8jK0lZ1xC\n", // pqg:allow
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// A check fed the bytes the hash read finds what it finds when it
+        /// reads the files itself: the same findings, notes and counts (the
+        /// files are not even there for the second check to read).
+        #[test]
+        fn a_check_from_the_hashs_bytes_finds_what_reading_the_file_finds(
+            files in proptest::collection::vec(
+                (proptest::sample::select(vec!["a.rs", "b.json", "c.txt", "d.toml"]),
+                 proptest::collection::vec(0..PIECES.len(), 0..6)),
+                1..6,
+            ),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut names = Vec::new();
+            for (n, (ext, pieces)) in files.iter().enumerate() {
+                let name = format!("f{n}{ext}");
+                let content: String = pieces.iter().map(|&p| PIECES[p]).collect();
+                std::fs::write(dir.path().join(&name), content).unwrap();
+                names.push(name);
+            }
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            for kind in [Kind::Secrets, Kind::ConflictMarkers, Kind::Syntax] {
+                let spec = Spec::new(kind);
+                let alone = execute(&spec, dir.path(), &refs, &|| false);
+                let scan = ContentScan::new(&spec).expect("a content check");
+                for name in &names {
+                    let bytes = std::fs::read(dir.path().join(name)).unwrap();
+                    if scan.wants(name, bytes.len() as u64) {
+                        scan.scan(name, &bytes);
+                    }
+                }
+                let prescanned = scan.into_results();
+                // Gone from the disk: what is found now comes from the bytes.
+                let moved = tempfile::tempdir().unwrap();
+                let shared = execute_with(&spec, moved.path(), &refs, &|| false, Some(&prescanned));
+                prop_assert_eq!(&shared.findings, &alone.findings);
+                prop_assert_eq!(&shared.notes, &alone.notes);
+                prop_assert_eq!((shared.files, shared.binary), (alone.files, alone.binary));
+            }
+        }
+    }
+}
