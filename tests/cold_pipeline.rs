@@ -219,3 +219,53 @@ fn a_run_after_cache_clear_starts_the_longest_gate_first_from_history() {
         "both runs are in the history"
     );
 }
+
+#[test]
+fn a_builtin_checked_from_the_hashed_bytes_is_stored_without_a_second_look() {
+    // The key command appends a secret to an input while the tree is
+    // hashed (before or after the hash reads it): whatever the builtin
+    // stored is what a fresh check of the tree finds for that key.
+    let repo = TestRepo::new()
+        .gates(
+            "[gates.secrets]\nbuiltin = \"secrets\"\ninputs = ['src/**']\n\
+             key_commands = [\"sh -c 'if [ -e edit.flag ]; then rm edit.flag; echo \\\"k = ghp_R8xWq2ZtY5nB7vK3mP9sD4fG6hJ1lA0cE2uI\\\" >> src/a.py; fi; echo v1'\"]\n\
+             [gates.cmd]\nrun = 'true'\ninputs = ['src/**']\n", // pqg:allow
+        )
+        .file(".gitignore", ".pqg/\nedit.flag\n")
+        .file("src/a.py", &"x = 1\n".repeat(30_000));
+    for i in 0..30 {
+        repo.write(&format!("src/pad{i}.py"), &"y = 2\n".repeat(5_000));
+    }
+    repo.write("edit.flag", "");
+    let out = repo.pqg(["check", "-vv"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !repo.path().join("edit.flag").exists(),
+        "the key command ran"
+    );
+    assert!(
+        stderr.contains("1 builtin results made from the hashed bytes")
+            && stderr.contains("inputs of 1 gates checked again"),
+        "only the command gate's inputs are looked at again:\n{stderr}"
+    );
+    let found = |args: &[&str]| {
+        let out = repo
+            .pqg(["check", "--format", "json"].iter().chain(args))
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            report["gates"][0]["findings"].clone(),
+            report["gates"][0]["cached"].clone(),
+        )
+    };
+    let (cached, _) = found(&[]);
+    let (fresh, was_cached) = found(&["--no-cache"]);
+    assert_eq!(was_cached, false);
+    assert_eq!(cached, fresh, "a stored result is what a fresh check finds");
+    assert_eq!(
+        fresh.as_array().map(Vec::len),
+        Some(1),
+        "the appended secret"
+    );
+}

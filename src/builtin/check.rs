@@ -199,6 +199,11 @@ impl Prescanned {
     pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
+
+    /// Whether `rel` was checked ahead.
+    pub(crate) fn holds(&self, rel: &str) -> bool {
+        self.0.contains_key(rel)
+    }
 }
 
 impl<'s> ContentScan<'s> {

@@ -373,11 +373,23 @@ impl Finished<'_> {
         let r = &mut self.runner;
         let mut changes = None;
         if self.result.interrupted.is_none() && r.request.filters.changed.is_none() {
+            let exact: Vec<bool> = r
+                .prepared
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(i, key)| {
+                    let prescanned = r.opts.job(plan::GateIdx(i)).prescanned.as_deref();
+                    key.as_ref()
+                        .is_some_and(|k| prepare::read_whole_from_hash(r.config, i, k, prescanned))
+                })
+                .collect();
             changes = record::store_results(
                 r.config,
                 &r.prepared,
                 &self.result,
                 &self.blamed,
+                &exact,
                 &mut r.cache,
                 &r.cache_dir,
             );

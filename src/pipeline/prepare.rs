@@ -401,3 +401,39 @@ impl crate::files::hash::ContentTap for SharedRead<'_> {
         }
     }
 }
+
+/// Whether builtin gate `i`'s result is a function of the bytes its key
+/// was made from alone: every input is a regular file its check took from
+/// the bytes the cold hash read (`prescanned`), it needs no gate, and no
+/// metric reads a file. Such a result cannot describe another state of the
+/// tree, so the look at its inputs after the run (DESIGN §5) is not needed
+/// to store it.
+pub(super) fn read_whole_from_hash(
+    config: &Config,
+    i: usize,
+    key: &cache::GateKey,
+    prescanned: Option<&crate::builtin::Prescanned>,
+) -> bool {
+    use crate::config::MetricSource;
+    use crate::files::snapshot::Mode;
+    let gate = &config.gates[i];
+    let Some(prescanned) = prescanned else {
+        return false;
+    };
+    matches!(gate.command, crate::config::Command::Builtin(_))
+        && gate.needs.is_empty()
+        && gate.metrics.iter().all(|m| {
+            matches!(
+                m.source,
+                MetricSource::Regex(_)
+                    | MetricSource::Count(_)
+                    | MetricSource::Duration
+                    | MetricSource::Findings
+                    | MetricSource::Json { file: None, .. }
+            )
+        })
+        && key
+            .files
+            .iter()
+            .all(|f| matches!(f.mode, Mode::File | Mode::Exec) && prescanned.holds(&f.path))
+}

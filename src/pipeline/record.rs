@@ -15,12 +15,15 @@ use std::path::Path;
 /// cancelled) may have read what that need wrote at some other state of
 /// the tree, and its result is stored under a key that holds the need's
 /// key as it is now. Never stored either: a gate `blamed` for changing
-/// tracked files (its stored exit code would pass it next time).
+/// tracked files (its stored exit code would pass it next time). A gate
+/// `exact` (a builtin that checked the very bytes its key was made from)
+/// is stored without looking at its inputs again.
 pub(super) fn store_results(
     config: &Config,
     prepared: &cache::Prepared,
     result: &run::RunResult,
     blamed: &crate::plan::PerGate<bool>,
+    exact: &[bool],
     cache: &mut Cache,
     cache_dir: &Path,
 ) -> Option<cache::Changes> {
@@ -61,6 +64,15 @@ pub(super) fn store_results(
     if candidates.is_empty() {
         return None;
     }
+    let (exact, candidates): (Vec<_>, Vec<_>) = candidates
+        .into_iter()
+        .partition(|&(i, _, _)| exact.get(i).copied().unwrap_or(false));
+    if !exact.is_empty() {
+        crate::debug!(
+            "cache: {} builtin results made from the hashed bytes: their inputs are not looked at again",
+            exact.len()
+        );
+    }
     // Inputs are checked again now that the gates have finished: a file
     // edited, removed or added while a gate ran means its result describes
     // no state of the tree, so it is not stored.
@@ -73,7 +85,11 @@ pub(super) fn store_results(
         .collect();
     checked.sort_unstable();
     checked.dedup();
-    let changes = cache::changes_since(prepared, cache_dir, &checked)?;
+    let changes = if checked.is_empty() {
+        None
+    } else {
+        cache::changes_since(prepared, cache_dir, &checked)
+    };
     crate::debug!(
         "cache: inputs of {} gates checked again in {} ms",
         checked.len(),
@@ -81,16 +97,19 @@ pub(super) fn store_results(
     );
     let now = crate::files::snapshot::now_ns();
     // A need without a key here (`cache = false`) is not looked at again.
-    let changed = |i: usize| {
-        prepared.keys[i]
+    // When the tree could not be looked at again, only the exact results
+    // are stored.
+    let moved = |key: &cache::GateKey| {
+        changes
             .as_ref()
-            .is_some_and(|k| cache::inputs_changed(k, &changes))
+            .is_none_or(|c| cache::inputs_changed(key, c))
     };
+    let changed = |i: usize| prepared.keys[i].as_ref().is_some_and(moved);
     let kept: Vec<_> = candidates
         .into_iter()
         .filter(|&(i, key, _)| {
             let Some(need) = needs_of(config, i).into_iter().find(|&j| changed(j)) else {
-                return !cache::inputs_changed(key, &changes);
+                return !moved(key);
             };
             crate::info!(
                 "gate {}: result not stored: the inputs of `{}`, which it needs, changed while it ran",
@@ -99,6 +118,7 @@ pub(super) fn store_results(
             );
             false
         })
+        .chain(exact)
         .collect();
     // The manifest names the input files, for `explain`: a name holding a
     // secret is stored masked (DESIGN §11).
@@ -125,7 +145,7 @@ pub(super) fn store_results(
         items.len(),
         started.elapsed().as_millis()
     );
-    Some(changes)
+    changes
 }
 
 /// `files` with `secrets` masked in their names, or `None` when no name
