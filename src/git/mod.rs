@@ -16,6 +16,7 @@
 pub(crate) mod changed;
 mod file_at;
 pub(crate) mod index;
+pub(crate) mod new_code;
 pub(crate) mod objects;
 mod spawn;
 

@@ -36,6 +36,72 @@ impl LineCoverage {
     }
 }
 
+/// One source file's lines in a coverage report: the lines the report
+/// instruments, and among them those it says were never hit.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct FileLines {
+    /// The file's name as the report writes it.
+    pub path: String,
+    /// Instrumented lines, sorted, each once.
+    pub lines: Vec<u32>,
+    /// Instrumented lines with no hit, sorted, each once.
+    pub missed: Vec<u32>,
+}
+
+impl FileLines {
+    /// Builds a file's lines from `(line, hits > 0)` pairs in any order; a
+    /// line listed twice (two records, two classes of one file) is covered
+    /// when any of them hit it.
+    pub fn from_hits(path: String, mut hits: Vec<(u32, bool)>) -> FileLines {
+        hits.sort_unstable();
+        let mut lines: Vec<u32> = Vec::with_capacity(hits.len());
+        let mut covered: Vec<bool> = Vec::with_capacity(hits.len());
+        for (line, hit) in hits {
+            if lines.last() == Some(&line) {
+                *covered.last_mut().expect("pushed with the line") |= hit;
+            } else {
+                lines.push(line);
+                covered.push(hit);
+            }
+        }
+        let missed = lines
+            .iter()
+            .zip(&covered)
+            .filter(|(_, &c)| !c)
+            .map(|(&l, _)| l)
+            .collect();
+        FileLines {
+            path,
+            lines,
+            missed,
+        }
+    }
+}
+
+/// What a coverage report says: line totals, branch totals when it has
+/// any, and, when asked for, each file's lines.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CoverageReport {
+    pub lines: LineCoverage,
+    /// Branches found and hit; `None` when the report records none.
+    pub branches: Option<LineCoverage>,
+    /// Folders the report's relative file names are relative to
+    /// (Cobertura's `<source>` elements), in the report's order.
+    pub sources: Vec<String>,
+    /// Each file's lines (only when asked for, else empty).
+    pub files: Vec<FileLines>,
+}
+
+impl CoverageReport {
+    /// Percent of branches hit; an error when the report records none.
+    pub fn branch_percent(&self) -> Result<f64, String> {
+        match self.branches {
+            Some(b) if b.found > 0 => Ok(100.0 * b.hit as f64 / b.found as f64),
+            _ => Err("the report records no branches (was branch coverage measured? coverage.py: `--branch`; cargo-llvm-cov: `--branch`)".to_owned()),
+        }
+    }
+}
+
 /// Opens `path` for a parser, naming the file in the error. Only a regular
 /// file (or a symlink to one) is read: the open never blocks (a FIFO would
 /// wait for a writer forever), and a FIFO, socket, device or folder is an
