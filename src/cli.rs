@@ -180,6 +180,13 @@ pub struct CheckArgs {
     #[arg(long, value_name = "REF")]
     pub changed_since: Option<String>,
 
+    /// Where new code starts for `scope = "new"` metrics: lines added or
+    /// modified since the merge base of REF and HEAD, work tree included
+    /// (default: settings.new_code_since, the CI's target branch, the
+    /// upstream, origin/HEAD, main or master)
+    #[arg(long, value_name = "REF")]
+    pub new_code_since: Option<String>,
+
     /// Under GitHub Actions (GITHUB_ACTIONS=true), do not print workflow
     /// annotations nor append the Markdown summary to $GITHUB_STEP_SUMMARY
     // PQG_NO_ANNOTATIONS is read by `settings`, not by clap; both helps
@@ -216,6 +223,7 @@ impl Default for CheckArgs {
             no_cache: false,
             shard: None,
             changed_since: None,
+            new_code_since: None,
             no_annotations: false,
             forbid_writes: false,
         }
@@ -259,6 +267,10 @@ pub struct LadderArgs {
     /// Neither read nor write cached results
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Where new code starts for `scope = "new"` metrics (as for check)
+    #[arg(long, value_name = "REF")]
+    pub new_code_since: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

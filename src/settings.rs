@@ -14,6 +14,7 @@
 use crate::cli::{CheckArgs, Cli, ColorChoice, Format, ProgressChoice};
 use crate::config::{self, Config, StageIdx};
 use crate::diag::UserError;
+use crate::git::new_code::Reference;
 use crate::log::Level;
 use clap::ValueEnum;
 use std::ffi::OsString;
@@ -52,6 +53,10 @@ pub struct Environment {
     pub step_summary: Option<OsString>,
     /// `COLUMNS`, as written.
     pub columns: Option<String>,
+    /// `GITHUB_BASE_REF`: a pull request's target branch.
+    pub github_base_ref: Option<String>,
+    /// `CI_MERGE_REQUEST_TARGET_BRANCH_NAME`: GitLab's merge request target.
+    pub gitlab_target_branch: Option<String>,
 }
 
 impl Environment {
@@ -82,6 +87,8 @@ impl Environment {
             github_actions: var("GITHUB_ACTIONS"),
             step_summary: var("GITHUB_STEP_SUMMARY").map(OsString::from),
             columns: var("COLUMNS"),
+            github_base_ref: var("GITHUB_BASE_REF"),
+            gitlab_target_branch: var("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
         }
     }
 }
@@ -258,10 +265,20 @@ impl Settings {
             .cache_dir
             .clone()
             .unwrap_or_else(|| config.settings.cache_dir.clone());
+        let target = self
+            .env
+            .github_base_ref
+            .clone()
+            .or_else(|| self.env.gitlab_target_branch.clone());
         ConfigSettings {
             cache_dir: config.root.join(dir),
             stage,
             jobs: env_jobs.map(|env| env.or(config.settings.jobs)),
+            new_code_since: match (target, &config.settings.new_code_since) {
+                (Some(branch), _) => Reference::Target(branch),
+                (None, Some(name)) => Reference::Named(name.clone()),
+                (None, None) => Reference::Default,
+            },
         }
     }
 }
@@ -276,6 +293,9 @@ pub struct ConfigSettings {
     stage: Result<StageIdx, UserError>,
     /// `PQG_JOBS`, then `settings.jobs`.
     jobs: Result<Option<usize>, UserError>,
+    /// `GITHUB_BASE_REF` or `CI_MERGE_REQUEST_TARGET_BRANCH_NAME`, then
+    /// `settings.new_code_since`, then the default.
+    new_code_since: Reference,
 }
 
 impl ConfigSettings {
@@ -288,6 +308,18 @@ impl ConfigSettings {
                 ..e
             }),
             None => self.stage.clone(),
+        }
+    }
+
+    /// Where new code starts (`scope = "new"`): `--new-code-since`
+    /// (`flag`), then the CI's target branch (`GITHUB_BASE_REF`,
+    /// `CI_MERGE_REQUEST_TARGET_BRANCH_NAME`), then
+    /// `settings.new_code_since`, then the branch's upstream, `origin/HEAD`,
+    /// `main` or `master`.
+    pub(crate) fn new_code_since(&self, flag: Option<&str>) -> Reference {
+        match flag {
+            Some(name) => Reference::Named(name.to_owned()),
+            None => self.new_code_since.clone(),
         }
     }
 

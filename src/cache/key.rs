@@ -14,7 +14,7 @@
 //! that a stored entry holds no secret yet `pqg explain` can still say
 //! which variable or command changed. This module is pure.
 
-use crate::config::{Command, Gate, MetricSource};
+use crate::config::{Command, Gate, MetricSource, Rate, Scope};
 use serde::{Deserialize, Serialize};
 
 /// Bump when the meaning of a stored result or of the key changes.
@@ -116,6 +116,15 @@ pub(crate) fn command_text(command: &Command) -> String {
 }
 
 /// The canonical text of each metric: its name and source, not thresholds.
+/// What a rate adds to a coverage source's text: nothing for lines, so
+/// the keys written before `rate` existed still match.
+fn rate_text(rate: Rate) -> &'static str {
+    match rate {
+        Rate::Lines => "",
+        Rate::Branches => ":rate=branches",
+    }
+}
+
 pub(crate) fn metric_texts(gate: &Gate) -> Vec<String> {
     gate.metrics
         .iter()
@@ -130,8 +139,12 @@ pub(crate) fn metric_texts(gate: &Gate) -> Vec<String> {
                 ),
                 MetricSource::Duration => "duration".to_owned(),
                 MetricSource::Findings => "findings".to_owned(),
-                MetricSource::Lcov(f) => format!("lcov:{}", f.display()),
-                MetricSource::Cobertura(f) => format!("cobertura:{}", f.display()),
+                MetricSource::Lcov { file, rate } => {
+                    format!("lcov:{}{}", file.display(), rate_text(*rate))
+                }
+                MetricSource::Cobertura { file, rate } => {
+                    format!("cobertura:{}{}", file.display(), rate_text(*rate))
+                }
                 MetricSource::Junit { pattern, field } => {
                     format!("junit:{pattern}:{}", field.name())
                 }
@@ -145,7 +158,14 @@ pub(crate) fn metric_texts(gate: &Gate) -> Vec<String> {
                 }
                 MetricSource::FileSize(f) => format!("file_size:{}", f.display()),
             };
-            format!("{}={source}", m.name)
+            // A scoped metric stores what its scope is judged from (each
+            // file's lines, located results), which a whole-report one
+            // does not: the scope is part of what is measured. Whole-report
+            // texts are unchanged, so existing entries stay valid.
+            match m.scope {
+                Scope::All => format!("{}={source}", m.name),
+                Scope::New => format!("{}={source}:scope=new", m.name),
+            }
         })
         .collect()
 }

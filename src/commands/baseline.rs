@@ -36,7 +36,14 @@ fn save(
         Some(name) => config.stage(name)?,
         None => config.ladder.highest(),
     };
-    let ran = run_every_gate(ctx, stage, jobs, no_cache, crate::cli::ProgressChoice::Auto)?;
+    let ran = run_every_gate(
+        ctx,
+        stage,
+        jobs,
+        no_cache,
+        crate::cli::ProgressChoice::Auto,
+        None,
+    )?;
     if ran.result.interrupted.is_some() {
         eprintln!("pqg: interrupted; no baseline written");
         return Ok(ran.verdict.ending());

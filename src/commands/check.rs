@@ -148,6 +148,7 @@ fn request(
         progress: (ctx.settings()).progress(args.progress, args.quiet, stderr_is_terminal),
         keep_going: false,
         forbid_writes: args.forbid_writes,
+        new_code_since: resolved.new_code_since(args.new_code_since.as_deref()),
     })
 }
 

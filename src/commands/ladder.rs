@@ -182,6 +182,7 @@ pub(super) fn run(ctx: &Context, args: &LadderArgs) -> anyhow::Result<Outcome> {
         args.jobs,
         args.no_cache,
         args.progress,
+        args.new_code_since.as_deref(),
     )?;
     if ran.result.interrupted.is_some() {
         eprintln!("pqg: interrupted; the ladder needs every gate's result");

@@ -349,6 +349,7 @@ fn run_every_gate(
     jobs: Option<usize>,
     no_cache: bool,
     progress: ProgressChoice,
+    new_code_since: Option<&str>,
 ) -> anyhow::Result<StageRun> {
     let (config, resolved) = (ctx.config()?, ctx.config_settings()?);
     let stderr_is_terminal = io::stderr().is_terminal();
@@ -363,6 +364,7 @@ fn run_every_gate(
         progress: ctx.settings.progress(progress, false, stderr_is_terminal),
         keep_going: true,
         forbid_writes: false,
+        new_code_since: resolved.new_code_since(new_code_since),
     };
     pipeline::run_stage(config, &request, &mut |_| {})
 }

@@ -27,6 +27,8 @@ pub struct FileSettings {
     pub fail_fast: StageMap<bool>,
     pub redact: Vec<String>,
     pub history: usize,
+    /// The reference new code is measured from (`scope = "new"`).
+    pub new_code_since: Option<String>,
 }
 
 impl Resolver {
@@ -71,6 +73,15 @@ impl Resolver {
             fail_fast,
             redact: raw.redact.unwrap_or_default(),
             history: history.map_or(1000, |h| h as usize),
+            new_code_since: match raw.new_code_since {
+                Some(r) if r.get_ref().trim().is_empty() => {
+                    return Err(self
+                        .err(r.span(), "`new_code_since` is empty")
+                        .hint("name a branch, tag or commit, e.g. `origin/main`, or remove the key for the default (the upstream's merge base)"))
+                }
+                Some(r) => Some(r.into_inner()),
+                None => None,
+            },
         })
     }
 }

@@ -180,7 +180,8 @@ impl Resolver {
         }
         let is_builtin = matches!(command, Command::Builtin(_));
         let writes = self.writes(&raw, is_builtin)?;
-        let metrics = self.gate_metrics(id, &span, raw.metrics, is_builtin)?;
+        let scopable = matches!(&command, Command::Builtin(spec) if matches!(spec.kind.name(), "secrets" | "forbidden"));
+        let metrics = self.gate_metrics(id, &span, raw.metrics, is_builtin, scopable)?;
         for metric in &metrics {
             self.check_passable(id, metric, from);
         }
@@ -441,10 +442,11 @@ impl Resolver {
         span: &Range<usize>,
         raw: IndexMap<Spanned<String>, Spanned<RawMetric>>,
         is_builtin: bool,
+        scopable: bool,
     ) -> Result<Vec<Metric>, UserError> {
         let mut metrics = Vec::with_capacity(raw.len() + 1);
         for (name, metric) in raw {
-            metrics.push(self.resolve_metric(id, name, metric, is_builtin)?);
+            metrics.push(self.resolve_metric(id, name, metric, is_builtin, scopable)?);
         }
         if is_builtin && !metrics.iter().any(|m| m.name == "findings") {
             metrics.insert(
@@ -457,6 +459,7 @@ impl Resolver {
                     max_regression: StageMap::default(),
                     better: Better::Lower,
                     unit: None,
+                    scope: super::Scope::All,
                 },
             );
         }

@@ -36,10 +36,10 @@ pub enum MetricSource {
     Duration,
     /// How many findings a builtin reported.
     Findings,
-    /// Line coverage percent of an LCOV tracefile.
-    Lcov(PathBuf),
-    /// Line coverage percent of a Cobertura XML report.
-    Cobertura(PathBuf),
+    /// Line or branch coverage percent of an LCOV tracefile.
+    Lcov { file: PathBuf, rate: Rate },
+    /// Line or branch coverage percent of a Cobertura XML report.
+    Cobertura { file: PathBuf, rate: Rate },
     /// Pass percent, or one count, of JUnit XML reports (a path or a glob).
     Junit { pattern: String, field: JunitField },
     /// Number of results of a SARIF log, filtered.
@@ -67,11 +67,54 @@ impl MetricSource {
             } => format!("json `{pointer}` in output"),
             MetricSource::Duration => "duration".to_owned(),
             MetricSource::Findings => "findings".to_owned(),
-            MetricSource::Lcov(f) => format!("lcov {}", f.display()),
-            MetricSource::Cobertura(f) => format!("cobertura {}", f.display()),
+            MetricSource::Lcov { file, rate } => format!("lcov {}{}", file.display(), rate.suffix()),
+            MetricSource::Cobertura { file, rate } => {
+                format!("cobertura {}{}", file.display(), rate.suffix())
+            }
             MetricSource::Junit { pattern, field } => format!("junit {pattern} ({})", field.name()),
             MetricSource::Sarif { file, .. } => format!("sarif {}", file.display()),
             MetricSource::FileSize(f) => format!("file_size {}", f.display()),
+        }
+    }
+}
+
+/// Which coverage a whole-report coverage metric reads (`rate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rate {
+    /// Lines hit ÷ lines instrumented.
+    #[default]
+    Lines,
+    /// Branches taken ÷ branches found.
+    Branches,
+}
+
+impl Rate {
+    /// What a description adds for this rate: nothing for lines.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Rate::Lines => "",
+            Rate::Branches => " (branches)",
+        }
+    }
+}
+
+/// Which part of the code a metric measures (`scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// The whole report.
+    #[default]
+    All,
+    /// Only the lines added or modified since `settings.new_code_since`
+    /// (`scope = "new"`).
+    New,
+}
+
+impl Scope {
+    /// The name written in `scope = "NAME"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::All => "all",
+            Scope::New => "new",
         }
     }
 }
@@ -152,16 +195,21 @@ pub struct Metric {
     pub max_regression: StageMap<Regression>,
     pub better: Better,
     pub unit: Option<String>,
+    /// The whole report, or only new code.
+    pub scope: Scope,
 }
 
 impl Resolver {
     /// `[gates.GATE.metrics.NAME]`: one source, thresholds, direction, unit.
+    /// `scopable`: whether a builtin's findings may take `scope = "new"`
+    /// (those of `secrets` and `forbidden`, which locate each finding).
     pub(super) fn resolve_metric(
         &mut self,
         gate: &str,
         name: Spanned<String>,
         metric: Spanned<RawMetric>,
         is_builtin: bool,
+        scopable: bool,
     ) -> Result<Metric, UserError> {
         let span = name.span();
         let m = metric.into_inner();
@@ -172,6 +220,7 @@ impl Resolver {
                 .hint("write `[gates.NAME.metrics.findings]` with `max` (and no source) to set its thresholds"));
         }
         let source = self.metric_source(&m, &what, &span, is_builtin)?;
+        let scope = self.scope(&m, &source, &what, scopable)?;
         let min = self.threshold(m.min.as_ref(), "min", number)?;
         let max = self.threshold(m.max.as_ref(), "max", number)?;
         let max_regression =
@@ -200,7 +249,63 @@ impl Resolver {
             max_regression,
             better,
             unit,
+            scope,
         })
+    }
+
+    /// `scope`: `all` (the default) or `new`, which only some sources take.
+    fn scope(
+        &self,
+        m: &RawMetric,
+        source: &MetricSource,
+        what: &str,
+        scopable: bool,
+    ) -> Result<Scope, UserError> {
+        let Some(s) = &m.scope else {
+            return Ok(Scope::All);
+        };
+        let scope = match s.get_ref().as_str() {
+            "all" => return Ok(Scope::All),
+            "new" => Scope::New,
+            other => {
+                return Err(self
+                    .err(s.span(), format!("`scope` must be `all` or `new`, found `{other}`"))
+                    .maybe_hint(did_you_mean(other, ["all", "new"])))
+            }
+        };
+        let takes = match source {
+            MetricSource::Lcov { rate, .. } | MetricSource::Cobertura { rate, .. } => {
+                if *rate == Rate::Branches {
+                    return Err(self
+                        .err(s.span(), format!("metric {what}: `scope = \"new\"` measures lines, not branches"))
+                        .hint("remove `rate = \"branches\"`, or measure branches in a metric of its own without `scope`"));
+                }
+                true
+            }
+            MetricSource::Sarif { .. } => true,
+            MetricSource::Findings => scopable,
+            _ => false,
+        };
+        if !takes {
+            return Err(self
+                .err(s.span(), format!("metric {what}: `scope = \"new\"` needs located data"))
+                .hint("`scope = \"new\"` applies to `lcov`, `cobertura` and `sarif` metrics and to the findings of the `secrets` and `forbidden` builtins"));
+        }
+        Ok(scope)
+    }
+
+    /// `rate`: `lines` (the default) or `branches`, for coverage reports.
+    fn rate(&self, m: &RawMetric) -> Result<Rate, UserError> {
+        let Some(r) = &m.rate else {
+            return Ok(Rate::Lines);
+        };
+        match r.get_ref().as_str() {
+            "lines" => Ok(Rate::Lines),
+            "branches" => Ok(Rate::Branches),
+            other => Err(self
+                .err(r.span(), format!("`rate` must be `lines` or `branches`, found `{other}`"))
+                .maybe_hint(did_you_mean(other, ["lines", "branches"]))),
+        }
     }
 
     /// The one source of a metric; a builtin's metric has none written.
@@ -221,10 +326,21 @@ impl Resolver {
         sources.extend(self.json_source(m)?);
         sources.extend(self.duration_source(m)?);
         if let Some(p) = &m.lcov {
-            sources.push(MetricSource::Lcov(self.report_path(p, "lcov")?));
+            sources.push(MetricSource::Lcov {
+                file: self.report_path(p, "lcov")?,
+                rate: self.rate(m)?,
+            });
         }
         if let Some(p) = &m.cobertura {
-            sources.push(MetricSource::Cobertura(self.report_path(p, "cobertura")?));
+            sources.push(MetricSource::Cobertura {
+                file: self.report_path(p, "cobertura")?,
+                rate: self.rate(m)?,
+            });
+        }
+        if let (Some(r), None, None) = (&m.rate, &m.lcov, &m.cobertura) {
+            return Err(self
+                .err(r.span(), "`rate` needs `lcov` or `cobertura`")
+                .hint("`rate` chooses line or branch coverage of a coverage report"));
         }
         sources.extend(self.junit_source(m)?);
         sources.extend(self.sarif_source(m)?);
@@ -509,8 +625,8 @@ fn entry_in_force(map: &StageMap<f64>, entry: &StageEntry<f64>, from: StageIdx) 
 /// What a source's values can be: `(percent 0–100, count or size ≥ 0)`.
 fn value_range(source: &MetricSource) -> (bool, bool) {
     match source {
-        MetricSource::Lcov(_)
-        | MetricSource::Cobertura(_)
+        MetricSource::Lcov { .. }
+        | MetricSource::Cobertura { .. }
         | MetricSource::Junit {
             field: JunitField::PassPercent,
             ..
@@ -569,8 +685,8 @@ fn regression(v: &Scalar) -> Result<Regression, String> {
 /// The unit a source implies when the metric names none.
 fn default_unit(source: &MetricSource) -> Option<String> {
     match source {
-        MetricSource::Lcov(_)
-        | MetricSource::Cobertura(_)
+        MetricSource::Lcov { .. }
+        | MetricSource::Cobertura { .. }
         | MetricSource::Junit {
             field: JunitField::PassPercent,
             ..

@@ -31,7 +31,7 @@ pub(crate) use duration::parse_duration;
 pub(crate) use file_settings::FileSettings;
 pub(crate) use gate::{Command, Gate, GateId};
 pub(crate) use load::{discover, CONFIG_FILE};
-pub(crate) use metric::{Better, JunitField, Metric, MetricSource, Regression};
+pub(crate) use metric::{Better, JunitField, Metric, MetricSource, Rate, Regression, Scope};
 pub(crate) use stage_map::{Ladder, StageEntry, StageIdx, StageMap, StageName};
 
 use crate::diag::{did_you_mean, Source, UserError};

@@ -32,6 +32,7 @@ pub(super) struct RawSettings {
     pub fail_fast: Option<Spanned<RawStageMap>>,
     pub redact: Option<Vec<String>>,
     pub history: Option<Spanned<i64>>,
+    pub new_code_since: Option<Spanned<String>>,
 }
 
 /// A `run` value: a string goes through `sh -c`, an array is argv.
@@ -137,6 +138,8 @@ pub(super) struct RawMetric {
     pub max_regression: Option<Spanned<RawStageMap>>,
     pub better: Option<Spanned<String>>,
     pub unit: Option<String>,
+    pub scope: Option<Spanned<String>>,
+    pub rate: Option<Spanned<String>>,
 }
 
 /// A string, or an array of strings.

@@ -1,6 +1,6 @@
 //! New code (`scope = "new"`): the lines added or modified since the merge
 //! base of a reference and HEAD, work tree included, per file relative to
-//! the repository's top folder.
+//! the project root (the config's folder; files outside it are left out).
 //!
 //! One `git diff -U0 -M <merge base>` against the work tree covers what was
 //! committed since, what is staged and what is not; `git ls-files --others`
@@ -61,8 +61,8 @@ impl Lines {
 /// What "new code" is in this run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NewCode {
-    /// The repository's top folder: the paths below are relative to it.
-    pub top: PathBuf,
+    /// The project root: the paths below are relative to it.
+    pub root: PathBuf,
     /// The reference as resolved (`origin/main`), for messages.
     pub reference: String,
     /// The merge base, `None` when there is none: then every line is new.
@@ -92,7 +92,7 @@ impl NewCode {
         let mut n = 0;
         for (path, lines) in &self.files {
             n += lines.count().unwrap_or_else(|| {
-                std::fs::read(self.top.join(path)).map_or(0, |b| line_count(&b))
+                std::fs::read(self.root.join(path)).map_or(0, |b| line_count(&b))
             });
         }
         Some(n)
@@ -189,8 +189,11 @@ pub(crate) fn new_code(root: &Path, reference: &Reference) -> Result<NewCode, Us
             .hint("run in a git work tree, or remove `scope = \"new\"`"));
     };
     let top = PathBuf::from(top);
+    // The project root's place in the repository: `sub/`, or empty.
+    let prefix = git(root, &["rev-parse", "--show-prefix"])?;
+    let prefix = String::from_utf8_lossy(&prefix.stdout).trim().to_owned();
     let everything = |reference: String, why: String| NewCode {
-        top: top.clone(),
+        root: root.to_path_buf(),
         reference,
         base: None,
         everything: Some(why),
@@ -249,8 +252,14 @@ pub(crate) fn new_code(root: &Path, reference: &Reference) -> Result<NewCode, Us
     {
         files.insert(String::from_utf8_lossy(path).into_owned(), Lines::All);
     }
+    if !prefix.is_empty() {
+        files = files
+            .into_iter()
+            .filter_map(|(path, lines)| Some((path.strip_prefix(&prefix)?.to_owned(), lines)))
+            .collect();
+    }
     Ok(NewCode {
-        top,
+        root: root.to_path_buf(),
         reference: name,
         base: Some(base),
         everything: None,

@@ -137,7 +137,7 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Result<Option<u64>, String> {
 fn text_attr(e: &BytesStart<'_>, name: &str) -> Result<Option<String>, String> {
     match e.try_get_attribute(name) {
         Ok(Some(a)) => a
-            .unescape_value()
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map(|v| Some(v.into_owned()))
             .map_err(|err| format!("bad `{name}`: {err}")),
         Ok(None) => Ok(None),

@@ -46,6 +46,8 @@ pub(crate) struct StageRequest {
     /// tracked files fails even with `writes = true`, since what it fixed
     /// is not what is pushed.
     pub forbid_writes: bool,
+    /// Where new code starts, for `scope = "new"` metrics.
+    pub new_code_since: crate::git::new_code::Reference,
 }
 
 /// What running a stage produced.

@@ -13,7 +13,7 @@
 //! file the user keeps is never at risk.
 
 use super::capture::{LineProbe, Output, ProbeResult};
-use crate::config::{JunitField, Metric, MetricSource};
+use crate::config::{JunitField, Metric, MetricSource, Rate};
 use crate::parsers;
 use crate::parsers::detail::MetricDetail;
 use std::collections::HashMap;
@@ -105,8 +105,8 @@ impl Reports {
                 MetricSource::Json {
                     file: Some(file), ..
                 }
-                | MetricSource::Lcov(file)
-                | MetricSource::Cobertura(file)
+                | MetricSource::Lcov { file, .. }
+                | MetricSource::Cobertura { file, .. }
                 | MetricSource::Sarif { file, .. } => note(dir.join(file)),
                 MetricSource::Junit { pattern, .. } => {
                     for path in parsers::expand(dir, pattern).unwrap_or_default() {
@@ -242,15 +242,15 @@ fn number<'p>(
         MetricSource::Findings => findings
             .map(|n| n as f64)
             .ok_or_else(|| "internal: only a builtin counts findings".to_owned()),
-        MetricSource::Lcov(file) => reports
+        MetricSource::Lcov { file, rate } => reports
             .open(dir, file)
-            .and_then(parsers::lcov::parse)
-            .and_then(|c| c.percent())
+            .and_then(|r| parsers::lcov::read(r, false))
+            .and_then(|c| coverage_rate(&c, *rate))
             .map_err(|e| in_report("lcov", file, e)),
-        MetricSource::Cobertura(file) => reports
+        MetricSource::Cobertura { file, rate } => reports
             .open(dir, file)
-            .and_then(parsers::cobertura::parse)
-            .and_then(|c| c.percent())
+            .and_then(|r| parsers::cobertura::read(r, false))
+            .and_then(|c| coverage_rate(&c, *rate))
             .map_err(|e| in_report("Cobertura", file, e)),
         MetricSource::Junit { pattern, field } => junit(dir, pattern, *field, reports),
         MetricSource::Sarif { .. } => unreachable!("read in measure, with its places"),
@@ -263,6 +263,14 @@ fn number<'p>(
             )),
             Err(e) => Err(format!("file_size: cannot read `{}`: {e}", file.display())),
         },
+    }
+}
+
+/// The percent a whole-report coverage metric reads.
+fn coverage_rate(report: &parsers::CoverageReport, rate: Rate) -> NumberValue {
+    match rate {
+        Rate::Lines => report.lines.percent(),
+        Rate::Branches => report.branch_percent(),
     }
 }
 
