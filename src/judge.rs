@@ -5,6 +5,8 @@
 //! executions: no I/O, no clock. The same execution is judged again at any
 //! stage, which is what lets a cached measurement serve every stage.
 
+pub(crate) mod scope;
+
 use crate::baseline::BaselineState;
 use crate::config::{Better, Config, Gate, Metric, Regression, StageIdx};
 use crate::outcome::Outcome;

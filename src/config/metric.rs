@@ -67,7 +67,9 @@ impl MetricSource {
             } => format!("json `{pointer}` in output"),
             MetricSource::Duration => "duration".to_owned(),
             MetricSource::Findings => "findings".to_owned(),
-            MetricSource::Lcov { file, rate } => format!("lcov {}{}", file.display(), rate.suffix()),
+            MetricSource::Lcov { file, rate } => {
+                format!("lcov {}{}", file.display(), rate.suffix())
+            }
             MetricSource::Cobertura { file, rate } => {
                 format!("cobertura {}{}", file.display(), rate.suffix())
             }
@@ -269,7 +271,10 @@ impl Resolver {
             "new" => Scope::New,
             other => {
                 return Err(self
-                    .err(s.span(), format!("`scope` must be `all` or `new`, found `{other}`"))
+                    .err(
+                        s.span(),
+                        format!("`scope` must be `all` or `new`, found `{other}`"),
+                    )
                     .maybe_hint(did_you_mean(other, ["all", "new"])))
             }
         };
@@ -303,7 +308,10 @@ impl Resolver {
             "lines" => Ok(Rate::Lines),
             "branches" => Ok(Rate::Branches),
             other => Err(self
-                .err(r.span(), format!("`rate` must be `lines` or `branches`, found `{other}`"))
+                .err(
+                    r.span(),
+                    format!("`rate` must be `lines` or `branches`, found `{other}`"),
+                )
                 .maybe_hint(did_you_mean(other, ["lines", "branches"]))),
         }
     }

@@ -42,6 +42,11 @@ impl LineCoverage {
 pub struct FileLines {
     /// The file's name as the report writes it.
     pub path: String,
+    /// The project paths (relative to the config's folder, with `/`) the
+    /// name may mean, most likely first; filled in by whoever knows where
+    /// the report was written.
+    #[serde(default)]
+    pub places: Vec<String>,
     /// Instrumented lines, sorted, each once.
     pub lines: Vec<u32>,
     /// Instrumented lines with no hit, sorted, each once.
@@ -72,6 +77,7 @@ impl FileLines {
             .collect();
         FileLines {
             path,
+            places: Vec::new(),
             lines,
             missed,
         }

@@ -1,0 +1,232 @@
+//! `scope = "new"`: a metric's value on new code, computed when the metric
+//! is judged from what its measurement kept (each file's instrumented and
+//! missed lines, each result's place) and the lines new in this run.
+//!
+//! Judging here, not when the gate runs, is what lets a cached measurement
+//! serve a new reference: the report did not change, the lines did, and
+//! the value follows the lines. Pure: the changed lines come in as a value.
+
+use crate::git::new_code::NewCode;
+use crate::parsers::FileLines;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a scoped metric counted on new code, for its reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct NewCodeCounts {
+    /// The reference new code is measured from (`origin/main`).
+    pub reference: String,
+    /// The merge base it was compared with; `None` when there is none and
+    /// every line counted as new.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Lines added or modified in the project; `None` when every line
+    /// counts.
+    #[serde(default)]
+    pub changed_lines: Option<u64>,
+    /// Coverage: changed lines the report instruments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instrumented: Option<u64>,
+    /// Coverage: of those, the lines it says were hit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covered: Option<u64>,
+    /// Findings: results located on changed lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_findings: Option<u64>,
+    /// Findings: results that name no place in the project, counted by an
+    /// unscoped metric and never here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlocated: Option<u64>,
+    /// Coverage: the changed lines instrumented and never hit, by file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncovered: Vec<LineRanges>,
+    /// Coverage: report files whose names match no project path (under
+    /// `-v` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmatched: Vec<String>,
+}
+
+/// Some lines of one file, as inclusive ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LineRanges {
+    /// Relative to the project root.
+    pub path: String,
+    /// Inclusive 1-based ranges, sorted.
+    pub ranges: Vec<(u32, u32)>,
+}
+
+impl LineRanges {
+    /// `src/a.py:12-14, 30`.
+    pub(crate) fn text(&self) -> String {
+        let ranges: Vec<String> = self
+            .ranges
+            .iter()
+            .map(|&(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
+            .collect();
+        format!("{}:{}", self.path, ranges.join(", "))
+    }
+}
+
+/// The counts every scoped metric shares.
+fn counts(new_code: &NewCode) -> NewCodeCounts {
+    NewCodeCounts {
+        reference: new_code.reference.clone(),
+        base: new_code.base.clone(),
+        changed_lines: new_code.changed_line_count(),
+        ..NewCodeCounts::default()
+    }
+}
+
+/// New-code coverage: covered ÷ instrumented among the changed lines the
+/// report instruments; `None` (n/a) when it instruments none. A report
+/// file is the first of its candidate places (`FileLines::places`) that
+/// new code knows; a project file named by several report files counts
+/// each line once, hit when any of them hit it.
+pub(crate) fn coverage(files: &[FileLines], new_code: &NewCode) -> (Option<f64>, NewCodeCounts) {
+    let mut lines: BTreeMap<&str, BTreeMap<u32, bool>> = BTreeMap::new();
+    for file in files {
+        let Some((place, changed)) = file
+            .places
+            .iter()
+            .find_map(|p| new_code.lines(p).map(|l| (p.as_str(), l)))
+        else {
+            continue;
+        };
+        let mut missed = file.missed.iter().peekable();
+        let of_file = lines.entry(place).or_default();
+        for &line in &file.lines {
+            while missed.next_if(|&&m| m < line).is_some() {}
+            let hit = missed.peek() != Some(&&line);
+            if changed.contains(line) {
+                *of_file.entry(line).or_insert(false) |= hit;
+            }
+        }
+    }
+    let mut counts = counts(new_code);
+    let (mut instrumented, mut covered) = (0u64, 0u64);
+    for (path, of_file) in &lines {
+        let mut ranges: Vec<(u32, u32)> = Vec::new();
+        for (&line, &hit) in of_file {
+            instrumented += 1;
+            if hit {
+                covered += 1;
+                continue;
+            }
+            match ranges.last_mut() {
+                Some(last) if last.1 + 1 == line => last.1 = line,
+                _ => ranges.push((line, line)),
+            }
+        }
+        if !ranges.is_empty() {
+            counts.uncovered.push(LineRanges {
+                path: (*path).to_owned(),
+                ranges,
+            });
+        }
+    }
+    counts.instrumented = Some(instrumented);
+    counts.covered = Some(covered);
+    let value = (instrumented > 0).then(|| 100.0 * covered as f64 / instrumented as f64);
+    (value, counts)
+}
+
+/// New findings: the results located on changed lines, by `(file, line)`
+/// with line 0 for a result about a whole file (which counts when its file
+/// has new lines). `unlocated` results are never new.
+pub(crate) fn findings<'a>(
+    located: impl Iterator<Item = (&'a str, u32)>,
+    unlocated: u64,
+    new_code: &NewCode,
+) -> (f64, NewCodeCounts) {
+    let new = located
+        .filter(|&(path, line)| {
+            new_code
+                .lines(path)
+                .is_some_and(|l| line == 0 || l.contains(line))
+        })
+        .count() as u64;
+    let mut counts = counts(new_code);
+    counts.new_findings = Some(new);
+    counts.unlocated = Some(unlocated);
+    (new as f64, counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::new_code::Lines;
+    use std::collections::HashMap;
+
+    fn new_code(files: &[(&str, Lines)]) -> NewCode {
+        NewCode {
+            root: "/nowhere".into(),
+            reference: "main".into(),
+            base: Some("abc".into()),
+            everything: None,
+            files: files
+                .iter()
+                .map(|(p, l)| ((*p).to_owned(), l.clone()))
+                .collect::<HashMap<_, _>>(),
+        }
+    }
+
+    fn file(places: &[&str], lines: &[u32], missed: &[u32]) -> FileLines {
+        FileLines {
+            path: places[0].to_owned(),
+            places: places.iter().map(|p| (*p).to_owned()).collect(),
+            lines: lines.to_vec(),
+            missed: missed.to_vec(),
+        }
+    }
+
+    #[test]
+    fn only_instrumented_changed_lines_count() {
+        let nc = new_code(&[
+            ("a.py", Lines::Ranges(vec![(1, 4), (9, 9)])),
+            ("b.py", Lines::Ranges(vec![(1, 1)])),
+        ]);
+        let files = [
+            // Line 2 and 3 missed, 4 hit, 5 not changed, 9 not instrumented.
+            file(&["x/a.py", "a.py"], &[2, 3, 4, 5], &[2, 3, 5]),
+            file(&["c.py"], &[1], &[1]),
+        ];
+        let (value, counts) = coverage(&files, &nc);
+        assert_eq!(counts.instrumented, Some(3));
+        assert_eq!(counts.covered, Some(1));
+        assert!((value.unwrap() - 100.0 / 3.0).abs() < 1e-9);
+        assert_eq!(counts.uncovered.len(), 1);
+        assert_eq!(counts.uncovered[0].text(), "a.py:2-3");
+        // Nothing instrumented on new lines: n/a.
+        let (value, counts) = coverage(&files[1..], &nc);
+        assert_eq!(value, None);
+        assert_eq!(counts.instrumented, Some(0));
+    }
+
+    #[test]
+    fn a_line_two_reports_name_is_counted_once_hit_if_either_hit() {
+        let nc = new_code(&[("a.py", Lines::All)]);
+        let files = [
+            file(&["a.py"], &[1, 2], &[1, 2]),
+            file(&["a.py"], &[2], &[]),
+        ];
+        let (value, counts) = coverage(&files, &nc);
+        assert_eq!(counts.instrumented, Some(2));
+        assert_eq!(value, Some(50.0));
+        assert_eq!(counts.uncovered[0].text(), "a.py:1");
+    }
+
+    #[test]
+    fn findings_on_changed_lines_and_whole_files() {
+        let nc = new_code(&[("a.py", Lines::Ranges(vec![(3, 3)]))]);
+        let located = [("a.py", 3), ("a.py", 4), ("a.py", 0), ("b.py", 3)];
+        let (value, counts) = findings(located.into_iter(), 2, &nc);
+        assert_eq!(value, 2.0);
+        assert_eq!(counts.unlocated, Some(2));
+    }
+}
