@@ -8,7 +8,8 @@
 pub(crate) mod scope;
 
 use crate::baseline::BaselineState;
-use crate::config::{Better, Config, Gate, Metric, Regression, StageIdx};
+use crate::config::{Better, Config, Gate, Metric, MetricSource, Regression, Scope, StageIdx};
+use crate::git::new_code::NewCode;
 use crate::outcome::Outcome;
 use crate::parsers::detail::MetricDetail;
 pub(crate) use crate::plan::GateStatus;
@@ -38,7 +39,9 @@ impl Threshold {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct MetricJudgement {
     pub name: String,
-    pub value: Result<f64, String>,
+    /// The value; `Ok(None)` when it does not apply (`n/a`: new-code
+    /// coverage with no instrumented changed line), which passes.
+    pub value: Result<Option<f64>, String>,
     /// What the reading found besides its number (SARIF's located results).
     pub detail: Option<Arc<MetricDetail>>,
     pub threshold: Threshold,
@@ -52,6 +55,8 @@ pub(crate) struct MetricJudgement {
     /// The regression check at this stage, when `max_regression` applies
     /// and the baseline has a value.
     pub regression: Option<RegressionCheck>,
+    /// `scope = "new"`: what was counted on new code.
+    pub new_code: Option<scope::NewCodeCounts>,
 }
 
 /// A value compared with its baseline.
@@ -67,7 +72,7 @@ impl MetricJudgement {
     /// Why the metric misses, in words: `lines 78.2 < 85`,
     /// `lines 78.2 regressed past 79.2 (baseline 80, max 1%)`.
     pub(crate) fn miss(&self) -> Option<String> {
-        let value = *self.value.as_ref().ok()?;
+        let value = (*self.value.as_ref().ok()?)?;
         let show = |v: f64| crate::fmt::with_unit(v, self.unit.as_deref());
         if let Some(min) = self.threshold.min.filter(|m| value < *m) {
             return Some(format!(
@@ -191,13 +196,68 @@ pub(crate) fn threshold(metric: &Metric, stage: StageIdx) -> Threshold {
     }
 }
 
-/// Judges one execution of `gate` at `stage`.
+/// The value of `metric` as measured in `measured`, on new code when it is
+/// scoped: `Ok(None)` when nothing it measures is new code (n/a).
+fn scoped_value(
+    metric: &Metric,
+    measured: &crate::run::MetricValue,
+    execution: &Execution,
+    new_code: Option<&NewCode>,
+) -> (Result<Option<f64>, String>, Option<scope::NewCodeCounts>) {
+    let reading = match measured {
+        Ok(r) => r,
+        Err(e) => return (Err(e.clone()), None),
+    };
+    if metric.scope != Scope::New {
+        return (Ok(Some(reading.value)), None);
+    }
+    let Some(new_code) = new_code else {
+        return (
+            Err("internal: new code was not computed for a scoped metric".to_owned()),
+            None,
+        );
+    };
+    match &metric.source {
+        MetricSource::Findings => {
+            let located = execution
+                .findings
+                .iter()
+                .map(|f| (f.file.as_str(), f.line.unwrap_or(0)));
+            let (v, counts) = scope::findings(located, 0, new_code);
+            (Ok(Some(v)), Some(counts))
+        }
+        MetricSource::Sarif { .. } => {
+            match reading.detail.as_deref().and_then(|d| d.findings.as_ref()) {
+                Some(found) => {
+                    let located = found
+                        .lines
+                        .iter()
+                        .flat_map(|(path, lines)| lines.iter().map(move |&l| (path.as_str(), l)));
+                    let (v, counts) = scope::findings(located, found.unlocated, new_code);
+                    (Ok(Some(v)), Some(counts))
+                }
+                None => (
+                    Err("internal: the SARIF reading kept no places".to_owned()),
+                    None,
+                ),
+            }
+        }
+        _ => (
+            Err("internal: this metric kept nothing to judge new code by".to_owned()),
+            None,
+        ),
+    }
+}
+
+/// Judges one execution of `gate` at `stage`; `new_code` is what is new in
+/// this run, computed when some metric is scoped.
 pub(crate) fn judge_execution(
     gate: &Gate,
     stage: StageIdx,
     enforcement: Enforcement,
     execution: &Execution,
     baseline: &BaselineState,
+    new_code: Option<&NewCode>,
 ) -> GateVerdict {
     let mut notes = Vec::new();
     let mut baseline_error = None;
@@ -205,16 +265,17 @@ pub(crate) fn judge_execution(
         .metrics
         .iter()
         .zip(execution.metrics.iter())
-        .map(|(metric, value)| {
+        .map(|(metric, measured)| {
+            let (value, counts) = scoped_value(metric, measured, execution, new_code);
             let threshold = threshold(metric, stage);
             let base = match baseline {
                 BaselineState::Loaded(b) => b.value(gate.id.as_str(), &metric.name),
                 _ => None,
             };
             let allowed = metric.max_regression.at(stage).copied();
-            let regression = match (allowed, value, base) {
-                (Some(allowed), Ok(r), Some(b)) => {
-                    Some(regression(r.value, b, allowed, metric.better))
+            let regression = match (allowed, &value, base) {
+                (Some(allowed), Ok(Some(v)), Some(b)) => {
+                    Some(regression(*v, b, allowed, metric.better))
                 }
                 _ => None,
             };
@@ -227,22 +288,23 @@ pub(crate) fn judge_execution(
                     )),
                 }
             }
-            let within = match value {
-                Ok(r) if !threshold.is_none() || regression.is_some() => {
-                    Some(threshold.admits(r.value) && regression.is_none_or(|r| r.ok))
+            let within = match &value {
+                Ok(Some(v)) if !threshold.is_none() || regression.is_some() => {
+                    Some(threshold.admits(*v) && regression.is_none_or(|r| r.ok))
                 }
                 _ => None,
             };
             MetricJudgement {
                 name: metric.name.clone(),
-                value: value.as_ref().map(|r| r.value).map_err(Clone::clone),
-                detail: value.as_ref().ok().and_then(|r| r.detail.clone()),
+                value,
+                detail: measured.as_ref().ok().and_then(|r| r.detail.clone()),
                 threshold,
                 better: metric.better,
                 unit: metric.unit.clone(),
                 within,
                 baseline: base,
                 regression,
+                new_code: counts,
             }
         })
         .collect();
@@ -315,8 +377,9 @@ pub(crate) fn judge(
     plan: &Plan,
     run: &RunResult,
     baseline: &BaselineState,
+    new_code: Option<&NewCode>,
 ) -> Verdict {
-    judge_with(config, plan, run, baseline, PerGate::default())
+    judge_with(config, plan, run, baseline, new_code, PerGate::default())
 }
 
 /// Judges a whole run, taking each gate's verdict from `known` (by plan
@@ -326,12 +389,23 @@ pub(crate) fn judge_with(
     plan: &Plan,
     run: &RunResult,
     baseline: &BaselineState,
+    new_code: Option<&NewCode>,
     known: PerGate<Option<GateVerdict>>,
 ) -> Verdict {
     let mut known = known.into_iter();
     let mut resolved: PerGate<Option<GateVerdict>> = plan
         .indices()
-        .map(|i| verdict_of(config, plan, run, baseline, i, known.next().flatten()))
+        .map(|i| {
+            verdict_of(
+                config,
+                plan,
+                run,
+                baseline,
+                new_code,
+                i,
+                known.next().flatten(),
+            )
+        })
         .collect();
     for i in plan.indices() {
         resolve_not_run(i, plan, run, &mut resolved);
@@ -375,6 +449,7 @@ fn verdict_of(
     plan: &Plan,
     run: &RunResult,
     baseline: &BaselineState,
+    new_code: Option<&NewCode>,
     i: GateIdx,
     known: Option<GateVerdict>,
 ) -> Option<GateVerdict> {
@@ -396,6 +471,7 @@ fn verdict_of(
             *enforcement,
             execution,
             baseline,
+            new_code,
         )),
         (Activity::Run(_), None) => None,
     }

@@ -111,7 +111,13 @@ fn judge_at(config: &Config, ran: &StageRun, stage: StageIdx) -> anyhow::Result<
         interrupted: None,
         wall: ran.result.wall,
     };
-    Ok(judge::judge(config, &plan, &result, &ran.baseline))
+    Ok(judge::judge(
+        config,
+        &plan,
+        &result,
+        &ran.baseline,
+        ran.new_code.as_ref(),
+    ))
 }
 
 fn cell(status: &GateStatus, ran: &StageRun, gate: GateIdx) -> String {

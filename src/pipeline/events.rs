@@ -21,6 +21,8 @@ pub(super) struct Assessor<'a> {
     baseline: &'a BaselineState,
     /// The tracked files before the run, when some gate must not write.
     writes: Option<&'a super::writes::WriteWatch>,
+    /// What is new code, when a metric is scoped.
+    new_code: Option<&'a crate::git::new_code::NewCode>,
     verdicts: Mutex<PerGate<Option<GateVerdict>>>,
 }
 
@@ -30,12 +32,14 @@ impl<'a> Assessor<'a> {
         plan: &'a plan::Plan,
         baseline: &'a BaselineState,
         writes: Option<&'a super::writes::WriteWatch>,
+        new_code: Option<&'a crate::git::new_code::NewCode>,
     ) -> Self {
         Assessor {
             config,
             plan,
             baseline,
             writes,
+            new_code,
             verdicts: Mutex::new(plan.indices().map(|_| None).collect()),
         }
     }
@@ -57,6 +61,7 @@ impl<'a> Assessor<'a> {
             enforcement,
             execution,
             self.baseline,
+            self.new_code,
         );
         if let Some(w) = self.writes {
             w.finished(gate, execution.duration);

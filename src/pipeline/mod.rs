@@ -19,6 +19,7 @@ mod writes;
 use crate::baseline::{self, BaselineState};
 use crate::cache::{self, history, Cache, CacheMode};
 use crate::config::{Config, StageIdx};
+use crate::git::new_code::NewCode;
 use crate::report::progress::Progress;
 use crate::{judge, plan, report, run};
 use events::Assessor;
@@ -61,6 +62,9 @@ pub(crate) struct StageRun {
     /// (made to decide what to store) found no file changed. A gate may
     /// rewrite files: a formatter, a lock file.
     pub snapshot: Option<crate::files::snapshot::Snapshot>,
+    /// What was new code, when a metric was scoped: the ladder judges
+    /// every stage against the same lines.
+    pub new_code: Option<NewCode>,
 }
 
 /// Runs a stage, every step in turn; `live` gets each run event as one
@@ -97,6 +101,8 @@ pub(crate) struct StageRunner<'a> {
     opts: run::RunOptions,
     /// The folder of the `PQG_FILES` lists, removed once the run is over.
     lists: Option<ListsDir>,
+    /// What is new code, when a gate of the plan has a scoped metric.
+    new_code: Option<NewCode>,
 }
 
 /// What the cache lets a run reuse, by plan gate: a stored result; and the
@@ -142,6 +148,7 @@ impl<'a> StageBuilder<'a> {
         let predicted = history::predicted(&mut cache);
         crate::debug!("history: {} predictions", predicted.len());
         let plan = self.plan(&predicted)?;
+        let new_code = self.new_code(&plan)?;
         let (prepared, reusable) = self.find_reusable(&plan, &mut cache, &cache_dir, started_ns);
         // --changed-since: each gate gets its share of the changed files,
         // and builtins check only those; such runs are not stored, since a
@@ -164,7 +171,38 @@ impl<'a> StageBuilder<'a> {
             prepared,
             opts,
             lists,
+            new_code,
         })
+    }
+
+    /// The lines new since `settings.new_code_since`, asked of git once,
+    /// and only when a gate that runs has a `scope = "new"` metric; an
+    /// unknown reference is a user error, no merge base one line saying
+    /// every line counts.
+    fn new_code(&self, plan: &plan::Plan) -> anyhow::Result<Option<NewCode>> {
+        let config = self.config;
+        let scoped = plan.indices().any(|i| {
+            let planned = plan.gate(i);
+            planned.enforcement().is_some()
+                && config.gates[planned.index]
+                    .metrics
+                    .iter()
+                    .any(|m| m.scope == crate::config::Scope::New)
+        });
+        if !scoped {
+            return Ok(None);
+        }
+        let new_code = crate::git::new_code::new_code(&config.root, &self.request.new_code_since)?;
+        match &new_code.everything {
+            Some(why) => eprintln!("pqg: {why}"),
+            None => crate::info!(
+                "new code: since `{}` (merge base {}): {} files changed",
+                new_code.reference,
+                new_code.base.as_deref().unwrap_or("?"),
+                new_code.files.len()
+            ),
+        }
+        Ok(Some(new_code))
     }
 
     /// The cache, or none under `--no-cache`.
@@ -328,7 +366,13 @@ impl<'a> StageRunner<'a> {
             self.prepared.snapshot.as_ref(),
             self.request.forbid_writes,
         );
-        let assessor = Assessor::new(self.config, &self.plan, &self.baseline, watch.as_ref());
+        let assessor = Assessor::new(
+            self.config,
+            &self.plan,
+            &self.baseline,
+            watch.as_ref(),
+            self.new_code.as_ref(),
+        );
         let mut progress = self
             .request
             .progress
@@ -405,7 +449,14 @@ impl Finished<'_> {
     pub(crate) fn judge(&mut self) -> judge::Verdict {
         let r = &self.runner;
         let verdicts = std::mem::take(&mut self.verdicts);
-        let verdict = judge::judge_with(r.config, &r.plan, &self.result, &r.baseline, verdicts);
+        let verdict = judge::judge_with(
+            r.config,
+            &r.plan,
+            &self.result,
+            &r.baseline,
+            r.new_code.as_ref(),
+            verdicts,
+        );
         crate::debug!("judged");
         verdict
     }
@@ -450,6 +501,7 @@ impl Finished<'_> {
             report,
             baseline: r.baseline,
             snapshot,
+            new_code: r.new_code,
         }
     }
 }

@@ -165,6 +165,17 @@ pub(crate) struct MetricReport {
     /// project. Absent for other sources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings: Option<Findings>,
+    /// `all`, or `new` for a metric of new code only.
+    #[serde(default = "scope_all")]
+    pub scope: String,
+    /// `scope = "new"`: the reference, the counts on new code and the
+    /// uncovered changed lines; `value` null without `error` is n/a.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_code: Option<crate::judge::scope::NewCodeCounts>,
+}
+
+fn scope_all() -> String {
+    "all".to_owned()
 }
 
 /// Fewest earlier samples before a value can be called an anomaly.
@@ -251,7 +262,7 @@ pub(crate) fn build(
                     |v| human_duration(Duration::from_secs_f64(v.max(0.0))),
                 ));
                 for m in &gv.metrics {
-                    let Ok(v) = m.value else { continue };
+                    let Ok(Some(v)) = m.value else { continue };
                     let history: Vec<f64> = samples
                         .iter()
                         .filter(|s| !s.cached)
@@ -283,7 +294,7 @@ pub(crate) fn build(
                     .iter()
                     .map(|m| MetricReport {
                         name: m.name.clone(),
-                        value: m.value.as_ref().ok().copied(),
+                        value: m.value.as_ref().ok().copied().flatten(),
                         error: m.value.as_ref().err().cloned(),
                         unit: m.unit.clone(),
                         min: m.threshold.min,
@@ -296,8 +307,9 @@ pub(crate) fn build(
                         within: m.within,
                         delta: m
                             .value
-                            .as_ref()
+                            .clone()
                             .ok()
+                            .flatten()
                             .zip(previous(&m.name))
                             .map(|(now, before)| now - before),
                         baseline: m.baseline,
@@ -313,6 +325,13 @@ pub(crate) fn build(
                             .as_ref()
                             .and_then(|d| d.findings.as_ref())
                             .map(Findings::without_lines),
+                        scope: gate
+                            .metrics
+                            .iter()
+                            .find(|c| c.name == m.name)
+                            .map_or("all", |c| c.scope.name())
+                            .to_owned(),
+                        new_code: m.new_code.clone(),
                     })
                     .collect(),
                 notes,
