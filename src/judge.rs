@@ -604,7 +604,13 @@ min = { development = 60, staging = 75, production = 85 }
     fn judge_at(stage: usize, executions: Vec<Option<Execution>>) -> Verdict {
         let config = Config::parse(Path::new("gates.toml"), CONFIG).unwrap();
         let plan = build(&config, StageIdx(stage), &Filters::default(), false).unwrap();
-        judge(&config, &plan, &ran(executions), &BaselineState::Missing)
+        judge(
+            &config,
+            &plan,
+            &ran(executions),
+            &BaselineState::Missing,
+            None,
+        )
     }
 
     fn statuses(v: &Verdict) -> Vec<GateStatus> {
@@ -697,7 +703,7 @@ min = { development = 60, staging = 75, production = 85 }
         .unwrap();
         let plan = build(&config, StageIdx(0), &Filters::default(), false).unwrap();
         let run = ran(vec![Some(exec(0, vec![])), Some(exec(1, vec![]))]);
-        let v = judge(&config, &plan, &run, &BaselineState::Missing);
+        let v = judge(&config, &plan, &run, &BaselineState::Missing, None);
         assert_eq!(statuses(&v), [GateStatus::Pass, GateStatus::Warn]);
         assert_eq!(v.score, Some(50.0));
         assert_eq!(v.outcome, StageOutcome::Failed);
@@ -728,6 +734,7 @@ min = { development = 60, staging = 75, production = 85 }
             &plan,
             &run,
             &BaselineState::Missing,
+            None,
             vec![Some(known.clone()), None].into(),
         );
         assert_eq!(v.gates[0], known);
@@ -751,6 +758,7 @@ min = { development = 60, staging = 75, production = 85 }
             Enforcement::Block,
             &e,
             &BaselineState::Missing,
+            None,
         );
         assert_eq!(v.status, GateStatus::Pass);
         assert!(v.flaky);

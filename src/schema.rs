@@ -62,8 +62,10 @@ pub(crate) fn schema() -> Value {
             "json": { "type": "string", "description": "RFC 6901 pointer into the output, or into `file`" },
             "file": { "type": "string", "description": "the JSON file `json` points into" },
             "duration": { "const": true, "description": "the gate's own wall-clock seconds" },
-            "lcov": { "type": "string", "description": "line coverage percent of an LCOV tracefile" },
-            "cobertura": { "type": "string", "description": "line coverage percent of a Cobertura XML report" },
+            "lcov": { "type": "string", "description": "line (or `rate`) coverage percent of an LCOV tracefile" },
+            "cobertura": { "type": "string", "description": "line (or `rate`) coverage percent of a Cobertura XML report" },
+            "rate": { "enum": ["lines", "branches"], "description": "lcov/cobertura: lines hit ÷ lines instrumented (default), or branches taken ÷ branches found" },
+            "scope": { "enum": ["all", "new"], "description": "`new`: only lines added or modified since settings.new_code_since (lcov, cobertura: coverage of changed lines; sarif and the findings of secrets/forbidden: results on changed lines)" },
             "junit": { "type": "string", "description": "JUnit XML reports (a path or a glob): pass percent, or `field`" },
             "field": { "enum": ["pass_percent", "tests", "passed", "failures", "errors", "skipped"], "description": "which figure of the JUnit reports" },
             "sarif": { "type": "string", "description": "number of results of a SARIF log" },
@@ -153,7 +155,8 @@ pub(crate) fn schema() -> Value {
                     "min_score": stage_map(&json!({ "type": "number", "minimum": 0, "maximum": 100 }), "minimum score, percent"),
                     "fail_fast": stage_map(&json!({ "type": "boolean" }), "stop at the first blocking failure"),
                     "redact": { "type": "array", "items": { "type": "string" } },
-                    "history": { "type": "integer", "minimum": 1 }
+                    "history": { "type": "integer", "minimum": 1 },
+                    "new_code_since": { "type": "string", "minLength": 1, "description": "the ref new code (`scope = \"new\"`) is measured from: lines added or modified since its merge base with HEAD; default: the upstream, origin/HEAD, main or master" }
                 }
             },
             "gates": {

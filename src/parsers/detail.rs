@@ -26,6 +26,10 @@ pub struct MetricDetail {
     /// The results a SARIF metric counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings: Option<Findings>,
+    /// A `scope = "new"` coverage metric: each report file's instrumented
+    /// and missed lines, and the project paths its name may mean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Vec<super::FileLines>>,
 }
 
 /// The results a SARIF metric counted, with their places.

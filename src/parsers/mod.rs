@@ -108,6 +108,79 @@ impl CoverageReport {
     }
 }
 
+/// The project paths (relative to `root`, with `/`) a coverage report's
+/// file name may mean, most likely first: an absolute name (or `file:`
+/// URI) as it is; a relative one against each of the report's `sources`
+/// (an absolute source as it is, a relative one under `dir`), then against
+/// `dir` (where the tool ran), then against `root`. `.` and `..` are taken
+/// out as written; `real_root`, the root with its links resolved, also
+/// counts as the root (a tool may write real paths). Nothing is read from
+/// disk: a name is matched with new code's paths when it is judged.
+pub fn places(
+    written: &str,
+    sources: &[String],
+    dir: &Path,
+    root: &Path,
+    real_root: Option<&Path>,
+) -> Vec<String> {
+    let written = written.strip_prefix("file://").unwrap_or(written);
+    let name = Path::new(written);
+    let mut absolute: Vec<PathBuf> = Vec::new();
+    if name.is_absolute() {
+        absolute.push(name.to_path_buf());
+    } else {
+        for source in sources {
+            let source = Path::new(source);
+            absolute.push(if source.is_absolute() {
+                source.join(name)
+            } else {
+                dir.join(source).join(name)
+            });
+        }
+        absolute.push(dir.join(name));
+        absolute.push(root.join(name));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for path in absolute {
+        let path = normal(&path);
+        let found = relative(&path, root).or_else(|| relative(&path, real_root?));
+        if let Some(rel) = found.filter(|r| !out.contains(r)) {
+            out.push(rel);
+        }
+    }
+    out
+}
+
+/// `path` with `.` and `..` taken out, as written (no link is followed).
+fn normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` relative to `root`, with `/`; `None` outside it or at it.
+fn relative(path: &Path, root: &Path) -> Option<String> {
+    use std::path::Component;
+    let rel = path.strip_prefix(normal(root)).ok()?;
+    let parts: Vec<&str> = rel
+        .components()
+        .map(|c| match c {
+            Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
 /// Opens `path` for a parser, naming the file in the error. Only a regular
 /// file (or a symlink to one) is read: the open never blocks (a FIFO would
 /// wait for a writer forever), and a FIFO, socket, device or folder is an
@@ -197,6 +270,35 @@ pub fn expand(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
         return Err(format!("glob `{pattern}` matches no file"));
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_names_in_every_form_become_project_paths() {
+        let (dir, root) = (Path::new("/p/sub"), Path::new("/p"));
+        let p = |name: &str, sources: &[&str]| {
+            let sources: Vec<String> = sources.iter().map(|s| (*s).to_owned()).collect();
+            places(name, &sources, dir, root, Some(Path::new("/real/p")))
+        };
+        assert_eq!(p("/p/src/a.py", &[]), vec!["src/a.py"]);
+        assert_eq!(p("file:///p/src/a.py", &[]), vec!["src/a.py"]);
+        assert_eq!(p("/real/p/src/a.py", &[]), vec!["src/a.py"]);
+        assert_eq!(p("/elsewhere/a.py", &[]), Vec::<String>::new());
+        assert_eq!(p("./a.py", &[]), vec!["sub/a.py", "a.py"]);
+        assert_eq!(p("../a.py", &[]), vec!["a.py"]);
+        assert_eq!(
+            p("pkg/a.py", &["/p/src", "lib"]),
+            vec![
+                "src/pkg/a.py",
+                "sub/lib/pkg/a.py",
+                "sub/pkg/a.py",
+                "pkg/a.py"
+            ]
+        );
+    }
 }
 
 /// Parses a non-negative integer as reports write it.

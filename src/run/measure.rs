@@ -13,7 +13,7 @@
 //! file the user keeps is never at risk.
 
 use super::capture::{LineProbe, Output, ProbeResult};
-use crate::config::{JunitField, Metric, MetricSource, Rate};
+use crate::config::{JunitField, Metric, MetricSource, Rate, Scope};
 use crate::parsers;
 use crate::parsers::detail::MetricDetail;
 use std::collections::HashMap;
@@ -178,9 +178,26 @@ pub(crate) fn measure(
                         value: n as f64,
                         detail: Some(Arc::new(MetricDetail {
                             findings: Some(found),
+                            coverage: None,
                         })),
                     })
                     .map_err(|e| in_report("SARIF", file, e))
+            }
+            MetricSource::Lcov { file, .. } | MetricSource::Cobertura { file, .. }
+                if metric.scope == Scope::New =>
+            {
+                let lcov = matches!(metric.source, MetricSource::Lcov { .. });
+                reports
+                    .open(dir, file)
+                    .and_then(|r| {
+                        if lcov {
+                            parsers::lcov::read(r, true)
+                        } else {
+                            parsers::cobertura::read(r, true)
+                        }
+                    })
+                    .map(|report| new_code_lines(report, file, dir, root))
+                    .map_err(|e| in_report(if lcov { "lcov" } else { "Cobertura" }, file, e))
             }
             _ => number(
                 metric,
@@ -194,6 +211,51 @@ pub(crate) fn measure(
             .map(Reading::number),
         })
         .collect()
+}
+
+/// A `scope = "new"` coverage reading: the whole report's line percent
+/// (0 when it has no line), and each file's lines with the project paths
+/// its name may mean, for the judge to count on new code. Under `-v`, the
+/// report's files that match no file of the project are listed.
+fn new_code_lines(
+    report: parsers::CoverageReport,
+    file: &Path,
+    dir: &Path,
+    root: &Path,
+) -> Reading {
+    let real_root = std::fs::canonicalize(root).ok().filter(|r| r != root);
+    let dir = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        root.join(dir)
+    };
+    let mut files = report.files;
+    for f in &mut files {
+        f.places = parsers::places(&f.path, &report.sources, &dir, root, real_root.as_deref());
+    }
+    if crate::log::enabled_at(crate::log::Level::Info) {
+        let unmatched: Vec<&str> = files
+            .iter()
+            .filter(|f| !f.places.iter().any(|p| root.join(p).is_file()))
+            .map(|f| f.path.as_str())
+            .collect();
+        if !unmatched.is_empty() {
+            crate::info!(
+                "`{}`: {} of {} files match no file of the project (new code never counts them): {}",
+                file.display(),
+                unmatched.len(),
+                files.len(),
+                unmatched.join(", ")
+            );
+        }
+    }
+    Reading {
+        value: report.lines.percent().unwrap_or(0.0),
+        detail: Some(Arc::new(MetricDetail {
+            findings: None,
+            coverage: Some(files),
+        })),
+    }
 }
 
 /// Reads `metric`, whose source names no places.

@@ -154,6 +154,7 @@ mod tests {
                 value: 3.0,
                 detail: Some(Arc::new(MetricDetail {
                     findings: Some(found),
+                    coverage: None,
                 })),
             })],
             attempts: 1,
