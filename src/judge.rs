@@ -226,6 +226,18 @@ fn scoped_value(
             let (v, counts) = scope::findings(located, 0, new_code);
             (Ok(Some(v)), Some(counts))
         }
+        MetricSource::Lcov { .. } | MetricSource::Cobertura { .. } => {
+            match reading.detail.as_deref().and_then(|d| d.coverage.as_ref()) {
+                Some(files) => {
+                    let (v, counts) = scope::coverage(files, new_code);
+                    (Ok(v), Some(counts))
+                }
+                None => (
+                    Err("internal: the coverage reading kept no lines".to_owned()),
+                    None,
+                ),
+            }
+        }
         MetricSource::Sarif { .. } => {
             match reading.detail.as_deref().and_then(|d| d.findings.as_ref()) {
                 Some(found) => {
