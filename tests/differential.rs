@@ -6,7 +6,8 @@
 //! exclusion, an ignored `.env` named in `inputs`, a symlink, an executable
 //! script, an `env` variable, a submodule, a gate that `needs` another and
 //! reads its ignored output, a `key_commands` output, the stage, the gate's
-//! name), then applies random mutations. After the set-up and after every
+//! name, a `scope = "new"` coverage metric), then applies random
+//! mutations. After the set-up and after every
 //! mutation it runs `pqg check` and then `pqg check --no-cache`, and every
 //! gate's `status` must be the same in both.
 //!
@@ -79,6 +80,10 @@ enum Family {
     /// Two gates with the same `run` that reads `PQG_GATE`; flip which name
     /// passes.
     GateName,
+    /// Rewrite the lines a `scope = "new"` coverage metric judges, or move
+    /// its reference (`settings.new_code_since`): the gate's key does not
+    /// change, its verdict may.
+    NewCode,
 }
 
 const FAMILIES: &[Family] = &[
@@ -100,6 +105,7 @@ const FAMILIES: &[Family] = &[
     Family::Commit,
     Family::Stage,
     Family::GateName,
+    Family::NewCode,
 ];
 
 /// Families today's pqg gets wrong, each with its issue-12 item; each was
@@ -129,6 +135,7 @@ impl Family {
             Family::Commit => "commit",
             Family::Stage => "stage",
             Family::GateName => "gate_name",
+            Family::NewCode => "new_code",
         }
     }
 }

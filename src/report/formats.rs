@@ -159,7 +159,7 @@ fn status_icon(status: GateStatus) -> &'static str {
 }
 
 fn metric_cell(m: &MetricReport) -> String {
-    match (m.value, &m.error) {
+    let text = match (m.value, &m.error) {
         (Some(v), _) => format!(
             "{} {}{}",
             m.name,
@@ -167,7 +167,12 @@ fn metric_cell(m: &MetricReport) -> String {
             super::table::delta_text(m.delta)
         ),
         (None, Some(e)) => format!("{} unreadable: {e}", m.name),
+        (None, None) if m.not_applicable() => format!("{} n/a", m.name),
         (None, None) => format!("{} —", m.name),
+    };
+    match m.new_code_text() {
+        Some(counts) => format!("{text} ({counts})"),
+        None => text,
     }
 }
 

@@ -174,6 +174,34 @@ pub(crate) struct MetricReport {
     pub new_code: Option<crate::judge::scope::NewCodeCounts>,
 }
 
+impl MetricReport {
+    /// A scoped metric with nothing to measure on new code (no instrumented
+    /// changed line): it passes, shown as `n/a`.
+    pub(crate) fn not_applicable(&self) -> bool {
+        self.value.is_none() && self.error.is_none() && self.new_code.is_some()
+    }
+
+    /// What a scoped metric counted, in words: `2/4 changed lines covered`,
+    /// `3 on changed lines, 1 unlocated not counted`.
+    pub(crate) fn new_code_text(&self) -> Option<String> {
+        let n = self.new_code.as_ref()?;
+        if let (Some(instrumented), Some(covered)) = (n.instrumented, n.covered) {
+            return Some(if instrumented == 0 {
+                "no instrumented changed line".to_owned()
+            } else {
+                format!("{covered}/{instrumented} changed lines covered")
+            });
+        }
+        let new = n.new_findings?;
+        let unlocated = n.unlocated.unwrap_or(0);
+        Some(if unlocated > 0 {
+            format!("{new} on changed lines, {unlocated} unlocated not counted")
+        } else {
+            format!("{new} on changed lines")
+        })
+    }
+}
+
 fn scope_all() -> String {
     "all".to_owned()
 }

@@ -103,7 +103,7 @@ pub(super) fn delta_text(delta: Option<f64>) -> String {
 }
 
 fn metric_text(m: &MetricReport) -> String {
-    match (&m.value, &m.error) {
+    let text = match (&m.value, &m.error) {
         (Some(v), _) => format!(
             "{} {}{}",
             m.name,
@@ -111,7 +111,12 @@ fn metric_text(m: &MetricReport) -> String {
             delta_text(m.delta)
         ),
         (None, Some(_)) => format!("{} unreadable", m.name),
+        (None, None) if m.not_applicable() => format!("{} n/a", m.name),
         (None, None) => format!("{} —", m.name),
+    };
+    match m.new_code_text() {
+        Some(counts) => format!("{text} ({counts})"),
+        None => text,
     }
 }
 

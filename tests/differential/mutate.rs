@@ -171,6 +171,24 @@ impl World {
                 self.stage = *self.rng.pick(STAGES);
                 format!("check at stage {}", self.stage.unwrap_or("(default)"))
             }
+            Family::NewCode => match self.rng.below(3) {
+                0 => {
+                    self.git(&["branch", "-f", "base", "HEAD"]);
+                    "git branch -f base HEAD".into()
+                }
+                1 => {
+                    let root = self.git(&["rev-list", "--max-parents=0", "HEAD"]);
+                    let root = root.lines().next().unwrap_or("HEAD").trim().to_owned();
+                    self.git(&["branch", "-f", "base", &root]);
+                    "git branch -f base <first commit>".into()
+                }
+                _ => {
+                    let rel = *self.rng.pick(&["src/a.txt", "src/b.txt"]);
+                    let content = self.random_content();
+                    write(&self.at(rel), &content);
+                    format!("write {rel} = {content:?}")
+                }
+            },
             Family::GateName => {
                 self.twin_passes = if self.twin_passes == "twin_a" {
                     "twin_b"

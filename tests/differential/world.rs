@@ -169,6 +169,10 @@ impl World {
             ("ext/t1.txt", "BAD\n"),
             ("ext/t2.txt", "UGLY\n"),
             ("gen/input.txt", "ok\n"),
+            (
+                "cov.lcov",
+                "SF:src/a.txt\nDA:1,0\nDA:2,1\nDA:3,1\nend_of_record\nSF:./src/b.txt\nDA:1,1\nDA:2,0\nend_of_record\n",
+            ),
             (".env", "TOKEN=ok\n"),
             (
                 "check.sh",
@@ -194,12 +198,14 @@ impl World {
         ]);
         self.git(&["add", "-A"]);
         self.git(&["commit", "-q", "-m", "set up"]);
+        // What `scope = "new"` measures from.
+        self.git(&["branch", "base"]);
     }
 
     /// gates.toml for the current words and enabled families.
     pub(crate) fn config(&self) -> String {
         let p = |gate: &str| pattern(self.words[gate]);
-        let mut toml = String::new();
+        let mut toml = String::from("[settings]\nnew_code_since = \"base\"\n\n");
         let mut gate = |name: &str, body: String| {
             toml.push_str(&format!("[gates.{name}]\n{body}\n"));
         };
@@ -277,6 +283,14 @@ impl World {
         gate(
             "stagey",
             "run = 'test \"$PQG_STAGE\" != production'\ninputs = [\"flavor.txt\"]\n".into(),
+        );
+        // New-code coverage of src/a.txt and src/b.txt, judged against
+        // the lines changed since `base`: n/a, 0, 50, 66.7 or 100 %.
+        gate(
+            "newcov",
+            "run = 'mkdir -p out && cp cov.lcov out/cov.info'\ninputs = [\"cov.lcov\"]\n\
+             [gates.newcov.metrics.new]\nlcov = \"out/cov.info\"\nscope = \"new\"\nmin = 60\n"
+                .into(),
         );
         if self.enabled.contains(&Family::GateName) {
             let run = format!("run = 'test \"$PQG_GATE\" = {}'\n", self.twin_passes);
