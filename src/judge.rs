@@ -279,6 +279,14 @@ pub(crate) fn judge_execution(
         .zip(execution.metrics.iter())
         .map(|(metric, measured)| {
             let (value, counts) = scoped_value(metric, measured, execution, new_code);
+            let detail = measured.as_ref().ok().and_then(|r| r.detail.clone());
+            // A scoped SARIF metric lists only the results it counted.
+            let detail = match (&counts, new_code, detail) {
+                (Some(_), Some(nc), Some(d)) if d.findings.is_some() => {
+                    Some(std::sync::Arc::new(scope::new_findings_only(&d, nc)))
+                }
+                (_, _, d) => d,
+            };
             let threshold = threshold(metric, stage);
             let base = match baseline {
                 BaselineState::Loaded(b) => b.value(gate.id.as_str(), &metric.name),
@@ -309,7 +317,7 @@ pub(crate) fn judge_execution(
             MetricJudgement {
                 name: metric.name.clone(),
                 value,
-                detail: measured.as_ref().ok().and_then(|r| r.detail.clone()),
+                detail,
                 threshold,
                 better: metric.better,
                 unit: metric.unit.clone(),

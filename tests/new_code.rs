@@ -577,6 +577,13 @@ fn moving_the_reference_judges_the_kept_lines_again_without_running() {
     assert_eq!(gate(&first, "cov")["cached"], false);
     assert_eq!(metric(&first, "cov", "new")["value"], 50.0);
     assert_eq!(gate(&first, "cov")["status"], "fail");
+    // The uncovered changed line is listed where it is.
+    let out = pqg(&repo, &["check"]).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("src/a.py:2  changed lines not covered"),
+        "{table}"
+    );
     // A new upstream commit: main moves to "one"; only line 2 is new now.
     repo.git(&["branch", "-f", "main", "HEAD~1"]);
     let moved = check(&repo, &[]);
@@ -648,6 +655,10 @@ fn sarif_results_count_on_changed_lines_and_unlocated_ones_never() {
         .unwrap();
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("2 unlocated not counted"), "{table}");
+    // The scoped metric lists the result it counted, not the old one.
+    let new_part = &table[table.find("new: ").expect("new's listing")..];
+    assert!(new_part.contains("src/a.py:4"), "{table}");
+    assert!(!new_part.contains("src/a.py:5"), "{table}");
 }
 
 #[test]

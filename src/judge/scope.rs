@@ -7,6 +7,7 @@
 //! the value follows the lines. Pure: the changed lines come in as a value.
 
 use crate::git::new_code::NewCode;
+use crate::parsers::detail::MetricDetail;
 use crate::parsers::FileLines;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -53,24 +54,6 @@ pub(crate) struct LineRanges {
     pub path: String,
     /// Inclusive 1-based ranges, sorted.
     pub ranges: Vec<(u32, u32)>,
-}
-
-impl LineRanges {
-    /// `src/a.py:12-14, 30`.
-    pub(crate) fn text(&self) -> String {
-        let ranges: Vec<String> = self
-            .ranges
-            .iter()
-            .map(|&(a, b)| {
-                if a == b {
-                    a.to_string()
-                } else {
-                    format!("{a}-{b}")
-                }
-            })
-            .collect();
-        format!("{}:{}", self.path, ranges.join(", "))
-    }
 }
 
 /// The counts every scoped metric shares.
@@ -157,6 +140,35 @@ pub(crate) fn findings<'a>(
     (new as f64, counts)
 }
 
+/// `detail` with only the results on new code kept: those a scoped SARIF
+/// metric counted, for its reports. How many name no place stays, so the
+/// reports say how many were left uncounted.
+pub(crate) fn new_findings_only(detail: &MetricDetail, new_code: &NewCode) -> MetricDetail {
+    let on_new = |path: &str, line: u32| {
+        new_code
+            .lines(path)
+            .is_some_and(|l| line == 0 || l.contains(line))
+    };
+    let mut detail = detail.clone();
+    if let Some(found) = detail.findings.as_mut() {
+        let new_total: u64 = found
+            .lines
+            .iter()
+            .map(|(path, lines)| lines.iter().filter(|&&l| on_new(path, l)).count() as u64)
+            .sum();
+        found.items.retain(|f| match &f.path {
+            Some(path) => on_new(path, f.line.unwrap_or(0)),
+            None => false,
+        });
+        found.omitted = new_total.saturating_sub(found.items.len() as u64);
+        for (path, lines) in found.lines.iter_mut() {
+            lines.retain(|&l| on_new(path, l));
+        }
+        found.lines.retain(|_, lines| !lines.is_empty());
+    }
+    detail
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,7 +213,8 @@ mod tests {
         assert_eq!(counts.covered, Some(1));
         assert!((value.unwrap() - 100.0 / 3.0).abs() < 1e-9);
         assert_eq!(counts.uncovered.len(), 1);
-        assert_eq!(counts.uncovered[0].text(), "a.py:2-3");
+        assert_eq!(counts.uncovered[0].path, "a.py");
+        assert_eq!(counts.uncovered[0].ranges, vec![(2, 3)]);
         // Nothing instrumented on new lines: n/a.
         let (value, counts) = coverage(&files[1..], &nc);
         assert_eq!(value, None);
@@ -218,7 +231,7 @@ mod tests {
         let (value, counts) = coverage(&files, &nc);
         assert_eq!(counts.instrumented, Some(2));
         assert_eq!(value, Some(50.0));
-        assert_eq!(counts.uncovered[0].text(), "a.py:1");
+        assert_eq!(counts.uncovered[0].ranges, vec![(1, 1)]);
     }
 
     #[test]

@@ -47,8 +47,34 @@ pub(crate) struct Listing<'a> {
     pub unlocated: u64,
 }
 
-/// The places `m` names, if its source names any.
+/// The places `m` names, if its source names any: a SARIF metric's
+/// findings (on new code only, for a scoped one), or the uncovered changed
+/// lines of a scoped coverage metric.
 pub(crate) fn listing(m: &MetricReport) -> Option<Listing<'_>> {
+    if let Some(uncovered) = m
+        .new_code
+        .as_ref()
+        .filter(|n| n.instrumented.is_some() && !n.uncovered.is_empty())
+        .map(|n| &n.uncovered)
+    {
+        return Some(Listing {
+            metric: &m.name,
+            what: "uncovered lines",
+            items: uncovered
+                .iter()
+                .map(|u| Item {
+                    path: Some(&u.path),
+                    written: None,
+                    lines: u.ranges.clone(),
+                    column: None,
+                    rule: None,
+                    message: "changed lines not covered",
+                })
+                .collect(),
+            more: 0,
+            unlocated: 0,
+        });
+    }
     let found = m.findings.as_ref()?;
     Some(Listing {
         metric: &m.name,
