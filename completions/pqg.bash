@@ -661,7 +661,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__check)
-            opts="-s -j -q -v -h -V --stage --jobs --only --skip --fail-fast --format --report --progress --quiet --keep-logs --no-cache --shard --changed-since --no-annotations --forbid-writes --config --color --verbose --log-format --help --version"
+            opts="-s -j -q -v -h -V --stage --jobs --only --skip --fail-fast --format --report --progress --quiet --keep-logs --no-cache --shard --changed-since --new-code-since --no-annotations --forbid-writes --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -708,6 +708,10 @@ _pqg() {
                     return 0
                     ;;
                 --changed-since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --new-code-since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1431,7 +1435,7 @@ _pqg() {
             return 0
             ;;
         pqg__subcmd__ladder)
-            opts="-j -v -h -V --jobs --format --progress --no-cache --config --color --verbose --log-format --help --version"
+            opts="-j -v -h -V --jobs --format --progress --no-cache --new-code-since --config --color --verbose --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1451,6 +1455,10 @@ _pqg() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto never" -- "${cur}"))
+                    return 0
+                    ;;
+                --new-code-since)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

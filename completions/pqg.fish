@@ -66,6 +66,7 @@ complete -c pqg -n "__fish_pqg_using_subcommand check" -l progress -d 'Progress 
 never\t''"
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l shard -d 'Run shard K of N: a deterministic share of the stage\'s gates, balanced by history durations (a gate\'s needs travel with it)' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l changed-since -d 'Run only the gates whose inputs changed since the merge base with REF (work tree included); the changed files reach each gate through PQG_FILES, a path to a NUL-separated list' -r
+complete -c pqg -n "__fish_pqg_using_subcommand check" -l new-code-since -d 'Where new code starts for `scope = "new"` metrics: lines added or modified since the merge base of REF and HEAD, work tree included (default: settings.new_code_since, the CI\'s target branch, the upstream, origin/HEAD, main or master)' -r
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand check" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
@@ -134,6 +135,7 @@ complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l format -d 'Output for
 json\t'The same as one JSON object'"
 complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l progress -d 'Progress display on stderr (only ever on a terminal, never under CI)' -r -f -a "auto\t''
 never\t''"
+complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l new-code-since -d 'Where new code starts for `scope = "new"` metrics (as for check)' -r
 complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l config -d 'The config file [default: the nearest gates.toml from here upward]' -r -F
 complete -c pqg -n "__fish_pqg_using_subcommand ladder" -l color -d 'When to colour the output' -r -f -a "auto\t''
 always\t''
