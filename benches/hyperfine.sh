@@ -7,6 +7,7 @@
 #                                   #   runner parallel validate warm changed cold schedule
 #                                   #   builtins ladder reports shards hook aged
 #                                   #   precommit
+#                                   #   newcode (issue 15: new-code coverage)
 #                                   #   overhead (issue 14: cold, one file changed, warm)
 #                                   #   cold14 (issue 14's cold blocks alone)
 #                                   #   before (needs PQG_BASE)
@@ -653,6 +654,55 @@ if want builtins; then
     "$PQG check -q --progress never" "git status --porcelain" >/dev/null
   row "zero-config, warm" "$(median zero-warm.json 0)" "$(median zero-warm.json 1)" "git status" 1.5
   cd "$SRC"
+fi
+
+# --- issue 15: new-code coverage against git diff + one read of the report
+if want newcode; then
+  mkdir -p "$WORK/newcode" && cd "$WORK/newcode"
+  git init -q -b main . && git config user.email b@example.com && git config user.name bench
+  # 20,000 source files of 12 lines; an LCOV report of 100,000 lines (every
+  # file: SF, 3 DA lines, end_of_record).
+  python3 - <<'EOF2'
+import os
+with open("cov.info", "w") as lcov:
+    for i in range(20000):
+        folder = f"d{i % 40:02d}/s{(i // 40) % 25:02d}"
+        os.makedirs(folder, exist_ok=True)
+        path = f"{folder}/f{i:05d}.py"
+        with open(path, "w") as f:
+            f.write("".join(f"x_{i}_{n} = {n}\n" for n in range(12)))
+        lcov.write(f"SF:{path}\n")
+        for n in (2, 5, 9):
+            lcov.write(f"DA:{n},{(i + n) % 3}\n")
+        lcov.write("end_of_record\n")
+EOF2
+  printf 'cov.info\n.pqg/\n' >.gitignore
+  git add -A >/dev/null && git -c gc.auto=0 commit -qm tree && git gc -q
+  git checkout -q -b feature
+  # 500 changed lines across 50 files, committed.
+  python3 - <<'EOF2'
+for i in range(0, 20000, 400):
+    path = f"d{i % 40:02d}/s{(i // 40) % 25:02d}/f{i:05d}.py"
+    lines = open(path).read().splitlines()
+    lines = [l + "  # changed" for l in lines[:10]] + lines[10:]
+    open(path, "w").write("\n".join(lines) + "\n")
+EOF2
+  git commit -qam changes
+  base=$(git merge-base main HEAD)
+  wc -l <cov.info | xargs printf 'newcode: %s-line LCOV report, 20000 files, 500 changed lines in 50 files\n' | tee -a "$RESULTS"
+  printf '[gates.cov]\nrun = ["touch", "cov.info"]\ninputs = ["scoped.toml"]\n[gates.cov.metrics.new]\nlcov = "cov.info"\nscope = "new"\n' >scoped.toml
+  printf '[gates.cov]\nrun = ["touch", "cov.info"]\ninputs = ["whole.toml"]\n[gates.cov.metrics.all]\nlcov = "cov.info"\n' >whole.toml
+  "$PQG" check --config scoped.toml --new-code-since main --format json --no-cache \
+    | python3 -c 'import json,sys; m=json.load(sys.stdin)["gates"][0]["metrics"][0]; print("newcode: value", m["value"], m["new_code"]["instrumented"], "instrumented", m["new_code"]["covered"], "covered")' | tee -a "$RESULTS"
+  hyperfine -N --warmup 3 --runs 30 --export-json newcode.json \
+    "$PQG check --config scoped.toml --new-code-since main --no-cache -q --progress never" \
+    "$PQG check --config whole.toml --no-cache -q --progress never" \
+    "sh -c 'git diff -U0 $base >/dev/null && cat cov.info >/dev/null'" \
+    "git diff -U0 $base" >/dev/null
+  row "new-code coverage, 20k files" "$(median newcode.json 0)" "$(median newcode.json 2)" "git diff -U0 + cat report" 1.5
+  row "  whole-report coverage" "$(median newcode.json 1)" "$(median newcode.json 2)" "git diff -U0 + cat report" 1.5
+  row "  git diff -U0 alone" "$(median newcode.json 3)" "$(median newcode.json 2)" "git diff -U0 + cat report" 1.5
+  cd "$ROOT"
 fi
 
 # --- issue 11: this build against an older one, in the same runs ---------

@@ -367,6 +367,20 @@ fn staged_unstaged_and_committed_changes_each_count() {
 }
 
 #[test]
+fn verbose_lists_report_files_that_match_no_project_file() {
+    let repo = small_repo();
+    repo.write(
+        "cov/lcov.info",
+        &(repo.read("cov/lcov.info") + "SF:/elsewhere/gone.py\nDA:1,1\nend_of_record\n"),
+    );
+    edit_line(&repo, 1, "hit");
+    pqg(&repo, &["check", "-v", "--no-cache"])
+        .assert()
+        .stderr(contains("1 of 2 files match no file of the project"))
+        .stderr(contains("/elsewhere/gone.py"));
+}
+
+#[test]
 fn a_whitespace_only_change_counts_as_git_sees_it() {
     let repo = small_repo();
     let text = repo.read("src/a.py").replacen("a line 2", "a line 2  ", 1);
@@ -412,6 +426,11 @@ fn an_unknown_reference_is_a_usage_error() {
         .assert()
         .code(2)
         .stderr(contains("unknown ref `no-such-branch`"));
+    // A name git would take for an option is no ref.
+    pqg(&repo, &["check", "--new-code-since=--output=/tmp/pqg-x"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown ref `--output=/tmp/pqg-x`"));
     repo.write(
         "gates.toml",
         &(repo.read("gates.toml") + "\n[settings]\nnew_code_since = \"nope\"\n"),

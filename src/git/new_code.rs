@@ -69,8 +69,11 @@ pub(crate) struct NewCode {
     pub base: Option<String>,
     /// Why every line counts as new, when it does.
     pub everything: Option<String>,
-    /// The files with new lines, by path relative to `top`.
+    /// The files with new lines, by path relative to `root`.
     pub files: HashMap<String, Lines>,
+    /// How many lines are new (untracked files' counted once, here);
+    /// `None` when every line counts.
+    pub changed_lines: Option<u64>,
 }
 
 impl NewCode {
@@ -83,20 +86,33 @@ impl NewCode {
         self.files.get(path)
     }
 
-    /// How many lines are new, untracked files' counted by reading them;
-    /// `None` when every line of the repository counts.
+    /// How many lines are new; `None` when every line counts.
     pub(crate) fn changed_line_count(&self) -> Option<u64> {
-        if self.everything.is_some() {
-            return None;
-        }
-        let mut n = 0;
-        for (path, lines) in &self.files {
-            n += lines.count().unwrap_or_else(|| {
-                std::fs::read(self.root.join(path)).map_or(0, |b| line_count(&b))
-            });
-        }
-        Some(n)
+        self.changed_lines
     }
+}
+
+/// Untracked files larger than this are not read to count their lines (a
+/// build artefact nobody ignored, not source).
+const COUNTED_UP_TO: u64 = 64 << 20;
+
+/// How many lines of `files` are new, an untracked file's counted by
+/// reading it (when it is at most [`COUNTED_UP_TO`] bytes).
+fn count_changed(root: &Path, files: &HashMap<String, Lines>) -> u64 {
+    files
+        .iter()
+        .map(|(path, lines)| {
+            lines.count().unwrap_or_else(|| {
+                let path = root.join(path);
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.is_file() && m.len() <= COUNTED_UP_TO => {
+                        std::fs::read(&path).map_or(0, |b| line_count(&b))
+                    }
+                    _ => 0,
+                }
+            })
+        })
+        .sum()
 }
 
 fn line_count(bytes: &[u8]) -> u64 {
@@ -141,6 +157,14 @@ fn resolve(root: &Path, reference: &Reference) -> Result<Option<String>, UserErr
         UserError::new(format!("new code: unknown ref `{name}`{whence}"))
             .hint("name a branch, tag or commit that exists here (`--new-code-since REF` or `settings.new_code_since`); in CI fetch it first, e.g. `git fetch origin main`")
     };
+    // A name git would read as an option is no ref (`--output=x`).
+    let named = match reference {
+        Reference::Named(n) | Reference::Target(n) => Some(n),
+        Reference::Default => None,
+    };
+    if let Some(name) = named.filter(|n| n.starts_with('-') || n.is_empty()) {
+        return Err(unknown(name, ""));
+    }
     match reference {
         Reference::Named(name) => match commit_of(root, name)? {
             Some(_) => Ok(Some(name.clone())),
@@ -198,6 +222,7 @@ pub(crate) fn new_code(root: &Path, reference: &Reference) -> Result<NewCode, Us
         base: None,
         everything: Some(why),
         files: HashMap::new(),
+        changed_lines: None,
     };
     let Some(name) = resolve(root, reference)? else {
         return Ok(everything(
@@ -263,6 +288,7 @@ pub(crate) fn new_code(root: &Path, reference: &Reference) -> Result<NewCode, Us
         reference: name,
         base: Some(base),
         everything: None,
+        changed_lines: Some(count_changed(root, &files)),
         files,
     })
 }

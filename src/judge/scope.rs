@@ -181,6 +181,7 @@ mod tests {
             reference: "main".into(),
             base: Some("abc".into()),
             everything: None,
+            changed_lines: Some(0),
             files: files
                 .iter()
                 .map(|(p, l)| ((*p).to_owned(), l.clone()))

@@ -59,7 +59,7 @@ pub(crate) fn listing(m: &MetricReport) -> Option<Listing<'_>> {
     {
         return Some(Listing {
             metric: &m.name,
-            what: "uncovered lines",
+            what: "files with uncovered changed lines",
             items: uncovered
                 .iter()
                 .map(|u| Item {
