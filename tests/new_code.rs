@@ -835,3 +835,51 @@ min = { development = 40, production = 90 }
     assert_eq!(m["within"], false, "{m}");
     assert!(m["miss"].as_str().unwrap().contains("regressed"), "{m}");
 }
+
+#[test]
+fn merge_keeps_the_new_code_counts_of_each_shard() {
+    let repo = small_repo();
+    repo.write(
+        "gates.toml",
+        &(repo.read("gates.toml") + "\n[gates.other]\nrun = \"true\"\ninputs = [\"src/**\"]\n"),
+    );
+    edit_line(&repo, 1, "hit");
+    for shard in ["1/2", "2/2"] {
+        let path = format!("out/shard-{}.json", &shard[..1]);
+        let out = pqg(
+            &repo,
+            &[
+                "check",
+                "--shard",
+                shard,
+                "--report",
+                &format!("json={path}"),
+            ],
+        )
+        .output()
+        .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)));
+    }
+    let out = pqg(
+        &repo,
+        &[
+            "merge",
+            "out/shard-1.json",
+            "out/shard-2.json",
+            "--format",
+            "json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = json(&out.stdout);
+    let m = metric(&merged, "cov", "new");
+    assert_eq!(m["scope"], "new");
+    assert_eq!(m["value"], 100.0);
+    assert_eq!(m["new_code"]["instrumented"], 1);
+}
