@@ -202,20 +202,39 @@ fn resolve(root: &Path, reference: &Reference) -> Result<Option<String>, UserErr
     }
 }
 
+/// New code half found: the reference checked and its merge base known
+/// (cheap, done before any gate starts, so an unknown ref stops the run);
+/// the diff and the untracked files still to list ([`Pending::finish`],
+/// which may run while the gates do).
+pub(crate) enum Pending {
+    /// Known already: no merge base, nothing to compare with.
+    Known(NewCode),
+    /// The diff against `base` is still to take.
+    Diff {
+        root: PathBuf,
+        top: PathBuf,
+        prefix: String,
+        name: String,
+        base: String,
+    },
+}
+
 /// The new lines of the work tree at `root` since the merge base of
-/// `reference` and HEAD. An unknown named reference is an error (exit 2);
-/// no merge base, or no reference found by default, makes every line new,
-/// and says why.
-pub(crate) fn new_code(root: &Path, reference: &Reference) -> Result<NewCode, UserError> {
-    let top = git(root, &["rev-parse", "--show-toplevel"])?;
-    let Some(top) = stdout_line(&top) else {
+/// `reference` and HEAD, in two halves: this one, cheap, checks the
+/// reference and finds the merge base (an unknown named reference is an
+/// error, exit 2; no merge base, or no reference found by default, makes
+/// every line new, and says why); [`Pending::finish`] takes the diff.
+pub(crate) fn start(root: &Path, reference: &Reference) -> Result<Pending, UserError> {
+    let places = git(root, &["rev-parse", "--show-toplevel", "--show-prefix"])?;
+    let places = String::from_utf8_lossy(&places.stdout).into_owned();
+    let mut places = places.lines();
+    let Some(top) = places.next().filter(|t| !t.is_empty()) else {
         return Err(UserError::new("`scope = \"new\"` needs a git repository")
             .hint("run in a git work tree, or remove `scope = \"new\"`"));
     };
-    let top = PathBuf::from(top);
     // The project root's place in the repository: `sub/`, or empty.
-    let prefix = git(root, &["rev-parse", "--show-prefix"])?;
-    let prefix = String::from_utf8_lossy(&prefix.stdout).trim().to_owned();
+    let prefix = places.next().unwrap_or("").trim().to_owned();
+    let top = PathBuf::from(top);
     let everything = |reference: String, why: String| NewCode {
         root: root.to_path_buf(),
         reference,
@@ -225,10 +244,10 @@ pub(crate) fn new_code(root: &Path, reference: &Reference) -> Result<NewCode, Us
         changed_lines: None,
     };
     let Some(name) = resolve(root, reference)? else {
-        return Ok(everything(
+        return Ok(Pending::Known(everything(
             String::new(),
             "new code: no upstream, `origin/HEAD`, `main` or `master` to compare with: every line counts as new (set `settings.new_code_since` or `--new-code-since`)".to_owned(),
-        ));
+        )));
     };
     let base = git(root, &["merge-base", &name, "HEAD"])?;
     let Some(base) = stdout_line(&base) else {
@@ -242,26 +261,70 @@ pub(crate) fn new_code(root: &Path, reference: &Reference) -> Result<NewCode, Us
                 ""
             }
         );
-        return Ok(everything(name, why));
+        return Ok(Pending::Known(everything(name, why)));
     };
-    // Against the work tree: committed, staged and unstaged changes alike.
-    let diff = git(
-        &top,
-        &[
-            "diff",
-            "-U0",
-            "-M",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--no-relative",
-            "--ignore-submodules",
-            "--src-prefix=a/",
-            "--dst-prefix=b/",
-            &base,
-            "--",
-        ],
-    )?;
+    Ok(Pending::Diff {
+        root: root.to_path_buf(),
+        top,
+        prefix,
+        name,
+        base,
+    })
+}
+
+impl Pending {
+    /// The second half of [`start`]: `git diff -U0 -M <base>` and `git
+    /// ls-files --others`, at once.
+    pub(crate) fn finish(self) -> Result<NewCode, UserError> {
+        let (root, top, prefix, name, base) = match self {
+            Pending::Known(known) => return Ok(known),
+            Pending::Diff {
+                root,
+                top,
+                prefix,
+                name,
+                base,
+            } => (root, top, prefix, name, base),
+        };
+        diff_since(&root, &top, &prefix, name, base)
+    }
+}
+
+fn diff_since(
+    root: &Path,
+    top: &Path,
+    prefix: &str,
+    name: String,
+    base: String,
+) -> Result<NewCode, UserError> {
+    // Against the work tree: committed, staged and unstaged changes alike;
+    // the untracked files are listed meanwhile (each walks the tree).
+    let (diff, untracked) = std::thread::scope(|scope| {
+        let untracked =
+            scope.spawn(|| git(top, &["ls-files", "--others", "--exclude-standard", "-z"]));
+        let diff = git(
+            top,
+            &[
+                "diff",
+                "-U0",
+                "-M",
+                "--no-color",
+                "--no-ext-diff",
+                "--no-textconv",
+                "--no-relative",
+                "--ignore-submodules",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+                &base,
+                "--",
+            ],
+        );
+        let untracked = untracked
+            .join()
+            .unwrap_or_else(|_| Err(UserError::new("git ls-files: its thread panicked")));
+        (diff, untracked)
+    });
+    let (diff, untracked) = (diff?, untracked?);
     if !diff.status.success() {
         return Err(UserError::new(format!(
             "new code: git diff failed: {}",
@@ -269,7 +332,6 @@ pub(crate) fn new_code(root: &Path, reference: &Reference) -> Result<NewCode, Us
         )));
     }
     let mut files = parse_diff(&diff.stdout);
-    let untracked = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"])?;
     for path in untracked
         .stdout
         .split(|&b| b == 0)
@@ -280,7 +342,7 @@ pub(crate) fn new_code(root: &Path, reference: &Reference) -> Result<NewCode, Us
     if !prefix.is_empty() {
         files = files
             .into_iter()
-            .filter_map(|(path, lines)| Some((path.strip_prefix(&prefix)?.to_owned(), lines)))
+            .filter_map(|(path, lines)| Some((path.strip_prefix(prefix)?.to_owned(), lines)))
             .collect();
     }
     Ok(NewCode {

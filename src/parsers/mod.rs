@@ -108,14 +108,96 @@ impl CoverageReport {
     }
 }
 
-/// The project paths (relative to `root`, with `/`) a coverage report's
-/// file name may mean, most likely first: an absolute name (or `file:`
-/// URI) as it is; a relative one against each of the report's `sources`
-/// (an absolute source as it is, a relative one under `dir`), then against
-/// `dir` (where the tool ran), then against `root`. `.` and `..` are taken
-/// out as written; `real_root`, the root with its links resolved, also
-/// counts as the root (a tool may write real paths). Nothing is read from
-/// disk: a name is matched with new code's paths when it is judged.
+/// Turns a coverage report's file names into the project paths (relative
+/// to `root`, with `/`) they may mean, most likely first: an absolute name
+/// (or `file://` URI) as it is; a relative one against each of the
+/// report's `sources` (an absolute source as it is, a relative one under
+/// `dir`), then against `dir` (where the tool ran), then against `root`.
+/// `.` and `..` are taken out as written; `real_root`, the root with its
+/// links resolved, also counts as the root (a tool may write real paths).
+/// Nothing is read from disk: a name is matched with new code's paths
+/// when it is judged.
+pub struct Places {
+    root: PathBuf,
+    real_root: Option<PathBuf>,
+    dir: PathBuf,
+    /// `dir` relative to `root` with a trailing `/` (empty at the root),
+    /// when it is under it: plain names take a fast path through it.
+    dir_in_root: Option<String>,
+    sources: Vec<PathBuf>,
+}
+
+impl Places {
+    /// A resolver for one report.
+    pub fn new(sources: &[String], dir: &Path, root: &Path, real_root: Option<&Path>) -> Places {
+        let root = normal(root);
+        let dir = normal(dir);
+        let dir_in_root = if dir == root {
+            Some(String::new())
+        } else {
+            relative(&dir, &root).map(|r| format!("{r}/"))
+        };
+        Places {
+            sources: sources
+                .iter()
+                .map(|s| {
+                    let s = Path::new(s.strip_prefix("file://").unwrap_or(s));
+                    normal(&if s.is_absolute() {
+                        s.to_path_buf()
+                    } else {
+                        dir.join(s)
+                    })
+                })
+                .collect(),
+            real_root: real_root.map(normal),
+            root,
+            dir,
+            dir_in_root,
+        }
+    }
+
+    /// The project paths `written` may mean, most likely first.
+    pub fn of(&self, written: &str) -> Vec<String> {
+        let written = written.strip_prefix("file://").unwrap_or(written);
+        let plain = !written.is_empty()
+            && !written.starts_with('/')
+            && written
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        // Fast path, the usual report: a plain relative name, no sources.
+        if let (true, true, Some(dir)) = (plain, self.sources.is_empty(), &self.dir_in_root) {
+            let here = format!("{dir}{written}");
+            return if dir.is_empty() {
+                vec![here]
+            } else {
+                vec![here, written.to_owned()]
+            };
+        }
+        let name = Path::new(written);
+        let mut absolute: Vec<PathBuf> = Vec::new();
+        if name.is_absolute() {
+            absolute.push(name.to_path_buf());
+        } else {
+            for source in &self.sources {
+                absolute.push(source.join(name));
+            }
+            absolute.push(self.dir.join(name));
+            absolute.push(self.root.join(name));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for path in absolute {
+            let path = normal(&path);
+            let found = relative_normal(&path, &self.root)
+                .or_else(|| relative_normal(&path, self.real_root.as_deref()?));
+            if let Some(rel) = found.filter(|r| !out.contains(r)) {
+                out.push(rel);
+            }
+        }
+        out
+    }
+}
+
+/// [`Places::of`] for one name, building the resolver for it.
 pub fn places(
     written: &str,
     sources: &[String],
@@ -123,32 +205,7 @@ pub fn places(
     root: &Path,
     real_root: Option<&Path>,
 ) -> Vec<String> {
-    let written = written.strip_prefix("file://").unwrap_or(written);
-    let name = Path::new(written);
-    let mut absolute: Vec<PathBuf> = Vec::new();
-    if name.is_absolute() {
-        absolute.push(name.to_path_buf());
-    } else {
-        for source in sources {
-            let source = Path::new(source);
-            absolute.push(if source.is_absolute() {
-                source.join(name)
-            } else {
-                dir.join(source).join(name)
-            });
-        }
-        absolute.push(dir.join(name));
-        absolute.push(root.join(name));
-    }
-    let mut out: Vec<String> = Vec::new();
-    for path in absolute {
-        let path = normal(&path);
-        let found = relative(&path, root).or_else(|| relative(&path, real_root?));
-        if let Some(rel) = found.filter(|r| !out.contains(r)) {
-            out.push(rel);
-        }
-    }
-    out
+    Places::new(sources, dir, root, real_root).of(written)
 }
 
 /// `path` with `.` and `..` taken out, as written (no link is followed).
@@ -169,8 +226,13 @@ fn normal(path: &Path) -> PathBuf {
 
 /// `path` relative to `root`, with `/`; `None` outside it or at it.
 fn relative(path: &Path, root: &Path) -> Option<String> {
+    relative_normal(path, &normal(root))
+}
+
+/// [`relative`] for a `root` without `.` or `..`.
+fn relative_normal(path: &Path, root: &Path) -> Option<String> {
     use std::path::Component;
-    let rel = path.strip_prefix(normal(root)).ok()?;
+    let rel = path.strip_prefix(root).ok()?;
     let parts: Vec<&str> = rel
         .components()
         .map(|c| match c {

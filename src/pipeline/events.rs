@@ -22,7 +22,7 @@ pub(super) struct Assessor<'a> {
     /// The tracked files before the run, when some gate must not write.
     writes: Option<&'a super::writes::WriteWatch>,
     /// What is new code, when a metric is scoped.
-    new_code: Option<&'a crate::git::new_code::NewCode>,
+    new_code: Option<&'a super::LazyNewCode>,
     verdicts: Mutex<PerGate<Option<GateVerdict>>>,
 }
 
@@ -32,7 +32,7 @@ impl<'a> Assessor<'a> {
         plan: &'a plan::Plan,
         baseline: &'a BaselineState,
         writes: Option<&'a super::writes::WriteWatch>,
-        new_code: Option<&'a crate::git::new_code::NewCode>,
+        new_code: Option<&'a super::LazyNewCode>,
     ) -> Self {
         Assessor {
             config,
@@ -61,7 +61,7 @@ impl<'a> Assessor<'a> {
             enforcement,
             execution,
             self.baseline,
-            self.new_code,
+            self.new_code.and_then(super::LazyNewCode::get),
         );
         if let Some(w) = self.writes {
             w.finished(gate, execution.duration);

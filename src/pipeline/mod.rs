@@ -102,7 +102,62 @@ pub(crate) struct StageRunner<'a> {
     /// The folder of the `PQG_FILES` lists, removed once the run is over.
     lists: Option<ListsDir>,
     /// What is new code, when a gate of the plan has a scoped metric.
-    new_code: Option<NewCode>,
+    new_code: Option<LazyNewCode>,
+}
+
+/// New code, its diff taken in the background while the gates run; the
+/// first judgement that needs it waits for it.
+pub(crate) struct LazyNewCode {
+    pending:
+        std::sync::Mutex<Option<std::thread::JoinHandle<Result<NewCode, crate::diag::UserError>>>>,
+    value: std::sync::OnceLock<Option<NewCode>>,
+}
+
+impl LazyNewCode {
+    /// Starts listing what changed since `pending`'s merge base.
+    fn start(pending: crate::git::new_code::Pending) -> LazyNewCode {
+        LazyNewCode {
+            pending: std::sync::Mutex::new(Some(std::thread::spawn(move || pending.finish()))),
+            value: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// New code, waiting for git if it is still at it; `None` when git
+    /// failed (said once, on stderr): scoped metrics are then `error`.
+    pub(crate) fn get(&self) -> Option<&NewCode> {
+        self.value
+            .get_or_init(|| {
+                let handle = self.pending.lock().ok()?.take()?;
+                let found = match handle.join() {
+                    Ok(Ok(new_code)) => new_code,
+                    Ok(Err(e)) => {
+                        eprintln!("pqg: {}", e.message);
+                        return None;
+                    }
+                    Err(_) => {
+                        eprintln!("pqg: new code: listing the changes failed");
+                        return None;
+                    }
+                };
+                match &found.everything {
+                    Some(why) => eprintln!("pqg: {why}"),
+                    None => crate::info!(
+                        "new code: since `{}` (merge base {}): {} files changed",
+                        found.reference,
+                        found.base.as_deref().unwrap_or("?"),
+                        found.files.len()
+                    ),
+                }
+                Some(found)
+            })
+            .as_ref()
+    }
+
+    /// New code, once the run is over.
+    fn into_inner(self) -> Option<NewCode> {
+        self.get();
+        self.value.into_inner().flatten()
+    }
 }
 
 /// What the cache lets a run reuse, by plan gate: a stored result; and the
@@ -179,7 +234,7 @@ impl<'a> StageBuilder<'a> {
     /// and only when a gate that runs has a `scope = "new"` metric; an
     /// unknown reference is a user error, no merge base one line saying
     /// every line counts.
-    fn new_code(&self, plan: &plan::Plan) -> anyhow::Result<Option<NewCode>> {
+    fn new_code(&self, plan: &plan::Plan) -> anyhow::Result<Option<LazyNewCode>> {
         let config = self.config;
         let scoped = plan.indices().any(|i| {
             let planned = plan.gate(i);
@@ -192,17 +247,10 @@ impl<'a> StageBuilder<'a> {
         if !scoped {
             return Ok(None);
         }
-        let new_code = crate::git::new_code::new_code(&config.root, &self.request.new_code_since)?;
-        match &new_code.everything {
-            Some(why) => eprintln!("pqg: {why}"),
-            None => crate::info!(
-                "new code: since `{}` (merge base {}): {} files changed",
-                new_code.reference,
-                new_code.base.as_deref().unwrap_or("?"),
-                new_code.files.len()
-            ),
-        }
-        Ok(Some(new_code))
+        // The reference is checked now (an unknown one stops the run before
+        // any gate starts); the diff is taken while the gates run.
+        let pending = crate::git::new_code::start(&config.root, &self.request.new_code_since)?;
+        Ok(Some(LazyNewCode::start(pending)))
     }
 
     /// The cache, or none under `--no-cache`.
@@ -454,7 +502,7 @@ impl Finished<'_> {
             &r.plan,
             &self.result,
             &r.baseline,
-            r.new_code.as_ref(),
+            r.new_code.as_ref().and_then(LazyNewCode::get),
             verdicts,
         );
         crate::debug!("judged");
@@ -501,7 +549,7 @@ impl Finished<'_> {
             report,
             baseline: r.baseline,
             snapshot,
-            new_code: r.new_code,
+            new_code: r.new_code.and_then(LazyNewCode::into_inner),
         }
     }
 }

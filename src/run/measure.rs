@@ -229,9 +229,10 @@ fn new_code_lines(
     } else {
         root.join(dir)
     };
+    let places = parsers::Places::new(&report.sources, &dir, root, real_root.as_deref());
     let mut files = report.files;
     for f in &mut files {
-        f.places = parsers::places(&f.path, &report.sources, &dir, root, real_root.as_deref());
+        f.places = places.of(&f.path);
     }
     if crate::log::enabled_at(crate::log::Level::Info) {
         let unmatched: Vec<&str> = files
