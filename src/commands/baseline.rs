@@ -65,6 +65,10 @@ fn save(
                         .insert(m.name.clone(), v);
                 }
                 (None, Some(e)) => missing.push(format!("{}.{}: {e}", g.name, m.name)),
+                (None, None) if m.not_applicable() => missing.push(format!(
+                    "{}.{}: n/a (no instrumented changed line)",
+                    g.name, m.name
+                )),
                 (None, None) => {
                     missing.push(format!("{}.{}: {}", g.name, m.name, g.status.as_str()));
                 }
