@@ -84,10 +84,10 @@ fn commit(repo: &TestRepo, message: &str) {
 /// Whether line `line` of file `salt` is instrumented, and whether hit:
 /// a fixed pattern, the same in both reports.
 fn line_state(salt: usize, line: usize) -> Option<bool> {
-    if (line + salt) % 4 == 0 {
+    if (line + salt).is_multiple_of(4) {
         return None;
     }
-    Some((line * 7 + salt) % 3 != 0)
+    Some(!(line * 7 + salt).is_multiple_of(3))
 }
 
 /// Writes `cov/lcov.info` and `cov/cobertura.xml` for `files` (project

@@ -161,7 +161,7 @@ pub(crate) fn new_findings_only(detail: &MetricDetail, new_code: &NewCode) -> Me
             None => false,
         });
         found.omitted = new_total.saturating_sub(found.items.len() as u64);
-        for (path, lines) in found.lines.iter_mut() {
+        for (path, lines) in &mut found.lines {
             lines.retain(|&l| on_new(path, l));
         }
         found.lines.retain(|_, lines| !lines.is_empty());

@@ -334,6 +334,12 @@ pub fn expand(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     Ok(found)
 }
 
+/// Parses a non-negative integer as reports write it.
+pub(crate) fn count(text: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(text).ok()?.trim();
+    text.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,10 +367,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// Parses a non-negative integer as reports write it.
-pub(crate) fn count(text: &[u8]) -> Option<u64> {
-    let text = std::str::from_utf8(text).ok()?.trim();
-    text.parse().ok()
 }
