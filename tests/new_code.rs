@@ -883,3 +883,40 @@ fn merge_keeps_the_new_code_counts_of_each_shard() {
     assert_eq!(m["value"], 100.0);
     assert_eq!(m["new_code"]["instrumented"], 1);
 }
+
+#[test]
+fn a_config_in_a_subfolder_and_names_with_spaces() {
+    let repo = TestRepo::new()
+        .file(".gitignore", ".pqg/\ncov/\nout/\n")
+        .file("proj/src/sp ace é.py", "a\nb\nc\n")
+        .file("top.py", "x\n")
+        .file(
+            "proj/gates.toml",
+            r#"
+[gates.cov]
+run = "mkdir -p out && cp cov/lcov.info out/lcov.info"
+inputs = ["cov/**"]
+[gates.cov.metrics.new]
+lcov = "out/lcov.info"
+scope = "new"
+"#,
+        )
+        .file(
+            "proj/cov/lcov.info",
+            "SF:src/sp ace é.py\nDA:1,1\nDA:2,1\nDA:3,0\nend_of_record\nSF:../top.py\nDA:1,0\nend_of_record\n",
+        );
+    commit(&repo, "base");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("proj/src/sp ace é.py", "A\nb\nC\n");
+    repo.write("top.py", "y\n");
+    let mut cmd = repo.pqg(["check", "--format", "json"]);
+    cmd.current_dir(repo.path().join("proj"))
+        .env_remove("GITHUB_BASE_REF")
+        .env_remove("CI_MERGE_REQUEST_TARGET_BRANCH_NAME");
+    let report = json(&cmd.output().unwrap().stdout);
+    let m = metric(&report, "cov", "new");
+    // Lines 1 and 3 of the spaced name; top.py is outside the project.
+    assert_eq!(m["new_code"]["instrumented"], 2, "{m}");
+    assert_eq!(m["value"], 50.0);
+    assert_eq!(m["new_code"]["uncovered"][0]["path"], "src/sp ace é.py");
+}

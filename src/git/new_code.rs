@@ -366,7 +366,8 @@ pub(crate) fn parse_diff(diff: &[u8]) -> HashMap<String, Lines> {
             in_header = true;
             current = None;
         } else if in_header && line.starts_with(b"+++ ") {
-            let name = &line[4..];
+            // A name holding a space ends with a tab, for patch tools.
+            let name = line[4..].strip_suffix(b"\t").unwrap_or(&line[4..]);
             current = if name == b"/dev/null" {
                 None
             } else {
@@ -470,14 +471,16 @@ mod tests {
 diff --git a/old.py b/new.py\nsimilarity index 90%\nrename from old.py\nrename to new.py\n--- a/old.py\n+++ b/new.py\n@@ -1 +1 @@\n-x\n+y\n\
 diff --git a/gone.py b/gone.py\ndeleted file mode 100644\n--- a/gone.py\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n\
 diff --git \"a/t\\tb.py\" \"b/t\\tb.py\"\n--- \"a/t\\tb.py\"\n+++ \"b/t\\tb.py\"\n@@ -0,0 +1 @@\n+z\n\
-diff --git a/caf\\303\\251 b/caf\\303\\251\n";
+diff --git a/caf\\303\\251 b/caf\\303\\251\n\
+diff --git a/s p.py b/s p.py\n--- a/s p.py\t\n+++ b/s p.py\t\n@@ -2 +2 @@\n-a\n+b\n";
         let files = parse_diff(diff);
         assert_eq!(files["x.py"], Lines::Ranges(vec![(4, 5), (12, 12)]));
         assert_eq!(files["new.py"], Lines::Ranges(vec![(1, 1)]));
         assert_eq!(files["t\tb.py"], Lines::Ranges(vec![(1, 1)]));
+        assert_eq!(files["s p.py"], Lines::Ranges(vec![(2, 2)]));
         assert!(!files.contains_key("gone.py"));
         assert!(!files.contains_key("old.py"));
-        assert_eq!(files.len(), 3);
+        assert_eq!(files.len(), 4);
     }
 
     #[test]
