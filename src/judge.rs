@@ -219,10 +219,10 @@ fn scoped_value(
     };
     match &metric.source {
         MetricSource::Findings => {
-            let located = execution
-                .findings
-                .iter()
-                .map(|f| (f.file.as_str(), f.line.unwrap_or(0)));
+            let located = execution.findings.iter().map(|f| {
+                let line = f.line.unwrap_or(0);
+                (f.file.as_str(), line, line)
+            });
             let (v, counts) = scope::findings(located, 0, new_code);
             (Ok(Some(v)), Some(counts))
         }
@@ -241,11 +241,7 @@ fn scoped_value(
         MetricSource::Sarif { .. } => {
             match reading.detail.as_deref().and_then(|d| d.findings.as_ref()) {
                 Some(found) => {
-                    let located = found
-                        .lines
-                        .iter()
-                        .flat_map(|(path, lines)| lines.iter().map(move |&l| (path.as_str(), l)));
-                    let (v, counts) = scope::findings(located, found.unlocated, new_code);
+                    let (v, counts) = scope::findings(found.located(), found.unlocated, new_code);
                     (Ok(Some(v)), Some(counts))
                 }
                 None => (

@@ -207,7 +207,8 @@ fn github_annotations_mark_each_finding_and_say_how_many_are_left_out() {
         .find(|l| l.starts_with("::notice title=pqg lint::"))
         .unwrap_or_else(|| panic!("{err}"));
     assert!(
-        note.contains("10 more located results are not annotated"),
+        note.contains("10 more results are not annotated")
+            && note.contains("--format sarif) lists every one that names a place"),
         "{note}"
     );
     // The gate's own annotation is there too.
@@ -537,4 +538,255 @@ max = 10
     );
     assert_eq!(sarif["runs"][1]["tool"]["driver"]["name"], "unnamed tool");
     assert_eq!(sarif["runs"][1]["results"].as_array().unwrap().len(), 1);
+}
+
+/// A gate `scan` that writes `log` (JSON) as `x.sarif` and counts it with
+/// `max = 0`; `extra` adds metrics or keys.
+fn scan(repo: &TestRepo, log: &Value, extra: &str) {
+    repo.write("fixture/x.sarif", &log.to_string());
+    repo.write(
+        "gates.toml",
+        &format!(
+            r#"
+[gates.scan]
+run = "cp fixture/x.sarif x.sarif"
+inputs = ["fixture/**"]
+[gates.scan.metrics.findings]
+sarif = "x.sarif"
+max = 0
+{extra}"#
+        ),
+    );
+}
+
+/// The run of `tool` in a merged SARIF log, validated against the schema.
+fn run_of(out: &std::process::Output, tool: &str) -> Value {
+    let sarif = json(&out.stdout);
+    let errors: Vec<String> = sarif_validator()
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{sarif:#}");
+    sarif["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tool"]["driver"]["name"] == tool)
+        .unwrap_or_else(|| panic!("no run of {tool}: {sarif:#}"))
+        .clone()
+}
+
+#[test]
+fn the_merged_sarif_keeps_what_code_scanning_reads_of_rules_and_results() {
+    let repo = TestRepo::new().file("a.txt", "a\nb\n");
+    let rule = j!({
+        "id": "CVE-1", "name": "OldPkg",
+        "shortDescription": {"text": "vulnerable package"},
+        "fullDescription": {"text": "a long story"},
+        "help": {"text": "upgrade", "markdown": "**upgrade**"},
+        "helpUri": "https://example.com/CVE-1",
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"security-severity": "9.8", "tags": ["security", "CRITICAL"],
+                       "precision": "very-high"}});
+    let result = j!({
+        "ruleId": "CVE-1", "ruleIndex": 0, "message": {"text": "bad pkg"},
+        "partialFingerprints": {"primaryLocationLineHash": "abc123:1"},
+        "fingerprints": {"trivy/v1": "f00"},
+        "properties": {"security-severity": "9.8"},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.txt"},
+            "region": {"startLine": 1, "startColumn": 2, "endLine": 2, "endColumn": 3,
+                       "snippet": {"text": "a\nb"}}}}]});
+    scan(
+        &repo,
+        &j!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "trivy", "rules": [rule]}},
+            "results": [result]}]}),
+        "",
+    );
+    let out = repo.pqg(["check", "--format", "sarif"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let run = run_of(&out, "trivy");
+    let written = &run["tool"]["driver"]["rules"][0];
+    for key in [
+        "name",
+        "shortDescription",
+        "fullDescription",
+        "help",
+        "helpUri",
+        "defaultConfiguration",
+        "properties",
+    ] {
+        assert_eq!(written[key], rule[key], "{key}: {run:#}");
+    }
+    let r = &run["results"][0];
+    assert_eq!(r["partialFingerprints"], result["partialFingerprints"]);
+    assert_eq!(r["fingerprints"], result["fingerprints"]);
+    assert_eq!(r["properties"]["security-severity"], "9.8");
+    assert_eq!(r["properties"]["pqgGate"], "scan");
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"],
+        result["locations"][0]["physicalLocation"]["region"]
+    );
+    // The same from the cache.
+    let cached = repo.pqg(["check", "--format", "sarif"]).output().unwrap();
+    assert_eq!(run_of(&cached, "trivy"), run);
+}
+
+#[test]
+fn results_past_the_kept_ones_are_merged_with_their_rule_and_place() {
+    let repo = TestRepo::new().file("a.py", "a=1\nb=2\nc=3\n");
+    let n = 5_010;
+    let results: Vec<Value> = (0..n)
+        .map(|i| {
+            let (rule, line) = if i < 5_000 { ("R1", 1) } else { ("R2", 3) };
+            j!({"ruleId": rule, "message": {"text": format!("m{i}")},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.py"},
+                    "region": {"startLine": line, "startColumn": 1 + i % 7}}}]})
+        })
+        .collect();
+    let rules = j!([{"id": "R1"}, {"id": "R2", "shortDescription": {"text": "rule two"},
+                     "defaultConfiguration": {"level": "note"}}]);
+    scan(
+        &repo,
+        &j!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t", "rules": rules}},
+            "results": results}]}),
+        "",
+    );
+    let out = repo.pqg(["check", "--format", "sarif"]).output().unwrap();
+    let run = run_of(&out, "t");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), n);
+    let late: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"] == 3)
+        .collect();
+    assert_eq!(late.len(), 10);
+    assert_eq!(late[0]["ruleId"], "R2");
+    assert_eq!(late[0]["level"], "note");
+    assert_eq!(late[0]["message"]["text"], "rule two");
+    // The JSON report holds them too, compactly, past the items.
+    let out = repo.pqg(["check", "--format", "json"]).output().unwrap();
+    let report = json(&out.stdout);
+    let found = &report["gates"][0]["metrics"][0]["findings"];
+    assert_eq!(found["items"].as_array().unwrap().len(), 5_000);
+    assert_eq!(found["omitted"], 10);
+    assert_eq!(found["lines"]["a.py"].as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn a_message_given_by_id_is_filled_in_from_the_message_strings() {
+    let repo = TestRepo::new().file("a.txt", "a\nb\n");
+    let at = |line: u32| {
+        j!([{"physicalLocation": {"artifactLocation": {"uri": "a.txt"},
+        "region": {"startLine": line}}}])
+    };
+    let rules =
+        j!([{"id": "R", "messageStrings": {"m1": {"text": "templated {0} and {1} {{0}}"}}}]);
+    scan(
+        &repo,
+        &j!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t", "rules": rules,
+                "messageStrings": {"d": {"text": "from the driver: {0}"}}}},
+            "results": [
+                {"ruleId": "R", "message": {"id": "m1", "arguments": ["X", "Y"]}, "locations": at(1)},
+                {"ruleId": "R", "message": {"id": "d", "arguments": ["Z"]}, "locations": at(2)},
+                {"ruleId": "R", "message": {"id": "unknown"}, "locations": at(2)}]}]}),
+        "",
+    );
+    let out = repo.pqg(["check"]).output().unwrap();
+    let table = stdout(&out, 1);
+    assert!(
+        table.contains("a.txt:1  R  templated X and Y {0}"),
+        "{table}"
+    );
+    assert!(table.contains("a.txt:2  R  from the driver: Z"), "{table}");
+    assert!(table.contains("a.txt:2  R  unknown"), "{table}");
+    let out = repo.pqg(["check", "--format", "sarif"]).output().unwrap();
+    let run = run_of(&out, "t");
+    assert_eq!(
+        run["results"][0]["message"]["text"],
+        "templated X and Y {0}"
+    );
+}
+
+#[test]
+fn an_artifact_index_names_the_file() {
+    let repo = TestRepo::new().file("c.txt", "a\nb\n");
+    scan(
+        &repo,
+        &j!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}},
+            "results": [{"ruleId": "R", "message": {"text": "m"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"index": 1},
+                    "region": {"startLine": 2}}}]}],
+            "artifacts": [{"location": {"uri": "other.txt"}}, {"location": {"uri": "c.txt"}}]}]}),
+        "",
+    );
+    let out = repo.pqg(["check"]).output().unwrap();
+    let table = stdout(&out, 1);
+    assert!(table.contains("c.txt:2  R  m"), "{table}");
+    assert!(!table.contains("no place"), "{table}");
+}
+
+#[test]
+fn a_uri_from_the_root_is_found_when_a_gate_runs_in_a_subfolder() {
+    let repo = TestRepo::new()
+        .file("app/src/m.py", "a\nb\n")
+        .file("app/src/n.py", "a\n")
+        .file("app/app/src/n.py", "shadow\n");
+    let at = |uri: &str| {
+        j!([{"physicalLocation": {"artifactLocation": {"uri": uri},
+        "region": {"startLine": 1}}}])
+    };
+    repo.write(
+        "fixture/x.sarif",
+        &j!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}},
+            "results": [
+                {"ruleId": "R", "message": {"text": "from the root"}, "locations": at("app/src/m.py")},
+                {"ruleId": "R", "message": {"text": "from the gate"}, "locations": at("src/n.py")},
+                {"ruleId": "R", "message": {"text": "both"}, "locations": at("app/src/n.py")}]}]})
+        .to_string(),
+    );
+    repo.write(
+        "gates.toml",
+        r#"
+[gates.scan]
+cwd = "app"
+run = "cp ../fixture/x.sarif x.sarif"
+inputs = ["fixture/**"]
+[gates.scan.metrics.findings]
+sarif = "x.sarif"
+max = 0
+"#,
+    );
+    let out = repo.pqg(["check"]).output().unwrap();
+    let table = stdout(&out, 1);
+    let listed = |item: &str| table.lines().any(|l| l.trim_start() == item);
+    assert!(listed("app/src/m.py:1  R  from the root"), "{table}");
+    assert!(listed("app/src/n.py:1  R  from the gate"), "{table}");
+    // A file under the gate's folder wins.
+    assert!(listed("app/app/src/n.py:1  R  both"), "{table}");
+    assert!(!table.contains("no place"), "{table}");
+}
+
+#[test]
+fn a_finding_two_metrics_count_is_annotated_once() {
+    let repo = TestRepo::new().file("a.txt", "a\nb\n");
+    scan(
+        &repo,
+        &j!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}},
+            "results": [{"ruleId": "R", "level": "error", "message": {"text": "bad B"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.txt"},
+                    "region": {"startLine": 2}}}]}]}]}),
+        "[gates.scan.metrics.errors]\nsarif = \"x.sarif\"\nlevel = \"error\"\nmax = 0\n",
+    );
+    let out = repo
+        .pqg(["check", "--format", "json"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("fail: findings 1 > 0; errors 1 > 0"), "{err}");
+    let marks: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("::error file=a.txt,line=2"))
+        .collect();
+    assert_eq!(marks.len(), 1, "{err}");
 }

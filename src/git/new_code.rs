@@ -48,6 +48,18 @@ impl Lines {
         }
     }
 
+    /// Whether any line of `first..=last` (1-based) is new: a finding
+    /// whose region spans a changed line is on new code.
+    pub(crate) fn overlaps(&self, first: u32, last: u32) -> bool {
+        match self {
+            Lines::All => true,
+            Lines::Ranges(ranges) => {
+                let i = ranges.partition_point(|&(_, end)| end < first);
+                ranges.get(i).is_some_and(|&(start, _)| start <= last)
+            }
+        }
+    }
+
     /// How many lines are new; `None` for [`Lines::All`], which git does
     /// not count for us.
     pub(crate) fn count(&self) -> Option<u64> {

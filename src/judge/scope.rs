@@ -119,20 +119,17 @@ pub(crate) fn coverage(files: &[FileLines], new_code: &NewCode) -> (Option<f64>,
     (value, counts)
 }
 
-/// New findings: the results located on changed lines, by `(file, line)`
-/// with line 0 for a result about a whole file (which counts when its file
-/// has new lines). `unlocated` results are never new.
+/// New findings: the results located on changed lines, by `(file, first
+/// line, last line)` with line 0 for a result about a whole file (which
+/// counts when its file has new lines); a result whose region spans a
+/// changed line is new. `unlocated` results are never new.
 pub(crate) fn findings<'a>(
-    located: impl Iterator<Item = (&'a str, u32)>,
+    located: impl Iterator<Item = (&'a str, u32, u32)>,
     unlocated: u64,
     new_code: &NewCode,
 ) -> (f64, NewCodeCounts) {
     let new = located
-        .filter(|&(path, line)| {
-            new_code
-                .lines(path)
-                .is_some_and(|l| line == 0 || l.contains(line))
-        })
+        .filter(|&(path, first, last)| on_new(new_code, path, first, last))
         .count() as u64;
     let mut counts = counts(new_code);
     counts.new_findings = Some(new);
@@ -144,29 +141,19 @@ pub(crate) fn findings<'a>(
 /// metric counted, for its reports. How many name no place stays, so the
 /// reports say how many were left uncounted.
 pub(crate) fn new_findings_only(detail: &MetricDetail, new_code: &NewCode) -> MetricDetail {
-    let on_new = |path: &str, line: u32| {
-        new_code
-            .lines(path)
-            .is_some_and(|l| line == 0 || l.contains(line))
-    };
     let mut detail = detail.clone();
     if let Some(found) = detail.findings.as_mut() {
-        let new_total: u64 = found
-            .lines
-            .iter()
-            .map(|(path, lines)| lines.iter().filter(|&&l| on_new(path, l)).count() as u64)
-            .sum();
-        found.items.retain(|f| match &f.path {
-            Some(path) => on_new(path, f.line.unwrap_or(0)),
-            None => false,
-        });
-        found.omitted = new_total.saturating_sub(found.items.len() as u64);
-        for (path, lines) in &mut found.lines {
-            lines.retain(|&l| on_new(path, l));
-        }
-        found.lines.retain(|_, lines| !lines.is_empty());
+        found.retain_located(|path, first, last| on_new(new_code, path, first, last));
     }
     detail
+}
+
+/// Whether a result at `first..=last` of `path` (line 0: the whole file)
+/// is on new code.
+fn on_new(new_code: &NewCode, path: &str, first: u32, last: u32) -> bool {
+    new_code
+        .lines(path)
+        .is_some_and(|l| first == 0 || l.overlaps(first, last))
 }
 
 #[cfg(test)]
@@ -238,9 +225,17 @@ mod tests {
     #[test]
     fn findings_on_changed_lines_and_whole_files() {
         let nc = new_code(&[("a.py", Lines::Ranges(vec![(3, 3)]))]);
-        let located = [("a.py", 3), ("a.py", 4), ("a.py", 0), ("b.py", 3)];
+        let located = [
+            ("a.py", 3, 3),
+            ("a.py", 4, 4),
+            ("a.py", 0, 0),
+            ("b.py", 3, 3),
+            // A region over lines 1-5 spans the changed line 3.
+            ("a.py", 1, 5),
+            ("a.py", 4, 9),
+        ];
         let (value, counts) = findings(located.into_iter(), 2, &nc);
-        assert_eq!(value, 2.0);
+        assert_eq!(value, 3.0);
         assert_eq!(counts.unlocated, Some(2));
     }
 }

@@ -9,7 +9,10 @@
 //! `gates.toml`), with `/`; a place outside it has no path.
 //!
 //! What is kept is bounded whatever the size of the report: at most
-//! [`KEPT`] items a metric, with a count of those left out.
+//! [`KEPT`] items a metric whole, with a count of those left out, and for
+//! every located result a [`Place`] of a few bytes (file, lines, column,
+//! tool, rule, level; no message), so that results past the first [`KEPT`]
+//! can still be listed, annotated and merged with their rule and place.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -35,8 +38,8 @@ pub struct MetricDetail {
 /// The results a SARIF metric counted, with their places.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Findings {
-    /// The tools that wrote the kept items, each once, with the rules the
-    /// kept items name.
+    /// The tools that wrote the counted results, each once, with the rules
+    /// they name.
     pub tools: Vec<Tool>,
     /// The first [`KEPT`] counted results, in the log's order.
     pub items: Vec<Finding>,
@@ -46,12 +49,79 @@ pub struct Findings {
     /// URI that is not a file, or a file outside the project.
     pub unlocated: u64,
     /// Every counted result that names a place in the project, kept or
-    /// not: its file, and the line each one starts on (0 when it names the
-    /// file only), in the log's order. A few bytes a result, so a metric
-    /// judged on some lines can count every result, not only the kept ones.
-    /// Reports leave it out.
+    /// not: per file, a [`Place`] each, in the log's order. A few bytes a
+    /// result, so a metric judged on some lines can count, list and
+    /// annotate every result, not only the kept ones. The JSON report
+    /// writes only those past the items.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub lines: BTreeMap<String, Vec<u32>>,
+    pub lines: BTreeMap<String, Vec<Place>>,
+}
+
+/// Where one located result is, without its message: a few bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "PlaceRow", into = "PlaceRow")]
+pub struct Place {
+    /// The line its region starts on; 0 when it names the file only.
+    pub line: u32,
+    /// The last line of its region (`endLine`), at least `line`.
+    pub end_line: u32,
+    /// 1-based; 0 when the log gives none.
+    pub column: u32,
+    /// Its tool, an index into [`Findings::tools`].
+    pub tool: u32,
+    /// Its rule: 1 + an index into that tool's `rules`; 0 for none.
+    pub rule: u32,
+    /// 0 `none`, 1 `note`, 2 `warning`, 3 `error`.
+    pub level: u8,
+    /// Whether it is also one of [`Findings::items`], whole.
+    pub kept: bool,
+}
+
+/// How a [`Place`] is written: an array, not an object, to stay small.
+type PlaceRow = (u32, u32, u32, u32, u32, u8, bool);
+
+impl From<PlaceRow> for Place {
+    fn from((line, end_line, column, tool, rule, level, kept): PlaceRow) -> Place {
+        Place {
+            line,
+            end_line: end_line.max(line),
+            column,
+            tool,
+            rule,
+            level,
+            kept,
+        }
+    }
+}
+
+impl From<Place> for PlaceRow {
+    fn from(p: Place) -> PlaceRow {
+        (
+            p.line, p.end_line, p.column, p.tool, p.rule, p.level, p.kept,
+        )
+    }
+}
+
+impl Place {
+    /// Its level's name, as SARIF writes it.
+    pub fn level_name(&self) -> &'static str {
+        match self.level {
+            0 => "none",
+            1 => "note",
+            3 => "error",
+            _ => "warning",
+        }
+    }
+
+    /// The code of a SARIF level's name (`warning` for any other).
+    pub fn level_code(name: &str) -> u8 {
+        match name {
+            "none" => 0,
+            "note" => 1,
+            "error" => 3,
+            _ => 2,
+        }
+    }
 }
 
 impl Findings {
@@ -60,15 +130,52 @@ impl Findings {
         self.items.len() as u64 + self.omitted
     }
 
-    /// A copy without [`Findings::lines`], for reports.
-    pub fn without_lines(&self) -> Findings {
-        Findings {
-            tools: self.tools.clone(),
-            items: self.items.clone(),
-            omitted: self.omitted,
-            unlocated: self.unlocated,
-            lines: BTreeMap::new(),
+    /// Every located result: its file, first and last line (0, 0 for the
+    /// whole file). A scoped metric counts a result as new when its file
+    /// has a changed line in `first..=last` (any changed line for 0).
+    pub fn located(&self) -> impl Iterator<Item = (&str, u32, u32)> + '_ {
+        self.lines.iter().flat_map(|(path, places)| {
+            places
+                .iter()
+                .map(move |p| (path.as_str(), p.line, p.end_line.max(p.line)))
+        })
+    }
+
+    /// Keeps only the results `keep(path, first line, last line)` accepts
+    /// (the unlocated ones are never kept, only counted in `unlocated`):
+    /// the items, the places, and `omitted` so that [`Findings::total`] is
+    /// what is left.
+    pub fn retain_located(&mut self, mut keep: impl FnMut(&str, u32, u32) -> bool) {
+        self.items.retain(|f| match &f.path {
+            Some(path) => {
+                let line = f.line.unwrap_or(0);
+                keep(path, line, f.end_line.unwrap_or(line).max(line))
+            }
+            None => false,
+        });
+        let mut left = 0u64;
+        for (path, places) in &mut self.lines {
+            places.retain(|p| keep(path, p.line, p.end_line.max(p.line)));
+            left += places.len() as u64;
         }
+        self.lines.retain(|_, places| !places.is_empty());
+        self.omitted = left.saturating_sub(self.items.len() as u64);
+    }
+
+    /// The located results that are not among the items, with their file.
+    pub fn not_kept(&self) -> impl Iterator<Item = (&str, &Place)> + '_ {
+        self.lines.iter().flat_map(|(path, places)| {
+            places
+                .iter()
+                .filter(|p| !p.kept)
+                .map(move |p| (path.as_str(), p))
+        })
+    }
+
+    /// The rule a [`Place`] names, if any.
+    pub fn rule_of(&self, place: &Place) -> Option<&Rule> {
+        let tool = self.tools.get(place.tool as usize)?;
+        tool.rules.get((place.rule as usize).checked_sub(1)?)
     }
 }
 
@@ -80,7 +187,7 @@ pub struct Tool {
     pub version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub information_uri: Option<String>,
-    /// The rules the kept items name, in the order first named.
+    /// The rules the counted results name, in the order first named.
     #[serde(default)]
     pub rules: Vec<Rule>,
 }
@@ -94,7 +201,17 @@ pub struct Rule {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help_uri: Option<String>,
+    /// What code scanning reads of the rule, as the log wrote it:
+    /// `name`, `shortDescription`, `fullDescription`, `help`, `helpUri`,
+    /// `defaultConfiguration`, `properties` (each at most
+    /// [`FRAGMENT_BYTES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sarif: Option<serde_json::Map<String, serde_json::Value>>,
 }
+
+/// The largest part of a rule or result kept as the log wrote it, in
+/// bytes of JSON; a larger one is left out.
+pub const FRAGMENT_BYTES: usize = 8_192;
 
 /// One counted SARIF result.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -125,4 +242,102 @@ pub struct Finding {
     /// The last line of its region, when the log says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_line: Option<u32>,
+    /// What code scanning reads of the result, as the log wrote it:
+    /// `region`, `partialFingerprints`, `fingerprints`, `properties` (each
+    /// at most [`FRAGMENT_BYTES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sarif: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(line: u32, end_line: u32, kept: bool) -> Place {
+        Place {
+            line,
+            end_line,
+            column: 1,
+            tool: 0,
+            rule: 1,
+            level: 3,
+            kept,
+        }
+    }
+
+    /// Two results kept whole (lines 1 and 5-9) and two past them (line 7
+    /// and the whole file), as a scoped metric finds them.
+    fn found() -> Findings {
+        let item = |line: u32, end: u32| Finding {
+            rule: Some("R".into()),
+            level: "error".into(),
+            message: format!("at {line}"),
+            path: Some("a.py".into()),
+            line: Some(line),
+            end_line: Some(end),
+            ..Finding::default()
+        };
+        Findings {
+            tools: vec![Tool {
+                name: "t".into(),
+                rules: vec![Rule {
+                    id: "R".into(),
+                    ..Rule::default()
+                }],
+                ..Tool::default()
+            }],
+            items: vec![item(1, 1), item(5, 9)],
+            omitted: 2,
+            unlocated: 1,
+            lines: [(
+                "a.py".to_owned(),
+                vec![
+                    place(1, 1, true),
+                    place(5, 9, true),
+                    place(7, 7, false),
+                    place(0, 0, false),
+                ],
+            )]
+            .into(),
+        }
+    }
+
+    #[test]
+    fn a_result_whose_region_spans_a_line_is_on_it() {
+        let mut found = found();
+        let changed = 8;
+        found.retain_located(|_, first, last| first == 0 || (first..=last).contains(&changed));
+        // The item at 5-9 spans line 8; of those past the items, the whole
+        // file counts, line 7 does not.
+        assert_eq!(found.items.len(), 1);
+        assert_eq!(found.items[0].message, "at 5");
+        assert_eq!(found.omitted, 1);
+        assert_eq!(found.total(), 2);
+        let past: Vec<u32> = found.not_kept().map(|(_, p)| p.line).collect();
+        assert_eq!(past, [0]);
+        assert_eq!(
+            found.located().collect::<Vec<_>>(),
+            [("a.py", 5, 9), ("a.py", 0, 0)]
+        );
+    }
+
+    #[test]
+    fn results_past_the_items_keep_their_rule_and_are_reported() {
+        let mut found = found();
+        found.retain_located(|_, first, _| first == 7);
+        assert!(found.items.is_empty());
+        assert_eq!(found.omitted, 1);
+        let report = found;
+        let (path, p) = report.not_kept().next().unwrap();
+        assert_eq!((path, p.line), ("a.py", 7));
+        assert_eq!(report.rule_of(p).map(|r| r.id.as_str()), Some("R"));
+        assert_eq!(p.level_name(), "error");
+        // Written as a row, read back the same.
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(
+            json.contains(r#""lines":{"a.py":[[7,7,1,0,1,3,false]]}"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Findings>(&json).unwrap(), report);
+    }
 }

@@ -11,9 +11,10 @@
 //! level (error → high, warning → medium, note → low). A log whose results
 //! carry no score at all cannot answer a severity question and is an error.
 
-use super::detail::{Finding, Findings, Tool, KEPT, MESSAGE_CHARS};
+use super::detail::{Finding, Findings, Place, Tool, FRAGMENT_BYTES, KEPT, MESSAGE_CHARS};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -112,30 +113,86 @@ struct Driver {
     information_uri: Option<String>,
     #[serde(default)]
     rules: Vec<Rule>,
+    #[serde(default, rename = "messageStrings")]
+    message_strings: Option<HashMap<String, MessageString>>,
 }
 
+/// A rule; what code scanning reads of it is kept as written.
 #[derive(Deserialize)]
 struct Rule {
     id: Option<String>,
     name: Option<String>,
     #[serde(rename = "defaultConfiguration")]
-    default_configuration: Option<Configuration>,
-    properties: Option<Properties>,
+    default_configuration: Option<Value>,
+    properties: Option<Value>,
     #[serde(rename = "shortDescription")]
-    short_description: Option<Message>,
+    short_description: Option<Value>,
+    #[serde(rename = "fullDescription")]
+    full_description: Option<Value>,
+    help: Option<Value>,
     #[serde(rename = "helpUri")]
     help_uri: Option<String>,
+    #[serde(rename = "messageStrings")]
+    message_strings: Option<HashMap<String, MessageString>>,
 }
 
-#[derive(Deserialize)]
-struct Configuration {
-    level: Option<String>,
+impl Rule {
+    fn level(&self) -> Option<&str> {
+        self.default_configuration.as_ref()?.get("level")?.as_str()
+    }
+
+    fn short_text(&self) -> Option<&str> {
+        self.short_description.as_ref()?.get("text")?.as_str()
+    }
+
+    /// What code scanning reads of the rule, as written, each part at most
+    /// [`FRAGMENT_BYTES`].
+    fn fragment(&self) -> Option<Map<String, Value>> {
+        let mut out = Map::new();
+        if let Some(name) = &self.name {
+            out.insert("name".to_owned(), Value::String(name.clone()));
+        }
+        if let Some(uri) = &self.help_uri {
+            out.insert("helpUri".to_owned(), Value::String(uri.clone()));
+        }
+        for (key, value) in [
+            ("shortDescription", &self.short_description),
+            ("fullDescription", &self.full_description),
+            ("help", &self.help),
+            ("defaultConfiguration", &self.default_configuration),
+            ("properties", &self.properties),
+        ] {
+            if let Some(value) = value.as_ref().filter(|v| small(v)) {
+                out.insert(key.to_owned(), value.clone());
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
 }
 
+/// Whether `value` is at most [`FRAGMENT_BYTES`] of JSON.
+fn small(value: &Value) -> bool {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            if self.0 > FRAGMENT_BYTES {
+                return Err(std::io::Error::other("too large"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    serde_json::to_writer(Counter(0), value).is_ok()
+}
+
+/// A message a result may name by id (`messageStrings`).
 #[derive(Deserialize)]
-struct Properties {
-    #[serde(rename = "security-severity")]
-    security_severity: Option<serde_json::Value>,
+struct MessageString {
+    text: Option<String>,
+    markdown: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -146,9 +203,12 @@ struct SarifResult {
     rule_index: Option<usize>,
     rule: Option<RuleReference>,
     level: Option<String>,
-    properties: Option<Properties>,
+    properties: Option<Value>,
     message: Option<Message>,
     locations: Option<Vec<Location>>,
+    #[serde(rename = "partialFingerprints")]
+    partial_fingerprints: Option<Value>,
+    fingerprints: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -161,6 +221,8 @@ struct RuleReference {
 struct Message {
     text: Option<String>,
     markdown: Option<String>,
+    id: Option<String>,
+    arguments: Option<Vec<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -181,6 +243,15 @@ struct ArtifactLocation {
     uri: Option<String>,
     #[serde(rename = "uriBaseId")]
     uri_base_id: Option<String>,
+    /// An index into the run's `artifacts`, whose `location` gives the URI
+    /// when this one has none.
+    index: Option<usize>,
+}
+
+/// One of a run's `artifacts`: only its location is read.
+#[derive(Deserialize)]
+struct Artifact {
+    location: Option<ArtifactLocation>,
 }
 
 /// A region's lines and column; a number that is not a positive line or
@@ -193,6 +264,9 @@ struct Region {
     start_column: Option<u32>,
     #[serde(default, rename = "endLine", deserialize_with = "position")]
     end_line: Option<u32>,
+    #[serde(default, rename = "endColumn", deserialize_with = "position")]
+    end_column: Option<u32>,
+    snippet: Option<Value>,
 }
 
 fn position<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
@@ -203,8 +277,8 @@ fn position<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error
         .and_then(|n| u32::try_from(n).ok()))
 }
 
-fn score(properties: Option<&Properties>) -> Result<Option<f64>, String> {
-    let Some(value) = properties.and_then(|p| p.security_severity.as_ref()) else {
+fn score(properties: Option<&Value>) -> Result<Option<f64>, String> {
+    let Some(value) = properties.and_then(|p| p.get("security-severity")) else {
         return Ok(None);
     };
     let number = match value {
@@ -310,10 +384,12 @@ struct Tally<'f, 'p> {
 struct Rules {
     rules: Vec<Rule>,
     by_id: std::collections::HashMap<String, usize>,
+    /// The tool's `messageStrings`.
+    messages: HashMap<String, MessageString>,
 }
 
 impl Rules {
-    fn new(rules: Vec<Rule>) -> Rules {
+    fn new(rules: Vec<Rule>, messages: HashMap<String, MessageString>) -> Rules {
         let mut by_id = std::collections::HashMap::new();
         for (i, rule) in rules.iter().enumerate() {
             if let Some(id) = &rule.id {
@@ -321,7 +397,11 @@ impl Rules {
                 by_id.entry(id.clone()).or_insert(i);
             }
         }
-        Rules { rules, by_id }
+        Rules {
+            rules,
+            by_id,
+            messages,
+        }
     }
 }
 
@@ -349,7 +429,7 @@ impl Tally<'_, '_> {
         let level_name = result
             .level
             .as_deref()
-            .or_else(|| rule.and_then(|x| x.default_configuration.as_ref()?.level.as_deref()))
+            .or_else(|| rule.and_then(Rule::level))
             .unwrap_or("warning");
         let level = Level::from_name(level_name).ok_or_else(|| {
             format!("run {r}, result {i}: level `{level_name}` is not none, note, warning or error")
@@ -383,23 +463,38 @@ impl Tally<'_, '_> {
 }
 
 /// Locates counted results. Within a run, places are kept as the log wrote
-/// them (a URI and its base), each distinct one once, and resolved when the
-/// run ends: the run's `originalUriBaseIds` may come after its results.
+/// them (a URI and its base, or an index into the run's `artifacts`), each
+/// distinct one once, and resolved when the run ends: the run's
+/// `originalUriBaseIds` and `artifacts` may come after its results.
 struct Collector<'p> {
     places: Places<'p>,
     found: Findings,
     run: RunPlaces,
 }
 
+/// A place as a result wrote it.
+#[derive(PartialEq, Eq, Hash)]
+enum Written {
+    /// A URI and its `uriBaseId`.
+    Uri(Option<String>, String),
+    /// An index into the run's `artifacts`.
+    Artifact(usize),
+}
+
 /// One run's counted results, before their places are resolved.
 #[derive(Default)]
 struct RunPlaces {
-    /// Each distinct (base, URI), numbered by first appearance.
-    index: HashMap<(Option<String>, String), usize>,
-    /// Per key, the start line of each result there (0: none).
-    lines: Vec<Vec<u32>>,
-    /// Kept results: the item (its path not yet known), its key, its rule.
-    kept: Vec<(Finding, Option<usize>, Option<usize>)>,
+    /// Each distinct written place, numbered by first appearance.
+    index: HashMap<Written, usize>,
+    /// Per written place, each result there (its `tool` not yet known, its
+    /// `rule` 1 + an index into `rule_ids`).
+    places: Vec<Vec<Place>>,
+    /// The rule ids the run's counted results name, each once, with the
+    /// rule of the log that describes it.
+    rule_ids: Vec<(String, Option<usize>)>,
+    rule_at: HashMap<String, u32>,
+    /// Kept results: the item (its path not yet known), its written place.
+    kept: Vec<(Finding, Option<usize>)>,
     /// Counted results with no place.
     no_place: u64,
 }
@@ -424,46 +519,98 @@ impl<'p> Collector<'p> {
             Some(p) => (p.artifact, p.region),
             None => (None, None),
         };
-        let (line, column, end_line) = region.map_or((None, None, None), |r| {
+        let (line, column, end_line) = region.as_ref().map_or((None, None, None), |r| {
             (r.start_line, r.start_line.and(r.start_column), r.end_line)
         });
         let uri = artifact.as_ref().and_then(|a| a.uri.clone());
-        let key = match artifact {
+        let rule_id = result
+            .rule_id
+            .clone()
+            .or_else(|| result.rule.as_ref().and_then(|r| r.id.clone()))
+            .or_else(|| rule.and_then(|r| r.id.clone()));
+        let written = match artifact {
             Some(ArtifactLocation {
                 uri: Some(uri),
                 uri_base_id,
-            }) => {
-                let key = (uri_base_id, uri);
+                ..
+            }) => Some(Written::Uri(uri_base_id, uri)),
+            Some(ArtifactLocation {
+                index: Some(i),
+                uri: None,
+                ..
+            }) => Some(Written::Artifact(i)),
+            _ => None,
+        };
+        let kept = self.found.items.len() + self.run.kept.len() < KEPT;
+        let key = match written {
+            Some(written) => {
                 let next = self.run.index.len();
-                let k = *self.run.index.entry(key).or_insert(next);
+                let k = *self.run.index.entry(written).or_insert(next);
                 if k == next {
-                    self.run.lines.push(Vec::new());
+                    self.run.places.push(Vec::new());
                 }
-                self.run.lines[k].push(line.unwrap_or(0));
+                let rule = match &rule_id {
+                    Some(id) => match self.run.rule_at.get(id) {
+                        Some(&at) => at,
+                        None => {
+                            self.run.rule_ids.push((id.clone(), rule_at));
+                            let at = self.run.rule_ids.len() as u32;
+                            self.run.rule_at.insert(id.clone(), at);
+                            at
+                        }
+                    },
+                    None => 0,
+                };
+                let start = line.unwrap_or(0);
+                self.run.places[k].push(Place {
+                    line: start,
+                    end_line: end_line.filter(|_| start > 0).unwrap_or(start).max(start),
+                    column: column.unwrap_or(0),
+                    tool: 0,
+                    rule,
+                    level: Place::level_code(&level),
+                    kept,
+                });
                 Some(k)
             }
-            _ => {
+            None => {
                 self.run.no_place += 1;
                 None
             }
         };
-        if self.found.items.len() + self.run.kept.len() >= KEPT {
+        if !kept {
             self.found.omitted += 1;
             return;
         }
-        let message = result
-            .message
-            .and_then(|m| m.text.or(m.markdown))
-            .or_else(|| rule.and_then(|r| r.short_description.as_ref()?.text.clone()))
+        let message = message_text(result.message.as_ref(), rule, rules)
+            .or_else(|| rule.and_then(Rule::short_text).map(str::to_owned))
             .unwrap_or_default();
         let message = match message.char_indices().nth(MESSAGE_CHARS) {
             Some((cut, _)) => format!("{}…", &message[..cut]),
             None => message,
         };
-        let rule_id = result
-            .rule_id
-            .or_else(|| result.rule.and_then(|r| r.id))
-            .or_else(|| rule.and_then(|r| r.id.clone()));
+        let mut sarif = Map::new();
+        // Of the region, what the fields above do not say.
+        let region_rest = region.and_then(|r| {
+            let mut rest = Map::new();
+            if let Some(c) = r.end_column {
+                rest.insert("endColumn".to_owned(), Value::from(c));
+            }
+            if let Some(snippet) = r.snippet {
+                rest.insert("snippet".to_owned(), snippet);
+            }
+            (!rest.is_empty()).then_some(Value::Object(rest))
+        });
+        for (name, value) in [
+            ("region", region_rest),
+            ("partialFingerprints", result.partial_fingerprints),
+            ("fingerprints", result.fingerprints),
+            ("properties", result.properties),
+        ] {
+            if let Some(value) = value.filter(|v| v.is_object() && small(v)) {
+                sarif.insert(name.to_owned(), value);
+            }
+        }
         let item = Finding {
             tool: 0,
             rule: rule_id,
@@ -474,36 +621,42 @@ impl<'p> Collector<'p> {
             line,
             column,
             end_line,
+            sarif: (!sarif.is_empty()).then_some(sarif),
         };
-        self.run.kept.push((item, key, rule_at));
+        self.run.kept.push((item, key));
     }
 
-    /// Resolves the run's places against `bases`, and adds its results to
-    /// what was found, with its tool.
+    /// Resolves the run's places against `bases` and `artifacts`, and adds
+    /// its results to what was found, with its tool and rules.
     fn finish_run(
         &mut self,
         tool: &ToolInfo,
         rules: &Rules,
         bases: &HashMap<String, ArtifactLocation>,
+        artifacts: &[Artifact],
     ) {
         let run = std::mem::take(&mut self.run);
         let mut paths: Vec<Option<String>> = vec![None; run.index.len()];
-        for ((base, uri), k) in &run.index {
-            paths[*k] = resolve(uri, base.as_deref(), bases, self.places);
-        }
-        for (path, lines) in paths.iter().zip(run.lines) {
-            match path {
-                Some(path) => self
-                    .found
-                    .lines
-                    .entry(path.clone())
-                    .or_default()
-                    .extend(lines),
-                None => self.found.unlocated += lines.len() as u64,
+        let mut written: Vec<Option<String>> = vec![None; run.index.len()];
+        for (place, k) in &run.index {
+            let (base, uri) = match place {
+                Written::Uri(base, uri) => (base.as_deref(), Some(uri.as_str())),
+                Written::Artifact(i) => match artifacts.get(*i).and_then(|a| a.location.as_ref()) {
+                    Some(l) => (l.uri_base_id.as_deref(), l.uri.as_deref()),
+                    None => (None, None),
+                },
+            };
+            if let Some(uri) = uri {
+                paths[*k] = resolve(uri, base, bases, self.places);
+                written[*k] = Some(uri.to_owned());
             }
         }
+        let located = paths.iter().any(Option::is_some);
         self.found.unlocated += run.no_place;
-        if run.kept.is_empty() {
+        if run.kept.is_empty() && !located {
+            for places in &run.places {
+                self.found.unlocated += places.len() as u64;
+            }
             return;
         }
         let t = match self
@@ -523,28 +676,126 @@ impl<'p> Collector<'p> {
                 self.found.tools.len() - 1
             }
         };
-        for (mut item, key, rule_at) in run.kept {
+        // The run's rule ids as indexes into the tool's rules, plus 1.
+        let mut rule_map: Vec<u32> = Vec::with_capacity(run.rule_ids.len() + 1);
+        rule_map.push(0);
+        for (id, at) in &run.rule_ids {
+            rule_map.push(self.rule_in(t, id, at.map(|k| &rules.rules[k])) + 1);
+        }
+        for (path, places) in paths.iter().zip(run.places) {
+            match path {
+                Some(path) => {
+                    // Mapped in place: a large log's places are not copied.
+                    let mut places: Vec<Place> = places
+                        .into_iter()
+                        .map(|p| Place {
+                            tool: t as u32,
+                            rule: rule_map[p.rule as usize],
+                            ..p
+                        })
+                        .collect();
+                    let entry = self.found.lines.entry(path.clone()).or_default();
+                    if entry.is_empty() {
+                        places.shrink_to_fit();
+                        *entry = places;
+                    } else {
+                        entry.extend(places);
+                    }
+                }
+                None => self.found.unlocated += places.len() as u64,
+            }
+        }
+        for (mut item, key) in run.kept {
             item.tool = t;
             item.path = key.and_then(|k| paths[k].clone());
+            if item.uri.is_none() {
+                item.uri = key.and_then(|k| written[k].clone());
+            }
             if let Some(id) = &item.rule {
-                let known = &mut self.found.tools[t].rules;
-                if !known.iter().any(|r| &r.id == id) {
-                    let rule = rule_at.map(|k| &rules.rules[k]);
-                    known.push(super::detail::Rule {
-                        id: id.clone(),
-                        description: rule.and_then(|r| {
-                            r.short_description
-                                .as_ref()
-                                .and_then(|d| d.text.clone())
-                                .or_else(|| r.name.clone())
-                        }),
-                        help_uri: rule.and_then(|r| r.help_uri.clone()),
-                    });
+                if !self.found.tools[t].rules.iter().any(|r| &r.id == id) {
+                    // A kept result with no place: its rule still shows.
+                    self.rule_in(t, id, None);
                 }
             }
             self.found.items.push(item);
         }
     }
+
+    /// The index of rule `id` in tool `t`'s rules, added from `rule`.
+    fn rule_in(&mut self, t: usize, id: &str, rule: Option<&Rule>) -> u32 {
+        let known = &mut self.found.tools[t].rules;
+        if let Some(at) = known.iter().position(|r| r.id == id) {
+            return at as u32;
+        }
+        known.push(super::detail::Rule {
+            id: id.to_owned(),
+            description: rule
+                .and_then(|r| r.short_text().map(str::to_owned).or_else(|| r.name.clone())),
+            help_uri: rule.and_then(|r| r.help_uri.clone()),
+            sarif: rule.and_then(Rule::fragment),
+        });
+        (known.len() - 1) as u32
+    }
+}
+
+/// A result's message: its `text`, else its `markdown`, else the message
+/// string its `id` names (the rule's, else the tool's) with its
+/// `arguments` put in for `{0}`, `{1}`…, else the id itself.
+fn message_text(message: Option<&Message>, rule: Option<&Rule>, rules: &Rules) -> Option<String> {
+    let message = message?;
+    if let Some(text) = message.text.clone().or_else(|| message.markdown.clone()) {
+        return Some(text);
+    }
+    let id = message.id.as_deref()?;
+    let template = rule
+        .and_then(|r| r.message_strings.as_ref()?.get(id))
+        .or_else(|| rules.messages.get(id))
+        .and_then(|m| m.text.as_deref().or(m.markdown.as_deref()));
+    let Some(template) = template else {
+        return Some(id.to_owned());
+    };
+    let arguments: Vec<String> = message
+        .arguments
+        .iter()
+        .flatten()
+        .map(|a| match a {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    Some(fill(template, &arguments))
+}
+
+/// `template` with `{n}` replaced by `arguments[n]` and `{{`, `}}` by one
+/// brace, as SARIF's message strings are written; a placeholder with no
+/// argument stays as written.
+fn fill(template: &str, arguments: &[String]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(at) = rest.find(['{', '}']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+            continue;
+        }
+        if let Some(close) = tail.find('}').filter(|_| tail.starts_with('{')) {
+            if let Some(arg) = tail[1..close]
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| arguments.get(n))
+            {
+                out.push_str(arg);
+                rest = &tail[close + 1..];
+                continue;
+            }
+        }
+        out.push_str(&tail[..1]);
+        rest = &tail[1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What a run says of its tool.
@@ -612,9 +863,23 @@ fn absolute(
         Some(ArtifactLocation {
             uri: Some(base_uri),
             uri_base_id,
+            ..
         }) => absolute(base_uri, uri_base_id.as_deref(), bases, places, depth + 1)?,
-        // A base the log does not define (`%SRCROOT%`): where the tool ran.
-        _ => places.dir.to_path_buf(),
+        // A base the log does not define (`%SRCROOT%`), or none: where the
+        // tool ran; but a file that is not there and is at the project
+        // root (a tool run from a subfolder may name files from the
+        // root), there, as coverage reports' paths are read.
+        _ => {
+            let here = places.dir.join(&reference);
+            let at_root = places.root.join(&reference);
+            if places.dir != places.root
+                && here.symlink_metadata().is_err()
+                && at_root.symlink_metadata().is_ok()
+            {
+                return Some(at_root);
+            }
+            return Some(here);
+        }
     };
     Some(dir.join(reference))
 }
@@ -782,6 +1047,7 @@ impl<'de> Visitor<'de> for RunSeed<'_, '_, '_> {
         let mut rules: Option<Rules> = None;
         let mut tool = ToolInfo::default();
         let mut bases: HashMap<String, ArtifactLocation> = HashMap::new();
+        let mut artifacts: Vec<Artifact> = Vec::new();
         // Results read before the tool's rules came, in order.
         let mut waiting: Vec<SarifResult> = Vec::new();
         let mut judged = 0usize;
@@ -794,7 +1060,8 @@ impl<'de> Visitor<'de> for RunSeed<'_, '_, '_> {
                         version: driver.version.or(driver.semantic_version),
                         information_uri: driver.information_uri,
                     };
-                    let ready = Rules::new(driver.rules);
+                    let ready =
+                        Rules::new(driver.rules, driver.message_strings.unwrap_or_default());
                     for result in waiting.drain(..) {
                         if let Err(e) = self.tally.judge(self.index, judged, result, &ready) {
                             return Err(self.tally.fail(e));
@@ -813,6 +1080,11 @@ impl<'de> Visitor<'de> for RunSeed<'_, '_, '_> {
                         judged: &mut judged,
                     })?;
                 }
+                "artifacts" if self.tally.collector.is_some() => {
+                    artifacts = map
+                        .next_value::<Option<Vec<Artifact>>>()?
+                        .unwrap_or_default();
+                }
                 "originalUriBaseIds" if self.tally.collector.is_some() => {
                     bases = map
                         .next_value::<Option<HashMap<String, ArtifactLocation>>>()?
@@ -827,7 +1099,7 @@ impl<'de> Visitor<'de> for RunSeed<'_, '_, '_> {
             return Err(de::Error::missing_field("tool"));
         };
         if let Some(collector) = &mut self.tally.collector {
-            collector.finish_run(&tool, &rules, &bases);
+            collector.finish_run(&tool, &rules, &bases, &artifacts);
         }
         Ok(())
     }
@@ -889,6 +1161,11 @@ impl<'de> Visitor<'de> for ResultsSeed<'_, '_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The start lines of the results located in `path`.
+    fn starts(found: &Findings, path: &str) -> Vec<u32> {
+        found.lines[path].iter().map(|p| p.line).collect()
+    }
 
     const LOG: &str = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t","rules":[
         {"id":"A","defaultConfiguration":{"level":"error"},"properties":{"security-severity":"9.8"}},
@@ -1049,9 +1326,40 @@ mod tests {
         let ids: Vec<&str> = tool.rules.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["F401", "X"]);
         assert_eq!(tool.rules[0].description.as_deref(), Some("unused import"));
-        assert_eq!(found.lines["src/a b.py"], [3]);
-        assert_eq!(found.lines["pkg/d.py"], [1]);
+        assert_eq!(starts(&found, "src/a b.py"), [3]);
+        assert_eq!(starts(&found, "pkg/d.py"), [1]);
         assert_eq!(found.lines.len(), 3);
+    }
+
+    #[test]
+    fn message_strings_are_filled_in() {
+        let args = ["X".to_owned(), "Y".to_owned()];
+        assert_eq!(
+            fill("a {0} b {1} {{0}} }} {2} {x", &args),
+            "a X b Y {0} } {2} {x"
+        );
+        assert_eq!(fill("été {0}", &args), "été X");
+    }
+
+    #[test]
+    fn a_result_keeps_its_region_end_and_what_code_scanning_reads() {
+        let log = r#"{"runs":[{"tool":{"driver":{"name":"t","rules":[
+            {"id":"R","help":{"text":"h"},"properties":{"tags":["x"]}}]}},"results":[
+            {"ruleId":"R","message":{"text":"m"},"partialFingerprints":{"k":"v"},
+             "locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.py"},
+               "region":{"startLine":3,"endLine":6,"endColumn":2,"snippet":{"text":"s"}}}}]}]}]}"#;
+        let (_, found) = located(log);
+        let p = found.lines["sub/a.py"][0];
+        assert_eq!((p.line, p.end_line, p.kept), (3, 6, true));
+        let kept = found.items[0].sarif.as_ref().unwrap();
+        assert_eq!(
+            kept["region"],
+            serde_json::json!({"endColumn": 2, "snippet": {"text": "s"}})
+        );
+        assert_eq!(kept["partialFingerprints"], serde_json::json!({"k": "v"}));
+        let rule = found.tools[0].rules[0].sarif.as_ref().unwrap();
+        assert_eq!(rule["help"], serde_json::json!({"text": "h"}));
+        assert_eq!(rule["properties"], serde_json::json!({"tags": ["x"]}));
     }
 
     #[test]
@@ -1073,7 +1381,10 @@ mod tests {
         assert_eq!(found.items.len(), KEPT);
         assert_eq!(found.omitted, 7);
         assert_eq!(found.lines["sub/a.py"].len(), n);
-        assert_eq!(found.lines["sub/a.py"][n - 1], n as u32);
+        let last = found.lines["sub/a.py"][n - 1];
+        assert_eq!((last.line, last.kept, last.rule), (n as u32, false, 1));
+        assert!(found.lines["sub/a.py"][KEPT - 1].kept);
+        assert_eq!(found.rule_of(&last).map(|r| r.id.as_str()), Some("R"));
     }
 
     #[test]
@@ -1097,7 +1408,7 @@ mod tests {
         assert_eq!(found.items[0].message, "kept");
         assert_eq!(found.items[0].path.as_deref(), Some("x.py"));
         // Named the file only: line 0.
-        assert_eq!(found.lines["x.py"], [0]);
+        assert_eq!(starts(&found, "x.py"), [0]);
         assert_eq!(found.tools[0].version.as_deref(), Some("2.0"));
     }
 

@@ -414,6 +414,10 @@ pub(crate) fn render_github(report: &Report, out: &mut impl Write) -> io::Result
     let mut s = String::new();
     // Annotations left for what metrics found where, across the run.
     let mut budget = located::ANNOTATED;
+    // What was annotated: a finding two metrics count (one scoped, one
+    // not; two levels) is marked once.
+    let mut annotated: std::collections::HashSet<(Vec<String>, Option<&str>, &str)> =
+        std::collections::HashSet::new();
     for g in &report.gates {
         let level = match g.status {
             s if s.fails_stage() && g.enforcement == Some(Enforcement::Block) => Some("error"),
@@ -453,6 +457,9 @@ pub(crate) fn render_github(report: &Report, out: &mut impl Write) -> io::Result
                         // annotation and the other reports count it.
                         continue;
                     }
+                    if !annotated.insert((places.clone(), item.rule, item.message)) {
+                        continue;
+                    }
                     if budget == 0 {
                         left_out += 1;
                         continue;
@@ -478,7 +485,7 @@ pub(crate) fn render_github(report: &Report, out: &mut impl Write) -> io::Result
                     "::notice title={}::{}",
                     gh_property(&format!("pqg {}", g.name)),
                     gh_data(&format!(
-                        "{left_out} more located results are not annotated (at most {} a run); the SARIF report (--format sarif) and the JSON report list them",
+                        "{left_out} more results are not annotated (at most {} a run); the SARIF report (--format sarif) lists every one that names a place in the project",
                         located::ANNOTATED
                     ))
                 );

@@ -18,6 +18,14 @@ pub(crate) const SHOWN: usize = 20;
 /// 50 a job, and drops the rest without a word.
 pub(crate) const ANNOTATED: usize = 50;
 
+/// The message of a result past the first [`crate::parsers::detail::KEPT`]
+/// whose rule has no description: only its place and rule were kept.
+pub(crate) const NOT_KEPT: &str = "(message not kept)";
+
+/// How many results past the kept ones a listing shows: what a text
+/// report lists and what annotations mark, at most.
+const PAST_KEPT: usize = if SHOWN > ANNOTATED { SHOWN } else { ANNOTATED };
+
 /// One place a metric names.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Item<'a> {
@@ -47,9 +55,11 @@ pub(crate) struct Listing<'a> {
     pub unlocated: u64,
 }
 
-/// The places `m` names, if its source names any: a SARIF metric's
-/// findings (on new code only, for a scoped one), or the uncovered changed
-/// lines of a scoped coverage metric.
+/// The places `m` names, if its source names any: the uncovered changed
+/// lines of a scoped coverage metric, or a SARIF metric's findings (on new
+/// code only, for a scoped one): the kept results whole, then a few of
+/// those past them, with their rule and place (their rule's description,
+/// or [`NOT_KEPT`], as message).
 pub(crate) fn listing(m: &MetricReport) -> Option<Listing<'_>> {
     if let Some(uncovered) = m
         .new_code
@@ -76,26 +86,46 @@ pub(crate) fn listing(m: &MetricReport) -> Option<Listing<'_>> {
         });
     }
     let found = m.findings.as_ref()?;
+    let mut items: Vec<Item<'_>> = found
+        .items
+        .iter()
+        .map(|f| Item {
+            path: f.path.as_deref(),
+            written: f.uri.as_deref(),
+            lines: match (f.line, f.end_line) {
+                (Some(start), Some(end)) if end > start => vec![(start, end)],
+                (Some(line), _) => vec![(line, line)],
+                (None, _) => Vec::new(),
+            },
+            column: f.column,
+            rule: f.rule.as_deref(),
+            message: &f.message,
+        })
+        .collect();
+    let mut more = found.omitted;
+    for (path, place) in found.not_kept().take(PAST_KEPT) {
+        let rule = found.rule_of(place);
+        items.push(Item {
+            path: Some(path),
+            written: None,
+            lines: match place.line {
+                0 => Vec::new(),
+                line => vec![(line, place.end_line.max(line))],
+            },
+            column: (place.column > 0).then_some(place.column),
+            rule: rule.map(|r| r.id.as_str()),
+            message: rule
+                .and_then(|r| r.description.as_deref())
+                .filter(|d| !d.is_empty())
+                .unwrap_or(NOT_KEPT),
+        });
+        more = more.saturating_sub(1);
+    }
     Some(Listing {
         metric: &m.name,
         what: "findings",
-        items: found
-            .items
-            .iter()
-            .map(|f| Item {
-                path: f.path.as_deref(),
-                written: f.uri.as_deref(),
-                lines: match (f.line, f.end_line) {
-                    (Some(start), Some(end)) if end > start => vec![(start, end)],
-                    (Some(line), _) => vec![(line, line)],
-                    (None, _) => Vec::new(),
-                },
-                column: f.column,
-                rule: f.rule.as_deref(),
-                message: &f.message,
-            })
-            .collect(),
-        more: found.omitted,
+        items,
+        more,
         unlocated: found.unlocated,
     })
 }
@@ -226,6 +256,61 @@ mod tests {
             outside.text(),
             "file:///etc/passwd:1 (outside the project)  m"
         );
+    }
+
+    #[test]
+    fn results_past_the_kept_ones_are_listed_with_their_rule_and_place() {
+        use crate::parsers::detail::{Findings, Place, Rule, Tool};
+        // What a scoped metric leaves when none of the kept results and
+        // two past them are on changed lines.
+        let found = Findings {
+            tools: vec![Tool {
+                name: "t".into(),
+                rules: vec![
+                    Rule {
+                        id: "R1".into(),
+                        ..Rule::default()
+                    },
+                    Rule {
+                        id: "R2".into(),
+                        description: Some("rule two".into()),
+                        ..Rule::default()
+                    },
+                ],
+                ..Tool::default()
+            }],
+            items: Vec::new(),
+            omitted: 2,
+            unlocated: 0,
+            lines: [(
+                "a.py".to_owned(),
+                vec![
+                    Place {
+                        line: 3,
+                        end_line: 3,
+                        column: 4,
+                        rule: 1,
+                        ..Place::default()
+                    },
+                    Place {
+                        line: 5,
+                        end_line: 7,
+                        rule: 2,
+                        ..Place::default()
+                    },
+                ],
+            )]
+            .into(),
+        };
+        let mut metric: MetricReport =
+            serde_json::from_value(serde_json::json!({"name": "new", "better": "lower"})).unwrap();
+        metric.findings = Some(super::super::ReportFindings::new(found));
+        let listing = listing(&metric).unwrap();
+        assert_eq!(
+            listing.lines(),
+            ["a.py:3:4  R1  (message not kept)", "a.py:5-7  R2  rule two"]
+        );
+        assert_eq!(listing.total(), 2);
     }
 
     #[test]

@@ -18,12 +18,14 @@ use crate::cache::history::Sample;
 use crate::config::{Better, Command, Config};
 use crate::fmt::{human_duration, with_unit};
 use crate::judge::{GateStatus, StageOutcome, Verdict};
-use crate::parsers::detail::Findings;
+use crate::parsers;
+use crate::parsers::detail::{Findings, MetricDetail, Place, Tool};
 use crate::plan::{Enforcement, Plan};
 use crate::run::{ExecEnd, RunResult};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The version of the JSON report's shape.
@@ -164,7 +166,7 @@ pub(crate) struct MetricReport {
     /// whole, how many more there were and how many name no place in the
     /// project. Absent for other sources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub findings: Option<Findings>,
+    pub findings: Option<ReportFindings>,
     /// `all`, or `new` for a metric of new code only.
     #[serde(default = "scope_all")]
     pub scope: String,
@@ -199,6 +201,94 @@ impl MetricReport {
         } else {
             format!("{new} on changed lines")
         })
+    }
+}
+
+/// A SARIF metric's findings as a report holds them: shared with what the
+/// metric read, not copied, whatever their number; written as the JSON
+/// report shows them, with the places only of the results past the items
+/// (the items say the rest, whole).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ReportFindings(Arc<MetricDetail>);
+
+/// What a [`ReportFindings`] without findings reads as (none is built).
+static NO_FINDINGS: Findings = Findings {
+    tools: Vec::new(),
+    items: Vec::new(),
+    omitted: 0,
+    unlocated: 0,
+    lines: BTreeMap::new(),
+};
+
+impl ReportFindings {
+    /// The findings of `detail`, if it has any.
+    pub(crate) fn shared(detail: Arc<MetricDetail>) -> Option<ReportFindings> {
+        detail.findings.is_some().then_some(ReportFindings(detail))
+    }
+
+    pub(crate) fn new(found: Findings) -> ReportFindings {
+        ReportFindings(Arc::new(MetricDetail {
+            findings: Some(found),
+            coverage: None,
+        }))
+    }
+}
+
+impl std::ops::Deref for ReportFindings {
+    type Target = Findings;
+
+    fn deref(&self) -> &Findings {
+        self.0.findings.as_ref().unwrap_or(&NO_FINDINGS)
+    }
+}
+
+impl Serialize for ReportFindings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// The places of the results past the items, per file.
+        struct Past<'a>(&'a BTreeMap<String, Vec<Place>>);
+        impl Past<'_> {
+            fn files(&self) -> impl Iterator<Item = (&String, &Vec<Place>)> {
+                self.0.iter().filter(|(_, p)| p.iter().any(|p| !p.kept))
+            }
+            fn is_empty(&self) -> bool {
+                self.files().next().is_none()
+            }
+        }
+        impl Serialize for Past<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.files().map(|(path, places)| (path, PastIn(places))))
+            }
+        }
+        struct PastIn<'a>(&'a [Place]);
+        impl Serialize for PastIn<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().filter(|p| !p.kept))
+            }
+        }
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            tools: &'a [Tool],
+            items: &'a [parsers::detail::Finding],
+            omitted: u64,
+            unlocated: u64,
+            #[serde(skip_serializing_if = "Past::is_empty")]
+            lines: Past<'a>,
+        }
+        let found: &Findings = self;
+        Shown {
+            tools: &found.tools,
+            items: &found.items,
+            omitted: found.omitted,
+            unlocated: found.unlocated,
+            lines: Past(&found.lines),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ReportFindings {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Findings::deserialize(d).map(ReportFindings::new)
     }
 }
 
@@ -348,11 +438,7 @@ pub(crate) fn build(
                         } else {
                             None
                         },
-                        findings: m
-                            .detail
-                            .as_ref()
-                            .and_then(|d| d.findings.as_ref())
-                            .map(Findings::without_lines),
+                        findings: m.detail.clone().and_then(ReportFindings::shared),
                         scope: gate
                             .metrics
                             .iter()

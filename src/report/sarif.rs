@@ -18,12 +18,13 @@
 //! says, per gate and metric, how many were left out so and how many were
 //! past what pqg keeps. Command gates' verdicts are in the other reports.
 
+use super::located::NOT_KEPT;
 use super::{GateReport, Report};
 use crate::judge::GateStatus;
 use crate::parsers::detail::{Rule, Tool};
 use crate::plan::Enforcement;
 use serde_json::{json, Value};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 /// Writes `report` as a SARIF log.
@@ -112,19 +113,24 @@ struct ToolRun<'a> {
     tool: &'a Tool,
     rules: Vec<&'a Rule>,
     results: Vec<Value>,
-    /// What a result is, to keep each once.
-    seen: HashSet<ResultKey<'a>>,
+    /// What a result is, to keep each once: the metric (its number in
+    /// the report) that first wrote each. Two metrics counting one result
+    /// write it once; two results of one metric alike without their
+    /// messages (past what pqg keeps) stay two.
+    seen: HashMap<ResultKey<'a>, usize>,
     sources: Vec<Value>,
 }
 
 /// A run per tool the `sarif` metrics read, in the order first met.
 fn tool_runs(report: &Report) -> Vec<Value> {
     let mut runs: Vec<ToolRun<'_>> = Vec::new();
+    let mut source = 0usize;
     for gate in &report.gates {
         for metric in &gate.metrics {
             let Some(found) = &metric.findings else {
                 continue;
             };
+            source += 1;
             for (t, tool) in found.tools.iter().enumerate() {
                 let at = match runs
                     .iter()
@@ -136,7 +142,7 @@ fn tool_runs(report: &Report) -> Vec<Value> {
                             tool,
                             rules: Vec::new(),
                             results: Vec::new(),
-                            seen: HashSet::new(),
+                            seen: HashMap::new(),
                             sources: Vec::new(),
                         });
                         runs.len() - 1
@@ -165,36 +171,43 @@ fn tool_runs(report: &Report) -> Vec<Value> {
                         item.column,
                         item.message.as_str(),
                     );
-                    if !run.seen.insert(key) {
+                    if *run.seen.entry(key).or_insert(source) != source {
                         continue;
                     }
-                    let mut location = json!({
-                        "physicalLocation": {
-                            "artifactLocation": { "uri": uri(path), "uriBaseId": "SRCROOT" },
-                        }
-                    });
-                    if let Some(line) = item.line {
-                        let mut region = json!({ "startLine": line });
-                        if let Some(column) = item.column {
-                            region["startColumn"] = json!(column);
-                        }
-                        if let Some(end) = item.end_line.filter(|&e| e > line) {
-                            region["endLine"] = json!(end);
-                        }
-                        location["physicalLocation"]["region"] = region;
+                    let place = Located {
+                        path,
+                        line: item.line,
+                        column: item.column,
+                        end_line: item.end_line,
+                        level: &item.level,
+                        rule: item.rule.as_deref(),
+                        message: &item.message,
+                    };
+                    let result = place.result(run, item.sarif.as_ref(), &gate.name, &metric.name);
+                    run.results.push(result);
+                }
+                // Those past the kept ones: their place and rule, and the
+                // rule's description for a message.
+                for (path, p) in found.not_kept().filter(|(_, p)| p.tool as usize == t) {
+                    let rule = found.rule_of(p);
+                    let message = rule
+                        .and_then(|r| r.description.as_deref())
+                        .filter(|d| !d.is_empty())
+                        .unwrap_or(NOT_KEPT);
+                    let place = Located {
+                        path,
+                        line: (p.line > 0).then_some(p.line),
+                        column: (p.column > 0).then_some(p.column),
+                        end_line: (p.end_line > p.line).then_some(p.end_line),
+                        level: p.level_name(),
+                        rule: rule.map(|r| r.id.as_str()),
+                        message,
+                    };
+                    let key = (place.rule, path, place.line, place.column, message);
+                    if *run.seen.entry(key).or_insert(source) != source {
+                        continue;
                     }
-                    let mut result = json!({
-                        "level": sarif_level(&item.level),
-                        "message": { "text": crate::fmt::plain_text(&item.message) },
-                        "locations": [location],
-                        "properties": { "pqgGate": gate.name, "pqgMetric": metric.name },
-                    });
-                    if let Some(rule) = &item.rule {
-                        result["ruleId"] = json!(rule);
-                        if let Some(i) = run.rules.iter().position(|r| &r.id == rule) {
-                            result["ruleIndex"] = json!(i);
-                        }
-                    }
+                    let result = place.result(run, None, &gate.name, &metric.name);
                     run.results.push(result);
                 }
             }
@@ -205,16 +218,7 @@ fn tool_runs(report: &Report) -> Vec<Value> {
             let mut driver = json!({
                 // A code-scanning service needs a name to file results under.
                 "name": if run.tool.name.trim().is_empty() { "unnamed tool" } else { run.tool.name.as_str() },
-                "rules": run.rules.iter().map(|r| {
-                    let mut rule = json!({ "id": r.id });
-                    if let Some(d) = r.description.as_deref().filter(|d| !d.is_empty()) {
-                        rule["shortDescription"] = json!({ "text": crate::fmt::plain_text(d) });
-                    }
-                    if let Some(help) = r.help_uri.as_deref().filter(|u| web_uri(u)) {
-                        rule["helpUri"] = json!(help);
-                    }
-                    rule
-                }).collect::<Vec<_>>(),
+                "rules": run.rules.iter().map(|r| rule(r)).collect::<Vec<_>>(),
             });
             if let Some(v) = &run.tool.version {
                 driver["version"] = json!(v);
@@ -229,6 +233,137 @@ fn tool_runs(report: &Report) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+/// A tool's rule as its log described it: what code scanning reads
+/// (descriptions, help, default level, properties such as
+/// `security-severity` and `tags`), each part only when it has the shape
+/// SARIF gives it.
+fn rule(r: &Rule) -> Value {
+    let kept = r.sarif.as_ref();
+    let part = |name: &str| kept.and_then(|m| m.get(name));
+    let mut rule = json!({ "id": r.id });
+    if let Some(name) = part("name").and_then(Value::as_str) {
+        rule["name"] = json!(name);
+    }
+    for name in ["shortDescription", "fullDescription", "help"] {
+        if let Some(message) = part(name).and_then(message) {
+            rule[name] = message;
+        }
+    }
+    if rule.get("shortDescription").is_none() {
+        if let Some(d) = r.description.as_deref().filter(|d| !d.is_empty()) {
+            rule["shortDescription"] = json!({ "text": crate::fmt::plain_text(d) });
+        }
+    }
+    if let Some(help) = r.help_uri.as_deref().filter(|u| web_uri(u)) {
+        rule["helpUri"] = json!(help);
+    }
+    if let Some(level) = part("defaultConfiguration")
+        .and_then(|c| c.get("level"))
+        .and_then(Value::as_str)
+        .filter(|l| matches!(*l, "none" | "note" | "warning" | "error"))
+    {
+        rule["defaultConfiguration"] = json!({ "level": level });
+    }
+    if let Some(properties) = part("properties").filter(|p| p.is_object()) {
+        rule["properties"] = properties.clone();
+    }
+    rule
+}
+
+/// A SARIF message (`text`, `markdown`) as written, when it has a text.
+fn message(value: &Value) -> Option<Value> {
+    let text = value.get("text")?.as_str()?;
+    let mut out = json!({ "text": crate::fmt::plain_text(text) });
+    if let Some(md) = value.get("markdown").and_then(Value::as_str) {
+        out["markdown"] = json!(md);
+    }
+    Some(out)
+}
+
+/// One result to write: where it is, its rule, level and message.
+struct Located<'a> {
+    path: &'a str,
+    line: Option<u32>,
+    column: Option<u32>,
+    end_line: Option<u32>,
+    level: &'a str,
+    rule: Option<&'a str>,
+    message: &'a str,
+}
+
+impl Located<'_> {
+    /// The result, with what code scanning reads of it as the log wrote
+    /// it (`kept`): the rest of its region, its fingerprints, its
+    /// properties.
+    fn result(
+        &self,
+        run: &ToolRun<'_>,
+        kept: Option<&serde_json::Map<String, Value>>,
+        gate: &str,
+        metric: &str,
+    ) -> Value {
+        let part = |name: &str| kept.and_then(|m| m.get(name));
+        let mut location = json!({
+            "physicalLocation": {
+                "artifactLocation": { "uri": uri(self.path), "uriBaseId": "SRCROOT" },
+            }
+        });
+        if let Some(line) = self.line {
+            let mut region = json!({ "startLine": line });
+            if let Some(column) = self.column {
+                region["startColumn"] = json!(column);
+            }
+            let end = self.end_line.filter(|&e| e > line);
+            if let Some(end) = end {
+                region["endLine"] = json!(end);
+            }
+            let written = part("region");
+            let positive = |name: &str| {
+                written
+                    .and_then(|r| r.get(name))
+                    .and_then(Value::as_u64)
+                    .filter(|&n| n >= 1)
+            };
+            let spans_lines = end.is_some();
+            if let Some(end_column) = positive("endColumn")
+                .filter(|&c| spans_lines || c >= u64::from(self.column.unwrap_or(1)))
+            {
+                region["endColumn"] = json!(end_column);
+            }
+            if let Some(snippet) = written.and_then(|r| r.get("snippet")).and_then(message) {
+                region["snippet"] = snippet;
+            }
+            location["physicalLocation"]["region"] = region;
+        }
+        let mut properties = match part("properties") {
+            Some(Value::Object(p)) => p.clone(),
+            _ => serde_json::Map::new(),
+        };
+        properties.insert("pqgGate".to_owned(), json!(gate));
+        properties.insert("pqgMetric".to_owned(), json!(metric));
+        let mut result = json!({
+            "level": sarif_level(self.level),
+            "message": { "text": crate::fmt::plain_text(self.message) },
+            "locations": [location],
+            "properties": properties,
+        });
+        for name in ["partialFingerprints", "fingerprints"] {
+            if let Some(Value::Object(prints)) = part(name) {
+                if prints.values().all(Value::is_string) && !prints.is_empty() {
+                    result[name] = Value::Object(prints.clone());
+                }
+            }
+        }
+        if let Some(rule) = self.rule {
+            result["ruleId"] = json!(rule);
+            if let Some(i) = run.rules.iter().position(|r| r.id == rule) {
+                result["ruleIndex"] = json!(i);
+            }
+        }
+        result
+    }
 }
 
 /// Whether `uri` is a web address, as a rule's `helpUri` and a tool's

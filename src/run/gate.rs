@@ -206,6 +206,7 @@ fn mask_detail(detail: &mut MetricDetail, redactor: &Redactor) {
             text(&mut rule.id);
             rule.description.iter_mut().for_each(&mut text);
             rule.help_uri.iter_mut().for_each(&mut text);
+            rule.sarif.iter_mut().for_each(|m| mask_json(m, &mut text));
         }
     }
     for item in &mut found.items {
@@ -214,19 +215,37 @@ fn mask_detail(detail: &mut MetricDetail, redactor: &Redactor) {
         text(&mut item.message);
         item.uri.iter_mut().for_each(&mut text);
         item.path.iter_mut().for_each(&mut text);
+        item.sarif.iter_mut().for_each(|m| mask_json(m, &mut text));
     }
     if found.lines.keys().any(|path| {
         let mut masked = path.clone();
         text(&mut masked);
         masked != *path
     }) {
-        let mut lines = std::collections::BTreeMap::<String, Vec<u32>>::new();
+        let mut lines = std::collections::BTreeMap::<String, Vec<_>>::new();
         for (mut path, at) in std::mem::take(&mut found.lines) {
             text(&mut path);
             lines.entry(path).or_default().extend(at);
         }
         found.lines = lines;
     }
+}
+
+/// Masks every string in `map`, as the SARIF parts a report copies
+/// (a rule's help, a region's snippet) may quote a secret.
+fn mask_json(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    text: &mut impl FnMut(&mut String),
+) {
+    fn walk(value: &mut serde_json::Value, text: &mut impl FnMut(&mut String)) {
+        match value {
+            serde_json::Value::String(s) => text(s),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, text)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| walk(v, text)),
+            _ => {}
+        }
+    }
+    map.values_mut().for_each(|v| walk(v, text));
 }
 
 /// The full log of one attempt in `logs` (`gate.log`, then `gate.2.log`

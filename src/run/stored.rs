@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn located_findings_are_stored_and_masked_when_read_back() {
-        use crate::parsers::detail::{Finding, Findings};
+        use crate::parsers::detail::{Finding, Findings, Place};
         let secret = "hunter2-secret"; // pqg:allow
         let found = Findings {
             items: vec![Finding {
@@ -143,7 +143,15 @@ mod tests {
                 ..Finding::default()
             }],
             unlocated: 2,
-            lines: [(format!("src/{secret}.py"), vec![3])].into(),
+            lines: [(
+                format!("src/{secret}.py"),
+                vec![Place {
+                    line: 3,
+                    end_line: 3,
+                    ..Place::default()
+                }],
+            )]
+            .into(),
             ..Findings::default()
         };
         let e = Execution {
@@ -171,6 +179,6 @@ mod tests {
         assert!(!shown.contains(secret), "{shown}");
         assert_eq!(found.items[0].message, "token ******** leaked");
         assert_eq!(found.unlocated, 2);
-        assert_eq!(found.lines["src/********.py"], [3]);
+        assert_eq!(found.lines["src/********.py"][0].line, 3);
     }
 }
