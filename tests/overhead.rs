@@ -1,9 +1,12 @@
 //! Issue 14: pqg's own overhead in proportion to what ran.
 //!
 //! The write watch (issue 13) looks at the tracked files once after the
-//! last gate (and before a gate that may write starts, when another gate
-//! finished since the last look), not as each gate finishes; the blame
-//! by ctime against the gates' windows stays what it was. After a run,
+//! last gate, and before that only where a decision waits on it (a gate
+//! whose needs finished since the last look starts; under fail-fast, a
+//! blocking gate passed; a gate that may write starts after another
+//! finished), not as each gate finishes; a blamed gate still blocks its
+//! dependents and stops a fail-fast run, and the blame by ctime against
+//! the gates' windows stays what it was. After a run,
 //! the look for new input files asks git only when a folder at the
 //! stored gates' places changed since the snapshot's listing (or a rule
 //! of what git ignores did).
@@ -77,9 +80,12 @@ fn the_tracked_files_are_looked_at_once_per_run_not_once_per_gate() {
 fn a_change_a_later_writer_rewrites_is_still_laid_at_the_first_gates_door() {
     // `lint` appends to a.py (it may not), then `fmt` (which may) rewrites
     // it: the file's last change is the writer's, yet `lint` changed it.
+    // One slot, and `lint` first: it is the longer (and first in the
+    // config when nothing is known of either).
     let repo = repo(
-        "[gates.lint]\nrun = 'echo z = 3 >> a.py'\n\
-         [gates.fmt]\nrun = 'echo x = 1 > a.py'\nwrites = true\nneeds = ['lint']\n",
+        "[settings]\njobs = 1\n\
+         [gates.lint]\nrun = 'sleep 0.2; echo z = 3 >> a.py'\n\
+         [gates.fmt]\nrun = 'echo x = 1 > a.py'\nwrites = true\n",
     );
     let report = repo.check_json(&["--no-cache"]);
     let lint = gate(&report, "lint");
@@ -237,4 +243,107 @@ fn an_ignored_gitignore_removed_above_the_place_prevents_storing() {
     repo.write("d1/sub/a.tmp", "t");
     settle_folders(&repo, &["d1/.gitignore"]);
     not_stored(&repo, || repo.write("d1/.gitignore", "*.tmp\n.gitignore\n"));
+}
+
+/// A gate that rewrites a tracked file, and one that needs it, beside a
+/// gate that fails and one that needs that.
+const WRITER_AND_DEPENDENT: &str = "[gates.fix]\nrun = 'echo z = 3 >> a.py'\ninputs = ['b.py']\n\
+     [gates.after]\nrun = 'touch after.done'\ninputs = ['b.py']\nneeds = ['fix']\n\
+     [gates.bad]\nrun = 'false'\ninputs = ['b.py']\n\
+     [gates.after_bad]\nrun = 'true'\ninputs = ['b.py']\nneeds = ['bad']\n";
+
+/// `after` never started, and reads as a gate whose need failed does.
+fn dependent_not_run(repo: &TestRepo, report: &serde_json::Value) {
+    let fix = gate(report, "fix");
+    assert_eq!(fix["status"], "fail", "{report}");
+    assert_eq!(
+        fix["reason"], "files were modified by this gate: a.py",
+        "{fix}"
+    );
+    let after = gate(report, "after");
+    let after_bad = gate(report, "after_bad");
+    assert_eq!(after["status"], "blocked", "{report}");
+    assert_eq!(after["status"], after_bad["status"], "{report}");
+    assert_eq!(after["reason"], "needs fix (fail)", "{report}");
+    assert_eq!(after_bad["reason"], "needs bad (fail)", "{report}");
+    assert!(!repo.path().join("after.done").exists(), "after ran");
+}
+
+#[test]
+fn a_gate_blamed_for_writing_keeps_its_dependents_from_starting_without_cache() {
+    let repo = repo(WRITER_AND_DEPENDENT);
+    let report = repo.check_json(&["--no-cache"]);
+    dependent_not_run(&repo, &report);
+}
+
+#[test]
+fn a_gate_blamed_for_writing_keeps_its_dependents_from_starting_with_cache() {
+    let repo = repo(WRITER_AND_DEPENDENT);
+    for _ in 0..2 {
+        let report = repo.check_json(&[]);
+        dependent_not_run(&repo, &report);
+        assert!(!cached(&report, "fix"), "{report}");
+        repo.write("a.py", "x = 1\n");
+    }
+}
+
+#[test]
+fn under_fail_fast_a_blocking_gate_blamed_for_writing_stops_the_run() {
+    // One slot, the writer first (config order, nothing known yet): the
+    // gates after it never start.
+    let repo = repo(
+        "[settings]\nfail_fast = true\njobs = 1\n\
+         [gates.fix]\nrun = 'echo z = 3 >> a.py'\n\
+         [gates.later]\nrun = 'touch later.done'\n\
+         [gates.last]\nrun = 'touch last.done'\n",
+    );
+    let report = repo.check_json(&["--no-cache"]);
+    assert_eq!(gate(&report, "fix")["status"], "fail", "{report}");
+    for name in ["later", "last"] {
+        assert_eq!(gate(&report, name)["status"], "cancelled", "{report}");
+        let marker = repo.path().join(format!("{name}.done"));
+        assert!(!marker.exists(), "{name} started\n{report}");
+    }
+}
+
+#[test]
+fn under_fail_fast_a_warning_only_writer_does_not_stop_the_run() {
+    // The same run at a stage below the writer's `enforce_from`: its
+    // blame is a warning, and the gates after it run.
+    let repo = repo(
+        "[settings]\nfail_fast = true\njobs = 1\n\
+         [gates.fix]\nrun = 'echo z = 3 >> a.py'\nenforce_from = 'production'\n\
+         [gates.later]\nrun = 'touch later.done'\n",
+    );
+    let report = repo.check_json(&["--no-cache"]);
+    assert_eq!(gate(&report, "fix")["status"], "warn", "{report}");
+    assert_eq!(gate(&report, "later")["status"], "pass", "{report}");
+}
+
+#[test]
+fn the_files_are_looked_at_only_where_a_decision_waits_on_them() {
+    // A chain: before each dependent starts, and once at the end.
+    let chain = "[gates.g0]\nrun = 'true'\n\
+                 [gates.g1]\nrun = 'true'\nneeds = ['g0']\n\
+                 [gates.g2]\nrun = 'true'\nneeds = ['g1']\n";
+    let (ok, log) = check_log(&repo(chain), &["--no-cache"]);
+    assert!(ok, "{log}");
+    assert_eq!(
+        log.matches("tracked files looked at again").count(),
+        3,
+        "{log}"
+    );
+    // Fail-fast, one slot: after each blocking gate (the last one's look
+    // is the run's last: nothing finished after it).
+    let gates: String = (0..3)
+        .map(|i| format!("[gates.g{i}]\nrun = 'true'\n"))
+        .collect();
+    let repo = repo(&format!("[settings]\nfail_fast = true\njobs = 1\n{gates}"));
+    let (ok, log) = check_log(&repo, &["--no-cache"]);
+    assert!(ok, "{log}");
+    assert_eq!(
+        log.matches("tracked files looked at again").count(),
+        3,
+        "{log}"
+    );
 }

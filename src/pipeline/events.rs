@@ -73,6 +73,28 @@ impl<'a> Assessor<'a> {
         assessment
     }
 
+    /// The runner's review before it relies on the passes of `gates`: those
+    /// the write watch blames (looking at the files only when one of them
+    /// finished since its last look), with what they become.
+    pub(super) fn review(&self, gates: &[GateIdx]) -> Vec<(GateIdx, run::Assessment)> {
+        let Some(w) = self.writes else {
+            return Vec::new();
+        };
+        let blamed = w.review(gates);
+        let Ok(verdicts) = self.verdicts.lock() else {
+            return Vec::new();
+        };
+        blamed
+            .into_iter()
+            .filter_map(|gate| {
+                let enforcement = self.plan.gate(gate).enforcement()?;
+                let mut verdict = verdicts[gate].clone()?;
+                blame(&mut verdict, String::new(), enforcement);
+                Some((gate, judge::assessment(&verdict, enforcement)))
+            })
+            .collect()
+    }
+
     /// Every verdict kept, by plan gate, with what the write watch laid at
     /// each gate's door once the run was over.
     pub(super) fn into_verdicts(self) -> PerGate<Option<GateVerdict>> {

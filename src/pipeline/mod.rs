@@ -426,20 +426,28 @@ impl<'a> StageRunner<'a> {
             .progress
             .then(|| Progress::new(self.plan.running().count()));
         let assess = |i: plan::GateIdx, e: &run::Execution| assessor.assess(i, e);
+        let review = |gates: &[plan::GateIdx]| assessor.review(gates);
         let clock = std::time::Instant::now();
-        let result = run::execute(self.config, &self.plan, &self.opts, &assess, &mut |event| {
-            if let (
-                Some(w),
-                run::RunEvent::Started { gate, .. } | run::RunEvent::Retrying { gate, .. },
-            ) = (&watch, &event)
-            {
-                w.started(*gate);
-            }
-            if let Some(p) = progress.as_mut() {
-                p.on_event(&event);
-            }
-            live(events::live_event(&self.opts, &event, clock));
-        })?;
+        let result = run::execute(
+            self.config,
+            &self.plan,
+            &self.opts,
+            &assess,
+            &review,
+            &mut |event| {
+                if let (
+                    Some(w),
+                    run::RunEvent::Started { gate, .. } | run::RunEvent::Retrying { gate, .. },
+                ) = (&watch, &event)
+                {
+                    w.started(*gate);
+                }
+                if let Some(p) = progress.as_mut() {
+                    p.on_event(&event);
+                }
+                live(events::live_event(&self.opts, &event, clock));
+            },
+        )?;
         if let Some(p) = progress {
             p.finish();
         }

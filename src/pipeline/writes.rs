@@ -4,16 +4,21 @@
 //! with "files were modified by this gate: …".
 //!
 //! The tracked files are stat'ed once before the first gate starts, and
-//! once more after the last one finished (one look per run, not per gate:
-//! a finished gate frees its slot at once). A change is laid at the door
-//! of the gates that were running when it was made, read from the file's
-//! ctime (which no program can set back, unlike mtime): when two gates ran
-//! then, both are blamed (neither can be cleared from outside), unless one
-//! of them declared `writes = true`, which accounts for the change. A
-//! file changed twice counts at its last change. The blame comes with the
-//! verdict after the run: it does not stop a fail-fast run nor a gate's
-//! dependents, and the live `finish` event shows the gate's own status.
-//! The files a
+//! looked at again only when a decision waits on it (not as each gate
+//! finishes: a finished gate frees its slot at once): when the runner
+//! reviews passes before a gate whose needs finished since starts, or
+//! under fail-fast after a blocking gate passed ([`WriteWatch::review`]);
+//! before a writer starts when another gate finished since; and after the
+//! last gate. One look covers every gate finished before it. A change is
+//! laid at the door of the gates that were running when it was made, read
+//! from the file's ctime (which no program can set back, unlike mtime):
+//! when two gates ran then, both are blamed (neither can be cleared from
+//! outside), unless one of them declared `writes = true`, which accounts
+//! for the change. A file changed twice counts at its last change. A gate
+//! blamed by a review fails for the runner: its dependents never start,
+//! and under fail-fast a blocking one stops the run; the live `finish`
+//! event shows the gate's own status. Blame only grows: what a look laid
+//! at a gate's door stays there. The files a
 //! submodule tracks are watched like the superproject's. Untracked and
 //! ignored files (reports, caches) never count, nor do built-in checks,
 //! which never write. Outside git nothing is tracked, and nothing is
@@ -72,10 +77,16 @@ struct Times {
     started: Vec<Option<i64>>,
     /// Each finished attempt: its gate and its window.
     ran: Vec<(GateIdx, i64, i64)>,
+    /// When each gate's last attempt finished.
+    ended: Vec<i64>,
+    /// When the last look started (what finished before, it covered).
+    last_look: i64,
     /// What each gate was blamed for, once [`WriteWatch::settle`] looked.
     blamed: Vec<Option<String>>,
-    /// The changes seen by the looks so far, and when each was made.
-    changes: Vec<(String, i64)>,
+    /// The files each gate changed, as the looks so far laid them at its
+    /// door, and the other gates that ran with it then.
+    mine: Vec<Vec<String>>,
+    others: Vec<Vec<GateIdx>>,
     /// Whether a gate not allowed to write finished since the last look.
     unlooked: bool,
 }
@@ -171,8 +182,11 @@ impl WriteWatch {
             times: Mutex::new(Times {
                 started: vec![None; n],
                 ran: Vec::new(),
+                ended: vec![i64::MIN; n],
+                last_look: i64::MIN,
                 blamed: vec![None; n],
-                changes: Vec::new(),
+                mine: vec![Vec::new(); n],
+                others: vec![Vec::new(); n],
                 unlooked: false,
             }),
         })
@@ -217,54 +231,51 @@ impl WriteWatch {
                 start = start.min(seen);
             }
             times.ran.push((gate, start, end));
+            times.ended[gate.0] = end;
             times.unlooked |= !self.writers[gate];
         }
     }
 
-    /// After the last gate: looks at the tracked files once, lays each
-    /// change at the door of the gates running when it was made (its
-    /// ctime), and gives per gate why it is to fail for changing tracked
-    /// files, if it is (never a gate not watched: a builtin, or a result
-    /// reused).
+    /// Before the runner relies on the passes of `gates` (a dependent
+    /// starts, or under fail-fast a blocking gate passed): looks at the
+    /// tracked files when one of them finished since the last look and
+    /// may be blamed, and gives those of `gates` blamed so far. One look
+    /// covers every gate finished before it.
+    pub(super) fn review(&self, gates: &[GateIdx]) -> Vec<GateIdx> {
+        let due = self.times.lock().is_ok_and(|t| {
+            gates
+                .iter()
+                .any(|&g| self.watched[g] && !self.writers[g] && t.ended[g.0] > t.last_look)
+        });
+        if due {
+            self.look();
+        }
+        let Ok(times) = self.times.lock() else {
+            return Vec::new();
+        };
+        gates
+            .iter()
+            .copied()
+            .filter(|g| !times.mine[g.0].is_empty())
+            .collect()
+    }
+
+    /// After the last gate: looks at the tracked files a last time, and
+    /// gives per gate why it is to fail for changing tracked files, if it
+    /// is (never a gate not watched: a builtin, or a result reused).
     pub(super) fn settle(&self) -> PerGate<Option<String>> {
-        self.look();
+        // Unless the last review's look came after every gate ended.
+        let due = self.times.lock().map_or(true, |t| {
+            t.started.iter().any(Option::is_some) || t.ended.iter().any(|&e| e > t.last_look)
+        });
+        if due {
+            self.look();
+        }
         let Ok(mut times) = self.times.lock() else {
             return self.names.iter().map(|_| None).collect();
         };
-        let changed = std::mem::take(&mut times.changes);
-        let n = self.names.len();
-        let mut mine: Vec<Vec<String>> = vec![Vec::new(); n];
-        let mut others: Vec<Vec<GateIdx>> = vec![Vec::new(); n];
-        for (path, at) in changed {
-            // The gates running when the change was made. The kernel's
-            // clock may stamp a write a little before the start measured
-            // for its gate, so each window reaches back by the slack; of
-            // the gates whose window holds the change, only those that
-            // started nearest before it count (all that ran then, as
-            // measured, if any did): else the gate started right after a
-            // neighbour's write (`-j1`) would share its blame.
-            let there = running_at(&times, at);
-            let Some(nearest) = there.iter().map(|&(_, by)| by).min() else {
-                continue; // made while no watched gate ran
-            };
-            let running: Vec<GateIdx> = there
-                .into_iter()
-                .filter(|&(_, by)| by == nearest)
-                .map(|(g, _)| g)
-                .collect();
-            if running.iter().any(|&g| self.writers[g]) {
-                continue; // a gate allowed to write ran then
-            }
-            for &g in &running {
-                mine[g.0].push(path.clone());
-                for &o in &running {
-                    if o != g && !others[g.0].contains(&o) {
-                        others[g.0].push(o);
-                    }
-                }
-            }
-        }
-        for (g, paths) in mine.iter_mut().enumerate() {
+        let times = &mut *times;
+        for (g, paths) in times.mine.iter_mut().enumerate() {
             if paths.is_empty() {
                 continue;
             }
@@ -274,10 +285,10 @@ impl WriteWatch {
             let shown = named(paths);
             let reason = if self.declared[GateIdx(g)] {
                 format!("rewrote files: {shown} — commit the result and push again")
-            } else if others[g].is_empty() {
+            } else if times.others[g].is_empty() {
                 format!("files were modified by this gate: {shown}")
             } else {
-                let names: Vec<String> = others[g]
+                let names: Vec<String> = times.others[g]
                     .iter()
                     .map(|&o| format!("`{}`", self.names[o]))
                     .collect();
@@ -291,11 +302,12 @@ impl WriteWatch {
         times.blamed.iter().cloned().collect()
     }
 
-    /// Looks at the tracked files: keeps each one changed since the last
-    /// look, and when it was made (its ctime; for a file gone, its
-    /// folder's), for [`settle`](Self::settle).
+    /// Looks at the tracked files: each one changed since the last look
+    /// is laid at the door of the gates running when it was made (its
+    /// ctime; for a file gone, its folder's).
     fn look(&self) {
         let clock = std::time::Instant::now();
+        let began = now_ns();
         let Ok(mut looked) = self.looked.lock() else {
             return;
         };
@@ -333,7 +345,43 @@ impl WriteWatch {
             changed.len()
         );
         if let Ok(mut times) = self.times.lock() {
-            times.changes.extend(changed);
+            times.last_look = times.last_look.max(began);
+            self.lay(&mut times, changed);
+        }
+    }
+
+    /// Lays each change (a path, and when it was made) at the door of the
+    /// gates running then, as far as known now: a gate still running
+    /// counts from its start on.
+    fn lay(&self, times: &mut Times, changed: Vec<(String, i64)>) {
+        for (path, at) in changed {
+            // The gates running when the change was made. The kernel's
+            // clock may stamp a write a little before the start measured
+            // for its gate, so each window reaches back by the slack; of
+            // the gates whose window holds the change, only those that
+            // started nearest before it count (all that ran then, as
+            // measured, if any did): else the gate started right after a
+            // neighbour's write (`-j1`) would share its blame.
+            let there = running_at(times, at);
+            let Some(nearest) = there.iter().map(|&(_, by)| by).min() else {
+                continue; // made while no watched gate ran
+            };
+            let running: Vec<GateIdx> = there
+                .into_iter()
+                .filter(|&(_, by)| by == nearest)
+                .map(|(g, _)| g)
+                .collect();
+            if running.iter().any(|&g| self.writers[g]) {
+                continue; // a gate allowed to write ran then
+            }
+            for &g in &running {
+                times.mine[g.0].push(path.clone());
+                for &o in &running {
+                    if o != g && !times.others[g.0].contains(&o) {
+                        times.others[g.0].push(o);
+                    }
+                }
+            }
         }
     }
 

@@ -9,7 +9,7 @@
 
 use super::gate::GateRunner;
 use super::scheduler::{GateRun, Scheduler, Step};
-use super::{signals, Assessment, Execution, Msg, RunEvent, RunResult, StopReason};
+use super::{signals, Assessment, Execution, Msg, Review, RunEvent, RunResult, StopReason};
 use crate::plan::GateIdx;
 use anyhow::Context;
 use signal_hook::consts::SIGTERM;
@@ -22,6 +22,7 @@ pub(super) struct Coordinator<'r, 'e> {
     scheduler: Scheduler<'r>,
     /// The signal that interrupted the run, if one did.
     interrupted: Option<i32>,
+    review: &'e Review<'e>,
     on_event: &'e mut dyn FnMut(RunEvent<'_>),
 }
 
@@ -30,6 +31,7 @@ impl<'r, 'e> Coordinator<'r, 'e> {
     pub(super) fn new(
         runner: &'r GateRunner<'r>,
         jobs: usize,
+        review: &'e Review<'e>,
         on_event: &'e mut dyn FnMut(RunEvent<'_>),
     ) -> Self {
         let plan = runner.plan;
@@ -45,6 +47,7 @@ impl<'r, 'e> Coordinator<'r, 'e> {
             runner,
             scheduler: Scheduler::new(gates, jobs, runner.opts.fail_fast),
             interrupted: None,
+            review,
             on_event,
         }
     }
@@ -62,8 +65,12 @@ impl<'r, 'e> Coordinator<'r, 'e> {
     {
         loop {
             self.scheduler.settle_blocked();
+            if self.scheduler.review_due() {
+                self.review();
+            }
             while let Some(step) = self.scheduler.next_step() {
                 match step {
+                    Step::Review => self.review(),
                     Step::Reuse(i, execution) => {
                         self.started(i);
                         let assessment = (self.runner.assess)(i, &execution);
@@ -82,16 +89,43 @@ impl<'r, 'e> Coordinator<'r, 'e> {
             if self.scheduler.running() == 0 {
                 return Ok(());
             }
-            match rx.recv().context("waiting for gates")? {
-                Msg::Done(i, execution, assessment) => self.finished(i, execution, assessment),
-                Msg::Retrying(i, attempt) => (self.on_event)(RunEvent::Retrying {
-                    gate: i,
-                    id: &self.runner.plan.gate(i).id,
-                    attempt,
-                }),
-                Msg::Signal(sig) => self.signalled(sig),
+            // What else came meanwhile is taken too: gates that finished
+            // together are reviewed together.
+            let first = rx.recv().context("waiting for gates")?;
+            for msg in std::iter::once(first).chain(rx.try_iter()) {
+                match msg {
+                    Msg::Done(i, execution, assessment) => self.finished(i, execution, assessment),
+                    Msg::Retrying(i, attempt) => (self.on_event)(RunEvent::Retrying {
+                        gate: i,
+                        id: &self.runner.plan.gate(i).id,
+                        attempt,
+                    }),
+                    Msg::Signal(sig) => self.signalled(sig),
+                }
             }
         }
+    }
+
+    /// Asks the caller whether the passes since the last review stand;
+    /// a pass taken back blocks the gate's dependents and, under
+    /// fail-fast, stops the run.
+    fn review(&mut self) {
+        let asked = self.scheduler.unreviewed();
+        let revised = if asked.is_empty() {
+            Vec::new()
+        } else {
+            (self.review)(&asked)
+        };
+        if self.scheduler.reviewed(&revised) {
+            self.fail_fast_stop();
+        }
+    }
+
+    fn fail_fast_stop(&mut self) {
+        (self.on_event)(RunEvent::Stopping {
+            reason: StopReason::FailFast,
+        });
+        self.runner.groups.stop_all(SIGTERM);
     }
 
     fn started(&mut self, i: GateIdx) {
@@ -109,10 +143,7 @@ impl<'r, 'e> Coordinator<'r, 'e> {
             assessment,
         });
         if self.scheduler.finish(i, execution, assessment) {
-            (self.on_event)(RunEvent::Stopping {
-                reason: StopReason::FailFast,
-            });
-            self.runner.groups.stop_all(SIGTERM);
+            self.fail_fast_stop();
         }
     }
 

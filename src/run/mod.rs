@@ -107,6 +107,15 @@ impl Assessment {
 /// execution the run produces or reuses.
 pub(crate) type Assess<'a> = dyn Fn(GateIdx, &Execution) -> Assessment + Sync + 'a;
 
+/// Asked, on the coordinating thread, before the runner relies on the
+/// passes of gates run since the last time it asked (a dependent is about
+/// to start, or under fail-fast a blocking gate passed): the gates whose
+/// pass no longer stands, with their new assessment. The caller may
+/// learn only after a gate finished that it failed (it wrote tracked
+/// files); being asked only when a decision waits on the answer keeps
+/// what it costs proportional.
+pub(crate) type Review<'a> = dyn Fn(&[GateIdx]) -> Vec<(GateIdx, Assessment)> + 'a;
+
 /// Something that happened during a run, for progress displays and
 /// streaming reports.
 #[derive(Debug)]
@@ -242,6 +251,7 @@ pub(crate) fn execute(
     plan: &Plan,
     opts: &RunOptions,
     assess: &Assess<'_>,
+    review: &Review<'_>,
     on_event: &mut dyn FnMut(RunEvent<'_>),
 ) -> anyhow::Result<RunResult> {
     let started = Instant::now();
@@ -261,7 +271,7 @@ pub(crate) fn execute(
         }
         false => None,
     };
-    let mut coordinator = Coordinator::new(&runner, jobs, on_event);
+    let mut coordinator = Coordinator::new(&runner, jobs, review, on_event);
     if let Some(sig) = attached.as_ref().and(signals::received()) {
         coordinator.interrupt(sig);
     }

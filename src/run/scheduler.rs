@@ -18,6 +18,10 @@ pub(super) enum Step {
     Reuse(GateIdx, Execution),
     /// Start the gate: its slots are taken.
     Start(GateIdx),
+    /// Before a gate whose needs finished since the last review starts:
+    /// ask the caller whether those passes still stand (see
+    /// [`Scheduler::reviewed`]), then ask for the next step again.
+    Review,
 }
 
 /// How far one gate got.
@@ -71,12 +75,19 @@ pub(super) struct Scheduler<'r> {
     /// Whether the current pass reused a result, which may have made gates
     /// earlier in the order ready: then another pass follows.
     moved: bool,
+    /// The gates run (not reused) that passed since the last review: their
+    /// pass may still be taken back (a gate that wrote tracked files).
+    unreviewed: Vec<bool>,
+    /// Whether a blocking gate passed under fail-fast since the last
+    /// review: whether the run goes on waits for it.
+    review_due: bool,
 }
 
 impl<'r> Scheduler<'r> {
     /// A scheduler of `gates` (in plan order) over `capacity` slots.
     pub(super) fn new(gates: Vec<GateRun<'r>>, capacity: usize, fail_fast: bool) -> Self {
         let order = ready_order(&gates);
+        let unreviewed = vec![false; gates.len()];
         Scheduler {
             gates,
             order,
@@ -86,6 +97,8 @@ impl<'r> Scheduler<'r> {
             stopping: false,
             cursor: 0,
             moved: true,
+            unreviewed,
+            review_due: false,
         }
     }
 
@@ -108,8 +121,14 @@ impl<'r> Scheduler<'r> {
     /// when nothing more can start until a running gate finishes.
     pub(super) fn next_step(&mut self) -> Option<Step> {
         loop {
+            if self.stopping {
+                // Stopped mid-pass (a reused miss, a review): nothing more.
+                self.cursor = 0;
+                self.moved = true;
+                return None;
+            }
             if self.cursor == 0 {
-                if !self.moved || self.stopping {
+                if !self.moved {
                     self.moved = true;
                     return None;
                 }
@@ -130,6 +149,12 @@ impl<'r> Scheduler<'r> {
     fn step_for(&mut self, i: GateIdx) -> Option<Step> {
         if !self.ready(i) {
             return None;
+        }
+        if self.at(i).needs.iter().any(|d| self.unreviewed[d.0]) {
+            // Asked again once reviewed, in this pass.
+            self.cursor -= 1;
+            self.moved = true;
+            return Some(Step::Review);
         }
         let reuse = match &self.at(i).job.reuse {
             Reuse::Nothing => None,
@@ -176,12 +201,53 @@ impl<'r> Scheduler<'r> {
             reused,
             execution,
         };
+        if !reused && assessment.passed() {
+            self.unreviewed[i.0] = true;
+            self.review_due |= assessment.blocking && self.fail_fast && !self.stopping;
+        }
         self.settle_blocked();
+        self.fail_fast_stops(assessment)
+    }
+
+    /// Under fail-fast, whether `assessment` stops the run now.
+    fn fail_fast_stops(&mut self, assessment: Assessment) -> bool {
         if assessment.fails_stage() && self.fail_fast && !self.stopping {
             self.stopping = true;
             return true;
         }
         false
+    }
+
+    /// Whether a review is due before the run goes on: a blocking gate
+    /// passed under fail-fast since the last one.
+    pub(super) fn review_due(&self) -> bool {
+        self.review_due && !self.stopping
+    }
+
+    /// The gates whose pass a review is to confirm: run (not reused), and
+    /// passed since the last review.
+    pub(super) fn unreviewed(&self) -> Vec<GateIdx> {
+        (0..self.gates.len())
+            .filter(|&i| self.unreviewed[i])
+            .map(GateIdx)
+            .collect()
+    }
+
+    /// The caller reviewed the [`unreviewed`](Self::unreviewed) gates and
+    /// took back some passes (`revised`): their dependents never start;
+    /// true when fail-fast should stop the run now.
+    pub(super) fn reviewed(&mut self, revised: &[(GateIdx, Assessment)]) -> bool {
+        self.unreviewed.iter_mut().for_each(|u| *u = false);
+        self.review_due = false;
+        let mut stop = false;
+        for &(i, assessment) in revised {
+            if let State::Done { assessment: a, .. } = &mut self.gates[i.0].state {
+                *a = assessment;
+            }
+            stop |= self.fail_fast_stops(assessment);
+        }
+        self.settle_blocked();
+        stop
     }
 
     /// Marks gates whose needs can no longer pass as never running; the
@@ -302,6 +368,10 @@ mod tests {
                     taken.push(format!("reuse {}", i.0));
                     s.finish(i, e, Assessment::PASS);
                 }
+                Step::Review => {
+                    taken.push("review".to_owned());
+                    s.reviewed(&[]);
+                }
             }
         }
         taken
@@ -330,7 +400,7 @@ mod tests {
         let mut s = scheduler(&jobs, &[(&[], 1), (&[0], 1), (&[1], 1)], 8);
         assert_eq!(steps(&mut s), ["start 0"]);
         assert!(!s.finish(GateIdx(0), execution(0), Assessment::PASS));
-        assert_eq!(steps(&mut s), ["start 1"]);
+        assert_eq!(steps(&mut s), ["review", "start 1"]);
         s.finish(GateIdx(1), execution(1), Assessment::WARN);
         assert!(steps(&mut s).is_empty());
         assert_eq!(s.running(), 0);
@@ -375,7 +445,7 @@ mod tests {
         // but waits for its need 1.
         assert_eq!(steps(&mut s), ["start 1", "reuse 0"]);
         s.finish(GateIdx(1), execution(1), Assessment::PASS);
-        assert_eq!(steps(&mut s), ["reuse 2"]);
+        assert_eq!(steps(&mut s), ["review", "reuse 2"]);
         let result = s.into_result(None, Duration::ZERO);
         assert_eq!(result.reused, vec![true, false, true].into());
         let reused = result.executions[GateIdx(2)]
@@ -394,6 +464,41 @@ mod tests {
         let mut s = Scheduler::new(gates, 1, true);
         assert_eq!(steps(&mut s), ["start 0"]);
         assert!(s.finish(GateIdx(0), execution(1), Assessment::FAIL));
+        assert!(steps(&mut s).is_empty());
+        assert!(s.stopping);
+    }
+
+    #[test]
+    fn a_pass_taken_back_by_a_review_blocks_dependents() {
+        let jobs = [job(Some(9)), job(Some(1)), job(Some(1))];
+        let mut s = scheduler(&jobs, &[(&[], 1), (&[0], 1), (&[], 1)], 1);
+        assert_eq!(steps(&mut s), ["start 0"]);
+        assert!(!s.finish(GateIdx(0), execution(0), Assessment::PASS));
+        assert!(!s.review_due(), "no fail-fast: only a dependent asks");
+        assert_eq!(s.unreviewed(), [GateIdx(0)]);
+        assert_eq!(
+            s.next_step().map(|st| matches!(st, Step::Review)),
+            Some(true)
+        );
+        assert!(!s.reviewed(&[(GateIdx(0), Assessment::FAIL)]));
+        assert!(s.unreviewed().is_empty());
+        assert_eq!(steps(&mut s), ["start 2"], "1 is blocked, 2 goes on");
+        s.finish(GateIdx(2), execution(0), Assessment::PASS);
+        assert!(steps(&mut s).is_empty(), "no dependent: no review");
+    }
+
+    #[test]
+    fn under_fail_fast_a_blocking_pass_is_reviewed_and_a_taken_back_one_stops() {
+        let jobs = [job(Some(9)), job(Some(1))];
+        let gates = jobs
+            .iter()
+            .map(|job| GateRun::new(true, Vec::new(), 1, job))
+            .collect();
+        let mut s = Scheduler::new(gates, 1, true);
+        assert_eq!(steps(&mut s), ["start 0"]);
+        assert!(!s.finish(GateIdx(0), execution(0), Assessment::PASS));
+        assert!(s.review_due());
+        assert!(s.reviewed(&[(GateIdx(0), Assessment::FAIL)]));
         assert!(steps(&mut s).is_empty());
         assert!(s.stopping);
     }

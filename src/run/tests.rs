@@ -85,14 +85,21 @@ fn every_execution_is_assessed_once_and_the_answer_travels_with_it() {
         }
     };
     let mut finished = Vec::new();
-    let result = execute(&config, &plan, &opts, &assess, &mut |event| {
-        if let RunEvent::Finished {
-            gate, assessment, ..
-        } = event
-        {
-            finished.push((gate, assessment));
-        }
-    })
+    let result = execute(
+        &config,
+        &plan,
+        &opts,
+        &assess,
+        &|_| Vec::new(),
+        &mut |event| {
+            if let RunEvent::Finished {
+                gate, assessment, ..
+            } = event
+            {
+                finished.push((gate, assessment));
+            }
+        },
+    )
     .unwrap();
 
     // One question per execution: `passes` passed at once (retries unused),
