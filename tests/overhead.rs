@@ -246,8 +246,10 @@ fn an_ignored_gitignore_removed_above_the_place_prevents_storing() {
 }
 
 /// A gate that rewrites a tracked file, and one that needs it, beside a
-/// gate that fails and one that needs that.
-const WRITER_AND_DEPENDENT: &str = "[gates.fix]\nrun = 'echo z = 3 >> a.py'\ninputs = ['b.py']\n\
+/// gate that fails and one that needs that; one at a time, so that the
+/// change is laid at `fix`'s door alone.
+const WRITER_AND_DEPENDENT: &str =
+    "[settings]\njobs = 1\n[gates.fix]\nrun = 'echo z = 3 >> a.py'\ninputs = ['b.py']\n\
      [gates.after]\nrun = 'touch after.done'\ninputs = ['b.py']\nneeds = ['fix']\n\
      [gates.bad]\nrun = 'false'\ninputs = ['b.py']\n\
      [gates.after_bad]\nrun = 'true'\ninputs = ['b.py']\nneeds = ['bad']\n";
@@ -346,4 +348,44 @@ fn the_files_are_looked_at_only_where_a_decision_waits_on_them() {
         3,
         "{log}"
     );
+}
+
+#[test]
+fn the_look_after_the_run_takes_the_tracked_files_from_the_write_watchs_last_look() {
+    // Two of the three inputs are tracked: the watch's look after the last
+    // gate saw them; only the untracked one is stat'ed again.
+    let repo = repo("[gates.g]\nrun = 'true'\ninputs = ['d1/**']\n");
+    repo.write("d1/new.txt", "untracked");
+    let (ok, log) = check_log(&repo, &[]);
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("cache: 3 input files looked at again (0 changed), 0 new"),
+        "{log}"
+    );
+    assert!(
+        log.contains("cache: 2 of them as the write watch's last look saw them"),
+        "{log}"
+    );
+    // Edited while the gate ran (it may write; `other` keeps the watch
+    // on): what the shared look saw keeps the result out of the cache.
+    let repo = self::repo(
+        "[gates.g]\nrun = 'echo edited >> d1/x.txt'\ninputs = ['d1/**']\nwrites = true\n\
+         [gates.other]\nrun = 'true'\ninputs = ['b.py']\n",
+    );
+    let (ok, log) = check_log(&repo, &[]);
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("cache: 3 input files looked at again (1 changed)"),
+        "{log}"
+    );
+    assert!(
+        log.contains("cache: 3 of them as the write watch's last look saw them"),
+        "{log}"
+    );
+    let again = repo.check_json(&[]);
+    assert!(
+        !cached(&again, "g"),
+        "stored under the key from before the edit\n{again}"
+    );
+    assert!(cached(&again, "other"), "{again}");
 }

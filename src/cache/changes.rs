@@ -32,11 +32,14 @@ pub(crate) struct Changes {
 }
 
 /// Looks at the tree again after a run, at the inputs of `gates` (indices
-/// into the config's gates; those without a key are left out).
+/// into the config's gates; those without a key are left out). The states
+/// in `known` (sorted by path), taken after every gate finished (the write
+/// watch's last look), are used instead of a second `lstat`.
 pub(crate) fn changes_since(
     prepared: &Prepared,
     cache_dir: &Path,
     gates: &[usize],
+    known: Option<&[(String, Option<crate::files::root::FileState>)]>,
 ) -> Option<Changes> {
     let snapshot = prepared.snapshot.as_ref()?;
     let keys: Vec<&GateKey> = gates
@@ -49,7 +52,7 @@ pub(crate) fn changes_since(
     // git lists the places while the files are stat'ed again.
     let (changed, listed_now) = std::thread::scope(|s| {
         let listing = s.spawn(|| listing(prepared, snapshot, cache_dir, &keys));
-        let changed = snapshot.changed_among(&root, &indices);
+        let changed = snapshot.changed_among(&root, &indices, known);
         (changed, listing.join().ok().flatten())
     });
     let listed_now = listed_now?;
@@ -66,11 +69,25 @@ pub(crate) fn changes_since(
             appeared.push(path);
         }
     }
+    let shared = known.map_or(0, |known| {
+        indices
+            .iter()
+            .filter(|&&i| {
+                let path = snapshot.files[i].path.as_str();
+                known
+                    .binary_search_by(|(p, _)| p.as_str().cmp(path))
+                    .is_ok()
+            })
+            .count()
+    });
     crate::debug!(
         "cache: {} input files looked at again ({} changed), {} new",
         indices.len(),
         changed.len(),
         appeared.len()
+    );
+    crate::debug!(
+        "cache: {shared} of them as the write watch's last look saw them, not stat'ed again"
     );
     Some(Changes {
         changed,

@@ -352,17 +352,29 @@ impl Snapshot {
     /// (for files touched around the snapshot) new content; a submodule
     /// whose checkout moved. Computed once for all gates after a run.
     pub fn changed_since(&self, root: &Root) -> HashSet<String> {
-        self.changed_among(root, &(0..self.files.len()).collect::<Vec<_>>())
+        self.changed_among(root, &(0..self.files.len()).collect::<Vec<_>>(), None)
     }
 
     /// Of the files at `indices` (into [`files`](Self::files)), the paths
     /// whose file changed since the snapshot, as [`changed_since`] judges
     /// them: only those are looked at again, from the stat data the
-    /// snapshot kept.
+    /// snapshot kept. `known` (sorted by path) holds states taken after
+    /// every gate finished (`None`: missing, or a folder): those paths are
+    /// not stat'ed again, unless the content has to tell.
     ///
     /// [`changed_since`]: Self::changed_since
-    pub fn changed_among(&self, root: &Root, indices: &[usize]) -> HashSet<String> {
+    pub fn changed_among(
+        &self,
+        root: &Root,
+        indices: &[usize],
+        known: Option<&[(String, Option<FileState>)]>,
+    ) -> HashSet<String> {
         let racy_from = self.taken_ns.saturating_sub(RACY_NS);
+        let known_state = |path: &str| {
+            let known = known?;
+            let i = known.binary_search_by(|(p, _)| p.as_str().cmp(path)).ok()?;
+            Some(known[i].1.as_ref())
+        };
         indices
             .par_iter()
             .with_min_len(256)
@@ -372,6 +384,13 @@ impl Snapshot {
                     let dir = root.path().join(f.path.trim_end_matches('/'));
                     return submodule_hash(&git::submodule::checkout(&dir)) != f.hash;
                 }
+                match known_state(&f.path) {
+                    Some(None) => return true,
+                    Some(Some(state)) if state != *before => return true,
+                    // Same state: stat'ed again below only when racy.
+                    Some(Some(state)) if !racy(state, racy_from) => return false,
+                    _ => {}
+                }
                 let Ok((state, kind)) = root.lstat(&f.path) else {
                     return true;
                 };
@@ -380,16 +399,22 @@ impl Snapshot {
                 }
                 // Same state, but written within the racy window of the
                 // snapshot: only the content can tell.
-                let target_racy = match state.target.as_deref() {
-                    Some(Target::Found(t)) => t.mtime_ns >= racy_from,
-                    _ => false,
-                };
-                (state.mtime_ns >= racy_from || target_racy)
+                racy(&state, racy_from)
                     && hash_file(root, &f.path, &state, kind, None).map_or(true, |h| h != f.hash)
             })
             .map(|(f, _)| f.path.clone())
             .collect()
     }
+}
+
+/// Whether `state` (or its link's target) was written from `racy_from`
+/// on: the same stat data may then hide new content.
+fn racy(state: &FileState, racy_from: i64) -> bool {
+    let target_racy = match state.target.as_deref() {
+        Some(Target::Found(t)) => t.mtime_ns >= racy_from,
+        _ => false,
+    };
+    state.mtime_ns >= racy_from || target_racy
 }
 
 /// What git's index is compared with (`pqg hook`'s uncommitted-changes

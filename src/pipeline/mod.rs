@@ -177,9 +177,10 @@ pub(crate) struct Finished<'a> {
     result: run::RunResult,
     /// Each gate's verdict, judged as it finished.
     verdicts: plan::PerGate<Option<judge::GateVerdict>>,
-    /// The gates that changed tracked files without `writes = true`:
-    /// their results are never stored (a reuse would pass them).
-    blamed: plan::PerGate<bool>,
+    /// The gates that changed tracked files without `writes = true`
+    /// (their results are never stored: a reuse would pass them), and the
+    /// tracked files' states after the run, when the watch took them.
+    watched: writes::Watched,
 }
 
 impl<'a> StageBuilder<'a> {
@@ -453,16 +454,18 @@ impl<'a> StageRunner<'a> {
         }
         crate::debug!("run finished");
         let verdicts = assessor.into_verdicts();
-        let blamed = self
-            .plan
-            .indices()
-            .map(|i| watch.as_ref().is_some_and(|w| w.blamed(i)))
-            .collect();
+        let watched = match watch {
+            Some(w) => w.into_watched(self.plan.indices()),
+            None => writes::Watched {
+                blamed: self.plan.indices().map(|_| false).collect(),
+                after: None,
+            },
+        };
         Ok(Finished {
             runner: self,
             result,
             verdicts,
-            blamed,
+            watched,
         })
     }
 }
@@ -490,7 +493,7 @@ impl Finished<'_> {
                 r.config,
                 &r.prepared,
                 &self.result,
-                &self.blamed,
+                &self.watched,
                 &exact,
                 &mut r.cache,
                 &r.cache_dir,

@@ -22,7 +22,7 @@ pub(super) fn store_results(
     config: &Config,
     prepared: &cache::Prepared,
     result: &run::RunResult,
-    blamed: &crate::plan::PerGate<bool>,
+    watched: &super::writes::Watched,
     exact: &[bool],
     cache: &mut Cache,
     cache_dir: &Path,
@@ -36,7 +36,7 @@ pub(super) fn store_results(
             continue;
         }
         let gate = &config.gates[i.0];
-        if blamed[i] {
+        if watched.blamed[i] {
             crate::info!(
                 "gate {}: result not stored: it changed tracked files",
                 gate.id
@@ -88,7 +88,7 @@ pub(super) fn store_results(
     let changes = if checked.is_empty() {
         None
     } else {
-        cache::changes_since(prepared, cache_dir, &checked)
+        cache::changes_since(prepared, cache_dir, &checked, watched.after.as_deref())
     };
     crate::debug!(
         "cache: inputs of {} gates checked again in {} ms",

@@ -89,6 +89,19 @@ struct Times {
     others: Vec<Vec<GateIdx>>,
     /// Whether a gate not allowed to write finished since the last look.
     unlooked: bool,
+    /// Whether [`WriteWatch::settle`] looked: after every gate, builtins
+    /// included, had finished.
+    settled: bool,
+}
+
+/// What the watch leaves for the rest of the run: the gates blamed, and
+/// the tracked files' states its last look took after every gate finished
+/// (sorted by path), for the cache's look after the run to use instead of
+/// a second `lstat` of the same files.
+#[derive(Default)]
+pub(super) struct Watched {
+    pub blamed: PerGate<bool>,
+    pub after: Option<Vec<(String, Option<FileState>)>>,
 }
 
 impl WriteWatch {
@@ -188,6 +201,7 @@ impl WriteWatch {
                 mine: vec![Vec::new(); n],
                 others: vec![Vec::new(); n],
                 unlooked: false,
+                settled: false,
             }),
         })
     }
@@ -275,6 +289,7 @@ impl WriteWatch {
             return self.names.iter().map(|_| None).collect();
         };
         let times = &mut *times;
+        times.settled = due;
         for (g, paths) in times.mine.iter_mut().enumerate() {
             if paths.is_empty() {
                 continue;
@@ -300,6 +315,24 @@ impl WriteWatch {
             times.blamed[g] = Some(reason);
         }
         times.blamed.iter().cloned().collect()
+    }
+
+    /// What the watch leaves once [`settle`](Self::settle) ran: the gates
+    /// blamed, and the states it took then when it looked (a look skipped
+    /// there, or one taken while a builtin may still have run, is of no
+    /// use after the run).
+    pub(super) fn into_watched(self, gates: impl Iterator<Item = GateIdx>) -> Watched {
+        let blamed = gates.map(|g| self.blamed(g)).collect();
+        let settled = self.times.lock().is_ok_and(|t| t.settled);
+        let after = settled
+            .then(|| self.looked.into_inner().ok())
+            .flatten()
+            .map(|mut states| {
+                // Submodules' files come last: sorted for a binary search.
+                states.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+                states
+            });
+        Watched { blamed, after }
     }
 
     /// Looks at the tracked files: each one changed since the last look
