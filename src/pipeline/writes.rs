@@ -31,7 +31,10 @@
 //! decides what is stored (`cache::changes_since`) is not enough by
 //! itself: it runs only with the cache on, and over the keyed gates'
 //! inputs, while this must hold under `--no-cache` and for `cache = false`
-//! gates.
+//! gates. The other way round, the look after the last gate is taken once
+//! every gate (builtins too) finished, which is what that check needs: its
+//! states are handed on ([`Watched::after`]) and the tracked files are not
+//! stat'ed a second time.
 
 use crate::config::{Command, Config};
 use crate::files::root::{FileState, Kind, Root};
