@@ -412,7 +412,9 @@ fn no_instrumented_changed_line_is_not_applicable_and_passes() {
     assert_eq!(m["error"], Value::Null);
     assert_eq!(m["scope"], "new");
     assert_eq!(m["new_code"]["instrumented"], 0);
+    assert_eq!(m["not_applicable"], true, "{m}");
     assert_eq!(gate(&report, "cov")["status"], "pass");
+
     let md = pqg(&repo, &["check", "--no-cache", "--format", "markdown"])
         .output()
         .unwrap();
@@ -665,6 +667,8 @@ fn sarif_results_count_on_changed_lines_and_unlocated_ones_never() {
     );
     let report = check(&repo, &["--new-code-since", "main"]);
     assert_eq!(metric(&report, "lint", "all")["value"], 4.0);
+    // Only an n/a metric carries `not_applicable`.
+    assert_eq!(metric(&report, "lint", "all").get("not_applicable"), None);
     let new = metric(&report, "lint", "new");
     assert_eq!(new["value"], 1.0, "{new}");
     assert_eq!(new["new_code"]["unlocated"], 2);

@@ -174,13 +174,19 @@ pub(crate) struct MetricReport {
     /// uncovered changed lines; `value` null without `error` is n/a.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_code: Option<crate::judge::scope::NewCodeCounts>,
+    /// `true` when the metric is `n/a`: scoped, with nothing on new code to
+    /// measure (it passes). Said outright so that a reader of the JSON need
+    /// not infer it from a null `value` without an `error`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_applicable: bool,
 }
 
 impl MetricReport {
     /// A scoped metric with nothing to measure on new code (no instrumented
     /// changed line): it passes, shown as `n/a`.
     pub(crate) fn not_applicable(&self) -> bool {
-        self.value.is_none() && self.error.is_none() && self.new_code.is_some()
+        self.not_applicable
+            || (self.value.is_none() && self.error.is_none() && self.new_code.is_some())
     }
 
     /// What a scoped metric counted, in words: `2/4 changed lines covered`,
@@ -445,6 +451,7 @@ pub(crate) fn build(
                             .find(|c| c.name == m.name)
                             .map_or("all", |c| c.scope.name())
                             .to_owned(),
+                        not_applicable: m.new_code.is_some() && matches!(m.value, Ok(None)),
                         new_code: m.new_code.clone(),
                     })
                     .collect(),
