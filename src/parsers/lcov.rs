@@ -6,8 +6,14 @@
 //! tools omit them) is counted from its `DA:line,hits` lines. Branches
 //! likewise: `BRF`/`BRH`, else its `BRDA` lines (`-` or `0` taken is not
 //! hit). A record that begins (`SF:`) and never ends (`end_of_record`)
-//! means the file was cut short, which is an error. A file's lines are its
-//! `DA` lines: instrumented, and hit when the count is above 0.
+//! means the file was cut short, which is an error.
+//!
+//! A file's lines (for new-code coverage) are those diff-cover 11 counts,
+//! so that both agree on one tracefile: its `DA` lines (counts of one line
+//! summed); a line given only by `BRDA` lines (istanbul, c8) is hit when
+//! every branch on it was taken at least once; a `DA` line with 0 hits
+//! whose branches were taken is hit; and a function's first line given
+//! only by `FN` (nyc, Jest) is hit when its `FNDA` count is above 0.
 
 use super::{CoverageReport, FileLines, LineCoverage};
 use std::io::BufRead;
@@ -32,6 +38,7 @@ pub fn read(mut input: impl BufRead, per_file: bool) -> Result<CoverageReport, S
     let (mut brda_found, mut brda_hit) = (0u64, 0u64);
     let mut path = String::new();
     let mut hits: Vec<(u32, bool)> = Vec::new();
+    let mut record = Record::default();
     let mut line = Vec::with_capacity(256);
     let mut number = 0u64;
     loop {
@@ -66,7 +73,7 @@ pub fn read(mut input: impl BufRead, per_file: bool) -> Result<CoverageReport, S
                     .and_then(super::count)
                     .and_then(|n| u32::try_from(n).ok())
                     .ok_or_else(|| bad("`DA:` without a line number"))?;
-                hits.push((at, hit > 0));
+                *record.da.entry(at).or_default() += hit;
             }
         } else if let Some(rest) = text.strip_prefix(b"LF:") {
             lf = Some(super::count(rest).ok_or_else(|| bad("`LF:` is not a number"))?);
@@ -79,8 +86,46 @@ pub fn read(mut input: impl BufRead, per_file: bool) -> Result<CoverageReport, S
         } else if let Some(rest) = text.strip_prefix(b"BRDA:") {
             brda_found += 1;
             let taken = rest.rsplit(|&b| b == b',').next().unwrap_or(b"-");
-            if super::count(taken).is_some_and(|t| t > 0) {
+            let taken = super::count(taken).unwrap_or(0);
+            if taken > 0 {
                 brda_hit += 1;
+            }
+            if per_file {
+                if let Some(at) = line_number(rest) {
+                    let b = record.branches.entry(at).or_default();
+                    b.total += 1;
+                    b.hit += u64::from(taken > 0);
+                    b.executions = b.executions.saturating_add(taken);
+                }
+            }
+        } else if let Some(rest) = text.strip_prefix(b"FNDA:") {
+            if per_file {
+                let mut parts = rest.splitn(2, |&b| b == b',');
+                let (count, name) = (parts.next(), parts.next());
+                if let (Some(count), Some(name)) = (count.and_then(super::count), name) {
+                    if let Some(f) = record.functions.iter_mut().find(|f| f.0 == name) {
+                        f.2 = count;
+                    }
+                }
+            }
+        } else if let Some(rest) = text.strip_prefix(b"FN:") {
+            if per_file {
+                // `FN:line,name` or (lcov 2) `FN:line,end,name`.
+                let mut parts = rest.splitn(3, |&b| b == b',');
+                let at = parts.next().and_then(super::count);
+                let (second, third) = (parts.next(), parts.next());
+                let name = match (second, third) {
+                    (Some(end), Some(name)) if super::count(end).is_some() => Some(name),
+                    (Some(_), Some(_)) => rest.splitn(2, |&b| b == b',').nth(1),
+                    (name, None) => name,
+                    (None, Some(_)) => None,
+                };
+                if let (Some(at), Some(name)) = (at.and_then(|n| u32::try_from(n).ok()), name) {
+                    match record.functions.iter_mut().find(|f| f.0 == name) {
+                        Some(f) => *f = (name.to_vec(), at, 0),
+                        None => record.functions.push((name.to_vec(), at, 0)),
+                    }
+                }
             }
         } else if let Some(rest) = text.strip_prefix(b"SF:") {
             if in_record {
@@ -92,6 +137,7 @@ pub fn read(mut input: impl BufRead, per_file: bool) -> Result<CoverageReport, S
             if per_file {
                 path = String::from_utf8_lossy(rest).into_owned();
                 hits = Vec::new();
+                record = Record::default();
             }
         } else if text == b"end_of_record" {
             if !in_record {
@@ -119,14 +165,15 @@ pub fn read(mut input: impl BufRead, per_file: bool) -> Result<CoverageReport, S
             records += 1;
             in_record = false;
             if per_file {
+                std::mem::take(&mut record).lines(&mut hits);
                 report.files.push(FileLines::from_hits(
                     std::mem::take(&mut path),
                     std::mem::take(&mut hits),
                 ));
             }
         }
-        // TN:, FN:, FNDA:, FNF:, FNH:, VER: and anything a tool adds are
-        // neither line nor branch coverage.
+        // TN:, FNF:, FNH:, VER: and anything a tool adds are neither line
+        // nor branch coverage.
     }
     if in_record {
         return Err("the report ends inside a record (no `end_of_record`): truncated?".to_owned());
@@ -137,6 +184,57 @@ pub fn read(mut input: impl BufRead, per_file: bool) -> Result<CoverageReport, S
     report.lines = total;
     report.branches = has_branches.then_some(branches);
     Ok(report)
+}
+
+/// One record's line data, as diff-cover reads it.
+#[derive(Default)]
+struct Record {
+    /// `DA` lines: line, hits summed.
+    da: std::collections::BTreeMap<u32, u64>,
+    /// `BRDA` lines by line.
+    branches: std::collections::BTreeMap<u32, Branches>,
+    /// `FN` lines: name, first line, its `FNDA` count.
+    functions: Vec<(Vec<u8>, u32, u64)>,
+}
+
+#[derive(Default)]
+struct Branches {
+    total: u64,
+    hit: u64,
+    executions: u64,
+}
+
+impl Record {
+    /// Adds the record's `(line, hit)` pairs: `DA` lines, then lines only
+    /// `BRDA` gives (hit when every branch was taken), then lines only
+    /// `FN` gives (hit when its function ran); a `DA` line with no hits
+    /// whose branches were taken is hit.
+    fn lines(mut self, hits: &mut Vec<(u32, bool)>) {
+        for (at, b) in &self.branches {
+            match self.da.get_mut(at) {
+                None => {
+                    let count = if b.total > 0 && b.hit < b.total {
+                        0
+                    } else {
+                        b.executions
+                    };
+                    self.da.insert(*at, count);
+                }
+                Some(count) if *count == 0 => *count = b.executions,
+                Some(_) => {}
+            }
+        }
+        for (_, at, count) in &self.functions {
+            self.da.entry(*at).or_insert(*count);
+        }
+        hits.extend(self.da.into_iter().map(|(at, count)| (at, count > 0)));
+    }
+}
+
+/// The line number a `BRDA:line,block,branch,taken` line starts with.
+fn line_number(rest: &[u8]) -> Option<u32> {
+    let first = rest.split(|&b| b == b',').next()?;
+    super::count(first).and_then(|n| u32::try_from(n).ok())
 }
 
 fn trim_end(line: &[u8]) -> &[u8] {
@@ -188,6 +286,22 @@ mod tests {
         assert_eq!(plain.branches, None);
         assert!(plain.files.is_empty());
         assert!(plain.branch_percent().unwrap_err().contains("no branches"));
+    }
+
+    #[test]
+    fn function_and_branch_only_lines_count_as_diff_cover_counts_them() {
+        // nyc: line 1 only as FN (ran 3 times), line 4 only as FN (never
+        // ran), line 2 DA hit, line 3 DA 0 with a taken branch, line 5 only
+        // BRDA with every branch taken, line 6 only BRDA partly taken,
+        // line 7 FN and DA (DA wins), lcov 2's FN:line,end,name on line 8.
+        let text = "SF:a.js\nFN:1,f\nFN:4,g\nFN:7,h\nFN:8,9,k\nDA:2,1\nDA:3,0\nDA:7,0\n\
+                    BRDA:3,0,0,1\nBRDA:5,0,0,1\nBRDA:5,0,1,2\nBRDA:6,0,0,1\nBRDA:6,0,1,-\n\
+                    FNDA:3,f\nFNDA:0,g\nFNDA:5,h\nFNDA:1,k\nend_of_record\n";
+        let r = read(text.as_bytes(), true).unwrap();
+        assert_eq!(r.files[0].lines, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(r.files[0].missed, vec![4, 6, 7]);
+        // The totals stay the record's DA lines.
+        assert_eq!(r.lines, LineCoverage { found: 3, hit: 1 });
     }
 
     #[test]
