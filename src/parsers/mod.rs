@@ -185,12 +185,26 @@ impl Places {
             absolute.push(self.root.join(name));
         }
         let mut out: Vec<String> = Vec::new();
-        for path in absolute {
-            let path = normal(&path);
+        for path in &absolute {
+            let path = normal(path);
             let found = relative_normal(&path, &self.root)
                 .or_else(|| relative_normal(&path, self.real_root.as_deref()?));
             if let Some(rel) = found.filter(|r| !out.contains(r)) {
                 out.push(rel);
+            }
+        }
+        if out.is_empty() {
+            // A name that reaches the project through a symbolic link (a
+            // checkout at a linked path, macOS /var): its real path, for a
+            // file that exists.
+            let real_root = self.real_root.as_deref().unwrap_or(&self.root);
+            for path in &absolute {
+                let found = std::fs::canonicalize(path)
+                    .ok()
+                    .and_then(|real| relative_normal(&real, real_root));
+                if let Some(rel) = found.filter(|r| !out.contains(r)) {
+                    out.push(rel);
+                }
             }
         }
         out
