@@ -276,7 +276,7 @@ impl Settings {
             jobs: env_jobs.map(|env| env.or(config.settings.jobs)),
             new_code_since: match (target, &config.settings.new_code_since) {
                 (Some(branch), _) => Reference::Target(branch),
-                (None, Some(name)) => Reference::Named(name.clone()),
+                (None, Some(name)) => Reference::Setting(name.clone()),
                 (None, None) => Reference::Default,
             },
         }

@@ -29,6 +29,9 @@ pub struct FileSettings {
     pub history: usize,
     /// The reference new code is measured from (`scope = "new"`).
     pub new_code_since: Option<String>,
+    /// Where `new_code_since`'s value is written, for an error about it
+    /// found later (an unknown ref is a git question, asked by `check`).
+    pub new_code_since_span: Option<std::ops::Range<usize>>,
 }
 
 impl Resolver {
@@ -73,6 +76,7 @@ impl Resolver {
             fail_fast,
             redact: raw.redact.unwrap_or_default(),
             history: history.map_or(1000, |h| h as usize),
+            new_code_since_span: raw.new_code_since.as_ref().map(Spanned::span),
             new_code_since: match raw.new_code_since {
                 Some(r) if r.get_ref().trim().is_empty() => {
                     return Err(self

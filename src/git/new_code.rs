@@ -19,6 +19,9 @@ pub(crate) enum Reference {
     /// Named by the user (`--new-code-since`, `settings.new_code_since`):
     /// an unknown one is an error.
     Named(String),
+    /// Named by `settings.new_code_since`: as [`Reference::Named`], and an
+    /// unknown one is an error the caller locates in the config.
+    Setting(String),
     /// A CI's target branch (`GITHUB_BASE_REF`, ...): its remote-tracking
     /// branch `origin/NAME` if there is one, else `NAME`.
     Target(String),
@@ -90,10 +93,12 @@ pub(crate) struct NewCode {
 
 impl NewCode {
     /// The new lines of `path` (relative to the top folder); every line
-    /// when there is no merge base, none when the file did not change.
+    /// of a file the project has when there is no merge base (a report's
+    /// name for a file that is not there is never new), none when the
+    /// file did not change.
     pub(crate) fn lines(&self, path: &str) -> Option<&Lines> {
         if self.everything.is_some() {
-            return Some(&Lines::All);
+            return self.root.join(path).is_file().then_some(&Lines::All);
         }
         self.files.get(path)
     }
@@ -171,14 +176,14 @@ fn resolve(root: &Path, reference: &Reference) -> Result<Option<String>, UserErr
     };
     // A name git would read as an option is no ref (`--output=x`).
     let named = match reference {
-        Reference::Named(n) | Reference::Target(n) => Some(n),
+        Reference::Named(n) | Reference::Setting(n) | Reference::Target(n) => Some(n),
         Reference::Default => None,
     };
     if let Some(name) = named.filter(|n| n.starts_with('-') || n.is_empty()) {
         return Err(unknown(name, ""));
     }
     match reference {
-        Reference::Named(name) => match commit_of(root, name)? {
+        Reference::Named(name) | Reference::Setting(name) => match commit_of(root, name)? {
             Some(_) => Ok(Some(name.clone())),
             None => Err(unknown(name, "")),
         },

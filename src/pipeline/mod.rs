@@ -250,7 +250,19 @@ impl<'a> StageBuilder<'a> {
         }
         // The reference is checked now (an unknown one stops the run before
         // any gate starts); the diff is taken while the gates run.
-        let pending = crate::git::new_code::start(&config.root, &self.request.new_code_since)?;
+        let reference = &self.request.new_code_since;
+        let pending = crate::git::new_code::start(&config.root, reference).map_err(|e| {
+            // An unknown ref named in `settings.new_code_since` is a config
+            // error: it points at what the user wrote.
+            match (reference, &config.settings.new_code_since_span) {
+                (crate::git::new_code::Reference::Setting(_), Some(span))
+                    if e.at.is_none() && e.message.contains("unknown ref") =>
+                {
+                    e.at(&config.source, span.clone())
+                }
+                _ => e,
+            }
+        })?;
         Ok(Some(LazyNewCode::start(pending)))
     }
 
