@@ -133,6 +133,10 @@ pub(crate) struct GateVerdict {
     /// Facts worth a line that do not change the status (a missing baseline
     /// value).
     pub notes: Vec<String>,
+    /// A builtin whose findings metric is `scope = "new"`: which of its
+    /// findings (indexes into the execution's) are on new code, the ones
+    /// its reports list; `None` lists them all.
+    pub new_findings: Option<Vec<usize>>,
 }
 
 /// How a stage ended, as its reports and the run history write it. The
@@ -368,6 +372,24 @@ pub(crate) fn judge_execution(
         (GateStatus::Fail, Enforcement::Warn) => GateStatus::Warn,
         (s, _) => s,
     };
+    // A scoped findings metric counts the findings on new code: those are
+    // the ones shown ("hold the line": old ones are only counted).
+    let scoped = gate
+        .metrics
+        .iter()
+        .any(|m| m.scope == Scope::New && matches!(m.source, MetricSource::Findings));
+    let new_findings = match new_code {
+        Some(nc) if scoped => Some(
+            execution
+                .findings
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| scope::on_new_code(nc, &f.file, f.line.unwrap_or(0)))
+                .map(|(i, _)| i)
+                .collect(),
+        ),
+        _ => None,
+    };
     GateVerdict {
         status,
         enforcement: Some(enforcement),
@@ -376,6 +398,7 @@ pub(crate) fn judge_execution(
         reason,
         metrics,
         notes,
+        new_findings,
     }
 }
 
@@ -479,6 +502,7 @@ fn verdict_of(
             reason: Some(reason.describe(&config.ladder)),
             metrics: Vec::new(),
             notes: Vec::new(),
+            new_findings: None,
         }),
         (Activity::Run(_), Some(_)) if known.is_some() => known,
         (Activity::Run(enforcement), Some(execution)) => Some(judge_execution(
@@ -564,6 +588,7 @@ fn resolve_not_run(
         reason: Some(reason),
         metrics: Vec::new(),
         notes: Vec::new(),
+        new_findings: None,
     });
 }
 

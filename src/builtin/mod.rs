@@ -28,7 +28,7 @@ mod syntax;
 pub(crate) use crate::config::builtin_options::{Kind, Matcher, Pattern, Spec};
 pub(crate) use check::{execute, execute_with, ContentScan, Prescanned};
 pub(crate) use finding::{Finding, RuleInfo};
-pub(crate) use outcome::Outcome;
+pub(crate) use outcome::{new_code_output, Outcome};
 
 /// The profile `pqg check` runs when no gates.toml is found (DESIGN §9).
 pub(crate) const DEFAULT_PROFILE: &str = r#"

@@ -41,21 +41,7 @@ impl Outcome {
     /// The gate's output: one line per finding (the first `limit`), the
     /// notes, a summary.
     pub(crate) fn render(&self, kind: Kind, limit: usize) -> String {
-        let mut text = String::new();
-        for f in self.findings.iter().take(limit) {
-            let _ = write!(text, "{}  {}  {}", f.location(), f.rule, f.message);
-            if let Some(fp) = &f.fingerprint {
-                let _ = write!(text, "  [fingerprint {fp}]");
-            }
-            text.push('\n');
-        }
-        if self.findings.len() > limit {
-            let _ = writeln!(
-                text,
-                "… and {} more (every finding is in the JSON and SARIF reports)",
-                self.findings.len() - limit
-            );
-        }
+        let mut text = listing(&self.findings, limit);
         for note in &self.notes {
             let _ = writeln!(text, "note: {note}");
         }
@@ -74,6 +60,54 @@ impl Outcome {
         text.push('\n');
         text
     }
+}
+
+/// One line per finding (the first `limit`), and how many more.
+fn listing(findings: &[Finding], limit: usize) -> String {
+    let mut text = String::new();
+    for f in findings.iter().take(limit) {
+        let _ = write!(text, "{}  {}  {}", f.location(), f.rule, f.message);
+        if let Some(fp) = &f.fingerprint {
+            let _ = write!(text, "  [fingerprint {fp}]");
+        }
+        text.push('\n');
+    }
+    if findings.len() > limit {
+        let _ = writeln!(
+            text,
+            "… and {} more (every finding is in the JSON and SARIF reports)",
+            findings.len() - limit
+        );
+    }
+    text
+}
+
+/// The output of a builtin whose findings metric counts new code only
+/// (`scope = "new"`): `output` as [`Outcome::render`] wrote it, its listing
+/// replaced by the `new` findings' and a line saying how many of all
+/// `total` findings are on unchanged lines, counted by no metric of it and
+/// listed nowhere; its notes and summary kept.
+pub(crate) fn new_code_output(output: &str, new: &[Finding], total: usize, limit: usize) -> String {
+    let mut text = listing(new, limit);
+    let old = total.saturating_sub(new.len());
+    if old > 0 {
+        let _ = writeln!(
+            text,
+            "{old} finding{} on unchanged lines not listed (scope = \"new\": only new code counts)",
+            plural(old)
+        );
+    }
+    let mut lines: Vec<&str> = output.lines().collect();
+    let summary = lines.pop();
+    for note in lines.iter().filter(|l| l.starts_with("note: ")) {
+        text.push_str(note);
+        text.push('\n');
+    }
+    if let Some(summary) = summary {
+        text.push_str(summary);
+        text.push('\n');
+    }
+    text
 }
 
 fn plural(n: usize) -> &'static str {

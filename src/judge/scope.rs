@@ -119,6 +119,11 @@ pub(crate) fn coverage(files: &[FileLines], new_code: &NewCode) -> (Option<f64>,
     (value, counts)
 }
 
+/// Whether a result at `line` of `path` (0: the whole file) is on new code.
+pub(crate) fn on_new_code(new_code: &NewCode, path: &str, line: u32) -> bool {
+    on_new(new_code, path, line, line)
+}
+
 /// New findings: the results located on changed lines, by `(file, first
 /// line, last line)` with line 0 for a result about a whole file (which
 /// counts when its file has new lines); a result whose region spans a

@@ -456,7 +456,17 @@ pub(crate) fn build(
                     })
                     .collect(),
                 notes,
-                output: execution.as_ref().map(|e| e.output.text.clone()),
+                output: execution
+                    .as_ref()
+                    .map(|e| match (&gv.new_findings, &gate.command) {
+                        (Some(_), Command::Builtin(_)) => crate::builtin::new_code_output(
+                            &e.output.text,
+                            &shown_findings(e, gv),
+                            e.findings.len(),
+                            crate::run::FINDINGS_SHOWN,
+                        ),
+                        _ => e.output.text.clone(),
+                    }),
                 output_bytes: execution.as_ref().map_or(0, |e| e.output.total_bytes),
                 output_omitted_bytes: execution.as_ref().map_or(0, |e| e.output.omitted_bytes),
                 builtin: match &gate.command {
@@ -464,7 +474,7 @@ pub(crate) fn build(
                     _ => None,
                 },
                 findings: match &gate.command {
-                    Command::Builtin(_) => execution.as_ref().map(|e| e.findings.clone()),
+                    Command::Builtin(_) => execution.as_ref().map(|e| shown_findings(e, gv)),
                     _ => None,
                 },
                 rules: match &gate.command {
@@ -494,6 +504,21 @@ pub(crate) fn build(
         duration_ms: run.wall.as_millis() as u64,
         counts,
         gates,
+    }
+}
+
+/// A builtin's findings its reports list: those on new code when its
+/// findings metric is scoped, else all.
+fn shown_findings(
+    execution: &crate::run::Execution,
+    verdict: &crate::judge::GateVerdict,
+) -> Vec<Finding> {
+    match &verdict.new_findings {
+        Some(new) => new
+            .iter()
+            .filter_map(|&i| execution.findings.get(i).cloned())
+            .collect(),
+        None => execution.findings.clone(),
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 /// How many findings a builtin's output lists; all of them are kept in the
 /// execution (and so in the JSON and SARIF reports).
-const FINDINGS_SHOWN: usize = 200;
+pub(crate) const FINDINGS_SHOWN: usize = 200;
 
 /// Runs builtin gate `i` (`gate`, whose command is `spec`).
 pub(super) fn run_builtin(

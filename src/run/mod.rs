@@ -29,6 +29,7 @@ mod strays;
 use crate::config::{Command, Config, GateId};
 use crate::plan::{GateIdx, GateStatus, PerGate, Plan};
 use anyhow::Context;
+pub(crate) use builtin::FINDINGS_SHOWN;
 pub(crate) use capture::Output;
 use coordinator::Coordinator;
 use gate::GateRunner;
