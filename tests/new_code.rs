@@ -5,6 +5,7 @@
 mod common;
 
 use common::{git_command, json, TestRepo};
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::Value;
 use std::path::Path;
@@ -90,6 +91,13 @@ fn line_state(salt: usize, line: usize) -> Option<bool> {
     Some(!(line * 7 + salt).is_multiple_of(3))
 }
 
+/// What the LCOV `write_reports` writes says of a line: as
+/// [`line_state`], but a missed line with a taken branch (`DA:n,0` and a
+/// `BRDA` taken) is hit, as diff-cover counts it.
+fn lcov_state(salt: usize, line: usize) -> Option<bool> {
+    line_state(salt, line).map(|hit| hit || (line % 6 == 3 && line % 4 == 3))
+}
+
 /// Writes `cov/lcov.info` and `cov/cobertura.xml` for `files` (project
 /// path, how the LCOV names it, how Cobertura names it below its source
 /// `src`), each as long as the file is now in the work tree; `extra` names
@@ -105,9 +113,26 @@ fn write_reports(repo: &TestRepo, files: &[(&str, String, &str)]) {
         classes.push_str(&format!(
             "<class name=\"c{salt}\" filename=\"{cobertura_name}\"><methods/><lines>"
         ));
+        let mut fnda = String::new();
         for line in 1..=lines {
             if let Some(hit) = line_state(salt, line) {
-                lcov.push_str(&format!("DA:{line},{}\n", u8::from(hit)));
+                // LCOV as nyc, c8 and Jest write it: some lines only as a
+                // function's first line (FN/FNDA), some only as branches
+                // (BRDA), some with no hits but taken branches.
+                match line % 6 {
+                    1 => {
+                        lcov.push_str(&format!("FN:{line},f{line}\n"));
+                        fnda.push_str(&format!("FNDA:{},f{line}\n", 3 * u8::from(hit)));
+                    }
+                    2 => lcov.push_str(&format!(
+                        "BRDA:{line},0,0,2\nBRDA:{line},0,1,{}\n",
+                        if hit { "1" } else { "-" }
+                    )),
+                    3 if !hit && line % 4 == 3 => {
+                        lcov.push_str(&format!("DA:{line},0\nBRDA:{line},0,0,1\n"));
+                    }
+                    _ => lcov.push_str(&format!("DA:{line},{}\n", u8::from(hit))),
+                }
                 if hit && line % 5 == 0 {
                     // A partly taken branch on a hit line: covered.
                     classes.push_str(&format!(
@@ -121,6 +146,7 @@ fn write_reports(repo: &TestRepo, files: &[(&str, String, &str)]) {
                 }
             }
         }
+        lcov.push_str(&fnda);
         lcov.push_str("end_of_record\n");
         classes.push_str("</lines></class>");
     }
@@ -281,7 +307,7 @@ fn every_kind_of_change_counts_and_unknown_files_do_not() {
     let expected = |salt: usize, lines: &[usize]| -> (u64, u64) {
         lines
             .iter()
-            .fold((0, 0), |(n, c), &l| match line_state(salt, l) {
+            .fold((0, 0), |(n, c), &l| match lcov_state(salt, l) {
                 Some(hit) => (n + 1, c + u64::from(hit)),
                 None => (n, c),
             })
@@ -923,4 +949,133 @@ scope = "new"
     assert_eq!(m["new_code"]["instrumented"], 2, "{m}");
     assert_eq!(m["value"], 50.0);
     assert_eq!(m["new_code"]["uncovered"][0]["path"], "src/sp ace é.py");
+}
+
+/// A `small_repo` whose `feature` branch has no merge base with `other`.
+fn orphan_reference(repo: &TestRepo) {
+    repo.git(&["checkout", "-q", "--orphan", "other"]);
+    repo.git(&["rm", "-rq", "--cached", "."]);
+    repo.write("other.txt", "x\n");
+    repo.git(&["add", "other.txt"]);
+    repo.git(&["commit", "-q", "-m", "other"]);
+    repo.git(&["checkout", "-q", "-f", "feature"]);
+}
+
+#[test]
+fn without_a_merge_base_report_files_not_in_the_project_never_count() {
+    let repo = small_repo();
+    repo.write(
+        "cov/lcov.info",
+        &(repo.read("cov/lcov.info")
+            + "SF:src/gone.py\nDA:1,1\nDA:2,1\nend_of_record\nSF:/elsewhere/x.py\nDA:1,0\nend_of_record\n"),
+    );
+    orphan_reference(&repo);
+    let report = check(&repo, &["--no-cache", "--new-code-since", "other"]);
+    let m = metric(&report, "cov", "new");
+    // src/a.py's 10 lines only, as `-v` says.
+    assert_eq!(m["new_code"]["instrumented"], 10, "{m}");
+    assert_eq!(m["new_code"]["covered"], 5, "{m}");
+    pqg(
+        &repo,
+        &["check", "-v", "--no-cache", "--new-code-since", "other"],
+    )
+    .assert()
+    .stderr(contains("2 of 3 files match no file of the project"));
+}
+
+#[test]
+fn a_report_naming_the_project_through_a_symbolic_link_counts() {
+    let repo = small_repo();
+    edit_line(&repo, 1, "hit");
+    edit_line(&repo, 2, "missed");
+    let links = tempfile::tempdir().unwrap();
+    let real = std::fs::canonicalize(repo.path()).unwrap();
+    let link = links.path().join("checkout");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    // The report names the files through the link, pqg runs in the real path.
+    let lcov = repo
+        .read("cov/lcov.info")
+        .replace("SF:src/a.py", &format!("SF:{}/src/a.py", link.display()));
+    repo.write("cov/lcov.info", &lcov);
+    let m = metric(&check(&repo, &["--no-cache"]), "cov", "new").clone();
+    assert_eq!(m["new_code"]["instrumented"], 2, "{m}");
+    assert_eq!(m["new_code"]["covered"], 1, "{m}");
+}
+
+#[test]
+fn a_scoped_builtin_lists_and_annotates_only_its_new_findings() {
+    let repo = TestRepo::new()
+        .gates(
+            r#"
+[gates.todo]
+builtin = "forbidden"
+patterns = [{ id = "todo", regex = "TO[D]O", message = "no to-do" }]
+[gates.todo.metrics.findings]
+scope = "new"
+max = 0
+"#,
+        )
+        .file(".gitignore", ".pqg/\n")
+        .file("src/old.py", "x = 1  # TODO old\n");
+    commit(&repo, "base");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("src/new.py", "y = 2  # TODO new\n");
+    let report = check(&repo, &["--no-cache"]);
+    let g = gate(&report, "todo");
+    let files: Vec<&str> = g["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["src/new.py"], "{g:#}");
+    let output = g["output"].as_str().unwrap();
+    assert!(!output.contains("src/old.py"), "{output}");
+    assert!(
+        output.contains("1 finding on unchanged lines not listed"),
+        "{output}"
+    );
+    let out = pqg(&repo, &["check", "--no-cache"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("::error file=src/new.py"), "{text}");
+    assert!(!text.contains("file=src/old.py"), "{text}");
+    let out = pqg(&repo, &["check", "--no-cache", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let sarif = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        sarif.contains("src/new.py") && !sarif.contains("src/old.py"),
+        "{sarif}"
+    );
+    // From the cache, the same.
+    let cached = check(&repo, &[]);
+    assert_eq!(gate(&cached, "todo")["findings"], g["findings"]);
+}
+
+#[test]
+fn an_unknown_reference_in_the_settings_points_at_it() {
+    let repo = small_repo();
+    repo.write(
+        "gates.toml",
+        &format!(
+            "[settings]\nnew_code_since = \"origin/mian\"\n{}",
+            repo.read("gates.toml")
+        ),
+    );
+    pqg(&repo, &["check"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown ref `origin/mian`"))
+        .stderr(contains("gates.toml:2:18"))
+        .stderr(contains("^^^^^^^^^^^^^"));
+    // The flag names the reference: no location in the config.
+    pqg(&repo, &["check", "--new-code-since", "nope"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown ref `nope`"))
+        .stderr(contains("gates.toml:").not());
 }
