@@ -169,7 +169,13 @@ fn commit_of(root: &Path, name: &str) -> Result<Option<String>, UserError> {
 
 /// The reference to compare with, as a name git resolves; `None` when the
 /// default finds none.
-fn resolve(root: &Path, reference: &Reference) -> Result<Option<String>, UserError> {
+/// `verified`: whether a named reference names a commit, when already
+/// asked of git.
+fn resolve(
+    root: &Path,
+    reference: &Reference,
+    verified: Option<bool>,
+) -> Result<Option<String>, UserError> {
     let unknown = |name: &str, whence: &str| {
         UserError::new(format!("new code: unknown ref `{name}`{whence}"))
             .hint("name a branch, tag or commit that exists here (`--new-code-since REF` or `settings.new_code_since`); in CI fetch it first, e.g. `git fetch origin main`")
@@ -183,10 +189,17 @@ fn resolve(root: &Path, reference: &Reference) -> Result<Option<String>, UserErr
         return Err(unknown(name, ""));
     }
     match reference {
-        Reference::Named(name) | Reference::Setting(name) => match commit_of(root, name)? {
-            Some(_) => Ok(Some(name.clone())),
-            None => Err(unknown(name, "")),
-        },
+        Reference::Named(name) | Reference::Setting(name) => {
+            let known = match verified {
+                Some(known) => known,
+                None => commit_of(root, name)?.is_some(),
+            };
+            if known {
+                Ok(Some(name.clone()))
+            } else {
+                Err(unknown(name, ""))
+            }
+        }
         Reference::Target(name) => {
             for candidate in [format!("origin/{name}"), name.clone()] {
                 if commit_of(root, &candidate)?.is_some() {
@@ -242,15 +255,30 @@ pub(crate) enum Pending {
 /// error, exit 2; no merge base, or no reference found by default, makes
 /// every line new, and says why); [`Pending::finish`] takes the diff.
 pub(crate) fn start(root: &Path, reference: &Reference) -> Result<Pending, UserError> {
-    let places = git(root, &["rev-parse", "--show-toplevel", "--show-prefix"])?;
-    let places = String::from_utf8_lossy(&places.stdout).into_owned();
-    let mut places = places.lines();
+    // A named reference is verified by the same git that finds the top
+    // folder (one process fewer before any gate starts).
+    let named = match reference {
+        Reference::Named(n) | Reference::Setting(n) if !n.starts_with('-') && !n.is_empty() => {
+            Some(format!("{n}^{{commit}}"))
+        }
+        _ => None,
+    };
+    let mut args = vec!["rev-parse", "--show-toplevel", "--show-prefix"];
+    if let Some(spec) = &named {
+        args.extend(["--verify", "--quiet", spec]);
+    }
+    let out = git(root, &args)?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut places = text.lines();
     let Some(top) = places.next().filter(|t| !t.is_empty()) else {
         return Err(UserError::new("`scope = \"new\"` needs a git repository")
             .hint("run in a git work tree, or remove `scope = \"new\"`"));
     };
     // The project root's place in the repository: `sub/`, or empty.
     let prefix = places.next().unwrap_or("").trim().to_owned();
+    let verified = named.as_ref().map(|_| {
+        out.status.success() && places.next().is_some_and(|c| !c.trim().is_empty())
+    });
     let top = PathBuf::from(top);
     let everything = |reference: String, why: String| NewCode {
         root: root.to_path_buf(),
@@ -260,7 +288,7 @@ pub(crate) fn start(root: &Path, reference: &Reference) -> Result<Pending, UserE
         files: HashMap::new(),
         changed_lines: None,
     };
-    let Some(name) = resolve(root, reference)? else {
+    let Some(name) = resolve(root, reference, verified)? else {
         return Ok(Pending::Known(everything(
             String::new(),
             "new code: no upstream, `origin/HEAD`, `main` or `master` to compare with: every line counts as new (set `settings.new_code_since` or `--new-code-since`)".to_owned(),
@@ -319,9 +347,12 @@ fn diff_since(
     let (diff, untracked) = std::thread::scope(|scope| {
         let untracked =
             scope.spawn(|| git(top, &["ls-files", "--others", "--exclude-standard", "-z"]));
+        // No optional locks: the diff does not write back the index it
+        // refreshed (a concurrent git in a gate never finds it locked).
         let diff = git(
             top,
             &[
+                "--no-optional-locks",
                 "diff",
                 "-U0",
                 "-M",
