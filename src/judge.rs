@@ -769,6 +769,7 @@ min = { development = 60, staging = 75, production = 85 }
             reason: Some("judged as it finished".to_owned()),
             metrics: Vec::new(),
             notes: Vec::new(),
+            new_findings: None,
         };
         let v = judge_with(
             &config,

@@ -276,9 +276,9 @@ pub(crate) fn start(root: &Path, reference: &Reference) -> Result<Pending, UserE
     };
     // The project root's place in the repository: `sub/`, or empty.
     let prefix = places.next().unwrap_or("").trim().to_owned();
-    let verified = named.as_ref().map(|_| {
-        out.status.success() && places.next().is_some_and(|c| !c.trim().is_empty())
-    });
+    let verified = named
+        .as_ref()
+        .map(|_| out.status.success() && places.next().is_some_and(|c| !c.trim().is_empty()));
     let top = PathBuf::from(top);
     let everything = |reference: String, why: String| NewCode {
         root: root.to_path_buf(),
