@@ -12,6 +12,7 @@
 //! carry no score at all cannot answer a severity question and is an error.
 
 use super::detail::{Finding, Findings, Place, Tool, FRAGMENT_BYTES, KEPT, MESSAGE_CHARS};
+use super::{normal, relative};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -19,7 +20,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// A SARIF result level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -916,34 +917,6 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok().filter(|s| !s.contains('\0'))
-}
-
-/// `path` with `.` and `..` taken out, as written (no link is followed).
-fn normal(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// `path` relative to `root`, with `/`; `None` outside it or at it.
-fn relative(path: &Path, root: &Path) -> Option<String> {
-    let rel = path.strip_prefix(normal(root)).ok()?;
-    let parts: Vec<&str> = rel
-        .components()
-        .map(|c| match c {
-            Component::Normal(s) => s.to_str(),
-            _ => None,
-        })
-        .collect::<Option<_>>()?;
-    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 /// The log: `runs` is all it needs.
