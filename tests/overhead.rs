@@ -245,6 +245,66 @@ fn an_ignored_gitignore_removed_above_the_place_prevents_storing() {
     not_stored(&repo, || repo.write("d1/.gitignore", "*.tmp\n.gitignore\n"));
 }
 
+/// [`not_stored`] for a repository whose gates.toml is in `sub/`.
+fn not_stored_in_sub(repo: &TestRepo, undo: impl Fn()) {
+    let config = ["--config", "sub/gates.toml"];
+    settle_folders(repo, &[".", "sub", "sub/data"]);
+    let first = repo.check_json(&config);
+    assert_eq!(gate(&first, "g")["status"], "pass", "{first}");
+    undo();
+    let second = repo.check_json(&config);
+    assert!(
+        !cached(&second, "g"),
+        "an input appeared while it ran: not stored\n{second}"
+    );
+    let third = repo.check_json(&config);
+    assert!(cached(&third, "g"), "nothing appeared: stored\n{third}");
+}
+
+/// A repository with gates.toml in `sub/` whose gate `g` (inputs
+/// `data/**`) runs `act` the first time (its mark kept in `.git`, so that
+/// no folder of the tree changes); `sub/data/flag.txt` is ignored by
+/// `top_ignore` (the top `.gitignore`).
+fn sub_repo(top_ignore: &str, act: &str) -> TestRepo {
+    let repo = TestRepo::new()
+        .file(".gitignore", top_ignore)
+        .file(
+            "sub/gates.toml",
+            &format!(
+                "[gates.g]\nrun = 'test -e ../.git/seen || {{ touch ../.git/seen; {act}; }}'\ninputs = ['data/**']\nwrites = true\n"
+            ),
+        )
+        .file("sub/data/a.txt", "a")
+        .file("sub/data/flag.txt", "f");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "one"]);
+    std::fs::create_dir(repo.path().join("sub/.pqg")).unwrap();
+    repo
+}
+
+#[test]
+fn a_gitignore_above_the_config_folder_changed_prevents_storing() {
+    // The top .gitignore, above sub/ where gates.toml is, stops ignoring
+    // flag.txt while the gate runs: it is an input the key did not hold.
+    let ignore = ".pqg/\nflag.txt\n";
+    let repo = sub_repo(ignore, "printf \".pqg/\\n\" > ../.gitignore");
+    not_stored_in_sub(&repo, || repo.write(".gitignore", ignore));
+}
+
+#[test]
+fn the_excludes_file_git_config_names_changed_prevents_storing() {
+    // `core.excludesFile` names a file outside the work tree that ignores
+    // flag.txt; the gate empties it while it runs.
+    let excludes = "flag.txt\n";
+    let repo = sub_repo(".pqg/\n", "printf \"\" > ../.git/my-excludes");
+    repo.write(".git/my-excludes", excludes);
+    let path = repo.path().join(".git/my-excludes");
+    repo.git(&["config", "core.excludesFile", path.to_str().unwrap()]);
+    repo.git(&["rm", "-q", "--cached", "sub/data/flag.txt"]);
+    repo.git(&["commit", "-qm", "ignored"]);
+    not_stored_in_sub(&repo, || repo.write(".git/my-excludes", excludes));
+}
+
 /// A gate `fix` that runs `fix`, and one that needs it (alone: no other
 /// gate runs beside `fix` to share its blame).
 fn writer_and_dependent(fix: &str) -> TestRepo {

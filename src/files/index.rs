@@ -31,7 +31,13 @@ impl StatRecord {
             Some(Target::Found(t)) => t.mtime_ns < settled_by && !t.is_dir(),
             None | Some(Target::Dangling | Target::Loop) => true,
         };
-        self.state == *state && !state.is_dir() && state.mtime_ns < settled_by && target_settled
+        // ctime too: mtime can be set back (`touch -d`, `tar -x`, `rsync
+        // -t`), and on a file system keeping whole seconds a same-size
+        // rewrite in the recording's second then shows the same stat data.
+        self.state == *state
+            && !state.is_dir()
+            && state.mtime_ns.max(state.ctime_ns) < settled_by
+            && target_settled
     }
 }
 
@@ -202,6 +208,28 @@ mod tests {
             !future.trusted_for(&state(1_000_000_000_000)),
             "mtime after recording"
         );
+    }
+
+    /// On a file system keeping whole seconds, a same-size rewrite with its
+    /// mtime set back (`touch -d`, `tar -x`) in the recording's second
+    /// shows the recorded state: its ctime, which cannot be set back, is
+    /// within the racy window, so the hash is not trusted.
+    #[test]
+    fn an_mtime_set_back_does_not_make_a_racy_record_trusted() {
+        let recorded_ns = 1_000_000_000_000;
+        let mut written = state(recorded_ns - 10 * RACY_NS);
+        written.ctime_ns = recorded_ns - RACY_NS / 2;
+        let record = StatRecord {
+            state: written.clone(),
+            hash: [1; 32],
+            recorded_ns,
+        };
+        assert!(!record.trusted_for(&written), "ctime in the racy window");
+        let settled = StatRecord {
+            recorded_ns: recorded_ns + 5 * RACY_NS,
+            ..record
+        };
+        assert!(settled.trusted_for(&written), "ctime settled since");
     }
 
     #[test]

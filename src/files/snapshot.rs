@@ -414,7 +414,9 @@ fn racy(state: &FileState, racy_from: i64) -> bool {
         Some(Target::Found(t)) => t.mtime_ns >= racy_from,
         _ => false,
     };
-    state.mtime_ns >= racy_from || target_racy
+    // ctime as well as mtime: an mtime set back hides a write, a ctime
+    // cannot be.
+    state.mtime_ns.max(state.ctime_ns) >= racy_from || target_racy
 }
 
 /// What git's index is compared with (`pqg hook`'s uncommitted-changes

@@ -129,6 +129,50 @@ pub(crate) fn dirs(root: &Path) -> Option<Dirs> {
     })
 }
 
+/// The files outside the work tree that hold git's rules of what it
+/// ignores, to watch for a change: the repository's config files, the
+/// global and system ones, and the default global excludes file. `None`
+/// when they cannot be told without running git: a config names
+/// `core.excludesFile` (the file it names) or includes another config, or
+/// the environment adds settings (`git -c`).
+pub(crate) fn ignore_rule_files(dirs: &Dirs) -> Option<Vec<PathBuf>> {
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if env("GIT_CONFIG_PARAMETERS").is_some() || env("GIT_CONFIG_COUNT").is_some() {
+        return None;
+    }
+    let home = env("HOME").map(PathBuf::from);
+    let xdg = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let mut configs = vec![
+        dirs.common.join("config"),
+        dirs.git_dir.join("config.worktree"),
+    ];
+    match env("GIT_CONFIG_GLOBAL") {
+        Some(global) => configs.push(PathBuf::from(global)),
+        None => {
+            configs.extend(home.as_ref().map(|h| h.join(".gitconfig")));
+            configs.extend(xdg.as_ref().map(|x| x.join("git/config")));
+        }
+    }
+    if env("GIT_CONFIG_NOSYSTEM").is_none() {
+        configs
+            .push(env("GIT_CONFIG_SYSTEM").map_or_else(|| "/etc/gitconfig".into(), PathBuf::from));
+    }
+    for config in &configs {
+        // Unreadable or absent: git reads nothing there either.
+        let Ok(text) = std::fs::read(config) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&text).to_ascii_lowercase();
+        if text.contains("excludesfile") || text.contains("include") {
+            return None;
+        }
+    }
+    configs.extend(xdg.map(|x| x.join("git/ignore")));
+    Some(configs)
+}
+
 /// The nearest folder at or above `root` holding `.git`, and the git folder
 /// that `.git` is or names.
 fn find_git_dir(root: &Path) -> Option<(PathBuf, PathBuf)> {
