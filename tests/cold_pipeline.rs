@@ -69,26 +69,29 @@ fn findings(report: &Value) -> Vec<(String, Value, Value)> {
         .collect()
 }
 
-/// Sets every file's times well outside the racy window, so that the stat
-/// index vouches for them on the next run and they are not read to hash.
+/// Waits until every file is older than the racy window (2 s, by the
+/// later of its mtime and ctime: a ctime cannot be set back, so `touch -d`
+/// does not settle a file), so that the stat index vouches for them on the
+/// next run and they are not read to hash.
 fn settle(repo: &TestRepo) {
-    let out = std::process::Command::new("find")
-        .args([
-            ".", "-path", "./.git", "-prune", "-o", "-path", "./.pqg", "-prune", "-o",
-        ])
-        .args([
-            "-exec",
-            "touch",
-            "-h",
-            "-d",
-            "2020-01-01 00:00:00",
-            "{}",
-            "+",
-        ])
-        .current_dir(repo.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    use std::os::unix::fs::MetadataExt;
+    let newest = || {
+        walkdir::WalkDir::new(repo.path())
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".pqg")
+            .filter_map(Result::ok)
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.ctime().max(m.mtime()))
+            .max()
+            .unwrap_or(0)
+    };
+    common::wait_for(std::time::Duration::from_secs(10), "files settled", || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        now - newest() >= 4
+    });
 }
 
 #[test]
