@@ -273,10 +273,9 @@ pub(crate) fn render_markdown(report: &Report, out: &mut impl Write) -> io::Resu
 fn markdown_listing(s: &mut String, listing: &Listing<'_>) {
     let _ = writeln!(
         s,
-        "**{}**: {} {}\n",
+        "**{}**: {}\n",
         md_inline(listing.metric),
-        listing.total(),
-        listing.what
+        listing.count_text()
     );
     let shown: Vec<&Item<'_>> = listing.items.iter().take(located::SHOWN).collect();
     for item in &shown {

@@ -206,6 +206,21 @@ impl Listing<'_> {
     pub(crate) fn total(&self) -> u64 {
         self.items.len() as u64 + self.more
     }
+
+    /// How many of what, in words: `3 findings`, `1 finding`, `1 file with
+    /// uncovered changed lines`.
+    pub(crate) fn count_text(&self) -> String {
+        let total = self.total();
+        let what = if total == 1 {
+            match self.what.split_once(' ') {
+                Some((noun, rest)) => format!("{} {rest}", noun.trim_end_matches('s')),
+                None => self.what.trim_end_matches('s').to_owned(),
+            }
+        } else {
+            self.what.to_owned()
+        };
+        format!("{total} {what}")
+    }
 }
 
 #[cfg(test)]
@@ -331,5 +346,22 @@ mod tests {
             "2 of the findings name no place in the project"
         );
         assert_eq!(listing.total(), 30);
+        assert_eq!(listing.count_text(), "30 findings");
+    }
+
+    #[test]
+    fn one_of_a_kind_is_said_in_the_singular() {
+        let one = |what| Listing {
+            metric: "m",
+            what,
+            items: vec![item("a.py", vec![(1, 2)], None)],
+            more: 0,
+            unlocated: 0,
+        };
+        assert_eq!(one("findings").count_text(), "1 finding");
+        assert_eq!(
+            one("files with uncovered changed lines").count_text(),
+            "1 file with uncovered changed lines"
+        );
     }
 }

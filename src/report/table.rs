@@ -288,7 +288,7 @@ pub(crate) fn render_table(
             }
         }
         for listing in &listings {
-            let title = format!("{}: {} {}", listing.metric, listing.total(), listing.what);
+            let title = format!("{}: {}", listing.metric, listing.count_text());
             writeln!(out, "{}", printer.paint(&plain_text(&title), Tone::Bold))?;
             for line in listing.lines() {
                 writeln!(out, "  {line}")?;
