@@ -715,8 +715,9 @@ fn sarif_results_count_on_changed_lines_and_unlocated_ones_never() {
     assert!(!new_part.contains("src/a.py:5"), "{table}");
 }
 
-#[test]
-fn builtin_findings_count_only_on_changed_lines() {
+/// A scoped `forbidden` gate (no `TODO` on new code) over `file`, which
+/// holds one old `TODO` on `main`; a checkout of `feature`.
+fn todo_repo(file: &str) -> TestRepo {
     let repo = TestRepo::new()
         .gates(
             r#"
@@ -729,9 +730,15 @@ max = 0
 "#,
         )
         .file(".gitignore", ".pqg/\n")
-        .file("src/a.py", "x = 1  # TODO old\n");
+        .file(file, "x = 1  # TODO old\n");
     commit(&repo, "base");
     repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo
+}
+
+#[test]
+fn builtin_findings_count_only_on_changed_lines() {
+    let repo = todo_repo("src/a.py");
     pqg(&repo, &["check"]).assert().success();
     repo.write("src/a.py", "x = 1  # TODO old\ny = 2  # TODO new\n");
     let report = check(&repo, &[]);
@@ -1009,21 +1016,7 @@ fn a_report_naming_the_project_through_a_symbolic_link_counts() {
 
 #[test]
 fn a_scoped_builtin_lists_and_annotates_only_its_new_findings() {
-    let repo = TestRepo::new()
-        .gates(
-            r#"
-[gates.todo]
-builtin = "forbidden"
-patterns = [{ id = "todo", regex = "TO[D]O", message = "no to-do" }]
-[gates.todo.metrics.findings]
-scope = "new"
-max = 0
-"#,
-        )
-        .file(".gitignore", ".pqg/\n")
-        .file("src/old.py", "x = 1  # TODO old\n");
-    commit(&repo, "base");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let repo = todo_repo("src/old.py");
     repo.write("src/new.py", "y = 2  # TODO new\n");
     let report = check(&repo, &["--no-cache"]);
     let g = gate(&report, "todo");
