@@ -450,3 +450,21 @@ fn the_look_after_the_run_takes_the_tracked_files_from_the_write_watchs_last_loo
     );
     assert!(cached(&again, "other"), "{again}");
 }
+
+/// A key command that rewrites a tracked file (`cargo tree` refreshing
+/// Cargo.lock) does so before any gate starts: the gate started right
+/// after it is not blamed, however close its start.
+#[test]
+fn a_key_commands_write_is_no_gates() {
+    // The key command writes after the tree was looked at (a small tree
+    // takes far less than 0.3 s), then ends; the gate starts right after.
+    let repo = repo(
+        "[gates.g]\nrun = 'true'\ninputs = ['b.py']\n\
+         key_commands = [\"sh -c 'sleep 0.3; echo z >> a.py'\"]\n",
+    );
+    for _ in 0..3 {
+        let report = repo.check_json(&[]);
+        assert_eq!(gate(&report, "g")["status"], "pass", "{report}");
+        repo.write("a.py", "x = 1\n");
+    }
+}

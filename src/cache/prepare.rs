@@ -46,6 +46,9 @@ pub(crate) struct Prepared {
     /// at the same time, so the longer of the two is what the run waited).
     pub snapshot_time: Duration,
     pub key_commands_time: Duration,
+    /// When the last key command ended (ns since the epoch), when some
+    /// ran: a tracked file changed before then was not changed by a gate.
+    pub key_commands_ended_ns: Option<i64>,
 }
 
 /// What running one key command gave.
@@ -115,6 +118,7 @@ pub(crate) fn prepare(
         key_commands: Vec::new(),
         snapshot_time: Duration::ZERO,
         key_commands_time: Duration::ZERO,
+        key_commands_ended_ns: None,
     };
     if wanted.is_empty() {
         return prepared;
@@ -140,6 +144,9 @@ pub(crate) fn prepare(
         (snapshot, ran)
     });
     prepared.key_commands_time = ran.1;
+    if !ran.0.is_empty() {
+        prepared.key_commands_ended_ns = Some(crate::files::snapshot::now_ns());
+    }
     prepared.key_commands = ran.0;
     log_key_commands(&prepared);
     let (snapshot, ignored) = match snapshot {

@@ -425,6 +425,7 @@ impl<'a> StageRunner<'a> {
             &self.plan,
             &self.opts,
             self.prepared.snapshot.as_ref(),
+            self.prepared.key_commands_ended_ns,
             self.request.forbid_writes,
         );
         let assessor = Assessor::new(

@@ -71,6 +71,9 @@ pub(super) struct WriteWatch {
     watched: PerGate<bool>,
     names: PerGate<String>,
     times: Mutex<Times>,
+    /// Changes made before this (ns since the epoch) are no gate's: the
+    /// key commands ran until then, alongside the look before the run.
+    quiet_before: i64,
 }
 
 /// When gates ran, as far as known so far.
@@ -116,6 +119,7 @@ impl WriteWatch {
         plan: &Plan,
         opts: &run::RunOptions,
         snapshot: Option<&Snapshot>,
+        key_commands_ended_ns: Option<i64>,
         forbid_writes: bool,
     ) -> Option<Self> {
         let watched: PerGate<bool> = plan
@@ -206,6 +210,7 @@ impl WriteWatch {
                 unlooked: false,
                 settled: false,
             }),
+            quiet_before: key_commands_ended_ns.unwrap_or(i64::MIN),
         })
     }
 
@@ -398,6 +403,13 @@ impl WriteWatch {
             // started nearest before it count (all that ran then, as
             // measured, if any did): else the gate started right after a
             // neighbour's write (`-j1`) would share its blame.
+            if at < self.quiet_before {
+                // Made while the key commands ran (by one of them, say
+                // `cargo tree` refreshing Cargo.lock), before any gate
+                // started: no gate's. The look after the run still keeps
+                // a result whose input changed out of the cache.
+                continue;
+            }
             let there = running_at(times, at);
             let Some(nearest) = there.iter().map(|&(_, by)| by).min() else {
                 continue; // made while no watched gate ran
