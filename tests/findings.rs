@@ -388,7 +388,7 @@ fn json_reports_carry_the_findings_and_merged_shards_keep_them() {
 
 #[test]
 fn a_secret_in_a_finding_is_masked_fresh_and_cached() {
-    let secret = "hunter2-hunter2-value";
+    let secret = "hunter2-hunter2-value"; // pqg:allow
     let repo = TestRepo::new().gates(LINT);
     repo.write(
         "fixture/ruff.sarif",
