@@ -215,12 +215,18 @@ fn a_sequential_neighbour_is_not_blamed_for_a_write_before_it_started() {
         );
         repo.write("gates.toml", &gates);
         repo.git(&["commit", "-qam", "mode"]);
-        let (code, report) = check(&repo, &["--no-cache", "-j1"]);
-        assert_eq!(code, 1, "{report}");
-        assert_eq!(gate(&report, "h")["status"], "fail", "{report}");
+        // -vv: when it fails, the blame's times are in the message.
+        let out = repo
+            .pqg(["check", "--format", "json", "--no-cache", "-j1", "-vv"])
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr);
+        let report = json(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{report}\n{log}");
+        assert_eq!(gate(&report, "h")["status"], "fail", "{report}\n{log}");
         for neighbour in ["i", "j"] {
             let g = gate(&report, neighbour);
-            assert_eq!(g["status"], "pass", "{g}");
+            assert_eq!(g["status"], "pass", "{g}\n{log}");
         }
     }
 }

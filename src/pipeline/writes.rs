@@ -419,6 +419,20 @@ impl WriteWatch {
                 .filter(|&(_, by)| by == nearest)
                 .map(|(g, _)| g)
                 .collect();
+            crate::debug!(
+                "writes: {path} changed at {at}: laid at {} (windows {})",
+                running
+                    .iter()
+                    .map(|&g| self.names[g].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                times
+                    .ran
+                    .iter()
+                    .map(|&(g, start, end)| format!("{} {start}..{end}", self.names[g]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             if running.iter().any(|&g| self.writers[g]) {
                 continue; // a gate allowed to write ran then
             }
