@@ -29,11 +29,20 @@ pub(crate) fn list_files(
     exclude: &Path,
     places: &[&str],
 ) -> anyhow::Result<Vec<String>> {
-    let Some(mut files) = git::ls_files(root, &["--cached", "--others", "--exclude-standard"])?
-    else {
+    let Some(files) = git::ls_files(root, &["--cached", "--others", "--exclude-standard"])? else {
         return Ok(tidy(walk_files(root)?, root, exclude));
     };
-    files = tidy(files, root, exclude);
+    with_ignored(files, root, exclude, places)
+}
+
+/// What git listed, tidied, plus the ignored files at `places`; sorted.
+fn with_ignored(
+    files: Vec<String>,
+    root: &Path,
+    exclude: &Path,
+    places: &[&str],
+) -> anyhow::Result<Vec<String>> {
+    let mut files = tidy(files, root, exclude);
     let (ignored, _) = ignored_files(root, exclude, &[&files], places)?;
     files.extend(ignored);
     files.sort_unstable();
@@ -51,17 +60,12 @@ pub(crate) fn list_files_within(
     within: &[&str],
 ) -> anyhow::Result<Vec<String>> {
     let args = ["--cached", "--others", "--exclude-standard"];
-    let Some(mut files) = git::ls_files_at(root, &args, within)? else {
+    let Some(files) = git::ls_files_at(root, &args, within)? else {
         let mut all = tidy(walk_files(root)?, root, exclude);
         all.retain(|f| within.iter().any(|w| is_under(f, w)));
         return Ok(all);
     };
-    files = tidy(files, root, exclude);
-    let (ignored, _) = ignored_files(root, exclude, &[&files], places)?;
-    files.extend(ignored);
-    files.sort_unstable();
-    files.dedup();
-    Ok(files)
+    with_ignored(files, root, exclude, places)
 }
 
 /// Sorts, dedups and drops the cache folder.

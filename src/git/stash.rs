@@ -588,15 +588,21 @@ impl SetAside {
         self.paths.iter().map(|p| shown(p)).collect()
     }
 
+    /// The set-aside paths (as people read them) whose state in `now`
+    /// is not the one in `expected`.
+    fn differing<S: PartialEq>(&self, now: &[S], expected: &[S]) -> Vec<String> {
+        (self.paths.iter().zip(now).zip(expected))
+            .filter(|((_, n), e)| n != e)
+            .map(|((p, _), _)| shown(p))
+            .collect()
+    }
+
     /// Puts the changes back from the raw copies, unless something wrote
     /// to their paths meanwhile; removes the folder only when every path
     /// holds again exactly what it held (bytes, full mode, link target).
     pub(crate) fn restore(&self) -> anyhow::Result<Restored> {
         let now = states(&self.top, &self.paths)?;
-        let changed: Vec<String> = (self.paths.iter().zip(&now).zip(&self.staged))
-            .filter(|((_, n), s)| n != s)
-            .map(|((p, _), _)| shown(p))
-            .collect();
+        let changed = self.differing(&now, &self.staged);
         if !changed.is_empty() {
             return Ok(Restored::Conflict(changed));
         }
@@ -605,10 +611,7 @@ impl SetAside {
             put_back(&full, state, &copy_of(&self.dir, i))?;
         }
         let after = states(&self.top, &self.paths)?;
-        let differs: Vec<String> = (self.paths.iter().zip(&after).zip(&self.before))
-            .filter(|((_, a), b)| a != b)
-            .map(|((p, _), _)| shown(p))
-            .collect();
+        let differs = self.differing(&after, &self.before);
         if !differs.is_empty() {
             return Ok(Restored::Differs(differs));
         }

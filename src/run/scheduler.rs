@@ -357,6 +357,15 @@ mod tests {
         Scheduler::new(gates, capacity, false)
     }
 
+    /// Independent one-slot gates in one slot, under fail-fast.
+    fn fail_fast_one_slot(jobs: &[GateJob]) -> Scheduler<'_> {
+        let gates = jobs
+            .iter()
+            .map(|job| GateRun::new(true, Vec::new(), 1, job))
+            .collect();
+        Scheduler::new(gates, 1, true)
+    }
+
     /// Takes every step until the scheduler waits, as gate numbers; reused
     /// results are finished as passes at once.
     fn steps(s: &mut Scheduler<'_>) -> Vec<String> {
@@ -457,11 +466,7 @@ mod tests {
     #[test]
     fn a_blocking_miss_under_fail_fast_stops_starting_gates() {
         let jobs = [job(Some(9)), job(Some(1))];
-        let gates = jobs
-            .iter()
-            .map(|job| GateRun::new(true, Vec::new(), 1, job))
-            .collect();
-        let mut s = Scheduler::new(gates, 1, true);
+        let mut s = fail_fast_one_slot(&jobs);
         assert_eq!(steps(&mut s), ["start 0"]);
         assert!(s.finish(GateIdx(0), execution(1), Assessment::FAIL));
         assert!(steps(&mut s).is_empty());
@@ -490,11 +495,7 @@ mod tests {
     #[test]
     fn under_fail_fast_a_blocking_pass_is_reviewed_and_a_taken_back_one_stops() {
         let jobs = [job(Some(9)), job(Some(1))];
-        let gates = jobs
-            .iter()
-            .map(|job| GateRun::new(true, Vec::new(), 1, job))
-            .collect();
-        let mut s = Scheduler::new(gates, 1, true);
+        let mut s = fail_fast_one_slot(&jobs);
         assert_eq!(steps(&mut s), ["start 0"]);
         assert!(!s.finish(GateIdx(0), execution(0), Assessment::PASS));
         assert!(s.review_due());
