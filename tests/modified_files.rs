@@ -231,6 +231,49 @@ fn a_sequential_neighbour_is_not_blamed_for_a_write_before_it_started() {
     }
 }
 
+/// A file removed is stamped by its folder's ctime, which the next gate
+/// moves on by creating anything there: with `-j1` that gate took the
+/// blame for its neighbour's removal. Which gates ran when the kernel told
+/// of a change is read from inotify at every start and end, so no clock
+/// decides.
+#[test]
+fn a_removal_is_laid_at_the_gate_that_removed_not_the_next_to_touch_its_folder() {
+    let repo = repo(
+        "[gates.a]\nrun = 'rm b.py'\n\
+         [gates.b]\nrun = 'sleep 0.05; touch new.tmp'\n",
+    );
+    let (code, report) = check(&repo, &["--no-cache", "-j1"]);
+    assert_eq!(code, 1, "{report}");
+    let a = gate(&report, "a");
+    assert_eq!(a["status"], "fail", "{a}");
+    assert_eq!(a["reason"], "files were modified by this gate: b.py", "{a}");
+    assert_eq!(gate(&report, "b")["status"], "pass", "{report}");
+}
+
+/// The same for a folder moved away: its files are missing, and the
+/// folder above them is what the next gate changes.
+#[test]
+fn a_folder_moved_away_is_laid_at_the_gate_that_moved_it() {
+    let repo = repo("[gates.a]\nrun = 'true'\n");
+    repo.write("lib/deep/m.py", "m = 1\n");
+    repo.write(
+        "gates.toml",
+        "[gates.a]\nrun = 'mv lib elsewhere'\n\
+         [gates.b]\nrun = 'sleep 0.05; touch new.tmp'\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "lib"]);
+    let (code, report) = check(&repo, &["--no-cache", "-j1"]);
+    assert_eq!(code, 1, "{report}");
+    let a = gate(&report, "a");
+    assert_eq!(a["status"], "fail", "{a}");
+    assert_eq!(
+        a["reason"], "files were modified by this gate: lib/deep/m.py",
+        "{a}"
+    );
+    assert_eq!(gate(&report, "b")["status"], "pass", "{report}");
+}
+
 /// Hostile review, finding 18: a gate rewriting a file that a submodule
 /// tracks passed (only the superproject's files were watched).
 #[test]

@@ -14,6 +14,7 @@
 mod events;
 mod prepare;
 mod record;
+mod touches;
 mod writes;
 
 use crate::baseline::{self, BaselineState};

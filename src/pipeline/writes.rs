@@ -10,11 +10,13 @@
 //! under fail-fast after a blocking gate passed ([`WriteWatch::review`]);
 //! before a writer starts when another gate finished since; and after the
 //! last gate. One look covers every gate finished before it. A change is
-//! laid at the door of the gates that were running when it was made, read
-//! from the file's ctime (which no program can set back, unlike mtime):
-//! when two gates ran then, both are blamed (neither can be cleared from
-//! outside), unless one of them declared `writes = true`, which accounts
-//! for the change. A file changed twice counts at its last change. A gate
+//! laid at the door of the gates that were running when it was made, as
+//! inotify's events read at each start and end tell ([`super::touches`]),
+//! else as the file's ctime says (which no program can set back, unlike
+//! mtime): when two gates ran then, both are blamed (neither can be
+//! cleared from outside), unless one of them declared `writes = true`,
+//! which accounts for the change. A file changed by two gates one after
+//! the other counts against both (by ctime: at its last change). A gate
 //! blamed by a review fails for the runner: its dependents never start,
 //! and under fail-fast a blocking one stops the run; the live `finish`
 //! event shows the gate's own status. Blame only grows: what a look laid
@@ -36,13 +38,14 @@
 //! states are handed on ([`Watched::after`]) and the tracked files are not
 //! stat'ed a second time.
 
+use super::touches::{self, Touches};
 use crate::config::{Command, Config};
 use crate::files::root::{FileState, Kind, Root};
 use crate::files::snapshot::{now_ns, Snapshot};
 use crate::plan::{GateIdx, PerGate, Plan};
 use crate::run;
 use rayon::prelude::*;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The kernel stamps ctime from a clock that may lag the one read here by
 /// a scheduler tick: a write in a gate's first milliseconds may carry a
@@ -74,6 +77,9 @@ pub(super) struct WriteWatch {
     /// Changes made before this (ns since the epoch) are no gate's: the
     /// key commands ran until then, alongside the look before the run.
     quiet_before: i64,
+    /// The kernel's word on which gates ran when a change came, where it
+    /// has one (else the ctimes decide).
+    touches: Arc<Mutex<Touches>>,
 }
 
 /// When gates ran, as far as known so far.
@@ -187,6 +193,15 @@ impl WriteWatch {
             }
         }
         crate::debug!("writes: {} tracked files watched", before.len());
+        let touches = Arc::new(Mutex::new(Touches::default()));
+        Touches::watch(
+            Arc::clone(&touches),
+            config.root.clone(),
+            touches::folders_of(before.iter().map(|(p, _)| p.as_str()))
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        );
         let n = plan.gates.len();
         Some(WriteWatch {
             root,
@@ -211,6 +226,7 @@ impl WriteWatch {
                 settled: false,
             }),
             quiet_before: key_commands_ended_ns.unwrap_or(i64::MIN),
+            touches,
         })
     }
 
@@ -224,6 +240,9 @@ impl WriteWatch {
         }
         if self.writers[gate] && self.times.lock().is_ok_and(|t| t.unlooked) {
             self.look();
+        }
+        if let Ok(mut touches) = self.touches.lock() {
+            touches.started(gate);
         }
         if let Ok(mut times) = self.times.lock() {
             times.started[gate.0] = Some(now_ns());
@@ -246,6 +265,9 @@ impl WriteWatch {
             return;
         }
         let end = now_ns();
+        if let Ok(mut touches) = self.touches.lock() {
+            touches.finished(gate);
+        }
         let took = i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX);
         let mut start = end.saturating_sub(took);
         if let Ok(mut times) = self.times.lock() {
@@ -396,52 +418,51 @@ impl WriteWatch {
     /// counts from its start on.
     fn lay(&self, times: &mut Times, changed: Vec<(String, i64)>) {
         for (path, at) in changed {
-            // The gates running when the change was made. The kernel's
-            // clock may stamp a write a little before the start measured
-            // for its gate, so each window reaches back by the slack; of
-            // the gates whose window holds the change, only those that
-            // started nearest before it count (all that ran then, as
-            // measured, if any did): else the gate started right after a
-            // neighbour's write (`-j1`) would share its blame.
-            if at < self.quiet_before {
-                // Made while the key commands ran (by one of them, say
-                // `cargo tree` refreshing Cargo.lock), before any gate
-                // started: no gate's. The look after the run still keeps
-                // a result whose input changed out of the cache.
-                continue;
-            }
-            let there = running_at(times, at);
-            let Some(nearest) = there.iter().map(|&(_, by)| by).min() else {
-                continue; // made while no watched gate ran
+            // The gates running when the change was made: inotify's
+            // word, where it has one.
+            let told = self
+                .touches
+                .lock()
+                .ok()
+                .and_then(|mut t| t.gates_for(&path));
+            let (sets, how) = match told {
+                Some(sets) => (sets, "inotify"),
+                None => (vec![by_ctime(times, at, self.quiet_before)], "ctime"),
             };
-            let running: Vec<GateIdx> = there
-                .into_iter()
-                .filter(|&(_, by)| by == nearest)
-                .map(|(g, _)| g)
-                .collect();
-            crate::debug!(
-                "writes: {path} changed at {at}: laid at {} (windows {})",
-                running
-                    .iter()
-                    .map(|&g| self.names[g].as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                times
-                    .ran
-                    .iter()
-                    .map(|&(g, start, end)| format!("{} {start}..{end}", self.names[g]))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            if running.iter().any(|&g| self.writers[g]) {
-                continue; // a gate allowed to write ran then
+            for running in sets {
+                self.blame(times, &path, at, how, &running);
             }
-            for &g in &running {
-                times.mine[g.0].push(path.clone());
-                for &o in &running {
-                    if o != g && !times.others[g.0].contains(&o) {
-                        times.others[g.0].push(o);
-                    }
+        }
+    }
+
+    /// Lays the change of `path` at the door of the gates `running` when
+    /// it was made (unless none ran, or one allowed to write did).
+    fn blame(&self, times: &mut Times, path: &str, at: i64, how: &str, running: &[GateIdx]) {
+        if running.is_empty() {
+            return; // made while no watched gate ran
+        }
+        crate::debug!(
+            "writes: {path} changed at {at}: laid at {} by {how} (windows {})",
+            running
+                .iter()
+                .map(|&g| self.names[g].as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            times
+                .ran
+                .iter()
+                .map(|&(g, start, end)| format!("{} {start}..{end}", self.names[g]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if running.iter().any(|&g| self.writers[g]) {
+            return; // a gate allowed to write ran then
+        }
+        for &g in running {
+            times.mine[g.0].push(path.to_owned());
+            for &o in running {
+                if o != g && !times.others[g.0].contains(&o) {
+                    times.others[g.0].push(o);
                 }
             }
         }
@@ -461,6 +482,32 @@ impl WriteWatch {
         }
         now_ns()
     }
+}
+
+/// The gates running when a change stamped `at` was made, by ctime.
+/// The kernel's clock may stamp a write a little before the start
+/// measured for its gate, so each window reaches back by the slack;
+/// of the gates whose window holds the change, only those that
+/// started nearest before it count (all that ran then, as measured,
+/// if any did): else the gate started right after a neighbour's
+/// write (`-j1`) would share its blame.
+fn by_ctime(times: &Times, at: i64, quiet_before: i64) -> Vec<GateIdx> {
+    if at < quiet_before {
+        // Made while the key commands ran (by one of them, say
+        // `cargo tree` refreshing Cargo.lock), before any gate
+        // started: no gate's. The look after the run still keeps a
+        // result whose input changed out of the cache.
+        return Vec::new();
+    }
+    let there = running_at(times, at);
+    let Some(nearest) = there.iter().map(|&(_, by)| by).min() else {
+        return Vec::new();
+    };
+    there
+        .into_iter()
+        .filter(|&(_, by)| by == nearest)
+        .map(|(g, _)| g)
+        .collect()
 }
 
 /// The gates running at `at`: finished attempts whose window (reaching
@@ -541,6 +588,32 @@ fn named(paths: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_inotify_a_change_goes_to_the_gates_started_nearest_before_it() {
+        let ms = 1_000_000;
+        let times = Times {
+            started: vec![None, None, None],
+            ran: vec![
+                (GateIdx(0), 100 * ms, 200 * ms),
+                (GateIdx(1), 201 * ms, 300 * ms),
+                (GateIdx(2), 150 * ms, 250 * ms),
+            ],
+            ..Times::default()
+        };
+        let at = |t: i64| by_ctime(&times, t * ms, 60 * ms);
+        assert_eq!(at(120), vec![GateIdx(0)]);
+        // Inside 0's and 2's windows: both ran then.
+        assert_eq!(at(199), vec![GateIdx(0), GateIdx(2)]);
+        // Stamped a little before 1 started, after the others ended: 1's.
+        assert_eq!(at(260), vec![GateIdx(1)]);
+        assert_eq!(at(295), vec![GateIdx(1)]);
+        // The clock's slack: stamped a little before 0's measured start.
+        assert_eq!(at(90), vec![GateIdx(0)]);
+        // Before any gate, or while the key commands ran.
+        assert_eq!(at(70), Vec::<GateIdx>::new());
+        assert_eq!(at(50), Vec::<GateIdx>::new());
+    }
 
     #[test]
     fn a_long_list_of_files_is_cut() {
