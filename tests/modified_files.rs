@@ -274,6 +274,57 @@ fn a_folder_moved_away_is_laid_at_the_gate_that_moved_it() {
     assert_eq!(gate(&report, "b")["status"], "pass", "{report}");
 }
 
+/// Review of the inotify blame, 1: a folder moved away and back changes
+/// nothing under it; a later gate's write there is that gate's alone.
+#[test]
+fn a_folder_moved_and_put_back_does_not_take_a_later_writes_blame() {
+    let repo = repo("[gates.a]\nrun = 'true'\n");
+    repo.write("sub/x.txt", "1\n");
+    repo.write(
+        "gates.toml",
+        "[gates.a]\nrun = 'mv sub sub.tmp && mv sub.tmp sub'\n\
+         [gates.b]\nrun = 'sleep 0.05; echo 2 >> sub/x.txt'\nneeds = ['a']\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "sub"]);
+    let (code, report) = check(&repo, &["--no-cache", "-j1"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(gate(&report, "a")["status"], "pass", "{report}");
+    let b = gate(&report, "b");
+    assert_eq!(
+        b["reason"], "files were modified by this gate: sub/x.txt",
+        "{b}"
+    );
+}
+
+/// Review of the inotify blame, 2 and 7: a writer replaces a folder (the
+/// old one's watch follows it away); a later gate writing in the new one
+/// is caught by its ctime, and one writing in the old, untracked copy is
+/// not blamed for a tracked file.
+#[test]
+fn a_folder_replaced_by_a_writer_neither_hides_nor_invents_a_later_write() {
+    let repo = repo("[gates.a]\nrun = 'true'\n");
+    repo.write("gen/out.txt", "1\n");
+    repo.write(".gitignore", ".pqg/\ngen.orig/\n");
+    repo.write(
+        "gates.toml",
+        "[gates.gen]\nrun = 'rm -rf gen.orig && mv gen gen.orig && cp -a gen.orig gen'\nwrites = true\n\
+         [gates.scratch]\nrun = 'sleep 0.05; echo s >> gen.orig/out.txt'\nneeds = ['gen']\n\
+         [gates.lint]\nrun = 'sleep 0.05; echo fixed >> gen/out.txt'\nneeds = ['scratch']\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "gen"]);
+    let (code, report) = check(&repo, &["--no-cache", "-j1"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(gate(&report, "gen")["status"], "pass", "{report}");
+    assert_eq!(gate(&report, "scratch")["status"], "pass", "{report}");
+    let lint = gate(&report, "lint");
+    assert_eq!(
+        lint["reason"], "files were modified by this gate: gen/out.txt",
+        "{lint}"
+    );
+}
+
 /// Hostile review, finding 18: a gate rewriting a file that a submodule
 /// tracks passed (only the superproject's files were watched).
 #[test]

@@ -450,12 +450,13 @@ impl<'a> StageRunner<'a> {
             &assess,
             &review,
             &mut |event| {
-                if let (
-                    Some(w),
-                    run::RunEvent::Started { gate, .. } | run::RunEvent::Retrying { gate, .. },
-                ) = (&watch, &event)
-                {
-                    w.started(*gate);
+                match (&watch, &event) {
+                    (
+                        Some(w),
+                        run::RunEvent::Started { gate, .. } | run::RunEvent::Retrying { gate, .. },
+                    ) => w.started(*gate),
+                    (Some(w), run::RunEvent::Finished { gate, .. }) => w.ended(*gate),
+                    _ => {}
                 }
                 if let Some(p) = progress.as_mut() {
                     p.on_event(&event);

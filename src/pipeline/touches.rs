@@ -41,15 +41,33 @@ fn gone() -> EventMask {
     EventMask::DELETE | EventMask::MOVED_FROM | EventMask::DELETE_SELF | EventMask::MOVE_SELF
 }
 
-/// The gates that ran when each path's events came: one set per read
-/// that brought some (the same set once).
+/// The gates that ran between two reads of the events (ns since the
+/// epoch, on the precise clock): a change told of by the later read was
+/// made while they ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Span {
+    pub gates: Vec<GateIdx>,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// What inotify told of a path.
+#[derive(Debug)]
+pub(super) enum Told {
+    /// Events for the path itself came in these spans.
+    Own(Vec<Span>),
+    /// None did; a folder above it was taken away in these.
+    Above(Vec<Span>),
+}
+
+/// The spans in which each path's events came (one per read that brought
+/// some).
 #[derive(Default, Clone)]
 struct Seen {
     /// Any event for the path.
-    any: Vec<Vec<GateIdx>>,
-    /// Events that took the path away (for a folder: all under it), if
-    /// one came.
-    gone: Option<Vec<Vec<GateIdx>>>,
+    any: Vec<Span>,
+    /// Events that took the path away (for a folder: all under it).
+    gone: Vec<Span>,
 }
 
 /// The inotify instance and what each of its watches watches.
@@ -66,8 +84,9 @@ pub(super) struct Touches {
     kernel: Option<Kernel>,
     /// The watched gates running now.
     running: Vec<GateIdx>,
-    /// The gates that ran since the last read.
+    /// The gates that ran since the last read, and when it was.
     since: Vec<GateIdx>,
+    last_read: i64,
     seen: HashMap<String, Seen>,
     /// Paths told of before the watches were all in place, when no read
     /// had marked which gates ran: inotify cannot say whose they were.
@@ -119,6 +138,7 @@ impl Touches {
         for (path, _) in self.drain() {
             self.unsure.insert(path);
         }
+        self.last_read = crate::files::snapshot::now_ns();
     }
 
     /// Gate `gate` starts now: what came before is not its.
@@ -130,64 +150,68 @@ impl Touches {
         }
     }
 
-    /// Gate `gate` ended (its process is gone): what came before may be
-    /// its, nothing after.
+    /// Gate `gate` ended, its last attempt's process gone: what came
+    /// before may be its, nothing after. Called once the runner took in
+    /// the gate's end (not between attempts: a retry starts at once).
     pub(super) fn finished(&mut self, gate: GateIdx) {
         self.read();
         self.running.retain(|&g| g != gate);
         self.since.retain(|&g| g != gate);
     }
 
-    /// For `path` (a tracked file) and the folders above it, the gates
-    /// that ran when each change came (a set per change, in order; an
-    /// empty set: no gate ran then); `None` when inotify cannot say:
-    /// events were lost, came before the watches were ready, or none came.
-    pub(super) fn gates_for(&mut self, path: &str) -> Option<Vec<Vec<GateIdx>>> {
+    /// The spans in which inotify told of `path` (a tracked file), in
+    /// order; else, when it never did, those in which a folder above it
+    /// was taken away (a folder moved and put back changes nothing below
+    /// it, and the watch that followed it tells of nothing more). `None` when inotify cannot say: events were lost,
+    /// came before the watches were ready, or none came. What it told of
+    /// need not be all: a write through a hard link outside the watched
+    /// folders, or through `mmap`, makes no event (the caller checks the
+    /// change's ctime against the spans).
+    pub(super) fn spans_for(&mut self, path: &str) -> Option<Told> {
         self.read();
-        if self.lost || self.kernel.is_none() {
+        if self.lost || self.kernel.is_none() || self.unsure.contains(path) {
             return None;
         }
-        let mut sets = Vec::new();
-        let mut told = false;
-        if self.unsure.contains(path) {
-            return None;
+        if let Some(seen) = self.seen.get(path).filter(|s| !s.any.is_empty()) {
+            return Some(Told::Own(seen.any.clone()));
         }
-        if let Some(seen) = self.seen.get(path) {
-            told = true;
-            sets.extend(seen.any.iter().cloned());
-        }
+        let mut spans = Vec::new();
         let mut above = path;
         while let Some((folder, _)) = above.rsplit_once('/') {
             if self.unsure.contains(folder) {
                 return None;
             }
-            if let Some(gone) = self.seen.get(folder).and_then(|s| s.gone.as_ref()) {
-                told = true;
-                sets.extend(gone.iter().cloned());
+            if let Some(seen) = self.seen.get(folder) {
+                spans.extend(seen.gone.iter().cloned());
             }
             above = folder;
         }
-        told.then_some(sets)
+        (!spans.is_empty()).then_some(Told::Above(spans))
     }
 
     /// Reads the events queued so far and lays them at the door of the
     /// gates that ran since the last read.
     fn read(&mut self) {
-        for (path, gone) in self.drain() {
+        let told = self.drain();
+        let now = crate::files::snapshot::now_ns();
+        let span = Span {
+            gates: self.since.clone(),
+            from: self.last_read,
+            to: now,
+        };
+        for (path, gone) in told {
             let seen = self.seen.entry(path).or_default();
             // Kept even when no gate ran: a change then is no gate's,
             // not one inotify cannot speak for.
-            if seen.any.last() != Some(&self.since) {
-                seen.any.push(self.since.clone());
+            if seen.any.last() != Some(&span) {
+                seen.any.push(span.clone());
             }
-            if gone {
-                let sets = seen.gone.get_or_insert_with(Vec::new);
-                if sets.last() != Some(&self.since) {
-                    sets.push(self.since.clone());
-                }
+            if gone && seen.gone.last() != Some(&span) {
+                seen.gone.push(span.clone());
             }
         }
         self.since.clone_from(&self.running);
+        self.last_read = now;
     }
 
     /// The events queued so far: each path told of, and whether the event
@@ -219,15 +243,31 @@ impl Touches {
                 if event.mask.contains(EventMask::IGNORED) {
                     continue;
                 }
-                let Some(folder) = kernel.folders.get(&event.wd.get_watch_descriptor_id()) else {
+                let id = event.wd.get_watch_descriptor_id();
+                let Some(folder) = kernel.folders.get(&id) else {
                     continue;
                 };
                 let path = match event.name {
                     None => folder.clone(),
-                    Some(name) if folder.is_empty() => name.to_string_lossy().into_owned(),
-                    Some(name) => format!("{folder}/{}", name.to_string_lossy()),
+                    Some(name) => {
+                        use std::os::unix::ffi::OsStrExt;
+                        let name = crate::sys::name::from_bytes(name.as_bytes().to_vec());
+                        if folder.is_empty() {
+                            name
+                        } else {
+                            format!("{folder}/{name}")
+                        }
+                    }
                 };
                 told.push((path, event.mask.intersects(gone())));
+                // The watch follows the folder wherever it went: what it
+                // tells of from now on is not under this name.
+                if event
+                    .mask
+                    .intersects(EventMask::MOVE_SELF | EventMask::DELETE_SELF)
+                {
+                    kernel.folders.remove(&id);
+                }
             }
             if !any && told.len() == before {
                 break;
@@ -251,6 +291,18 @@ impl Kernel {
                 Ok(wd) => {
                     by_id.insert(wd.get_watch_descriptor_id(), folder.clone());
                 }
+                // Gone from the work tree (a folder removed mid-refactor)
+                // or not to be read: what is under it has no events, and
+                // its ctimes decide.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound
+                            | std::io::ErrorKind::NotADirectory
+                            | std::io::ErrorKind::PermissionDenied
+                    ) => {}
+                // The limit on watches, say: given up, the watches taken
+                // so far handed back to the system with the instance.
                 Err(e) => {
                     crate::debug!("writes: cannot watch {} ({e}): ctimes only", path.display());
                     return None;
@@ -312,9 +364,13 @@ mod tests {
         std::fs::write(dir.path().join("a/x"), "3").unwrap();
         t.finished(i);
         std::fs::write(dir.path().join("y"), "2").unwrap(); // no gate ran
-        assert_eq!(t.gates_for("a/x"), Some(vec![vec![h], vec![i]]));
-        assert_eq!(t.gates_for("y"), Some(vec![vec![]]));
-        assert_eq!(t.gates_for("z"), None, "never told of");
+        let gates = |told: Option<Told>| match told {
+            Some(Told::Own(spans)) => Some(spans.into_iter().map(|s| s.gates).collect::<Vec<_>>()),
+            _ => None,
+        };
+        assert_eq!(gates(t.spans_for("a/x")), Some(vec![vec![h], vec![i]]));
+        assert_eq!(gates(t.spans_for("y")), Some(vec![vec![]]));
+        assert!(t.spans_for("z").is_none(), "never told of");
     }
 
     #[test]
@@ -328,7 +384,12 @@ mod tests {
         t.started(g);
         std::fs::rename(dir.path().join("a"), dir.path().join("c")).unwrap();
         t.finished(g);
-        assert_eq!(t.gates_for("a/b/x"), Some(vec![vec![g]]));
+        let Some(Told::Above(spans)) = t.spans_for("a/b/x") else {
+            panic!("told of the folder moved away");
+        };
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].gates, vec![g]);
+        assert!(spans[0].from < spans[0].to);
     }
 
     #[test]
@@ -343,7 +404,22 @@ mod tests {
         t.finished(g);
         // Ready only now: the write's event cannot be placed.
         t.attach(kernel);
-        assert_eq!(t.gates_for("x"), None);
+        assert!(t.spans_for("x").is_none());
+    }
+
+    #[test]
+    fn a_folder_gone_from_the_work_tree_leaves_the_others_watched() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x"), "1").unwrap();
+        let folders = [String::new(), "old".to_owned()];
+        let mut t = Touches::default();
+        t.attach(Kernel::watch(dir.path(), &folders).expect("the root is watched"));
+        let g = GateIdx(0);
+        t.started(g);
+        std::fs::write(dir.path().join("x"), "2").unwrap();
+        t.finished(g);
+        assert!(matches!(t.spans_for("x"), Some(Told::Own(_))));
+        assert!(t.spans_for("old/f").is_none(), "left to the ctimes");
     }
 
     #[test]

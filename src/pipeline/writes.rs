@@ -38,7 +38,7 @@
 //! states are handed on ([`Watched::after`]) and the tracked files are not
 //! stat'ed a second time.
 
-use super::touches::{self, Touches};
+use super::touches::{self, Told, Touches};
 use crate::config::{Command, Config};
 use crate::files::root::{FileState, Kind, Root};
 use crate::files::snapshot::{now_ns, Snapshot};
@@ -265,9 +265,6 @@ impl WriteWatch {
             return;
         }
         let end = now_ns();
-        if let Ok(mut touches) = self.touches.lock() {
-            touches.finished(gate);
-        }
         let took = i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX);
         let mut start = end.saturating_sub(took);
         if let Ok(mut times) = self.times.lock() {
@@ -277,6 +274,23 @@ impl WriteWatch {
             times.ran.push((gate, start, end));
             times.ended[gate.0] = end;
             times.unlooked |= !self.writers[gate];
+        }
+    }
+
+    /// Notes that the runner took in gate `gate`'s end, after its last
+    /// attempt (a retry starts in the worker at once, before the runner
+    /// hears of it: until here the gate counts as running for inotify).
+    pub(super) fn ended(&self, gate: GateIdx) {
+        if !self.watched[gate] {
+            return;
+        }
+        if let Ok(mut touches) = self.touches.lock() {
+            touches.finished(gate);
+        }
+        // A retry the runner heard of only after its attempt finished
+        // left a start behind: the attempts' windows are recorded.
+        if let Ok(mut times) = self.times.lock() {
+            times.started[gate.0] = None;
         }
     }
 
@@ -381,7 +395,7 @@ impl WriteWatch {
         let paths: Vec<&str> = looked.iter().map(|(p, _)| p.as_str()).collect();
         let stats = self.root.lstat_all(&paths);
         drop(paths);
-        let changed: Vec<(String, i64)> = looked
+        let changed: Vec<(String, i64, bool)> = looked
             .par_iter_mut()
             .zip(stats.into_par_iter())
             .with_min_len(256)
@@ -397,8 +411,9 @@ impl WriteWatch {
                     Some(s) => s.ctime_ns,
                     None => self.folder_ctime(path),
                 };
+                let present = now.is_some();
                 *last = now;
-                Some((path.clone(), at))
+                Some((path.clone(), at, present))
             })
             .collect();
         crate::debug!(
@@ -416,19 +431,48 @@ impl WriteWatch {
     /// Lays each change (a path, and when it was made) at the door of the
     /// gates running then, as far as known now: a gate still running
     /// counts from its start on.
-    fn lay(&self, times: &mut Times, changed: Vec<(String, i64)>) {
-        for (path, at) in changed {
+    fn lay(&self, times: &mut Times, changed: Vec<(String, i64, bool)>) {
+        for (path, at, present) in changed {
             // The gates running when the change was made: inotify's
-            // word, where it has one.
+            // word, where it has one. A change it did not tell of (a
+            // write through a hard link from outside, or `mmap`) shows
+            // as a ctime outside every span it told of: the ctime adds
+            // the gates running then. A file gone has only its folder's
+            // ctime, which any later change there moves on: inotify's
+            // word on its removal stands alone.
             let told = self
                 .touches
                 .lock()
                 .ok()
-                .and_then(|mut t| t.gates_for(&path));
-            let (sets, how) = match told {
-                Some(sets) => (sets, "inotify"),
-                None => (vec![by_ctime(times, at, self.quiet_before)], "ctime"),
+                .and_then(|mut t| t.spans_for(&path));
+            let (mut sets, mut how) = (Vec::new(), "inotify");
+            let explains = |spans: &[touches::Span]| {
+                spans
+                    .iter()
+                    .any(|s| s.from.saturating_sub(CLOCK_SLACK_NS) <= at && at <= s.to)
             };
+            match told {
+                // Its own events all count: each was a change.
+                Some(Told::Own(spans)) => {
+                    let seen = explains(&spans);
+                    sets.extend(spans.into_iter().map(|s| s.gates));
+                    if present && !seen {
+                        sets.push(by_ctime(times, at, self.quiet_before));
+                        how = "inotify and ctime";
+                    }
+                }
+                // A folder above moved or went: that explains a file gone,
+                // or one there now whose ctime falls in such a span (put
+                // back as a copy); else the ctime alone says who changed
+                // what is there now.
+                Some(Told::Above(spans)) if !present || explains(&spans) => {
+                    sets.extend(spans.into_iter().map(|s| s.gates));
+                }
+                Some(Told::Above(_)) | None => {
+                    sets.push(by_ctime(times, at, self.quiet_before));
+                    how = "ctime";
+                }
+            }
             for running in sets {
                 self.blame(times, &path, at, how, &running);
             }
