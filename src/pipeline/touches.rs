@@ -18,8 +18,9 @@ use inotify::{EventMask, Inotify, WatchMask};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-/// Up to this many folders are watched before the first gate starts.
-const AT_ONCE: usize = 64;
+/// The folders of up to this many tracked files are watched before the
+/// first gate starts; more, beside the first gates.
+const AT_ONCE: usize = 256;
 
 /// The events that change what a path holds or whether it is there.
 fn mask() -> WatchMask {
@@ -75,6 +76,8 @@ struct Kernel {
     inotify: Inotify,
     /// Each watch's folder, relative to the root (`""` for the root).
     folders: HashMap<i32, String>,
+    /// The paths whose events are kept (all when `None`).
+    relevant: Option<HashSet<String>>,
 }
 
 #[derive(Default)]
@@ -97,33 +100,40 @@ pub(super) struct Touches {
 }
 
 impl Touches {
-    /// Watches `folders` (relative to `root`, `""` for `root` itself) and
-    /// hands the watches to `touches` when all are in place: at once for
-    /// a few folders, else on a thread of its own (a watch costs some
-    /// microseconds; the first gates need not wait for a thousand).
-    /// Nothing when inotify is unavailable or a folder cannot be watched
-    /// (the limit on watches reached, say): the ctimes decide.
+    /// Watches the folders holding `paths` (tracked files, relative to
+    /// `root`) and every folder above them, and hands the watches to
+    /// `touches` when all are in place: at once for a few files, else on a
+    /// thread of its own (a watch costs some microseconds; the first gates
+    /// need not wait for a thousand). Nothing when inotify is unavailable
+    /// or the limit on watches is reached: the ctimes decide.
     pub(super) fn watch(
         touches: Arc<Mutex<Touches>>,
         root: std::path::PathBuf,
-        folders: Vec<String>,
+        paths: Vec<String>,
     ) {
-        if folders.len() <= AT_ONCE {
-            if let Some(kernel) = Kernel::watch(&root, &folders) {
-                if let Ok(mut touches) = touches.lock() {
-                    touches.attach(kernel);
-                }
+        let at_once = paths.len() <= AT_ONCE;
+        let set_up = move || {
+            let folders: Vec<String> = folders_of(paths.iter().map(String::as_str))
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            let mut kernel = Kernel::watch(&root, &folders)?;
+            // Events for other paths (a gate's scratch files) are of no
+            // use, and kept they would grow with the churn.
+            kernel.relevant = Some(paths.into_iter().chain(folders).collect());
+            if let Ok(mut touches) = touches.lock() {
+                touches.attach(kernel);
             }
+            Some(())
+        };
+        if at_once {
+            set_up();
             return;
         }
         let spawned = std::thread::Builder::new()
             .name("pqg-inotify".into())
             .spawn(move || {
-                if let Some(kernel) = Kernel::watch(&root, &folders) {
-                    if let Ok(mut touches) = touches.lock() {
-                        touches.attach(kernel);
-                    }
-                }
+                set_up();
             });
         if let Err(e) = spawned {
             crate::debug!("writes: no thread to set up inotify ({e}): ctimes only");
@@ -259,7 +269,9 @@ impl Touches {
                         }
                     }
                 };
-                told.push((path, event.mask.intersects(gone())));
+                if kernel.relevant.as_ref().is_none_or(|r| r.contains(&path)) {
+                    told.push((path, event.mask.intersects(gone())));
+                }
                 // The watch follows the folder wherever it went: what it
                 // tells of from now on is not under this name.
                 if event
@@ -317,6 +329,7 @@ impl Kernel {
         Some(Kernel {
             inotify,
             folders: by_id,
+            relevant: None,
         })
     }
 }
@@ -420,6 +433,24 @@ mod tests {
         t.finished(g);
         assert!(matches!(t.spans_for("x"), Some(Told::Own(_))));
         assert!(t.spans_for("old/f").is_none(), "left to the ctimes");
+    }
+
+    #[test]
+    fn only_the_tracked_paths_and_their_folders_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/x"), "1").unwrap();
+        let touches = Arc::new(Mutex::new(Touches::default()));
+        Touches::watch(Arc::clone(&touches), dir.path().to_owned(), vec!["a/x".into()]);
+        let mut t = touches.lock().unwrap();
+        let g = GateIdx(0);
+        t.started(g);
+        std::fs::write(dir.path().join("a/x"), "2").unwrap();
+        std::fs::write(dir.path().join("a/scratch"), "s").unwrap();
+        t.finished(g);
+        assert!(matches!(t.spans_for("a/x"), Some(Told::Own(_))));
+        assert!(t.spans_for("a/scratch").is_none());
+        assert!(!t.seen.contains_key("a/scratch"));
     }
 
     #[test]

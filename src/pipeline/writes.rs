@@ -197,10 +197,7 @@ impl WriteWatch {
         Touches::watch(
             Arc::clone(&touches),
             config.root.clone(),
-            touches::folders_of(before.iter().map(|(p, _)| p.as_str()))
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
+            before.iter().map(|(p, _)| p.clone()).collect(),
         );
         let n = plan.gates.len();
         Some(WriteWatch {
