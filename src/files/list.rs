@@ -14,6 +14,7 @@ use super::hash::ContentTap;
 use super::index::StatIndex;
 use super::root::Root;
 use super::snapshot::Snapshot;
+use super::untracked::{self, UntrackedCache};
 use crate::git;
 use crate::sys::name;
 use anyhow::Context;
@@ -130,11 +131,30 @@ fn holds_listed(files: &[String], place: &str) -> bool {
     files.get(at).is_some_and(|f| f.starts_with(&dir))
 }
 
+/// What became of the untracked cache in a snapshot of the tree.
+#[derive(Debug)]
+pub enum UntrackedUpdate {
+    /// The record given held: git was not asked.
+    Kept,
+    /// git was asked; keep this record for the next run.
+    Save(UntrackedCache),
+    /// git was asked and no record could be made (a folder changed while
+    /// listed, a rule cannot be watched): forget the old one.
+    Forget,
+    /// Not a git work tree, or the cache is off.
+    Off,
+}
+
 /// Lists and snapshots the default inputs in one go, and the ignored files
 /// at the ignored ones among `places` (the places the gates' inputs name).
 /// Inside git, the tracked files (which git lists at once from its index)
 /// are stat'ed while git is still walking the tree for untracked ones: on a
 /// large tree the walk and the stats take about as long as each other.
+///
+/// The untracked files come from `untracked` (the untracked cache) when
+/// it still holds ([`UntrackedCache::check`]), and git is not asked for
+/// them; otherwise git walks the tree, and, when `untracked` is `Some`
+/// (the cache is on), a new record is made for the caller to keep.
 ///
 /// `load_index` runs while git lists the files; the index it returns is
 /// handed back with the snapshot, and so are the ignored places found.
@@ -145,22 +165,44 @@ pub fn snapshot_tree(
     exclude: &Path,
     places: &[&str],
     load_index: impl FnOnce() -> StatIndex,
+    untracked: Option<Option<UntrackedCache>>,
     tap: Option<&dyn ContentTap>,
-) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces)> {
+) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces, UntrackedUpdate)> {
     let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
     let listed_ns = super::snapshot::now_ns();
+    let use_cache = untracked.is_some();
     std::thread::scope(|s| {
-        let others = s.spawn(|| git::ls_files(root, &["--others", "--exclude-standard"]));
+        let ask_git = || s.spawn(|| git::ls_files(root, &["--others", "--exclude-standard"]));
         // Read from git's index when it can be (no process), else listed.
         let tracked = s.spawn(|| match git::index::tracked_at(root) {
             Some(files) => Ok(Some(files)),
             None => git::ls_files(root, &["--cached"]),
         });
+        let held = untracked.flatten().filter(|uc| match uc.check(root) {
+            Ok(()) => true,
+            Err(why) => {
+                crate::debug!("files: untracked cache: {why}; asking git");
+                false
+            }
+        });
+        let mut others = held.is_none().then(ask_git);
         let index = load_index();
         let tracked = tracked
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing tracked files panicked")))?
             .map(|files| tidy(files, root, exclude));
+        let held = held.filter(|uc| {
+            let same = tracked
+                .as_ref()
+                .is_some_and(|t| uc.tracked == untracked::tracked_digest(t));
+            if !same {
+                crate::debug!("files: untracked cache: the tracked files changed; asking git");
+            }
+            same
+        });
+        if held.is_none() && others.is_none() {
+            others = Some(ask_git());
+        }
         // The places holding a tracked file are not ignored; the others are
         // checked against the untracked files once git lists them.
         let open: Vec<&str> = match &tracked {
@@ -171,15 +213,44 @@ pub fn snapshot_tree(
                 .collect(),
             None => Vec::new(),
         };
+        // Kept for the new record, when one is to be made.
+        let tracked_copy = (use_cache && held.is_none())
+            .then(|| tracked.clone())
+            .flatten();
         let tracked = tracked.map(|files| Snapshot::take(&handle, files, &index, tap));
-        let others = others
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?;
+        let (others, mut update) = match (held, others) {
+            (Some(uc), _) => {
+                crate::debug!(
+                    "files: untracked cache: {} folders unchanged, {} untracked files as listed before",
+                    uc.stats.len(),
+                    uc.untracked.len()
+                );
+                (Some(uc.untracked), UntrackedUpdate::Kept)
+            }
+            (None, Some(others)) => {
+                let others = others
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?
+                    .map(|o| tidy(o, root, exclude));
+                (others, UntrackedUpdate::Off)
+            }
+            (None, None) => (None, UntrackedUpdate::Off),
+        };
         let (mut snapshot, ignored) = match (tracked, others) {
             (Some(tracked), Some(untracked)) => {
-                let untracked = tidy(untracked, root, exclude);
+                // The folders are looked at while the untracked files are.
+                let recording = tracked_copy.map(|t| {
+                    let listed = untracked.clone();
+                    s.spawn(move || UntrackedCache::record(root, exclude, &t, listed, listed_ns))
+                });
                 let (ignored, found) = ignored_files(root, exclude, &[&untracked], &open)?;
                 let snapshot = tracked.merge(Snapshot::take(&handle, untracked, &index, tap));
+                if let Some(recording) = recording {
+                    update = match recording.join().ok().flatten() {
+                        Some(uc) => UntrackedUpdate::Save(uc),
+                        None => UntrackedUpdate::Forget,
+                    };
+                }
                 if ignored.is_empty() {
                     (snapshot, found)
                 } else {
@@ -195,7 +266,7 @@ pub fn snapshot_tree(
             ),
         };
         snapshot.listed_ns = listed_ns;
-        Ok((snapshot, index, ignored))
+        Ok((snapshot, index, ignored, update))
     })
 }
 
@@ -211,6 +282,35 @@ pub(crate) fn changed_ns(meta: &std::fs::Metadata) -> i64 {
     } else {
         at
     }
+}
+
+/// Whether the rules of what git ignores that live outside `root` (the
+/// config's folder) are older than `since_ns`: each folder between `root`
+/// and the work tree's top and its `.gitignore` (a rule file added there
+/// changes the folder), the repository's `info/exclude` and `info`
+/// folders, and the config files that name or hold other rules
+/// ([`git::ignore_rule_files`]; `false` when those cannot be told without
+/// running git). Outside git, `true`.
+pub(crate) fn outer_rules_old(root: &Path, since_ns: i64) -> bool {
+    let changed_since = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .is_ok_and(|m| changed_ns(&m) >= since_ns.saturating_sub(QUIET_SLACK_NS))
+    };
+    let old = |path: &Path| !changed_since(path);
+    let top = super::root::absolute(root);
+    git::dirs(root).is_none_or(|d| {
+        let top_of_tree = super::root::absolute(&d.top);
+        let between_kept = top
+            .ancestors()
+            .skip(1)
+            .take_while(|dir| dir.starts_with(&top_of_tree))
+            .all(|dir| old(&dir.join(".gitignore")) && old(dir));
+        between_kept
+            && [d.common.join("info"), d.git_dir.join("info")]
+                .iter()
+                .all(|info| old(&info.join("exclude")) && old(info))
+            && git::ignore_rule_files(&d).is_some_and(|files| files.iter().all(|f| old(f)))
+    })
 }
 
 /// How many entries [`quiet_since`] reads before it gives up: past that,
@@ -435,13 +535,27 @@ mod tests {
                 Some(vec![".env".to_owned(), "build".to_owned()])
             )
         );
-        let (snapshot, _, ignored) =
-            snapshot_tree(root, &root.join(".pqg"), &places, StatIndex::default, None).unwrap();
+        let (snapshot, _, ignored, _) = snapshot_tree(
+            root,
+            &root.join(".pqg"),
+            &places,
+            StatIndex::default,
+            None,
+            None,
+        )
+        .unwrap();
         let paths: Vec<&str> = snapshot.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, listed);
         assert_eq!(ignored.places(), [".env", "build"]);
-        let (snapshot, _, ignored) =
-            snapshot_tree(root, &root.join(".pqg"), &[], StatIndex::default, None).unwrap();
+        let (snapshot, _, ignored, _) = snapshot_tree(
+            root,
+            &root.join(".pqg"),
+            &[],
+            StatIndex::default,
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(snapshot.files.len(), 3, "no place named: no ignored file");
         assert!(ignored.is_empty());
     }
