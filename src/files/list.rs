@@ -131,6 +131,14 @@ fn holds_listed(files: &[String], place: &str) -> bool {
     files.get(at).is_some_and(|f| f.starts_with(&dir))
 }
 
+/// Where a snapshot's untracked files came from.
+enum Listing {
+    /// The untracked cache, which held.
+    Held(UntrackedCache),
+    /// git (`None`: not a work tree).
+    Asked(Option<Vec<String>>),
+}
+
 /// What became of the untracked cache in a snapshot of the tree.
 #[derive(Debug)]
 pub enum UntrackedUpdate {
@@ -172,37 +180,50 @@ pub fn snapshot_tree(
     let listed_ns = super::snapshot::now_ns();
     let use_cache = untracked.is_some();
     std::thread::scope(|s| {
-        let ask_git = || s.spawn(|| git::ls_files(root, &["--others", "--exclude-standard"]));
+        let ask_git = || git::ls_files(root, &["--others", "--exclude-standard"]);
         // Read from git's index when it can be (no process), else listed.
         let tracked = s.spawn(|| match git::index::tracked_at(root) {
             Some(files) => Ok(Some(files)),
             None => git::ls_files(root, &["--cached"]),
         });
-        let held = untracked.flatten().filter(|uc| match uc.check(root) {
-            Ok(()) => true,
-            Err(why) => {
-                crate::debug!("files: untracked cache: {why}; asking git");
-                false
+        // The untracked cache is checked (and git asked, when it does not
+        // hold) beside the index's load and the tracked files' stats; the
+        // verdict comes first, with the tracked paths the record was made
+        // against, so that the tracked files are kept for a new record
+        // only when one is to be made.
+        let handle = &handle;
+        let (verdict, verdict_rx) = std::sync::mpsc::channel::<Option<[u8; 32]>>();
+        let untracked_now = s.spawn(move || {
+            let held = untracked.flatten().filter(|uc| match uc.check(handle) {
+                Ok(()) => true,
+                Err(why) => {
+                    crate::debug!("files: untracked cache: {why}; asking git");
+                    false
+                }
+            });
+            let _ = verdict.send(held.as_ref().map(|uc| uc.tracked));
+            match held {
+                Some(uc) => Ok(Listing::Held(uc)),
+                None => ask_git().map(Listing::Asked),
             }
         });
-        let mut others = held.is_none().then(ask_git);
         let index = load_index();
         let tracked = tracked
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing tracked files panicked")))?
             .map(|files| tidy(files, root, exclude));
-        let held = held.filter(|uc| {
+        let held_for = verdict_rx.recv().ok().flatten();
+        let reuse = held_for.is_some_and(|digest| {
             let same = tracked
                 .as_ref()
-                .is_some_and(|t| uc.tracked == untracked::tracked_digest(t));
+                .is_some_and(|t| digest == untracked::tracked_digest(t));
             if !same {
                 crate::debug!("files: untracked cache: the tracked files changed; asking git");
             }
             same
         });
-        if held.is_none() && others.is_none() {
-            others = Some(ask_git());
-        }
+        // The listing held but the index moved: git is asked after all.
+        let late = (held_for.is_some() && !reuse).then(|| s.spawn(ask_git));
         // The places holding a tracked file are not ignored; the others are
         // checked against the untracked files once git lists them.
         let open: Vec<&str> = match &tracked {
@@ -214,60 +235,97 @@ pub fn snapshot_tree(
             None => Vec::new(),
         };
         // Kept for the new record, when one is to be made.
-        let tracked_copy = (use_cache && held.is_none())
-            .then(|| tracked.clone())
-            .flatten();
-        let tracked = tracked.map(|files| Snapshot::take(&handle, files, &index, tap));
-        let (others, mut update) = match (held, others) {
-            (Some(uc), _) => {
+        let tracked_copy = (use_cache && !reuse).then(|| tracked.clone()).flatten();
+        let tracked = tracked.map(|files| Snapshot::take(handle, files, &index, tap));
+        let listing = untracked_now
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?;
+        let listed = match (listing, late) {
+            (_, Some(late)) => late
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?,
+            (Listing::Held(uc), None) => {
                 crate::debug!(
                     "files: untracked cache: {} folders unchanged, {} untracked files as listed before",
                     uc.stats.len(),
                     uc.untracked.len()
                 );
-                (Some(uc.untracked), UntrackedUpdate::Kept)
+                return finish(
+                    s,
+                    root,
+                    exclude,
+                    handle,
+                    (tracked, Some(uc.untracked)),
+                    (&index, &open, tap),
+                    None,
+                    listed_ns,
+                )
+                .map(|(snapshot, ignored, _)| (snapshot, index, ignored, UntrackedUpdate::Kept));
             }
-            (None, Some(others)) => {
-                let others = others
-                    .join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?
-                    .map(|o| tidy(o, root, exclude));
-                (others, UntrackedUpdate::Off)
-            }
-            (None, None) => (None, UntrackedUpdate::Off),
+            (Listing::Asked(listed), None) => listed,
         };
-        let (mut snapshot, ignored) = match (tracked, others) {
-            (Some(tracked), Some(untracked)) => {
-                // The folders are looked at while the untracked files are.
-                let recording = tracked_copy.map(|t| {
-                    let listed = untracked.clone();
-                    s.spawn(move || UntrackedCache::record(root, exclude, &t, listed, listed_ns))
-                });
-                let (ignored, found) = ignored_files(root, exclude, &[&untracked], &open)?;
-                let snapshot = tracked.merge(Snapshot::take(&handle, untracked, &index, tap));
-                if let Some(recording) = recording {
-                    update = match recording.join().ok().flatten() {
-                        Some(uc) => UntrackedUpdate::Save(uc),
-                        None => UntrackedUpdate::Forget,
-                    };
-                }
-                if ignored.is_empty() {
-                    (snapshot, found)
-                } else {
-                    (
-                        snapshot.merge(Snapshot::take(&handle, ignored, &index, tap)),
-                        found,
-                    )
-                }
-            }
-            _ => (
-                Snapshot::take(&handle, tidy(walk_files(root)?, root, exclude), &index, tap),
-                IgnoredPlaces::default(),
-            ),
-        };
-        snapshot.listed_ns = listed_ns;
+        let others = listed.map(|o| tidy(o, root, exclude));
+        let (snapshot, ignored, update) = finish(
+            s,
+            root,
+            exclude,
+            handle,
+            (tracked, others),
+            (&index, &open, tap),
+            tracked_copy,
+            listed_ns,
+        )?;
         Ok((snapshot, index, ignored, update))
     })
+}
+
+/// The rest of [`snapshot_tree`] once the tracked files are stat'ed and
+/// the untracked ones known: the untracked and ignored files' snapshot,
+/// and a new untracked cache record when `tracked_copy` is given (made
+/// while the untracked files are stat'ed).
+#[allow(clippy::too_many_arguments)]
+fn finish<'scope>(
+    s: &'scope std::thread::Scope<'scope, '_>,
+    root: &'scope Path,
+    exclude: &'scope Path,
+    handle: &Root,
+    (tracked, others): (Option<Snapshot>, Option<Vec<String>>),
+    (index, open, tap): (&StatIndex, &[&str], Option<&dyn ContentTap>),
+    tracked_copy: Option<Vec<String>>,
+    listed_ns: i64,
+) -> anyhow::Result<(Snapshot, IgnoredPlaces, UntrackedUpdate)> {
+    let mut update = UntrackedUpdate::Off;
+    let (mut snapshot, ignored) = match (tracked, others) {
+        (Some(tracked), Some(untracked)) => {
+            // The folders are looked at while the untracked files are.
+            let recording = tracked_copy.map(|t| {
+                let listed = untracked.clone();
+                s.spawn(move || UntrackedCache::record(root, exclude, &t, listed, listed_ns))
+            });
+            let (ignored, found) = ignored_files(root, exclude, &[&untracked], open)?;
+            let snapshot = tracked.merge(Snapshot::take(handle, untracked, index, tap));
+            if let Some(recording) = recording {
+                update = match recording.join().ok().flatten() {
+                    Some(uc) => UntrackedUpdate::Save(uc),
+                    None => UntrackedUpdate::Forget,
+                };
+            }
+            if ignored.is_empty() {
+                (snapshot, found)
+            } else {
+                (
+                    snapshot.merge(Snapshot::take(handle, ignored, index, tap)),
+                    found,
+                )
+            }
+        }
+        _ => (
+            Snapshot::take(handle, tidy(walk_files(root)?, root, exclude), index, tap),
+            IgnoredPlaces::default(),
+        ),
+    };
+    snapshot.listed_ns = listed_ns;
+    Ok((snapshot, ignored, update))
 }
 
 /// When `meta`'s entry last changed (its ctime), as late as its stamp may

@@ -21,6 +21,7 @@
 //! This module never stores anything: the caller keeps the record.
 
 use super::list::outer_rules_old;
+use super::root::Root;
 use crate::git;
 use crate::sys::name;
 use rayon::prelude::*;
@@ -41,6 +42,17 @@ pub struct DirStat {
 }
 
 impl DirStat {
+    fn from_stat(s: &crate::sys::fs::Stat) -> DirStat {
+        DirStat {
+            mtime_ns: s.mtime_ns,
+            ctime_ns: s.ctime_ns,
+            ino: s.ino,
+            dev: s.dev,
+            mode: s.mode,
+            size: s.size,
+        }
+    }
+
     fn of(meta: &std::fs::Metadata) -> DirStat {
         DirStat {
             mtime_ns: meta.mtime().saturating_mul(1_000_000_000) + meta.mtime_nsec(),
@@ -92,8 +104,8 @@ impl UntrackedCache {
     /// rules outside it are older than the listing, and every recorded
     /// folder and `.gitignore` shows the same stat data. `Err` says why
     /// not, for `-vv`.
-    pub(crate) fn check(&self, root: &Path) -> Result<(), String> {
-        if !outer_rules_old(root, self.listed_ns) {
+    pub(crate) fn check(&self, root: &Root) -> Result<(), String> {
+        if !outer_rules_old(root.path(), self.listed_ns) {
             return Err("a rule of what git ignores outside the folder changed".to_owned());
         }
         let changed = self
@@ -101,8 +113,8 @@ impl UntrackedCache {
             .par_iter()
             .with_min_len(64)
             .find_any(|(rel, before)| {
-                std::fs::symlink_metadata(root.join(name::to_path(rel)))
-                    .map_or(true, |m| DirStat::of(&m) != *before)
+                root.stat_data(rel)
+                    .map_or(true, |s| DirStat::from_stat(&s) != *before)
             });
         match changed {
             Some((rel, _)) => Err(format!(
@@ -385,9 +397,10 @@ mod tests {
         let kept = listed(after).expect("settled folders are recorded");
         let folders: Vec<&str> = kept.stats.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(folders, ["", "a"]);
-        assert_eq!(kept.check(root), Ok(()));
+        let handle = Root::open(root).unwrap();
+        assert_eq!(kept.check(&handle), Ok(()));
         std::fs::write(root.join("a/y"), "y").unwrap();
-        assert!(kept.check(root).is_err(), "a new entry moves `a`");
+        assert!(kept.check(&handle).is_err(), "a new entry moves `a`");
     }
 
     #[test]
