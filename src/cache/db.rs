@@ -89,9 +89,10 @@ const MIGRATIONS: &[&str] = &[
     DELETE FROM manifests;
     "#,
     // 3 → 4: the untracked cache, one record per folder listed (as
-    // `file_index`).
+    // `file_index`). `IF NOT EXISTS`: a file set back to an older version
+    // by hand (the tests do) may hold it already.
     r#"
-    CREATE TABLE untracked_cache (
+    CREATE TABLE IF NOT EXISTS untracked_cache (
         root     TEXT PRIMARY KEY,
         data     BLOB NOT NULL,
         checksum BLOB NOT NULL

@@ -308,7 +308,7 @@ fn take_snapshot(
         UntrackedUpdate::Save(record) => {
             cache.save_untracked(&root_key, Some(record));
             crate::debug!(
-                "cache: untracked cache saved: {} folders, {} untracked files",
+                "cache: untracked cache saved: {} folders and .gitignore files, {} untracked files",
                 record.stats.len(),
                 record.untracked.len()
             );

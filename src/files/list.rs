@@ -246,7 +246,7 @@ pub fn snapshot_tree(
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?,
             (Listing::Held(uc), None) => {
                 crate::debug!(
-                    "files: untracked cache: {} folders unchanged, {} untracked files as listed before",
+                    "files: untracked cache: {} folders and .gitignore files unchanged, {} untracked files as listed before",
                     uc.stats.len(),
                     uc.untracked.len()
                 );
