@@ -20,7 +20,7 @@
 //!
 //! This module never stores anything: the caller keeps the record.
 
-use super::list::outer_rules_old;
+use super::list::{changed_ns, outer_rules_old};
 use super::root::Root;
 use crate::git;
 use crate::sys::name;
@@ -143,6 +143,16 @@ impl UntrackedCache {
         // next run would not trust the record anyway.
         if !outer_rules_old(root, listed_ns) {
             crate::debug!("files: untracked cache not kept: a rule of what git ignores outside the folder changed, or cannot be watched");
+            return None;
+        }
+        // The index moved around the listing: git may have listed against
+        // another index than the tracked paths read here.
+        let index_moved = git::dirs(root).is_some_and(|d| {
+            std::fs::symlink_metadata(d.git_dir.join("index"))
+                .is_ok_and(|m| changed_ns(&m) >= racy_from)
+        });
+        if index_moved {
+            crate::debug!("files: untracked cache not kept: git's index changed while listed");
             return None;
         }
         let recorded = Self::walk(root, exclude, tracked, &untracked);
