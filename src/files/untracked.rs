@@ -26,7 +26,6 @@ use crate::git;
 use crate::sys::name;
 use rayon::prelude::*;
 use std::collections::HashSet;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// The stat data of a folder or a `.gitignore` that says whether it may
@@ -52,17 +51,14 @@ impl DirStat {
             size: s.size,
         }
     }
+}
 
-    fn of(meta: &std::fs::Metadata) -> DirStat {
-        DirStat {
-            mtime_ns: meta.mtime().saturating_mul(1_000_000_000) + meta.mtime_nsec(),
-            ctime_ns: meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec(),
-            ino: meta.ino(),
-            dev: meta.dev(),
-            mode: meta.mode(),
-            size: meta.size(),
-        }
-    }
+/// What one folder of [`UntrackedCache::walk`] gave.
+#[derive(Default)]
+struct Visited {
+    stats: Vec<(String, DirStat)>,
+    into: Vec<String>,
+    candidates: Vec<String>,
 }
 
 /// The kernel stamps a folder's ctime from a clock that may lag the one
@@ -208,52 +204,71 @@ impl UntrackedCache {
         // A submodule (tracked) or nested repository (listed `dir/`): git
         // does not walk into it; its own stat data is kept.
         let leaf = |p: &str| listed(tracked, p) || listed(untracked, &format!("{p}/"));
+        let handle = Root::open(root).ok()?;
+        let stat = |rel: &str| handle.stat_data(rel).ok().map(|s| DirStat::from_stat(&s));
+        // One folder: its stat data and its `.gitignore`'s, the folders to
+        // go into, and those git may ignore (they hold no listed file).
+        let visit = |dir: &String| -> Option<Visited> {
+            let path = root.join(name::to_path(dir));
+            if path == exclude {
+                return Some(Visited::default());
+            }
+            let mut seen = Visited::default();
+            let here = stat(dir)?;
+            if here.mode & libc::S_IFMT != libc::S_IFDIR {
+                return None;
+            }
+            seen.stats.push((dir.clone(), here));
+            let join = |file: &str| {
+                if dir.is_empty() {
+                    file.to_owned()
+                } else {
+                    format!("{dir}/{file}")
+                }
+            };
+            for entry in std::fs::read_dir(&path).ok()? {
+                let entry = entry.ok()?;
+                let file = entry.file_name();
+                let bytes = std::os::unix::ffi::OsStrExt::as_bytes(file.as_os_str());
+                if bytes == b".gitignore" {
+                    let rel = join(".gitignore");
+                    seen.stats.push((rel.clone(), stat(&rel)?));
+                    continue;
+                }
+                if bytes == b".git" || !entry.file_type().ok()?.is_dir() {
+                    continue;
+                }
+                let rel = join(&name::from_bytes(bytes.to_vec()));
+                if entry.path() == exclude {
+                    continue;
+                }
+                if folders.contains(rel.as_str()) {
+                    seen.into.push(rel);
+                } else if leaf(&rel) {
+                    let st = stat(&rel)?;
+                    seen.stats.push((rel, st));
+                } else {
+                    seen.candidates.push(rel);
+                }
+            }
+            Some(seen)
+        };
         let mut stats: Vec<(String, DirStat)> = Vec::new();
         let mut todo: Vec<String> = vec![String::new()];
         for _ in 0..MAX_ROUNDS {
             let mut candidates: Vec<String> = Vec::new();
-            while let Some(dir) = todo.pop() {
-                let path = root.join(name::to_path(&dir));
-                if path == exclude {
-                    continue;
-                }
-                let meta = std::fs::symlink_metadata(&path).ok()?;
-                if !meta.is_dir() {
-                    return None;
-                }
-                stats.push((dir.clone(), DirStat::of(&meta)));
-                for entry in std::fs::read_dir(&path).ok()? {
-                    let entry = entry.ok()?;
-                    let file = name::from_bytes(
-                        std::os::unix::ffi::OsStrExt::as_bytes(entry.file_name().as_os_str())
-                            .to_vec(),
-                    );
-                    if file == ".git" {
-                        continue;
-                    }
-                    let rel = if dir.is_empty() {
-                        file.clone()
-                    } else {
-                        format!("{dir}/{file}")
-                    };
-                    if file == ".gitignore" {
-                        let meta = std::fs::symlink_metadata(entry.path()).ok()?;
-                        stats.push((rel, DirStat::of(&meta)));
-                        continue;
-                    }
-                    if !entry.file_type().ok()?.is_dir() || entry.path() == exclude {
-                        continue;
-                    }
-                    if folders.contains(rel.as_str()) {
-                        todo.push(rel);
-                    } else if leaf(&rel) {
-                        stats.push((
-                            rel,
-                            DirStat::of(&std::fs::symlink_metadata(entry.path()).ok()?),
-                        ));
-                    } else {
-                        candidates.push(rel);
-                    }
+            // Level by level, each level's folders in parallel.
+            while !todo.is_empty() {
+                let level: Vec<Visited> = todo
+                    .par_iter()
+                    .with_min_len(8)
+                    .map(visit)
+                    .collect::<Option<Vec<_>>>()?;
+                todo = Vec::new();
+                for v in level {
+                    stats.extend(v.stats);
+                    todo.extend(v.into);
+                    candidates.extend(v.candidates);
                 }
             }
             if candidates.is_empty() {
