@@ -151,10 +151,10 @@ impl UntrackedCache {
             crate::debug!("files: untracked cache not kept: git's index changed while listed");
             return None;
         }
-        let recorded = Self::walk(root, exclude, tracked, &untracked);
+        let recorded = Self::walk(root, exclude, tracked, &untracked, racy_from);
         let Some(stats) = recorded else {
             crate::debug!(
-                "files: untracked cache not kept: a folder could not be read, or git asked"
+                "files: untracked cache not kept: a folder could not be read or changed while listed, or git could not be asked"
             );
             return None;
         };
@@ -171,12 +171,14 @@ impl UntrackedCache {
     }
 
     /// The stat data of the folders git's walk visits, and of their
-    /// `.gitignore` files, sorted.
+    /// `.gitignore` files, sorted; `None` as soon as one is racy (stamped
+    /// from `racy_from` on).
     fn walk(
         root: &Path,
         exclude: &Path,
         tracked: &[String],
         untracked: &[String],
+        racy_from: i64,
     ) -> Option<Vec<(String, DirStat)>> {
         let mut folders: HashSet<&str> = HashSet::new();
         folders.insert("");
@@ -205,7 +207,12 @@ impl UntrackedCache {
         // does not walk into it; its own stat data is kept.
         let leaf = |p: &str| listed(tracked, p) || listed(untracked, &format!("{p}/"));
         let handle = Root::open(root).ok()?;
-        let stat = |rel: &str| handle.stat_data(rel).ok().map(|s| DirStat::from_stat(&s));
+        // A racy entry ends the walk at once: no record will be kept (an
+        // edit just before the run is the common case).
+        let stat = |rel: &str| {
+            let st = DirStat::from_stat(&handle.stat_data(rel).ok()?);
+            (stamp(&st) < racy_from).then_some(st)
+        };
         // One folder: its stat data and its `.gitignore`'s, the folders to
         // go into, and those git may ignore (they hold no listed file).
         let visit = |dir: &String| -> Option<Visited> {
