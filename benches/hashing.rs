@@ -31,7 +31,8 @@ fn cold_hashing(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(bytes));
     group.bench_function("cold snapshot of 2,000 files (~10 MB)", |b| {
         b.iter(|| {
-            snapshot_tree(dir.path(), &exclude, &[], StatIndex::default, None).expect("snapshot")
+            snapshot_tree(dir.path(), &exclude, &[], StatIndex::default, None, None)
+                .expect("snapshot")
         });
     });
     group.finish();

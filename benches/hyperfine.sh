@@ -9,6 +9,7 @@
 #                                   #   precommit
 #                                   #   newcode (issue 15: new-code coverage)
 #                                   #   overhead (issue 14: cold, one file changed, warm)
+#                                   #   warm14 (issue 14's one-file and warm blocks alone)
 #                                   #   cold14 (issue 14's cold blocks alone)
 #                                   #   before (needs PQG_BASE)
 #   PQG_BASE=/path/to/old/pqg benches/hyperfine.sh before
@@ -113,7 +114,7 @@ EOF
   cd - >/dev/null
 }
 
-if want warm || want aged || want changed || want cold || want ladder || want overhead; then
+if want warm || want aged || want changed || want cold || want ladder || want overhead || want warm14; then
   make_tree "$WORK/tree" | tee -a "$RESULTS"
   cd "$WORK/tree"
   for i in $(seq 40); do printf '[gates.g%d]\nrun = ["true", "%d"]\n' "$i" "$i"; done >"$WORK/default.toml"
@@ -187,7 +188,7 @@ rate = b / t / 1e6
 print(f"{'cold: hash 20k files':<28} {t*1000:9.1f} ms  {b/1e6:.1f} MB → {rate:7.0f} MB/s (whole run)  target ≥ 500 MB/s  {'PASS' if rate >= 500 else 'MISS'}")
 EOF
   fi
-  if want overhead; then
+  if want overhead || want warm14; then
     # Issue 14: pqg's own time where it has to do something, each with its
     # references in the same hyperfine run. The gates do nothing (`true`),
     # so what is measured is pqg.
@@ -199,6 +200,8 @@ EOF
         grep -E 'snapshot of [0-9]+ files|keys computed|run finished|looked at again|checked again|written in|results stored|done' |
         sed "s/^/    $1: /" >>"$RESULTS"
     }
+    # `warm14` runs only the one-file and warm blocks below.
+    if want overhead; then
     # Cold: no cache, 40 no-op gates over every file (list, stat, hash
     # 20,000 files, key, run, store). Reference: b3sum over the same files
     # in two processes, plus git status.
@@ -229,6 +232,7 @@ EOF
       grep -E 'tracked files watched|run finished|looked at again|done' |
       sed "s/^/    watch: /" >>"$RESULTS"
     # --- end overhead/write watch ------------------------------------------
+    fi
     # --- overhead/one file changed (helper `overhead`) ----------------------
     # One file changed and staged: only its folder's gate re-runs (a
     # no-op, so the target is git status's time × 1.5 with nothing added).

@@ -46,6 +46,7 @@ pub mod api {
     pub use crate::config::Config;
     pub use crate::files::snapshot::{FileEntry, Mode, Snapshot};
     pub use crate::files::{hash::ContentTap, index::StatIndex, list::snapshot_tree};
+    pub use crate::files::{list::UntrackedUpdate, untracked::UntrackedCache};
     pub use crate::plan::{build as build_plan, Filters};
 
     /// The input part of each key, as a run computes it: the files of

@@ -4,7 +4,7 @@
 //! A seeded generator builds a temporary git repository whose gates are
 //! honest functions of what they declare (default inputs, globs with an
 //! exclusion, an ignored `.env` named in `inputs`, a symlink, an executable
-//! script, an `env` variable, a submodule, a gate that `needs` another and
+//! script, a folder of only ignored files, `.gitignore` rules rewritten, an `env` variable, a submodule, a gate that `needs` another and
 //! reads its ignored output, a `key_commands` output, the stage, the gate's
 //! name, a `scope = "new"` coverage metric), then applies random
 //! mutations. After the set-up and after every
@@ -84,6 +84,12 @@ enum Family {
     /// its reference (`settings.new_code_since`): the gate's key does not
     /// change, its verdict may.
     NewCode,
+    /// Create, edit or delete a file in a folder that holds only ignored
+    /// files (the untracked cache must watch it all the same).
+    IgnoredOnly,
+    /// Rewrite a `.gitignore` in place (top or nested) so that it lets the
+    /// ignored `.log` files in, or shuts them out again.
+    Unignore,
 }
 
 const FAMILIES: &[Family] = &[
@@ -106,6 +112,8 @@ const FAMILIES: &[Family] = &[
     Family::Stage,
     Family::GateName,
     Family::NewCode,
+    Family::IgnoredOnly,
+    Family::Unignore,
 ];
 
 /// Families today's pqg gets wrong, each with its issue-12 item; each was
@@ -136,6 +144,8 @@ impl Family {
             Family::Stage => "stage",
             Family::GateName => "gate_name",
             Family::NewCode => "new_code",
+            Family::IgnoredOnly => "ignored_only",
+            Family::Unignore => "unignore",
         }
     }
 }

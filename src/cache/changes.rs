@@ -213,23 +213,10 @@ fn nothing_new(prepared: &Prepared, snapshot: &Snapshot, exclude: &Path, within:
             !changed_since(dir.join(".gitignore")) && !changed_since(dir)
         })
     });
-    let old = |path: PathBuf| !changed_since(path);
     // Outside the config's folder: every folder up to the work tree's top
     // (a `.gitignore` there rules the places too), `info/exclude`, and the
     // config files that name or hold other rules.
-    let exclude_old = crate::git::dirs(&prepared.root).is_none_or(|d| {
-        let top_of_tree = absolute(&d.top);
-        let between_kept = top
-            .ancestors()
-            .skip(1)
-            .take_while(|dir| dir.starts_with(&top_of_tree))
-            .all(|dir| old(dir.join(".gitignore")) && old(dir.to_path_buf()));
-        between_kept
-            && [d.common.join("info"), d.git_dir.join("info")]
-                .into_iter()
-                .all(|info| old(info.join("exclude")) && old(info))
-            && crate::git::ignore_rule_files(&d).is_some_and(|files| files.into_iter().all(old))
-    });
+    let exclude_old = list::outer_rules_old(&prepared.root, snapshot.listed_ns);
     rules_kept
         && none_above
         && exclude_old

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The schema version this build writes.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// The schema version whose migration dropped every stored result (they
 /// could quote a secret).
@@ -87,6 +87,16 @@ const MIGRATIONS: &[&str] = &[
     PRAGMA secure_delete = ON;
     DELETE FROM entries;
     DELETE FROM manifests;
+    "#,
+    // 3 → 4: the untracked cache, one record per folder listed (as
+    // `file_index`). `IF NOT EXISTS`: a file set back to an older version
+    // by hand (the tests do) may hold it already.
+    r#"
+    CREATE TABLE IF NOT EXISTS untracked_cache (
+        root     TEXT PRIMARY KEY,
+        data     BLOB NOT NULL,
+        checksum BLOB NOT NULL
+    );
     "#,
 ];
 
@@ -398,11 +408,18 @@ pub(crate) fn immediate<T>(
 
 /// A database that claims our version but lacks our tables is damaged.
 fn check_tables(conn: &Connection) -> Result<(), DbError> {
-    const TABLES: [&str; 5] = ["entries", "manifests", "file_index", "runs", "gate_runs"];
+    const TABLES: [&str; 6] = [
+        "entries",
+        "manifests",
+        "file_index",
+        "runs",
+        "gate_runs",
+        "untracked_cache",
+    ];
     let found: String = conn
         .query_row(
             "SELECT coalesce(group_concat(name, ' '), '') FROM (SELECT name FROM sqlite_master
-             WHERE type = 'table' AND name IN ('entries', 'manifests', 'file_index', 'runs', 'gate_runs')
+             WHERE type = 'table' AND name IN ('entries', 'manifests', 'file_index', 'runs', 'gate_runs', 'untracked_cache')
              ORDER BY name)",
             [],
             |r| r.get(0),

@@ -13,7 +13,7 @@ use super::Cache;
 use crate::config::{Command, Config, Gate};
 use crate::files::filter::{self, IgnoredPlaces, InputFilter};
 use crate::files::hash::{self, ContentTap, InputsDigest};
-use crate::files::list;
+use crate::files::list::{self, UntrackedUpdate};
 use crate::files::root::absolute;
 use crate::files::snapshot::{FileEntry, Snapshot};
 use std::collections::HashMap;
@@ -293,15 +293,29 @@ fn take_snapshot(
     let abs_cache = absolute(cache_dir);
     crate::debug!("cache: snapshot of the files under {}", root.display());
     let root_key = root.to_string_lossy().into_owned();
+    let untracked = cache.load_untracked(&root_key);
     let listed = list::snapshot_tree(
         root,
         &abs_cache,
         places,
         || cache.load_index(&root_key),
+        untracked,
         tap,
     );
-    let (snapshot, index, ignored) =
+    let (snapshot, index, ignored, untracked) =
         listed.map_err(|e| format!("cannot list input files: {e:#}"))?;
+    match &untracked {
+        UntrackedUpdate::Save(record) => {
+            cache.save_untracked(&root_key, Some(record));
+            crate::debug!(
+                "cache: untracked cache saved: {} folders and .gitignore files, {} untracked files",
+                record.stats.len(),
+                record.untracked.len()
+            );
+        }
+        UntrackedUpdate::Forget => cache.save_untracked(&root_key, None),
+        UntrackedUpdate::Kept | UntrackedUpdate::Off => {}
+    }
     // A signal cut the hashing short: what was not hashed must not be
     // recorded, and the run stops anyway.
     if crate::sys::stop::requested().is_some() {

@@ -12,6 +12,7 @@ use super::key::CacheKey;
 use super::manifest::decode_manifest;
 use crate::files::index::StatIndex;
 use crate::files::snapshot::FileEntry;
+use crate::files::untracked::UntrackedCache;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -182,6 +183,52 @@ impl Cache {
         });
     }
 
+    /// The untracked cache for `root`: `None` when the cache is off (then
+    /// none is kept either), `Some(None)` when there is no intact record.
+    pub(crate) fn load_untracked(&mut self, root: &str) -> Option<Option<UntrackedCache>> {
+        if !self.reads() {
+            return None;
+        }
+        let row = self.with(|c| {
+            c.query_row(
+                "SELECT data, checksum FROM untracked_cache WHERE root = ?1",
+                [root],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()
+        })?;
+        Some(match row {
+            Some((data, sum)) if checksum(&[&data]) == sum => UntrackedCache::decode(&data),
+            _ => None,
+        })
+    }
+
+    /// Keeps the untracked cache for `root`, or forgets it (`None`).
+    pub(crate) fn save_untracked(&mut self, root: &str, record: Option<&UntrackedCache>) {
+        if self.mode == CacheMode::Off {
+            return;
+        }
+        match record {
+            Some(record) => {
+                let data = record.encode();
+                let sum = checksum(&[&data]);
+                self.with(|c| {
+                    c.execute(
+                        "INSERT OR REPLACE INTO untracked_cache (root, data, checksum) VALUES (?1, ?2, ?3)",
+                        params![root, data, sum],
+                    )
+                    .map(drop)
+                });
+            }
+            None => {
+                self.with(|c| {
+                    c.execute("DELETE FROM untracked_cache WHERE root = ?1", [root])
+                        .map(drop)
+                });
+            }
+        }
+    }
+
     /// Forgets the file-hash index for `root`: a folder no run will see
     /// again (the pre-push hook's temporary worktrees), whose records would
     /// only take room.
@@ -190,7 +237,8 @@ impl Cache {
             return;
         }
         self.with(|c| {
-            c.execute("DELETE FROM file_index WHERE root = ?1", [root])
+            c.execute("DELETE FROM file_index WHERE root = ?1", [root])?;
+            c.execute("DELETE FROM untracked_cache WHERE root = ?1", [root])
                 .map(drop)
         });
     }

@@ -205,6 +205,7 @@ fn clear(cache: &mut Cache) -> anyhow::Result<Outcome> {
         let n = c.execute("DELETE FROM entries", [])?;
         c.execute("DELETE FROM manifests", [])?;
         c.execute("DELETE FROM file_index", [])?;
+        c.execute("DELETE FROM untracked_cache", [])?;
         Ok(n)
     });
     let _ = cache.query(|c| c.execute_batch("VACUUM"));

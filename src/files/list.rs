@@ -14,6 +14,7 @@ use super::hash::ContentTap;
 use super::index::StatIndex;
 use super::root::Root;
 use super::snapshot::Snapshot;
+use super::untracked::{self, UntrackedCache};
 use crate::git;
 use crate::sys::name;
 use anyhow::Context;
@@ -130,11 +131,38 @@ fn holds_listed(files: &[String], place: &str) -> bool {
     files.get(at).is_some_and(|f| f.starts_with(&dir))
 }
 
+/// Where a snapshot's untracked files came from.
+enum Listing {
+    /// The untracked cache, which held.
+    Held(UntrackedCache),
+    /// git (`None`: not a work tree).
+    Asked(Option<Vec<String>>),
+}
+
+/// What became of the untracked cache in a snapshot of the tree.
+#[derive(Debug)]
+pub enum UntrackedUpdate {
+    /// The record given held: git was not asked.
+    Kept,
+    /// git was asked; keep this record for the next run.
+    Save(UntrackedCache),
+    /// git was asked and no record could be made (a folder changed while
+    /// listed, a rule cannot be watched): forget the old one.
+    Forget,
+    /// Not a git work tree, or the cache is off.
+    Off,
+}
+
 /// Lists and snapshots the default inputs in one go, and the ignored files
 /// at the ignored ones among `places` (the places the gates' inputs name).
 /// Inside git, the tracked files (which git lists at once from its index)
 /// are stat'ed while git is still walking the tree for untracked ones: on a
 /// large tree the walk and the stats take about as long as each other.
+///
+/// The untracked files come from `untracked` (the untracked cache) when
+/// it still holds ([`UntrackedCache::check`]), and git is not asked for
+/// them; otherwise git walks the tree, and, when `untracked` is `Some`
+/// (the cache is on), a new record is made for the caller to keep.
 ///
 /// `load_index` runs while git lists the files; the index it returns is
 /// handed back with the snapshot, and so are the ignored places found.
@@ -145,22 +173,57 @@ pub fn snapshot_tree(
     exclude: &Path,
     places: &[&str],
     load_index: impl FnOnce() -> StatIndex,
+    untracked: Option<Option<UntrackedCache>>,
     tap: Option<&dyn ContentTap>,
-) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces)> {
+) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces, UntrackedUpdate)> {
     let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
     let listed_ns = super::snapshot::now_ns();
+    let use_cache = untracked.is_some();
     std::thread::scope(|s| {
-        let others = s.spawn(|| git::ls_files(root, &["--others", "--exclude-standard"]));
+        let ask_git = || git::ls_files(root, &["--others", "--exclude-standard"]);
         // Read from git's index when it can be (no process), else listed.
         let tracked = s.spawn(|| match git::index::tracked_at(root) {
             Some(files) => Ok(Some(files)),
             None => git::ls_files(root, &["--cached"]),
+        });
+        // The untracked cache is checked (and git asked, when it does not
+        // hold) beside the index's load and the tracked files' stats; the
+        // verdict comes first, with the tracked paths the record was made
+        // against, so that the tracked files are kept for a new record
+        // only when one is to be made.
+        let handle = &handle;
+        let (verdict, verdict_rx) = std::sync::mpsc::channel::<Option<[u8; 32]>>();
+        let untracked_now = s.spawn(move || {
+            let held = untracked.flatten().filter(|uc| match uc.check(handle) {
+                Ok(()) => true,
+                Err(why) => {
+                    crate::debug!("files: untracked cache: {why}; asking git");
+                    false
+                }
+            });
+            let _ = verdict.send(held.as_ref().map(|uc| uc.tracked));
+            match held {
+                Some(uc) => Ok(Listing::Held(uc)),
+                None => ask_git().map(Listing::Asked),
+            }
         });
         let index = load_index();
         let tracked = tracked
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing tracked files panicked")))?
             .map(|files| tidy(files, root, exclude));
+        let held_for = verdict_rx.recv().ok().flatten();
+        let reuse = held_for.is_some_and(|digest| {
+            let same = tracked
+                .as_ref()
+                .is_some_and(|t| digest == untracked::tracked_digest(t));
+            if !same {
+                crate::debug!("files: untracked cache: the tracked files changed; asking git");
+            }
+            same
+        });
+        // The listing held but the index moved: git is asked after all.
+        let late = (held_for.is_some() && !reuse).then(|| s.spawn(ask_git));
         // The places holding a tracked file are not ignored; the others are
         // checked against the untracked files once git lists them.
         let open: Vec<&str> = match &tracked {
@@ -171,32 +234,98 @@ pub fn snapshot_tree(
                 .collect(),
             None => Vec::new(),
         };
-        let tracked = tracked.map(|files| Snapshot::take(&handle, files, &index, tap));
-        let others = others
+        // Kept for the new record, when one is to be made.
+        let tracked_copy = (use_cache && !reuse).then(|| tracked.clone()).flatten();
+        let tracked = tracked.map(|files| Snapshot::take(handle, files, &index, tap));
+        let listing = untracked_now
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?;
-        let (mut snapshot, ignored) = match (tracked, others) {
-            (Some(tracked), Some(untracked)) => {
-                let untracked = tidy(untracked, root, exclude);
-                let (ignored, found) = ignored_files(root, exclude, &[&untracked], &open)?;
-                let snapshot = tracked.merge(Snapshot::take(&handle, untracked, &index, tap));
-                if ignored.is_empty() {
-                    (snapshot, found)
-                } else {
-                    (
-                        snapshot.merge(Snapshot::take(&handle, ignored, &index, tap)),
-                        found,
-                    )
-                }
+        let listed = match (listing, late) {
+            (_, Some(late)) => late
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?,
+            (Listing::Held(uc), None) => {
+                crate::debug!(
+                    "files: untracked cache: {} folders and .gitignore files unchanged, {} untracked files as listed before",
+                    uc.stats.len(),
+                    uc.untracked.len()
+                );
+                return finish(
+                    s,
+                    root,
+                    exclude,
+                    handle,
+                    (tracked, Some(uc.untracked)),
+                    (&index, &open, tap),
+                    None,
+                    listed_ns,
+                )
+                .map(|(snapshot, ignored, _)| (snapshot, index, ignored, UntrackedUpdate::Kept));
             }
-            _ => (
-                Snapshot::take(&handle, tidy(walk_files(root)?, root, exclude), &index, tap),
-                IgnoredPlaces::default(),
-            ),
+            (Listing::Asked(listed), None) => listed,
         };
-        snapshot.listed_ns = listed_ns;
-        Ok((snapshot, index, ignored))
+        let others = listed.map(|o| tidy(o, root, exclude));
+        let (snapshot, ignored, update) = finish(
+            s,
+            root,
+            exclude,
+            handle,
+            (tracked, others),
+            (&index, &open, tap),
+            tracked_copy,
+            listed_ns,
+        )?;
+        Ok((snapshot, index, ignored, update))
     })
+}
+
+/// The rest of [`snapshot_tree`] once the tracked files are stat'ed and
+/// the untracked ones known: the untracked and ignored files' snapshot,
+/// and a new untracked cache record when `tracked_copy` is given (made
+/// while the untracked files are stat'ed).
+#[allow(clippy::too_many_arguments)]
+fn finish<'scope>(
+    s: &'scope std::thread::Scope<'scope, '_>,
+    root: &'scope Path,
+    exclude: &'scope Path,
+    handle: &Root,
+    (tracked, others): (Option<Snapshot>, Option<Vec<String>>),
+    (index, open, tap): (&StatIndex, &[&str], Option<&dyn ContentTap>),
+    tracked_copy: Option<Vec<String>>,
+    listed_ns: i64,
+) -> anyhow::Result<(Snapshot, IgnoredPlaces, UntrackedUpdate)> {
+    let mut update = UntrackedUpdate::Off;
+    let (mut snapshot, ignored) = match (tracked, others) {
+        (Some(tracked), Some(untracked)) => {
+            // The folders are looked at while the untracked files are.
+            let recording = tracked_copy.map(|t| {
+                let listed = untracked.clone();
+                s.spawn(move || UntrackedCache::record(root, exclude, &t, listed, listed_ns))
+            });
+            let (ignored, found) = ignored_files(root, exclude, &[&untracked], open)?;
+            let snapshot = tracked.merge(Snapshot::take(handle, untracked, index, tap));
+            if let Some(recording) = recording {
+                update = match recording.join().ok().flatten() {
+                    Some(uc) => UntrackedUpdate::Save(uc),
+                    None => UntrackedUpdate::Forget,
+                };
+            }
+            if ignored.is_empty() {
+                (snapshot, found)
+            } else {
+                (
+                    snapshot.merge(Snapshot::take(handle, ignored, index, tap)),
+                    found,
+                )
+            }
+        }
+        _ => (
+            Snapshot::take(handle, tidy(walk_files(root)?, root, exclude), index, tap),
+            IgnoredPlaces::default(),
+        ),
+    };
+    snapshot.listed_ns = listed_ns;
+    Ok((snapshot, ignored, update))
 }
 
 /// When `meta`'s entry last changed (its ctime), as late as its stamp may
@@ -211,6 +340,35 @@ pub(crate) fn changed_ns(meta: &std::fs::Metadata) -> i64 {
     } else {
         at
     }
+}
+
+/// Whether the rules of what git ignores that live outside `root` (the
+/// config's folder) are older than `since_ns`: each folder between `root`
+/// and the work tree's top and its `.gitignore` (a rule file added there
+/// changes the folder), the repository's `info/exclude` and `info`
+/// folders, and the config files that name or hold other rules
+/// ([`git::ignore_rule_files`]; `false` when those cannot be told without
+/// running git). Outside git, `true`.
+pub(crate) fn outer_rules_old(root: &Path, since_ns: i64) -> bool {
+    let changed_since = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .is_ok_and(|m| changed_ns(&m) >= since_ns.saturating_sub(QUIET_SLACK_NS))
+    };
+    let old = |path: &Path| !changed_since(path);
+    let top = super::root::absolute(root);
+    git::dirs(root).is_none_or(|d| {
+        let top_of_tree = super::root::absolute(&d.top);
+        let between_kept = top
+            .ancestors()
+            .skip(1)
+            .take_while(|dir| dir.starts_with(&top_of_tree))
+            .all(|dir| old(&dir.join(".gitignore")) && old(dir));
+        between_kept
+            && [d.common.join("info"), d.git_dir.join("info")]
+                .iter()
+                .all(|info| old(&info.join("exclude")) && old(info))
+            && git::ignore_rule_files(&d).is_some_and(|files| files.iter().all(|f| old(f)))
+    })
 }
 
 /// How many entries [`quiet_since`] reads before it gives up: past that,
@@ -435,13 +593,27 @@ mod tests {
                 Some(vec![".env".to_owned(), "build".to_owned()])
             )
         );
-        let (snapshot, _, ignored) =
-            snapshot_tree(root, &root.join(".pqg"), &places, StatIndex::default, None).unwrap();
+        let (snapshot, _, ignored, _) = snapshot_tree(
+            root,
+            &root.join(".pqg"),
+            &places,
+            StatIndex::default,
+            None,
+            None,
+        )
+        .unwrap();
         let paths: Vec<&str> = snapshot.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, listed);
         assert_eq!(ignored.places(), [".env", "build"]);
-        let (snapshot, _, ignored) =
-            snapshot_tree(root, &root.join(".pqg"), &[], StatIndex::default, None).unwrap();
+        let (snapshot, _, ignored, _) = snapshot_tree(
+            root,
+            &root.join(".pqg"),
+            &[],
+            StatIndex::default,
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(snapshot.files.len(), 3, "no place named: no ignored file");
         assert!(ignored.is_empty());
     }

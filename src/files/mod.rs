@@ -21,6 +21,8 @@
 //! - [`snapshot`]: every input's state and hash now, and what changed since.
 //! - [`filter`]: a gate's `inputs` globs.
 //! - [`hash`]: a file's content hash and the digest of a set of files.
+//! - [`untracked`]: the untracked cache, git's untracked listing kept with
+//!   the stat data of the folders it depends on.
 
 pub(crate) mod filter;
 pub(crate) mod hash;
@@ -28,3 +30,4 @@ pub(crate) mod index;
 pub(crate) mod list;
 pub(crate) mod root;
 pub(crate) mod snapshot;
+pub(crate) mod untracked;

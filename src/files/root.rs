@@ -141,6 +141,12 @@ impl Root {
             .collect()
     }
 
+    /// `lstat` of `rel` relative to the root (`""`: the root itself), the
+    /// bare numbers: nothing followed, nothing more asked.
+    pub(crate) fn stat_data(&self, rel: &str) -> std::io::Result<sys_fs::Stat> {
+        sys_fs::lstat_at(self.fd.as_fd(), if rel.is_empty() { "." } else { rel })
+    }
+
     /// `lstat` of `rel`, relative to the root; for a symlink, also `stat`
     /// of what it leads to (one more call, for symlinks only).
     pub fn lstat(&self, rel: &str) -> std::io::Result<(FileState, Kind)> {

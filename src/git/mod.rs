@@ -21,7 +21,7 @@ pub(crate) mod objects;
 mod spawn;
 
 pub(crate) use file_at::file_at;
-pub(crate) use spawn::{command, ls_files, ls_files_at, ls_ignored};
+pub(crate) use spawn::{check_ignore, command, ls_files, ls_files_at, ls_ignored};
 pub(crate) mod stash;
 pub(crate) mod status;
 pub(crate) mod submodule;

@@ -50,6 +50,58 @@ pub(crate) fn ls_ignored(root: &Path, places: &[&str]) -> anyhow::Result<Option<
     )
 }
 
+/// Which of `paths` (relative to `root`, taken literally) git ignores, by
+/// its own rules: `git check-ignore --stdin -z`. `None` outside git.
+pub(crate) fn check_ignore(root: &Path, paths: &[String]) -> anyhow::Result<Option<Vec<String>>> {
+    use std::io::Write;
+    if paths.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let mut child = match command(root)
+        .args(["check-ignore", "--stdin", "-z"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).context("running git check-ignore"),
+    };
+    let mut input = Vec::new();
+    for p in paths {
+        input.extend_from_slice(name::to_path(p).as_os_str().as_encoded_bytes());
+        input.push(0);
+    }
+    let mut stdin = child.stdin.take().context("git check-ignore's stdin")?;
+    // Written from a thread: git may fill its stdout before it has read
+    // all of stdin.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child
+        .wait_with_output()
+        .context("running git check-ignore")?;
+    let _ = writer.join();
+    // 0: some ignored, 1: none; anything else is an error.
+    match output.status.code() {
+        Some(0 | 1) => {}
+        _ => {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            if stderr.contains("not a git repository") {
+                return Ok(None);
+            }
+            bail!("git check-ignore failed: {}", stderr.trim());
+        }
+    }
+    Ok(Some(
+        output
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|raw| name::from_bytes(raw.to_vec()))
+            .collect(),
+    ))
+}
+
 fn ls_files_in(root: &Path, args: &[&str], paths: &[&str]) -> anyhow::Result<Option<Vec<String>>> {
     let output = match command(root)
         .args([

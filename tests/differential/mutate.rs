@@ -3,8 +3,8 @@
 //! never runs pqg.
 
 use super::world::{
-    deps_line, write, World, CONTENT_WORDS, DEPS_LINES, FLAVORS, LINK_TARGETS, POOL_DIRS,
-    POOL_FILES, POOL_NAMES, STAGES, WORDS, WORD_GATES,
+    deps_line, write, World, CONTENT_WORDS, DEPS_LINES, FLAVORS, IGNORE_RULES, LINK_TARGETS,
+    POOL_DIRS, POOL_FILES, POOL_NAMES, STAGES, WORDS, WORD_GATES,
 };
 use crate::Family;
 use std::path::Path;
@@ -107,6 +107,18 @@ impl World {
                 None => "untracked: pool full".into(),
             },
             Family::Ignored => self.ignored(),
+            Family::IgnoredOnly => {
+                let rel = "objs/new.txt";
+                if self.rng.below(3) == 0 {
+                    let _ = std::fs::remove_file(self.at(rel));
+                    format!("rm -f {rel} (beside ignored files only)")
+                } else {
+                    let content = self.random_content();
+                    write(&self.at(rel), &content);
+                    format!("write {rel} (beside ignored files only) = {content:?}")
+                }
+            }
+            Family::Unignore => self.unignore(),
             Family::SymlinkRetarget => {
                 let target = *self.rng.pick(LINK_TARGETS);
                 let _ = std::fs::remove_file(self.at("link"));
@@ -268,6 +280,24 @@ impl World {
             write(&self.at(rel), &content);
             format!("write {rel} (ignored) = {content:?}")
         }
+    }
+
+    /// Toggles a negation of the `.log` rule in the top `.gitignore` (for
+    /// src/) or in docs/.gitignore, rewriting the file in place: the
+    /// folder's stamps do not move, only the rule file's.
+    fn unignore(&mut self) -> String {
+        let (rel, base, negation) = *self.rng.pick(&[
+            (".gitignore", IGNORE_RULES, "!src/*.log\n"),
+            ("docs/.gitignore", "", "!*.log\n"),
+        ]);
+        let now = std::fs::read_to_string(self.at(rel)).unwrap_or_default();
+        let next = if now.contains(negation) {
+            base.to_owned()
+        } else {
+            format!("{base}{negation}")
+        };
+        write(&self.at(rel), &next);
+        format!("rewrite {rel} = {next:?}")
     }
 
     fn submodule(&mut self) -> String {

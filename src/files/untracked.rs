@@ -1,0 +1,463 @@
+//! The untracked cache: what `git ls-files --others --exclude-standard`
+//! said last time, and the stat data of every folder git's walk for it
+//! visits, so that a warm run lstats those folders instead of walking the
+//! tree again (git's own `core.untrackedCache` idea).
+//!
+//! What it trusts: a folder gains, loses or renames an entry only by
+//! moving its mtime and ctime (and no program sets a ctime back); a
+//! folder moved or replaced shows another inode. A folder whose stamps
+//! are not older than the listing's start is racy and never trusted (the
+//! listing may have missed what changed it), like the racy rule of
+//! [`super::index`]. The rules of what git ignores are git's: a candidate
+//! folder holding no listed file is asked about with `git check-ignore`,
+//! never matched here; every `.gitignore` of a visited folder is recorded
+//! by its stat data, and the rules outside the folder by their stamps
+//! ([`super::list::outer_rules_old`]).
+//!
+//! The tracked files count too: a file that leaves the index (`git rm
+//! --cached`) may become untracked without any folder changing, so the
+//! record holds a digest of the tracked paths it was made against.
+//!
+//! This module never stores anything: the caller keeps the record.
+
+use super::list::{changed_ns, outer_rules_old};
+use super::root::Root;
+use crate::git;
+use crate::sys::name;
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// The stat data of a folder or a `.gitignore` that says whether it may
+/// have changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirStat {
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+    pub dev: u64,
+    pub mode: u32,
+    pub size: u64,
+}
+
+impl DirStat {
+    fn from_stat(s: &crate::sys::fs::Stat) -> DirStat {
+        DirStat {
+            mtime_ns: s.mtime_ns,
+            ctime_ns: s.ctime_ns,
+            ino: s.ino,
+            dev: s.dev,
+            mode: s.mode,
+            size: s.size,
+        }
+    }
+}
+
+/// What one folder of [`UntrackedCache::walk`] gave.
+#[derive(Default)]
+struct Visited {
+    stats: Vec<(String, DirStat)>,
+    into: Vec<String>,
+    candidates: Vec<String>,
+}
+
+/// The kernel stamps a folder's ctime from a clock that may lag the one
+/// read for the listing's start by a scheduler tick.
+const SLACK_NS: i64 = 20_000_000;
+
+/// Rounds of `git check-ignore` for folders that hold no listed file,
+/// each one level deeper; past that, nothing is recorded.
+const MAX_ROUNDS: usize = 16;
+
+/// One listing of the untracked files and what it depended on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UntrackedCache {
+    /// When the listing started (ns since the epoch).
+    pub listed_ns: i64,
+    /// BLAKE3 of the tracked paths it was made against.
+    pub tracked: [u8; 32],
+    /// Every folder git's walk visits (relative, `""` for the root), and
+    /// every `.gitignore` in them, with their stat data; sorted.
+    pub stats: Vec<(String, DirStat)>,
+    /// What git listed, tidied and sorted.
+    pub untracked: Vec<String>,
+}
+
+/// The digest of the sorted tracked paths a listing is made against.
+pub(crate) fn tracked_digest(tracked: &[String]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    for p in tracked {
+        h.update(p.as_bytes());
+        h.update(&[0]);
+    }
+    *h.finalize().as_bytes()
+}
+
+const MAGIC: &[u8; 8] = b"pqguc001";
+
+impl UntrackedCache {
+    /// Whether the listing still holds for the tree under `root` now: the
+    /// rules outside it are older than the listing, and every recorded
+    /// folder and `.gitignore` shows the same stat data. `Err` says why
+    /// not, for `-vv`.
+    pub(crate) fn check(&self, root: &Root) -> Result<(), String> {
+        if !outer_rules_old(root.path(), self.listed_ns) {
+            return Err("a rule of what git ignores outside the folder changed".to_owned());
+        }
+        let changed = self
+            .stats
+            .par_iter()
+            .with_min_len(64)
+            .find_any(|(rel, before)| {
+                root.stat_data(rel)
+                    .map_or(true, |s| DirStat::from_stat(&s) != *before)
+            });
+        match changed {
+            Some((rel, _)) => Err(format!(
+                "`{}` changed",
+                if rel.is_empty() { "." } else { rel }
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Records what the folders git's walk visits look like now, after a
+    /// listing started at `listed_ns` gave `untracked` against `tracked`
+    /// (both sorted, tidied): the folders of listed files, and those that
+    /// hold none unless git ignores them (asked with `git check-ignore`).
+    /// `exclude` (the cache folder) is left out. `None` when something
+    /// cannot be read, a folder or rule is racy, or git cannot be asked.
+    pub(crate) fn record(
+        root: &Path,
+        exclude: &Path,
+        tracked: &[String],
+        untracked: Vec<String>,
+        listed_ns: i64,
+    ) -> Option<UntrackedCache> {
+        let racy_from = listed_ns.saturating_sub(SLACK_NS);
+        // Rules outside the folder changed since the listing started: the
+        // next run would not trust the record anyway.
+        if !outer_rules_old(root, listed_ns) {
+            crate::debug!("files: untracked cache not kept: a rule of what git ignores outside the folder changed, or cannot be watched");
+            return None;
+        }
+        // The index moved around the listing: git may have listed against
+        // another index than the tracked paths read here.
+        let index_moved = git::dirs(root).is_some_and(|d| {
+            std::fs::symlink_metadata(d.git_dir.join("index"))
+                .is_ok_and(|m| changed_ns(&m) >= racy_from)
+        });
+        if index_moved {
+            crate::debug!("files: untracked cache not kept: git's index changed while listed");
+            return None;
+        }
+        let recorded = Self::walk(root, exclude, tracked, &untracked, racy_from);
+        let Some(stats) = recorded else {
+            crate::debug!(
+                "files: untracked cache not kept: a folder could not be read or changed while listed, or git could not be asked"
+            );
+            return None;
+        };
+        if stats.iter().any(|(_, s)| stamp(s) >= racy_from) {
+            crate::debug!("files: untracked cache not kept: a folder changed while listed");
+            return None;
+        }
+        Some(UntrackedCache {
+            listed_ns,
+            tracked: tracked_digest(tracked),
+            stats,
+            untracked,
+        })
+    }
+
+    /// The stat data of the folders git's walk visits, and of their
+    /// `.gitignore` files, sorted; `None` as soon as one is racy (stamped
+    /// from `racy_from` on).
+    fn walk(
+        root: &Path,
+        exclude: &Path,
+        tracked: &[String],
+        untracked: &[String],
+        racy_from: i64,
+    ) -> Option<Vec<(String, DirStat)>> {
+        let mut folders: HashSet<&str> = HashSet::new();
+        folders.insert("");
+        for list in [tracked, untracked] {
+            let mut last = "";
+            for path in list {
+                let path = path.trim_end_matches('/');
+                let Some(cut) = path.rfind('/') else { continue };
+                let dir = &path[..cut];
+                if dir == last {
+                    continue;
+                }
+                last = dir;
+                let mut at = dir;
+                while folders.insert(at) {
+                    match at.rfind('/') {
+                        Some(i) => at = &at[..i],
+                        None => break,
+                    }
+                }
+            }
+        }
+        let listed =
+            |list: &[String], p: &str| list.binary_search_by(|f| f.as_str().cmp(p)).is_ok();
+        // A submodule (tracked) or nested repository (listed `dir/`): git
+        // does not walk into it; its own stat data is kept.
+        let leaf = |p: &str| listed(tracked, p) || listed(untracked, &format!("{p}/"));
+        let handle = Root::open(root).ok()?;
+        // A racy entry ends the walk at once: no record will be kept (an
+        // edit just before the run is the common case).
+        let stat = |rel: &str| {
+            let st = DirStat::from_stat(&handle.stat_data(rel).ok()?);
+            (stamp(&st) < racy_from).then_some(st)
+        };
+        // One folder: its stat data and its `.gitignore`'s, the folders to
+        // go into, and those git may ignore (they hold no listed file).
+        let visit = |dir: &String| -> Option<Visited> {
+            let path = root.join(name::to_path(dir));
+            if path == exclude {
+                return Some(Visited::default());
+            }
+            let mut seen = Visited::default();
+            let here = stat(dir)?;
+            if here.mode & libc::S_IFMT != libc::S_IFDIR {
+                return None;
+            }
+            seen.stats.push((dir.clone(), here));
+            let join = |file: &str| {
+                if dir.is_empty() {
+                    file.to_owned()
+                } else {
+                    format!("{dir}/{file}")
+                }
+            };
+            for entry in std::fs::read_dir(&path).ok()? {
+                let entry = entry.ok()?;
+                let file = entry.file_name();
+                let bytes = std::os::unix::ffi::OsStrExt::as_bytes(file.as_os_str());
+                if bytes == b".gitignore" {
+                    let rel = join(".gitignore");
+                    seen.stats.push((rel.clone(), stat(&rel)?));
+                    continue;
+                }
+                if bytes == b".git" || !entry.file_type().ok()?.is_dir() {
+                    continue;
+                }
+                let rel = join(&name::from_bytes(bytes.to_vec()));
+                if entry.path() == exclude {
+                    continue;
+                }
+                if folders.contains(rel.as_str()) {
+                    seen.into.push(rel);
+                } else if leaf(&rel) {
+                    let st = stat(&rel)?;
+                    seen.stats.push((rel, st));
+                } else {
+                    seen.candidates.push(rel);
+                }
+            }
+            Some(seen)
+        };
+        let mut stats: Vec<(String, DirStat)> = Vec::new();
+        let mut todo: Vec<String> = vec![String::new()];
+        for _ in 0..MAX_ROUNDS {
+            let mut candidates: Vec<String> = Vec::new();
+            // Level by level, each level's folders in parallel.
+            while !todo.is_empty() {
+                let level: Vec<Visited> = todo
+                    .par_iter()
+                    .with_min_len(8)
+                    .map(visit)
+                    .collect::<Option<Vec<_>>>()?;
+                todo = Vec::new();
+                for v in level {
+                    stats.extend(v.stats);
+                    todo.extend(v.into);
+                    candidates.extend(v.candidates);
+                }
+            }
+            if candidates.is_empty() {
+                stats.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                return Some(stats);
+            }
+            // A leading `:` would read as pathspec magic, which
+            // check-ignore refuses to take literally: no record.
+            if candidates.iter().any(|c| c.starts_with(':')) {
+                return None;
+            }
+            let ignored: HashSet<String> = git::check_ignore(root, &candidates)
+                .ok()??
+                .into_iter()
+                .collect();
+            todo = candidates
+                .into_iter()
+                .filter(|c| !ignored.contains(c))
+                .collect();
+        }
+        None
+    }
+
+    /// A compact binary form, stored as one blob.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.stats.len() * 64 + self.untracked.len() * 32);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.listed_ns.to_le_bytes());
+        out.extend_from_slice(&self.tracked);
+        out.extend_from_slice(&(self.stats.len() as u64).to_le_bytes());
+        for (path, s) in &self.stats {
+            put_str(&mut out, path);
+            for v in [s.mtime_ns, s.ctime_ns] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [s.ino, s.dev, s.size] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(&s.mode.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.untracked.len() as u64).to_le_bytes());
+        for path in &self.untracked {
+            put_str(&mut out, path);
+        }
+        out
+    }
+
+    /// Reads [`encode`](Self::encode)'s form; `None` when it is damaged.
+    pub(crate) fn decode(bytes: &[u8]) -> Option<UntrackedCache> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(8)? != MAGIC {
+            return None;
+        }
+        let listed_ns = r.i64()?;
+        let tracked: [u8; 32] = r.take(32)?.try_into().ok()?;
+        let count = r.u64()? as usize;
+        let mut stats = Vec::with_capacity(count.min(1 << 20));
+        for _ in 0..count {
+            let path = r.string()?;
+            let (mtime_ns, ctime_ns) = (r.i64()?, r.i64()?);
+            let (ino, dev, size) = (r.u64()?, r.u64()?, r.u64()?);
+            let mode = u32::from_le_bytes(r.take(4)?.try_into().ok()?);
+            stats.push((
+                path,
+                DirStat {
+                    mtime_ns,
+                    ctime_ns,
+                    ino,
+                    dev,
+                    mode,
+                    size,
+                },
+            ));
+        }
+        let count = r.u64()? as usize;
+        let mut untracked = Vec::with_capacity(count.min(1 << 20));
+        for _ in 0..count {
+            untracked.push(r.string()?);
+        }
+        (r.at == bytes.len()).then_some(UntrackedCache {
+            listed_ns,
+            tracked,
+            stats,
+            untracked,
+        })
+    }
+}
+
+/// The later of a stat's mtime and ctime, as late as a whole-second stamp
+/// may mean (the rule of `list::changed_ns`).
+fn stamp(s: &DirStat) -> i64 {
+    let late = |ns: i64| {
+        if ns % 1_000_000_000 == 0 {
+            ns.saturating_add(2_000_000_000)
+        } else {
+            ns
+        }
+    };
+    late(s.mtime_ns).max(late(s.ctime_ns))
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let end = self.at.checked_add(n)?;
+        let out = self.bytes.get(self.at..end)?;
+        self.at = end;
+        Some(out)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn i64(&mut self) -> Option<i64> {
+        Some(self.u64()? as i64)
+    }
+    fn string(&mut self) -> Option<String> {
+        let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
+        std::str::from_utf8(self.take(len)?).ok().map(str::to_owned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_changed_after_the_listing_started_is_not_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let before = crate::files::snapshot::now_ns() - 1_000_000_000;
+        std::fs::create_dir(root.join("a")).unwrap();
+        std::fs::write(root.join("a/x"), "x").unwrap();
+        let tracked = vec!["a/x".to_owned()];
+        let listed =
+            |at: i64| UntrackedCache::record(root, &root.join(".pqg"), &tracked, Vec::new(), at);
+        assert_eq!(
+            listed(before),
+            None,
+            "`a` changed after a listing that started before: racy"
+        );
+        let after = crate::files::snapshot::now_ns() + 1_000_000_000;
+        let kept = listed(after).expect("settled folders are recorded");
+        let folders: Vec<&str> = kept.stats.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(folders, ["", "a"]);
+        let handle = Root::open(root).unwrap();
+        assert_eq!(kept.check(&handle), Ok(()));
+        std::fs::write(root.join("a/y"), "y").unwrap();
+        assert!(kept.check(&handle).is_err(), "a new entry moves `a`");
+    }
+
+    #[test]
+    fn the_record_reads_back_and_damage_is_refused() {
+        let uc = UntrackedCache {
+            listed_ns: 42,
+            tracked: [3; 32],
+            stats: vec![(
+                "a/b".to_owned(),
+                DirStat {
+                    mtime_ns: 1,
+                    ctime_ns: 2,
+                    ino: 3,
+                    dev: 4,
+                    mode: 0o40755,
+                    size: 4096,
+                },
+            )],
+            untracked: vec!["a/b/new.txt".to_owned(), "nested/".to_owned()],
+        };
+        let bytes = uc.encode();
+        assert_eq!(UntrackedCache::decode(&bytes), Some(uc));
+        assert_eq!(UntrackedCache::decode(&bytes[..bytes.len() - 1]), None);
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(UntrackedCache::decode(&longer), None);
+    }
+}

@@ -1,0 +1,323 @@
+//! The untracked cache (issue 14, warm runs): a warm run reuses git's
+//! last listing of the untracked files while no folder git's walk visits
+//! changed and no rule of what git ignores did; every way a new input can
+//! appear without a listed file's folder changing is seen, and the cached
+//! run agrees with `--no-cache`.
+
+mod common;
+
+use common::TestRepo;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Fails when git lists an input whose name holds `BAD`.
+const NAMES: &str = "[gates.g]\nrun = '! git ls-files -co --exclude-standard | grep -q BAD'\n";
+
+/// Fails when git lists a `.log` file; only `.log` files are its inputs,
+/// so an edit of a `.gitignore` does not change its key by itself.
+const LOGS: &str = "[gates.g]\nrun = '! git ls-files -co --exclude-standard | grep -q \"[.]log$\"'\ninputs = [\"**/*.log\"]\n";
+
+/// Fails when an input file holds `BAD`.
+const CONTENT: &str = "[gates.g]\nrun = '! git ls-files -co --exclude-standard -z | xargs -0 cat | grep -q \"B[A]D\"'\n";
+
+/// Waits until every change made so far is older than the window in
+/// which a folder's stamps are not trusted (20 ms): only then is a
+/// listing kept for the next run.
+fn settle() {
+    let start = Instant::now();
+    common::wait_for(Duration::from_secs(5), "the racy window to pass", || {
+        start.elapsed() >= Duration::from_millis(60)
+    });
+}
+
+/// `pqg check -vv --format json` (plus `extra`) in `dir`: gate `g`'s
+/// status and whether it was cached, and the log.
+fn check_in(repo: &TestRepo, dir: &Path, extra: &[&str]) -> (String, bool, String) {
+    let mut args = vec!["check", "-vv", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = repo
+        .pqg_std(&args)
+        .current_dir(dir)
+        .output()
+        .expect("run pqg");
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{log}");
+    let report = common::json(&out.stdout);
+    let gate = common::gate(&report, "g");
+    (
+        gate["status"].as_str().expect("status").to_owned(),
+        gate["cached"].as_bool().unwrap_or(false),
+        log,
+    )
+}
+
+fn check(repo: &TestRepo, extra: &[&str]) -> (String, bool, String) {
+    check_in(repo, repo.path(), extra)
+}
+
+const REUSED: &str = "untracked files as listed before";
+
+/// Runs until the listing is kept, and checks that the next run reuses it
+/// and gets `g`'s passing result from the cache.
+fn warm_in(repo: &TestRepo, dir: &Path) {
+    check_in(repo, dir, &[]);
+    settle();
+    check_in(repo, dir, &[]);
+    settle();
+    let (status, cached, log) = check_in(repo, dir, &[]);
+    assert_eq!((status.as_str(), cached), ("pass", true), "{log}");
+    assert!(log.contains(REUSED), "the listing is not reused:\n{log}");
+}
+
+fn warm(repo: &TestRepo) {
+    warm_in(repo, repo.path());
+}
+
+/// After a change: the cached run and `--no-cache` both say `expected`.
+fn expect_in(repo: &TestRepo, dir: &Path, expected: &str) {
+    let (cached, _, log) = check_in(repo, dir, &[]);
+    let (fresh, _, _) = check_in(repo, dir, &["--no-cache"]);
+    assert_eq!(fresh, expected, "the change itself");
+    assert_eq!(cached, fresh, "cached and --no-cache disagree:\n{log}");
+}
+
+fn expect(repo: &TestRepo, expected: &str) {
+    expect_in(repo, repo.path(), expected);
+}
+
+fn committed(repo: TestRepo) -> TestRepo {
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "set up"]);
+    repo
+}
+
+#[test]
+fn a_new_file_in_a_folder_of_only_ignored_files_is_seen() {
+    // Nobody lists anything in build/, yet git walks it: a new file there
+    // moves only build/'s stamps.
+    let repo = committed(
+        TestRepo::new()
+            .gates(NAMES)
+            .file(".gitignore", "*.o\n")
+            .file("src/main.c", "int main;\n"),
+    );
+    repo.write("build/a.o", "obj");
+    warm(&repo);
+    repo.write("build/BAD.c", "new");
+    expect(&repo, "fail");
+}
+
+#[test]
+fn new_nested_folders_in_an_empty_folder_are_seen() {
+    let repo = committed(TestRepo::new().gates(NAMES).file("a.txt", "ok\n"));
+    std::fs::create_dir(repo.path().join("empty")).unwrap();
+    warm(&repo);
+    repo.write("empty/a/b/BAD.txt", "new");
+    expect(&repo, "fail");
+}
+
+#[test]
+fn a_gitignore_edited_in_place_lets_a_file_in() {
+    let repo = committed(TestRepo::new().gates(LOGS).file(".gitignore", "*.log\n"));
+    repo.write("x.log", "log");
+    warm(&repo);
+    // Rewritten in place: the folder's stamps do not move.
+    repo.write(".gitignore", "*.tmp\n");
+    expect(&repo, "fail");
+}
+
+#[test]
+fn a_nested_gitignore_edited_in_place_lets_a_file_in() {
+    let repo = committed(
+        TestRepo::new()
+            .gates(LOGS)
+            .file("sub/.gitignore", "*.log\n")
+            .file("sub/a.txt", "ok\n"),
+    );
+    repo.write("sub/deep/x.log", "log");
+    warm(&repo);
+    repo.write("sub/.gitignore", "*.tmp\n");
+    expect(&repo, "fail");
+}
+
+#[test]
+fn a_gitignore_inside_an_untracked_folder_is_watched() {
+    let repo = committed(TestRepo::new().gates(LOGS).file("a.txt", "ok\n"));
+    repo.write("new/.gitignore", "*.log\n");
+    repo.write("new/x.log", "log");
+    warm(&repo);
+    repo.write("new/.gitignore", "*.tmp\n");
+    expect(&repo, "fail");
+}
+
+#[test]
+fn info_exclude_edited_lets_a_file_in() {
+    let repo = committed(TestRepo::new().gates(LOGS).file("a.txt", "ok\n"));
+    repo.write(".git/info/exclude", "*.log\n");
+    repo.write("x.log", "log");
+    warm(&repo);
+    repo.write(".git/info/exclude", "*.tmp\n");
+    expect(&repo, "fail");
+}
+
+#[test]
+fn a_gitignore_above_the_config_folder_is_watched() {
+    let repo = committed(
+        TestRepo::new()
+            .file(".gitignore", "*.log\n")
+            .file("app/gates.toml", LOGS)
+            .file("app/a.txt", "ok\n"),
+    );
+    repo.write("app/x.log", "log");
+    let app = repo.path().join("app");
+    warm_in(&repo, &app);
+    repo.write(".gitignore", "*.tmp\n");
+    expect_in(&repo, &app, "fail");
+}
+
+#[test]
+fn a_config_naming_an_excludes_file_keeps_no_listing() {
+    let outside = tempfile::tempdir().unwrap();
+    let ignores = outside.path().join("ignores");
+    std::fs::write(&ignores, "*.log\n").unwrap();
+    let repo = committed(TestRepo::new().gates(LOGS).file("a.txt", "ok\n"));
+    repo.git(&["config", "core.excludesFile", ignores.to_str().unwrap()]);
+    repo.write("x.log", "log");
+    check(&repo, &[]);
+    settle();
+    check(&repo, &[]);
+    settle();
+    let (status, cached, log) = check(&repo, &[]);
+    assert_eq!((status.as_str(), cached), ("pass", true));
+    assert!(
+        !log.contains(REUSED),
+        "git's config names a file pqg does not watch: git is asked\n{log}"
+    );
+    std::fs::write(&ignores, "*.tmp\n").unwrap();
+    expect(&repo, "fail");
+}
+
+#[test]
+fn a_renamed_folder_is_seen() {
+    let repo = committed(
+        TestRepo::new()
+            .gates(LOGS)
+            .file(".gitignore", "box/*.log\n")
+            .file("a.txt", "ok\n"),
+    );
+    repo.write("box/a.log", "log");
+    warm(&repo);
+    std::fs::rename(repo.path().join("box"), repo.path().join("crate")).unwrap();
+    expect(&repo, "fail");
+}
+
+#[test]
+fn a_folder_replaced_by_a_symlink_is_seen() {
+    let repo = committed(
+        TestRepo::new()
+            .gates(NAMES)
+            .file(".gitignore", "*.o\n")
+            .file("a.txt", "ok\n"),
+    );
+    repo.write("BAD/x.o", "obj");
+    warm(&repo);
+    std::fs::remove_dir_all(repo.path().join("BAD")).unwrap();
+    std::os::unix::fs::symlink("a.txt", repo.path().join("BAD")).unwrap();
+    expect(&repo, "fail");
+}
+
+#[test]
+fn a_file_that_leaves_the_index_stays_an_input() {
+    // `git rm --cached` makes a file untracked without any folder
+    // changing: only the index tells.
+    let repo = committed(
+        TestRepo::new()
+            .gates(CONTENT)
+            .file("notes.txt", "ok\n")
+            .file("a.txt", "ok\n"),
+    );
+    warm(&repo);
+    repo.git(&["rm", "-q", "--cached", "notes.txt"]);
+    expect(&repo, "pass");
+    settle();
+    // Listed again as an untracked file, it is an input: the result
+    // stored with it holds (a listing without it would make the check
+    // after the run find it new, and never store).
+    let (status, cached, log) = check(&repo, &[]);
+    assert_eq!((status.as_str(), cached), ("pass", true), "{log}");
+    repo.write("notes.txt", "BAD\n");
+    expect(&repo, "fail");
+}
+
+#[test]
+fn a_nested_repository_that_loses_its_git_is_seen() {
+    let repo = committed(TestRepo::new().gates(NAMES).file("a.txt", "ok\n"));
+    let nest = repo.path().join("nest");
+    std::fs::create_dir(&nest).unwrap();
+    let git = |args: &[&str]| {
+        let status = common::git_command(&nest).args(args).status().unwrap();
+        assert!(status.success());
+    };
+    git(&["init", "-q"]);
+    std::fs::write(nest.join("BAD.txt"), "x").unwrap();
+    warm(&repo);
+    std::fs::remove_dir_all(nest.join(".git")).unwrap();
+    expect(&repo, "fail");
+}
+
+#[test]
+fn a_new_untracked_file_in_a_submodule_is_seen() {
+    let upstream = TestRepo::new().file("data.txt", "ok\n");
+    upstream.git(&["add", "-A"]);
+    upstream.git(&["commit", "-q", "-m", "sub"]);
+    let repo = TestRepo::new()
+        .gates("[gates.g]\nrun = '! cat lib/*.txt | grep -q \"B[A]D\"'\ninputs = [\"lib/**\"]\n");
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        upstream.path().to_str().unwrap(),
+        "lib",
+    ]);
+    let repo = committed(repo);
+    warm(&repo);
+    repo.write("lib/new.txt", "BAD\n");
+    expect(&repo, "fail");
+}
+
+#[test]
+fn changes_inside_an_ignored_folder_keep_the_listing() {
+    // git never walks an ignored folder, and neither does the check: a
+    // build writing there costs the next run nothing.
+    let repo = committed(
+        TestRepo::new()
+            .gates(NAMES)
+            .file(".gitignore", "target/\n")
+            .file("a.txt", "ok\n"),
+    );
+    repo.write("target/debug/x", "1");
+    warm(&repo);
+    repo.write("target/debug/BAD", "2");
+    repo.write("target/release/y", "3");
+    let (status, cached, log) = check(&repo, &[]);
+    assert_eq!((status.as_str(), cached), ("pass", true), "{log}");
+    assert!(log.contains(REUSED), "{log}");
+}
+
+#[test]
+fn a_damaged_record_makes_git_list_again() {
+    let repo = committed(TestRepo::new().gates(NAMES).file("a.txt", "ok\n"));
+    warm(&repo);
+    let db = repo.path().join(".pqg/cache.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE untracked_cache SET data = x'00'", [])
+        .unwrap();
+    drop(conn);
+    let (status, _, log) = check(&repo, &[]);
+    assert_eq!(status, "pass");
+    assert!(!log.contains(REUSED), "{log}");
+    repo.write("BAD.txt", "x");
+    expect(&repo, "fail");
+}
