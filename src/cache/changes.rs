@@ -34,12 +34,15 @@ pub(crate) struct Changes {
 /// Looks at the tree again after a run, at the inputs of `gates` (indices
 /// into the config's gates; those without a key are left out). The states
 /// in `known` (sorted by path), taken after every gate finished (the write
-/// watch's last look), are used instead of a second `lstat`.
+/// watch's last look), are used instead of a second `lstat`. `listed`, when
+/// given, is every input file listed once the gates had finished (taken
+/// while the tree was still being hashed): it stands for git's listing.
 pub(crate) fn changes_since(
     prepared: &Prepared,
     cache_dir: &Path,
     gates: &[usize],
     known: Option<&[(String, Option<crate::files::root::FileState>)]>,
+    listed: Option<Vec<String>>,
 ) -> Option<Changes> {
     let snapshot = prepared.snapshot.as_ref()?;
     let keys: Vec<&GateKey> = gates
@@ -51,7 +54,10 @@ pub(crate) fn changes_since(
     let root = Root::open(&prepared.root).ok()?;
     // git lists the places while the files are stat'ed again.
     let (changed, listed_now) = std::thread::scope(|s| {
-        let listing = s.spawn(|| listing(prepared, snapshot, cache_dir, &keys));
+        let listing = s.spawn(|| match listed {
+            Some(listed) => Some(listed),
+            None => listing(prepared, snapshot, cache_dir, &keys),
+        });
         let changed = snapshot.changed_among(&root, &indices, known);
         (changed, listing.join().ok().flatten())
     });

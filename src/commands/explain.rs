@@ -105,6 +105,7 @@ fn explain_key(
         &pipeline::key_command,
         dir,
         None,
+        &|_| {},
     );
     let Some(now) = prepared.keys[index].clone() else {
         outln!(

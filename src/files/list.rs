@@ -13,7 +13,7 @@ use super::filter::{is_under, IgnoredPlaces};
 use super::hash::ContentTap;
 use super::index::StatIndex;
 use super::root::Root;
-use super::snapshot::Snapshot;
+use super::snapshot::{Snapshot, Stated};
 use crate::git;
 use crate::sys::name;
 use anyhow::Context;
@@ -147,6 +147,21 @@ pub fn snapshot_tree(
     load_index: impl FnOnce() -> StatIndex,
     tap: Option<&dyn ContentTap>,
 ) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces)> {
+    snapshot_tree_with(root, exclude, places, load_index, tap, |_| {})
+}
+
+/// [`snapshot_tree`], calling `stated` once every file listed is stat'ed
+/// and before the files the index cannot vouch for are hashed (the racy
+/// ones aside, hashed before): with the files stat'ed, by batch (tracked,
+/// untracked, ignored). Gates may start from then on (issue 14).
+pub(crate) fn snapshot_tree_with(
+    root: &Path,
+    exclude: &Path,
+    places: &[&str],
+    load_index: impl FnOnce() -> StatIndex,
+    tap: Option<&dyn ContentTap>,
+    stated: impl FnOnce(&[&Stated]),
+) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces)> {
     let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
     let listed_ns = super::snapshot::now_ns();
     std::thread::scope(|s| {
@@ -171,29 +186,36 @@ pub fn snapshot_tree(
                 .collect(),
             None => Vec::new(),
         };
-        let tracked = tracked.map(|files| Snapshot::take(&handle, files, &index, tap));
+        let tracked = tracked.map(|files| Snapshot::stat(&handle, files, &index, tap));
         let others = others
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?;
-        let (mut snapshot, ignored) = match (tracked, others) {
+        let (batches, ignored) = match (tracked, others) {
             (Some(tracked), Some(untracked)) => {
                 let untracked = tidy(untracked, root, exclude);
                 let (ignored, found) = ignored_files(root, exclude, &[&untracked], &open)?;
-                let snapshot = tracked.merge(Snapshot::take(&handle, untracked, &index, tap));
-                if ignored.is_empty() {
-                    (snapshot, found)
-                } else {
-                    (
-                        snapshot.merge(Snapshot::take(&handle, ignored, &index, tap)),
-                        found,
-                    )
+                let mut batches = vec![tracked, Snapshot::stat(&handle, untracked, &index, tap)];
+                if !ignored.is_empty() {
+                    batches.push(Snapshot::stat(&handle, ignored, &index, tap));
                 }
+                (batches, found)
             }
             _ => (
-                Snapshot::take(&handle, tidy(walk_files(root)?, root, exclude), &index, tap),
+                vec![Snapshot::stat(
+                    &handle,
+                    tidy(walk_files(root)?, root, exclude),
+                    &index,
+                    tap,
+                )],
                 IgnoredPlaces::default(),
             ),
         };
+        stated(&batches.iter().collect::<Vec<_>>());
+        let mut snapshot = batches
+            .into_iter()
+            .map(|b| b.hash(&handle, tap))
+            .reduce(Snapshot::merge)
+            .unwrap_or_default();
         snapshot.listed_ns = listed_ns;
         Ok((snapshot, index, ignored))
     })

@@ -17,7 +17,8 @@ use std::path::Path;
 /// key as it is now. Never stored either: a gate `blamed` for changing
 /// tracked files (its stored exit code would pass it next time). A gate
 /// `exact` (a builtin that checked the very bytes its key was made from)
-/// is stored without looking at its inputs again.
+/// is stored without looking at its inputs again. `listed` is the tree
+/// listed once every gate had finished, when that was done already.
 pub(super) fn store_results(
     config: &Config,
     prepared: &cache::Prepared,
@@ -26,6 +27,7 @@ pub(super) fn store_results(
     exact: &[bool],
     cache: &mut Cache,
     cache_dir: &Path,
+    listed: Option<Vec<String>>,
 ) -> Option<cache::Changes> {
     let mut candidates = Vec::new();
     for (i, execution) in result.executions.enumerate() {
@@ -88,7 +90,13 @@ pub(super) fn store_results(
     let changes = if checked.is_empty() {
         None
     } else {
-        cache::changes_since(prepared, cache_dir, &checked, watched.after.as_deref())
+        cache::changes_since(
+            prepared,
+            cache_dir,
+            &checked,
+            watched.after.as_deref(),
+            listed,
+        )
     };
     crate::debug!(
         "cache: inputs of {} gates checked again in {} ms",
