@@ -42,7 +42,7 @@ pub(crate) fn changes_since(
     cache_dir: &Path,
     gates: &[usize],
     known: Option<&[(String, Option<crate::files::root::FileState>)]>,
-    listed: Option<Vec<String>>,
+    listed: Option<&[String]>,
 ) -> Option<Changes> {
     let snapshot = prepared.snapshot.as_ref()?;
     let keys: Vec<&GateKey> = gates
@@ -55,8 +55,8 @@ pub(crate) fn changes_since(
     // git lists the places while the files are stat'ed again.
     let (changed, listed_now) = std::thread::scope(|s| {
         let listing = s.spawn(|| match listed {
-            Some(listed) => Some(listed),
-            None => listing(prepared, snapshot, cache_dir, &keys),
+            Some(listed) => Some(std::borrow::Cow::Borrowed(listed)),
+            None => listing(prepared, snapshot, cache_dir, &keys).map(std::borrow::Cow::Owned),
         });
         let changed = snapshot.changed_among(&root, &indices, known);
         (changed, listing.join().ok().flatten())
@@ -66,13 +66,13 @@ pub(crate) fn changes_since(
     let mut appeared = Vec::new();
     // Both sorted. git lists tracked files deleted from the work tree, so a
     // listed path only counts as new if it exists.
-    for path in listed_now {
+    for path in listed_now.iter() {
         while before.next_if(|p| *p < path.as_str()).is_some() {}
         if before.next_if(|p| *p == path.as_str()).is_none()
-            && std::fs::symlink_metadata(prepared.root.join(name::to_path(&path)))
+            && std::fs::symlink_metadata(prepared.root.join(name::to_path(path)))
                 .is_ok_and(|m| !m.is_dir())
         {
-            appeared.push(path);
+            appeared.push(path.clone());
         }
     }
     let shared = known.map_or(0, |known| {

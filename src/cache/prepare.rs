@@ -96,6 +96,25 @@ pub(crate) struct RanKeyCommand {
     pub duration: Duration,
 }
 
+/// What looks on as the snapshot is taken: the bytes of each file hashed
+/// (`tap`), and the moment every file is stat'ed, before the others are
+/// hashed (`stated`).
+#[derive(Clone, Copy)]
+pub(crate) struct Watchers<'t> {
+    pub tap: Option<&'t dyn ContentTap>,
+    pub stated: &'t dyn Fn(&[&Stated]),
+}
+
+impl Watchers<'_> {
+    /// Nothing looks on.
+    pub(crate) const NONE: Watchers<'static> = Watchers {
+        tap: None,
+        stated: &unwatched,
+    };
+}
+
+fn unwatched(_: &[&Stated]) {}
+
 /// A gate's input files, their digest and the filter that chose them.
 type SelectedInputs = (InputsDigest, Arc<Vec<FileEntry>>, Arc<InputFilter>);
 
@@ -116,9 +135,9 @@ type KeyCommandJob<'c> = (&'c Command, &'c Path, Duration);
 /// gates) at `stage`, reading and refreshing the file-hash index. The
 /// gates they need are keyed too (their keys are part of their
 /// dependents'), whether or not they are wanted. The bytes of each file
-/// hashed pass through `tap`, when there is one. `stated` is called once
-/// every file is stat'ed, before the files are hashed (not at all when the
-/// files cannot be listed).
+/// hashed pass through `watchers.tap`, when there is one;
+/// `watchers.stated` is called once every file is stat'ed, before the
+/// files are hashed (not at all when the files cannot be listed).
 pub(crate) fn prepare(
     config: &Config,
     wanted: &[usize],
@@ -126,8 +145,7 @@ pub(crate) fn prepare(
     cache: &mut Cache,
     run_key_command: &KeyCommandRunner<'_>,
     cache_dir: &Path,
-    tap: Option<&dyn ContentTap>,
-    stated: &dyn Fn(&[&Stated]),
+    watchers: Watchers<'_>,
 ) -> Prepared {
     let mut prepared = Prepared::none(config);
     if wanted.is_empty() {
@@ -145,7 +163,7 @@ pub(crate) fn prepare(
     let (snapshot, ran) = std::thread::scope(|scope| {
         let running = scope.spawn(|| run_key_commands(&commands, run_key_command, &root));
         let started = Instant::now();
-        let snapshot = take_snapshot(&root, cache, cache_dir, &places, tap, stated);
+        let snapshot = take_snapshot(&root, cache, cache_dir, &places, watchers);
         prepared.snapshot_time = started.elapsed();
         let ran = match running.join() {
             Ok(ran) => ran,
@@ -298,8 +316,7 @@ fn take_snapshot(
     cache: &mut Cache,
     cache_dir: &Path,
     places: &[&str],
-    tap: Option<&dyn ContentTap>,
-    stated: &dyn Fn(&[&Stated]),
+    watchers: Watchers<'_>,
 ) -> Result<(Snapshot, IgnoredPlaces), String> {
     let abs_cache = absolute(cache_dir);
     crate::debug!("cache: snapshot of the files under {}", root.display());
@@ -309,8 +326,8 @@ fn take_snapshot(
         &abs_cache,
         places,
         || cache.load_index(&root_key),
-        tap,
-        stated,
+        watchers.tap,
+        watchers.stated,
     );
     let (snapshot, index, ignored) =
         listed.map_err(|e| format!("cannot list input files: {e:#}"))?;

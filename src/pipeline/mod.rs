@@ -197,9 +197,6 @@ pub(crate) struct Finished<'a> {
     /// (their results are never stored: a reuse would pass them), and the
     /// tracked files' states after the run, when the watch took them.
     watched: writes::Watched,
-    /// The input files listed once every gate had finished, when the gates
-    /// ran while the tree was hashed: listed then, alongside the hash.
-    listed: Option<Vec<String>>,
 }
 
 impl<'a> StageBuilder<'a> {
@@ -375,8 +372,10 @@ impl<'a> StageBuilder<'a> {
                     &mut cache,
                     &prepare::key_command,
                     &dir,
-                    None,
-                    &stated,
+                    cache::Watchers {
+                        tap: None,
+                        stated: &stated,
+                    },
                 )
             };
             // A pool of its own: the write watch's looks while the gates
@@ -476,10 +475,12 @@ impl<'a> StageBuilder<'a> {
             cache,
             &prepare::key_command,
             cache_dir,
-            shared
-                .as_ref()
-                .map(|s| s as &dyn crate::files::hash::ContentTap),
-            &|_| {},
+            cache::Watchers {
+                tap: shared
+                    .as_ref()
+                    .map(|s| s as &dyn crate::files::hash::ContentTap),
+                ..cache::Watchers::NONE
+            },
         );
         let (cached, set_aside) =
             prepare::reuse_plan(config, plan, &prepared, &wanted, cache, started_ns);
@@ -595,15 +596,14 @@ impl<'a> StageRunner<'a> {
         let keying = self.keying.take();
         let watch = {
             // The states of the files before any gate started.
-            let known: Box<dyn Fn(&str) -> Option<crate::files::root::FileState> + Sync> =
-                match (&keying, &self.prepared.snapshot) {
-                    (Some(k), _) => match &k.stated {
-                        Some(states) => Box::new(|p| writes::state_among(states, p)),
-                        None => Box::new(|_| None),
-                    },
-                    (None, Some(snapshot)) => Box::new(|p| writes::state_in(snapshot, p)),
-                    (None, None) => Box::new(|_| None),
-                };
+            let known: writes::Known<'_> = match (&keying, &self.prepared.snapshot) {
+                (Some(k), _) => match &k.stated {
+                    Some(states) => Box::new(|p| writes::state_among(states, p)),
+                    None => Box::new(|_| None),
+                },
+                (None, Some(snapshot)) => Box::new(|p| writes::state_in(snapshot, p)),
+                (None, None) => Box::new(|_| None),
+            };
             writes::WriteWatch::take(
                 self.config,
                 &self.plan,
@@ -669,6 +669,7 @@ impl<'a> StageRunner<'a> {
             None => writes::Watched {
                 blamed: self.plan.indices().map(|_| false).collect(),
                 after: None,
+                listed: None,
             },
         };
         if let Some(keying) = keying {
@@ -694,13 +695,13 @@ impl<'a> StageRunner<'a> {
                 );
             }
         }
-        let listed = listing.and_then(|l| l.join().ok().flatten());
+        let mut watched = watched;
+        watched.listed = listing.and_then(|l| l.join().ok().flatten());
         Ok(Finished {
             runner: self,
             result,
             verdicts,
             watched,
-            listed,
         })
     }
 }
@@ -732,7 +733,6 @@ impl Finished<'_> {
                 &exact,
                 &mut r.cache,
                 &r.cache_dir,
-                self.listed.take(),
             );
             crate::debug!("results stored");
         }

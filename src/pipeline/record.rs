@@ -17,8 +17,7 @@ use std::path::Path;
 /// key as it is now. Never stored either: a gate `blamed` for changing
 /// tracked files (its stored exit code would pass it next time). A gate
 /// `exact` (a builtin that checked the very bytes its key was made from)
-/// is stored without looking at its inputs again. `listed` is the tree
-/// listed once every gate had finished, when that was done already.
+/// is stored without looking at its inputs again.
 pub(super) fn store_results(
     config: &Config,
     prepared: &cache::Prepared,
@@ -27,7 +26,6 @@ pub(super) fn store_results(
     exact: &[bool],
     cache: &mut Cache,
     cache_dir: &Path,
-    listed: Option<Vec<String>>,
 ) -> Option<cache::Changes> {
     let mut candidates = Vec::new();
     for (i, execution) in result.executions.enumerate() {
@@ -95,7 +93,7 @@ pub(super) fn store_results(
             cache_dir,
             &checked,
             watched.after.as_deref(),
-            listed,
+            watched.listed.as_deref(),
         )
     };
     crate::debug!(

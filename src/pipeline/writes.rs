@@ -125,7 +125,13 @@ pub(super) fn state_among(states: &[(String, FileState)], path: &str) -> Option<
 pub(super) struct Watched {
     pub blamed: PerGate<bool>,
     pub after: Option<Vec<(String, Option<FileState>)>>,
+    /// The input files listed after every gate finished, when the gates ran
+    /// while the tree was hashed (listed then, alongside the hash).
+    pub listed: Option<Vec<String>>,
 }
+
+/// The state of a path before any gate started, when known.
+pub(super) type Known<'k> = Box<dyn Fn(&str) -> Option<FileState> + Sync + 'k>;
 
 impl WriteWatch {
     /// Stats the tracked files, if some gate that runs here (not answered
@@ -135,7 +141,7 @@ impl WriteWatch {
         config: &Config,
         plan: &Plan,
         opts: &run::RunOptions,
-        known: &(dyn Fn(&str) -> Option<FileState> + Sync),
+        known: &Known<'_>,
         key_commands_ended_ns: Option<i64>,
         forbid_writes: bool,
     ) -> Option<Self> {
@@ -350,7 +356,11 @@ impl WriteWatch {
                 states.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
                 states
             });
-        Watched { blamed, after }
+        Watched {
+            blamed,
+            after,
+            listed: None,
+        }
     }
 
     /// Looks at the tracked files: each one changed since the last look
