@@ -34,12 +34,15 @@ pub(crate) struct Changes {
 /// Looks at the tree again after a run, at the inputs of `gates` (indices
 /// into the config's gates; those without a key are left out). The states
 /// in `known` (sorted by path), taken after every gate finished (the write
-/// watch's last look), are used instead of a second `lstat`.
+/// watch's last look), are used instead of a second `lstat`. `listed`, when
+/// given, is every input file listed once the gates had finished (taken
+/// while the tree was still being hashed): it stands for git's listing.
 pub(crate) fn changes_since(
     prepared: &Prepared,
     cache_dir: &Path,
     gates: &[usize],
     known: Option<&[(String, Option<crate::files::root::FileState>)]>,
+    listed: Option<&[String]>,
 ) -> Option<Changes> {
     let snapshot = prepared.snapshot.as_ref()?;
     let keys: Vec<&GateKey> = gates
@@ -51,7 +54,10 @@ pub(crate) fn changes_since(
     let root = Root::open(&prepared.root).ok()?;
     // git lists the places while the files are stat'ed again.
     let (changed, listed_now) = std::thread::scope(|s| {
-        let listing = s.spawn(|| listing(prepared, snapshot, cache_dir, &keys));
+        let listing = s.spawn(|| match listed {
+            Some(listed) => Some(std::borrow::Cow::Borrowed(listed)),
+            None => listing(prepared, snapshot, cache_dir, &keys).map(std::borrow::Cow::Owned),
+        });
         let changed = snapshot.changed_among(&root, &indices, known);
         (changed, listing.join().ok().flatten())
     });
@@ -60,13 +66,13 @@ pub(crate) fn changes_since(
     let mut appeared = Vec::new();
     // Both sorted. git lists tracked files deleted from the work tree, so a
     // listed path only counts as new if it exists.
-    for path in listed_now {
+    for path in listed_now.iter() {
         while before.next_if(|p| *p < path.as_str()).is_some() {}
         if before.next_if(|p| *p == path.as_str()).is_none()
-            && std::fs::symlink_metadata(prepared.root.join(name::to_path(&path)))
+            && std::fs::symlink_metadata(prepared.root.join(name::to_path(path)))
                 .is_ok_and(|m| !m.is_dir())
         {
-            appeared.push(path);
+            appeared.push(path.clone());
         }
     }
     let shared = known.map_or(0, |known| {

@@ -24,5 +24,7 @@ pub(crate) mod transfer;
 
 pub(crate) use changes::{changes_since, inputs_changed, Changes};
 pub(crate) use entry::{Entry, StoreItem, StoredExit, StoredMetric, StoredResult};
-pub(crate) use prepare::{prepare, GateKey, KeyCommandRun, Prepared, RanKeyCommand};
+pub(crate) use prepare::{
+    prepare, with_needs, GateKey, KeyCommandRun, Prepared, RanKeyCommand, Watchers,
+};
 pub(crate) use store::{Cache, CacheMode};

@@ -15,7 +15,7 @@ use crate::files::filter::{self, IgnoredPlaces, InputFilter};
 use crate::files::hash::{self, ContentTap, InputsDigest};
 use crate::files::list::{self, UntrackedUpdate};
 use crate::files::root::absolute;
-use crate::files::snapshot::{FileEntry, Snapshot};
+use crate::files::snapshot::{FileEntry, Snapshot, Stated};
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -51,6 +51,23 @@ pub(crate) struct Prepared {
     pub key_commands_ended_ns: Option<i64>,
 }
 
+impl Prepared {
+    /// No key for any gate of `config`, nothing known of the tree.
+    pub(crate) fn none(config: &Config) -> Prepared {
+        let n = config.gates.len();
+        Prepared {
+            keys: vec![None; n],
+            no_key: vec![None; n],
+            snapshot: None,
+            root: absolute(&config.root),
+            key_commands: Vec::new(),
+            snapshot_time: Duration::ZERO,
+            key_commands_time: Duration::ZERO,
+            key_commands_ended_ns: None,
+        }
+    }
+}
+
 /// What running one key command gave.
 #[derive(Debug, Clone)]
 pub(crate) struct KeyCommandRun {
@@ -79,6 +96,25 @@ pub(crate) struct RanKeyCommand {
     pub duration: Duration,
 }
 
+/// What looks on as the snapshot is taken: the bytes of each file hashed
+/// (`tap`), and the moment every file is stat'ed, before the others are
+/// hashed (`stated`).
+#[derive(Clone, Copy)]
+pub(crate) struct Watchers<'t> {
+    pub tap: Option<&'t dyn ContentTap>,
+    pub stated: &'t dyn Fn(&[&Stated]),
+}
+
+impl Watchers<'_> {
+    /// Nothing looks on.
+    pub(crate) const NONE: Watchers<'static> = Watchers {
+        tap: None,
+        stated: &unwatched,
+    };
+}
+
+fn unwatched(_: &[&Stated]) {}
+
 /// A gate's input files, their digest and the filter that chose them.
 type SelectedInputs = (InputsDigest, Arc<Vec<FileEntry>>, Arc<InputFilter>);
 
@@ -99,7 +135,9 @@ type KeyCommandJob<'c> = (&'c Command, &'c Path, Duration);
 /// gates) at `stage`, reading and refreshing the file-hash index. The
 /// gates they need are keyed too (their keys are part of their
 /// dependents'), whether or not they are wanted. The bytes of each file
-/// hashed pass through `tap`, when there is one.
+/// hashed pass through `watchers.tap`, when there is one;
+/// `watchers.stated` is called once every file is stat'ed, before the
+/// files are hashed (not at all when the files cannot be listed).
 pub(crate) fn prepare(
     config: &Config,
     wanted: &[usize],
@@ -107,19 +145,9 @@ pub(crate) fn prepare(
     cache: &mut Cache,
     run_key_command: &KeyCommandRunner<'_>,
     cache_dir: &Path,
-    tap: Option<&dyn ContentTap>,
+    watchers: Watchers<'_>,
 ) -> Prepared {
-    let n = config.gates.len();
-    let mut prepared = Prepared {
-        keys: vec![None; n],
-        no_key: vec![None; n],
-        snapshot: None,
-        root: absolute(&config.root),
-        key_commands: Vec::new(),
-        snapshot_time: Duration::ZERO,
-        key_commands_time: Duration::ZERO,
-        key_commands_ended_ns: None,
-    };
+    let mut prepared = Prepared::none(config);
     if wanted.is_empty() {
         return prepared;
     }
@@ -135,7 +163,7 @@ pub(crate) fn prepare(
     let (snapshot, ran) = std::thread::scope(|scope| {
         let running = scope.spawn(|| run_key_commands(&commands, run_key_command, &root));
         let started = Instant::now();
-        let snapshot = take_snapshot(&root, cache, cache_dir, &places, tap);
+        let snapshot = take_snapshot(&root, cache, cache_dir, &places, watchers);
         prepared.snapshot_time = started.elapsed();
         let ran = match running.join() {
             Ok(ran) => ran,
@@ -177,7 +205,7 @@ pub(crate) fn prepare(
 }
 
 /// `wanted` and every gate they need, transitively, in config order.
-fn with_needs(config: &Config, wanted: &[usize]) -> Vec<usize> {
+pub(crate) fn with_needs(config: &Config, wanted: &[usize]) -> Vec<usize> {
     let mut keyed = vec![false; config.gates.len()];
     let mut todo: Vec<usize> = wanted.to_vec();
     while let Some(i) = todo.pop() {
@@ -288,19 +316,20 @@ fn take_snapshot(
     cache: &mut Cache,
     cache_dir: &Path,
     places: &[&str],
-    tap: Option<&dyn ContentTap>,
+    watchers: Watchers<'_>,
 ) -> Result<(Snapshot, IgnoredPlaces), String> {
     let abs_cache = absolute(cache_dir);
     crate::debug!("cache: snapshot of the files under {}", root.display());
     let root_key = root.to_string_lossy().into_owned();
     let untracked = cache.load_untracked(&root_key);
-    let listed = list::snapshot_tree(
+    let listed = list::snapshot_tree_with(
         root,
         &abs_cache,
         places,
         || cache.load_index(&root_key),
         untracked,
-        tap,
+        watchers.tap,
+        watchers.stated,
     );
     let (snapshot, index, ignored, untracked) =
         listed.map_err(|e| format!("cannot list input files: {e:#}"))?;

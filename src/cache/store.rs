@@ -74,6 +74,32 @@ impl Cache {
         cache
     }
 
+    /// A cache with no database, for a moment: the run's own is in use on
+    /// another thread (the keys of a run whose gates started while the
+    /// tree was hashed).
+    pub(crate) fn closed(dir: &Path) -> Cache {
+        Cache {
+            dir: dir.to_path_buf(),
+            conn: None,
+            mode: CacheMode::Off,
+            warnings: Vec::new(),
+            moved_aside: false,
+        }
+    }
+
+    /// The names of the gates the cache holds a result for, whatever its
+    /// key; `None` when it cannot tell (not read, or the query failed).
+    pub(crate) fn gates_with_results(&mut self) -> Option<std::collections::HashSet<String>> {
+        if !self.reads() {
+            return None;
+        }
+        self.with(|c| {
+            let mut query = c.prepare("SELECT DISTINCT gate FROM entries")?;
+            let names = query.query_map([], |r| r.get::<_, String>(0))?;
+            names.collect()
+        })
+    }
+
     /// Opens the cache only if its database already exists (for read-only
     /// commands, which should not create one).
     pub(crate) fn open_existing(dir: &Path) -> Option<Cache> {

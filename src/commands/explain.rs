@@ -104,7 +104,7 @@ fn explain_key(
         cache,
         &pipeline::key_command,
         dir,
-        None,
+        cache::Watchers::NONE,
     );
     let Some(now) = prepared.keys[index].clone() else {
         outln!(

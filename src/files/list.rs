@@ -13,7 +13,7 @@ use super::filter::{is_under, IgnoredPlaces};
 use super::hash::ContentTap;
 use super::index::StatIndex;
 use super::root::Root;
-use super::snapshot::Snapshot;
+use super::snapshot::{Snapshot, Stated};
 use super::untracked::{self, UntrackedCache};
 use crate::git;
 use crate::sys::name;
@@ -176,6 +176,22 @@ pub fn snapshot_tree(
     untracked: Option<Option<UntrackedCache>>,
     tap: Option<&dyn ContentTap>,
 ) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces, UntrackedUpdate)> {
+    snapshot_tree_with(root, exclude, places, load_index, untracked, tap, |_| {})
+}
+
+/// [`snapshot_tree`], calling `stated` once every file listed is stat'ed
+/// and before the files the index cannot vouch for are hashed (the racy
+/// ones aside, hashed before): with the files stat'ed, by batch (tracked,
+/// untracked, ignored). Gates may start from then on (issue 14).
+pub(crate) fn snapshot_tree_with(
+    root: &Path,
+    exclude: &Path,
+    places: &[&str],
+    load_index: impl FnOnce() -> StatIndex,
+    untracked: Option<Option<UntrackedCache>>,
+    tap: Option<&dyn ContentTap>,
+    stated: impl FnOnce(&[&Stated]),
+) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces, UntrackedUpdate)> {
     let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
     let listed_ns = super::snapshot::now_ns();
     let use_cache = untracked.is_some();
@@ -236,7 +252,7 @@ pub fn snapshot_tree(
         };
         // Kept for the new record, when one is to be made.
         let tracked_copy = (use_cache && !reuse).then(|| tracked.clone()).flatten();
-        let tracked = tracked.map(|files| Snapshot::take(handle, files, &index, tap));
+        let tracked = tracked.map(|files| Snapshot::stat(handle, files, &index, tap));
         let listing = untracked_now
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?;
@@ -259,6 +275,7 @@ pub fn snapshot_tree(
                     (&index, &open, tap),
                     None,
                     listed_ns,
+                    stated,
                 )
                 .map(|(snapshot, ignored, _)| (snapshot, index, ignored, UntrackedUpdate::Kept));
             }
@@ -274,6 +291,7 @@ pub fn snapshot_tree(
             (&index, &open, tap),
             tracked_copy,
             listed_ns,
+            stated,
         )?;
         Ok((snapshot, index, ignored, update))
     })
@@ -289,13 +307,14 @@ fn finish<'scope>(
     root: &'scope Path,
     exclude: &'scope Path,
     handle: &Root,
-    (tracked, others): (Option<Snapshot>, Option<Vec<String>>),
+    (tracked, others): (Option<Stated>, Option<Vec<String>>),
     (index, open, tap): (&StatIndex, &[&str], Option<&dyn ContentTap>),
     tracked_copy: Option<Vec<String>>,
     listed_ns: i64,
+    stated: impl FnOnce(&[&Stated]),
 ) -> anyhow::Result<(Snapshot, IgnoredPlaces, UntrackedUpdate)> {
     let mut update = UntrackedUpdate::Off;
-    let (mut snapshot, ignored) = match (tracked, others) {
+    let (batches, ignored) = match (tracked, others) {
         (Some(tracked), Some(untracked)) => {
             // The folders are looked at while the untracked files are.
             let recording = tracked_copy.map(|t| {
@@ -303,27 +322,34 @@ fn finish<'scope>(
                 s.spawn(move || UntrackedCache::record(root, exclude, &t, listed, listed_ns))
             });
             let (ignored, found) = ignored_files(root, exclude, &[&untracked], open)?;
-            let snapshot = tracked.merge(Snapshot::take(handle, untracked, index, tap));
+            let mut batches = vec![tracked, Snapshot::stat(handle, untracked, index, tap)];
             if let Some(recording) = recording {
                 update = match recording.join().ok().flatten() {
                     Some(uc) => UntrackedUpdate::Save(uc),
                     None => UntrackedUpdate::Forget,
                 };
             }
-            if ignored.is_empty() {
-                (snapshot, found)
-            } else {
-                (
-                    snapshot.merge(Snapshot::take(handle, ignored, index, tap)),
-                    found,
-                )
+            if !ignored.is_empty() {
+                batches.push(Snapshot::stat(handle, ignored, index, tap));
             }
+            (batches, found)
         }
         _ => (
-            Snapshot::take(handle, tidy(walk_files(root)?, root, exclude), index, tap),
+            vec![Snapshot::stat(
+                handle,
+                tidy(walk_files(root)?, root, exclude),
+                index,
+                tap,
+            )],
             IgnoredPlaces::default(),
         ),
     };
+    stated(&batches.iter().collect::<Vec<_>>());
+    let mut snapshot = batches
+        .into_iter()
+        .map(|b| b.hash(handle, tap))
+        .reduce(Snapshot::merge)
+        .unwrap_or_default();
     snapshot.listed_ns = listed_ns;
     Ok((snapshot, ignored, update))
 }

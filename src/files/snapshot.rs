@@ -123,6 +123,134 @@ pub struct Snapshot {
     pub settled: usize,
 }
 
+/// How one listed path was found.
+enum Seen {
+    Gone,
+    Unreadable,
+    /// Its hash (computed now, or the index's), its state, and whether it
+    /// was computed.
+    File(Hash, FileState, bool),
+    /// Stat'ed, to be hashed by [`Stated::hash`].
+    Pending(FileState, Kind),
+    Submodule(FileState),
+}
+
+/// The first half of a snapshot: every listed file's state (`lstat`), the
+/// hashes the index vouches for, and the files written within the racy
+/// window hashed already; the others are hashed by [`Stated::hash`].
+///
+/// Gates may start between the two halves (issue 14): a file whose state
+/// is older than the racy window and the same after the run was not
+/// written in between (a write moves its ctime), so its bytes, read
+/// whenever, are the ones a gate saw. A racy file's bytes are read here,
+/// before any gate starts: only the content can tell its change after the
+/// run, and it must be compared with what was there before.
+pub struct Stated {
+    taken_ns: i64,
+    files: Vec<String>,
+    seen: Vec<Seen>,
+    /// Each submodule: its entry (and why it is unreadable, if it is), and
+    /// its own files stat'ed.
+    submodules: Vec<(Snapshot, Option<Stated>)>,
+}
+
+impl Stated {
+    /// Every file stat'ed (submodules' files too), with its state, as
+    /// `(path, state)`, in no particular order; folders are left out.
+    pub fn states(&self) -> Vec<(String, FileState)> {
+        let mut out: Vec<(String, FileState)> = self
+            .files
+            .iter()
+            .zip(&self.seen)
+            .filter_map(|(path, seen)| match seen {
+                Seen::File(_, state, _) | Seen::Pending(state, _) => {
+                    Some((path.clone(), state.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        for (_, inner) in &self.submodules {
+            if let Some(inner) = inner {
+                out.extend(inner.states());
+            }
+        }
+        out
+    }
+
+    /// Hashes the files left to hash, and makes the snapshot. The bytes of
+    /// each file hashed pass through `tap`, when there is one.
+    pub fn hash(self, root: &Root, tap: Option<&dyn ContentTap>) -> Snapshot {
+        let Stated {
+            taken_ns,
+            files,
+            seen,
+            submodules,
+        } = self;
+        let seen: Vec<Seen> = files
+            .par_iter()
+            .zip(seen.into_par_iter())
+            .with_min_len(256)
+            .map(|(rel, seen)| {
+                let Seen::Pending(state, kind) = seen else {
+                    return seen;
+                };
+                // pqg is stopping (SIGINT, SIGTERM): the snapshot is thrown
+                // away, so hash no more.
+                if crate::sys::stop::requested().is_some() {
+                    return Seen::Unreadable;
+                }
+                hashed(root, rel, state, kind, tap)
+            })
+            .collect();
+        let mut snapshot = Snapshot {
+            taken_ns,
+            files: Vec::with_capacity(files.len()),
+            states: Vec::with_capacity(files.len()),
+            ..Snapshot::default()
+        };
+        let racy_from = taken_ns.saturating_sub(RACY_NS);
+        for (path, s) in files.into_iter().zip(seen) {
+            match s {
+                Seen::Gone | Seen::Submodule(_) => {}
+                Seen::Unreadable | Seen::Pending(..) => snapshot.unreadable.push(path),
+                Seen::File(hash, state, hashed) => {
+                    snapshot.hashed += usize::from(hashed);
+                    snapshot.settled += usize::from(hashed && state.mtime_ns < racy_from);
+                    snapshot.files.push(FileEntry {
+                        mode: Mode::of(&state),
+                        path,
+                        hash,
+                    });
+                    snapshot.states.push(state);
+                }
+            }
+        }
+        let inner: Vec<Snapshot> = submodules
+            .into_par_iter()
+            .map(|(head, inner)| match inner {
+                Some(inner) => head.merge(inner.hash(root, tap)),
+                None => head,
+            })
+            .collect();
+        inner.into_iter().fold(snapshot, Snapshot::merge)
+    }
+}
+
+/// The hash of `rel` in `state`, as a [`Seen`].
+fn hashed(
+    root: &Root,
+    rel: &str,
+    state: FileState,
+    kind: Kind,
+    tap: Option<&dyn ContentTap>,
+) -> Seen {
+    match hash_file(root, rel, &state, kind, tap) {
+        Ok(hash) => Seen::File(hash, state, true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Seen::Gone,
+        Err(_) => Seen::Unreadable,
+    }
+}
+
 impl Snapshot {
     /// Stats every file of the sorted list `files` (in parallel), hashing
     /// those the index cannot vouch for. Files that vanished since they were
@@ -136,17 +264,29 @@ impl Snapshot {
         index: &StatIndex,
         tap: Option<&dyn ContentTap>,
     ) -> Snapshot {
-        Self::take_at(root, files, index, tap, 0)
+        Self::stat(root, files, index, tap).hash(root, tap)
     }
 
-    fn take_at(
+    /// The first half of [`take`](Self::take): every file stat'ed, the
+    /// racy ones hashed ([`Stated`]).
+    pub fn stat(
+        root: &Root,
+        files: Vec<String>,
+        index: &StatIndex,
+        tap: Option<&dyn ContentTap>,
+    ) -> Stated {
+        Self::stat_at(root, files, index, tap, 0)
+    }
+
+    fn stat_at(
         root: &Root,
         files: Vec<String>,
         index: &StatIndex,
         tap: Option<&dyn ContentTap>,
         depth: usize,
-    ) -> Snapshot {
+    ) -> Stated {
         let taken_ns = now_ns();
+        let racy_from = taken_ns.saturating_sub(RACY_NS);
         // Both lists are sorted: join them in one pass, no hashing.
         let mut known: Vec<Option<&StatRecord>> = Vec::with_capacity(files.len());
         let mut records = index.records.iter().peekable();
@@ -157,12 +297,6 @@ impl Snapshot {
             {}
             known.push(records.next_if(|(p, _)| p == path).map(|(_, r)| r));
         }
-        enum Seen {
-            Gone,
-            Unreadable,
-            File(Hash, FileState, bool),
-            Submodule(FileState),
-        }
         let stats = root.lstat_all(&files);
         let seen: Vec<Seen> = files
             .par_iter()
@@ -170,8 +304,6 @@ impl Snapshot {
             .zip(stats.into_par_iter())
             .with_min_len(256)
             .map(|((rel, record), stat)| {
-                // pqg is stopping (SIGINT, SIGTERM): the snapshot is thrown
-                // away, so hash no more.
                 if crate::sys::stop::requested().is_some() {
                     return Seen::Unreadable;
                 }
@@ -191,51 +323,34 @@ impl Snapshot {
                         return Seen::File(record.hash, state, false);
                     }
                 }
-                match hash_file(root, rel, &state, kind, tap) {
-                    Ok(hash) => Seen::File(hash, state, true),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Seen::Gone,
-                    Err(_) => Seen::Unreadable,
+                if racy(&state, racy_from) {
+                    return hashed(root, rel, state, kind, tap);
                 }
+                Seen::Pending(state, kind)
             })
             .collect();
-        let mut snapshot = Snapshot {
-            taken_ns,
-            files: Vec::with_capacity(files.len()),
-            states: Vec::with_capacity(files.len()),
-            ..Snapshot::default()
-        };
-        let racy_from = taken_ns.saturating_sub(RACY_NS);
-        let mut submodules = Vec::new();
-        for (path, s) in files.into_iter().zip(seen) {
-            match s {
-                Seen::Gone => {}
-                Seen::Unreadable => snapshot.unreadable.push(path),
-                Seen::Submodule(state) => {
-                    let path = path.trim_end_matches('/').to_owned();
-                    submodules.push((path, state));
-                }
-                Seen::File(hash, state, hashed) => {
-                    snapshot.hashed += usize::from(hashed);
-                    snapshot.settled += usize::from(hashed && state.mtime_ns < racy_from);
-                    snapshot.files.push(FileEntry {
-                        mode: Mode::of(&state),
-                        path,
-                        hash,
-                    });
-                    snapshot.states.push(state);
-                }
-            }
-        }
-        let inner: Vec<Snapshot> = submodules
+        let submodules = files
+            .iter()
+            .zip(&seen)
+            .filter_map(|(path, s)| match s {
+                Seen::Submodule(state) => Some((path.trim_end_matches('/'), state.clone())),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|(path, state)| Self::submodule(root, &path, state, index, tap, depth))
+            .map(|(path, state)| Self::submodule(root, path, state, index, tap, depth))
             .collect();
-        inner.into_iter().fold(snapshot, Snapshot::merge)
+        Stated {
+            taken_ns,
+            files,
+            seen,
+            submodules,
+        }
     }
 
     /// The submodule whose folder is `rel`: an entry `rel/` holding the
     /// commit checked out, and its own files (tracked and untracked, not
-    /// ignored), listed by its git.
+    /// ignored), listed by its git and stat'ed.
     fn submodule(
         root: &Root,
         rel: &str,
@@ -243,7 +358,7 @@ impl Snapshot {
         index: &StatIndex,
         tap: Option<&dyn ContentTap>,
         depth: usize,
-    ) -> Snapshot {
+    ) -> (Snapshot, Option<Stated>) {
         let dir = root.path().join(rel);
         let checkout = git::submodule::checkout(&dir);
         let entry = format!("{rel}/");
@@ -265,7 +380,7 @@ impl Snapshot {
             if holds_files {
                 snapshot.unreadable.push(entry);
             }
-            return snapshot;
+            return (snapshot, None);
         }
         let listed = if depth < MAX_SUBMODULE_DEPTH {
             git::submodule::files(&dir).ok()
@@ -278,13 +393,14 @@ impl Snapshot {
                     files.into_iter().map(|f| format!("{entry}{f}")).collect();
                 files.sort_unstable();
                 files.dedup();
-                snapshot.merge(Self::take_at(root, files, index, tap, depth + 1))
+                let inner = Self::stat_at(root, files, index, tap, depth + 1);
+                (snapshot, Some(inner))
             }
             // Its files cannot be listed: a gate whose inputs reach into it
             // is not cached.
             _ => {
                 snapshot.unreadable.push(entry);
-                snapshot
+                (snapshot, None)
             }
         }
     }

@@ -104,6 +104,22 @@ pub(crate) struct StageRunner<'a> {
     lists: Option<ListsDir>,
     /// What is new code, when a gate of the plan has a scoped metric.
     new_code: Option<LazyNewCode>,
+    /// The keys made on a thread of their own while the gates run, when
+    /// the gates start before the tree is hashed ([`StageBuilder::build`]);
+    /// `cache` and `prepared` are then placeholders until the run is over.
+    keying: Option<Keying>,
+}
+
+/// Keys being made while the gates run: the thread making them (it gives
+/// back the cache it used), and every input file's state from before the
+/// first gate started (sorted by path; `None` when the files could not be
+/// listed).
+struct Keying {
+    thread: std::thread::JoinHandle<(Cache, cache::Prepared)>,
+    stated: Option<Vec<(String, crate::files::root::FileState)>>,
+    /// The places the keyed gates' globs name (their ignored files are
+    /// listed with the tree).
+    places: Vec<String>,
 }
 
 /// New code, its diff taken in the background while the gates run; the
@@ -206,6 +222,36 @@ impl<'a> StageBuilder<'a> {
         crate::debug!("history: {} predictions", predicted.len());
         let plan = self.plan(&predicted)?;
         let new_code = self.new_code(&plan)?;
+        if let Some(wanted) = self.starts_early(&plan, &mut cache) {
+            let keying = self.key_while_running(cache, &plan, wanted, &cache_dir);
+            let n = config.gates.len();
+            let gates = prepare::gate_jobs(
+                plan.gates
+                    .iter()
+                    .map(|g| predicted.get(g.id.as_str()).copied())
+                    .collect(),
+                vec![None; n],
+                Vec::new(),
+                vec![None; n],
+                vec![None; n],
+            );
+            let opts = self.run_options(&plan, gates, &cache_dir, &run_id);
+            return Ok(StageRunner {
+                config,
+                request,
+                cache: Cache::closed(&cache_dir),
+                cache_dir,
+                run_id,
+                started_ns,
+                baseline,
+                plan,
+                prepared: cache::Prepared::none(config),
+                opts,
+                lists: None,
+                new_code,
+                keying: Some(keying),
+            });
+        }
         let (prepared, reusable) = self.find_reusable(&plan, &mut cache, &cache_dir, started_ns);
         // --changed-since: each gate gets its share of the changed files,
         // and builtins check only those; such runs are not stored, since a
@@ -229,7 +275,131 @@ impl<'a> StageBuilder<'a> {
             opts,
             lists,
             new_code,
+            keying: None,
         })
+    }
+
+    /// The gates to key (config indices), when the gates may start before
+    /// the tree is hashed (issue 14): every gate that runs is sure to run
+    /// whatever its key (it is not cached, or the cache holds no result for
+    /// it under any key: a cold run, or one after `pqg cache clear`), and
+    /// none needs the hash before it starts (a builtin checks the bytes
+    /// the hash reads; a key command's output and a `file_size` metric's
+    /// size are parts of a key, taken before any gate may write). Not
+    /// under `--changed-since`, whose runs are not stored.
+    fn starts_early(&self, plan: &plan::Plan, cache: &mut Cache) -> Option<Vec<usize>> {
+        let config = self.config;
+        if self.request.filters.changed.is_some() || !cache.reads() {
+            return None;
+        }
+        let wanted: Vec<usize> = plan
+            .indices()
+            .filter(|&i| plan.cacheable(config, i))
+            .map(|i| i.0)
+            .collect();
+        if wanted.is_empty() {
+            return None;
+        }
+        // The gates that run, and every gate they need (keyed with them).
+        let mut keyed = vec![false; config.gates.len()];
+        let mut todo: Vec<usize> = plan
+            .indices()
+            .filter(|&i| plan.gate(i).runs())
+            .map(|i| plan.gate(i).index)
+            .collect();
+        while let Some(i) = todo.pop() {
+            if std::mem::replace(&mut keyed[i], true) {
+                continue;
+            }
+            for need in &config.gates[i].needs {
+                todo.extend(config.gates.iter().position(|g| &g.id == need));
+            }
+        }
+        let needs_hash = config.gates.iter().zip(&keyed).any(|(gate, &keyed)| {
+            keyed
+                && (matches!(gate.command, crate::config::Command::Builtin(_))
+                    || !gate.key_commands.is_empty()
+                    || gate
+                        .metrics
+                        .iter()
+                        .any(|m| matches!(m.source, crate::config::MetricSource::FileSize(_))))
+        });
+        if needs_hash {
+            return None;
+        }
+        let stored = cache.gates_with_results()?;
+        wanted
+            .iter()
+            .all(|&i| !stored.contains(config.gates[i].id.as_str()))
+            .then_some(wanted)
+    }
+
+    /// Keys `wanted` on a thread of its own, which takes `cache` with it;
+    /// returns once every file is stat'ed (or could not be listed), when
+    /// the gates may start: the tree is hashed while they run. The look at
+    /// the inputs after the run compares them with the states taken here,
+    /// before any gate started, so no result is stored under content its
+    /// gate did not see (DESIGN §5).
+    fn key_while_running(
+        &self,
+        cache: Cache,
+        plan: &plan::Plan,
+        wanted: Vec<usize>,
+        cache_dir: &Path,
+    ) -> Keying {
+        let places = cache::with_needs(self.config, &wanted)
+            .into_iter()
+            .flat_map(|i| {
+                crate::files::filter::named_places(self.config.gates[i].inputs.as_deref())
+            })
+            .map(str::to_owned)
+            .collect();
+        let config = self.config.clone();
+        let stage = self.config.ladder.name(plan.stage).to_string();
+        let dir = cache_dir.to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let mut cache = cache;
+            let stated = |batches: &[&crate::files::snapshot::Stated]| {
+                let mut states: Vec<_> = batches.iter().flat_map(|b| b.states()).collect();
+                states.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+                let _ = tx.send(states);
+            };
+            let mut key = || {
+                cache::prepare(
+                    &config,
+                    &wanted,
+                    &stage,
+                    &mut cache,
+                    &prepare::key_command,
+                    &dir,
+                    cache::Watchers {
+                        tap: None,
+                        stated: &stated,
+                    },
+                )
+            };
+            // A pool of its own: the write watch's looks while the gates
+            // run must not queue behind the hash on the global one.
+            let pool = rayon::ThreadPoolBuilder::new()
+                .thread_name(|i| format!("pqg-hash-{i}"))
+                .build();
+            let prepared = match pool {
+                Ok(pool) => pool.install(key),
+                Err(_) => key(),
+            };
+            (cache, prepared)
+        });
+        let stated = rx.recv().ok();
+        crate::debug!(
+            "cache: {} files stat'ed; no gate has a stored result: they start while the tree is hashed",
+            stated.as_ref().map_or(0, Vec::len)
+        );
+        Keying {
+            thread,
+            stated,
+            places,
+        }
     }
 
     /// The lines new since `settings.new_code_since`, asked of git once,
@@ -306,9 +476,12 @@ impl<'a> StageBuilder<'a> {
             cache,
             &prepare::key_command,
             cache_dir,
-            shared
-                .as_ref()
-                .map(|s| s as &dyn crate::files::hash::ContentTap),
+            cache::Watchers {
+                tap: shared
+                    .as_ref()
+                    .map(|s| s as &dyn crate::files::hash::ContentTap),
+                ..cache::Watchers::NONE
+            },
         );
         let (cached, set_aside) =
             prepare::reuse_plan(config, plan, &prepared, &wanted, cache, started_ns);
@@ -418,17 +591,29 @@ impl<'a> StageRunner<'a> {
     /// Runs the gates, showing progress and passing each event to `live`;
     /// each gate is judged once, as it finishes.
     pub(crate) fn execute(
-        self,
+        mut self,
         live: &mut dyn FnMut(serde_json::Value),
     ) -> anyhow::Result<Finished<'a>> {
-        let watch = writes::WriteWatch::take(
-            self.config,
-            &self.plan,
-            &self.opts,
-            self.prepared.snapshot.as_ref(),
-            self.prepared.key_commands_ended_ns,
-            self.request.forbid_writes,
-        );
+        let keying = self.keying.take();
+        let watch = {
+            // The states of the files before any gate started.
+            let known: writes::Known<'_> = match (&keying, &self.prepared.snapshot) {
+                (Some(k), _) => match &k.stated {
+                    Some(states) => Box::new(|p| writes::state_among(states, p)),
+                    None => Box::new(|_| None),
+                },
+                (None, Some(snapshot)) => Box::new(|p| writes::state_in(snapshot, p)),
+                (None, None) => Box::new(|_| None),
+            };
+            writes::WriteWatch::take(
+                self.config,
+                &self.plan,
+                &self.opts,
+                &known,
+                self.prepared.key_commands_ended_ns,
+                self.request.forbid_writes,
+            )
+        };
         let assessor = Assessor::new(
             self.config,
             &self.plan,
@@ -468,14 +653,52 @@ impl<'a> StageRunner<'a> {
             p.finish();
         }
         crate::debug!("run finished");
+        // The gates ran while the tree was hashed: the listing for new
+        // files (made after every gate finished) and the watch's last look
+        // are taken while the hash goes on.
+        let listing = keying.as_ref().map(|k| {
+            let root = crate::files::root::absolute(&self.config.root);
+            let exclude = crate::files::root::absolute(&self.cache_dir);
+            let places = k.places.clone();
+            std::thread::spawn(move || {
+                let places: Vec<&str> = places.iter().map(String::as_str).collect();
+                crate::files::list::list_files(&root, &exclude, &places).ok()
+            })
+        });
         let verdicts = assessor.into_verdicts();
         let watched = match watch {
             Some(w) => w.into_watched(self.plan.indices()),
             None => writes::Watched {
                 blamed: self.plan.indices().map(|_| false).collect(),
                 after: None,
+                listed: None,
             },
         };
+        if let Some(keying) = keying {
+            let (cache, prepared) = match keying.thread.join() {
+                Ok(keyed) => keyed,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            self.cache = cache;
+            self.prepared = prepared;
+            if crate::log::enabled_at(crate::log::Level::Info) {
+                let n = self.config.gates.len();
+                let reusable = Reusable {
+                    cached: vec![None; n],
+                    set_aside: vec![None; n],
+                    prescanned: Vec::new(),
+                };
+                events::log_decisions(
+                    self.config,
+                    &self.plan,
+                    &self.prepared,
+                    &reusable,
+                    &self.cache,
+                );
+            }
+        }
+        let mut watched = watched;
+        watched.listed = listing.and_then(|l| l.join().ok().flatten());
         Ok(Finished {
             runner: self,
             result,

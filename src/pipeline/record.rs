@@ -88,7 +88,13 @@ pub(super) fn store_results(
     let changes = if checked.is_empty() {
         None
     } else {
-        cache::changes_since(prepared, cache_dir, &checked, watched.after.as_deref())
+        cache::changes_since(
+            prepared,
+            cache_dir,
+            &checked,
+            watched.after.as_deref(),
+            watched.listed.as_deref(),
+        )
     };
     crate::debug!(
         "cache: inputs of {} gates checked again in {} ms",

@@ -441,7 +441,11 @@ mod tests {
         std::fs::create_dir(dir.path().join("a")).unwrap();
         std::fs::write(dir.path().join("a/x"), "1").unwrap();
         let touches = Arc::new(Mutex::new(Touches::default()));
-        Touches::watch(Arc::clone(&touches), dir.path().to_owned(), vec!["a/x".into()]);
+        Touches::watch(
+            Arc::clone(&touches),
+            dir.path().to_owned(),
+            vec!["a/x".into()],
+        );
         let mut t = touches.lock().unwrap();
         let g = GateIdx(0);
         t.started(g);

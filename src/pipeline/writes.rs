@@ -106,6 +106,23 @@ struct Times {
     settled: bool,
 }
 
+/// The state `snapshot` holds for `path`, if it holds the path.
+pub(super) fn state_in(snapshot: &Snapshot, path: &str) -> Option<FileState> {
+    let i = snapshot
+        .files
+        .binary_search_by(|f| f.path.as_str().cmp(path))
+        .ok()?;
+    Some(snapshot.states[i].clone())
+}
+
+/// The state `states` (sorted by path) holds for `path`, if it holds it.
+pub(super) fn state_among(states: &[(String, FileState)], path: &str) -> Option<FileState> {
+    let i = states
+        .binary_search_by(|(p, _)| p.as_str().cmp(path))
+        .ok()?;
+    Some(states[i].1.clone())
+}
+
 /// What the watch leaves for the rest of the run: the gates blamed, and
 /// the tracked files' states its last look took after every gate finished
 /// (sorted by path), for the cache's look after the run to use instead of
@@ -114,7 +131,13 @@ struct Times {
 pub(super) struct Watched {
     pub blamed: PerGate<bool>,
     pub after: Option<Vec<(String, Option<FileState>)>>,
+    /// The input files listed after every gate finished, when the gates ran
+    /// while the tree was hashed (listed then, alongside the hash).
+    pub listed: Option<Vec<String>>,
 }
+
+/// The state of a path before any gate started, when known.
+pub(super) type Known<'k> = Box<dyn Fn(&str) -> Option<FileState> + Sync + 'k>;
 
 impl WriteWatch {
     /// Stats the tracked files, if some gate that runs here (not answered
@@ -124,7 +147,7 @@ impl WriteWatch {
         config: &Config,
         plan: &Plan,
         opts: &run::RunOptions,
-        snapshot: Option<&Snapshot>,
+        known: &Known<'_>,
         key_commands_ended_ns: Option<i64>,
         forbid_writes: bool,
     ) -> Option<Self> {
@@ -153,14 +176,7 @@ impl WriteWatch {
         // The snapshot the cache took holds the state of most of them
         // already (taken before any gate started): only the others are
         // stat'ed now.
-        let known = |path: &str| {
-            let snapshot = snapshot?;
-            let i = snapshot
-                .files
-                .binary_search_by(|f| f.path.as_str().cmp(path))
-                .ok()?;
-            Some(snapshot.states[i].clone()).filter(|s| !s.is_dir())
-        };
+        let known = |path: &str| known(path).filter(|s| !s.is_dir());
         let seen: Vec<Result<(String, Option<FileState>), String>> = tracked
             .into_par_iter()
             .with_min_len(256)
@@ -373,7 +389,11 @@ impl WriteWatch {
                 states.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
                 states
             });
-        Watched { blamed, after }
+        Watched {
+            blamed,
+            after,
+            listed: None,
+        }
     }
 
     /// Looks at the tracked files: each one changed since the last look
