@@ -179,7 +179,9 @@ pub fn snapshot_tree(
             (Some(tracked), Some(untracked)) => {
                 let untracked = tidy(untracked, root, exclude);
                 let (ignored, found) = ignored_files(root, exclude, &[&untracked], &open)?;
-                let snapshot = tracked.merge(Snapshot::take(&handle, untracked, &index, tap));
+                let listed = untracked.clone();
+                let mut snapshot = tracked.merge(Snapshot::take(&handle, untracked, &index, tap));
+                snapshot.untracked = Some(listed);
                 if ignored.is_empty() {
                     (snapshot, found)
                 } else {
