@@ -480,3 +480,56 @@ fn a_folder_replaced_by_a_symbolic_link_to_the_same_files_is_gone() {
         &[("lib/x.py", &[(3, 3)]), ("real/x.py", &[(1, 20)])],
     );
 }
+
+#[test]
+fn an_edit_in_place_beside_a_staged_rename_leaves_the_rename_to_the_index() {
+    // The work tree's part looks at the edited file alone (no rename can
+    // pair it otherwise); the staged rename's lines come from the index.
+    let repo = repo(
+        &[
+            ("src/old.py", numbered("moved line", 12)),
+            ("src/kept.py", numbered("kept line", 8)),
+        ],
+        &["src/old.py", "src/new.py", "src/kept.py"],
+    );
+    repo.git(&["mv", "src/old.py", "src/new.py"]);
+    stage(
+        &repo,
+        "src/new.py",
+        &numbered("moved line", 12).replace("moved line 11", "edited line 11"),
+    );
+    repo.write(
+        "src/kept.py",
+        &numbered("kept line", 8).replace("kept line 02", "KEPT line 02"),
+    );
+    agree(
+        &repo,
+        &["src/old.py", "src/new.py", "src/kept.py"],
+        &[("src/kept.py", &[(2, 2)]), ("src/new.py", &[(11, 11)])],
+    );
+}
+
+#[test]
+fn many_files_edited_in_the_work_tree_are_diffed_whole() {
+    // More paths than the work tree's part takes (git matches each entry
+    // against each path): the whole diff, with the same lines.
+    let files: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("src/m{i:02}.py"), numbered("m line", 6)))
+        .collect();
+    let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    let borrowed: Vec<(&str, String)> =
+        files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+    let repo = repo(&borrowed, &names);
+    for (i, name) in names.iter().enumerate() {
+        let line = i % 6 + 1;
+        let text = numbered("m line", 6).replace(&format!("m line {line:02}"), "M edited");
+        repo.write(name, &text);
+    }
+    let expected: Vec<(&str, [(u64, u64); 1])> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (*name, [((i % 6 + 1) as u64, (i % 6 + 1) as u64)]))
+        .collect();
+    let expected: Vec<(&str, &[(u64, u64)])> = expected.iter().map(|(p, r)| (*p, &r[..])).collect();
+    agree(&repo, &names, &expected);
+}

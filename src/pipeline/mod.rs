@@ -198,9 +198,14 @@ impl LazyNewCode {
             let clock = std::time::Instant::now();
             let changed = crate::git::new_code::worktree_changes(&index, view, &self.top);
             crate::debug!(
-                "new code: {} of {} index entries may differ in the work tree ({} ms)",
-                changed.len(),
+                "new code: {} of {} index entries may differ in the work tree{} ({} ms)",
+                changed.paths.len(),
                 index.entries.len(),
+                if changed.may_pair {
+                    ", some as half of a rename"
+                } else {
+                    ""
+                },
                 clock.elapsed().as_millis()
             );
             Some(WorkTree { changed, untracked })
