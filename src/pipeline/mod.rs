@@ -298,14 +298,10 @@ impl<'a> StageBuilder<'a> {
         crate::debug!("history: {} predictions", predicted.len());
         let plan = self.plan(&predicted)?;
         let new_code = self.new_code(&plan, &cache);
-        let (mut prepared, reusable) =
-            self.find_reusable(&plan, &mut cache, &cache_dir, started_ns);
+        let (prepared, reusable) =
+            self.find_reusable(&plan, &mut cache, &cache_dir, started_ns, new_code.as_ref());
         if let Some(new_code) = &new_code {
             self.reference_checked(new_code)?;
-            if let Some(snapshot) = prepared.snapshot.as_mut() {
-                let untracked = snapshot.untracked.take();
-                new_code.offer(Some((&*snapshot, untracked)));
-            }
         }
         // --changed-since: each gate gets its share of the changed files,
         // and builtins check only those; such runs are not stored, since a
@@ -396,6 +392,7 @@ impl<'a> StageBuilder<'a> {
         cache: &mut Cache,
         cache_dir: &Path,
         started_ns: i64,
+        new_code: Option<&LazyNewCode>,
     ) -> (cache::Prepared, Reusable) {
         let config = self.config;
         let wanted: Vec<usize> = if cache.reads() {
@@ -408,7 +405,7 @@ impl<'a> StageBuilder<'a> {
         };
         let stage = config.ladder.name(plan.stage).to_string();
         let shared = prepare::SharedRead::new(config, &wanted);
-        let prepared = cache::prepare(
+        let mut prepared = cache::prepare(
             config,
             &wanted,
             &stage,
@@ -419,8 +416,15 @@ impl<'a> StageBuilder<'a> {
                 .as_ref()
                 .map(|s| s as &dyn crate::files::hash::ContentTap),
         );
-        let (cached, set_aside) =
-            prepare::reuse_plan(config, plan, &prepared, &wanted, cache, started_ns);
+        let untracked = prepared.snapshot.as_mut().and_then(|s| s.untracked.take());
+        let (cached, set_aside) = std::thread::scope(|scope| {
+            // New code compares git's index with the snapshot's stat data
+            // while the stored results are read.
+            if let (Some(new_code), Some(snapshot)) = (new_code, prepared.snapshot.as_ref()) {
+                scope.spawn(move || new_code.offer(Some((snapshot, untracked))));
+            }
+            prepare::reuse_plan(config, plan, &prepared, &wanted, cache, started_ns)
+        });
         let prescanned = shared.map_or_else(Vec::new, |s| s.into_prescanned(config.gates.len()));
         let reusable = Reusable {
             cached,
@@ -538,14 +542,6 @@ impl<'a> StageRunner<'a> {
             self.prepared.key_commands_ended_ns,
             self.request.forbid_writes,
         );
-        if let Some(new_code) = &self.new_code {
-            // No snapshot was taken: the watch's look before the run is the
-            // run's own stat data of the tracked files.
-            match &watch {
-                Some(w) => w.with_before(|before| new_code.offer(Some((before, None)))),
-                None => new_code.offer(None),
-            }
-        }
         let assessor = Assessor::new(
             self.config,
             &self.plan,
@@ -560,26 +556,39 @@ impl<'a> StageRunner<'a> {
         let assess = |i: plan::GateIdx, e: &run::Execution| assessor.assess(i, e);
         let review = |gates: &[plan::GateIdx]| assessor.review(gates);
         let clock = std::time::Instant::now();
-        let result = run::execute(
-            self.config,
-            &self.plan,
-            &self.opts,
-            &assess,
-            &review,
-            &mut |event| {
-                if let (
-                    Some(w),
-                    run::RunEvent::Started { gate, .. } | run::RunEvent::Retrying { gate, .. },
-                ) = (&watch, &event)
-                {
-                    w.started(*gate);
+        let result = std::thread::scope(|scope| {
+            if let Some(new_code) = &self.new_code {
+                // No snapshot was taken: the watch's look before the run is
+                // the run's own stat data of the tracked files, compared
+                // with git's index while the gates run.
+                match &watch {
+                    Some(w) => {
+                        scope.spawn(|| w.with_before(|b| new_code.offer(Some((b, None)))));
+                    }
+                    None => new_code.offer(None),
                 }
-                if let Some(p) = progress.as_mut() {
-                    p.on_event(&event);
-                }
-                live(events::live_event(&self.opts, &event, clock));
-            },
-        )?;
+            }
+            run::execute(
+                self.config,
+                &self.plan,
+                &self.opts,
+                &assess,
+                &review,
+                &mut |event| {
+                    if let (
+                        Some(w),
+                        run::RunEvent::Started { gate, .. } | run::RunEvent::Retrying { gate, .. },
+                    ) = (&watch, &event)
+                    {
+                        w.started(*gate);
+                    }
+                    if let Some(p) = progress.as_mut() {
+                        p.on_event(&event);
+                    }
+                    live(events::live_event(&self.opts, &event, clock));
+                },
+            )
+        })?;
         if let Some(p) = progress {
             p.finish();
         }
