@@ -463,6 +463,10 @@ pub(crate) struct WorkTree {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Changed {
     pub paths: Vec<String>,
+    /// For each path, its index entry's blob when only its content can
+    /// tell (the stat data differ, or git would not trust them: a file
+    /// edited in place, or not at all); `None` when it may pair.
+    pub blobs: Vec<Option<[u8; super::index::SHA1_LEN]>>,
     /// Whether a path is gone from the work tree (or reached through a
     /// folder that is no folder, or no longer a file of its kind), an
     /// intent-to-add entry or a conflict: as a rename's source or
@@ -501,6 +505,64 @@ pub(crate) struct IndexHalf {
 /// command line has a limit.
 const MAX_PATHS: usize = 32;
 const MAX_PATH_BYTES: usize = 64 << 10;
+
+/// At most this many files are hashed to learn whether they hold what the
+/// index does; past it, the diff is taken whole.
+const MAX_HASHED: usize = 4_096;
+
+/// Whether each of `paths` (relative to `top`) holds its index entry's
+/// blob (`blobs`; `None`: it cannot), as `git hash-object` hashes it (with
+/// the filters git applies when it compares a file with its entry).
+fn same_as_index(
+    top: &Path,
+    paths: &[String],
+    blobs: &[Option<[u8; super::index::SHA1_LEN]>],
+) -> Result<Vec<bool>, String> {
+    use std::io::Write as _;
+    if paths.iter().any(|p| p.contains('\n')) {
+        return Err("a name holds a line break".to_owned());
+    }
+    let mut child = super::command(top)
+        .args(["hash-object", "--stdin-paths"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let out = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for p in paths {
+                if writeln!(stdin, "{p}").is_err() {
+                    break;
+                }
+            }
+        });
+        child.wait_with_output()
+    })
+    .map_err(|e| format!("git hash-object: {e}"))?;
+    if !out.status.success() {
+        return Err("git hash-object failed".to_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hashes: Vec<&str> = text.lines().collect();
+    if hashes.len() != paths.len() {
+        return Err("git hash-object answered for other files".to_owned());
+    }
+    Ok(hashes
+        .iter()
+        .zip(blobs)
+        .map(|(hash, blob)| blob.is_some_and(|b| hex(&b) == *hash))
+        .collect())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
 
 impl IndexHalf {
     /// Takes the diff against the index (and lists the untracked files
@@ -552,7 +614,29 @@ impl IndexHalf {
         let Changed {
             mut paths,
             may_pair,
+            blobs,
         } = work.changed;
+        // Too many files edited in place by their stat data (committed or
+        // staged in the index's own second, "racily clean", or touched):
+        // those whose content is their entry's, as git hashes it, are
+        // left out, as git's own refresh would.
+        if paths.len() > MAX_PATHS && !may_pair && paths.len() <= MAX_HASHED {
+            match same_as_index(&top, &paths, &blobs) {
+                Ok(same) => {
+                    let before = paths.len();
+                    paths = paths
+                        .into_iter()
+                        .zip(same)
+                        .filter_map(|(p, same)| (!same).then_some(p))
+                        .collect();
+                    crate::debug!(
+                        "new code: {} of {before} files whose stat data differ from the index hold what it does",
+                        before - paths.len()
+                    );
+                }
+                Err(why) => crate::debug!("new code: files not hashed ({why})"),
+            }
+        }
         // A path of the staged diff's renames edited in the work tree may
         // pair otherwise there.
         moved.sort_unstable();
@@ -709,6 +793,10 @@ pub(crate) fn worktree_changes<S: super::status::StatView + ?Sized>(
         changed.may_pair |= seen == Seen::Pairing;
         if changed.paths.last() != Some(&e.path) {
             changed.paths.push(e.path.clone());
+            changed.blobs.push((seen == Seen::Edited).then_some(e.oid));
+        } else if let Some(last) = changed.blobs.last_mut() {
+            // Several entries (a conflict's stages): it may pair.
+            *last = None;
         }
     }
     changed
