@@ -314,8 +314,12 @@ fn finish<'scope>(
     stated: impl FnOnce(&[&Stated]),
 ) -> anyhow::Result<(Snapshot, IgnoredPlaces, UntrackedUpdate)> {
     let mut update = UntrackedUpdate::Off;
+    let mut listed = None;
     let (batches, ignored) = match (tracked, others) {
         (Some(tracked), Some(untracked)) => {
+            // Kept for the new-code diff: the untracked files as git
+            // listed them (not walked a second time).
+            listed = Some(untracked.clone());
             // The folders are looked at while the untracked files are.
             let recording = tracked_copy.map(|t| {
                 let listed = untracked.clone();
@@ -351,6 +355,7 @@ fn finish<'scope>(
         .reduce(Snapshot::merge)
         .unwrap_or_default();
     snapshot.listed_ns = listed_ns;
+    snapshot.untracked = listed;
     Ok((snapshot, ignored, update))
 }
 

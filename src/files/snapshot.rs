@@ -121,6 +121,10 @@ pub struct Snapshot {
     /// Of those, files old enough that a record made now would be trusted
     /// next time: only they make saving the index worth it.
     pub settled: usize,
+    /// The untracked files that are not ignored, as git listed them for
+    /// this snapshot (sorted, the cache folder left out); `None` when git
+    /// did not list them (outside git).
+    pub untracked: Option<Vec<String>>,
 }
 
 /// How one listed path was found.
@@ -415,6 +419,7 @@ impl Snapshot {
             files: Vec::with_capacity(self.files.len() + other.files.len()),
             states: Vec::with_capacity(self.files.len() + other.files.len()),
             unreadable: self.unreadable,
+            untracked: self.untracked.or(other.untracked),
         };
         out.unreadable.extend(other.unreadable);
         out.unreadable.sort_unstable();

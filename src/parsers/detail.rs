@@ -30,9 +30,182 @@ pub struct MetricDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings: Option<Findings>,
     /// A `scope = "new"` coverage metric: each report file's instrumented
-    /// and missed lines, and the project paths its name may mean.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// and missed lines, and the project paths its name may mean. Kept as
+    /// one string ([`lines_text`]): a cache hit reads every file of the
+    /// report back, and that form reads several times faster than an
+    /// object per file (which is still read, from older entries).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "lines_text")]
     pub coverage: Option<Vec<super::FileLines>>,
+}
+
+/// A coverage report's files as one string, file after file:
+/// `LEN:PATH` (`LEN` its length in bytes), the count of its places and
+/// each place (`=` for the path itself, else `LEN:PLACE`), then the count
+/// of its lines and each line, then the count of its missed lines and each
+/// one, every number followed by `,` and every line number written as its
+/// distance from the one before (both lists are sorted). A file of the
+/// LCOV benchmark takes 30 bytes instead of 90.
+pub mod lines_text {
+    use super::super::FileLines;
+    use serde::de::{self, Deserializer, SeqAccess, Visitor};
+    use serde::Serializer;
+    use std::fmt::Write as _;
+
+    pub fn serialize<S: Serializer>(
+        files: &Option<Vec<FileLines>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match files {
+            Some(files) => serializer.serialize_some(&encode(files)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Vec<FileLines>>, D::Error> {
+        deserializer.deserialize_option(Either)
+    }
+
+    /// The string form.
+    pub fn encode(files: &[FileLines]) -> String {
+        let mut out = String::with_capacity(files.len() * 32);
+        let numbers = |out: &mut String, list: &[u32]| {
+            let _ = write!(out, "{},", list.len());
+            let mut last = 0;
+            for &n in list {
+                let _ = write!(out, "{},", n.wrapping_sub(last));
+                last = n;
+            }
+        };
+        for f in files {
+            let _ = write!(out, "{}:{}{},", f.path.len(), f.path, f.places.len());
+            for place in &f.places {
+                if *place == f.path {
+                    out.push('=');
+                } else {
+                    let _ = write!(out, "{}:{place}", place.len());
+                }
+            }
+            numbers(&mut out, &f.lines);
+            numbers(&mut out, &f.missed);
+        }
+        out
+    }
+
+    /// Reads [`encode`]'s form back; `None` when it is not that.
+    pub fn decode(text: &str) -> Option<Vec<FileLines>> {
+        let mut r = Reader { text, at: 0 };
+        let mut files = Vec::new();
+        while r.at < text.len() {
+            let path = r.string()?;
+            let count = r.number(b',')?;
+            let mut places = Vec::with_capacity(count.min(16) as usize);
+            for _ in 0..count {
+                if r.text.as_bytes().get(r.at) == Some(&b'=') {
+                    r.at += 1;
+                    places.push(path.to_owned());
+                } else {
+                    places.push(r.string()?.to_owned());
+                }
+            }
+            let lines = r.numbers()?;
+            let missed = r.numbers()?;
+            files.push(FileLines {
+                path: path.to_owned(),
+                places,
+                lines,
+                missed,
+            });
+        }
+        Some(files)
+    }
+
+    struct Reader<'a> {
+        text: &'a str,
+        at: usize,
+    }
+
+    impl<'a> Reader<'a> {
+        /// Digits up to `end`, which is passed.
+        fn number(&mut self, end: u8) -> Option<u32> {
+            let bytes = self.text.as_bytes();
+            let mut n: u32 = 0;
+            let start = self.at;
+            while let Some(&b) = bytes.get(self.at) {
+                self.at += 1;
+                if b == end && self.at - 1 > start {
+                    return Some(n);
+                }
+                if !b.is_ascii_digit() {
+                    return None;
+                }
+                n = n.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+            }
+            None
+        }
+
+        /// `LEN:TEXT`.
+        fn string(&mut self) -> Option<&'a str> {
+            let len = self.number(b':')? as usize;
+            let s = self.text.get(self.at..self.at.checked_add(len)?)?;
+            self.at += len;
+            Some(s)
+        }
+
+        /// A count, then that many distances.
+        fn numbers(&mut self) -> Option<Vec<u32>> {
+            let count = self.number(b',')? as usize;
+            // Each takes two bytes at least: a lie cannot allocate much.
+            if count > (self.text.len() - self.at) / 2 {
+                return None;
+            }
+            let mut list = Vec::with_capacity(count);
+            let mut last = 0u32;
+            for _ in 0..count {
+                last = last.checked_add(self.number(b',')?)?;
+                list.push(last);
+            }
+            Some(list)
+        }
+    }
+
+    /// Reads the string form, or the list of objects older entries hold.
+    struct Either;
+
+    impl<'de> Visitor<'de> for Either {
+        type Value = Option<Vec<FileLines>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a coverage report's files")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(Either)
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            decode(text)
+                .map(Some)
+                .ok_or_else(|| E::custom("a coverage report's files, damaged"))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut files = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+            while let Some(f) = seq.next_element::<FileLines>()? {
+                files.push(f);
+            }
+            Ok(Some(files))
+        }
+    }
 }
 
 /// The results a SARIF metric counted, with their places.
@@ -339,5 +512,59 @@ mod tests {
             "{json}"
         );
         assert_eq!(serde_json::from_str::<Findings>(&json).unwrap(), report);
+    }
+
+    #[test]
+    fn coverage_lines_round_trip_as_one_string_and_older_entries_still_read() {
+        use super::super::FileLines;
+        let files = vec![
+            FileLines {
+                path: "src/a.py".into(),
+                places: vec!["src/a.py".into()],
+                lines: vec![2, 5, 9, 4_000_000_000],
+                missed: vec![5, 4_000_000_000],
+            },
+            FileLines {
+                path: "/abs/ü, é:1,=.py".into(),
+                places: vec!["ü, é:1,=.py".into(), "lib/ü, é:1,=.py".into()],
+                lines: vec![1],
+                missed: vec![],
+            },
+            FileLines {
+                path: String::new(),
+                places: vec![],
+                lines: vec![],
+                missed: vec![],
+            },
+        ];
+        let detail = MetricDetail {
+            findings: None,
+            coverage: Some(files.clone()),
+        };
+        let json = serde_json::to_string(&detail).unwrap();
+        assert!(json.contains(r#""coverage":"8:src/a.py1,=4,2,3,4,3999999991,2,5,3999999995,"#));
+        assert_eq!(serde_json::from_str::<MetricDetail>(&json).unwrap(), detail);
+        // As entries written before held it: an object per file.
+        let older = serde_json::json!({ "coverage": files }).to_string();
+        assert_eq!(
+            serde_json::from_str::<MetricDetail>(&older).unwrap(),
+            detail
+        );
+        let none = serde_json::to_string(&MetricDetail::default()).unwrap();
+        assert_eq!(none, "{}");
+        assert_eq!(
+            serde_json::from_str::<MetricDetail>(r#"{"coverage":null}"#).unwrap(),
+            MetricDetail::default()
+        );
+        // Damaged: never a panic, never a wrong list.
+        let text = lines_text::encode(&files);
+        for cut in 0..text.len() {
+            if let Some(back) = text.get(..cut).and_then(lines_text::decode) {
+                assert!(back.len() < files.len(), "cut at {cut}");
+            }
+        }
+        for damaged in ["x", "8:src/a.py", "99:a", "1:a1,", "1:a0,1,", "1:a0,2,1,"] {
+            assert!(lines_text::decode(damaged).is_none(), "{damaged}");
+        }
     }
 }

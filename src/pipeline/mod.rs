@@ -20,7 +20,8 @@ mod writes;
 use crate::baseline::{self, BaselineState};
 use crate::cache::{self, history, Cache, CacheMode};
 use crate::config::{Config, StageIdx};
-use crate::git::new_code::NewCode;
+use crate::git::new_code::{Half, NewCode, Reference, StartError, WorkTree};
+use crate::git::status::StatView;
 use crate::report::progress::Progress;
 use crate::{judge, plan, report, run};
 use events::Assessor;
@@ -28,6 +29,8 @@ pub(crate) use prepare::key_command;
 use prepare::ListsDir;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// What to run: a stage, and how.
@@ -122,21 +125,109 @@ struct Keying {
     places: Vec<String>,
 }
 
-/// New code, its diff taken in the background while the gates run; the
-/// first judgement that needs it waits for it.
+/// New code, found in the background from before the snapshot until the
+/// gates are done; the first judgement that needs it waits for it.
+///
+/// The background thread checks the reference (the run waits for that
+/// answer before any gate starts: an unknown one is an error), reads git's
+/// index and takes the diff against it while the snapshot is taken; the run
+/// then compares the index with the stat data it took itself (the
+/// snapshot's, else the write watch's first look) and hands over the paths
+/// that may differ, with the untracked files its listing found, for the
+/// thread to take the rest of the diff (`git::new_code::IndexHalf`).
 pub(crate) struct LazyNewCode {
-    pending:
-        std::sync::Mutex<Option<std::thread::JoinHandle<Result<NewCode, crate::diag::UserError>>>>,
-    value: std::sync::OnceLock<Option<NewCode>>,
+    /// The reference's check, until [`LazyNewCode::checked`] takes it.
+    checked: Mutex<Option<Receiver<Result<(), StartError>>>>,
+    /// Where the run's look at the work tree goes, with git's index to
+    /// compare it with once the thread read it; taken by the first offer
+    /// (or by [`LazyNewCode::get`]: then the thread takes the diff whole).
+    offer: Mutex<Option<Offer>>,
+    /// The project root, which is the top of its work tree whenever the
+    /// index is handed over.
+    top: PathBuf,
+    pending: Mutex<Option<std::thread::JoinHandle<Result<NewCode, crate::diag::UserError>>>>,
+    value: OnceLock<Option<NewCode>>,
+}
+
+/// git's index from the background thread, and the way back to it.
+struct Offer {
+    index: Receiver<crate::git::index::Index>,
+    work_tree: SyncSender<Option<WorkTree>>,
 }
 
 impl LazyNewCode {
-    /// Starts listing what changed since `pending`'s merge base.
-    fn start(pending: crate::git::new_code::Pending) -> LazyNewCode {
+    /// Starts finding what is new since `reference` at `root`; `listed`:
+    /// whether the run's snapshot will list the untracked files (else the
+    /// thread lists them meanwhile).
+    fn start(root: &Path, reference: &Reference, listed: bool) -> LazyNewCode {
+        let (checked_tx, checked) = mpsc::sync_channel(1);
+        let (index_tx, index) = mpsc::sync_channel(1);
+        let (work_tx, work_rx) = mpsc::sync_channel(1);
+        let (root, reference) = (root.to_path_buf(), reference.clone());
+        let top = root.clone();
+        let pending = std::thread::spawn(move || {
+            let pending = crate::git::new_code::start(&root, &reference);
+            let _ = checked_tx.send(pending.as_ref().map(|_| ()).map_err(Clone::clone));
+            match pending?.read_index() {
+                Half::Whole(pending) => {
+                    drop(index_tx);
+                    pending.finish()
+                }
+                Half::Index(half, index) => {
+                    let _ = index_tx.send(index);
+                    half.finish(listed, || work_rx.recv().ok().flatten())
+                }
+            }
+        });
         LazyNewCode {
-            pending: std::sync::Mutex::new(Some(std::thread::spawn(move || pending.finish()))),
-            value: std::sync::OnceLock::new(),
+            checked: Mutex::new(Some(checked)),
+            offer: Mutex::new(Some(Offer {
+                index,
+                work_tree: work_tx,
+            })),
+            top,
+            pending: Mutex::new(Some(pending)),
+            value: OnceLock::new(),
         }
+    }
+
+    /// Whether the reference names a commit here, waiting for git; `Ok`
+    /// when the thread ended without saying (judging then says why).
+    fn checked(&self) -> Result<(), StartError> {
+        let checked = self.checked.lock().ok().and_then(|mut c| c.take());
+        match checked.map(|c| c.recv()) {
+            Some(Ok(checked)) => checked,
+            _ => Ok(()),
+        }
+    }
+
+    /// Hands the thread what the run saw of the work tree: the files it
+    /// stat'ed (paths relative to the root, sorted) and the untracked
+    /// files its listing found; `None`: it saw nothing, and the diff is
+    /// taken whole. Only the first offer counts.
+    fn offer(&self, seen: Option<(&dyn StatView, Option<Vec<String>>)>) {
+        let Some(offer) = self.offer.lock().ok().and_then(|mut o| o.take()) else {
+            return;
+        };
+        let work = seen.and_then(|(view, untracked)| {
+            // No index comes when the thread takes the diff whole.
+            let index = offer.index.recv().ok()?;
+            let clock = std::time::Instant::now();
+            let changed = crate::git::new_code::worktree_changes(&index, view, &self.top);
+            crate::debug!(
+                "new code: {} of {} index entries may differ in the work tree{} ({} ms)",
+                changed.paths.len(),
+                index.entries.len(),
+                if changed.may_pair {
+                    ", some as half of a rename"
+                } else {
+                    ""
+                },
+                clock.elapsed().as_millis()
+            );
+            Some(WorkTree { changed, untracked })
+        });
+        let _ = offer.work_tree.send(work);
     }
 
     /// New code, waiting for git if it is still at it; `None` when git
@@ -144,6 +235,8 @@ impl LazyNewCode {
     pub(crate) fn get(&self) -> Option<&NewCode> {
         self.value
             .get_or_init(|| {
+                // Never offered: the thread takes the diff whole.
+                self.offer(None);
                 let handle = self.pending.lock().ok()?.take()?;
                 let found = match handle.join() {
                     Ok(Ok(new_code)) => new_code,
@@ -221,8 +314,11 @@ impl<'a> StageBuilder<'a> {
         let predicted = history::predicted(&mut cache);
         crate::debug!("history: {} predictions", predicted.len());
         let plan = self.plan(&predicted)?;
-        let new_code = self.new_code(&plan)?;
+        let new_code = self.new_code(&plan, &cache);
         if let Some(wanted) = self.starts_early(&plan, &mut cache) {
+            if let Some(new_code) = &new_code {
+                self.reference_checked(new_code)?;
+            }
             let keying = self.key_while_running(cache, &plan, wanted, &cache_dir);
             let n = config.gates.len();
             let gates = prepare::gate_jobs(
@@ -252,7 +348,11 @@ impl<'a> StageBuilder<'a> {
                 keying: Some(keying),
             });
         }
-        let (prepared, reusable) = self.find_reusable(&plan, &mut cache, &cache_dir, started_ns);
+        let (prepared, reusable) =
+            self.find_reusable(&plan, &mut cache, &cache_dir, started_ns, new_code.as_ref());
+        if let Some(new_code) = &new_code {
+            self.reference_checked(new_code)?;
+        }
         // --changed-since: each gate gets its share of the changed files,
         // and builtins check only those; such runs are not stored, since a
         // gate may have looked at the list instead of every input (reading
@@ -403,10 +503,9 @@ impl<'a> StageBuilder<'a> {
     }
 
     /// The lines new since `settings.new_code_since`, asked of git once,
-    /// and only when a gate that runs has a `scope = "new"` metric; an
-    /// unknown reference is a user error, no merge base one line saying
-    /// every line counts.
-    fn new_code(&self, plan: &plan::Plan) -> anyhow::Result<Option<LazyNewCode>> {
+    /// and only when a gate that runs has a `scope = "new"` metric: started
+    /// in the background ([`LazyNewCode`]).
+    fn new_code(&self, plan: &plan::Plan, cache: &Cache) -> Option<LazyNewCode> {
         let config = self.config;
         let scoped = plan.indices().any(|i| {
             let planned = plan.gate(i);
@@ -417,24 +516,34 @@ impl<'a> StageBuilder<'a> {
                     .any(|m| m.scope == crate::config::Scope::New)
         });
         if !scoped {
-            return Ok(None);
+            return None;
         }
-        // The reference is checked now (an unknown one stops the run before
-        // any gate starts); the diff is taken while the gates run.
-        let reference = &self.request.new_code_since;
-        let pending = crate::git::new_code::start(&config.root, reference).map_err(|e| {
-            // An unknown ref named in `settings.new_code_since` is a config
-            // error: it points at what the user wrote.
-            match (reference, &config.settings.new_code_since_span) {
-                (crate::git::new_code::Reference::Setting(_), Some(span))
-                    if e.at.is_none() && e.message.contains("unknown ref") =>
-                {
-                    e.at(&config.source, span.clone())
+        // The snapshot lists the untracked files when the cache keys a gate.
+        let listed = cache.reads() && plan.indices().any(|i| plan.cacheable(config, i));
+        Some(LazyNewCode::start(
+            &config.root,
+            &self.request.new_code_since,
+            listed,
+        ))
+    }
+
+    /// Waits for the reference's check, before any gate starts: an unknown
+    /// reference is a user error, located in the config when
+    /// `settings.new_code_since` names it.
+    fn reference_checked(&self, new_code: &LazyNewCode) -> anyhow::Result<()> {
+        let config = self.config;
+        new_code.checked().map_err(|e| {
+            let e = match (e, &self.request.new_code_since) {
+                (StartError::UnknownRef(e), Reference::Setting(_)) if e.at.is_none() => {
+                    match &config.settings.new_code_since_span {
+                        Some(span) => e.at(&config.source, span.clone()),
+                        None => e,
+                    }
                 }
-                _ => e,
-            }
-        })?;
-        Ok(Some(LazyNewCode::start(pending)))
+                (e, _) => e.into(),
+            };
+            anyhow::Error::from(e)
+        })
     }
 
     /// The cache, or none under `--no-cache`.
@@ -457,6 +566,7 @@ impl<'a> StageBuilder<'a> {
         cache: &mut Cache,
         cache_dir: &Path,
         started_ns: i64,
+        new_code: Option<&LazyNewCode>,
     ) -> (cache::Prepared, Reusable) {
         let config = self.config;
         let wanted: Vec<usize> = if cache.reads() {
@@ -469,7 +579,7 @@ impl<'a> StageBuilder<'a> {
         };
         let stage = config.ladder.name(plan.stage).to_string();
         let shared = prepare::SharedRead::new(config, &wanted);
-        let prepared = cache::prepare(
+        let mut prepared = cache::prepare(
             config,
             &wanted,
             &stage,
@@ -483,8 +593,15 @@ impl<'a> StageBuilder<'a> {
                 ..cache::Watchers::NONE
             },
         );
-        let (cached, set_aside) =
-            prepare::reuse_plan(config, plan, &prepared, &wanted, cache, started_ns);
+        let untracked = prepared.snapshot.as_mut().and_then(|s| s.untracked.take());
+        let (cached, set_aside) = std::thread::scope(|scope| {
+            // New code compares git's index with the snapshot's stat data
+            // while the stored results are read.
+            if let (Some(new_code), Some(snapshot)) = (new_code, prepared.snapshot.as_ref()) {
+                scope.spawn(move || new_code.offer(Some((snapshot, untracked))));
+            }
+            prepare::reuse_plan(config, plan, &prepared, &wanted, cache, started_ns)
+        });
         let prescanned = shared.map_or_else(Vec::new, |s| s.into_prescanned(config.gates.len()));
         let reusable = Reusable {
             cached,
@@ -628,27 +745,41 @@ impl<'a> StageRunner<'a> {
         let assess = |i: plan::GateIdx, e: &run::Execution| assessor.assess(i, e);
         let review = |gates: &[plan::GateIdx]| assessor.review(gates);
         let clock = std::time::Instant::now();
-        let result = run::execute(
-            self.config,
-            &self.plan,
-            &self.opts,
-            &assess,
-            &review,
-            &mut |event| {
-                match (&watch, &event) {
-                    (
-                        Some(w),
-                        run::RunEvent::Started { gate, .. } | run::RunEvent::Retrying { gate, .. },
-                    ) => w.started(*gate),
-                    (Some(w), run::RunEvent::Finished { gate, .. }) => w.ended(*gate),
-                    _ => {}
+        let result = std::thread::scope(|scope| {
+            if let Some(new_code) = &self.new_code {
+                // No snapshot was taken: the watch's look before the run is
+                // the run's own stat data of the tracked files, compared
+                // with git's index while the gates run.
+                match &watch {
+                    Some(w) => {
+                        scope.spawn(|| w.with_before(|b| new_code.offer(Some((b, None)))));
+                    }
+                    None => new_code.offer(None),
                 }
-                if let Some(p) = progress.as_mut() {
-                    p.on_event(&event);
-                }
-                live(events::live_event(&self.opts, &event, clock));
-            },
-        )?;
+            }
+            run::execute(
+                self.config,
+                &self.plan,
+                &self.opts,
+                &assess,
+                &review,
+                &mut |event| {
+                    match (&watch, &event) {
+                        (
+                            Some(w),
+                            run::RunEvent::Started { gate, .. }
+                            | run::RunEvent::Retrying { gate, .. },
+                        ) => w.started(*gate),
+                        (Some(w), run::RunEvent::Finished { gate, .. }) => w.ended(*gate),
+                        _ => {}
+                    }
+                    if let Some(p) = progress.as_mut() {
+                        p.on_event(&event);
+                    }
+                    live(events::live_event(&self.opts, &event, clock));
+                },
+            )
+        })?;
         if let Some(p) = progress {
             p.finish();
         }

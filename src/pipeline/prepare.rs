@@ -235,6 +235,7 @@ pub(super) fn reuse_plan(
 ) -> (Vec<Option<run::Execution>>, Vec<Option<SetAside>>) {
     let mut cached = vec![None; config.gates.len()];
     let secrets = run::secrets_from_env(&config.settings.redact);
+    let clock = std::time::Instant::now();
     for &i in wanted {
         let Some(key) = &prepared.keys[i] else {
             continue;
@@ -249,9 +250,14 @@ pub(super) fn reuse_plan(
                 );
                 continue;
             }
-            cached[i] = Some(run::Execution::from_stored(&entry.result, &secrets));
+            cached[i] = Some(run::Execution::from_stored(entry.result, &secrets));
         }
     }
+    crate::debug!(
+        "cache: {} stored results read in {} ms",
+        cached.iter().flatten().count(),
+        clock.elapsed().as_millis()
+    );
     let set_aside = run_together(plan, &mut cached);
     (cached, set_aside)
 }

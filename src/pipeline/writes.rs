@@ -208,6 +208,8 @@ impl WriteWatch {
                 }
             }
         }
+        // Submodules' files come last: sorted, for those who look paths up.
+        before.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
         crate::debug!("writes: {} tracked files watched", before.len());
         let touches = Arc::new(Mutex::new(Touches::default()));
         Touches::watch(
@@ -241,6 +243,15 @@ impl WriteWatch {
             quiet_before: key_commands_ended_ns.unwrap_or(i64::MIN),
             touches,
         })
+    }
+
+    /// Lends the states the first look took, before any gate started
+    /// (until the next look): the run's stat data of the tracked files
+    /// when it took no snapshot, for new code to compare with git's index.
+    pub(super) fn with_before(&self, f: impl FnOnce(&dyn crate::git::status::StatView)) {
+        if let Ok(looked) = self.looked.lock() {
+            f(&Looked(&looked));
+        }
     }
 
     /// Notes that gate `gate` starts (or starts again) now. Before a gate
@@ -629,6 +640,40 @@ fn state(root: &Root, path: &str) -> Seen {
         Ok((_, Kind::Dir)) => Seen::Folder,
         Ok((s, _)) => Seen::File(s),
         Err(_) => Seen::Missing,
+    }
+}
+
+/// The watched files' states as the stat data git's index is compared
+/// with: a file missing from the work tree has none (mode 0), which no
+/// index entry matches.
+struct Looked<'a>(&'a [(String, Option<FileState>)]);
+
+impl crate::git::status::StatView for Looked<'_> {
+    fn file_count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn path(&self, i: usize) -> &str {
+        &self.0[i].0
+    }
+
+    fn stat(&self, i: usize) -> crate::git::status::WorkStat {
+        match &self.0[i].1 {
+            Some(s) => crate::git::status::WorkStat {
+                size: s.size,
+                mtime_ns: s.mtime_ns,
+                ctime_ns: s.ctime_ns,
+                ino: s.ino,
+                mode: s.mode,
+            },
+            None => crate::git::status::WorkStat {
+                size: 0,
+                mtime_ns: 0,
+                ctime_ns: 0,
+                ino: 0,
+                mode: 0,
+            },
+        }
     }
 }
 

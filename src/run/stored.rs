@@ -51,8 +51,10 @@ impl Execution {
 
     /// The execution a stored result describes, with `secrets` masked in
     /// what it quotes (output, metric errors, findings): a value may have
-    /// become a secret since the result was stored (DESIGN §11).
-    pub(crate) fn from_stored(stored: &StoredResult, secrets: &[Secret]) -> Execution {
+    /// become a secret since the result was stored (DESIGN §11). Taken by
+    /// value: a scoped coverage metric's lines (every file of the report)
+    /// are moved, not copied.
+    pub(crate) fn from_stored(stored: StoredResult, secrets: &[Secret]) -> Execution {
         let mut execution = Execution {
             end: match stored.exit {
                 StoredExit::Exited(c) => ExecEnd::Exited(c),
@@ -60,24 +62,24 @@ impl Execution {
             },
             duration: Duration::from_millis(stored.duration_ms),
             output: Output {
-                text: stored.output.clone(),
+                text: stored.output,
                 total_bytes: stored.output_bytes,
                 omitted_bytes: stored.output_omitted_bytes,
             },
             metrics: stored
                 .metrics
-                .iter()
+                .into_iter()
                 .map(|m| match m {
-                    StoredMetric::Value(v) => Ok(Reading::number(*v)),
+                    StoredMetric::Value(v) => Ok(Reading::number(v)),
                     StoredMetric::Detailed { value, detail } => Ok(Reading {
-                        value: *value,
-                        detail: Some(Arc::new(detail.clone())),
+                        value,
+                        detail: Some(Arc::new(detail)),
                     }),
-                    StoredMetric::Error(e) => Err(e.clone()),
+                    StoredMetric::Error(e) => Err(e),
                 })
                 .collect(),
             attempts: stored.attempts,
-            findings: stored.findings.clone(),
+            findings: stored.findings,
         };
         execution.mask(secrets);
         execution
@@ -118,7 +120,7 @@ mod tests {
             findings: Vec::new(),
         };
         let stored = e.to_stored().unwrap();
-        let back = Execution::from_stored(&stored, &[]);
+        let back = Execution::from_stored(stored.clone(), &[]);
         assert_eq!(back.end, e.end);
         assert_eq!(back.metrics, e.metrics);
         assert_eq!(back.output, e.output);
@@ -171,8 +173,8 @@ mod tests {
         let stored = e.to_stored().unwrap();
         let json = serde_json::to_string(&stored).unwrap();
         let back: StoredResult = serde_json::from_str(&json).unwrap();
-        assert_eq!(Execution::from_stored(&back, &[]).metrics, e.metrics);
-        let masked = Execution::from_stored(&back, &[secret.as_bytes().to_vec()]);
+        assert_eq!(Execution::from_stored(back.clone(), &[]).metrics, e.metrics);
+        let masked = Execution::from_stored(back, &[secret.as_bytes().to_vec()]);
         let reading = masked.metrics[0].as_ref().unwrap();
         let found = reading.detail.as_ref().unwrap().findings.as_ref().unwrap();
         let shown = format!("{found:?}");
