@@ -321,3 +321,108 @@ fn a_damaged_record_makes_git_list_again() {
     repo.write("BAD.txt", "x");
     expect(&repo, "fail");
 }
+
+/// `check` with `XDG_CONFIG_HOME` set to `xdg` (git's global ignore file
+/// is `xdg/git/ignore`).
+fn check_xdg(repo: &TestRepo, xdg: &Path, extra: &[&str]) -> (String, bool, String) {
+    let mut args = vec!["check", "-vv", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = repo
+        .pqg_std(&args)
+        .env("XDG_CONFIG_HOME", xdg)
+        .output()
+        .expect("run pqg");
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{log}");
+    let report = common::json(&out.stdout);
+    let gate = common::gate(&report, "g");
+    (
+        gate["status"].as_str().expect("status").to_owned(),
+        gate["cached"].as_bool().unwrap_or(false),
+        log,
+    )
+}
+
+/// Review, finding 1: the global ignore file removed counted as "old"
+/// (a missing file has no stamp): the file it ignored stayed unlisted.
+#[test]
+fn the_global_ignore_file_removed_lets_a_file_in() {
+    let repo = committed(TestRepo::new().gates(NAMES).file("a.txt", "ok\n"));
+    let home = tempfile::tempdir().unwrap();
+    let xdg = home.path().join("xdg");
+    std::fs::create_dir_all(xdg.join("git")).unwrap();
+    std::fs::write(xdg.join("git/ignore"), "BAD*\n").unwrap();
+    repo.write("BAD.txt", "ignored globally");
+    for _ in 0..2 {
+        check_xdg(&repo, &xdg, &[]);
+        settle();
+    }
+    let (status, cached, log) = check_xdg(&repo, &xdg, &[]);
+    assert_eq!((status.as_str(), cached), ("pass", true), "{log}");
+    assert!(log.contains(REUSED), "the listing is not reused:\n{log}");
+    std::fs::rename(xdg.join("git/ignore"), xdg.join("git/ignore.off")).unwrap();
+    let (cached, _, log) = check_xdg(&repo, &xdg, &[]);
+    let (fresh, _, _) = check_xdg(&repo, &xdg, &["--no-cache"]);
+    assert_eq!(fresh, "fail", "the change itself");
+    assert_eq!(cached, fresh, "cached and --no-cache disagree:\n{log}");
+}
+
+/// Review, finding 6: a run under another environment (here another
+/// `XDG_CONFIG_HOME`, whose ignore file lets a file in) trusted the
+/// listing made under the first.
+#[test]
+fn a_run_under_another_git_environment_lists_again() {
+    let repo = committed(TestRepo::new().gates(NAMES).file("a.txt", "ok\n"));
+    let home = tempfile::tempdir().unwrap();
+    let ignoring = home.path().join("ignoring");
+    let plain = home.path().join("plain");
+    std::fs::create_dir_all(ignoring.join("git")).unwrap();
+    std::fs::create_dir_all(plain.join("git")).unwrap();
+    std::fs::write(ignoring.join("git/ignore"), "BAD*\n").unwrap();
+    repo.write("BAD.txt", "ignored under one environment");
+    for _ in 0..2 {
+        check_xdg(&repo, &ignoring, &[]);
+        settle();
+    }
+    let (status, _, log) = check_xdg(&repo, &ignoring, &[]);
+    assert!(log.contains(REUSED), "the listing is not reused:\n{log}");
+    assert_eq!(status, "pass");
+    let (cached, _, log) = check_xdg(&repo, &plain, &[]);
+    let (fresh, _, _) = check_xdg(&repo, &plain, &["--no-cache"]);
+    assert_eq!(fresh, "fail", "the change itself");
+    assert_eq!(cached, fresh, "cached and --no-cache disagree:\n{log}");
+}
+
+/// Review, finding 8: a tracked file replaced by a folder was taken for a
+/// leaf (like a submodule) and never walked.
+#[test]
+fn a_tracked_file_replaced_by_a_folder_is_walked() {
+    let repo = committed(
+        TestRepo::new()
+            .gates(NAMES)
+            .file("a.txt", "ok\n")
+            .file("tool", "#!/bin/sh\n"),
+    );
+    std::fs::remove_file(repo.path().join("tool")).unwrap();
+    std::fs::create_dir_all(repo.path().join("tool/sub")).unwrap();
+    check(&repo, &[]);
+    settle();
+    check(&repo, &[]);
+    settle();
+    repo.write("tool/sub/BAD.txt", "new");
+    expect(&repo, "fail");
+}
+
+/// Review, finding 9: a folder named `.gitignore` was recorded by its own
+/// stat data and never walked.
+#[test]
+fn a_folder_named_gitignore_is_walked() {
+    let repo = committed(TestRepo::new().gates(NAMES).file("docs/a.txt", "ok\n"));
+    std::fs::create_dir_all(repo.path().join("docs/.gitignore/sub")).unwrap();
+    check(&repo, &[]);
+    settle();
+    check(&repo, &[]);
+    settle();
+    repo.write("docs/.gitignore/sub/BAD.txt", "new");
+    expect(&repo, "fail");
+}

@@ -20,7 +20,7 @@
 //!
 //! This module never stores anything: the caller keeps the record.
 
-use super::list::{changed_ns, outer_rules_old};
+use super::list::changed_ns;
 use super::root::Root;
 use crate::git;
 use crate::sys::name;
@@ -81,6 +81,14 @@ pub struct UntrackedCache {
     pub stats: Vec<(String, DirStat)>,
     /// What git listed, tidied and sorted.
     pub untracked: Vec<String>,
+    /// [`git::config_env_digest`] when it was made.
+    pub env: [u8; 32],
+    /// The rule and config files outside the tree git read for it (the
+    /// `.gitignore` files above the folder, `info/exclude`, the config
+    /// files, the global excludes file), each with its `lstat` and `stat`
+    /// data (`None`: absent): any difference, a file gone or come
+    /// included, and the listing is not trusted.
+    pub outer: Vec<(String, Option<DirStat>, Option<DirStat>)>,
 }
 
 /// The digest of the sorted tracked paths a listing is made against.
@@ -93,7 +101,58 @@ pub(crate) fn tracked_digest(tracked: &[String]) -> [u8; 32] {
     *h.finalize().as_bytes()
 }
 
-const MAGIC: &[u8; 8] = b"pqguc001";
+const MAGIC: &[u8; 8] = b"pqguc002";
+
+/// The rule and config files outside the tree that git reads for the
+/// listing of `root`; `None` when they cannot all be known (a config
+/// names another excludes file or includes one, `git -c` settings).
+fn outer_files(root: &Path, system: Option<std::path::PathBuf>) -> Option<Vec<std::path::PathBuf>> {
+    let Some(d) = git::dirs(root) else {
+        return Some(Vec::new()); // outside git: no rules
+    };
+    let top = super::root::absolute(&d.top);
+    let mut files: Vec<std::path::PathBuf> = super::root::absolute(root)
+        .ancestors()
+        .skip(1)
+        .take_while(|dir| dir.starts_with(&top))
+        .map(|dir| dir.join(".gitignore"))
+        .collect();
+    files.push(d.common.join("info/exclude"));
+    files.push(d.git_dir.join("info/exclude"));
+    files.extend(git::ignore_rule_files(&d)?);
+    // The system config this git reads, where its build put it: read
+    // like the others (one naming another rules file cannot be followed).
+    if let Some(system) = system {
+        let text = std::fs::read(&system).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text).to_ascii_lowercase();
+        if text.contains("excludesfile") || text.contains("include") {
+            return None;
+        }
+        files.push(system);
+    }
+    files.sort();
+    files.dedup();
+    Some(files)
+}
+
+/// `lstat` and `stat` of an absolute path, `None` where absent.
+fn outer_state(path: &Path) -> (Option<DirStat>, Option<DirStat>) {
+    let of = |m: std::fs::Metadata| {
+        use std::os::unix::fs::MetadataExt;
+        DirStat {
+            mtime_ns: m.mtime().saturating_mul(1_000_000_000) + m.mtime_nsec(),
+            ctime_ns: m.ctime().saturating_mul(1_000_000_000) + m.ctime_nsec(),
+            ino: m.ino(),
+            dev: m.dev(),
+            mode: m.mode(),
+            size: m.size(),
+        }
+    };
+    (
+        std::fs::symlink_metadata(path).ok().map(of),
+        std::fs::metadata(path).ok().map(of),
+    )
+}
 
 impl UntrackedCache {
     /// Whether the listing still holds for the tree under `root` now: the
@@ -101,8 +160,17 @@ impl UntrackedCache {
     /// folder and `.gitignore` shows the same stat data. `Err` says why
     /// not, for `-vv`.
     pub(crate) fn check(&self, root: &Root) -> Result<(), String> {
-        if !outer_rules_old(root.path(), self.listed_ns) {
-            return Err("a rule of what git ignores outside the folder changed".to_owned());
+        if git::config_env_digest() != self.env {
+            return Err(
+                "git's environment differs (HOME, XDG_CONFIG_HOME, GIT_CONFIG_*, PATH)".to_owned(),
+            );
+        }
+        if let Some((path, _, _)) = self
+            .outer
+            .iter()
+            .find(|(path, lstat, stat)| outer_state(&name::to_path(path)) != (*lstat, *stat))
+        {
+            return Err(format!("`{}` changed", name::display(path)));
         }
         let changed = self
             .stats
@@ -135,10 +203,44 @@ impl UntrackedCache {
         listed_ns: i64,
     ) -> Option<UntrackedCache> {
         let racy_from = listed_ns.saturating_sub(SLACK_NS);
-        // Rules outside the folder changed since the listing started: the
-        // next run would not trust the record anyway.
-        if !outer_rules_old(root, listed_ns) {
-            crate::debug!("files: untracked cache not kept: a rule of what git ignores outside the folder changed, or cannot be watched");
+        let env = git::config_env_digest();
+        // The rules outside the folder, as they are now: none may have
+        // changed since the listing started (racy), and one absent now
+        // must not have gone since (its nearest folder unchanged).
+        let Some(files) = outer_files(root, git::system_config(root)) else {
+            crate::debug!(
+                "files: untracked cache not kept: git's config names rules pqg cannot follow"
+            );
+            return None;
+        };
+        let mut outer = Vec::with_capacity(files.len());
+        for file in files {
+            let (lstat, stat) = outer_state(&file);
+            let racy = match (lstat, stat) {
+                (None, _) => file
+                    .ancestors()
+                    .skip(1)
+                    .find_map(|dir| outer_state(dir).0)
+                    .is_none_or(|s| stamp(&s) >= racy_from),
+                (Some(l), s) => stamp(&l) >= racy_from || s.is_some_and(|s| stamp(&s) >= racy_from),
+            };
+            if racy {
+                crate::debug!(
+                    "files: untracked cache not kept: {} changed while listed",
+                    file.display()
+                );
+                return None;
+            }
+            outer.push((
+                name::from_bytes(file.into_os_string().into_encoded_bytes()),
+                lstat,
+                stat,
+            ));
+        }
+        // git may read rules from the index (a sparse checkout): a switch
+        // would change them with no folder showing it.
+        if git::dirs(root).is_some_and(|d| git::index::rules_outside_work_tree(&d)) {
+            crate::debug!("files: untracked cache not kept: git may read a .gitignore from the index (sparse checkout)");
             return None;
         }
         // The index moved around the listing: git may have listed against
@@ -167,6 +269,8 @@ impl UntrackedCache {
             tracked: tracked_digest(tracked),
             stats,
             untracked,
+            env,
+            outer,
         })
     }
 
@@ -239,7 +343,12 @@ impl UntrackedCache {
                 let bytes = std::os::unix::ffi::OsStrExt::as_bytes(file.as_os_str());
                 if bytes == b".gitignore" {
                     let rel = join(".gitignore");
-                    seen.stats.push((rel.clone(), stat(&rel)?));
+                    let st = stat(&rel)?;
+                    // A folder so named: git walks it; not followed here.
+                    if st.mode & libc::S_IFMT == libc::S_IFDIR {
+                        return None;
+                    }
+                    seen.stats.push((rel, st));
                     continue;
                 }
                 if bytes == b".git" || !entry.file_type().ok()?.is_dir() {
@@ -252,6 +361,11 @@ impl UntrackedCache {
                 if folders.contains(rel.as_str()) {
                     seen.into.push(rel);
                 } else if leaf(&rel) {
+                    // A tracked path that is a folder but no repository
+                    // (a file replaced by a folder): git walks into it.
+                    if listed(tracked, &rel) && !entry.path().join(".git").exists() {
+                        return None;
+                    }
                     let st = stat(&rel)?;
                     seen.stats.push((rel, st));
                 } else {
@@ -308,17 +422,25 @@ impl UntrackedCache {
         out.extend_from_slice(&(self.stats.len() as u64).to_le_bytes());
         for (path, s) in &self.stats {
             put_str(&mut out, path);
-            for v in [s.mtime_ns, s.ctime_ns] {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-            for v in [s.ino, s.dev, s.size] {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-            out.extend_from_slice(&s.mode.to_le_bytes());
+            put_stat(&mut out, s);
         }
         out.extend_from_slice(&(self.untracked.len() as u64).to_le_bytes());
         for path in &self.untracked {
             put_str(&mut out, path);
+        }
+        out.extend_from_slice(&self.env);
+        out.extend_from_slice(&(self.outer.len() as u64).to_le_bytes());
+        for (path, lstat, stat) in &self.outer {
+            put_str(&mut out, path);
+            for s in [lstat, stat] {
+                match s {
+                    None => out.push(0),
+                    Some(s) => {
+                        out.push(1);
+                        put_stat(&mut out, s);
+                    }
+                }
+            }
         }
         out
     }
@@ -335,31 +457,35 @@ impl UntrackedCache {
         let mut stats = Vec::with_capacity(count.min(1 << 20));
         for _ in 0..count {
             let path = r.string()?;
-            let (mtime_ns, ctime_ns) = (r.i64()?, r.i64()?);
-            let (ino, dev, size) = (r.u64()?, r.u64()?, r.u64()?);
-            let mode = u32::from_le_bytes(r.take(4)?.try_into().ok()?);
-            stats.push((
-                path,
-                DirStat {
-                    mtime_ns,
-                    ctime_ns,
-                    ino,
-                    dev,
-                    mode,
-                    size,
-                },
-            ));
+            stats.push((path, r.stat()?));
         }
         let count = r.u64()? as usize;
         let mut untracked = Vec::with_capacity(count.min(1 << 20));
         for _ in 0..count {
             untracked.push(r.string()?);
         }
+        let env: [u8; 32] = r.take(32)?.try_into().ok()?;
+        let count = r.u64()? as usize;
+        let mut outer = Vec::with_capacity(count.min(1 << 10));
+        for _ in 0..count {
+            let path = r.string()?;
+            let mut both = [None, None];
+            for s in &mut both {
+                *s = match r.take(1)?[0] {
+                    0 => None,
+                    1 => Some(r.stat()?),
+                    _ => return None,
+                };
+            }
+            outer.push((path, both[0], both[1]));
+        }
         (r.at == bytes.len()).then_some(UntrackedCache {
             listed_ns,
             tracked,
             stats,
             untracked,
+            env,
+            outer,
         })
     }
 }
@@ -375,6 +501,16 @@ fn stamp(s: &DirStat) -> i64 {
         }
     };
     late(s.mtime_ns).max(late(s.ctime_ns))
+}
+
+fn put_stat(out: &mut Vec<u8>, s: &DirStat) {
+    for v in [s.mtime_ns, s.ctime_ns] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [s.ino, s.dev, s.size] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&s.mode.to_le_bytes());
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -400,6 +536,20 @@ impl Reader<'_> {
     fn i64(&mut self) -> Option<i64> {
         Some(self.u64()? as i64)
     }
+    fn stat(&mut self) -> Option<DirStat> {
+        let (mtime_ns, ctime_ns) = (self.i64()?, self.i64()?);
+        let (ino, dev, size) = (self.u64()?, self.u64()?, self.u64()?);
+        let mode = u32::from_le_bytes(self.take(4)?.try_into().ok()?);
+        Some(DirStat {
+            mtime_ns,
+            ctime_ns,
+            ino,
+            dev,
+            mode,
+            size,
+        })
+    }
+
     fn string(&mut self) -> Option<String> {
         let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
         std::str::from_utf8(self.take(len)?).ok().map(str::to_owned)
@@ -452,6 +602,22 @@ mod tests {
                 },
             )],
             untracked: vec!["a/b/new.txt".to_owned(), "nested/".to_owned()],
+            env: [7; 32],
+            outer: vec![
+                ("/home/u/.config/git/ignore".to_owned(), None, None),
+                (
+                    "/etc/gitconfig".to_owned(),
+                    Some(DirStat {
+                        mtime_ns: 5,
+                        ctime_ns: 6,
+                        ino: 7,
+                        dev: 8,
+                        mode: 0o100644,
+                        size: 9,
+                    }),
+                    None,
+                ),
+            ],
         };
         let bytes = uc.encode();
         assert_eq!(UntrackedCache::decode(&bytes), Some(uc));

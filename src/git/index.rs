@@ -259,6 +259,24 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Whether git may read some `.gitignore` from the index rather than the
+/// work tree: a sparse checkout, or a `.gitignore` marked skip-worktree
+/// (then a `git switch` changes rules no folder shows). `true` when the
+/// index cannot be read.
+pub(crate) fn rules_outside_work_tree(dirs: &super::Dirs) -> bool {
+    if dirs.common.join("info/sparse-checkout").exists()
+        || dirs.git_dir.join("info/sparse-checkout").exists()
+    {
+        return true;
+    }
+    match read_in(dirs) {
+        Ok(index) => index.entries.iter().any(|e| {
+            e.skip_worktree && (e.path == ".gitignore" || e.path.ends_with("/.gitignore"))
+        }),
+        Err(_) => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ pub(crate) mod objects;
 mod spawn;
 
 pub(crate) use file_at::file_at;
-pub(crate) use spawn::{check_ignore, command, ls_files, ls_files_at, ls_ignored};
+pub(crate) use spawn::{check_ignore, command, ls_files, ls_files_at, ls_ignored, system_config};
 pub(crate) mod stash;
 pub(crate) mod status;
 pub(crate) mod submodule;
@@ -171,6 +171,43 @@ pub(crate) fn ignore_rule_files(dirs: &Dirs) -> Option<Vec<PathBuf>> {
     }
     configs.extend(xdg.map(|x| x.join("git/ignore")));
     Some(configs)
+}
+
+/// A digest of the environment that decides which files git reads its
+/// rules and settings from (and which git runs): a listing made under
+/// another `HOME`, `XDG_CONFIG_HOME`, `GIT_CONFIG_*` or `PATH` (an IDE
+/// against a terminal, `sudo`, direnv) may not hold here.
+pub(crate) fn config_env_digest() -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    for name in [
+        "HOME",
+        "XDG_CONFIG_HOME",
+        "GIT_CONFIG_GLOBAL",
+        "GIT_CONFIG_SYSTEM",
+        "GIT_CONFIG_NOSYSTEM",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_COMMON_DIR",
+        "GIT_INDEX_FILE",
+        "GIT_CEILING_DIRECTORIES",
+        "GIT_EXEC_PATH",
+        "PATH",
+    ] {
+        h.update(name.as_bytes());
+        match std::env::var_os(name) {
+            Some(v) => {
+                h.update(&[1]);
+                h.update(v.as_encoded_bytes());
+            }
+            None => {
+                h.update(&[0]);
+            }
+        }
+        h.update(&[0]);
+    }
+    *h.finalize().as_bytes()
 }
 
 /// The nearest folder at or above `root` holding `.git`, and the git folder

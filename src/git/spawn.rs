@@ -138,6 +138,22 @@ fn ls_files_in(root: &Path, args: &[&str], paths: &[&str]) -> anyhow::Result<Opt
     ))
 }
 
+/// The system-wide config file the git run here reads
+/// (`git var GIT_CONFIG_SYSTEM`: its build's prefix, `/etc/gitconfig` for
+/// most, `/usr/local/etc/gitconfig` or Homebrew's for others); `None` when
+/// git cannot say (too old, or no git).
+pub(crate) fn system_config(root: &Path) -> Option<std::path::PathBuf> {
+    let out = command(root)
+        .args(["var", "GIT_CONFIG_SYSTEM"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let path = text.trim_end_matches('\n');
+    (out.status.success() && !path.is_empty()).then(|| path.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
