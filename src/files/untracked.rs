@@ -205,8 +205,7 @@ impl UntrackedCache {
         let racy_from = listed_ns.saturating_sub(SLACK_NS);
         let env = git::config_env_digest();
         // The rules outside the folder, as they are now: none may have
-        // changed since the listing started (racy), and one absent now
-        // must not have gone since (its nearest folder unchanged).
+        // changed since the listing started (racy).
         let Some(files) = outer_files(root, git::system_config(root)) else {
             crate::debug!(
                 "files: untracked cache not kept: git's config names rules pqg cannot follow"
@@ -216,14 +215,12 @@ impl UntrackedCache {
         let mut outer = Vec::with_capacity(files.len());
         for file in files {
             let (lstat, stat) = outer_state(&file);
-            let racy = match (lstat, stat) {
-                (None, _) => file
-                    .ancestors()
-                    .skip(1)
-                    .find_map(|dir| outer_state(dir).0)
-                    .is_none_or(|s| stamp(&s) >= racy_from),
-                (Some(l), s) => stamp(&l) >= racy_from || s.is_some_and(|s| stamp(&s) >= racy_from),
-            };
+            // One absent now is recorded absent: were it removed while
+            // listed, the next run would miss it, a window of the listing's
+            // few milliseconds (its folder, `.git` for most, moves with
+            // every `git add`, so it cannot tell).
+            let racy = lstat.is_some_and(|l| stamp(&l) >= racy_from)
+                || stat.is_some_and(|s| stamp(&s) >= racy_from);
             if racy {
                 crate::debug!(
                     "files: untracked cache not kept: {} changed while listed",
