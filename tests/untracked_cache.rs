@@ -33,13 +33,25 @@ fn settle() {
 /// `pqg check -vv --format json` (plus `extra`) in `dir`: gate `g`'s
 /// status and whether it was cached, and the log.
 fn check_in(repo: &TestRepo, dir: &Path, extra: &[&str]) -> (String, bool, String) {
+    check_with(repo, dir, extra, None)
+}
+
+/// [`check_in`], with `XDG_CONFIG_HOME` set to `xdg` when given (git's
+/// global ignore file is `xdg/git/ignore`).
+fn check_with(
+    repo: &TestRepo,
+    dir: &Path,
+    extra: &[&str],
+    xdg: Option<&Path>,
+) -> (String, bool, String) {
     let mut args = vec!["check", "-vv", "--format", "json"];
     args.extend_from_slice(extra);
-    let out = repo
-        .pqg_std(&args)
-        .current_dir(dir)
-        .output()
-        .expect("run pqg");
+    let mut cmd = repo.pqg_std(&args);
+    cmd.current_dir(dir);
+    if let Some(xdg) = xdg {
+        cmd.env("XDG_CONFIG_HOME", xdg);
+    }
+    let out = cmd.output().expect("run pqg");
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(matches!(out.status.code(), Some(0 | 1)), "{log}");
     let report = common::json(&out.stdout);
@@ -322,25 +334,8 @@ fn a_damaged_record_makes_git_list_again() {
     expect(&repo, "fail");
 }
 
-/// `check` with `XDG_CONFIG_HOME` set to `xdg` (git's global ignore file
-/// is `xdg/git/ignore`).
 fn check_xdg(repo: &TestRepo, xdg: &Path, extra: &[&str]) -> (String, bool, String) {
-    let mut args = vec!["check", "-vv", "--format", "json"];
-    args.extend_from_slice(extra);
-    let out = repo
-        .pqg_std(&args)
-        .env("XDG_CONFIG_HOME", xdg)
-        .output()
-        .expect("run pqg");
-    let log = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{log}");
-    let report = common::json(&out.stdout);
-    let gate = common::gate(&report, "g");
-    (
-        gate["status"].as_str().expect("status").to_owned(),
-        gate["cached"].as_bool().unwrap_or(false),
-        log,
-    )
+    check_with(repo, repo.path(), extra, Some(xdg))
 }
 
 /// Review, finding 1: the global ignore file removed counted as "old"

@@ -92,14 +92,16 @@ pub(crate) fn check_ignore(root: &Path, paths: &[String]) -> anyhow::Result<Opti
             bail!("git check-ignore failed: {}", stderr.trim());
         }
     }
-    Ok(Some(
-        output
-            .stdout
-            .split(|&b| b == 0)
-            .filter(|s| !s.is_empty())
-            .map(|raw| name::from_bytes(raw.to_vec()))
-            .collect(),
-    ))
+    Ok(Some(nul_separated(&output.stdout)))
+}
+
+/// The names in git's `-z` output.
+fn nul_separated(stdout: &[u8]) -> Vec<String> {
+    stdout
+        .split(|&b| b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|raw| name::from_bytes(raw.to_vec()))
+        .collect()
 }
 
 fn ls_files_in(root: &Path, args: &[&str], paths: &[&str]) -> anyhow::Result<Option<Vec<String>>> {
@@ -128,14 +130,7 @@ fn ls_files_in(root: &Path, args: &[&str], paths: &[&str]) -> anyhow::Result<Opt
         }
         bail!("git ls-files failed: {}", stderr.trim());
     }
-    Ok(Some(
-        output
-            .stdout
-            .split(|&b| b == 0)
-            .filter(|s| !s.is_empty())
-            .map(|raw| name::from_bytes(raw.to_vec()))
-            .collect(),
-    ))
+    Ok(Some(nul_separated(&output.stdout)))
 }
 
 /// The system-wide config file the git run here reads
