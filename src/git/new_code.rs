@@ -688,53 +688,13 @@ pub(crate) fn worktree_changes<S: super::status::StatView + ?Sized>(
     seen: &S,
     top: &Path,
 ) -> Changed {
-    let count = seen.file_count();
-    let find = |path: &str| {
-        let (mut low, mut high) = (0, count);
-        while low < high {
-            let mid = low + (high - low) / 2;
-            match seen.path(mid).cmp(path) {
-                std::cmp::Ordering::Less => low = mid + 1,
-                std::cmp::Ordering::Greater => high = mid,
-                std::cmp::Ordering::Equal => return Some(mid),
-            }
-        }
-        None
-    };
     let split = |ns: i64| {
         (
             ns.div_euclid(1_000_000_000) as u32,
             ns.rem_euclid(1_000_000_000) as u32,
         )
     };
-    // Whether every folder on a path is a folder (not a symlink to one,
-    // through which the file is reached with the same stat data though git
-    // counts it gone): each folder looked at once, and the last path's
-    // folder, which the next path mostly shares, not looked up again.
-    let mut folders: HashMap<String, bool> = HashMap::new();
-    let mut last_real = String::new();
-    let mut folders_real = |path: &str| {
-        let Some(cut) = path.rfind('/') else {
-            return true;
-        };
-        let parent = &path[..cut];
-        if parent == last_real {
-            return true;
-        }
-        let real = path.match_indices('/').all(|(at, _)| {
-            let dir = &path[..at];
-            if let Some(&real) = folders.get(dir) {
-                return real;
-            }
-            let real = std::fs::symlink_metadata(top.join(dir)).is_ok_and(|m| m.is_dir());
-            folders.insert(dir.to_owned(), real);
-            real
-        });
-        if real {
-            parent.clone_into(&mut last_real);
-        }
-        real
-    };
+    let mut folders = super::status::RealFolders::new(top);
     /// What the work tree may hold at an entry.
     #[derive(PartialEq)]
     enum Seen {
@@ -750,25 +710,13 @@ pub(crate) fn worktree_changes<S: super::status::StatView + ?Sized>(
             continue;
         }
         // Both lists are sorted by path bytes: one cursor walks them.
-        while next < count && seen.path(next) < e.path.as_str() {
-            next += 1;
-        }
-        let at = if next < count && seen.path(next) == e.path {
-            Some(next)
-        } else {
-            find(&e.path)
-        };
+        let at = seen.position(&e.path, &mut next);
         let seen = match at {
-            _ if e.stage != 0 || e.intent_to_add || !folders_real(&e.path) => Seen::Pairing,
+            _ if e.stage != 0 || e.intent_to_add || !folders.on_path_of(&e.path) => Seen::Pairing,
             None => Seen::Pairing,
             Some(i) => {
                 let st = seen.stat(i);
-                let mode = match st.mode & 0o170000 {
-                    0o120000 => 0o120000,
-                    0o100000 if st.mode & 0o100 != 0 => 0o100755,
-                    0o100000 => 0o100644,
-                    _ => 0,
-                };
+                let mode = st.index_mode().unwrap_or(0);
                 if mode & 0o170000 != e.mode & 0o170000 {
                     Seen::Pairing
                 } else if mode != e.mode

@@ -30,6 +30,86 @@ pub(crate) trait StatView {
     fn path(&self, i: usize) -> &str;
     /// The stat data file `i` had.
     fn stat(&self, i: usize) -> WorkStat;
+
+    /// Where `path` is, for a caller walking the index in path order:
+    /// from `cursor` on (moved past every path before `path`), else by a
+    /// binary search (an index may order names unlike byte order).
+    fn position(&self, path: &str, cursor: &mut usize) -> Option<usize> {
+        let count = self.file_count();
+        while *cursor < count && self.path(*cursor) < path {
+            *cursor += 1;
+        }
+        if *cursor < count && self.path(*cursor) == path {
+            return Some(*cursor);
+        }
+        let (mut low, mut high) = (0, count);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.path(mid).cmp(path) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+}
+
+impl WorkStat {
+    /// The mode git records for the file (a symlink, an executable or a
+    /// plain file); `None` for anything else.
+    pub(crate) fn index_mode(&self) -> Option<u32> {
+        match self.mode & 0o170000 {
+            0o120000 => Some(0o120000),
+            0o100000 if self.mode & 0o100 != 0 => Some(0o100755),
+            0o100000 => Some(0o100644),
+            _ => None,
+        }
+    }
+}
+
+/// Whether every folder on a tracked path (relative to `top`) is a folder
+/// and not a symlink to one, through which the file is reached with the
+/// same stat data though git counts it gone. Each folder is looked at once,
+/// and the last path's folder, which the next path mostly shares, is not
+/// looked up again.
+pub(crate) struct RealFolders<'a> {
+    top: &'a Path,
+    known: std::collections::HashMap<String, bool>,
+    last_real: String,
+}
+
+impl<'a> RealFolders<'a> {
+    pub(crate) fn new(top: &'a Path) -> Self {
+        RealFolders {
+            top,
+            known: std::collections::HashMap::new(),
+            last_real: String::new(),
+        }
+    }
+
+    pub(crate) fn on_path_of(&mut self, path: &str) -> bool {
+        let Some(cut) = path.rfind('/') else {
+            return true;
+        };
+        let parent = &path[..cut];
+        if parent == self.last_real {
+            return true;
+        }
+        let real = path.match_indices('/').all(|(at, _)| {
+            let dir = &path[..at];
+            if let Some(&real) = self.known.get(dir) {
+                return real;
+            }
+            let real = std::fs::symlink_metadata(self.top.join(dir)).is_ok_and(|m| m.is_dir());
+            self.known.insert(dir.to_owned(), real);
+            real
+        });
+        if real {
+            parent.clone_into(&mut self.last_real);
+        }
+        real
+    }
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, UserError> {
@@ -281,21 +361,9 @@ pub(crate) fn worktree_differs<S: StatView + ?Sized>(
         }
     };
     let count = snapshot.file_count();
-    let find = |path: &str| {
-        let (mut low, mut high) = (0, count);
-        while low < high {
-            let mid = low + (high - low) / 2;
-            match snapshot.path(mid).cmp(path) {
-                std::cmp::Ordering::Less => low = mid + 1,
-                std::cmp::Ordering::Greater => high = mid,
-                std::cmp::Ordering::Equal => return Some(mid),
-            }
-        }
-        None
-    };
     let mut next = 0;
     let mut matched = 0;
-    let mut real_dirs: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut folders = RealFolders::new(root);
     for e in &index.entries {
         if e.assume_valid || e.skip_worktree {
             // git does not compare these with the work tree (assume-
@@ -326,34 +394,16 @@ pub(crate) fn worktree_differs<S: StatView + ?Sized>(
         }
         // A folder on the path replaced by a symlink: the file is reached
         // through it with the same stat data, but git counts it deleted.
-        for (at, _) in e.path.match_indices('/') {
-            let dir = &e.path[..at];
-            if !real_dirs.contains(dir) {
-                let real = std::fs::symlink_metadata(root.join(dir)).is_ok_and(|m| m.is_dir());
-                if !real {
-                    return undecided(&e.path, "a folder on its path is not a folder");
-                }
-                real_dirs.insert(dir);
-            }
+        if !folders.on_path_of(&e.path) {
+            return undecided(&e.path, "a folder on its path is not a folder");
         }
         // Both lists are sorted by path bytes, so one cursor walks them.
-        while next < count && snapshot.path(next) < e.path.as_str() {
-            next += 1;
-        }
-        let i = if next < count && snapshot.path(next) == e.path {
-            next
-        } else {
-            match find(&e.path) {
-                Some(i) => i,
-                None => return undecided(&e.path, "not in the check's snapshot"),
-            }
+        let Some(i) = snapshot.position(&e.path, &mut next) else {
+            return undecided(&e.path, "not in the check's snapshot");
         };
         let st = snapshot.stat(i);
-        let mode = match st.mode & 0o170000 {
-            0o120000 => 0o120000,
-            0o100000 if st.mode & 0o100 != 0 => 0o100755,
-            0o100000 => 0o100644,
-            _ => return undecided(&e.path, "not a file"),
+        let Some(mode) = st.index_mode() else {
+            return undecided(&e.path, "not a file");
         };
         let same = mode == e.mode
             && st.size as u32 == e.size
