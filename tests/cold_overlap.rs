@@ -25,31 +25,6 @@ fn big_sparse_file(repo: &TestRepo, rel: &str) {
     file.set_len(256 << 20).unwrap();
 }
 
-/// Waits until every file is older than the racy window (2 s by the later
-/// of mtime and ctime): a racy file is hashed before any gate starts (only
-/// its content can tell a change after the run), so a tree just written
-/// would not show the overlap.
-fn settle(repo: &TestRepo) {
-    use std::os::unix::fs::MetadataExt;
-    let newest = || {
-        walkdir::WalkDir::new(repo.path())
-            .into_iter()
-            .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".pqg")
-            .filter_map(Result::ok)
-            .filter_map(|e| e.metadata().ok())
-            .map(|m| m.ctime().max(m.mtime()))
-            .max()
-            .unwrap_or(0)
-    };
-    common::wait_for(std::time::Duration::from_secs(10), "files settled", || {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        now - newest() >= 4
-    });
-}
-
 /// Runs `pqg check -vv` with `args`, its stderr written to `log` (which the
 /// gates read as they start); gives the JSON report and the log.
 fn check_logged(repo: &TestRepo, log: &Path, args: &[&str], code: i32) -> (Value, String) {
@@ -78,21 +53,28 @@ fn noting_gate(name: &str, log: &Path, noted: &Path, extra: &str) -> String {
     )
 }
 
-#[test]
-fn a_gate_with_one_input_starts_before_the_tree_is_hashed() {
-    let outside = tempfile::tempdir().unwrap();
-    let (log, noted) = (outside.path().join("pqg.log"), outside.path().join("noted"));
+/// A settled tree: gate `small` (one input, noting into `noted` whether
+/// the tree was hashed when it started) beside a big sparse file.
+fn small_beside_a_big_file(log: &Path, noted: &Path) -> TestRepo {
     let repo = TestRepo::new()
         .file(".gitignore", ".pqg/\n")
         .file("small.txt", "one input\n")
         .gates(&noting_gate(
             "small",
-            &log,
-            &noted,
+            log,
+            noted,
             "inputs = [\"small.txt\"]",
         ));
     big_sparse_file(&repo, "big.bin");
-    settle(&repo);
+    common::settle_racy(&repo);
+    repo
+}
+
+#[test]
+fn a_gate_with_one_input_starts_before_the_tree_is_hashed() {
+    let outside = tempfile::tempdir().unwrap();
+    let (log, noted) = (outside.path().join("pqg.log"), outside.path().join("noted"));
+    let repo = small_beside_a_big_file(&log, &noted);
 
     let (report, stderr) = check_logged(&repo, &log, &[], 0);
     assert_eq!(common::gate(&report, "small")["status"], "pass", "{stderr}");
@@ -116,17 +98,7 @@ fn a_gate_with_one_input_starts_before_the_tree_is_hashed() {
 fn gates_wait_for_their_keys_when_one_has_a_stored_result_and_not_after_a_cache_clear() {
     let outside = tempfile::tempdir().unwrap();
     let (log, noted) = (outside.path().join("pqg.log"), outside.path().join("noted"));
-    let repo = TestRepo::new()
-        .file(".gitignore", ".pqg/\n")
-        .file("small.txt", "one input\n")
-        .gates(&noting_gate(
-            "small",
-            &log,
-            &noted,
-            "inputs = [\"small.txt\"]",
-        ));
-    big_sparse_file(&repo, "big.bin");
-    settle(&repo);
+    let repo = small_beside_a_big_file(&log, &noted);
     check_logged(&repo, &log, &[], 0);
     // `small` has a stored result, and may be a hit: the gates wait for
     // the keys, `other` (never run) too.
@@ -136,7 +108,7 @@ fn gates_wait_for_their_keys_when_one_has_a_stored_result_and_not_after_a_cache_
             + "[gates.other]\nrun = [\"true\"]\n",
     )
     .unwrap();
-    settle(&repo);
+    common::settle_racy(&repo);
     let (report, stderr) = check_logged(&repo, &log, &[], 0);
     assert!(!stderr.contains("they start while"), "{stderr}");
     assert_eq!(common::gate(&report, "small")["cached"], true, "{stderr}");
@@ -177,7 +149,7 @@ fn an_input_rewritten_while_the_tree_is_hashed_is_never_stored_under_what_its_ga
         .file("src/a.txt", "old\n")
         .gates(&gates);
     big_sparse_file(&repo, "big.bin");
-    settle(&repo);
+    common::settle_racy(&repo);
 
     let (report, stderr) = check_logged(&repo, &log, &[], 0);
     assert_eq!(

@@ -69,31 +69,6 @@ fn findings(report: &Value) -> Vec<(String, Value, Value)> {
         .collect()
 }
 
-/// Waits until every file is older than the racy window (2 s, by the
-/// later of its mtime and ctime: a ctime cannot be set back, so `touch -d`
-/// does not settle a file), so that the stat index vouches for them on the
-/// next run and they are not read to hash.
-fn settle(repo: &TestRepo) {
-    use std::os::unix::fs::MetadataExt;
-    let newest = || {
-        walkdir::WalkDir::new(repo.path())
-            .into_iter()
-            .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".pqg")
-            .filter_map(Result::ok)
-            .filter_map(|e| e.metadata().ok())
-            .map(|m| m.ctime().max(m.mtime()))
-            .max()
-            .unwrap_or(0)
-    };
-    common::wait_for(std::time::Duration::from_secs(10), "files settled", || {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        now - newest() >= 4
-    });
-}
-
 #[test]
 fn builtins_find_the_same_from_the_bytes_the_cold_hash_read() {
     let repo = tree();
@@ -119,7 +94,7 @@ fn builtins_find_the_same_from_the_bytes_the_cold_hash_read() {
     assert_eq!(findings(&uncached), shared, "--no-cache finds the same");
     // The index vouches for every file, the keys change (new globs that
     // select the same files): the checks run and read the files themselves.
-    settle(&repo);
+    common::settle_racy(&repo);
     repo.pqg(["cache", "clear"]).assert().success();
     check(&repo, &[]);
     repo.write(

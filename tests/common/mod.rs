@@ -270,3 +270,29 @@ pub(crate) fn with_submodule(gates: &str, file: &str) -> (TestRepo, tempfile::Te
     git_at(repo.path(), &["commit", "-q", "-m", "set up"]);
     (repo, upstream)
 }
+
+/// Waits until every file of `repo` (`.git` and `.pqg` aside) is older
+/// than pqg's racy window (2 s, by the later of its mtime and ctime: a
+/// ctime cannot be set back, so `touch -d` does not settle a file), so
+/// that the stat index vouches for them on the next run and they are not
+/// read to hash before the gates start.
+pub(crate) fn settle_racy(repo: &TestRepo) {
+    use std::os::unix::fs::MetadataExt;
+    let newest = || {
+        walkdir::WalkDir::new(repo.path())
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".pqg")
+            .filter_map(Result::ok)
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.ctime().max(m.mtime()))
+            .max()
+            .unwrap_or(0)
+    };
+    wait_for(Duration::from_secs(10), "files settled", || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        now - newest() >= 4
+    });
+}
