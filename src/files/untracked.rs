@@ -106,8 +106,12 @@ const MAGIC: &[u8; 8] = b"pqguc002";
 /// The rule and config files outside the tree that git reads for the
 /// listing of `root`; `None` when they cannot all be known (a config
 /// names another excludes file or includes one, `git -c` settings).
-fn outer_files(root: &Path, system: Option<std::path::PathBuf>) -> Option<Vec<std::path::PathBuf>> {
-    let Some(d) = git::dirs(root) else {
+fn outer_files(
+    root: &Path,
+    dirs: Option<&git::Dirs>,
+    system: Option<std::path::PathBuf>,
+) -> Option<Vec<std::path::PathBuf>> {
+    let Some(d) = dirs else {
         return Some(Vec::new()); // outside git: no rules
     };
     let top = super::root::absolute(&d.top);
@@ -119,7 +123,7 @@ fn outer_files(root: &Path, system: Option<std::path::PathBuf>) -> Option<Vec<st
         .collect();
     files.push(d.common.join("info/exclude"));
     files.push(d.git_dir.join("info/exclude"));
-    files.extend(git::ignore_rule_files(&d)?);
+    files.extend(git::ignore_rule_files(d)?);
     // The system config this git reads, where its build put it: read
     // like the others (one naming another rules file cannot be followed).
     if let Some(system) = system {
@@ -204,9 +208,10 @@ impl UntrackedCache {
     ) -> Option<UntrackedCache> {
         let racy_from = listed_ns.saturating_sub(SLACK_NS);
         let env = git::config_env_digest();
+        let dirs = git::dirs(root);
         // The rules outside the folder, as they are now: none may have
         // changed since the listing started (racy).
-        let Some(files) = outer_files(root, git::system_config(root)) else {
+        let Some(files) = outer_files(root, dirs.as_ref(), git::system_config(root)) else {
             crate::debug!(
                 "files: untracked cache not kept: git's config names rules pqg cannot follow"
             );
@@ -236,13 +241,16 @@ impl UntrackedCache {
         }
         // git may read rules from the index (a sparse checkout): a switch
         // would change them with no folder showing it.
-        if git::dirs(root).is_some_and(|d| git::index::rules_outside_work_tree(&d)) {
+        if dirs
+            .as_ref()
+            .is_some_and(git::index::rules_outside_work_tree)
+        {
             crate::debug!("files: untracked cache not kept: git may read a .gitignore from the index (sparse checkout)");
             return None;
         }
         // The index moved around the listing: git may have listed against
         // another index than the tracked paths read here.
-        let index_moved = git::dirs(root).is_some_and(|d| {
+        let index_moved = dirs.as_ref().is_some_and(|d| {
             std::fs::symlink_metadata(d.git_dir.join("index"))
                 .is_ok_and(|m| changed_ns(&m) >= racy_from)
         });

@@ -241,7 +241,6 @@ impl Touches {
                     break;
                 }
             };
-            let before = told.len();
             let mut any = false;
             for event in events {
                 any = true;
@@ -281,7 +280,7 @@ impl Touches {
                     kernel.folders.remove(&id);
                 }
             }
-            if !any && told.len() == before {
+            if !any {
                 break;
             }
         }
@@ -336,7 +335,7 @@ impl Kernel {
 
 /// The folders holding `paths` and every folder above them, `""` (the
 /// root) included, sorted.
-pub(super) fn folders_of<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+fn folders_of<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut folders = vec![""];
     for path in paths {
         let mut at = path;
