@@ -329,7 +329,7 @@ mod tests {
             assert_eq!(found.len(), files.len());
             for (path, found) in files.iter().zip(found) {
                 let n: u64 = path[1..].parse().unwrap();
-                let want = (n % 2 == 0 && n < 200).then(|| record(n / 2));
+                let want = (n.is_multiple_of(2) && n < 200).then(|| record(n / 2));
                 assert_eq!(found, want.as_ref(), "{path}");
             }
         }
