@@ -363,6 +363,7 @@ fn take_snapshot(
         cache.save_index(&root_key, &snapshot.to_index());
         crate::debug!("cache: file index saved");
     }
+    crate::files::drop_aside(index);
     Ok((snapshot, ignored))
 }
 

@@ -22,7 +22,11 @@ use std::io::{self, IsTerminal, Write};
 pub(super) fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let config = ctx.config_or_default()?;
     print_warnings(config, ctx.stderr_color());
-    check(ctx, config, args).map(|(outcome, _)| outcome)
+    check(ctx, config, args).map(|(outcome, snapshot)| {
+        // Freed beside the exit, not before it.
+        crate::files::drop_aside(snapshot);
+        outcome
+    })
 }
 
 /// Checks a stage as `args` asks, also giving back the snapshot of the

@@ -53,6 +53,34 @@ pub struct StatIndex {
 const INDEX_MAGIC: &[u8; 8] = b"pqgidx02";
 
 impl StatIndex {
+    /// The record of each of the sorted paths `files`, if it has one.
+    /// Both lists are sorted: joined in one pass, or, for a few files
+    /// against many records (the untracked files), each one looked up.
+    pub fn records_of(&self, files: &[String]) -> Vec<Option<&StatRecord>> {
+        let records = &self.records;
+        if files.len().saturating_mul(16) < records.len() {
+            return files
+                .iter()
+                .map(|path| {
+                    records
+                        .binary_search_by(|(p, _)| p.as_str().cmp(path))
+                        .ok()
+                        .map(|at| &records[at].1)
+                })
+                .collect();
+        }
+        let mut known = Vec::with_capacity(files.len());
+        let mut records = records.iter().peekable();
+        for path in files {
+            while records
+                .next_if(|(p, _)| p.as_str() < path.as_str())
+                .is_some()
+            {}
+            known.push(records.next_if(|(p, _)| p == path).map(|(_, r)| r));
+        }
+        known
+    }
+
     /// A compact binary form, stored as one blob.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16 + self.records.len() * 110);
@@ -277,6 +305,34 @@ mod tests {
             !dir_record.trusted_for(&dir),
             "a submodule's folder is never trusted"
         );
+    }
+
+    /// A few paths are looked up, many joined in one pass: the same
+    /// records either way.
+    #[test]
+    fn records_are_found_alike_for_few_and_many_paths() {
+        let record = |i: u64| StatRecord {
+            state: state(i as i64),
+            hash: [i as u8; 32],
+            recorded_ns: 0,
+        };
+        let index = StatIndex {
+            records: (0..100u64)
+                .map(|i| (format!("f{:03}", i * 2), record(i)))
+                .collect(),
+        };
+        let paths = |from: u64, to: u64| -> Vec<String> {
+            (from..to).map(|i| format!("f{i:03}")).collect()
+        };
+        for files in [paths(0, 3), paths(40, 47), paths(0, 200), paths(150, 260)] {
+            let found = index.records_of(&files);
+            assert_eq!(found.len(), files.len());
+            for (path, found) in files.iter().zip(found) {
+                let n: u64 = path[1..].parse().unwrap();
+                let want = (n.is_multiple_of(2) && n < 200).then(|| record(n / 2));
+                assert_eq!(found, want.as_ref(), "{path}");
+            }
+        }
     }
 
     #[test]

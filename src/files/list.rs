@@ -172,7 +172,7 @@ pub fn snapshot_tree(
     root: &Path,
     exclude: &Path,
     places: &[&str],
-    load_index: impl FnOnce() -> StatIndex,
+    load_index: impl FnOnce() -> StatIndex + Send,
     untracked: Option<Option<UntrackedCache>>,
     tap: Option<&dyn ContentTap>,
 ) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces, UntrackedUpdate)> {
@@ -187,7 +187,7 @@ pub(crate) fn snapshot_tree_with(
     root: &Path,
     exclude: &Path,
     places: &[&str],
-    load_index: impl FnOnce() -> StatIndex,
+    load_index: impl FnOnce() -> StatIndex + Send,
     untracked: Option<Option<UntrackedCache>>,
     tap: Option<&dyn ContentTap>,
     stated: impl FnOnce(&[&Stated]),
@@ -195,21 +195,18 @@ pub(crate) fn snapshot_tree_with(
     let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
     let listed_ns = super::snapshot::now_ns();
     let use_cache = untracked.is_some();
+    let handle = &handle;
     std::thread::scope(|s| {
         let ask_git = || git::ls_files(root, &["--others", "--exclude-standard"]);
-        // Read from git's index when it can be (no process), else listed.
-        let tracked = s.spawn(|| match git::index::tracked_at(root) {
-            Some(files) => Ok(Some(files)),
-            None => git::ls_files(root, &["--cached"]),
-        });
+        // The stored index loads while the tracked files are listed and
+        // stat'ed: only judging their states needs it.
+        let index = s.spawn(load_index);
         // The untracked cache is checked (and git asked, when it does not
-        // hold) beside the index's load and the tracked files' stats; the
-        // verdict comes first, with the tracked paths the record was made
-        // against, so that the tracked files are kept for a new record
-        // only when one is to be made.
-        let handle = &handle;
+        // hold) beside the tracked files' stats; the verdict comes with the
+        // tracked paths the record was made against, so that the tracked
+        // files are kept for a new record only when one is to be made.
         let (verdict, verdict_rx) = std::sync::mpsc::channel::<Option<[u8; 32]>>();
-        let untracked_now = s.spawn(move || {
+        let check_untracked = move || {
             let held = untracked.flatten().filter(|uc| match uc.check(handle) {
                 Ok(()) => true,
                 Err(why) => {
@@ -222,17 +219,31 @@ pub(crate) fn snapshot_tree_with(
                 Some(uc) => Ok(Listing::Held(uc)),
                 None => ask_git().map(Listing::Asked),
             }
-        });
-        let index = load_index();
-        let tracked = tracked
+        };
+        // Read from git's index when it can be (no process), else listed.
+        // Every stat waits for that list and the check does not: it starts
+        // once the list is read, unless git has to be asked for it.
+        let (untracked_now, tracked) = match git::index::tracked_at(root) {
+            Some(files) => (s.spawn(check_untracked), Some(files)),
+            None => {
+                let untracked_now = s.spawn(check_untracked);
+                (untracked_now, git::ls_files(root, &["--cached"])?)
+            }
+        };
+        let tracked = tracked.map(|files| tidy(files, root, exclude));
+        crate::debug!(
+            "files: {} tracked files listed; stat'ing them",
+            tracked.as_ref().map_or(0, Vec::len)
+        );
+        let tracked = tracked.map(|files| Snapshot::lstat(handle, files));
+        let index = index
             .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("listing tracked files panicked")))?
-            .map(|files| tidy(files, root, exclude));
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let held_for = verdict_rx.recv().ok().flatten();
         let reuse = held_for.is_some_and(|digest| {
             let same = tracked
                 .as_ref()
-                .is_some_and(|t| digest == untracked::tracked_digest(t));
+                .is_some_and(|t| digest == untracked::tracked_digest(t.files()));
             if !same {
                 crate::debug!("files: untracked cache: the tracked files changed; asking git");
             }
@@ -246,13 +257,20 @@ pub(crate) fn snapshot_tree_with(
             Some(t) => places
                 .iter()
                 .copied()
-                .filter(|p| !holds_listed(t, p))
+                .filter(|p| !holds_listed(t.files(), p))
                 .collect(),
             None => Vec::new(),
         };
         // Kept for the new record, when one is to be made.
-        let tracked_copy = (use_cache && !reuse).then(|| tracked.clone()).flatten();
-        let tracked = tracked.map(|files| Snapshot::stat(handle, files, &index, tap));
+        let tracked_copy = tracked
+            .as_ref()
+            .filter(|_| use_cache && !reuse)
+            .map(|t| t.files().to_vec());
+        let tracked = tracked.map(|t| t.judge(handle, &index, tap));
+        crate::debug!(
+            "files: {} stored states read; the tracked files judged",
+            index.records.len()
+        );
         let listing = untracked_now
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("listing untracked files panicked")))?;

@@ -31,3 +31,13 @@ pub(crate) mod list;
 pub(crate) mod root;
 pub(crate) mod snapshot;
 pub(crate) mod untracked;
+
+/// Drops `value` on a thread of its own: freeing the 20,000 entries of a
+/// large tree's lists costs about a millisecond that whatever comes next
+/// need not wait for. A thread that cannot start drops it at once (the
+/// closure holding it is dropped with the error).
+pub(crate) fn drop_aside<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("pqg-drop".to_owned())
+        .spawn(move || drop(value));
+}

@@ -97,6 +97,10 @@ pub(crate) fn now_ns() -> i64 {
         .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64)
 }
 
+/// Up to this many entries, [`Snapshot::merge`] puts one list's entries
+/// into the other in place instead of copying both into new ones.
+const FEW: usize = 16;
+
 /// Submodules inside submodules are followed this deep, no deeper.
 const MAX_SUBMODULE_DEPTH: usize = 8;
 
@@ -190,22 +194,28 @@ impl Stated {
             seen,
             submodules,
         } = self;
-        let seen: Vec<Seen> = files
-            .par_iter()
-            .zip(seen.into_par_iter())
-            .with_min_len(256)
-            .map(|(rel, seen)| {
-                let Seen::Pending(state, kind) = seen else {
-                    return seen;
-                };
-                // pqg is stopping (SIGINT, SIGTERM): the snapshot is thrown
-                // away, so hash no more.
-                if crate::sys::stop::requested().is_some() {
-                    return Seen::Unreadable;
-                }
-                hashed(root, rel, state, kind, tap)
-            })
-            .collect();
+        // A warm run has nothing left to hash: no pass over the files.
+        let pending = seen.iter().any(|s| matches!(s, Seen::Pending(..)));
+        let seen: Vec<Seen> = if !pending {
+            seen
+        } else {
+            files
+                .par_iter()
+                .zip(seen.into_par_iter())
+                .with_min_len(256)
+                .map(|(rel, seen)| {
+                    let Seen::Pending(state, kind) = seen else {
+                        return seen;
+                    };
+                    // pqg is stopping (SIGINT, SIGTERM): the snapshot is thrown
+                    // away, so hash no more.
+                    if crate::sys::stop::requested().is_some() {
+                        return Seen::Unreadable;
+                    }
+                    hashed(root, rel, state, kind, tap)
+                })
+                .collect()
+        };
         let mut snapshot = Snapshot {
             taken_ns,
             files: Vec::with_capacity(files.len()),
@@ -255,53 +265,34 @@ fn hashed(
     }
 }
 
-impl Snapshot {
-    /// Stats every file of the sorted list `files` (in parallel), hashing
-    /// those the index cannot vouch for. Files that vanished since they were
-    /// listed are left out. A listed path that is a folder (git lists a
-    /// submodule's place so) becomes the submodule's entry and its files.
-    /// The bytes of each file hashed (not vouched for by the index) pass
-    /// through `tap`, when there is one.
-    pub fn take(
-        root: &Root,
-        files: Vec<String>,
-        index: &StatIndex,
-        tap: Option<&dyn ContentTap>,
-    ) -> Snapshot {
-        Self::stat(root, files, index, tap).hash(root, tap)
+/// Every listed file `lstat`'ed, before the index is consulted: the
+/// first part of [`Snapshot::stat`], so that the index loads while the
+/// files are stat'ed. [`judge`](Lstated::judge) makes the [`Stated`].
+pub struct Lstated {
+    taken_ns: i64,
+    files: Vec<String>,
+    stats: Vec<std::io::Result<(FileState, Kind)>>,
+    depth: usize,
+}
+
+impl Lstated {
+    /// The files stat'ed (sorted).
+    pub fn files(&self) -> &[String] {
+        &self.files
     }
 
-    /// The first half of [`take`](Self::take): every file stat'ed, the
-    /// racy ones hashed ([`Stated`]).
-    pub fn stat(
-        root: &Root,
-        files: Vec<String>,
-        index: &StatIndex,
-        tap: Option<&dyn ContentTap>,
-    ) -> Stated {
-        Self::stat_at(root, files, index, tap, 0)
-    }
-
-    fn stat_at(
-        root: &Root,
-        files: Vec<String>,
-        index: &StatIndex,
-        tap: Option<&dyn ContentTap>,
-        depth: usize,
-    ) -> Stated {
-        let taken_ns = now_ns();
+    /// Joins the states with `index`: the hashes it vouches for taken,
+    /// the racy files hashed now, the others left to [`Stated::hash`];
+    /// submodules listed and stat'ed.
+    pub fn judge(self, root: &Root, index: &StatIndex, tap: Option<&dyn ContentTap>) -> Stated {
+        let Lstated {
+            taken_ns,
+            files,
+            stats,
+            depth,
+        } = self;
         let racy_from = taken_ns.saturating_sub(RACY_NS);
-        // Both lists are sorted: join them in one pass, no hashing.
-        let mut known: Vec<Option<&StatRecord>> = Vec::with_capacity(files.len());
-        let mut records = index.records.iter().peekable();
-        for path in &files {
-            while records
-                .next_if(|(p, _)| p.as_str() < path.as_str())
-                .is_some()
-            {}
-            known.push(records.next_if(|(p, _)| p == path).map(|(_, r)| r));
-        }
-        let stats = root.lstat_all(&files);
+        let known = index.records_of(&files);
         let seen: Vec<Seen> = files
             .par_iter()
             .zip(known.par_iter())
@@ -342,13 +333,71 @@ impl Snapshot {
             })
             .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|(path, state)| Self::submodule(root, path, state, index, tap, depth))
+            .map(|(path, state)| Snapshot::submodule(root, path, state, index, tap, depth))
             .collect();
         Stated {
             taken_ns,
             files,
             seen,
             submodules,
+        }
+    }
+}
+
+impl Snapshot {
+    /// Stats every file of the sorted list `files` (in parallel), hashing
+    /// those the index cannot vouch for. Files that vanished since they were
+    /// listed are left out. A listed path that is a folder (git lists a
+    /// submodule's place so) becomes the submodule's entry and its files.
+    /// The bytes of each file hashed (not vouched for by the index) pass
+    /// through `tap`, when there is one.
+    pub fn take(
+        root: &Root,
+        files: Vec<String>,
+        index: &StatIndex,
+        tap: Option<&dyn ContentTap>,
+    ) -> Snapshot {
+        Self::stat(root, files, index, tap).hash(root, tap)
+    }
+
+    /// The first half of [`take`](Self::take): every file stat'ed, the
+    /// racy ones hashed ([`Stated`]).
+    pub fn stat(
+        root: &Root,
+        files: Vec<String>,
+        index: &StatIndex,
+        tap: Option<&dyn ContentTap>,
+    ) -> Stated {
+        Self::stat_at(root, files, index, tap, 0)
+    }
+
+    fn stat_at(
+        root: &Root,
+        files: Vec<String>,
+        index: &StatIndex,
+        tap: Option<&dyn ContentTap>,
+        depth: usize,
+    ) -> Stated {
+        Self::lstat_at(root, files, depth).judge(root, index, tap)
+    }
+
+    /// The first part of [`stat`](Self::stat): every file of the sorted
+    /// list `files` `lstat`'ed (in parallel), nothing read from the index
+    /// yet, so that the index may load meanwhile ([`Lstated::judge`]).
+    pub fn lstat(root: &Root, files: Vec<String>) -> Lstated {
+        Self::lstat_at(root, files, 0)
+    }
+
+    fn lstat_at(root: &Root, files: Vec<String>, depth: usize) -> Lstated {
+        // Taken before the first lstat: the index records the states under
+        // this time, and a write after it moves the state (DESIGN §5).
+        let taken_ns = now_ns();
+        let stats = root.lstat_all(&files);
+        Lstated {
+            taken_ns,
+            files,
+            stats,
+            depth,
         }
     }
 
@@ -409,23 +458,50 @@ impl Snapshot {
         }
     }
 
-    /// Joins two snapshots of disjoint or overlapping sorted lists.
+    /// Joins two snapshots of disjoint or overlapping sorted lists; where
+    /// both hold a path, `self`'s entry is kept.
     pub fn merge(self, other: Snapshot) -> Snapshot {
+        let mut unreadable = self.unreadable;
+        unreadable.extend(other.unreadable);
+        unreadable.sort_unstable();
+        unreadable.dedup();
         let mut out = Snapshot {
             taken_ns: self.taken_ns.min(other.taken_ns),
             listed_ns: self.listed_ns.min(other.listed_ns),
             hashed: self.hashed + other.hashed,
             settled: self.settled + other.settled,
-            files: Vec::with_capacity(self.files.len() + other.files.len()),
-            states: Vec::with_capacity(self.files.len() + other.files.len()),
-            unreadable: self.unreadable,
+            files: Vec::new(),
+            states: Vec::new(),
+            unreadable,
             untracked: self.untracked.or(other.untracked),
         };
-        out.unreadable.extend(other.unreadable);
-        out.unreadable.sort_unstable();
-        out.unreadable.dedup();
-        let mut a = self.files.into_iter().zip(self.states).peekable();
-        let mut b = other.files.into_iter().zip(other.states).peekable();
+        let (a, b) = ((self.files, self.states), (other.files, other.states));
+        if b.0.len() <= FEW || a.0.len() <= FEW {
+            // A few files (a handful untracked beside 20,000 tracked) go
+            // where they belong in the larger list, which stays in place.
+            let a_wins = a.0.len() < b.0.len();
+            let ((mut files, mut states), few) = if a_wins { (b, a) } else { (a, b) };
+            for (f, st) in few.0.into_iter().zip(few.1) {
+                match files.binary_search_by(|e: &FileEntry| e.path.cmp(&f.path)) {
+                    Ok(at) if a_wins => {
+                        files[at] = f;
+                        states[at] = st;
+                    }
+                    Ok(_) => {}
+                    Err(at) => {
+                        files.insert(at, f);
+                        states.insert(at, st);
+                    }
+                }
+            }
+            out.files = files;
+            out.states = states;
+            return out;
+        }
+        let (a, b) = (a.0.into_iter().zip(a.1), b.0.into_iter().zip(b.1));
+        out.files.reserve(a.len() + b.len());
+        out.states.reserve(a.len() + b.len());
+        let (mut a, mut b) = (a.peekable(), b.peekable());
         loop {
             let take_a = match (a.peek(), b.peek()) {
                 (Some((fa, _)), Some((fb, _))) => {
@@ -559,6 +635,71 @@ impl crate::git::status::StatView for Snapshot {
             ctime_ns: s.ctime_ns,
             ino: s.ino,
             mode: s.mode,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(paths: &[&str], hash: u8) -> Snapshot {
+        let state = |i: usize| FileState {
+            size: i as u64,
+            mtime_ns: 1,
+            ctime_ns: 1,
+            ino: i as u64,
+            dev: u64::from(hash),
+            mode: 0o100644,
+            target: None,
+        };
+        Snapshot {
+            files: paths
+                .iter()
+                .map(|p| FileEntry {
+                    path: (*p).to_owned(),
+                    mode: Mode::File,
+                    hash: [hash; 32],
+                })
+                .collect(),
+            states: (0..paths.len()).map(state).collect(),
+            ..Snapshot::default()
+        }
+    }
+
+    /// The merge of two lists of any lengths: sorted, each path once, the
+    /// first list's entry kept where both hold a path, each state beside
+    /// its entry — whether the few entries go in place or both lists are
+    /// copied.
+    #[test]
+    fn a_merge_in_place_gives_what_a_full_merge_gives() {
+        let many: Vec<String> = (0..40).map(|i| format!("d/f{i:02}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let cases: [(&[&str], &[&str]); 5] = [
+            (&many, &["a", "d/f07", "d/f07x", "z"]),
+            (&["d/f03", "b"][..1], &many),
+            (&many, &[]),
+            (&[], &many),
+            (&many[..20], &many[10..]),
+        ];
+        for (a, b) in cases {
+            let merged = snapshot(a, 1).merge(snapshot(b, 2));
+            let mut want: Vec<&str> = a.iter().chain(b).copied().collect();
+            want.sort_unstable();
+            want.dedup();
+            let got: Vec<&str> = merged.files.iter().map(|f| f.path.as_str()).collect();
+            assert_eq!(got, want, "{a:?} + {b:?}");
+            assert_eq!(merged.states.len(), merged.files.len());
+            for (f, st) in merged.files.iter().zip(&merged.states) {
+                let from_a = a.contains(&f.path.as_str());
+                assert_eq!(f.hash[0], if from_a { 1 } else { 2 }, "{}", f.path);
+                assert_eq!(
+                    st.dev,
+                    u64::from(f.hash[0]),
+                    "{}: state beside its entry",
+                    f.path
+                );
+            }
         }
     }
 }

@@ -923,6 +923,8 @@ impl Finished<'_> {
             eprintln!("warning: {warning}");
         }
         let snapshot = still_holds(r.prepared.snapshot.take(), fresh.is_empty(), changes);
+        // Each key holds its gate's input list: freed beside what is left.
+        crate::files::drop_aside(std::mem::take(&mut r.prepared.keys));
         StageRun {
             result,
             verdict,

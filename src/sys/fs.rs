@@ -3,7 +3,7 @@
 //! are resolved by the kernel from the folder, so no absolute path is built
 //! per file.
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -58,16 +58,18 @@ pub(crate) fn open_dir(path: &Path) -> io::Result<OwnedFd> {
 /// Opens the folder `rel`, relative to `dir`, as a handle like
 /// [`open_dir`]'s (symlinks on the way are followed, as a path walk does).
 pub(crate) fn open_dir_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<OwnedFd> {
-    let c = c_path(rel)?;
-    // SAFETY: `c` is a valid NUL-terminated string that outlives the call,
-    // and `dir` is an open descriptor borrowed for the call's duration.
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            c.as_ptr(),
-            libc::O_DIRECTORY | libc::O_PATH | libc::O_CLOEXEC,
-        )
-    };
+    let fd = with_c_path(rel, |c| {
+        // SAFETY: `c` is a valid NUL-terminated string that outlives the
+        // call, and `dir` is an open descriptor borrowed for the call's
+        // duration.
+        Ok(unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                c.as_ptr(),
+                libc::O_DIRECTORY | libc::O_PATH | libc::O_CLOEXEC,
+            )
+        })
+    })?;
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -80,6 +82,25 @@ pub(crate) fn open_dir_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<OwnedFd>
 fn c_path(rel: &str) -> io::Result<CString> {
     CString::new(super::name::to_bytes(rel).into_owned())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+}
+
+/// Paths shorter than this are made NUL-terminated on the stack (as the
+/// standard library does): a warm run stats 20,000 files, and an
+/// allocation per call was a tenth of its user time.
+const STACK_PATH: usize = 384;
+
+/// Calls `f` with `rel` as a NUL-terminated string of the OS's bytes.
+fn with_c_path<T>(rel: &str, f: impl FnOnce(&CStr) -> io::Result<T>) -> io::Result<T> {
+    let bytes = super::name::to_bytes(rel);
+    if bytes.len() >= STACK_PATH {
+        return f(&c_path(rel)?);
+    }
+    let mut buf = [0u8; STACK_PATH];
+    buf[..bytes.len()].copy_from_slice(&bytes);
+    // Refused when a NUL is inside: the name would be cut short.
+    let c = CStr::from_bytes_with_nul(&buf[..=bytes.len()])
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    f(c)
 }
 
 /// Opens `rel`, relative to `dir`, for reading: never through a symlink
@@ -116,16 +137,19 @@ pub(crate) fn stat_at(dir: BorrowedFd<'_>, rel: &str) -> io::Result<Stat> {
 }
 
 fn stat_at_with(dir: BorrowedFd<'_>, rel: &str, flags: libc::c_int) -> io::Result<Stat> {
-    let c = c_path(rel)?;
     // SAFETY: `libc::stat` is plain old data, for which all-zero bytes are
     // a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a valid NUL-terminated string, `st` is a valid place
-    // for fstatat to write, and `dir` is open for the call's duration.
-    let rc = unsafe { libc::fstatat(dir.as_raw_fd(), c.as_ptr(), &mut st, flags) };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    with_c_path(rel, |c| {
+        // SAFETY: `c` is a valid NUL-terminated string, `st` is a valid
+        // place for fstatat to write, and `dir` is open for the call's
+        // duration.
+        let rc = unsafe { libc::fstatat(dir.as_raw_fd(), c.as_ptr(), &mut st, flags) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    })?;
     Ok(Stat {
         size: st.st_size as u64,
         mtime_ns: st
@@ -162,6 +186,31 @@ pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
 mod tests {
     use super::*;
     use std::os::fd::AsFd;
+
+    /// Names on the stack and names too long for it are stat'ed alike; a
+    /// NUL inside a name is refused, not cut short.
+    #[test]
+    fn short_and_long_names_are_stated_and_a_nul_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = format!("{}/{}", "d".repeat(200), "f".repeat(250));
+        std::fs::create_dir(dir.path().join("d".repeat(200))).unwrap();
+        std::fs::write(dir.path().join(&long), b"12345").unwrap();
+        std::fs::write(dir.path().join("short"), b"123").unwrap();
+        let root = open_dir(dir.path()).unwrap();
+        assert_eq!(lstat_at(root.as_fd(), "short").unwrap().size, 3);
+        assert!(long.len() >= STACK_PATH);
+        assert_eq!(lstat_at(root.as_fd(), &long).unwrap().size, 5);
+        let near = format!("{}b", "a/".repeat((STACK_PATH - 2) / 2));
+        assert_eq!(near.len(), STACK_PATH - 1);
+        assert_eq!(
+            lstat_at(root.as_fd(), &near).unwrap_err().raw_os_error(),
+            Some(libc::ENOENT)
+        );
+        assert_eq!(
+            lstat_at(root.as_fd(), "short\0x").unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+    }
 
     #[test]
     fn symlinks_are_described_and_never_opened() {
