@@ -201,6 +201,13 @@ pub(crate) fn builtin_rules() -> &'static [SecretRule] {
 pub(crate) struct Scanner {
     pub rules: Vec<SecretRule>,
     keywords: Option<AhoCorasick>,
+    /// The same keywords, matched case-sensitively in a lowercased copy of
+    /// a file: whether any of them is there at all. Leftmost matching with
+    /// exact case gets SIMD literal search (Teddy), which the overlapping,
+    /// case-folding automaton above cannot use; most files hold no keyword
+    /// and are done after this pass, about twice as fast (issue 14's cold
+    /// secrets run).
+    any_keyword: Option<AhoCorasick>,
     /// Per keyword pattern: the rules it triggers.
     triggers: Vec<Vec<usize>>,
     /// Rules without keywords: tried on every file.
@@ -235,9 +242,16 @@ impl Scanner {
                 .build(&patterns)
                 .expect("keywords are plain strings")
         });
+        let any_keyword = (!patterns.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(&patterns)
+                .expect("keywords are plain strings")
+        });
         Scanner {
             rules,
             keywords,
+            any_keyword,
             triggers,
             always,
         }
@@ -249,7 +263,14 @@ impl Scanner {
         for &i in &self.always {
             on[i] = true;
         }
-        if let Some(ac) = &self.keywords {
+        // The keywords are lowercase: in a lowercased copy they match
+        // exactly where the case-folding automaton finds them.
+        let present = |gate: &AhoCorasick| gate.is_match(&content.to_ascii_lowercase());
+        if let Some(ac) = self
+            .keywords
+            .as_ref()
+            .filter(|_| self.any_keyword.as_ref().is_none_or(present))
+        {
             let mut seen = vec![false; self.triggers.len()];
             let mut left = self.triggers.len();
             for m in ac.find_overlapping_iter(content) {
@@ -401,6 +422,58 @@ pub(crate) fn is_placeholder(secret: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The rules `triggered` should pick for `content`, found the slow and
+    /// obvious way: each keyword looked for in a lowercased copy.
+    fn triggered_by_hand(scanner: &Scanner, content: &[u8]) -> Vec<usize> {
+        let low = content.to_ascii_lowercase();
+        (0..scanner.rules.len())
+            .filter(|&i| {
+                let rule = &scanner.rules[i];
+                rule.keywords.is_empty()
+                    || rule.keywords.iter().any(|k| {
+                        let k = k.to_ascii_lowercase().into_bytes();
+                        low.windows(k.len()).any(|w| w == k.as_slice())
+                    })
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// The keyword pre-check (any keyword at all, in a lowercased copy)
+        /// never drops a rule the case-folding automaton triggers: text
+        /// made of keyword pieces in any case, overlapping, split, or
+        /// beside non-ASCII bytes, triggers the same rules either way.
+        #[test]
+        fn the_keyword_precheck_keeps_every_triggered_rule(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just("ghp_".to_owned()),
+                    Just("AWS".to_owned()),
+                    Just("PassWord".to_owned()),
+                    Just("pgp private key".to_owned()),
+                    Just("sk_live_".to_owned()),
+                    Just("xoxb-".to_owned()),
+                    Just("tok".to_owned()),
+                    Just("EN".to_owned()),
+                    Just("\u{e9}".to_owned()),
+                    "[a-zA-Z_ .-]{0,6}",
+                ],
+                0..12,
+            ),
+            flip in proptest::collection::vec(any::<bool>(), 0..64),
+        ) {
+            let scanner = Scanner::new(&[]);
+            let mut text = pieces.concat().into_bytes();
+            for (b, up) in text.iter_mut().zip(&flip) {
+                if *up {
+                    b.make_ascii_uppercase();
+                }
+            }
+            prop_assert_eq!(scanner.triggered(&text), triggered_by_hand(&scanner, &text));
+        }
+    }
 
     #[test]
     fn every_builtin_rule_compiles_and_has_keywords() {

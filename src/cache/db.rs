@@ -153,6 +153,9 @@ pub(crate) fn open(dir: &Path) -> Result<Connection, DbError> {
             path.display()
         )));
     }
+    // A file this run makes (or finds empty: one another pqg just made)
+    // holds nothing yet: see [`connect`].
+    let fresh = !path.exists() || std::fs::metadata(&path).is_ok_and(|m| m.len() == 0);
     if !path.exists() {
         // Create it ourselves so that it is private from the first byte.
         std::fs::OpenOptions::new()
@@ -180,7 +183,7 @@ pub(crate) fn open(dir: &Path) -> Result<Connection, DbError> {
     // (switching to WAL) are retried for up to the busy timeout.
     let start = std::time::Instant::now();
     loop {
-        match connect(&path) {
+        match connect(&path, fresh) {
             Err(DbError::Unavailable(e)) if is_busy(&e) && start.elapsed() < BUSY_TIMEOUT => {
                 std::thread::sleep(Duration::from_millis(15));
             }
@@ -284,7 +287,17 @@ fn is_read_only(e: &anyhow::Error) -> bool {
     })
 }
 
-fn connect(path: &Path) -> Result<Connection, DbError> {
+/// Opens the database at `path` in WAL mode and migrates it. A `fresh`
+/// one (empty when this run came to it) is made without a single `fsync`:
+/// made in rollback-journal mode and then switched to WAL, with the schema
+/// in its first WAL commit, it took ten of them (the journal, its folder,
+/// the main file, the WAL and its folder) before the tree was even listed,
+/// 5 to 30 ms of a cold run on a busy disk. Nothing in it is worth
+/// making durable yet: a crash part-way leaves an empty file (made again)
+/// or a damaged one (moved aside, one warning), never a stored result.
+/// Every write after the schema is synced as usual
+/// (`synchronous = NORMAL`).
+fn connect(path: &Path, fresh: bool) -> Result<Connection, DbError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -298,6 +311,10 @@ fn connect(path: &Path) -> Result<Connection, DbError> {
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
         true,
     );
+    if fresh {
+        conn.execute_batch("PRAGMA synchronous = OFF")
+            .map_err(classify)?;
+    }
     // journal_mode reads the header: the first place a garbage file shows.
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -309,13 +326,19 @@ fn connect(path: &Path) -> Result<Connection, DbError> {
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(classify)?;
     }
+    if !fresh {
+        conn.execute_batch("PRAGMA synchronous = NORMAL")
+            .map_err(classify)?;
+    }
     // Memory-mapped reads: the file index is one large blob read on every
     // run, and page-by-page pread calls showed up in profiles.
-    conn.execute_batch(
-        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;",
-    )
-    .map_err(classify)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;")
+        .map_err(classify)?;
     migrate(&conn)?;
+    if fresh {
+        conn.execute_batch("PRAGMA synchronous = NORMAL")
+            .map_err(classify)?;
+    }
     Ok(conn)
 }
 

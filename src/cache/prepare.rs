@@ -360,8 +360,8 @@ fn take_snapshot(
     // index says, so recording it again gains nothing: rewriting the whole
     // index for it would cost more than the hash.
     if snapshot.settled > 0 || index.records.len() != snapshot.files.len() {
-        cache.save_index(&root_key, &snapshot.to_index());
-        crate::debug!("cache: file index saved");
+        cache.save_index(&root_key, snapshot.to_index());
+        crate::debug!("cache: file index handed to its writer; the run goes on");
     }
     crate::files::drop_aside(index);
     Ok((snapshot, ignored))
