@@ -56,6 +56,9 @@ const CLOCK_SLACK_NS: i64 = 20_000_000;
 /// How many modified files a reason names before "and N more".
 const NAMED: usize = 5;
 
+/// Tracked files and their states (`None`: missing from the work tree).
+type States = Vec<(String, Option<FileState>)>;
+
 /// The tracked files as they were before the gates started, and when each
 /// gate ran.
 pub(super) struct WriteWatch {
@@ -64,7 +67,7 @@ pub(super) struct WriteWatch {
     /// looked at (`None`: the file was missing from the work tree then).
     /// Shared with the thread that sets up inotify's watches, which copies
     /// the paths from here once the first gates run.
-    looked: Arc<Mutex<Vec<(String, Option<FileState>)>>>,
+    looked: Arc<Mutex<States>>,
     /// How many files are watched.
     count: usize,
     /// Whether each plan gate may write (`writes = true`, and not judging
