@@ -133,6 +133,10 @@ impl Touches {
     ) {
         let at_once = count <= AT_ONCE;
         let set_up = move || {
+            if stop.load(Ordering::Relaxed) {
+                crate::debug!("writes: inotify not set up: every gate ended first");
+                return None;
+            }
             let paths = paths();
             let folders: Vec<String> = folders_of(paths.iter().map(String::as_str))
                 .into_iter()
