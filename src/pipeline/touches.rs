@@ -505,6 +505,33 @@ mod tests {
     }
 
     #[test]
+    fn watches_still_being_set_up_when_every_gate_ended_are_given_up() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x"), "1").unwrap();
+        assert!(Kernel::watch(dir.path(), &[String::new()], &AtomicBool::new(true)).is_none());
+        // Set before the thread starts: nothing is asked of the paths.
+        let touches = Arc::new(Mutex::new(Touches::default()));
+        let stop = Arc::new(AtomicBool::new(true));
+        let paths: Vec<String> = (0..=AT_ONCE).map(|i| format!("f{i}")).collect();
+        let count = paths.len();
+        let (tx, rx) = std::sync::mpsc::channel();
+        Touches::watch(
+            Arc::clone(&touches),
+            dir.path().to_owned(),
+            (count, move || {
+                let _ = tx.send(());
+                paths
+            }),
+            stop,
+        );
+        // The thread is done once the closure (never called) is dropped.
+        assert!(rx.recv().is_err(), "the paths were asked for");
+        let mut t = touches.lock().unwrap();
+        assert!(t.kernel.is_none());
+        assert!(t.spans_for("x").is_none(), "left to the ctimes");
+    }
+
+    #[test]
     fn folders_of_paths_include_every_folder_above() {
         assert_eq!(
             folders_of(["a/b/c.txt", "a/d.txt", "e.txt"].into_iter()),

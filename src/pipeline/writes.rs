@@ -816,6 +816,51 @@ mod tests {
     }
 
     #[test]
+    fn the_known_states_are_found_in_one_walk_whatever_the_order() {
+        let state = |size: u64, mode: u32| FileState {
+            size,
+            mtime_ns: 0,
+            ctime_ns: 0,
+            ino: size,
+            dev: 0,
+            mode,
+            target: None,
+        };
+        let file = 0o100_644;
+        let known = vec![
+            ("a-b".to_owned(), state(1, file)),
+            ("a.b".to_owned(), state(2, file)),
+            ("a/b".to_owned(), state(3, file)),
+            ("lib".to_owned(), state(4, 0o040_755)),
+            ("z".to_owned(), state(5, file)),
+        ];
+        let known = Known::Stated(&known);
+        let paths = |list: &[&str]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let sizes = |list: &[&str]| {
+            known
+                .states_of(&paths(list))
+                .into_iter()
+                .map(|s| s.map(|s| s.size))
+                .collect::<Vec<_>>()
+        };
+        // Sorted as git sorts (bytes): each found, a folder left to be
+        // stat'ed, a path not known left out.
+        assert_eq!(
+            sizes(&["a-b", "a.b", "a/b", "a/c", "lib", "z"]),
+            vec![Some(1), Some(2), Some(3), None, None, Some(5)]
+        );
+        // Out of order (a submodule's files appended): found all the same.
+        assert_eq!(
+            sizes(&["z", "a.b", "a-b", "a/b", "y"]),
+            vec![Some(5), Some(2), Some(1), Some(3), None]
+        );
+        assert_eq!(
+            Known::Nothing.states_of(&paths(&["a"])),
+            vec![None::<FileState>]
+        );
+    }
+
+    #[test]
     fn a_long_list_of_files_is_cut() {
         let paths: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
         assert_eq!(named(&paths[..2]), "f0, f1");
