@@ -714,13 +714,13 @@ impl<'a> StageRunner<'a> {
         let keying = self.keying.take();
         let watch = {
             // The states of the files before any gate started.
-            let known: writes::Known<'_> = match (&keying, &self.prepared.snapshot) {
+            let known = match (&keying, &self.prepared.snapshot) {
                 (Some(k), _) => match &k.stated {
-                    Some(states) => Box::new(|p| writes::state_among(states, p)),
-                    None => Box::new(|_| None),
+                    Some(states) => writes::Known::Stated(states),
+                    None => writes::Known::Nothing,
                 },
-                (None, Some(snapshot)) => Box::new(|p| writes::state_in(snapshot, p)),
-                (None, None) => Box::new(|_| None),
+                (None, Some(snapshot)) => writes::Known::Snapshot(snapshot),
+                (None, None) => writes::Known::Nothing,
             };
             writes::WriteWatch::take(
                 self.config,

@@ -16,6 +16,7 @@
 use crate::plan::GateIdx;
 use inotify::{EventMask, Inotify, WatchMask};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The folders of up to this many tracked files are watched before the
@@ -77,7 +78,20 @@ struct Kernel {
     /// Each watch's folder, relative to the root (`""` for the root).
     folders: HashMap<i32, String>,
     /// The paths whose events are kept (all when `None`).
-    relevant: Option<HashSet<String>>,
+    relevant: Option<Relevant>,
+}
+
+/// The tracked files and the folders above them, each sorted.
+struct Relevant {
+    paths: Vec<String>,
+    folders: Vec<String>,
+}
+
+impl Relevant {
+    fn contains(&self, path: &str) -> bool {
+        let among = |list: &[String]| list.binary_search_by(|p| p.as_str().cmp(path)).is_ok();
+        among(&self.paths) || among(&self.folders)
+    }
 }
 
 #[derive(Default)]
@@ -105,22 +119,33 @@ impl Touches {
     /// `touches` when all are in place: at once for a few files, else on a
     /// thread of its own (a watch costs some microseconds; the first gates
     /// need not wait for a thousand). Nothing when inotify is unavailable
-    /// or the limit on watches is reached: the ctimes decide.
+    /// or the limit on watches is reached: the ctimes decide. Nor once
+    /// `stop` is set (every gate ended before the watches were all in
+    /// place: what they would tell of came when no read marked which gates
+    /// ran, and the ctimes decide anyway); the watches taken so far are
+    /// handed back then rather than finished beside the last look.
+    /// `paths` gives how many there are, and them (sorted) when asked.
     pub(super) fn watch(
         touches: Arc<Mutex<Touches>>,
         root: std::path::PathBuf,
-        paths: Vec<String>,
+        (count, paths): (usize, impl FnOnce() -> Vec<String> + Send + 'static),
+        stop: Arc<AtomicBool>,
     ) {
-        let at_once = paths.len() <= AT_ONCE;
+        let at_once = count <= AT_ONCE;
         let set_up = move || {
+            if stop.load(Ordering::Relaxed) {
+                crate::debug!("writes: inotify not set up: every gate ended first");
+                return None;
+            }
+            let paths = paths();
             let folders: Vec<String> = folders_of(paths.iter().map(String::as_str))
                 .into_iter()
                 .map(str::to_owned)
                 .collect();
-            let mut kernel = Kernel::watch(&root, &folders)?;
+            let mut kernel = Kernel::watch(&root, &folders, &stop)?;
             // Events for other paths (a gate's scratch files) are of no
             // use, and kept they would grow with the churn.
-            kernel.relevant = Some(paths.into_iter().chain(folders).collect());
+            kernel.relevant = Some(Relevant { paths, folders });
             if let Ok(mut touches) = touches.lock() {
                 touches.attach(kernel);
             }
@@ -289,7 +314,7 @@ impl Touches {
 }
 
 impl Kernel {
-    fn watch(root: &std::path::Path, folders: &[String]) -> Option<Kernel> {
+    fn watch(root: &std::path::Path, folders: &[String], stop: &AtomicBool) -> Option<Kernel> {
         let clock = std::time::Instant::now();
         let inotify = Inotify::init()
             .map_err(|e| crate::debug!("writes: inotify unavailable ({e}): ctimes only"))
@@ -297,6 +322,15 @@ impl Kernel {
         let mut watches = inotify.watches();
         let mut by_id = HashMap::with_capacity(folders.len());
         for folder in folders {
+            if stop.load(Ordering::Relaxed) {
+                crate::debug!(
+                    "writes: inotify given up after {} of {} folders ({} ms): every gate ended first",
+                    by_id.len(),
+                    folders.len(),
+                    clock.elapsed().as_millis()
+                );
+                return None;
+            }
             let path = root.join(crate::sys::name::to_path(folder));
             match watches.add(&path, mask()) {
                 Ok(wd) => {
@@ -337,7 +371,17 @@ impl Kernel {
 /// root) included, sorted.
 fn folders_of<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut folders = vec![""];
+    // Sorted paths come folder by folder: a folder just walked up from
+    // has its own folders in already.
+    let mut last = "";
     for path in paths {
+        let Some((folder, _)) = path.rsplit_once('/') else {
+            continue;
+        };
+        if folder == last {
+            continue;
+        }
+        last = folder;
         let mut at = path;
         while let Some((folder, _)) = at.rsplit_once('/') {
             folders.push(folder);
@@ -357,7 +401,7 @@ mod tests {
     fn touches(dir: &std::path::Path, folders: &[&str]) -> Touches {
         let folders: Vec<String> = folders.iter().map(ToString::to_string).collect();
         let mut t = Touches::default();
-        t.attach(Kernel::watch(dir, &folders).unwrap());
+        t.attach(Kernel::watch(dir, &folders, &AtomicBool::new(false)).unwrap());
         t
     }
 
@@ -408,7 +452,7 @@ mod tests {
     fn what_came_before_the_watches_were_ready_is_left_to_the_ctimes() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("x"), "1").unwrap();
-        let kernel = Kernel::watch(dir.path(), &[String::new()]).unwrap();
+        let kernel = Kernel::watch(dir.path(), &[String::new()], &AtomicBool::new(false)).unwrap();
         let mut t = Touches::default();
         let g = GateIdx(0);
         t.started(g);
@@ -425,7 +469,10 @@ mod tests {
         std::fs::write(dir.path().join("x"), "1").unwrap();
         let folders = [String::new(), "old".to_owned()];
         let mut t = Touches::default();
-        t.attach(Kernel::watch(dir.path(), &folders).expect("the root is watched"));
+        t.attach(
+            Kernel::watch(dir.path(), &folders, &AtomicBool::new(false))
+                .expect("the root is watched"),
+        );
         let g = GateIdx(0);
         t.started(g);
         std::fs::write(dir.path().join("x"), "2").unwrap();
@@ -443,7 +490,8 @@ mod tests {
         Touches::watch(
             Arc::clone(&touches),
             dir.path().to_owned(),
-            vec!["a/x".into()],
+            (1, || vec!["a/x".to_owned()]),
+            Arc::new(AtomicBool::new(false)),
         );
         let mut t = touches.lock().unwrap();
         let g = GateIdx(0);
@@ -457,10 +505,41 @@ mod tests {
     }
 
     #[test]
+    fn watches_still_being_set_up_when_every_gate_ended_are_given_up() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x"), "1").unwrap();
+        assert!(Kernel::watch(dir.path(), &[String::new()], &AtomicBool::new(true)).is_none());
+        // Set before the thread starts: nothing is asked of the paths.
+        let touches = Arc::new(Mutex::new(Touches::default()));
+        let stop = Arc::new(AtomicBool::new(true));
+        let paths: Vec<String> = (0..=AT_ONCE).map(|i| format!("f{i}")).collect();
+        let count = paths.len();
+        let (tx, rx) = std::sync::mpsc::channel();
+        Touches::watch(
+            Arc::clone(&touches),
+            dir.path().to_owned(),
+            (count, move || {
+                let _ = tx.send(());
+                paths
+            }),
+            stop,
+        );
+        // The thread is done once the closure (never called) is dropped.
+        assert!(rx.recv().is_err(), "the paths were asked for");
+        let mut t = touches.lock().unwrap();
+        assert!(t.kernel.is_none());
+        assert!(t.spans_for("x").is_none(), "left to the ctimes");
+    }
+
+    #[test]
     fn folders_of_paths_include_every_folder_above() {
         assert_eq!(
             folders_of(["a/b/c.txt", "a/d.txt", "e.txt"].into_iter()),
             vec!["", "a", "a/b"]
+        );
+        assert_eq!(
+            folders_of(["a/b/c", "a/b/d", "a/e", "a/f/g", "h/i", "j"].into_iter()),
+            vec!["", "a", "a/b", "a/f", "h"]
         );
     }
 }

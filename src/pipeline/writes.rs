@@ -45,6 +45,7 @@ use crate::files::snapshot::{now_ns, Snapshot};
 use crate::plan::{GateIdx, PerGate, Plan};
 use crate::run;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The kernel stamps ctime from a clock that may lag the one read here by
@@ -55,13 +56,18 @@ const CLOCK_SLACK_NS: i64 = 20_000_000;
 /// How many modified files a reason names before "and N more".
 const NAMED: usize = 5;
 
+/// Tracked files and their states (`None`: missing from the work tree).
+type States = Vec<(String, Option<FileState>)>;
+
 /// The tracked files as they were before the gates started, and when each
 /// gate ran.
 pub(super) struct WriteWatch {
     root: Root,
     /// Tracked files (those of submodules too), and their state when last
     /// looked at (`None`: the file was missing from the work tree then).
-    looked: Mutex<Vec<(String, Option<FileState>)>>,
+    /// Shared with the thread that sets up inotify's watches, which copies
+    /// the paths from here once the first gates run.
+    looked: Arc<Mutex<States>>,
     /// How many files are watched.
     count: usize,
     /// Whether each plan gate may write (`writes = true`, and not judging
@@ -80,6 +86,9 @@ pub(super) struct WriteWatch {
     /// The kernel's word on which gates ran when a change came, where it
     /// has one (else the ctimes decide).
     touches: Arc<Mutex<Touches>>,
+    /// Set once every gate ended: watches not in place by then are given
+    /// up ([`Touches::watch`]).
+    stop_watching: Arc<AtomicBool>,
 }
 
 /// When gates ran, as far as known so far.
@@ -106,21 +115,81 @@ struct Times {
     settled: bool,
 }
 
-/// The state `snapshot` holds for `path`, if it holds the path.
-pub(super) fn state_in(snapshot: &Snapshot, path: &str) -> Option<FileState> {
-    let i = snapshot
-        .files
-        .binary_search_by(|f| f.path.as_str().cmp(path))
-        .ok()?;
-    Some(snapshot.states[i].clone())
+/// The states of files before any gate started, as the run knows them
+/// already, sorted by path: the snapshot the cache took, or the states
+/// stat'ed while the tree is hashed. The watch takes them in one pass
+/// beside git's sorted list of tracked files.
+#[derive(Clone, Copy)]
+pub(super) enum Known<'k> {
+    Nothing,
+    Snapshot(&'k Snapshot),
+    Stated(&'k [(String, FileState)]),
 }
 
-/// The state `states` (sorted by path) holds for `path`, if it holds it.
-pub(super) fn state_among(states: &[(String, FileState)], path: &str) -> Option<FileState> {
-    let i = states
-        .binary_search_by(|(p, _)| p.as_str().cmp(path))
-        .ok()?;
-    Some(states[i].1.clone())
+impl Known<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Known::Nothing => 0,
+            Known::Snapshot(s) => s.files.len(),
+            Known::Stated(s) => s.len(),
+        }
+    }
+
+    fn path(&self, i: usize) -> &str {
+        match self {
+            Known::Nothing => "",
+            Known::Snapshot(s) => &s.files[i].path,
+            Known::Stated(s) => &s[i].0,
+        }
+    }
+
+    fn state(&self, i: usize) -> Option<&FileState> {
+        match self {
+            Known::Nothing => None,
+            Known::Snapshot(s) => s.states.get(i),
+            Known::Stated(s) => s.get(i).map(|(_, state)| state),
+        }
+    }
+
+    /// The state known for each of `paths` (sorted), walking both lists
+    /// once: `None` where none is known, or for a folder (a submodule's
+    /// place, whose files are looked at one by one). A path out of order
+    /// is looked up again, never given another path's state.
+    fn states_of(&self, paths: &[String]) -> Vec<Option<FileState>> {
+        let n = self.len();
+        let mut at = 0;
+        paths
+            .iter()
+            .map(|path| {
+                let path = path.as_str();
+                if at > 0 && at <= n && self.path(at - 1) >= path {
+                    at = partition_point(self, path);
+                }
+                while at < n && self.path(at) < path {
+                    at += 1;
+                }
+                if at < n && self.path(at) == path {
+                    at += 1;
+                    return self.state(at - 1).filter(|s| !s.is_dir()).cloned();
+                }
+                None
+            })
+            .collect()
+    }
+}
+
+/// The first index of `known` whose path is not before `path`.
+fn partition_point(known: &Known<'_>, path: &str) -> usize {
+    let (mut lo, mut hi) = (0, known.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if known.path(mid) < path {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// What the watch leaves for the rest of the run: the gates blamed, and
@@ -135,9 +204,6 @@ pub(super) struct Watched {
     /// while the tree was hashed (listed then, alongside the hash).
     pub listed: Option<Vec<String>>,
 }
-
-/// The state of a path before any gate started, when known.
-pub(super) type Known<'k> = Box<dyn Fn(&str) -> Option<FileState> + Sync + 'k>;
 
 impl WriteWatch {
     /// Stats the tracked files, if some gate that runs here (not answered
@@ -172,31 +238,40 @@ impl WriteWatch {
             return None;
         }
         let root = Root::open(&config.root).ok()?;
+        let clock = std::time::Instant::now();
         let tracked = tracked_files(&config.root)?;
         // The snapshot the cache took holds the state of most of them
         // already (taken before any gate started): only the others are
         // stat'ed now.
-        let known = |path: &str| known(path).filter(|s| !s.is_dir());
-        let seen: Vec<Result<(String, Option<FileState>), String>> = tracked
-            .into_par_iter()
-            .with_min_len(256)
-            .map(|path| {
-                if let Some(state) = known(&path) {
-                    return Ok((path, Some(state)));
-                }
-                match state(&root, &path) {
-                    Seen::Folder => Err(path),
-                    Seen::Missing => Ok((path, None)),
-                    Seen::File(s) => Ok((path, Some(s))),
-                }
-            })
+        let known_states = known.states_of(&tracked);
+        let unknown: Vec<&str> = tracked
+            .iter()
+            .zip(&known_states)
+            .filter(|(_, s)| s.is_none())
+            .map(|(p, _)| p.as_str())
             .collect();
-        let (files, folders): (Vec<_>, Vec<_>) = seen.into_iter().partition(Result::is_ok);
-        let mut before: Vec<(String, Option<FileState>)> =
-            files.into_iter().filter_map(Result::ok).collect();
+        let mut stats = root.lstat_all(&unknown).into_iter();
+        drop(unknown);
+        let mut before: Vec<(String, Option<FileState>)> = Vec::with_capacity(tracked.len());
+        let mut folders = Vec::new();
+        for (path, state) in tracked.into_iter().zip(known_states) {
+            if state.is_some() {
+                before.push((path, state));
+                continue;
+            }
+            match stats.next() {
+                Some(Ok((_, Kind::Dir))) => folders.push(path),
+                Some(Ok((s, _))) => before.push((path, Some(s))),
+                Some(Err(_)) | None => before.push((path, None)),
+            }
+        }
+        crate::debug!(
+            "writes: states before the run in {} ms",
+            clock.elapsed().as_millis()
+        );
         // A submodule's place: the files its own repository tracks are
         // watched too (a gate may rewrite them as well).
-        for folder in folders.into_iter().filter_map(Result::err) {
+        for folder in folders {
             let dir = config.root.join(crate::sys::name::to_path(&folder));
             let Ok(files) = crate::git::submodule::files(&dir) else {
                 continue;
@@ -212,16 +287,29 @@ impl WriteWatch {
         before.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
         crate::debug!("writes: {} tracked files watched", before.len());
         let touches = Arc::new(Mutex::new(Touches::default()));
+        let stop_watching = Arc::new(AtomicBool::new(false));
+        let count = before.len();
+        let looked = Arc::new(Mutex::new(before));
+        let shared = Arc::clone(&looked);
+        // The paths are copied where the watches are set up: for a large
+        // tree on a thread of its own, not before the first gate starts.
+        let paths = move || {
+            shared.lock().map_or_else(
+                |_| Vec::new(),
+                |looked| looked.iter().map(|(p, _)| p.clone()).collect(),
+            )
+        };
         Touches::watch(
             Arc::clone(&touches),
             config.root.clone(),
-            before.iter().map(|(p, _)| p.clone()).collect(),
+            (count, paths),
+            Arc::clone(&stop_watching),
         );
         let n = plan.gates.len();
         Some(WriteWatch {
             root,
-            count: before.len(),
-            looked: Mutex::new(before),
+            count,
+            looked,
             writers,
             declared,
             watched,
@@ -242,6 +330,7 @@ impl WriteWatch {
             }),
             quiet_before: key_commands_ended_ns.unwrap_or(i64::MIN),
             touches,
+            stop_watching,
         })
     }
 
@@ -271,6 +360,7 @@ impl WriteWatch {
         if let Ok(mut times) = self.times.lock() {
             times.started[gate.0] = Some(now_ns());
         }
+        crate::debug!("writes: {} started", self.names[gate]);
     }
 
     /// Whether gate `gate` was blamed for changing tracked files (known
@@ -316,6 +406,7 @@ impl WriteWatch {
         if let Ok(mut times) = self.times.lock() {
             times.started[gate.0] = None;
         }
+        crate::debug!("writes: {} ended", self.names[gate]);
     }
 
     /// Before the runner relies on the passes of `gates` (a dependent
@@ -346,6 +437,9 @@ impl WriteWatch {
     /// gives per gate why it is to fail for changing tracked files, if it
     /// is (never a gate not watched: a builtin, or a result reused).
     pub(super) fn settle(&self) -> PerGate<Option<String>> {
+        // Watches still being set up could tell of nothing more: on the
+        // two cores of a small machine they would slow the look below.
+        self.stop_watching.store(true, Ordering::Relaxed);
         // Unless the last review's look came after every gate ended.
         let due = self.times.lock().map_or(true, |t| {
             t.started.iter().any(Option::is_some) || t.ended.iter().any(|&e| e > t.last_look)
@@ -393,7 +487,7 @@ impl WriteWatch {
         let blamed = gates.map(|g| self.blamed(g)).collect();
         let settled = self.times.lock().is_ok_and(|t| t.settled);
         let after = settled
-            .then(|| self.looked.into_inner().ok())
+            .then(|| self.looked.lock().ok().map(|mut l| std::mem::take(&mut *l)))
             .flatten()
             .map(|mut states| {
                 // Submodules' files come last: sorted for a binary search.
@@ -719,6 +813,51 @@ mod tests {
         // Before any gate, or while the key commands ran.
         assert_eq!(at(70), Vec::<GateIdx>::new());
         assert_eq!(at(50), Vec::<GateIdx>::new());
+    }
+
+    #[test]
+    fn the_known_states_are_found_in_one_walk_whatever_the_order() {
+        let state = |size: u64, mode: u32| FileState {
+            size,
+            mtime_ns: 0,
+            ctime_ns: 0,
+            ino: size,
+            dev: 0,
+            mode,
+            target: None,
+        };
+        let file = 0o100_644;
+        let known = vec![
+            ("a-b".to_owned(), state(1, file)),
+            ("a.b".to_owned(), state(2, file)),
+            ("a/b".to_owned(), state(3, file)),
+            ("lib".to_owned(), state(4, 0o040_755)),
+            ("z".to_owned(), state(5, file)),
+        ];
+        let known = Known::Stated(&known);
+        let paths = |list: &[&str]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let sizes = |list: &[&str]| {
+            known
+                .states_of(&paths(list))
+                .into_iter()
+                .map(|s| s.map(|s| s.size))
+                .collect::<Vec<_>>()
+        };
+        // Sorted as git sorts (bytes): each found, a folder left to be
+        // stat'ed, a path not known left out.
+        assert_eq!(
+            sizes(&["a-b", "a.b", "a/b", "a/c", "lib", "z"]),
+            vec![Some(1), Some(2), Some(3), None, None, Some(5)]
+        );
+        // Out of order (a submodule's files appended): found all the same.
+        assert_eq!(
+            sizes(&["z", "a.b", "a-b", "a/b", "y"]),
+            vec![Some(5), Some(2), Some(1), Some(3), None]
+        );
+        assert_eq!(
+            Known::Nothing.states_of(&paths(&["a"])),
+            vec![None::<FileState>]
+        );
     }
 
     #[test]
