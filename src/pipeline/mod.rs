@@ -838,7 +838,7 @@ impl<'a> StageRunner<'a> {
                 match &watch {
                     Some(w) => {
                         scope.spawn(|| {
-                            w.with_before(|b| new_code.offer(Some((b, None)), Default::default()))
+                            w.with_before(|b| new_code.offer(Some((b, None)), Default::default()));
                         });
                     }
                     None => new_code.offer(None, Default::default()),
