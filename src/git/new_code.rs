@@ -396,8 +396,8 @@ impl Pending {
                     let index_file = dirs.git_dir.join("index");
                     let read = file_id(&index_file);
                     match read_index_of(&dirs) {
-                        Ok((index, bytes)) if read.is_some() => {
-                            let key = inputs_key(&dirs, &root, &name, &base, &bytes);
+                        Ok(index) if read.is_some() => {
+                            let key = inputs_key(&dirs, &root, &name, &base, &index.bytes);
                             let half = IndexHalf {
                                 root,
                                 top,
@@ -409,7 +409,7 @@ impl Pending {
                             };
                             return Half::Index(half, index);
                         }
-                        Ok(_) => "git's index changed as it was read".to_owned(),
+                        Ok(_) => "git's index could not be told apart from a newer one".to_owned(),
                         Err(why) => format!("{why:#}"),
                     }
                 }
@@ -435,7 +435,23 @@ pub(crate) enum Half {
     Whole(Pending),
     /// git's index, read before the diff against it is taken: what the
     /// work tree is compared with.
-    Index(IndexHalf, super::index::Index),
+    Index(IndexHalf, IndexFile),
+}
+
+/// git's index file as read, parsed only when the work tree is compared
+/// with it (a run that takes the last run's new code never does).
+pub(crate) struct IndexFile {
+    bytes: Vec<u8>,
+    written: (u32, u32),
+}
+
+impl IndexFile {
+    /// Its entries, or why this reader does not understand them.
+    pub(crate) fn parse(&self) -> anyhow::Result<super::index::Index> {
+        let mut index = super::index::parse(&self.bytes)?;
+        index.written = self.written;
+        Ok(index)
+    }
 }
 
 /// Which file a path is: when git replaces its index it writes a new file
@@ -467,8 +483,9 @@ pub(crate) struct WorkTree {
     pub attributes: Option<[u8; 32]>,
 }
 
-/// The index read, and its bytes.
-fn read_index_of(dirs: &super::Dirs) -> anyhow::Result<(super::index::Index, Vec<u8>)> {
+/// The index file's bytes and mtime, unparsed: its bytes name its entries
+/// whole (a split index's name its shared part by its hash).
+fn read_index_of(dirs: &super::Dirs) -> anyhow::Result<IndexFile> {
     use std::os::unix::fs::MetadataExt;
     for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"] {
         if std::env::var_os(var).is_some() {
@@ -482,9 +499,10 @@ fn read_index_of(dirs: &super::Dirs) -> anyhow::Result<(super::index::Index, Vec
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut file, &mut bytes)?;
     let meta = file.metadata()?;
-    let mut index = super::index::parse(&bytes)?;
-    index.written = (meta.mtime() as u32, meta.mtime_nsec() as u32);
-    Ok((index, bytes))
+    Ok(IndexFile {
+        bytes,
+        written: (meta.mtime() as u32, meta.mtime_nsec() as u32),
+    })
 }
 
 /// A digest of what new code depends on besides the work tree: the

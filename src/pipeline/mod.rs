@@ -154,7 +154,7 @@ pub(crate) struct LazyNewCode {
 /// the last run's new code was found for, when nothing else it depends on
 /// changed since), and the way back to it.
 struct Offer {
-    index: Receiver<(crate::git::index::Index, Option<[u8; 32]>)>,
+    index: Receiver<(crate::git::new_code::IndexFile, Option<[u8; 32]>)>,
     work_tree: SyncSender<Option<WorkTree>>,
 }
 
@@ -286,6 +286,13 @@ impl LazyNewCode {
                 });
             }
             let clock = std::time::Instant::now();
+            let index = match index.parse() {
+                Ok(index) => index,
+                Err(why) => {
+                    crate::debug!("new code: git's index not read here ({why:#})");
+                    return None;
+                }
+            };
             let changed = crate::git::new_code::worktree_changes(&index, view, &self.top);
             crate::debug!(
                 "new code: {} of {} index entries may differ in the work tree{} ({} ms)",
