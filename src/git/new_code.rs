@@ -16,6 +16,7 @@
 //! which metric counts what is decided above it.
 
 use crate::diag::UserError;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -62,7 +63,7 @@ pub(crate) enum Reference {
 }
 
 /// The lines of one file that are new.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Lines {
     /// Every line (an untracked file).
     All,
@@ -105,7 +106,7 @@ impl Lines {
 }
 
 /// What "new code" is in this run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct NewCode {
     /// The project root: the paths below are relative to it.
     pub root: PathBuf,
@@ -394,8 +395,9 @@ impl Pending {
                 Some(dirs) => {
                     let index_file = dirs.git_dir.join("index");
                     let read = file_id(&index_file);
-                    match super::index::read_in(&dirs) {
+                    match read_index_of(&dirs) {
                         Ok(index) if read.is_some() => {
+                            let key = inputs_key(&dirs, &root, &name, &base, &index.bytes);
                             let half = IndexHalf {
                                 root,
                                 top,
@@ -403,10 +405,11 @@ impl Pending {
                                 base,
                                 index_file,
                                 read,
+                                key,
                             };
                             return Half::Index(half, index);
                         }
-                        Ok(_) => "git's index changed as it was read".to_owned(),
+                        Ok(_) => "git's index could not be told apart from a newer one".to_owned(),
                         Err(why) => format!("{why:#}"),
                     }
                 }
@@ -432,7 +435,23 @@ pub(crate) enum Half {
     Whole(Pending),
     /// git's index, read before the diff against it is taken: what the
     /// work tree is compared with.
-    Index(IndexHalf, super::index::Index),
+    Index(IndexHalf, IndexFile),
+}
+
+/// git's index file as read, parsed only when the work tree is compared
+/// with it (a run that takes the last run's new code never does).
+pub(crate) struct IndexFile {
+    bytes: Vec<u8>,
+    written: (u32, u32),
+}
+
+impl IndexFile {
+    /// Its entries, or why this reader does not understand them.
+    pub(crate) fn parse(&self) -> anyhow::Result<super::index::Index> {
+        let mut index = super::index::parse(&self.bytes)?;
+        index.written = self.written;
+        Ok(index)
+    }
 }
 
 /// Which file a path is: when git replaces its index it writes a new file
@@ -455,6 +474,99 @@ pub(crate) struct WorkTree {
     /// --exclude-standard` listed them at the top, when the caller had
     /// them listed already.
     pub untracked: Option<Vec<String>>,
+    /// A digest of every file of the work tree that is not ignored (path,
+    /// mode, content) and of the untracked ones' names, when the caller
+    /// took one: with [`IndexHalf::key`], all new code depends on.
+    pub tree: Option<[u8; 32]>,
+    /// A digest of the work tree's `.gitattributes` files (path and
+    /// content), which the diff against the index reads too.
+    pub attributes: Option<[u8; 32]>,
+}
+
+/// The index file's bytes and mtime, unparsed: its bytes name its entries
+/// whole (a split index's name its shared part by its hash).
+fn read_index_of(dirs: &super::Dirs) -> anyhow::Result<IndexFile> {
+    use std::os::unix::fs::MetadataExt;
+    for var in ["GIT_DIR", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"] {
+        if std::env::var_os(var).is_some() {
+            anyhow::bail!("{var} is set");
+        }
+    }
+    super::index::check_sha1(dirs)?;
+    let path = dirs.git_dir.join("index");
+    // One open file for the bytes and the mtime (see `index::read_in`).
+    let mut file = std::fs::File::open(&path)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    let meta = file.metadata()?;
+    Ok(IndexFile {
+        bytes,
+        written: (meta.mtime() as u32, meta.mtime_nsec() as u32),
+    })
+}
+
+/// A digest of what new code depends on besides the work tree: the
+/// project, the reference and merge base, git's index (its bytes), and
+/// the settings the diff reads (git's config files, the attributes
+/// outside the work tree, the environment that picks them); `None` when
+/// they cannot all be told without git (a config that includes another
+/// or names an attributes file, replaced objects).
+fn inputs_key(
+    dirs: &super::Dirs,
+    root: &Path,
+    name: &str,
+    base: &str,
+    index: &[u8],
+) -> Option<[u8; 32]> {
+    if super::has_replacements(dirs) {
+        return None;
+    }
+    let mut files = super::ignore_rule_files(dirs)?;
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let xdg = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")));
+    files.push(dirs.git_dir.join("info/attributes"));
+    files.push(dirs.common.join("info/attributes"));
+    files.extend(xdg.map(|x| x.join("git/attributes")));
+    files.push(dirs.common.join("shallow"));
+    files.push(dirs.common.join("info/grafts"));
+    let mut h = blake3::Hasher::new();
+    h.update(b"pqg new code 1\0");
+    h.update(&super::config_env_digest());
+    for part in [
+        root.as_os_str().as_encoded_bytes(),
+        name.as_bytes(),
+        base.as_bytes(),
+    ] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.update(&(index.len() as u64).to_le_bytes());
+    h.update(index);
+    for file in files {
+        let path = file.as_os_str().as_encoded_bytes();
+        h.update(&(path.len() as u64).to_le_bytes());
+        h.update(path);
+        match std::fs::read(&file) {
+            Ok(text) => {
+                if String::from_utf8_lossy(&text)
+                    .to_ascii_lowercase()
+                    .contains("attributesfile")
+                {
+                    return None;
+                }
+                h.update(&[1]);
+                h.update(&(text.len() as u64).to_le_bytes());
+                h.update(&text);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                h.update(&[0]);
+            }
+            Err(_) => return None,
+        }
+    }
+    Some(*h.finalize().as_bytes())
 }
 
 /// The tracked paths (relative to the top) whose file in the work tree may
@@ -496,6 +608,7 @@ pub(crate) struct IndexHalf {
     /// The index file read ([`file_id`]): the diff against the index must
     /// read the same one.
     read: Option<FileId>,
+    key: Option<[u8; 32]>,
 }
 
 /// More paths than this for the work tree's part of the diff, or longer
@@ -565,16 +678,25 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl IndexHalf {
+    /// A digest of what new code depends on besides the work tree
+    /// ([`WorkTree::tree`]); `None` when it cannot be told.
+    pub(crate) fn key(&self) -> Option<[u8; 32]> {
+        self.key
+    }
+
     /// Takes the diff against the index (and lists the untracked files
     /// meanwhile unless `listed`: the caller will have them), then waits
     /// for `work_tree` (what the caller saw of the work tree; `None`: it
     /// saw nothing, and the diff is taken whole) and takes the work tree's
-    /// part.
+    /// part. `staged`: the diff against the index as read before for the
+    /// same [`IndexHalf::key`] and `.gitattributes` files, taken instead.
+    /// Gives back the diff against the index it used, when it used one.
     pub(crate) fn finish(
         self,
         listed: bool,
+        staged: Option<Patch>,
         work_tree: impl FnOnce() -> Option<WorkTree>,
-    ) -> Result<NewCode, UserError> {
+    ) -> Result<(NewCode, Option<Patch>), UserError> {
         let IndexHalf {
             root,
             top,
@@ -582,11 +704,19 @@ impl IndexHalf {
             base,
             index_file,
             read,
+            key: _,
         } = self;
+        let known = staged;
         let (staged, listed_here) = std::thread::scope(|scope| {
             let listing = (!listed).then(|| scope.spawn(|| untracked_files(&top)));
-            let args = diff_args(&base, &["--cached"], &[]);
-            let staged = git(&top, &args.iter().map(String::as_str).collect::<Vec<_>>());
+            let staged = match known {
+                Some(patch) => Ok(Ok(patch)),
+                None => {
+                    let args = diff_args(&base, &["--cached"], &[]);
+                    git(&top, &args.iter().map(String::as_str).collect::<Vec<_>>())
+                        .map(|out| succeeded(out).map(|out| parse_patch(&out.stdout)))
+                }
+            };
             let listed_here = listing.map(|l| {
                 l.join()
                     .unwrap_or_else(|_| Err(UserError::new("git ls-files: its thread panicked")))
@@ -595,13 +725,13 @@ impl IndexHalf {
         });
         let whole = |why: &str, untracked: Option<Vec<String>>| {
             crate::debug!("new code: the diff is taken against the whole work tree ({why})");
-            diff_since(&root, &top, "", name.clone(), base.clone(), untracked)
+            diff_since(&root, &top, "", name.clone(), base.clone(), untracked).map(|nc| (nc, None))
         };
-        let (staged, listed_here) = (succeeded(staged?)?, listed_here?);
+        let (staged, listed_here) = (staged??, listed_here?);
         if file_id(&index_file) != read {
             return whole("git's index changed meanwhile", listed_here);
         }
-        let staged = parse_patch(&staged.stdout);
+        let kept = staged.clone();
         let Some(mut moved) = staged.moved else {
             return whole(
                 "a file header of the staged diff was not understood",
@@ -669,7 +799,10 @@ impl IndexHalf {
             Some(u) => u,
             None => untracked_files(&top)?,
         };
-        Ok(new_code_of(root, name, base, files, untracked, ""))
+        Ok((
+            new_code_of(root, name, base, files, untracked, ""),
+            Some(kept),
+        ))
     }
 }
 
@@ -868,6 +1001,7 @@ fn new_code_of(
 /// A `git diff -U0` output read: the added lines by new path, and every
 /// path a file was added at, deleted from or renamed from or to (`None`
 /// when a header named a path that could not be read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Patch {
     pub files: HashMap<String, Lines>,
     pub moved: Option<Vec<String>>,

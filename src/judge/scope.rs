@@ -7,8 +7,7 @@
 //! the value follows the lines. Pure: the changed lines come in as a value.
 
 use crate::git::new_code::NewCode;
-use crate::parsers::detail::MetricDetail;
-use crate::parsers::FileLines;
+use crate::parsers::detail::{CoverageLines, MetricDetail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -68,22 +67,26 @@ fn counts(new_code: &NewCode) -> NewCodeCounts {
 
 /// New-code coverage: covered ÷ instrumented among the changed lines the
 /// report instruments; `None` (n/a) when it instruments none. A report
-/// file is the first of its candidate places (`FileLines::places`) that
+/// file is the first of its candidate places (`crate::parsers::FileLines::places`) that
 /// new code knows; a project file named by several report files counts
 /// each line once, hit when any of them hit it.
-pub(crate) fn coverage(files: &[FileLines], new_code: &NewCode) -> (Option<f64>, NewCodeCounts) {
+/// Only the numbers of the files new code knows are decoded.
+pub(crate) fn coverage(files: &CoverageLines, new_code: &NewCode) -> (Option<f64>, NewCodeCounts) {
     let mut lines: BTreeMap<&str, BTreeMap<u32, bool>> = BTreeMap::new();
-    for file in files {
+    for file in files.files() {
         let Some((place, changed)) = file
-            .places
-            .iter()
-            .find_map(|p| new_code.lines(p).map(|l| (p.as_str(), l)))
+            .places()
+            .find_map(|p| new_code.lines(p).map(|l| (p, l)))
         else {
             continue;
         };
-        let mut missed = file.missed.iter().peekable();
+        // Checked whole when read: never `None` here.
+        let Some((file_lines, file_missed)) = file.numbers() else {
+            continue;
+        };
+        let mut missed = file_missed.iter().peekable();
         let of_file = lines.entry(place).or_default();
-        for &line in &file.lines {
+        for &line in &file_lines {
             while missed.next_if(|&&m| m < line).is_some() {}
             let hit = missed.peek() != Some(&&line);
             if changed.contains(line) {
@@ -165,6 +168,7 @@ fn on_new(new_code: &NewCode, path: &str, first: u32, last: u32) -> bool {
 mod tests {
     use super::*;
     use crate::git::new_code::Lines;
+    use crate::parsers::FileLines;
     use std::collections::HashMap;
 
     fn new_code(files: &[(&str, Lines)]) -> NewCode {
@@ -201,7 +205,7 @@ mod tests {
             file(&["x/a.py", "a.py"], &[2, 3, 4, 5], &[2, 3, 5]),
             file(&["c.py"], &[1], &[1]),
         ];
-        let (value, counts) = coverage(&files, &nc);
+        let (value, counts) = coverage(&CoverageLines::new(&files), &nc);
         assert_eq!(counts.instrumented, Some(3));
         assert_eq!(counts.covered, Some(1));
         assert!((value.unwrap() - 100.0 / 3.0).abs() < 1e-9);
@@ -209,7 +213,7 @@ mod tests {
         assert_eq!(counts.uncovered[0].path, "a.py");
         assert_eq!(counts.uncovered[0].ranges, vec![(2, 3)]);
         // Nothing instrumented on new lines: n/a.
-        let (value, counts) = coverage(&files[1..], &nc);
+        let (value, counts) = coverage(&CoverageLines::new(&files[1..]), &nc);
         assert_eq!(value, None);
         assert_eq!(counts.instrumented, Some(0));
     }
@@ -221,7 +225,7 @@ mod tests {
             file(&["a.py"], &[1, 2], &[1, 2]),
             file(&["a.py"], &[2], &[]),
         ];
-        let (value, counts) = coverage(&files, &nc);
+        let (value, counts) = coverage(&CoverageLines::new(&files), &nc);
         assert_eq!(counts.instrumented, Some(2));
         assert_eq!(value, Some(50.0));
         assert_eq!(counts.uncovered[0].ranges, vec![(1, 1)]);

@@ -31,11 +31,61 @@ pub struct MetricDetail {
     pub findings: Option<Findings>,
     /// A `scope = "new"` coverage metric: each report file's instrumented
     /// and missed lines, and the project paths its name may mean. Kept as
-    /// one string ([`lines_text`]): a cache hit reads every file of the
-    /// report back, and that form reads several times faster than an
-    /// object per file (which is still read, from older entries).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "lines_text")]
-    pub coverage: Option<Vec<super::FileLines>>,
+    /// one string ([`lines_text`]), in memory too: a cache hit reads the
+    /// report's files back, and judging new code decodes the numbers of
+    /// the files that changed only ([`CoverageLines::files`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageLines>,
+}
+
+/// A coverage report's files in [`lines_text`]'s form, checked whole when
+/// made, read a file at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageLines {
+    text: String,
+}
+
+impl CoverageLines {
+    /// The files' string form.
+    pub fn new(files: &[super::FileLines]) -> CoverageLines {
+        CoverageLines {
+            text: lines_text::encode(files),
+        }
+    }
+
+    /// `text` when it is [`lines_text`]'s form whole (checked without
+    /// keeping anything), else `None`.
+    pub fn from_text(text: String) -> Option<CoverageLines> {
+        let mut files = lines_text::Files::new(&text);
+        files.by_ref().for_each(drop);
+        if files.damaged {
+            return None;
+        }
+        Some(CoverageLines { text })
+    }
+
+    /// Each file: its name, the project paths it may mean and, when asked,
+    /// its numbers.
+    pub fn files(&self) -> lines_text::Files<'_> {
+        lines_text::Files::new(&self.text)
+    }
+
+    /// Every file, decoded.
+    pub fn decoded(&self) -> Vec<super::FileLines> {
+        lines_text::decode(&self.text).unwrap_or_default()
+    }
+}
+
+impl Serialize for CoverageLines {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for CoverageLines {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(lines_text::Either)
+    }
 }
 
 /// A coverage report's files as one string, file after file:
@@ -47,25 +97,9 @@ pub struct MetricDetail {
 /// LCOV benchmark takes 30 bytes instead of 90.
 pub mod lines_text {
     use super::super::FileLines;
-    use serde::de::{self, Deserializer, SeqAccess, Visitor};
-    use serde::Serializer;
+    use super::CoverageLines;
+    use serde::de::{self, SeqAccess, Visitor};
     use std::fmt::Write as _;
-
-    pub fn serialize<S: Serializer>(
-        files: &Option<Vec<FileLines>>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match files {
-            Some(files) => serializer.serialize_some(&encode(files)),
-            None => serializer.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Vec<FileLines>>, D::Error> {
-        deserializer.deserialize_option(Either)
-    }
 
     /// The string form.
     pub fn encode(files: &[FileLines]) -> String {
@@ -153,6 +187,17 @@ pub mod lines_text {
             Some(s)
         }
 
+        /// A count, then that many distances, passed: as [`Reader::numbers`]
+        /// reads them, without keeping them.
+        fn skip_numbers(&mut self) -> Option<()> {
+            let count = self.number(b',')? as usize;
+            let mut last = 0u32;
+            for _ in 0..count {
+                last = last.checked_add(self.number(b',')?)?;
+            }
+            Some(())
+        }
+
         /// A count, then that many distances.
         fn numbers(&mut self) -> Option<Vec<u32>> {
             let count = self.number(b',')? as usize;
@@ -170,31 +215,114 @@ pub mod lines_text {
         }
     }
 
+    /// One file of the string form: its name and places read, its numbers
+    /// left as text until asked for.
+    pub struct FileRef<'a> {
+        pub path: &'a str,
+        places: &'a str,
+        places_count: u32,
+        numbers: &'a str,
+    }
+
+    impl<'a> FileRef<'a> {
+        /// The project paths its name may mean, most likely first.
+        pub fn places(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+            let mut r = Reader {
+                text: self.places,
+                at: 0,
+            };
+            let path = self.path;
+            (0..self.places_count).map_while(move |_| {
+                if r.text.as_bytes().get(r.at) == Some(&b'=') {
+                    r.at += 1;
+                    Some(path)
+                } else {
+                    r.string()
+                }
+            })
+        }
+
+        /// Its instrumented and missed lines.
+        pub fn numbers(&self) -> Option<(Vec<u32>, Vec<u32>)> {
+            let mut r = Reader {
+                text: self.numbers,
+                at: 0,
+            };
+            let lines = r.numbers()?;
+            let missed = r.numbers()?;
+            Some((lines, missed))
+        }
+    }
+
+    /// The files of the string form, in order; `damaged` once a file
+    /// could not be read (none after it is given).
+    pub struct Files<'a> {
+        r: Reader<'a>,
+        pub damaged: bool,
+    }
+
+    impl<'a> Files<'a> {
+        pub fn new(text: &'a str) -> Files<'a> {
+            Files {
+                r: Reader { text, at: 0 },
+                damaged: false,
+            }
+        }
+
+        fn read(&mut self) -> Option<FileRef<'a>> {
+            let r = &mut self.r;
+            let path = r.string()?;
+            let places_count = r.number(b',')?;
+            let start = r.at;
+            for _ in 0..places_count {
+                if r.text.as_bytes().get(r.at) == Some(&b'=') {
+                    r.at += 1;
+                } else {
+                    r.string()?;
+                }
+            }
+            let places = r.text.get(start..r.at)?;
+            let start = r.at;
+            r.skip_numbers()?;
+            r.skip_numbers()?;
+            Some(FileRef {
+                path,
+                places,
+                places_count,
+                numbers: r.text.get(start..r.at)?,
+            })
+        }
+    }
+
+    impl<'a> Iterator for Files<'a> {
+        type Item = FileRef<'a>;
+
+        fn next(&mut self) -> Option<FileRef<'a>> {
+            if self.damaged || self.r.at >= self.r.text.len() {
+                return None;
+            }
+            let file = self.read();
+            self.damaged = file.is_none();
+            file
+        }
+    }
+
     /// Reads the string form, or the list of objects older entries hold.
-    struct Either;
+    pub(super) struct Either;
 
     impl<'de> Visitor<'de> for Either {
-        type Value = Option<Vec<FileLines>>;
+        type Value = CoverageLines;
 
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a coverage report's files")
         }
 
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(Either)
-        }
-
         fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-            decode(text)
-                .map(Some)
+            self.visit_string(text.to_owned())
+        }
+
+        fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+            CoverageLines::from_text(text)
                 .ok_or_else(|| E::custom("a coverage report's files, damaged"))
         }
 
@@ -203,7 +331,7 @@ pub mod lines_text {
             while let Some(f) = seq.next_element::<FileLines>()? {
                 files.push(f);
             }
-            Ok(Some(files))
+            Ok(CoverageLines::new(&files))
         }
     }
 }
@@ -539,7 +667,7 @@ mod tests {
         ];
         let detail = MetricDetail {
             findings: None,
-            coverage: Some(files.clone()),
+            coverage: Some(CoverageLines::new(&files)),
         };
         let json = serde_json::to_string(&detail).unwrap();
         assert!(json.contains(r#""coverage":"8:src/a.py1,=4,2,3,4,3999999991,2,5,3999999995,"#));
@@ -562,9 +690,32 @@ mod tests {
             if let Some(back) = text.get(..cut).and_then(lines_text::decode) {
                 assert!(back.len() < files.len(), "cut at {cut}");
             }
+            if let Some(back) = text
+                .get(..cut)
+                .and_then(|t| CoverageLines::from_text(t.to_owned()))
+            {
+                assert!(back.decoded().len() < files.len(), "cut at {cut}");
+            }
         }
         for damaged in ["x", "8:src/a.py", "99:a", "1:a1,", "1:a0,1,", "1:a0,2,1,"] {
             assert!(lines_text::decode(damaged).is_none(), "{damaged}");
+            assert!(CoverageLines::from_text(damaged.to_owned()).is_none());
         }
+        // Read a file at a time, as judging new code does: the same files.
+        let lines = CoverageLines::from_text(text).unwrap();
+        assert_eq!(lines.decoded(), files);
+        let read: Vec<FileLines> = lines
+            .files()
+            .map(|f| {
+                let (lines, missed) = f.numbers().unwrap();
+                FileLines {
+                    path: f.path.to_owned(),
+                    places: f.places().map(str::to_owned).collect(),
+                    lines,
+                    missed,
+                }
+            })
+            .collect();
+        assert_eq!(read, files);
     }
 }

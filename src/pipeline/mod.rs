@@ -12,6 +12,7 @@
 //! chooses an exit code.
 
 mod events;
+mod new_code_memo;
 mod prepare;
 mod record;
 mod touches;
@@ -149,20 +150,28 @@ pub(crate) struct LazyNewCode {
     value: OnceLock<Option<NewCode>>,
 }
 
-/// git's index from the background thread, and the way back to it.
+/// git's index from the background thread (with the work tree's digest
+/// the last run's new code was found for, when nothing else it depends on
+/// changed since), and the way back to it.
 struct Offer {
-    index: Receiver<crate::git::index::Index>,
+    index: Receiver<(crate::git::new_code::IndexFile, Option<[u8; 32]>)>,
     work_tree: SyncSender<Option<WorkTree>>,
 }
 
 impl LazyNewCode {
     /// Starts finding what is new since `reference` at `root`; `listed`:
     /// whether the run's snapshot will list the untracked files (else the
-    /// thread lists them meanwhile).
-    fn start(root: &Path, reference: &Reference, listed: bool) -> LazyNewCode {
+    /// thread lists them meanwhile); `memo`: the file the last run's new
+    /// code is kept in ([`new_code_memo`]), when the cache is on.
+    fn start(
+        root: &Path,
+        reference: &Reference,
+        listed: bool,
+        memo: Option<PathBuf>,
+    ) -> LazyNewCode {
         let (checked_tx, checked) = mpsc::sync_channel(1);
         let (index_tx, index) = mpsc::sync_channel(1);
-        let (work_tx, work_rx) = mpsc::sync_channel(1);
+        let (work_tx, work_rx) = mpsc::sync_channel::<Option<WorkTree>>(1);
         let (root, reference) = (root.to_path_buf(), reference.clone());
         let top = root.clone();
         let pending = std::thread::spawn(move || {
@@ -174,8 +183,58 @@ impl LazyNewCode {
                     pending.finish()
                 }
                 Half::Index(half, index) => {
-                    let _ = index_tx.send(index);
-                    half.finish(listed, || work_rx.recv().ok().flatten())
+                    let key = half.key().filter(|_| memo.is_some());
+                    let last = memo
+                        .as_deref()
+                        .zip(key)
+                        .and_then(|(file, key)| new_code_memo::load(file).filter(|m| m.key == key));
+                    let _ = index_tx.send((index, last.as_ref().map(|m| m.tree)));
+                    // The last run's answer may hold: the work tree tells.
+                    let seen = last.as_ref().map(|_| work_rx.recv().ok().flatten());
+                    if let (Some(last), Some(Some(work))) = (&last, &seen) {
+                        if work.tree == Some(last.tree) {
+                            crate::debug!(
+                                "new code: nothing it depends on changed since the last run"
+                            );
+                            return Ok(last.result.clone());
+                        }
+                    }
+                    let digests = std::sync::Mutex::new((None, None));
+                    let staged = last
+                        .filter(|m| {
+                            matches!(&seen, Some(Some(w)) if w.attributes == Some(m.attributes))
+                        })
+                        .map(|m| m.staged);
+                    if staged.is_some() {
+                        crate::debug!(
+                            "new code: the diff against the index is the last run's; the work tree changed"
+                        );
+                    }
+                    let (found, staged) = half.finish(listed, staged, || {
+                        let work = match seen {
+                            Some(seen) => seen,
+                            None => work_rx.recv().ok().flatten(),
+                        };
+                        if let (Some(w), Ok(mut d)) = (&work, digests.lock()) {
+                            *d = (w.tree, w.attributes);
+                        }
+                        work
+                    })?;
+                    let seen = digests.into_inner().unwrap_or_default();
+                    if let (Some(file), Some(key), (Some(tree), Some(attributes)), Some(staged)) =
+                        (&memo, key, seen, staged)
+                    {
+                        let memo = new_code_memo::Memo {
+                            key,
+                            tree,
+                            attributes,
+                            staged,
+                            result: found,
+                        };
+                        new_code_memo::store(file, &memo);
+                        return Ok(memo.result);
+                    }
+                    Ok(found)
                 }
             }
         });
@@ -202,17 +261,38 @@ impl LazyNewCode {
     }
 
     /// Hands the thread what the run saw of the work tree: the files it
-    /// stat'ed (paths relative to the root, sorted) and the untracked
-    /// files its listing found; `None`: it saw nothing, and the diff is
-    /// taken whole. Only the first offer counts.
-    fn offer(&self, seen: Option<(&dyn StatView, Option<Vec<String>>)>) {
+    /// stat'ed (paths relative to the root, sorted), the untracked files
+    /// its listing found, and the digests of what it hashed; `None`: it
+    /// saw nothing, and the diff is taken whole. Only the first offer
+    /// counts.
+    fn offer(
+        &self,
+        seen: Option<(&dyn StatView, Option<Vec<String>>)>,
+        digests: new_code_memo::Digests,
+    ) {
         let Some(offer) = self.offer.lock().ok().and_then(|mut o| o.take()) else {
             return;
         };
         let work = seen.and_then(|(view, untracked)| {
             // No index comes when the thread takes the diff whole.
-            let index = offer.index.recv().ok()?;
+            let (index, last_tree) = offer.index.recv().ok()?;
+            if last_tree.is_some() && last_tree == digests.tree {
+                // The thread takes the last run's answer: no path to list.
+                return Some(WorkTree {
+                    changed: Default::default(),
+                    untracked,
+                    tree: digests.tree,
+                    attributes: digests.attributes,
+                });
+            }
             let clock = std::time::Instant::now();
+            let index = match index.parse() {
+                Ok(index) => index,
+                Err(why) => {
+                    crate::debug!("new code: git's index not read here ({why:#})");
+                    return None;
+                }
+            };
             let changed = crate::git::new_code::worktree_changes(&index, view, &self.top);
             crate::debug!(
                 "new code: {} of {} index entries may differ in the work tree{} ({} ms)",
@@ -225,7 +305,12 @@ impl LazyNewCode {
                 },
                 clock.elapsed().as_millis()
             );
-            Some(WorkTree { changed, untracked })
+            Some(WorkTree {
+                changed,
+                untracked,
+                tree: digests.tree,
+                attributes: digests.attributes,
+            })
         });
         let _ = offer.work_tree.send(work);
     }
@@ -236,7 +321,7 @@ impl LazyNewCode {
         self.value
             .get_or_init(|| {
                 // Never offered: the thread takes the diff whole.
-                self.offer(None);
+                self.offer(None, Default::default());
                 let handle = self.pending.lock().ok()?.take()?;
                 let found = match handle.join() {
                     Ok(Ok(new_code)) => new_code,
@@ -520,10 +605,14 @@ impl<'a> StageBuilder<'a> {
         }
         // The snapshot lists the untracked files when the cache keys a gate.
         let listed = cache.reads() && plan.indices().any(|i| plan.cacheable(config, i));
+        let memo = cache
+            .reads()
+            .then(|| new_code_memo::file_in(&self.request.cache_dir));
         Some(LazyNewCode::start(
             &config.root,
             &self.request.new_code_since,
             listed,
+            memo,
         ))
     }
 
@@ -598,7 +687,10 @@ impl<'a> StageBuilder<'a> {
             // New code compares git's index with the snapshot's stat data
             // while the stored results are read.
             if let (Some(new_code), Some(snapshot)) = (new_code, prepared.snapshot.as_ref()) {
-                scope.spawn(move || new_code.offer(Some((snapshot, untracked))));
+                scope.spawn(move || {
+                    let digests = new_code_memo::digests(snapshot, untracked.as_deref());
+                    new_code.offer(Some((snapshot, untracked)), digests);
+                });
             }
             prepare::reuse_plan(config, plan, &prepared, &wanted, cache, started_ns)
         });
@@ -752,9 +844,11 @@ impl<'a> StageRunner<'a> {
                 // with git's index while the gates run.
                 match &watch {
                     Some(w) => {
-                        scope.spawn(|| w.with_before(|b| new_code.offer(Some((b, None)))));
+                        scope.spawn(|| {
+                            w.with_before(|b| new_code.offer(Some((b, None)), Default::default()));
+                        });
                     }
-                    None => new_code.offer(None),
+                    None => new_code.offer(None, Default::default()),
                 }
             }
             run::execute(

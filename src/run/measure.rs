@@ -254,7 +254,7 @@ fn new_code_lines(
         value: report.lines.percent().unwrap_or(0.0),
         detail: Some(Arc::new(MetricDetail {
             findings: None,
-            coverage: Some(files),
+            coverage: Some(crate::parsers::detail::CoverageLines::new(&files)),
         })),
     }
 }

@@ -1,0 +1,159 @@
+//! New code kept between runs (issue 15's performance): a warm run whose
+//! inputs to new code did not change takes the last run's answer, and one
+//! where only the work tree changed takes the last diff against git's
+//! index. Whatever changed, the answer is the one `--no-cache` computes.
+
+mod common;
+
+use common::{json, TestRepo};
+use serde_json::Value;
+
+fn numbered(prefix: &str, n: usize) -> String {
+    (1..=n).map(|i| format!("{prefix} line {i}\n")).collect()
+}
+
+/// `src/a.py` and `src/b.py` of 10 lines on `main`, every line
+/// instrumented, odd lines hit; a tracked file `notes.log` that
+/// `.gitignore` names; a checkout of `feature` with line 1 of `a.py`
+/// changed and committed.
+fn repo() -> TestRepo {
+    let repo = TestRepo::new()
+        .gates(
+            r#"
+[gates.cov]
+run = "mkdir -p out && cp cov/lcov.info out/lcov.info"
+inputs = ["cov/**"]
+[gates.cov.metrics.new]
+lcov = "out/lcov.info"
+scope = "new"
+min = 0
+"#,
+        )
+        .file(".gitignore", "cov/\nout/\n.pqg/\n*.log\n")
+        .file("src/a.py", &numbered("a", 10))
+        .file("src/b.py", &numbered("b", 10));
+    let mut lcov = String::new();
+    for file in ["src/a.py", "src/b.py", "notes.log"] {
+        lcov.push_str(&format!("SF:{file}\n"));
+        for line in 1..=10 {
+            lcov.push_str(&format!("DA:{line},{}\n", line % 2));
+        }
+        lcov.push_str("end_of_record\n");
+    }
+    repo.write("cov/lcov.info", &lcov);
+    repo.git(&["add", "-A"]);
+    repo.write("notes.log", &numbered("n", 10));
+    repo.git(&["add", "-f", "notes.log"]);
+    repo.git(&["commit", "-q", "-m", "base"]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    edit(&repo, "src/a.py", 1, "changed");
+    repo.git(&["commit", "-q", "-am", "one"]);
+    repo
+}
+
+fn edit(repo: &TestRepo, file: &str, line: usize, text: &str) {
+    let mut lines: Vec<String> = repo.read(file).lines().map(str::to_owned).collect();
+    lines[line - 1] = text.to_owned();
+    repo.write(file, &(lines.join("\n") + "\n"));
+}
+
+/// The scoped metric's value and counts, and what `-vv` said.
+fn new_code(repo: &TestRepo, args: &[&str]) -> (Value, String) {
+    let mut all = vec!["check", "--format", "json", "-vv"];
+    all.extend_from_slice(args);
+    let out = repo.pqg(&all).output().expect("run pqg");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "pqg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out.stdout);
+    let metric = report["gates"][0]["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .find(|m| m["name"] == "new")
+        .expect("metric new")
+        .clone();
+    let shown = serde_json::json!({
+        "value": metric["value"],
+        "new_code": metric["new_code"],
+    });
+    (shown, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+const KEPT: &str = "nothing it depends on changed since the last run";
+const STAGED_KEPT: &str = "the diff against the index is the last run's";
+
+/// A cached run, checked against `--no-cache`: the same new code.
+fn agrees(repo: &TestRepo, args: &[&str], why: &str) -> String {
+    let (cached, said) = new_code(repo, args);
+    let mut uncached_args = vec!["--no-cache"];
+    uncached_args.extend_from_slice(args);
+    let (uncached, _) = new_code(repo, &uncached_args);
+    assert_eq!(cached, uncached, "{why}: {said}");
+    said
+}
+
+#[test]
+fn a_warm_run_with_nothing_changed_takes_the_last_runs_new_code() {
+    let repo = repo();
+    // The first run has no snapshot to compare with (its gate starts
+    // while the tree is hashed); the second keeps what it found.
+    for run in ["first run", "second run"] {
+        let said = agrees(&repo, &["--new-code-since", "main"], run);
+        assert!(!said.contains(KEPT), "{said}");
+    }
+    assert!(repo.path().join(".pqg/new-code.json").is_file());
+    let said = agrees(&repo, &["--new-code-since", "main"], "third run");
+    assert!(said.contains(KEPT), "{said}");
+    let (value, _) = new_code(&repo, &["--new-code-since", "main"]);
+    assert_eq!(value["new_code"]["instrumented"], 1);
+    assert_eq!(value["new_code"]["changed_lines"], 1);
+}
+
+#[test]
+fn whatever_new_code_depends_on_changes_the_answer_as_without_the_cache() {
+    let repo = repo();
+    let since = ["--new-code-since", "main"];
+    agrees(&repo, &since, "first run");
+    agrees(&repo, &since, "second run");
+    // An unstaged edit: only the work tree changed; the diff against the
+    // index is the last run's.
+    edit(&repo, "src/b.py", 2, "edited");
+    let said = agrees(&repo, &since, "unstaged edit");
+    assert!(said.contains(STAGED_KEPT) && !said.contains(KEPT), "{said}");
+    agrees(&repo, &since, "unstaged edit, again");
+    // The same edit staged: git's index changed.
+    repo.git(&["add", "src/b.py"]);
+    let said = agrees(&repo, &since, "staged");
+    assert!(
+        !said.contains(STAGED_KEPT) && !said.contains(KEPT),
+        "{said}"
+    );
+    // Committed.
+    repo.git(&["commit", "-q", "-m", "two"]);
+    agrees(&repo, &since, "committed");
+    // An edit to a tracked file git ignores.
+    edit(&repo, "notes.log", 3, "edited");
+    agrees(&repo, &since, "tracked ignored file");
+    // An untracked file, then its content.
+    repo.write("src/c.py", "x\n");
+    agrees(&repo, &since, "untracked file");
+    repo.write("src/c.py", "x\ny\n");
+    agrees(&repo, &since, "untracked file's content");
+    // Another reference.
+    agrees(&repo, &["--new-code-since", "HEAD~1"], "another reference");
+    // Attributes in the work tree, which the diff against the index reads.
+    repo.write(".gitattributes", "*.py -diff\n");
+    agrees(&repo, &since, "attributes");
+    std::fs::remove_file(repo.path().join(".gitattributes")).unwrap();
+    agrees(&repo, &since, "attributes gone");
+    // git's config.
+    repo.git(&["config", "diff.noprefix", "true"]);
+    agrees(&repo, &since, "config");
+    // A damaged memo is no memo.
+    repo.write(".pqg/new-code.json", "{ damaged");
+    let said = agrees(&repo, &since, "damaged memo");
+    assert!(!said.contains(KEPT), "{said}");
+}
