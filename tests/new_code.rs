@@ -333,25 +333,13 @@ fn every_kind_of_change_counts_and_unknown_files_do_not() {
 /// instrumented, odd lines hit; a checkout of `feature`.
 fn small_repo() -> TestRepo {
     let repo = TestRepo::new()
-        .gates(
-            r#"
-[gates.cov]
-run = "mkdir -p out && cp cov/lcov.info out/lcov.info"
-inputs = ["cov/**"]
-[gates.cov.metrics.new]
-lcov = "out/lcov.info"
-scope = "new"
-min = 60
-"#,
-        )
+        .gates(&common::new_code_gate("60"))
         .file(".gitignore", "cov/\nout/\n.pqg/\n")
         .file("src/a.py", &numbered("a", 10));
-    let mut lcov = String::from("SF:src/a.py\n");
-    for line in 1..=10 {
-        lcov.push_str(&format!("DA:{line},{}\n", line % 2));
-    }
-    lcov.push_str("end_of_record\n");
-    repo.write("cov/lcov.info", &lcov);
+    repo.write(
+        "cov/lcov.info",
+        &common::lcov_report(&["src/a.py"], 10, |line| line % 2),
+    );
     commit(&repo, "base");
     repo.git(&["checkout", "-q", "-b", "feature"]);
     repo

@@ -32,30 +32,12 @@ fn numbered(prefix: &str, n: usize) -> String {
 /// its stat data alone: only what a case changes may differ.
 fn repo(files: &[(&str, String)], report: &[&str]) -> TestRepo {
     let mut repo = TestRepo::new()
-        .gates(
-            r#"
-[gates.cov]
-run = "mkdir -p out && cp cov/lcov.info out/lcov.info"
-inputs = ["cov/**"]
-[gates.cov.metrics.new]
-lcov = "out/lcov.info"
-scope = "new"
-min = 0
-"#,
-        )
+        .gates(&common::new_code_gate("0"))
         .file(".gitignore", "cov/\nout/\n.pqg/\n");
     for (path, content) in files {
         repo = repo.file(path, content);
     }
-    let mut lcov = String::new();
-    for path in report {
-        lcov.push_str(&format!("SF:{path}\n"));
-        for line in 1..=LINES {
-            lcov.push_str(&format!("DA:{line},0\n"));
-        }
-        lcov.push_str("end_of_record\n");
-    }
-    repo.write("cov/lcov.info", &lcov);
+    repo.write("cov/lcov.info", &common::lcov_report(report, LINES, |_| 0));
     for path in ["gates.toml", ".gitignore"]
         .into_iter()
         .chain(files.iter().map(|(p, _)| *p))

@@ -18,29 +18,14 @@ fn numbered(prefix: &str, n: usize) -> String {
 /// changed and committed.
 fn repo() -> TestRepo {
     let repo = TestRepo::new()
-        .gates(
-            r#"
-[gates.cov]
-run = "mkdir -p out && cp cov/lcov.info out/lcov.info"
-inputs = ["cov/**"]
-[gates.cov.metrics.new]
-lcov = "out/lcov.info"
-scope = "new"
-min = 0
-"#,
-        )
+        .gates(&common::new_code_gate("0"))
         .file(".gitignore", "cov/\nout/\n.pqg/\n*.log\n")
         .file("src/a.py", &numbered("a", 10))
         .file("src/b.py", &numbered("b", 10));
-    let mut lcov = String::new();
-    for file in ["src/a.py", "src/b.py", "notes.log"] {
-        lcov.push_str(&format!("SF:{file}\n"));
-        for line in 1..=10 {
-            lcov.push_str(&format!("DA:{line},{}\n", line % 2));
-        }
-        lcov.push_str("end_of_record\n");
-    }
-    repo.write("cov/lcov.info", &lcov);
+    repo.write(
+        "cov/lcov.info",
+        &common::lcov_report(&["src/a.py", "src/b.py", "notes.log"], 10, |line| line % 2),
+    );
     repo.git(&["add", "-A"]);
     repo.write("notes.log", &numbered("n", 10));
     repo.git(&["add", "-f", "notes.log"]);

@@ -296,3 +296,34 @@ pub(crate) fn settle_racy(repo: &TestRepo) {
         now - newest() >= 4
     });
 }
+
+/// The new-code tests' gate: it copies the LCOV report `cov/lcov.info` (its
+/// input) to `out/lcov.info`, read by a `scope = "new"` coverage metric
+/// whose `min` is the TOML value `min`.
+pub(crate) fn new_code_gate(min: &str) -> String {
+    format!(
+        r#"
+[gates.cov]
+run = "mkdir -p out && cp cov/lcov.info out/lcov.info"
+inputs = ["cov/**"]
+[gates.cov.metrics.new]
+lcov = "out/lcov.info"
+scope = "new"
+min = {min}
+"#
+    )
+}
+
+/// An LCOV report that instruments lines 1 to `lines` of each of `files`,
+/// line `n` hit `hits(n)` times.
+pub(crate) fn lcov_report(files: &[&str], lines: usize, hits: impl Fn(usize) -> usize) -> String {
+    let mut lcov = String::new();
+    for file in files {
+        lcov.push_str(&format!("SF:{file}\n"));
+        for line in 1..=lines {
+            lcov.push_str(&format!("DA:{line},{}\n", hits(line)));
+        }
+        lcov.push_str("end_of_record\n");
+    }
+    lcov
+}
