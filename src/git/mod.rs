@@ -156,8 +156,10 @@ pub(crate) fn ignore_rule_files(dirs: &Dirs) -> Option<Vec<PathBuf>> {
         }
     }
     if env("GIT_CONFIG_NOSYSTEM").is_none() {
-        configs
-            .push(env("GIT_CONFIG_SYSTEM").map_or_else(|| "/etc/gitconfig".into(), PathBuf::from));
+        match env("GIT_CONFIG_SYSTEM") {
+            Some(system) => configs.push(PathBuf::from(system)),
+            None => configs.extend(system_files("gitconfig")),
+        }
     }
     for config in &configs {
         // Unreadable or absent: git reads nothing there either.
@@ -174,28 +176,21 @@ pub(crate) fn ignore_rule_files(dirs: &Dirs) -> Option<Vec<PathBuf>> {
 }
 
 /// A digest of the environment that decides which files git reads its
-/// rules and settings from (and which git runs): a listing made under
-/// another `HOME`, `XDG_CONFIG_HOME`, `GIT_CONFIG_*` or `PATH` (an IDE
-/// against a terminal, `sudo`, direnv) may not hold here.
+/// rules and settings from, how it reads them, and which git runs: a
+/// listing made under another `HOME`, `XDG_CONFIG_HOME`, `PATH` or any
+/// `GIT_*` variable (`GIT_CONFIG_*`, `GIT_ATTR_SOURCE`, `GIT_ATTR_NOSYSTEM`;
+/// an IDE against a terminal, `sudo`, direnv) may not hold here.
 pub(crate) fn config_env_digest() -> [u8; 32] {
     let mut h = blake3::Hasher::new();
-    for name in [
-        "HOME",
-        "XDG_CONFIG_HOME",
-        "GIT_CONFIG_GLOBAL",
-        "GIT_CONFIG_SYSTEM",
-        "GIT_CONFIG_NOSYSTEM",
-        "GIT_CONFIG_PARAMETERS",
-        "GIT_CONFIG_COUNT",
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_COMMON_DIR",
-        "GIT_INDEX_FILE",
-        "GIT_CEILING_DIRECTORIES",
-        "GIT_EXEC_PATH",
-        "PATH",
-    ] {
-        h.update(name.as_bytes());
+    let mut names: Vec<std::ffi::OsString> = std::env::vars_os()
+        .map(|(name, _)| name)
+        .filter(|name| name.as_encoded_bytes().starts_with(b"GIT_"))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let fixed = ["HOME", "XDG_CONFIG_HOME", "PATH"].map(std::ffi::OsString::from);
+    for name in fixed.iter().chain(&names) {
+        h.update(name.as_encoded_bytes());
         match std::env::var_os(name) {
             Some(v) => {
                 h.update(&[1]);
@@ -208,6 +203,46 @@ pub(crate) fn config_env_digest() -> [u8; 32] {
         h.update(&[0]);
     }
     *h.finalize().as_bytes()
+}
+
+/// Where the git on `PATH` may keep its system-wide file `name`
+/// (`gitconfig`, `gitattributes`) without asking it (`git var`, a
+/// process): `/etc` for a git installed under `/usr`, `PREFIX/etc` for one
+/// under another prefix (`/usr/local`, Homebrew's, by the link or by where
+/// it leads). Every place is given: reading one that git does not read
+/// costs a cache hit at worst.
+pub(crate) fn system_files(name: &str) -> Vec<PathBuf> {
+    system_files_on(std::env::var_os("PATH").as_deref(), name)
+}
+
+/// [`system_files`] for the git found on `path` (a `PATH` value).
+fn system_files_on(path: Option<&std::ffi::OsStr>, name: &str) -> Vec<PathBuf> {
+    let mut places = vec![PathBuf::from("/etc").join(name)];
+    let found = path.and_then(|path| {
+        std::env::split_paths(path)
+            .map(|dir| dir.join("git"))
+            .find(|git| git.is_file())
+    });
+    if let Some(git) = found {
+        let real = std::fs::canonicalize(&git).ok();
+        for git in std::iter::once(git).chain(real) {
+            // PREFIX/bin/git (or PREFIX/libexec/git-core/git).
+            let prefix = git
+                .ancestors()
+                .skip(1)
+                .find(|dir| {
+                    dir.file_name()
+                        .is_some_and(|n| n == "bin" || n == "libexec")
+                })
+                .and_then(Path::parent);
+            if let Some(prefix) = prefix.filter(|p| *p != Path::new("/usr")) {
+                places.push(prefix.join("etc").join(name));
+            }
+        }
+    }
+    places.sort();
+    places.dedup();
+    places
 }
 
 /// The nearest folder at or above `root` holding `.git`, and the git folder
@@ -245,6 +280,27 @@ fn resolve_ref(git_dir: &Path, common: &Path, reference: &str) -> Option<String>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn system_files_are_looked_for_beside_the_git_on_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path().join("opt");
+        std::fs::create_dir_all(prefix.join("bin")).unwrap();
+        std::fs::write(prefix.join("bin/git"), "").unwrap();
+        let path = std::env::join_paths([dir.path().join("none"), prefix.join("bin")]).unwrap();
+        let places = system_files_on(Some(&path), "gitattributes");
+        assert!(
+            places.contains(&PathBuf::from("/etc/gitattributes")),
+            "{places:?}"
+        );
+        let beside = std::fs::canonicalize(&prefix)
+            .unwrap()
+            .join("etc/gitattributes");
+        assert!(places.contains(&beside), "{places:?}");
+        // No git on the path: the system's own place only.
+        let none = system_files_on(Some(dir.path().as_os_str()), "gitconfig");
+        assert_eq!(none, vec![PathBuf::from("/etc/gitconfig")]);
+    }
+
     use super::*;
 
     #[test]

@@ -529,6 +529,7 @@ fn inputs_key(
     files.push(dirs.git_dir.join("info/attributes"));
     files.push(dirs.common.join("info/attributes"));
     files.extend(xdg.map(|x| x.join("git/attributes")));
+    files.extend(super::system_files("gitattributes"));
     files.push(dirs.common.join("shallow"));
     files.push(dirs.common.join("info/grafts"));
     let mut h = blake3::Hasher::new();
@@ -682,6 +683,12 @@ impl IndexHalf {
     /// ([`WorkTree::tree`]); `None` when it cannot be told.
     pub(crate) fn key(&self) -> Option<[u8; 32]> {
         self.key
+    }
+
+    /// The top folder of the work tree, which [`WorkTree`]'s paths are
+    /// relative to.
+    pub(crate) fn top(&self) -> &Path {
+        &self.top
     }
 
     /// Takes the diff against the index (and lists the untracked files

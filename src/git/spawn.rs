@@ -11,7 +11,12 @@ use std::process::{Command, Stdio};
 /// arguments, then run it.
 pub(crate) fn command(dir: &Path) -> Command {
     let mut git = Command::new("git");
-    git.current_dir(dir).stdin(Stdio::null());
+    // pqg reads git's output: a user's context lines or external diff
+    // program must not change it (`GIT_DIFF_OPTS=-u3` beat `-U0`).
+    git.current_dir(dir)
+        .stdin(Stdio::null())
+        .env_remove("GIT_DIFF_OPTS")
+        .env_remove("GIT_EXTERNAL_DIFF");
     git
 }
 
