@@ -44,9 +44,16 @@ fn edit(repo: &TestRepo, file: &str, line: usize, text: &str) {
 
 /// The scoped metric's value and counts, and what `-vv` said.
 fn new_code(repo: &TestRepo, args: &[&str]) -> (Value, String) {
+    new_code_with(repo, args, &[])
+}
+
+/// [`new_code`] with `env` set for pqg.
+fn new_code_with(repo: &TestRepo, args: &[&str], env: &[(&str, &str)]) -> (Value, String) {
     let mut all = vec!["check", "--format", "json", "-vv"];
     all.extend_from_slice(args);
-    let out = repo.pqg(&all).output().expect("run pqg");
+    let mut cmd = repo.pqg(&all);
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("run pqg");
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "pqg failed: {}",
@@ -72,10 +79,15 @@ const STAGED_KEPT: &str = "the diff against the index is the last run's";
 
 /// A cached run, checked against `--no-cache`: the same new code.
 fn agrees(repo: &TestRepo, args: &[&str], why: &str) -> String {
-    let (cached, said) = new_code(repo, args);
+    agrees_with(repo, args, &[], why)
+}
+
+/// [`agrees`] with `env` set for pqg.
+fn agrees_with(repo: &TestRepo, args: &[&str], env: &[(&str, &str)], why: &str) -> String {
+    let (cached, said) = new_code_with(repo, args, env);
     let mut uncached_args = vec!["--no-cache"];
     uncached_args.extend_from_slice(args);
-    let (uncached, _) = new_code(repo, &uncached_args);
+    let (uncached, _) = new_code_with(repo, &uncached_args, env);
     assert_eq!(cached, uncached, "{why}: {said}");
     said
 }
@@ -83,6 +95,8 @@ fn agrees(repo: &TestRepo, args: &[&str], why: &str) -> String {
 #[test]
 fn a_warm_run_with_nothing_changed_takes_the_last_runs_new_code() {
     let repo = repo();
+    // New code read from files changed in the last 2 s is not kept.
+    common::settle_racy(&repo);
     // The first run has no snapshot to compare with (its gate starts
     // while the tree is hashed); the second keeps what it found.
     for run in ["first run", "second run"] {
@@ -101,6 +115,7 @@ fn a_warm_run_with_nothing_changed_takes_the_last_runs_new_code() {
 fn whatever_new_code_depends_on_changes_the_answer_as_without_the_cache() {
     let repo = repo();
     let since = ["--new-code-since", "main"];
+    common::settle_racy(&repo);
     agrees(&repo, &since, "first run");
     agrees(&repo, &since, "second run");
     // An unstaged edit: only the work tree changed; the diff against the
@@ -140,5 +155,78 @@ fn whatever_new_code_depends_on_changes_the_answer_as_without_the_cache() {
     // A damaged memo is no memo.
     repo.write(".pqg/new-code.json", "{ damaged");
     let said = agrees(&repo, &since, "damaged memo");
+    assert!(!said.contains(KEPT), "{said}");
+}
+
+/// Three runs: the third takes the second's new code.
+fn kept(repo: &TestRepo, since: &[&str]) {
+    common::settle_racy(repo);
+    agrees(repo, since, "first run");
+    agrees(repo, since, "second run");
+    let said = agrees(repo, since, "third run");
+    assert!(said.contains(KEPT), "{said}");
+}
+
+#[test]
+fn what_git_reads_beside_the_snapshot_is_part_of_what_is_kept() {
+    let repo = repo();
+    let since = ["--new-code-since", "main"];
+    // A `.gitattributes` that is ignored is in no snapshot, yet git's diff
+    // reads it.
+    std::fs::write(
+        repo.path().join(".git/info/exclude"),
+        "src/.gitattributes\n",
+    )
+    .unwrap();
+    kept(&repo, &since);
+    repo.write("src/.gitattributes", "*.py -diff\n");
+    let said = agrees(&repo, &since, "ignored attributes");
+    assert!(!said.contains(KEPT), "{said}");
+    std::fs::remove_file(repo.path().join("src/.gitattributes")).unwrap();
+    // The environment git reads its attributes by.
+    kept(&repo, &since);
+    let tree = {
+        let git = || assert_cmd::Command::from_std(common::git_command(repo.path()));
+        let blob = git()
+            .args(["hash-object", "-w", "--stdin"])
+            .write_stdin("*.py -diff\n")
+            .output()
+            .unwrap();
+        let listing = format!(
+            "100644 blob {}\t.gitattributes\n",
+            String::from_utf8_lossy(&blob.stdout).trim()
+        );
+        let tree = git().arg("mktree").write_stdin(listing).output().unwrap();
+        String::from_utf8_lossy(&tree.stdout).trim().to_owned()
+    };
+    let said = agrees_with(
+        &repo,
+        &since,
+        &[("GIT_ATTR_SOURCE", &tree)],
+        "attributes' source",
+    );
+    assert!(!said.contains(KEPT), "{said}");
+    // Context lines asked of git by the user's environment are not new.
+    let (value, _) = new_code_with(
+        &repo,
+        &["--no-cache", "--new-code-since", "main"],
+        &[("GIT_DIFF_OPTS", "-u3")],
+    );
+    assert_eq!(value["new_code"]["changed_lines"], 1, "{value}");
+}
+
+#[test]
+fn new_code_read_from_a_file_saved_during_the_run_is_not_kept() {
+    let repo = repo();
+    let since = ["--new-code-since", "main"];
+    // An unstaged edit: `src/b.py` is diffed against the work tree.
+    edit(&repo, "src/b.py", 2, "edited");
+    kept(&repo, &since);
+    // Saved again now, as if during a run: the next run's answer is not
+    // kept, since what git read of it is inside the racy window.
+    edit(&repo, "src/b.py", 4, "edited too");
+    let said = agrees(&repo, &since, "just saved");
+    assert!(said.contains("not kept for the next run"), "{said}");
+    let said = agrees(&repo, &since, "again");
     assert!(!said.contains(KEPT), "{said}");
 }

@@ -199,7 +199,8 @@ impl LazyNewCode {
                             return Ok(last.result.clone());
                         }
                     }
-                    let digests = std::sync::Mutex::new((None, None));
+                    let digests = std::sync::Mutex::new((None, None, None));
+                    let top = half.top().to_path_buf();
                     let staged = last
                         .filter(|m| {
                             matches!(&seen, Some(Some(w)) if w.attributes == Some(m.attributes))
@@ -216,13 +217,25 @@ impl LazyNewCode {
                             None => work_rx.recv().ok().flatten(),
                         };
                         if let (Some(w), Ok(mut d)) = (&work, digests.lock()) {
-                            *d = (w.tree, w.attributes);
+                            *d = (w.tree, w.attributes, Some(w.clone()));
                         }
                         work
                     })?;
-                    let seen = digests.into_inner().unwrap_or_default();
-                    if let (Some(file), Some(key), (Some(tree), Some(attributes)), Some(staged)) =
-                        (&memo, key, seen, staged)
+                    let (tree, attributes, work) = digests.into_inner().unwrap_or_default();
+                    // Judged once git has read the work tree, not before.
+                    let settled = work.is_some_and(|w| new_code_memo::settled(&top, &w));
+                    let seen = (tree, attributes, settled);
+                    if !settled && tree.is_some() {
+                        crate::debug!(
+                            "new code: not kept for the next run: a file it read changed in the last 2 s"
+                        );
+                    }
+                    if let (
+                        Some(file),
+                        Some(key),
+                        (Some(tree), Some(attributes), true),
+                        Some(staged),
+                    ) = (&memo, key, seen, staged)
                     {
                         let memo = new_code_memo::Memo {
                             key,
@@ -687,8 +700,9 @@ impl<'a> StageBuilder<'a> {
             // New code compares git's index with the snapshot's stat data
             // while the stored results are read.
             if let (Some(new_code), Some(snapshot)) = (new_code, prepared.snapshot.as_ref()) {
+                let root = &prepared.root;
                 scope.spawn(move || {
-                    let digests = new_code_memo::digests(snapshot, untracked.as_deref());
+                    let digests = new_code_memo::digests(root, snapshot, untracked.as_deref());
                     new_code.offer(Some((snapshot, untracked)), digests);
                 });
             }

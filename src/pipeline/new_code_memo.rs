@@ -13,7 +13,7 @@
 //! (DESIGN §5), so what is taken from here is what git would answer.
 
 use crate::files::snapshot::Snapshot;
-use crate::git::new_code::{NewCode, Patch};
+use crate::git::new_code::{NewCode, Patch, WorkTree};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -49,6 +49,62 @@ pub(super) fn store(file: &Path, memo: &Memo) {
     }
 }
 
+/// Whether every file the work tree's part of new code read (the tracked
+/// paths that may differ from git's index, and the untracked files; paths
+/// relative to `top`) was last changed before the racy window: a file
+/// saved while the run went on, after the snapshot hashed it and before
+/// git or pqg read it, makes the answer hold content the tree digest does
+/// not describe, and a same-size save within the clock's tick would not
+/// even show in its stat data. Such a run's new code is not kept. A file
+/// gone is judged by its folder's change.
+pub(super) fn settled(top: &Path, work: &WorkTree) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let since = crate::files::snapshot::now_ns() - crate::files::index::RACY_NS;
+    let changed_at = |path: &Path| {
+        std::fs::symlink_metadata(path)
+            .ok()
+            .map(|m| m.ctime() * 1_000_000_000 + m.ctime_nsec())
+    };
+    let untracked = work.untracked.iter().flatten();
+    work.changed.paths.iter().chain(untracked).all(|path| {
+        let path = top.join(path);
+        let at = changed_at(&path).or_else(|| path.parent().and_then(&changed_at));
+        at.is_some_and(|at| at < since)
+    })
+}
+
+/// The `.gitattributes` files (path, content) in the folders of the
+/// snapshot's files that the snapshot does not hold (ignored ones); `None`
+/// when one could not be read.
+fn ignored_attributes(root: &Path, snapshot: &Snapshot) -> Option<Vec<(String, Vec<u8>)>> {
+    let held: std::collections::HashSet<&str> =
+        snapshot.files.iter().map(|f| f.path.as_str()).collect();
+    let mut folders: Vec<&str> = snapshot
+        .files
+        .iter()
+        .map(|f| f.path.rfind('/').map_or("", |i| &f.path[..i]))
+        .collect();
+    folders.sort_unstable();
+    folders.dedup();
+    let mut found = Vec::new();
+    for folder in folders {
+        let path = if folder.is_empty() {
+            ".gitattributes".to_owned()
+        } else {
+            format!("{folder}/.gitattributes")
+        };
+        if held.contains(path.as_str()) {
+            continue;
+        }
+        match std::fs::read(root.join(&path)) {
+            Ok(content) => found.push((path, content)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(_) => return None,
+        }
+    }
+    Some(found)
+}
+
 /// What the run saw of the work tree, as digests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Digests {
@@ -56,9 +112,12 @@ pub(super) struct Digests {
     pub attributes: Option<[u8; 32]>,
 }
 
-/// The digests of `snapshot`, whose untracked files are `untracked`; none
-/// when git did not list those, or a file could not be read.
-pub(super) fn digests(snapshot: &Snapshot, untracked: Option<&[String]>) -> Digests {
+/// The digests of `snapshot` (of the tree at `root`), whose untracked
+/// files are `untracked`; none when git did not list those, or a file
+/// could not be read. A `.gitattributes` file that is ignored is in no
+/// snapshot, yet git reads it in every folder it diffs a file of: those
+/// folders' are looked for and hashed into both digests.
+pub(super) fn digests(root: &Path, snapshot: &Snapshot, untracked: Option<&[String]>) -> Digests {
     let Some(untracked) = untracked.filter(|_| snapshot.unreadable.is_empty()) else {
         return Digests::default();
     };
@@ -77,6 +136,14 @@ pub(super) fn digests(snapshot: &Snapshot, untracked: Option<&[String]>) -> Dige
         if f.path == ".gitattributes" || f.path.ends_with("/.gitattributes") {
             entry(&mut attributes, &f.path, f.mode.byte(), &f.hash);
         }
+    }
+    let Some(ignored) = ignored_attributes(root, snapshot) else {
+        return Digests::default();
+    };
+    for (path, content) in &ignored {
+        let hash = blake3::hash(content);
+        entry(&mut tree, path, 0, hash.as_bytes());
+        entry(&mut attributes, path, 0, hash.as_bytes());
     }
     tree.extend_from_slice(b"untracked");
     for path in untracked {
