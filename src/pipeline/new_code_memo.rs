@@ -74,18 +74,24 @@ pub(super) fn settled(top: &Path, work: &WorkTree) -> bool {
 }
 
 /// The `.gitattributes` files (path, content) in the folders of the
-/// snapshot's files that the snapshot does not hold (ignored ones); `None`
-/// when one could not be read.
+/// snapshot's files and the folders above them that the snapshot does not
+/// hold (ignored ones); `None` when one could not be read.
 fn ignored_attributes(root: &Path, snapshot: &Snapshot) -> Option<Vec<(String, Vec<u8>)>> {
     let held: std::collections::HashSet<&str> =
         snapshot.files.iter().map(|f| f.path.as_str()).collect();
-    let mut folders: Vec<&str> = snapshot
-        .files
-        .iter()
-        .map(|f| f.path.rfind('/').map_or("", |i| &f.path[..i]))
-        .collect();
-    folders.sort_unstable();
-    folders.dedup();
+    // Each file's folder and the folders above it: an attributes file
+    // rules every folder below its own.
+    let mut folders: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for file in &snapshot.files {
+        let mut path = file.path.as_str();
+        while let Some(cut) = path.rfind('/') {
+            path = &path[..cut];
+            if !folders.insert(path) {
+                break;
+            }
+        }
+    }
+    folders.insert("");
     let mut found = Vec::new();
     for folder in folders {
         let path = if folder.is_empty() {
