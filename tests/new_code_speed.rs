@@ -230,3 +230,28 @@ fn new_code_read_from_a_file_saved_during_the_run_is_not_kept() {
     let said = agrees(&repo, &since, "again");
     assert!(!said.contains(KEPT), "{said}");
 }
+
+const SAME_BASE: &str = "the merge base of the same two commits as before";
+
+#[test]
+fn the_merge_base_of_the_same_two_commits_is_the_last_runs() {
+    let repo = repo();
+    let since = ["--new-code-since", "main"];
+    kept(&repo, &since);
+    let said = agrees(&repo, &since, "fourth run");
+    assert!(said.contains(SAME_BASE), "{said}");
+    // The reference moves on: its commit is another.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("src/c.py", "on main\n");
+    repo.git(&["add", "src/c.py"]);
+    repo.git(&["commit", "-q", "-m", "main moves"]);
+    repo.git(&["checkout", "-q", "feature"]);
+    let said = agrees(&repo, &since, "reference moved");
+    assert!(!said.contains(SAME_BASE), "{said}");
+    // HEAD moves on: main merged in, a new merge base.
+    repo.git(&["merge", "-q", "--no-edit", "main"]);
+    let said = agrees(&repo, &since, "main merged");
+    assert!(!said.contains(SAME_BASE), "{said}");
+    let (value, _) = new_code(&repo, &since);
+    assert_eq!(value["new_code"]["changed_lines"], 1, "{value}");
+}

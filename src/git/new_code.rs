@@ -266,6 +266,37 @@ fn resolve(
     }
 }
 
+/// A merge base found before: that of the commit the reference named
+/// (`reference`) and the commit HEAD was (`head`). Commits do not change,
+/// so the same two have the same merge base, as long as no shallow
+/// boundary, graft or replaced object bends the history (then none is
+/// kept or taken).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct KnownBase {
+    pub reference: String,
+    pub head: String,
+    pub base: String,
+}
+
+/// HEAD's commit in the repository at `root`, read from its files, when
+/// its history is whole: no shallow boundary, graft or replaced object.
+fn plain_head(root: &Path) -> Option<String> {
+    // git would read another repository than the files below say.
+    let elsewhere = ["GIT_DIR", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY"];
+    if elsewhere.iter().any(|v| std::env::var_os(v).is_some()) {
+        return None;
+    }
+    let dirs = super::dirs(root)?;
+    let bent = super::has_replacements(&dirs)
+        || ["shallow", "info/grafts"]
+            .iter()
+            .any(|f| std::fs::symlink_metadata(dirs.common.join(f)).is_ok());
+    if bent {
+        return None;
+    }
+    super::head_in(&dirs).0
+}
+
 /// New code half found: the reference checked and its merge base known
 /// (cheap, done before any gate starts, so an unknown ref stops the run);
 /// the diff and the untracked files still to list ([`Pending::finish`],
@@ -288,7 +319,14 @@ pub(crate) enum Pending {
 /// reference and finds the merge base (an unknown named reference is an
 /// error, exit 2; no merge base, or no reference found by default, makes
 /// every line new, and says why); [`Pending::finish`] takes the diff.
-pub(crate) fn start(root: &Path, reference: &Reference) -> Result<Pending, StartError> {
+/// `known`: a merge base found by an earlier run, taken when its two
+/// commits are this run's (no `git merge-base`); the merge base found, to
+/// keep, comes back with the answer.
+pub(crate) fn start(
+    root: &Path,
+    reference: &Reference,
+    known: Option<&KnownBase>,
+) -> Result<(Pending, Option<KnownBase>), StartError> {
     // A named reference is verified by the same git that finds the top
     // folder (one process fewer before any gate starts).
     let named = match reference {
@@ -312,9 +350,17 @@ pub(crate) fn start(root: &Path, reference: &Reference) -> Result<Pending, Start
     };
     // The project root's place in the repository: `sub/`, or empty.
     let prefix = places.next().unwrap_or("").trim().to_owned();
+    let commit = places.next().map(str::trim).filter(|c| !c.is_empty());
     let verified = named
         .as_ref()
-        .map(|_| out.status.success() && places.next().is_some_and(|c| !c.trim().is_empty()));
+        .map(|_| out.status.success() && commit.is_some());
+    let commit = commit.filter(|c| super::is_object_id(c));
+    // The commit a named reference is, with HEAD's: the merge base's key.
+    let commits = named
+        .as_ref()
+        .and(commit)
+        .filter(|_| out.status.success())
+        .and_then(|c| Some((c.to_owned(), plain_head(root)?)));
     let top = PathBuf::from(top);
     let everything = |reference: String, why: String| NewCode {
         root: root.to_path_buf(),
@@ -325,13 +371,24 @@ pub(crate) fn start(root: &Path, reference: &Reference) -> Result<Pending, Start
         changed_lines: None,
     };
     let Some(name) = resolve(root, reference, verified)? else {
-        return Ok(Pending::Known(everything(
+        return Ok((Pending::Known(everything(
             String::new(),
             "new code: no upstream, `origin/HEAD`, `main` or `master` to compare with: every line counts as new (set `settings.new_code_since` or `--new-code-since`)".to_owned(),
-        )));
+        )), None));
     };
-    let base = git(root, &["merge-base", &name, "HEAD"])?;
-    let Some(base) = stdout_line(&base) else {
+    let kept = known.filter(|k| {
+        commits
+            .as_ref()
+            .is_some_and(|(r, h)| *r == k.reference && *h == k.head)
+    });
+    let base = match kept {
+        Some(k) => {
+            crate::debug!("new code: the merge base of the same two commits as before");
+            Some(k.base.clone())
+        }
+        None => stdout_line(&git(root, &["merge-base", &name, "HEAD"])?),
+    };
+    let Some(base) = base else {
         let shallow = git(root, &["rev-parse", "--is-shallow-repository"])
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "true");
         let why = format!(
@@ -342,15 +399,23 @@ pub(crate) fn start(root: &Path, reference: &Reference) -> Result<Pending, Start
                 ""
             }
         );
-        return Ok(Pending::Known(everything(name, why)));
+        return Ok((Pending::Known(everything(name, why)), None));
     };
-    Ok(Pending::Diff {
-        root: root.to_path_buf(),
-        top,
-        prefix,
-        name,
-        base,
-    })
+    let found = commits.map(|(reference, head)| KnownBase {
+        reference,
+        head,
+        base: base.clone(),
+    });
+    Ok((
+        Pending::Diff {
+            root: root.to_path_buf(),
+            top,
+            prefix,
+            name,
+            base,
+        },
+        found,
+    ))
 }
 
 impl Pending {

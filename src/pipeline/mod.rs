@@ -175,19 +175,21 @@ impl LazyNewCode {
         let (root, reference) = (root.to_path_buf(), reference.clone());
         let top = root.clone();
         let pending = std::thread::spawn(move || {
-            let pending = crate::git::new_code::start(&root, &reference);
+            // The last run's memo, read first: its merge base may spare
+            // `git merge-base`.
+            let last = memo.as_deref().and_then(new_code_memo::load);
+            let known = last.as_ref().and_then(|m| m.merge_base.as_ref());
+            let pending = crate::git::new_code::start(&root, &reference, known);
             let _ = checked_tx.send(pending.as_ref().map(|_| ()).map_err(Clone::clone));
-            match pending?.read_index() {
+            let (pending, merge_base) = pending?;
+            match pending.read_index() {
                 Half::Whole(pending) => {
                     drop(index_tx);
                     pending.finish()
                 }
                 Half::Index(half, index) => {
                     let key = half.key().filter(|_| memo.is_some());
-                    let last = memo
-                        .as_deref()
-                        .zip(key)
-                        .and_then(|(file, key)| new_code_memo::load(file).filter(|m| m.key == key));
+                    let last = last.filter(|m| Some(m.key) == key);
                     let _ = index_tx.send((index, last.as_ref().map(|m| m.tree)));
                     // The last run's answer may hold: the work tree tells.
                     let seen = last.as_ref().map(|_| work_rx.recv().ok().flatten());
@@ -239,6 +241,7 @@ impl LazyNewCode {
                     {
                         let memo = new_code_memo::Memo {
                             key,
+                            merge_base,
                             tree,
                             attributes,
                             staged,

@@ -13,7 +13,7 @@
 //! (DESIGN §5), so what is taken from here is what git would answer.
 
 use crate::files::snapshot::Snapshot;
-use crate::git::new_code::{NewCode, Patch, WorkTree};
+use crate::git::new_code::{KnownBase, NewCode, Patch, WorkTree};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +26,9 @@ pub(super) fn file_in(cache_dir: &Path) -> PathBuf {
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Memo {
     pub key: [u8; 32],
+    /// The merge base found, and of which commits ([`KnownBase`]).
+    #[serde(default)]
+    pub merge_base: Option<KnownBase>,
     pub tree: [u8; 32],
     pub attributes: [u8; 32],
     pub staged: Patch,
