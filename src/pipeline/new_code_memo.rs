@@ -80,8 +80,12 @@ pub(super) fn settled(top: &Path, work: &WorkTree) -> bool {
 /// snapshot's files and the folders above them that the snapshot does not
 /// hold (ignored ones); `None` when one could not be read.
 fn ignored_attributes(root: &Path, snapshot: &Snapshot) -> Option<Vec<(String, Vec<u8>)>> {
-    let held: std::collections::HashSet<&str> =
-        snapshot.files.iter().map(|f| f.path.as_str()).collect();
+    let held: std::collections::HashSet<&str> = snapshot
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| p.ends_with(".gitattributes"))
+        .collect();
     // Each file's folder and the folders above it: an attributes file
     // rules every folder below its own.
     let mut folders: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
