@@ -51,16 +51,7 @@ fn check_with(
     if let Some(xdg) = xdg {
         cmd.env("XDG_CONFIG_HOME", xdg);
     }
-    let out = cmd.output().expect("run pqg");
-    let log = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{log}");
-    let report = common::json(&out.stdout);
-    let gate = common::gate(&report, "g");
-    (
-        gate["status"].as_str().expect("status").to_owned(),
-        gate["cached"].as_bool().unwrap_or(false),
-        log,
-    )
+    common::gate_g(&cmd.output().expect("run pqg"))
 }
 
 fn check(repo: &TestRepo, extra: &[&str]) -> (String, bool, String) {

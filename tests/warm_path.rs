@@ -17,16 +17,7 @@ const CONTENT: &str =
 fn check(repo: &TestRepo, extra: &[&str]) -> (String, bool, String) {
     let mut args = vec!["check", "-vv", "--format", "json"];
     args.extend_from_slice(extra);
-    let out = repo.pqg_std(&args).output().expect("run pqg");
-    let log = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{log}");
-    let report = common::json(&out.stdout);
-    let gate = common::gate(&report, "g");
-    (
-        gate["status"].as_str().expect("status").to_owned(),
-        gate["cached"].as_bool().unwrap_or(false),
-        log,
-    )
+    common::gate_g(&repo.pqg_std(&args).output().expect("run pqg"))
 }
 
 /// The cached verdict, checked against a fresh run's.

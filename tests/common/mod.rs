@@ -327,3 +327,17 @@ pub(crate) fn lcov_report(files: &[&str], lines: usize, hits: impl Fn(usize) -> 
     }
     lcov
 }
+
+/// Gate `g`'s status and whether it was cached, from a `pqg check
+/// --format json -vv` run that ended with 0 or 1, with the run's log.
+pub(crate) fn gate_g(out: &std::process::Output) -> (String, bool, String) {
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{log}");
+    let report = json(&out.stdout);
+    let gate = gate(&report, "g");
+    (
+        gate["status"].as_str().expect("status").to_owned(),
+        gate["cached"].as_bool().unwrap_or(false),
+        log,
+    )
+}
