@@ -41,3 +41,44 @@ pub(crate) fn drop_aside<T: Send + 'static>(value: T) {
         .name("pqg-drop".to_owned())
         .spawn(move || drop(value));
 }
+
+/// The folders holding the files at `paths` (relative, `/`-separated; a
+/// trailing `/` names a folder listed as a file, a nested repository) and
+/// every folder above them, the top (`""`) among them.
+pub(crate) fn folders_of<'a>(
+    paths: impl IntoIterator<Item = &'a str>,
+) -> std::collections::HashSet<&'a str> {
+    let mut folders = std::collections::HashSet::new();
+    folders.insert("");
+    let mut last = "";
+    for path in paths {
+        let path = path.trim_end_matches('/');
+        let Some(cut) = path.rfind('/') else { continue };
+        let dir = &path[..cut];
+        if dir == last {
+            continue;
+        }
+        last = dir;
+        let mut at = dir;
+        while folders.insert(at) {
+            match at.rfind('/') {
+                Some(i) => at = &at[..i],
+                None => break,
+            }
+        }
+    }
+    folders
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn folders_of_holds_every_folder_above_each_path_and_the_top() {
+        let mut found: Vec<&str> =
+            super::folders_of(["a.txt", "d/e/f.txt", "d/e/g.txt", "d/h.txt", "n/sub/"])
+                .into_iter()
+                .collect();
+        found.sort_unstable();
+        assert_eq!(found, ["", "d", "d/e", "n"]);
+    }
+}

@@ -289,27 +289,7 @@ impl UntrackedCache {
         untracked: &[String],
         racy_from: i64,
     ) -> Option<Vec<(String, DirStat)>> {
-        let mut folders: HashSet<&str> = HashSet::new();
-        folders.insert("");
-        for list in [tracked, untracked] {
-            let mut last = "";
-            for path in list {
-                let path = path.trim_end_matches('/');
-                let Some(cut) = path.rfind('/') else { continue };
-                let dir = &path[..cut];
-                if dir == last {
-                    continue;
-                }
-                last = dir;
-                let mut at = dir;
-                while folders.insert(at) {
-                    match at.rfind('/') {
-                        Some(i) => at = &at[..i],
-                        None => break,
-                    }
-                }
-            }
-        }
+        let folders = super::folders_of(tracked.iter().chain(untracked).map(String::as_str));
         let listed =
             |list: &[String], p: &str| list.binary_search_by(|f| f.as_str().cmp(p)).is_ok();
         // A submodule (tracked) or nested repository (listed `dir/`): git

@@ -87,18 +87,13 @@ fn ignored_attributes(root: &Path, snapshot: &Snapshot) -> Option<Vec<(String, V
         .filter(|p| p.ends_with(".gitattributes"))
         .collect();
     // Each file's folder and the folders above it: an attributes file
-    // rules every folder below its own.
-    let mut folders: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    for file in &snapshot.files {
-        let mut path = file.path.as_str();
-        while let Some(cut) = path.rfind('/') {
-            path = &path[..cut];
-            if !folders.insert(path) {
-                break;
-            }
-        }
-    }
-    folders.insert("");
+    // rules every folder below its own. Sorted, so that the digests do
+    // not depend on a set's order.
+    let mut folders: Vec<&str> =
+        crate::files::folders_of(snapshot.files.iter().map(|f| f.path.as_str()))
+            .into_iter()
+            .collect();
+    folders.sort_unstable();
     let mut found = Vec::new();
     for folder in folders {
         let path = if folder.is_empty() {
