@@ -304,14 +304,19 @@ fn plain_head(root: &Path) -> Option<String> {
 pub(crate) enum Pending {
     /// Known already: no merge base, nothing to compare with.
     Known(NewCode),
-    /// The diff against `base` is still to take.
-    Diff {
-        root: PathBuf,
-        top: PathBuf,
-        prefix: String,
-        name: String,
-        base: String,
-    },
+    /// The diff against the merge base is still to take.
+    Diff(DiffSince),
+}
+
+/// What the diff of new code is taken from: the project at `root`, in the
+/// work tree at `top` (its place there: `prefix`), since `base`, the merge
+/// base of the reference `name` and HEAD.
+pub(crate) struct DiffSince {
+    root: PathBuf,
+    top: PathBuf,
+    prefix: String,
+    name: String,
+    base: String,
 }
 
 /// The new lines of the work tree at `root` since the merge base of
@@ -407,13 +412,13 @@ pub(crate) fn start(
         base: base.clone(),
     });
     Ok((
-        Pending::Diff {
+        Pending::Diff(DiffSince {
             root: root.to_path_buf(),
             top,
             prefix,
             name,
             base,
-        },
+        }),
         found,
     ))
 }
@@ -424,13 +429,7 @@ impl Pending {
     pub(crate) fn finish(self) -> Result<NewCode, UserError> {
         match self {
             Pending::Known(known) => Ok(known),
-            Pending::Diff {
-                root,
-                top,
-                prefix,
-                name,
-                base,
-            } => diff_since(&root, &top, &prefix, name, base, None),
+            Pending::Diff(d) => diff_since(&d.root, &d.top, &d.prefix, d.name, d.base, None),
         }
     }
 
@@ -441,28 +440,36 @@ impl Pending {
     /// the index is one [`super::index`] does not read, the diff is to be
     /// taken whole ([`Half::Whole`]).
     pub(crate) fn read_index(self) -> Half {
-        let (root, top, prefix, name, base) = match self {
+        let diff = match self {
             Pending::Known(known) => return Half::Whole(Pending::Known(known)),
-            Pending::Diff {
+            Pending::Diff(diff) => diff,
+        };
+        let why = if diff.prefix.is_empty() {
+            let DiffSince {
                 root,
                 top,
-                prefix,
                 name,
                 base,
-            } => (root, top, prefix, name, base),
-        };
-        let why = if prefix.is_empty() {
+                ..
+            } = &diff;
             // pqg stats the files under the project root only: below the
             // top, a file outside the root gone from the work tree would
             // be missed as the other half of a rename.
-            match super::dirs(&top).filter(|d| d.top == top) {
+            match super::dirs(top).filter(|d| d.top == *top) {
                 None => "no git folder at the top".to_owned(),
                 Some(dirs) => {
                     let index_file = dirs.git_dir.join("index");
                     let read = file_id(&index_file);
                     match read_index_of(&dirs) {
                         Ok(index) if read.is_some() => {
-                            let key = inputs_key(&dirs, &root, &name, &base, &index.bytes);
+                            let key = inputs_key(&dirs, root, name, base, &index.bytes);
+                            let DiffSince {
+                                root,
+                                top,
+                                name,
+                                base,
+                                ..
+                            } = diff;
                             let half = IndexHalf {
                                 root,
                                 top,
@@ -483,13 +490,7 @@ impl Pending {
             "the project is a subfolder of its work tree".to_owned()
         };
         crate::debug!("new code: the diff is to be taken against the whole work tree ({why})");
-        Half::Whole(Pending::Diff {
-            root,
-            top,
-            prefix,
-            name,
-            base,
-        })
+        Half::Whole(Pending::Diff(diff))
     }
 }
 
