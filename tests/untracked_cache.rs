@@ -412,3 +412,33 @@ fn a_folder_named_gitignore_is_walked() {
     repo.write("docs/.gitignore/sub/BAD.txt", "new");
     expect(&repo, "fail");
 }
+
+#[test]
+fn a_git_add_just_before_the_run_keeps_the_listing() {
+    // Staging an edit replaces git's index a moment before the run: the
+    // listing is still made against the index the tracked paths came
+    // from, so it is kept, and the next edit-and-add reuses it.
+    let repo = committed(
+        TestRepo::new()
+            .gates(CONTENT)
+            .file("src/a.txt", "ok\n")
+            .file("src/b.txt", "ok\n"),
+    );
+    repo.write("notes.txt", "untracked\n");
+    warm(&repo);
+    repo.write("src/a.txt", "ok, edited\n");
+    repo.git(&["add", "src/a.txt"]);
+    let (_, _, log) = check(&repo, &[]);
+    assert!(
+        !log.contains("untracked cache not kept"),
+        "a `git add` before the run threw the listing away:\n{log}"
+    );
+    repo.write("src/b.txt", "ok, edited\n");
+    repo.git(&["add", "src/b.txt"]);
+    let (status, cached, log) = check(&repo, &[]);
+    assert_eq!((status.as_str(), cached), ("pass", false), "{log}");
+    assert!(log.contains(REUSED), "the listing is not reused:\n{log}");
+    // A new untracked file after that is still seen.
+    repo.write("src/BAD.txt", "BAD\n");
+    expect(&repo, "fail");
+}

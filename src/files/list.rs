@@ -223,11 +223,11 @@ pub(crate) fn snapshot_tree_with(
         // Read from git's index when it can be (no process), else listed.
         // Every stat waits for that list and the check does not: it starts
         // once the list is read, unless git has to be asked for it.
-        let (untracked_now, tracked) = match git::index::tracked_at(root) {
-            Some(files) => (s.spawn(check_untracked), Some(files)),
+        let (untracked_now, tracked, index_file) = match git::index::tracked_at(root) {
+            Some((files, file)) => (s.spawn(check_untracked), Some(files), Some(file)),
             None => {
                 let untracked_now = s.spawn(check_untracked);
-                (untracked_now, git::ls_files(root, &["--cached"])?)
+                (untracked_now, git::ls_files(root, &["--cached"])?, None)
             }
         };
         let tracked = tracked.map(|files| tidy(files, root, exclude));
@@ -265,7 +265,7 @@ pub(crate) fn snapshot_tree_with(
         let tracked_copy = tracked
             .as_ref()
             .filter(|_| use_cache && !reuse)
-            .map(|t| t.files().to_vec());
+            .map(|t| (t.files().to_vec(), index_file));
         let tracked = tracked.map(|t| t.judge(handle, &index, tap));
         crate::debug!(
             "files: {} stored states read; the tracked files judged",
@@ -327,7 +327,7 @@ fn finish<'scope>(
     handle: &Root,
     (tracked, others): (Option<Stated>, Option<Vec<String>>),
     (index, open, tap): (&StatIndex, &[&str], Option<&dyn ContentTap>),
-    tracked_copy: Option<Vec<String>>,
+    tracked_copy: Option<(Vec<String>, Option<git::index::HeldIndex>)>,
     listed_ns: i64,
     stated: impl FnOnce(&[&Stated]),
 ) -> anyhow::Result<(Snapshot, IgnoredPlaces, UntrackedUpdate)> {
@@ -339,9 +339,11 @@ fn finish<'scope>(
             // listed them (not walked a second time).
             listed = Some(untracked.clone());
             // The folders are looked at while the untracked files are.
-            let recording = tracked_copy.map(|t| {
+            let recording = tracked_copy.map(|(t, index_file)| {
                 let listed = untracked.clone();
-                s.spawn(move || UntrackedCache::record(root, exclude, &t, listed, listed_ns))
+                s.spawn(move || {
+                    UntrackedCache::record(root, exclude, (&t, index_file), listed, listed_ns)
+                })
             });
             let (ignored, found) = ignored_files(root, exclude, &[&untracked], open)?;
             let mut batches = vec![tracked, Snapshot::stat(handle, untracked, index, tap)];

@@ -197,12 +197,14 @@ impl UntrackedCache {
     /// listing started at `listed_ns` gave `untracked` against `tracked`
     /// (both sorted, tidied): the folders of listed files, and those that
     /// hold none unless git ignores them (asked with `git check-ignore`).
+    /// `index_file` is the index `tracked` was read from, when it was read
+    /// in process (not listed by git).
     /// `exclude` (the cache folder) is left out. `None` when something
     /// cannot be read, a folder or rule is racy, or git cannot be asked.
     pub(crate) fn record(
         root: &Path,
         exclude: &Path,
-        tracked: &[String],
+        (tracked, index_file): (&[String], Option<git::index::HeldIndex>),
         untracked: Vec<String>,
         listed_ns: i64,
     ) -> Option<UntrackedCache> {
@@ -249,10 +251,14 @@ impl UntrackedCache {
             return None;
         }
         // The index moved around the listing: git may have listed against
-        // another index than the tracked paths read here.
-        let index_moved = dirs.as_ref().is_some_and(|d| {
-            std::fs::symlink_metadata(d.git_dir.join("index"))
-                .is_ok_and(|m| changed_ns(&m) >= racy_from)
+        // another index than the tracked paths read here. When they were
+        // read from the index file, the same file still there after git
+        // listed says git read it too (a `git add` just before the run
+        // keeps the record); else any change since the listing began.
+        let index_moved = dirs.as_ref().is_some_and(|d| match &index_file {
+            Some(read) => !read.still_there(d),
+            None => std::fs::symlink_metadata(d.git_dir.join("index"))
+                .is_ok_and(|m| changed_ns(&m) >= racy_from),
         });
         if index_moved {
             crate::debug!("files: untracked cache not kept: git's index changed while listed");
@@ -553,8 +559,9 @@ mod tests {
         std::fs::create_dir(root.join("a")).unwrap();
         std::fs::write(root.join("a/x"), "x").unwrap();
         let tracked = vec!["a/x".to_owned()];
-        let listed =
-            |at: i64| UntrackedCache::record(root, &root.join(".pqg"), &tracked, Vec::new(), at);
+        let listed = |at: i64| {
+            UntrackedCache::record(root, &root.join(".pqg"), (&tracked, None), Vec::new(), at)
+        };
         assert_eq!(
             listed(before),
             None,

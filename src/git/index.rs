@@ -39,6 +39,56 @@ pub(crate) struct Index {
     /// The index file's own mtime: an entry whose file changed in the same
     /// instant is "racily clean" and cannot be trusted on its stat data.
     pub written: (u32, u32),
+    /// Which file the bytes were read from (`None` for bytes parsed as
+    /// given).
+    pub file: Option<FileId>,
+}
+
+/// Which index file, and which version of it: git never writes an index
+/// in place (a new one is renamed over it), so the same id before and
+/// after another reader ran means that reader read the same entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileId {
+    ino: u64,
+    dev: u64,
+    size: u64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+}
+
+impl FileId {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            ino: meta.ino(),
+            dev: meta.dev(),
+            size: meta.size(),
+            mtime_ns: meta.mtime().saturating_mul(1_000_000_000) + meta.mtime_nsec(),
+            ctime_ns: meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec(),
+        }
+    }
+
+    /// The id of the index of `dirs` now, `None` when it cannot be read.
+    fn now(dirs: &super::Dirs) -> Option<FileId> {
+        std::fs::symlink_metadata(dirs.git_dir.join("index"))
+            .ok()
+            .map(|m| FileId::of(&m))
+    }
+}
+
+/// An index file held open, so that its inode (and with it its id) cannot
+/// pass to a later index while it is held.
+#[derive(Debug)]
+pub(crate) struct HeldIndex {
+    _open: std::fs::File,
+    id: FileId,
+}
+
+impl HeldIndex {
+    /// Whether the index of `dirs` is still this one: nothing replaced it.
+    pub(crate) fn still_there(&self, dirs: &super::Dirs) -> bool {
+        FileId::now(dirs) == Some(self.id)
+    }
 }
 
 /// The id of the empty blob.
@@ -83,21 +133,29 @@ pub(crate) fn read_in(dirs: &super::Dirs) -> anyhow::Result<Index> {
     let mut index = parse(&bytes)?;
     use std::os::unix::fs::MetadataExt;
     index.written = (meta.mtime() as u32, meta.mtime_nsec() as u32);
+    index.file = Some(FileId::of(&meta));
     Ok(index)
 }
 
 /// The paths git tracks, sorted and each once, read from the index of the
 /// work tree whose top is `root` (no process): what `git ls-files --cached`
 /// run there lists. `None` when `root` is not a work tree's top or the
-/// index is one this reader does not understand: then ask git.
-pub(crate) fn tracked_at(root: &std::path::Path) -> Option<Vec<String>> {
+/// index is one this reader does not understand: then ask git. With them,
+/// the index file they were read from, held open.
+pub(crate) fn tracked_at(root: &std::path::Path) -> Option<(Vec<String>, HeldIndex)> {
     let top = std::fs::canonicalize(root).ok()?;
     let dirs = super::dirs(&top).filter(|d| d.top == top)?;
+    let open = std::fs::File::open(dirs.git_dir.join("index")).ok()?;
     let index = read_in(&dirs).ok()?;
+    // Replaced between the two opens: git lists them instead (rare).
+    let id = index
+        .file
+        .filter(|&read| open.metadata().is_ok_and(|m| FileId::of(&m) == read))?;
+    let file = HeldIndex { _open: open, id };
     let mut files: Vec<String> = index.entries.into_iter().map(|e| e.path).collect();
     files.sort_unstable();
     files.dedup();
-    Some(files)
+    Some((files, file))
 }
 
 /// Fails unless the repository names objects by SHA-1, the only format
@@ -190,6 +248,7 @@ pub(crate) fn parse(bytes: &[u8]) -> anyhow::Result<Index> {
         entries,
         tree,
         written: (0, 0),
+        file: None,
     })
 }
 
@@ -289,6 +348,25 @@ mod tests {
             .unwrap();
         assert!(out.status.success(), "git {args:?}: {out:?}");
         String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The index the tracked paths came from is told from the one git
+    /// writes after: even when git writes the same entries again.
+    #[test]
+    fn a_held_index_is_told_from_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q"]);
+        std::fs::write(d.join("a.txt"), "a").unwrap();
+        git(d, &["add", "a.txt"]);
+        let dirs = crate::git::dirs(d).unwrap();
+        let (files, held) = tracked_at(d).unwrap();
+        assert_eq!(files, ["a.txt"]);
+        assert!(held.still_there(&dirs), "nothing wrote the index");
+        git(d, &["update-index", "--really-refresh"]);
+        git(d, &["add", "a.txt"]);
+        git(d, &["update-index", "--force-write-index"]);
+        assert!(!held.still_there(&dirs), "git wrote a new index");
     }
 
     /// What `git ls-files -s` lists (mode, stage, path) equals what the

@@ -1406,6 +1406,7 @@ diff --git a/o.py b/n.py\nsimilarity index 80%\nrename from o.py\nrename to n.py
             entries: vec![e],
             tree: None,
             written: (2000, 500_000_000),
+            file: None,
         };
         let changed = worktree_changes(&index, &seen, Path::new("/"));
         assert!(changed.paths.iter().all(|p| p == "f"));

@@ -502,6 +502,7 @@ mod tests {
             entries: vec![e],
             tree: None,
             written: (2000, 500_000_000),
+            file: None,
         };
         worktree_differs(&index, &OneFile(st), Path::new("/nonexistent"))
     }

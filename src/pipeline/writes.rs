@@ -705,7 +705,7 @@ fn running_at(times: &Times, at: i64) -> Vec<(GateIdx, i64)> {
 /// one its reader understands (no process), else from `git ls-files`.
 /// `None` outside git, or when git cannot list them.
 fn tracked_files(root: &std::path::Path) -> Option<Vec<String>> {
-    if let Some(files) = crate::git::index::tracked_at(root) {
+    if let Some((files, _)) = crate::git::index::tracked_at(root) {
         return Some(files);
     }
     let mut files = match crate::git::ls_files(root, &["--cached"]) {
