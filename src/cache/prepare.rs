@@ -359,7 +359,7 @@ fn take_snapshot(
     // A file edited in the last 2 s is hashed on every run whatever the
     // index says, so recording it again gains nothing: rewriting the whole
     // index for it would cost more than the hash.
-    if snapshot.settled > 0 || index.records.len() != snapshot.files.len() {
+    if snapshot.settled > 0 || index.len() != snapshot.files.len() {
         cache.save_index(&root_key, snapshot.to_index());
         crate::debug!("cache: file index handed to its writer; the run goes on");
     }
@@ -495,7 +495,7 @@ fn select_inputs(
         .map_err(|e| format!("invalid input glob: {e}"))?
         .with_ignored(Arc::clone(ignored));
     let (digest, chosen) = hash::digest(snapshot, &filter);
-    Ok((digest, Arc::new(chosen), Arc::new(filter)))
+    Ok((digest, chosen, Arc::new(filter)))
 }
 
 /// The size now of each file a `file_size` metric of `gate` measures, as

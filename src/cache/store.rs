@@ -225,7 +225,7 @@ impl Cache {
         });
         match row.flatten() {
             Some((data, sum)) if checksum(&[&data]) == sum => {
-                StatIndex::decode(&data).unwrap_or_default()
+                StatIndex::decode(data).unwrap_or_default()
             }
             _ => StatIndex::default(),
         }
@@ -399,32 +399,28 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::files::index::StatRecord;
     use crate::files::root::FileState;
 
     fn index(n: usize) -> StatIndex {
-        StatIndex {
-            records: (0..n)
-                .map(|i| {
-                    (
-                        format!("src/f{i:05}.txt"),
-                        StatRecord {
-                            state: FileState {
-                                size: i as u64,
-                                mtime_ns: 1,
-                                ctime_ns: 1,
-                                ino: i as u64,
-                                dev: 1,
-                                mode: 0o100644,
-                                target: None,
-                            },
-                            hash: [i as u8; 32],
-                            recorded_ns: 5_000_000_000,
-                        },
-                    )
-                })
-                .collect(),
+        let mut index = StatIndex::builder(n);
+        for i in 0..n {
+            let state = FileState {
+                size: i as u64,
+                mtime_ns: 1,
+                ctime_ns: 1,
+                ino: i as u64,
+                dev: 1,
+                mode: 0o100644,
+                target: None,
+            };
+            index.push(
+                &format!("src/f{i:05}.txt"),
+                &state,
+                &[i as u8; 32],
+                5_000_000_000,
+            );
         }
+        index.finish()
     }
 
     #[test]

@@ -43,134 +43,252 @@ impl StatRecord {
 
 /// The fast path's memory: path → last known state and hash, sorted by
 /// path so that it joins with a sorted file list without hashing.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Held in its stored form and read where used: a warm run joins 20,000
+/// paths with it, and decoding every record into its own allocations
+/// first (a `String` per path) cost more than the join.
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatIndex {
-    pub records: Vec<(String, StatRecord)>,
+    /// [`encode`](Self::encode)'s form, checked whole.
+    bytes: Vec<u8>,
+    /// Where each record starts in `bytes`, in path order.
+    starts: Vec<usize>,
+}
+
+impl Default for StatIndex {
+    fn default() -> Self {
+        StatIndex::builder(0).finish()
+    }
 }
 
 /// Version 2: records carry what a symlink leads to, and a symlink's
 /// hash covers it; version 1 records must not be trusted.
 const INDEX_MAGIC: &[u8; 8] = b"pqgidx02";
 
+/// The bytes of a record after its path, before a symlink's target: size,
+/// ino, dev, mtime, ctime, recorded (8 each), mode (4), target tag (1).
+const FIXED: usize = 8 * 6 + 4 + 1;
+/// A found target's bytes: size, ino, dev, mtime, ctime (8 each), mode.
+const TARGET: usize = 8 * 5 + 4;
+const HASH: usize = 32;
+
+/// Writes a [`StatIndex`] record by record, in path order.
+pub struct IndexBuilder {
+    index: StatIndex,
+}
+
+impl IndexBuilder {
+    /// Adds `path`'s record; paths come sorted, each once.
+    pub fn push(&mut self, path: &str, state: &FileState, hash: &Hash, recorded_ns: i64) {
+        debug_assert!(
+            self.index
+                .starts
+                .last()
+                .is_none_or(|&at| self.index.path_at(at) < path.as_bytes()),
+            "records out of order at {path}"
+        );
+        let out = &mut self.index.bytes;
+        self.index.starts.push(out.len());
+        out.extend_from_slice(&(path.len() as u32).to_le_bytes());
+        out.extend_from_slice(path.as_bytes());
+        for v in [state.size, state.ino, state.dev] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [state.mtime_ns, state.ctime_ns, recorded_ns] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&state.mode.to_le_bytes());
+        match state.target.as_deref() {
+            None => out.push(0),
+            Some(Target::Dangling) => out.push(1),
+            Some(Target::Loop) => out.push(2),
+            Some(Target::Found(t)) => {
+                out.push(3);
+                for v in [t.size, t.ino, t.dev] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+                for v in [t.mtime_ns, t.ctime_ns] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+                out.extend_from_slice(&t.mode.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(hash);
+    }
+
+    pub fn finish(mut self) -> StatIndex {
+        let count = self.index.starts.len() as u64;
+        self.index.bytes[8..16].copy_from_slice(&count.to_le_bytes());
+        self.index
+    }
+}
+
 impl StatIndex {
+    /// An empty index to [`push`](IndexBuilder::push) about `count`
+    /// records into.
+    pub fn builder(count: usize) -> IndexBuilder {
+        let mut bytes = Vec::with_capacity(16 + count * 110);
+        bytes.extend_from_slice(INDEX_MAGIC);
+        bytes.extend_from_slice(&0u64.to_le_bytes());
+        IndexBuilder {
+            index: StatIndex {
+                bytes,
+                starts: Vec::with_capacity(count),
+            },
+        }
+    }
+
+    /// How many files it holds a record for.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// The path of the record at byte `at` (checked by [`decode`]), as
+    /// bytes: UTF-8 orders as its bytes do.
+    fn path_at(&self, at: usize) -> &[u8] {
+        let len = u32::from_le_bytes(self.bytes[at..at + 4].try_into().unwrap_or_default());
+        &self.bytes[at + 4..at + 4 + len as usize]
+    }
+
+    /// The path of record `i`.
+    fn path(&self, i: usize) -> &[u8] {
+        self.path_at(self.starts[i])
+    }
+
+    /// Record `i`, read from its bytes (checked by [`decode`], so never
+    /// `None` in practice: were it, the file is simply hashed again).
+    fn record(&self, i: usize) -> Option<StatRecord> {
+        let at = self.starts[i];
+        let len = u32::from_le_bytes(self.bytes[at..at + 4].try_into().unwrap_or_default());
+        let mut r = Reader {
+            bytes: &self.bytes,
+            pos: at + 4 + len as usize,
+        };
+        read_record(&mut r)
+    }
+
     /// The record of each of the sorted paths `files`, if it has one.
     /// Both lists are sorted: joined in one pass, or, for a few files
     /// against many records (the untracked files), each one looked up.
-    pub fn records_of(&self, files: &[String]) -> Vec<Option<&StatRecord>> {
-        let records = &self.records;
-        if files.len().saturating_mul(16) < records.len() {
+    pub fn records_of(&self, files: &[String]) -> Vec<Option<StatRecord>> {
+        let n = self.len();
+        if files.len().saturating_mul(16) < n {
             return files
                 .iter()
                 .map(|path| {
-                    records
-                        .binary_search_by(|(p, _)| p.as_str().cmp(path))
-                        .ok()
-                        .map(|at| &records[at].1)
+                    let (mut lo, mut hi) = (0, n);
+                    while lo < hi {
+                        let mid = lo + (hi - lo) / 2;
+                        match self.path(mid).cmp(path.as_bytes()) {
+                            std::cmp::Ordering::Less => lo = mid + 1,
+                            std::cmp::Ordering::Greater => hi = mid,
+                            std::cmp::Ordering::Equal => return self.record(mid),
+                        }
+                    }
+                    None
                 })
                 .collect();
         }
         let mut known = Vec::with_capacity(files.len());
-        let mut records = records.iter().peekable();
+        let mut i = 0;
         for path in files {
-            while records
-                .next_if(|(p, _)| p.as_str() < path.as_str())
-                .is_some()
-            {}
-            known.push(records.next_if(|(p, _)| p == path).map(|(_, r)| r));
+            let path = path.as_bytes();
+            let mut found = None;
+            while i < n {
+                match self.path(i).cmp(path) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Equal => {
+                        found = self.record(i);
+                        i += 1;
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+            known.push(found);
         }
         known
     }
 
     /// A compact binary form, stored as one blob.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + self.records.len() * 110);
-        out.extend_from_slice(INDEX_MAGIC);
-        out.extend_from_slice(&(self.records.len() as u64).to_le_bytes());
-        for (path, r) in &self.records {
-            out.extend_from_slice(&(path.len() as u32).to_le_bytes());
-            out.extend_from_slice(path.as_bytes());
-            for v in [r.state.size, r.state.ino, r.state.dev] {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-            for v in [r.state.mtime_ns, r.state.ctime_ns, r.recorded_ns] {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-            out.extend_from_slice(&r.state.mode.to_le_bytes());
-            match r.state.target.as_deref() {
-                None => out.push(0),
-                Some(Target::Dangling) => out.push(1),
-                Some(Target::Loop) => out.push(2),
-                Some(Target::Found(t)) => {
-                    out.push(3);
-                    for v in [t.size, t.ino, t.dev] {
-                        out.extend_from_slice(&v.to_le_bytes());
-                    }
-                    for v in [t.mtime_ns, t.ctime_ns] {
-                        out.extend_from_slice(&v.to_le_bytes());
-                    }
-                    out.extend_from_slice(&t.mode.to_le_bytes());
-                }
-            }
-            out.extend_from_slice(&r.hash);
-        }
-        out
+    pub fn encode(&self) -> &[u8] {
+        &self.bytes
     }
 
-    /// Reads [`encode`](Self::encode)'s form; `None` when it is damaged.
-    pub fn decode(bytes: &[u8]) -> Option<Self> {
-        let mut r = Reader { bytes, pos: 0 };
+    /// Takes [`encode`](Self::encode)'s form, checked whole (every record
+    /// readable, the paths in order, nothing after them); `None` when it
+    /// is damaged. Paths are compared as bytes and never handed out, so
+    /// they are not checked for UTF-8.
+    pub fn decode(bytes: Vec<u8>) -> Option<Self> {
+        let mut r = Reader {
+            bytes: &bytes,
+            pos: 0,
+        };
         if r.take(8)? != INDEX_MAGIC {
             return None;
         }
         let count = r.u64()? as usize;
-        let mut records: Vec<(String, StatRecord)> = Vec::with_capacity(count.min(1 << 22));
-        for _ in 0..count {
+        let mut starts = Vec::with_capacity(count.min(bytes.len() / (4 + FIXED + HASH)));
+        let mut previous: &[u8] = &[];
+        for i in 0..count {
+            starts.push(r.pos);
             let len = r.u32()? as usize;
-            let path = std::str::from_utf8(r.take(len)?).ok()?.to_owned();
-            let size = r.u64()?;
-            let ino = r.u64()?;
-            let dev = r.u64()?;
-            let mtime_ns = r.u64()? as i64;
-            let ctime_ns = r.u64()? as i64;
-            let recorded_ns = r.u64()? as i64;
-            let mode = r.u32()?;
-            let target = match r.take(1)?[0] {
-                0 => None,
-                1 => Some(Box::new(Target::Dangling)),
-                2 => Some(Box::new(Target::Loop)),
-                3 => Some(Box::new(Target::Found(TargetStat {
-                    size: r.u64()?,
-                    ino: r.u64()?,
-                    dev: r.u64()?,
-                    mtime_ns: r.u64()? as i64,
-                    ctime_ns: r.u64()? as i64,
-                    mode: r.u32()?,
-                }))),
-                _ => return None,
-            };
-            let hash: Hash = r.take(32)?.try_into().ok()?;
-            if records.last().is_some_and(|(last, _)| *last >= path) {
+            let path = r.take(len)?;
+            if i > 0 && previous >= path {
                 return None; // not sorted: not ours
             }
-            records.push((
-                path,
-                StatRecord {
-                    state: FileState {
-                        size,
-                        mtime_ns,
-                        ctime_ns,
-                        ino,
-                        dev,
-                        mode,
-                        target,
-                    },
-                    hash,
-                    recorded_ns,
-                },
-            ));
+            previous = path;
+            read_record(&mut r)?;
         }
-        (r.pos == bytes.len()).then_some(StatIndex { records })
+        (r.pos == bytes.len()).then_some(StatIndex { bytes, starts })
     }
+}
+
+/// A record's state, hash and time, after its path.
+fn read_record(r: &mut Reader<'_>) -> Option<StatRecord> {
+    let size = r.u64()?;
+    let ino = r.u64()?;
+    let dev = r.u64()?;
+    let mtime_ns = r.u64()? as i64;
+    let ctime_ns = r.u64()? as i64;
+    let recorded_ns = r.u64()? as i64;
+    let mode = r.u32()?;
+    let target = match r.take(1)?[0] {
+        0 => None,
+        1 => Some(Box::new(Target::Dangling)),
+        2 => Some(Box::new(Target::Loop)),
+        3 => {
+            let t = r.take(TARGET)?;
+            let mut t = Reader { bytes: t, pos: 0 };
+            Some(Box::new(Target::Found(TargetStat {
+                size: t.u64()?,
+                ino: t.u64()?,
+                dev: t.u64()?,
+                mtime_ns: t.u64()? as i64,
+                ctime_ns: t.u64()? as i64,
+                mode: t.u32()?,
+            })))
+        }
+        _ => return None,
+    };
+    let hash: Hash = r.take(HASH)?.try_into().ok()?;
+    Some(StatRecord {
+        state: FileState {
+            size,
+            mtime_ns,
+            ctime_ns,
+            ino,
+            dev,
+            mode,
+            target,
+        },
+        hash,
+        recorded_ns,
+    })
 }
 
 struct Reader<'a> {
@@ -316,11 +434,12 @@ mod tests {
             hash: [i as u8; 32],
             recorded_ns: 0,
         };
-        let index = StatIndex {
-            records: (0..100u64)
-                .map(|i| (format!("f{:03}", i * 2), record(i)))
-                .collect(),
-        };
+        let mut index = StatIndex::builder(100);
+        for i in 0..100u64 {
+            let r = record(i);
+            index.push(&format!("f{:03}", i * 2), &r.state, &r.hash, r.recorded_ns);
+        }
+        let index = index.finish();
         let paths = |from: u64, to: u64| -> Vec<String> {
             (from..to).map(|i| format!("f{i:03}")).collect()
         };
@@ -330,65 +449,83 @@ mod tests {
             for (path, found) in files.iter().zip(found) {
                 let n: u64 = path[1..].parse().unwrap();
                 let want = (n.is_multiple_of(2) && n < 200).then(|| record(n / 2));
-                assert_eq!(found, want.as_ref(), "{path}");
+                assert_eq!(found, want, "{path}");
             }
         }
     }
 
     #[test]
     fn the_index_round_trips_and_rejects_damage() {
-        let mut index = StatIndex::default();
-        index.records.push((
-            "src/a.rs".into(),
-            StatRecord {
-                state: state(42),
-                hash: [9; 32],
-                recorded_ns: 99,
-            },
-        ));
-        index.records.push((
-            "t/link".into(),
-            StatRecord {
-                state: FileState {
-                    target: Some(Box::new(Target::Found(TargetStat {
-                        size: 1,
-                        mtime_ns: 2,
-                        ctime_ns: 3,
-                        ino: 4,
-                        dev: 5,
-                        mode: 0o100755,
-                    }))),
-                    ..state(7)
+        let records = [
+            (
+                "src/a.rs",
+                StatRecord {
+                    state: state(42),
+                    hash: [9; 32],
+                    recorded_ns: 99,
                 },
-                hash: [4; 32],
-                recorded_ns: 8,
-            },
-        ));
-        index.records.push((
-            "t/loop".into(),
-            StatRecord {
-                state: FileState {
-                    target: Some(Box::new(Target::Loop)),
-                    ..state(7)
+            ),
+            (
+                "t/link",
+                StatRecord {
+                    state: FileState {
+                        target: Some(Box::new(Target::Found(TargetStat {
+                            size: 1,
+                            mtime_ns: 2,
+                            ctime_ns: 3,
+                            ino: 4,
+                            dev: 5,
+                            mode: 0o100755,
+                        }))),
+                        ..state(7)
+                    },
+                    hash: [4; 32],
+                    recorded_ns: 8,
                 },
-                hash: [5; 32],
-                recorded_ns: 8,
-            },
-        ));
-        index.records.push((
-            "é/b".into(),
-            StatRecord {
-                state: state(-5),
-                hash: [3; 32],
-                recorded_ns: -1,
-            },
-        ));
-        let bytes = index.encode();
-        assert_eq!(StatIndex::decode(&bytes), Some(index));
-        assert_eq!(StatIndex::decode(&bytes[..bytes.len() - 1]), None);
-        assert_eq!(StatIndex::decode(b"garbage"), None);
+            ),
+            (
+                "t/loop",
+                StatRecord {
+                    state: FileState {
+                        target: Some(Box::new(Target::Loop)),
+                        ..state(7)
+                    },
+                    hash: [5; 32],
+                    recorded_ns: 8,
+                },
+            ),
+            (
+                "é/b",
+                StatRecord {
+                    state: state(-5),
+                    hash: [3; 32],
+                    recorded_ns: -1,
+                },
+            ),
+        ];
+        let mut index = StatIndex::builder(records.len());
+        for (path, r) in &records {
+            index.push(path, &r.state, &r.hash, r.recorded_ns);
+        }
+        let index = index.finish();
+        let paths: Vec<String> = records.iter().map(|(p, _)| p.to_string()).collect();
+        let found: Vec<StatRecord> = index.records_of(&paths).into_iter().flatten().collect();
+        let want: Vec<StatRecord> = records.iter().map(|(_, r)| r.clone()).collect();
+        assert_eq!(found, want);
+        let bytes = index.encode().to_vec();
+        assert_eq!(StatIndex::decode(bytes.clone()), Some(index));
+        assert_eq!(StatIndex::decode(bytes[..bytes.len() - 1].to_vec()), None);
+        assert_eq!(StatIndex::decode(b"garbage".to_vec()), None);
         let mut extra = bytes.clone();
         extra.push(0);
-        assert_eq!(StatIndex::decode(&extra), None);
+        assert_eq!(StatIndex::decode(extra), None);
+        let mut unsorted = StatIndex::builder(2);
+        unsorted.index.starts.clear(); // order is what decode checks
+        unsorted.push("b", &state(1), &[1; 32], 0);
+        unsorted.index.starts.clear();
+        unsorted.push("a", &state(1), &[1; 32], 0);
+        let mut unsorted = unsorted.finish().encode().to_vec();
+        unsorted[8..16].copy_from_slice(&2u64.to_le_bytes());
+        assert_eq!(StatIndex::decode(unsorted), None, "paths out of order");
     }
 }

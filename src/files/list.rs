@@ -269,7 +269,7 @@ pub(crate) fn snapshot_tree_with(
         let tracked = tracked.map(|t| t.judge(handle, &index, tap));
         crate::debug!(
             "files: {} stored states read; the tracked files judged",
-            index.records.len()
+            index.len()
         );
         let listing = untracked_now
             .join()

@@ -12,11 +12,12 @@
 //! tracks.
 
 use super::hash::{hash_file, submodule_hash, ContentTap, Hash};
-use super::index::{StatIndex, StatRecord, RACY_NS};
+use super::index::{StatIndex, RACY_NS};
 use super::root::{FileState, Kind, Root, Target};
 use crate::git;
 use rayon::prelude::*;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One input file as seen now.
@@ -107,8 +108,9 @@ const MAX_SUBMODULE_DEPTH: usize = 8;
 /// The input files as they are now.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    /// Sorted by path.
-    pub files: Vec<FileEntry>,
+    /// Sorted by path; shared with the keys of gates whose inputs are
+    /// every file (no copy of 20,000 entries per such key).
+    pub files: Arc<Vec<FileEntry>>,
     /// `states[i]` is the state `files[i]` had when hashed, for the check
     /// after a run.
     pub states: Vec<FileState>,
@@ -216,9 +218,9 @@ impl Stated {
                 })
                 .collect()
         };
+        let mut entries = Vec::with_capacity(files.len());
         let mut snapshot = Snapshot {
             taken_ns,
-            files: Vec::with_capacity(files.len()),
             states: Vec::with_capacity(files.len()),
             ..Snapshot::default()
         };
@@ -230,7 +232,7 @@ impl Stated {
                 Seen::File(hash, state, hashed) => {
                     snapshot.hashed += usize::from(hashed);
                     snapshot.settled += usize::from(hashed && state.mtime_ns < racy_from);
-                    snapshot.files.push(FileEntry {
+                    entries.push(FileEntry {
                         mode: Mode::of(&state),
                         path,
                         hash,
@@ -239,6 +241,7 @@ impl Stated {
                 }
             }
         }
+        snapshot.files = Arc::new(entries);
         let inner: Vec<Snapshot> = submodules
             .into_par_iter()
             .map(|(head, inner)| match inner {
@@ -417,11 +420,11 @@ impl Snapshot {
         let entry = format!("{rel}/");
         let mut snapshot = Snapshot {
             taken_ns: now_ns(),
-            files: vec![FileEntry {
+            files: Arc::new(vec![FileEntry {
                 path: entry.clone(),
                 mode: Mode::Submodule,
                 hash: submodule_hash(&checkout),
-            }],
+            }]),
             states: vec![state],
             ..Snapshot::default()
         };
@@ -470,12 +473,17 @@ impl Snapshot {
             listed_ns: self.listed_ns.min(other.listed_ns),
             hashed: self.hashed + other.hashed,
             settled: self.settled + other.settled,
-            files: Vec::new(),
+            files: Arc::default(),
             states: Vec::new(),
             unreadable,
             untracked: self.untracked.or(other.untracked),
         };
-        let (a, b) = ((self.files, self.states), (other.files, other.states));
+        let owned =
+            |files: Arc<Vec<FileEntry>>| Arc::try_unwrap(files).unwrap_or_else(|f| (*f).clone());
+        let (a, b) = (
+            (owned(self.files), self.states),
+            (owned(other.files), other.states),
+        );
         if b.0.len() <= FEW || a.0.len() <= FEW {
             // A few files (a handful untracked beside 20,000 tracked) go
             // where they belong in the larger list, which stays in place.
@@ -494,12 +502,12 @@ impl Snapshot {
                     }
                 }
             }
-            out.files = files;
+            out.files = Arc::new(files);
             out.states = states;
             return out;
         }
         let (a, b) = (a.0.into_iter().zip(a.1), b.0.into_iter().zip(b.1));
-        out.files.reserve(a.len() + b.len());
+        let mut files = Vec::with_capacity(a.len() + b.len());
         out.states.reserve(a.len() + b.len());
         let (mut a, mut b) = (a.peekable(), b.peekable());
         loop {
@@ -516,9 +524,10 @@ impl Snapshot {
                 (None, None) => break,
             };
             let (f, st) = if take_a { a.next() } else { b.next() }.expect("peeked");
-            out.files.push(f);
+            files.push(f);
             out.states.push(st);
         }
+        out.files = Arc::new(files);
         out
     }
 
@@ -527,22 +536,11 @@ impl Snapshot {
     /// from the index or computed, held for its state at that time; a write
     /// after it moves the state, so the record is never too trusting.)
     pub fn to_index(&self) -> StatIndex {
-        let records = self
-            .files
-            .iter()
-            .zip(&self.states)
-            .map(|(f, state)| {
-                (
-                    f.path.clone(),
-                    StatRecord {
-                        state: state.clone(),
-                        hash: f.hash,
-                        recorded_ns: self.taken_ns,
-                    },
-                )
-            })
-            .collect();
-        StatIndex { records }
+        let mut index = StatIndex::builder(self.files.len());
+        for (f, state) in self.files.iter().zip(&self.states) {
+            index.push(&f.path, state, &f.hash, self.taken_ns);
+        }
+        index.finish()
     }
 
     /// Paths whose file changed since the snapshot: gone, a new state, or
@@ -661,7 +659,8 @@ mod tests {
                     mode: Mode::File,
                     hash: [hash; 32],
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             states: (0..paths.len()).map(state).collect(),
             ..Snapshot::default()
         }

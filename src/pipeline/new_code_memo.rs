@@ -139,7 +139,7 @@ pub(super) fn digests(root: &Path, snapshot: &Snapshot, untracked: Option<&[Stri
         out.push(mode);
         out.extend_from_slice(hash);
     };
-    for f in &snapshot.files {
+    for f in snapshot.files.iter() {
         entry(&mut tree, &f.path, f.mode.byte(), &f.hash);
         if f.path == ".gitattributes" || f.path.ends_with("/.gitattributes") {
             entry(&mut attributes, &f.path, f.mode.byte(), &f.hash);
