@@ -83,3 +83,25 @@ fn a_warm_run_stats_before_it_reads_the_index_and_sees_every_edit() {
         assert_eq!(status, "pass", "{file}: {log}");
     }
 }
+
+/// History's predictions order the gates that run: a run answered wholly
+/// from the cache does not read them, one where a gate runs does.
+#[test]
+fn predictions_are_read_only_when_a_gate_runs() {
+    let repo = TestRepo::new().gates(CONTENT).file("a.txt", "fine\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "tree"]);
+    let (_, cached, log) = check(&repo, &[]);
+    assert!(!cached);
+    assert!(log.contains("predictions"), "a gate ran:\n{log}");
+    let (_, cached, log) = check(&repo, &[]);
+    assert!(cached, "{log}");
+    assert!(
+        !log.contains("predictions"),
+        "every gate came from the cache:\n{log}"
+    );
+    repo.write("a.txt", "still fine\n");
+    let (status, cached, log) = check(&repo, &[]);
+    assert_eq!((status.as_str(), cached), ("pass", false));
+    assert!(log.contains("history: 1 predictions"), "{log}");
+}

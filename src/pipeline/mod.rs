@@ -412,14 +412,17 @@ impl<'a> StageBuilder<'a> {
         let started_ns = crate::files::snapshot::now_ns();
         let baseline = baseline::load(&config.root);
         let mut cache = self.open_cache(&cache_dir);
-        let predicted = history::predicted(&mut cache);
-        crate::debug!("history: {} predictions", predicted.len());
-        let plan = self.plan(&predicted)?;
+        // What history predicts of each gate's length is read only when
+        // something needs it: shards dealt by it, or a gate that runs (a
+        // warm run, every gate from the cache, needs none of it).
+        let mut predicted = (request.filters.shard.is_some()).then(|| predictions(&mut cache));
+        let plan = self.plan(predicted.as_ref())?;
         let new_code = self.new_code(&plan, &cache);
         if let Some(wanted) = self.starts_early(&plan, &mut cache) {
             if let Some(new_code) = &new_code {
                 self.reference_checked(new_code)?;
             }
+            let predicted = predicted.unwrap_or_else(|| predictions(&mut cache));
             let keying = self.key_while_running(cache, &plan, wanted, &cache_dir);
             let n = config.gates.len();
             let gates = prepare::gate_jobs(
@@ -451,6 +454,13 @@ impl<'a> StageBuilder<'a> {
         }
         let (prepared, reusable) =
             self.find_reusable(&plan, &mut cache, &cache_dir, started_ns, new_code.as_ref());
+        let some_run = plan
+            .indices()
+            .any(|i| plan.gate(i).runs() && reusable.cached.get(i.0).is_none_or(Option::is_none));
+        if some_run && predicted.is_none() {
+            predicted = Some(predictions(&mut cache));
+        }
+        let predicted = predicted.unwrap_or_default();
         if let Some(new_code) = &new_code {
             self.reference_checked(new_code)?;
         }
@@ -788,7 +798,7 @@ impl<'a> StageBuilder<'a> {
     }
 
     /// The plan, its shards balanced by the durations history predicts.
-    fn plan(&self, predicted: &HashMap<String, Duration>) -> anyhow::Result<plan::Plan> {
+    fn plan(&self, predicted: Option<&HashMap<String, Duration>>) -> anyhow::Result<plan::Plan> {
         let (config, request) = (self.config, self.request);
         let mut filters = request.filters.clone();
         if let Some(shard) = filters.shard.as_mut() {
@@ -797,7 +807,11 @@ impl<'a> StageBuilder<'a> {
             shard.weights = config
                 .gates
                 .iter()
-                .map(|g| predicted.get(g.id.as_str()).map(Duration::as_secs_f64))
+                .map(|g| {
+                    predicted
+                        .and_then(|p| p.get(g.id.as_str()))
+                        .map(Duration::as_secs_f64)
+                })
                 .collect();
         }
         let mut plan = plan::build(config, request.stage, &filters, request.fail_fast)?;
@@ -1045,6 +1059,13 @@ impl Finished<'_> {
             new_code: r.new_code.and_then(LazyNewCode::into_inner),
         }
     }
+}
+
+/// What history predicts of each gate's length.
+fn predictions(cache: &mut Cache) -> HashMap<String, Duration> {
+    let predicted = history::predicted(cache);
+    crate::debug!("history: {} predictions", predicted.len());
+    predicted
 }
 
 /// The snapshot, if it still describes the tree: no gate ran, or the look
