@@ -240,6 +240,11 @@ impl WriteWatch {
         let root = Root::open(&config.root).ok()?;
         let clock = std::time::Instant::now();
         let tracked = tracked_files(&config.root)?;
+        crate::debug!(
+            "writes: {} tracked files listed in {:.1} ms",
+            tracked.len(),
+            clock.elapsed().as_secs_f64() * 1e3
+        );
         // The snapshot the cache took holds the state of most of them
         // already (taken before any gate started): only the others are
         // stat'ed now.
