@@ -107,11 +107,10 @@ pub(crate) fn changes_since(
 fn input_indices(snapshot: &crate::files::snapshot::Snapshot, keys: &[&GateKey]) -> Vec<usize> {
     let files = &snapshot.files;
     let mut indices: Vec<usize> = Vec::new();
-    let mut seen: std::collections::HashSet<*const Vec<crate::files::snapshot::FileEntry>> =
-        std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
     for key in keys {
         // Gates with the same globs share one list.
-        if !seen.insert(std::sync::Arc::as_ptr(&key.files)) {
+        if !seen.insert(key.files.id()) {
             continue;
         }
         if key.files.len() == files.len() {

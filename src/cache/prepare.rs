@@ -15,7 +15,7 @@ use crate::files::filter::{self, IgnoredPlaces, InputFilter};
 use crate::files::hash::{self, ContentTap, InputsDigest};
 use crate::files::list::{self, UntrackedUpdate};
 use crate::files::root::absolute;
-use crate::files::snapshot::{FileEntry, Snapshot, Stated};
+use crate::files::snapshot::{InputFiles, Snapshot, Stated};
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 pub(crate) struct GateKey {
     pub key: CacheKey,
     pub parts: KeyParts,
-    pub files: Arc<Vec<FileEntry>>,
+    pub files: InputFiles,
     pub filter: Arc<InputFilter>,
 }
 
@@ -116,7 +116,7 @@ impl Watchers<'_> {
 fn unwatched(_: &[&Stated]) {}
 
 /// A gate's input files, their digest and the filter that chose them.
-type SelectedInputs = (InputsDigest, Arc<Vec<FileEntry>>, Arc<InputFilter>);
+type SelectedInputs = (InputsDigest, InputFiles, Arc<InputFilter>);
 
 /// Runs a key command in a folder, within a time limit, and captures what
 /// it printed.

@@ -3,12 +3,11 @@
 
 use super::filter::{under_places, InputFilter};
 use super::root::{FileState, Kind, Root, Target};
-use super::snapshot::{FileEntry, Snapshot};
+use super::snapshot::{FileEntry, InputFiles, Snapshot};
 use crate::git::submodule::Checkout;
 use crate::sys::name;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
-use std::sync::Arc;
 
 /// A content hash (BLAKE3).
 pub(crate) type Hash = [u8; 32];
@@ -221,12 +220,10 @@ pub(crate) fn digest_of(files: &[FileEntry]) -> Hash {
 }
 
 /// Selects the files of `snapshot` that `filter` admits and digests them.
-/// When it admits every file, the list is the snapshot's own (shared, not
-/// copied: a gate with no `inputs` on 20,000 files).
-pub(crate) fn digest(
-    snapshot: &Snapshot,
-    filter: &InputFilter,
-) -> (InputsDigest, Arc<Vec<FileEntry>>) {
+/// When it admits one run of the snapshot's files (every file, or those
+/// under one folder), the list is that run of the snapshot's own (shared,
+/// not copied: 20,000 entries for a gate with no `inputs`).
+pub(crate) fn digest(snapshot: &Snapshot, filter: &InputFilter) -> (InputsDigest, InputFiles) {
     // One contiguous buffer, hashed at once: BLAKE3 is several times faster
     // on one large input than on 60,000 small updates.
     // Only the paths under the places the globs name are matched (all of
@@ -258,11 +255,13 @@ pub(crate) fn digest(
         .filter(|p| filter.matches(p))
         .count();
     let count = chosen.len();
-    let every_file = count == files.len() && chosen.iter().enumerate().all(|(k, &i)| k == i);
-    let chosen = if every_file {
-        Arc::clone(files)
+    // One run of the list (every file, or all under one folder): shared.
+    let first = chosen.first().copied().unwrap_or(0);
+    let one_run = chosen.iter().enumerate().all(|(k, &i)| i == first + k);
+    let chosen = if one_run {
+        InputFiles::shared(files, first..first + count)
     } else {
-        Arc::new(chosen.into_iter().map(|i| files[i].clone()).collect())
+        InputFiles::owned(chosen.into_iter().map(|i| files[i].clone()).collect())
     };
     (
         InputsDigest {
@@ -295,10 +294,21 @@ mod tests {
         };
         let all = InputFilter::new(None).unwrap();
         let (_, chosen) = digest(&snapshot, &all);
-        assert!(Arc::ptr_eq(&chosen, &snapshot.files), "every file: shared");
+        let all = (std::sync::Arc::as_ptr(&snapshot.files), 0, 3);
+        assert_eq!(chosen.id(), all, "every file: shared");
         let some = InputFilter::new(Some(&["b/**".to_owned()])).unwrap();
         let (d, chosen) = digest(&snapshot, &some);
         assert_eq!((d.count, chosen[0].path.as_str()), (1, "b/c"));
+        let run = (std::sync::Arc::as_ptr(&snapshot.files), 1, 2);
+        assert_eq!(chosen.id(), run, "a run: shared");
+        let apart = InputFilter::new(Some(&["a".to_owned(), "d".to_owned()])).unwrap();
+        let (d, chosen) = digest(&snapshot, &apart);
+        let paths: Vec<&str> = chosen.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            (d.count, paths),
+            (2, vec!["a", "d"]),
+            "picked apart: its own"
+        );
         let doubled = InputFilter::new(Some(&["b/**".to_owned(), "b/c".to_owned()])).unwrap();
         let (d, chosen) = digest(&snapshot, &doubled);
         assert_eq!((d.count, chosen.len()), (1, 1), "each file once");

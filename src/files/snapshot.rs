@@ -31,6 +31,50 @@ pub struct FileEntry {
     pub hash: Hash,
 }
 
+/// A gate's input files, sorted: a run of the snapshot's own list, shared
+/// rather than copied (a gate on `d07/**` takes the run of files under
+/// `d07`, one with no `inputs` the whole list), or a list of their own
+/// where the globs pick files apart.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InputFiles {
+    list: Arc<Vec<FileEntry>>,
+    range: std::ops::Range<usize>,
+}
+
+impl InputFiles {
+    /// Files of their own.
+    pub(crate) fn owned(files: Vec<FileEntry>) -> InputFiles {
+        let range = 0..files.len();
+        InputFiles {
+            list: Arc::new(files),
+            range,
+        }
+    }
+
+    /// The files at `range` of `list`, shared with it.
+    pub(crate) fn shared(list: &Arc<Vec<FileEntry>>, range: std::ops::Range<usize>) -> InputFiles {
+        debug_assert!(range.end <= list.len());
+        InputFiles {
+            list: Arc::clone(list),
+            range,
+        }
+    }
+
+    /// Which list and which part of it: the same for keys that share one
+    /// selection.
+    pub(crate) fn id(&self) -> (*const Vec<FileEntry>, usize, usize) {
+        (Arc::as_ptr(&self.list), self.range.start, self.range.end)
+    }
+}
+
+impl std::ops::Deref for InputFiles {
+    type Target = [FileEntry];
+
+    fn deref(&self) -> &[FileEntry] {
+        &self.list[self.range.clone()]
+    }
+}
+
 /// The mode git tracks for an entry: part of what the entry is (`chmod -x
 /// check.sh` makes `./check.sh` fail).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
