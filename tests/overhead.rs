@@ -207,6 +207,21 @@ fn a_file_git_stops_ignoring_while_the_gate_ran_prevents_storing() {
 }
 
 #[test]
+fn a_file_that_leaves_the_index_while_the_gate_ran_prevents_storing() {
+    // d1/sub/old.log is ignored but was added with -f: an input. The gate
+    // takes it out of the index; no file or folder changes, only git's
+    // index, and the gate ran without the input the key was made with.
+    let repo = repo(&first_time(
+        "['d1/**']",
+        "git rm -q --cached d1/sub/old.log",
+    ));
+    repo.write("d1/sub/old.log", "log");
+    repo.git(&["add", "-f", "d1/sub/old.log"]);
+    repo.git(&["commit", "-qm", "a forced log"]);
+    not_stored(&repo, || repo.git(&["add", "-f", "d1/sub/old.log"]));
+}
+
+#[test]
 fn a_gitignore_added_above_the_gates_folder_prevents_storing() {
     // d1/.gitignore (new, above the gate's place d1/sub) un-ignores the
     // logs: d1/sub itself does not change.

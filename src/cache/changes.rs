@@ -52,16 +52,36 @@ pub(crate) fn changes_since(
     let indices = input_indices(snapshot, &keys);
     let whole = indices.len() == snapshot.files.len();
     let root = Root::open(&prepared.root).ok()?;
+    // A file may leave or join the inputs through git's index alone (`git
+    // rm --cached` of a file git ignores, `git add -f`), changing no
+    // folder: when another index replaced the one the snapshot read, git
+    // is asked, and an input it no longer lists counts as changed.
+    let index_moved =
+        crate::git::index::moved_since(&prepared.root, snapshot.index_file, snapshot.listed_ns);
     // git lists the places while the files are stat'ed again.
-    let (changed, listed_now) = std::thread::scope(|s| {
+    let (mut changed, listed_now) = std::thread::scope(|s| {
         let listing = s.spawn(|| match listed {
             Some(listed) => Some(std::borrow::Cow::Borrowed(listed)),
-            None => listing(prepared, snapshot, cache_dir, &keys).map(std::borrow::Cow::Owned),
+            None => listing(prepared, snapshot, cache_dir, &keys, index_moved)
+                .map(std::borrow::Cow::Owned),
         });
         let changed = snapshot.changed_among(&root, &indices, known);
         (changed, listing.join().ok().flatten())
     });
     let listed_now = listed_now?;
+    if index_moved {
+        let left: Vec<String> = indices
+            .iter()
+            .map(|&i| &snapshot.files[i].path)
+            .filter(|path| listed_now.binary_search(path).is_err())
+            .cloned()
+            .collect();
+        crate::debug!(
+            "cache: git's index changed during the run; {} input files no longer listed",
+            left.len()
+        );
+        changed.extend(left);
+    }
     let mut before = snapshot.files.iter().map(|f| f.path.as_str()).peekable();
     let mut appeared = Vec::new();
     // Both sorted. git lists tracked files deleted from the work tree, so a
@@ -136,6 +156,7 @@ fn listing(
     snapshot: &Snapshot,
     cache_dir: &Path,
     keys: &[&GateKey],
+    index_moved: bool,
 ) -> Option<Vec<String>> {
     let exclude = absolute(cache_dir);
     let places: Vec<&str> = keys.iter().flat_map(|k| k.filter.places()).collect();
@@ -152,7 +173,7 @@ fn listing(
         if within.is_empty() {
             return Some(Vec::new());
         }
-        if nothing_new(prepared, snapshot, &exclude, &within) {
+        if !index_moved && nothing_new(prepared, snapshot, &exclude, &within) {
             crate::debug!(
                 "cache: no folder at {} changed since the listing: nothing new there",
                 within.join(", ")

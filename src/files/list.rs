@@ -230,6 +230,10 @@ pub(crate) fn snapshot_tree_with(
                 (untracked_now, git::ls_files(root, &["--cached"])?, None)
             }
         };
+        // Which index the tracked paths came from: the look after the run
+        // asks git again when another replaced it (a file may have left or
+        // joined the inputs through the index alone).
+        let index_id = index_file.as_ref().map(git::index::HeldIndex::id);
         let tracked = tracked.map(|files| tidy(files, root, exclude));
         crate::debug!(
             "files: {} tracked files listed; stat'ing them",
@@ -295,12 +299,15 @@ pub(crate) fn snapshot_tree_with(
                     listed_ns,
                     stated,
                 )
-                .map(|(snapshot, ignored, _)| (snapshot, index, ignored, UntrackedUpdate::Kept));
+                .map(|(mut snapshot, ignored, _)| {
+                    snapshot.index_file = index_id;
+                    (snapshot, index, ignored, UntrackedUpdate::Kept)
+                });
             }
             (Listing::Asked(listed), None) => listed,
         };
         let others = listed.map(|o| tidy(o, root, exclude));
-        let (snapshot, ignored, update) = finish(
+        let (mut snapshot, ignored, update) = finish(
             s,
             root,
             exclude,
@@ -311,6 +318,7 @@ pub(crate) fn snapshot_tree_with(
             listed_ns,
             stated,
         )?;
+        snapshot.index_file = index_id;
         Ok((snapshot, index, ignored, update))
     })
 }

@@ -175,6 +175,9 @@ pub struct Snapshot {
     /// this snapshot (sorted, the cache folder left out); `None` when git
     /// did not list them (outside git).
     pub untracked: Option<Vec<String>>,
+    /// The git index the tracked files were read from, when read in
+    /// process.
+    pub(crate) index_file: Option<crate::git::index::FileId>,
 }
 
 /// How one listed path was found.
@@ -521,6 +524,7 @@ impl Snapshot {
             states: Vec::new(),
             unreadable,
             untracked: self.untracked.or(other.untracked),
+            index_file: self.index_file.or(other.index_file),
         };
         let owned =
             |files: Arc<Vec<FileEntry>>| Arc::try_unwrap(files).unwrap_or_else(|f| (*f).clone());

@@ -89,6 +89,26 @@ impl HeldIndex {
     pub(crate) fn still_there(&self, dirs: &super::Dirs) -> bool {
         FileId::now(dirs) == Some(self.id)
     }
+
+    pub(crate) fn id(&self) -> FileId {
+        self.id
+    }
+}
+
+/// Whether git's index for the work tree at `root` may differ from the
+/// one read as `read` (`None`: the paths came from git, not read here)
+/// when a listing started at `listed_ns`: another file, or, not knowing
+/// which was read, one written since the listing began.
+pub(crate) fn moved_since(root: &std::path::Path, read: Option<FileId>, listed_ns: i64) -> bool {
+    let Some(dirs) = super::dirs(root) else {
+        return false; // outside git: no index
+    };
+    match read {
+        Some(read) => FileId::now(&dirs) != Some(read),
+        None => std::fs::symlink_metadata(dirs.git_dir.join("index")).is_ok_and(|m| {
+            crate::files::list::changed_ns(&m) >= listed_ns.saturating_sub(20_000_000)
+        }),
+    }
 }
 
 /// The id of the empty blob.
