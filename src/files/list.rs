@@ -284,18 +284,22 @@ pub(crate) fn snapshot_tree_with(
                     uc.stats.len(),
                     uc.untracked.len()
                 );
+                let (untracked, attributes_seen) = uc.into_listing();
                 return finish(
                     s,
                     root,
                     exclude,
                     handle,
-                    (tracked, Some(uc.untracked)),
+                    (tracked, Some(untracked)),
                     (&index, &open, tap),
                     None,
                     listed_ns,
                     stated,
                 )
-                .map(|(snapshot, ignored, _)| (snapshot, index, ignored, UntrackedUpdate::Kept));
+                .map(|(mut snapshot, ignored, _)| {
+                    snapshot.attributes_seen = Some(attributes_seen);
+                    (snapshot, index, ignored, UntrackedUpdate::Kept)
+                });
             }
             (Listing::Asked(listed), None) => listed,
         };

@@ -129,6 +129,10 @@ pub struct Snapshot {
     /// this snapshot (sorted, the cache folder left out); `None` when git
     /// did not list them (outside git).
     pub untracked: Option<Vec<String>>,
+    /// Where the folders of the listing hold an entry named
+    /// `.gitattributes`, when the untracked cache's record held and tells
+    /// ([`super::untracked::AttributesSeen`]).
+    pub attributes_seen: Option<super::untracked::AttributesSeen>,
 }
 
 /// How one listed path was found.
@@ -474,6 +478,7 @@ impl Snapshot {
             states: Vec::new(),
             unreadable,
             untracked: self.untracked.or(other.untracked),
+            attributes_seen: self.attributes_seen.or(other.attributes_seen),
         };
         let (a, b) = ((self.files, self.states), (other.files, other.states));
         if b.0.len() <= FEW || a.0.len() <= FEW {

@@ -705,7 +705,12 @@ impl<'a> StageBuilder<'a> {
             if let (Some(new_code), Some(snapshot)) = (new_code, prepared.snapshot.as_ref()) {
                 let root = &prepared.root;
                 scope.spawn(move || {
+                    let clock = std::time::Instant::now();
                     let digests = new_code_memo::digests(root, snapshot, untracked.as_deref());
+                    crate::debug!(
+                        "new code: the work tree's digests taken ({} ms)",
+                        clock.elapsed().as_millis()
+                    );
                     new_code.offer(Some((snapshot, untracked)), digests);
                 });
             }

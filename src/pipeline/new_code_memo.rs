@@ -78,7 +78,10 @@ pub(super) fn settled(top: &Path, work: &WorkTree) -> bool {
 
 /// The `.gitattributes` files (path, content) in the folders of the
 /// snapshot's files and the folders above them that the snapshot does not
-/// hold (ignored ones); `None` when one could not be read.
+/// hold (ignored ones); `None` when one could not be read. A folder the
+/// untracked cache's record read (it held this run, so no entry of it
+/// came or went since: [`Snapshot::attributes_seen`]) is looked in only
+/// when the record saw the name there.
 fn ignored_attributes(root: &Path, snapshot: &Snapshot) -> Option<Vec<(String, Vec<u8>)>> {
     let held: std::collections::HashSet<&str> = snapshot
         .files
@@ -102,6 +105,13 @@ fn ignored_attributes(root: &Path, snapshot: &Snapshot) -> Option<Vec<(String, V
             format!("{folder}/.gitattributes")
         };
         if held.contains(path.as_str()) {
+            continue;
+        }
+        let seen = snapshot
+            .attributes_seen
+            .as_ref()
+            .and_then(|seen| seen.in_folder(folder));
+        if seen == Some(false) {
             continue;
         }
         match std::fs::read(root.join(&path)) {
