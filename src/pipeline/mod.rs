@@ -148,6 +148,9 @@ pub(crate) struct LazyNewCode {
     top: PathBuf,
     pending: Mutex<Option<std::thread::JoinHandle<Result<NewCode, crate::diag::UserError>>>>,
     value: OnceLock<Option<NewCode>>,
+    /// The coverage on new code judged before, and the file it is kept
+    /// in, when the cache is on.
+    judged: Option<(PathBuf, judge::scope::CoverageMemo)>,
 }
 
 /// git's index from the background thread (with the work tree's digest
@@ -161,14 +164,21 @@ struct Offer {
 impl LazyNewCode {
     /// Starts finding what is new since `reference` at `root`; `listed`:
     /// whether the run's snapshot will list the untracked files (else the
-    /// thread lists them meanwhile); `memo`: the file the last run's new
-    /// code is kept in ([`new_code_memo`]), when the cache is on.
+    /// thread lists them meanwhile); `cache_dir`: the folder the last
+    /// run's new code and the coverage judged on it are kept in
+    /// ([`new_code_memo`]), when the cache is on.
     fn start(
         root: &Path,
         reference: &Reference,
         listed: bool,
-        memo: Option<PathBuf>,
+        cache_dir: Option<&Path>,
     ) -> LazyNewCode {
+        let judged = cache_dir.map(|dir| {
+            let file = new_code_memo::judged_file_in(dir);
+            let memo = new_code_memo::load_judged(&file);
+            (file, memo)
+        });
+        let memo = cache_dir.map(new_code_memo::file_in);
         let (checked_tx, checked) = mpsc::sync_channel(1);
         let (index_tx, index) = mpsc::sync_channel(1);
         let (work_tx, work_rx) = mpsc::sync_channel::<Option<WorkTree>>(1);
@@ -188,6 +198,7 @@ impl LazyNewCode {
                     pending.finish()
                 }
                 Half::Index(half, index) => {
+                    crate::debug!("new code: git's index read");
                     let key = half.key().filter(|_| memo.is_some());
                     let last = last.filter(|m| Some(m.key) == key);
                     let _ = index_tx.send((index, last.as_ref().map(|m| m.tree)));
@@ -263,6 +274,7 @@ impl LazyNewCode {
             top,
             pending: Mutex::new(Some(pending)),
             value: OnceLock::new(),
+            judged,
         }
     }
 
@@ -364,9 +376,20 @@ impl LazyNewCode {
             .as_ref()
     }
 
-    /// New code, once the run is over.
+    /// The coverage on new code judged before, when the cache is on.
+    pub(crate) fn memo(&self) -> Option<&judge::scope::CoverageMemo> {
+        self.judged.as_ref().map(|(_, memo)| memo)
+    }
+
+    /// New code, once the run is over; the coverage judged on it that
+    /// was not judged before is kept for the next run.
     fn into_inner(self) -> Option<NewCode> {
         self.get();
+        if let Some((file, memo)) = self.judged {
+            if let Some(outcomes) = memo.into_outcomes() {
+                new_code_memo::store(&file, &outcomes);
+            }
+        }
         self.value.into_inner().flatten()
     }
 }
@@ -621,14 +644,12 @@ impl<'a> StageBuilder<'a> {
         }
         // The snapshot lists the untracked files when the cache keys a gate.
         let listed = cache.reads() && plan.indices().any(|i| plan.cacheable(config, i));
-        let memo = cache
-            .reads()
-            .then(|| new_code_memo::file_in(&self.request.cache_dir));
+        let cache_dir = cache.reads().then_some(self.request.cache_dir.as_path());
         Some(LazyNewCode::start(
             &config.root,
             &self.request.new_code_since,
             listed,
-            memo,
+            cache_dir,
         ))
     }
 
@@ -999,6 +1020,7 @@ impl Finished<'_> {
             &self.result,
             &r.baseline,
             r.new_code.as_ref().and_then(LazyNewCode::get),
+            r.new_code.as_ref().and_then(LazyNewCode::memo),
             verdicts,
         );
         crate::debug!("judged");

@@ -41,8 +41,23 @@ pub(super) fn load(file: &Path) -> Option<Memo> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// The file of the coverage on new code judged before
+/// ([`crate::judge::scope::CoverageMemo`]), in the cache folder.
+pub(super) fn judged_file_in(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("new-code-judged.json")
+}
+
+/// The coverage outcomes kept in `file` (none when it does not read).
+pub(super) fn load_judged(file: &Path) -> crate::judge::scope::CoverageMemo {
+    let outcomes = std::fs::read(file)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    crate::judge::scope::CoverageMemo::from_outcomes(outcomes)
+}
+
 /// Keeps `memo` in `file` (replaced whole, or not at all).
-pub(super) fn store(file: &Path, memo: &Memo) {
+pub(super) fn store(file: &Path, memo: &impl Serialize) {
     let Ok(bytes) = serde_json::to_vec(memo) else {
         return;
     };
