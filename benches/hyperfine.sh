@@ -719,6 +719,10 @@ EOF2
   # lookup and new code: the scoped metric is judged again on each run),
   # against the diff and one read of the report. The same without the
   # cache (the gate runs, the write watch stats the tree) in the same run.
+  # A warm state is a tree not edited in the last 2 s (as in `warm`): the
+  # 50 files just committed would be hashed again on every run, and new
+  # code read from them is never kept (DESIGN §5's racy window).
+  sleep 2.5
   "$PQG" check --config scoped.toml --new-code-since main -q --progress never >/dev/null
   "$PQG" check --config whole.toml -q --progress never >/dev/null
   hyperfine -N --warmup 3 --runs 30 --export-json newcode.json \
