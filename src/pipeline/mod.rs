@@ -148,16 +148,24 @@ pub(crate) struct LazyNewCode {
     top: PathBuf,
     pending: Mutex<Option<std::thread::JoinHandle<Result<NewCode, crate::diag::UserError>>>>,
     value: OnceLock<Option<NewCode>>,
+    /// The last run's new code, when the offer found that nothing it
+    /// depends on changed: taken without waiting for the thread (which
+    /// ends on its own, having nothing left to do).
+    served: Mutex<Option<NewCode>>,
     /// The coverage on new code judged before, and the file it is kept
     /// in, when the cache is on.
     judged: Option<(PathBuf, judge::scope::CoverageMemo)>,
 }
 
+/// The work tree's digest the last run's new code was found for, and that
+/// new code.
+type LastFound = ([u8; 32], NewCode);
+
 /// git's index from the background thread (with the work tree's digest
-/// the last run's new code was found for, when nothing else it depends on
-/// changed since), and the way back to it.
+/// the last run's new code was found for and that new code, when nothing
+/// else it depends on changed since), and the way back to it.
 struct Offer {
-    index: Receiver<(crate::git::new_code::IndexFile, Option<[u8; 32]>)>,
+    index: Receiver<(crate::git::new_code::IndexFile, Option<LastFound>)>,
     work_tree: SyncSender<Option<WorkTree>>,
 }
 
@@ -201,14 +209,13 @@ impl LazyNewCode {
                     crate::debug!("new code: git's index read");
                     let key = half.key().filter(|_| memo.is_some());
                     let last = last.filter(|m| Some(m.key) == key);
-                    let _ = index_tx.send((index, last.as_ref().map(|m| m.tree)));
+                    let _ =
+                        index_tx.send((index, last.as_ref().map(|m| (m.tree, m.result.clone()))));
                     // The last run's answer may hold: the work tree tells.
                     let seen = last.as_ref().map(|_| work_rx.recv().ok().flatten());
                     if let (Some(last), Some(Some(work))) = (&last, &seen) {
                         if work.tree == Some(last.tree) {
-                            crate::debug!(
-                                "new code: nothing it depends on changed since the last run"
-                            );
+                            // The offer said so, and served it already.
                             return Ok(last.result.clone());
                         }
                     }
@@ -274,6 +281,7 @@ impl LazyNewCode {
             top,
             pending: Mutex::new(Some(pending)),
             value: OnceLock::new(),
+            served: Mutex::new(None),
             judged,
         }
     }
@@ -303,9 +311,15 @@ impl LazyNewCode {
         };
         let work = seen.and_then(|(view, untracked)| {
             // No index comes when the thread takes the diff whole.
-            let (index, last_tree) = offer.index.recv().ok()?;
-            if last_tree.is_some() && last_tree == digests.tree {
+            let (index, last) = offer.index.recv().ok()?;
+            if let Some((_, found)) = last.filter(|(tree, _)| Some(*tree) == digests.tree) {
                 // The thread takes the last run's answer: no path to list.
+                // It is the answer here too, at once: judging need not
+                // wait for the thread to wake and end.
+                crate::debug!("new code: nothing it depends on changed since the last run");
+                if let Ok(mut served) = self.served.lock() {
+                    *served = Some(found);
+                }
                 return Some(WorkTree {
                     changed: Default::default(),
                     untracked,
@@ -348,6 +362,11 @@ impl LazyNewCode {
     pub(crate) fn get(&self) -> Option<&NewCode> {
         self.value
             .get_or_init(|| {
+                let served = self.served.lock().ok().and_then(|mut s| s.take());
+                if let Some(found) = served {
+                    announce(&found);
+                    return Some(found);
+                }
                 // Never offered: the thread takes the diff whole.
                 self.offer(None, Default::default());
                 let handle = self.pending.lock().ok()?.take()?;
@@ -362,15 +381,7 @@ impl LazyNewCode {
                         return None;
                     }
                 };
-                match &found.everything {
-                    Some(why) => eprintln!("pqg: {why}"),
-                    None => crate::info!(
-                        "new code: since `{}` (merge base {}): {} files changed",
-                        found.reference,
-                        found.base.as_deref().unwrap_or("?"),
-                        found.files.len()
-                    ),
-                }
+                announce(&found);
                 Some(found)
             })
             .as_ref()
@@ -391,6 +402,20 @@ impl LazyNewCode {
             }
         }
         self.value.into_inner().flatten()
+    }
+}
+
+/// Says what new code was found: on stderr when every line counts as new
+/// (and why), else under `-v`.
+fn announce(found: &NewCode) {
+    match &found.everything {
+        Some(why) => eprintln!("pqg: {why}"),
+        None => crate::info!(
+            "new code: since `{}` (merge base {}): {} files changed",
+            found.reference,
+            found.base.as_deref().unwrap_or("?"),
+            found.files.len()
+        ),
     }
 }
 
