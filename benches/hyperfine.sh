@@ -719,27 +719,31 @@ EOF2
   # lookup and new code: the scoped metric is judged again on each run),
   # against the diff and one read of the report. The same without the
   # cache (the gate runs, the write watch stats the tree) in the same run.
+  # A warm state is a tree not edited in the last 2 s (as in `warm`): the
+  # 50 files just committed would be hashed again on every run, and new
+  # code read from them is never kept (DESIGN §5's racy window).
+  sleep 2.5
   "$PQG" check --config scoped.toml --new-code-since main -q --progress never >/dev/null
   "$PQG" check --config whole.toml -q --progress never >/dev/null
-  hyperfine -N --warmup 3 --runs 30 --export-json newcode.json \
+  hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/newcode.json" \
     "$PQG check --config scoped.toml --new-code-since main -q --progress never" \
     "$PQG check --config whole.toml -q --progress never" \
     "sh -c 'git diff -U0 $base >/dev/null && cat cov.info >/dev/null'" \
     "git diff -U0 $base" \
     "$PQG check --config scoped.toml --new-code-since main --no-cache -q --progress never" \
     "$PQG check --config whole.toml --no-cache -q --progress never" >/dev/null
-  ref=$(median newcode.json 2)
-  row "new-code coverage, warm" "$(median newcode.json 0)" "$ref" "git diff -U0 + cat report" 1.5
-  row "  whole-report, warm" "$(median newcode.json 1)" "$ref" "git diff -U0 + cat report" 1.5
+  ref=$(median "$WORK/newcode.json" 2)
+  row "new-code coverage, warm" "$(median "$WORK/newcode.json" 0)" "$ref" "git diff -U0 + cat report" 1.5
+  row "  whole-report, warm" "$(median "$WORK/newcode.json" 1)" "$ref" "git diff -U0 + cat report" 1.5
   # What scope = "new" adds to a run: the check's own overhead (process,
   # snapshot or write watch, history) is the same in both.
-  added=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(median newcode.json 0)" "$(median newcode.json 1)")
+  added=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(median "$WORK/newcode.json" 0)" "$(median "$WORK/newcode.json" 1)")
   row "  added by scope, warm" "$added" "$ref" "git diff -U0 + cat report" 1.5
-  row "new-code coverage, --no-cache" "$(median newcode.json 4)" "$ref" "git diff -U0 + cat report" 1.5
-  row "  whole-report, --no-cache" "$(median newcode.json 5)" "$ref" "git diff -U0 + cat report" 1.5
-  added=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(median newcode.json 4)" "$(median newcode.json 5)")
+  row "new-code coverage, --no-cache" "$(median "$WORK/newcode.json" 4)" "$ref" "git diff -U0 + cat report" 1.5
+  row "  whole-report, --no-cache" "$(median "$WORK/newcode.json" 5)" "$ref" "git diff -U0 + cat report" 1.5
+  added=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(median "$WORK/newcode.json" 4)" "$(median "$WORK/newcode.json" 5)")
   row "  added by scope, --no-cache" "$added" "$ref" "git diff -U0 + cat report" 1.5
-  row "  git diff -U0 alone" "$(median newcode.json 3)" "$ref" "git diff -U0 + cat report" 1.5
+  row "  git diff -U0 alone" "$(median "$WORK/newcode.json" 3)" "$ref" "git diff -U0 + cat report" 1.5
   cd "$ROOT"
 fi
 

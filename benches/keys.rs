@@ -14,10 +14,9 @@ fn snapshot() -> Snapshot {
         })
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Snapshot {
-        files,
-        ..Snapshot::default()
-    }
+    let mut snapshot = Snapshot::default();
+    snapshot.files = files.into();
+    snapshot
 }
 
 fn keys(c: &mut Criterion) {

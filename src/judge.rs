@@ -207,6 +207,7 @@ fn scoped_value(
     measured: &crate::run::MetricValue,
     execution: &Execution,
     new_code: Option<&NewCode>,
+    memo: Option<&scope::CoverageMemo>,
 ) -> (Result<Option<f64>, String>, Option<scope::NewCodeCounts>) {
     let reading = match measured {
         Ok(r) => r,
@@ -233,7 +234,10 @@ fn scoped_value(
         MetricSource::Lcov { .. } | MetricSource::Cobertura { .. } => {
             match reading.detail.as_deref().and_then(|d| d.coverage.as_ref()) {
                 Some(files) => {
-                    let (v, counts) = scope::coverage(files, new_code);
+                    let (v, counts) = match memo {
+                        Some(memo) => memo.coverage(files, new_code),
+                        None => scope::coverage(files, new_code),
+                    };
                     (Ok(v), Some(counts))
                 }
                 None => (
@@ -262,7 +266,8 @@ fn scoped_value(
 }
 
 /// Judges one execution of `gate` at `stage`; `new_code` is what is new in
-/// this run, computed when some metric is scoped.
+/// this run, computed when some metric is scoped, and `memo` the coverage
+/// on new code judged before ([`scope::CoverageMemo`]).
 pub(crate) fn judge_execution(
     gate: &Gate,
     stage: StageIdx,
@@ -270,6 +275,7 @@ pub(crate) fn judge_execution(
     execution: &Execution,
     baseline: &BaselineState,
     new_code: Option<&NewCode>,
+    memo: Option<&scope::CoverageMemo>,
 ) -> GateVerdict {
     let mut notes = Vec::new();
     let mut baseline_error = None;
@@ -278,7 +284,7 @@ pub(crate) fn judge_execution(
         .iter()
         .zip(execution.metrics.iter())
         .map(|(metric, measured)| {
-            let (value, counts) = scoped_value(metric, measured, execution, new_code);
+            let (value, counts) = scoped_value(metric, measured, execution, new_code, memo);
             let detail = measured.as_ref().ok().and_then(|r| r.detail.clone());
             // A scoped SARIF metric lists only the results it counted.
             let detail = match (&counts, new_code, detail) {
@@ -418,7 +424,15 @@ pub(crate) fn judge(
     baseline: &BaselineState,
     new_code: Option<&NewCode>,
 ) -> Verdict {
-    judge_with(config, plan, run, baseline, new_code, PerGate::default())
+    judge_with(
+        config,
+        plan,
+        run,
+        baseline,
+        new_code,
+        None,
+        PerGate::default(),
+    )
 }
 
 /// Judges a whole run, taking each gate's verdict from `known` (by plan
@@ -429,6 +443,7 @@ pub(crate) fn judge_with(
     run: &RunResult,
     baseline: &BaselineState,
     new_code: Option<&NewCode>,
+    memo: Option<&scope::CoverageMemo>,
     known: PerGate<Option<GateVerdict>>,
 ) -> Verdict {
     let mut known = known.into_iter();
@@ -440,7 +455,7 @@ pub(crate) fn judge_with(
                 plan,
                 run,
                 baseline,
-                new_code,
+                (new_code, memo),
                 i,
                 known.next().flatten(),
             )
@@ -488,7 +503,7 @@ fn verdict_of(
     plan: &Plan,
     run: &RunResult,
     baseline: &BaselineState,
-    new_code: Option<&NewCode>,
+    (new_code, memo): (Option<&NewCode>, Option<&scope::CoverageMemo>),
     i: GateIdx,
     known: Option<GateVerdict>,
 ) -> Option<GateVerdict> {
@@ -512,6 +527,7 @@ fn verdict_of(
             execution,
             baseline,
             new_code,
+            memo,
         )),
         (Activity::Run(_), None) => None,
     }
@@ -777,6 +793,7 @@ min = { development = 60, staging = 75, production = 85 }
             &run,
             &BaselineState::Missing,
             None,
+            None,
             vec![Some(known.clone()), None].into(),
         );
         assert_eq!(v.gates[0], known);
@@ -800,6 +817,7 @@ min = { development = 60, staging = 75, production = 85 }
             Enforcement::Block,
             &e,
             &BaselineState::Missing,
+            None,
             None,
         );
         assert_eq!(v.status, GateStatus::Pass);

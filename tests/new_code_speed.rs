@@ -255,3 +255,149 @@ fn the_merge_base_of_the_same_two_commits_is_the_last_runs() {
     let (value, _) = new_code(&repo, &since);
     assert_eq!(value["new_code"]["changed_lines"], 1, "{value}");
 }
+
+/// The `-vv` line of a run that takes the coverage on new code judged
+/// before.
+const JUDGED: &str = "the coverage on new code as judged before";
+
+/// Gate `cov`'s status with the scoped metric's value and counts, from a
+/// cached run checked against `--no-cache`; and the cached run's log.
+fn judged_agrees(repo: &TestRepo, args: &[&str], why: &str) -> (Value, String) {
+    let run = |extra: &[&str]| {
+        let mut all = vec!["check", "--format", "json", "-vv"];
+        all.extend_from_slice(extra);
+        all.extend_from_slice(args);
+        let out = repo.pqg(&all).output().expect("run pqg");
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{why}: {log}");
+        let report = json(&out.stdout);
+        let gate = common::gate(&report, "cov");
+        let metric = gate["metrics"]
+            .as_array()
+            .expect("metrics")
+            .iter()
+            .find(|m| m["name"] == "new")
+            .expect("metric new")
+            .clone();
+        let shown = serde_json::json!({
+            "status": gate["status"],
+            "value": metric["value"],
+            "new_code": metric["new_code"],
+        });
+        (shown, log)
+    };
+    let (cached, log) = run(&[]);
+    let (uncached, _) = run(&["--no-cache"]);
+    assert_eq!(cached, uncached, "{why}: {log}");
+    (cached, log)
+}
+
+#[test]
+fn the_coverage_judged_before_serves_only_the_same_report_and_new_lines() {
+    let repo = repo();
+    let since = ["--new-code-since", "main"];
+    // `src/c.py` is in the report before it exists.
+    let files = ["src/a.py", "src/b.py", "notes.log", "src/c.py"];
+    let odd_hit = common::lcov_report(&files, 10, |line| line % 2);
+    repo.write("cov/lcov.info", &odd_hit);
+    // A threshold from `development` on (`gates.toml`, tracked, is new
+    // code too: it stays as it is from here on).
+    repo.write("gates.toml", &common::new_code_gate("{ development = 60 }"));
+    common::settle_racy(&repo);
+    judged_agrees(&repo, &since, "first run");
+    let (first, said) = judged_agrees(&repo, &since, "second run");
+    assert!(said.contains(JUDGED), "{said}");
+    assert_eq!(first["value"], 100.0, "{first}");
+    // A changed file edited again: line 2, never hit, is new too.
+    edit(&repo, "src/a.py", 2, "edited");
+    let (edited, said) = judged_agrees(&repo, &since, "changed file edited");
+    assert!(!said.contains(JUDGED), "{said}");
+    assert_eq!(edited["value"], 50.0, "{edited}");
+    let (again, said) = judged_agrees(&repo, &since, "changed file edited, again");
+    assert!(said.contains(JUDGED), "{said}");
+    assert_eq!(again, edited);
+    assert_eq!(again["status"], "pass", "{again}");
+    // Another stage, a tighter threshold: the same coverage, judged
+    // against it.
+    let stage = ["--new-code-since", "main", "--stage", "development"];
+    let (tight, said) = judged_agrees(&repo, &stage, "threshold");
+    assert!(said.contains(JUDGED), "{said}");
+    assert_eq!(tight["status"], "fail", "{tight}");
+    assert_eq!(tight["value"], 50.0, "{tight}");
+    // Line 3 edited instead of line 2: as many new lines in the same
+    // files, other ones (line 3 is hit).
+    repo.git(&["checkout", "--", "src/a.py"]);
+    edit(&repo, "src/a.py", 3, "edited");
+    let (other, said) = judged_agrees(&repo, &since, "another line");
+    assert!(!said.contains(JUDGED), "{said}");
+    assert_eq!(other["value"], 100.0, "{other}");
+    assert_eq!(
+        other["new_code"]["changed_lines"],
+        edited["new_code"]["changed_lines"]
+    );
+    repo.git(&["checkout", "--", "src/a.py"]);
+    edit(&repo, "src/a.py", 2, "edited");
+    // A new untracked file: every line of it is new.
+    repo.write("src/c.py", "c 1\nc 2\nc 3\nc 4\n");
+    let (untracked, said) = judged_agrees(&repo, &since, "untracked file");
+    assert!(!said.contains(JUDGED), "{said}");
+    assert_ne!(untracked["new_code"], edited["new_code"], "{untracked}");
+    // Another reference: only the work tree's lines are new.
+    let (moved, said) = judged_agrees(&repo, &["--new-code-since", "HEAD"], "reference");
+    assert!(!said.contains(JUDGED), "{said}");
+    assert_ne!(moved["new_code"], untracked["new_code"], "{moved}");
+    // Another report: every line hit.
+    repo.write("cov/lcov.info", &common::lcov_report(&files, 10, |_| 1));
+    let (report, said) = judged_agrees(&repo, &since, "report");
+    assert!(!said.contains(JUDGED), "{said}");
+    assert_eq!(report["value"], 100.0, "{report}");
+    assert_ne!(report["new_code"], untracked["new_code"], "{report}");
+    // Back to the first state: its outcome is still remembered.
+    repo.write("cov/lcov.info", &odd_hit);
+    std::fs::remove_file(repo.path().join("src/c.py")).unwrap();
+    repo.git(&["checkout", "--", "src/a.py"]);
+    judged_agrees(&repo, &since, "back, first run");
+    let (back, said) = judged_agrees(&repo, &since, "back");
+    assert!(said.contains(JUDGED), "{said}");
+    assert_eq!(back, first);
+    // A damaged memo is none.
+    repo.write(".pqg/new-code-judged.json", "[{ damaged");
+    let (_, said) = judged_agrees(&repo, &since, "damaged");
+    assert!(!said.contains(JUDGED), "{said}");
+}
+
+#[test]
+fn an_ignored_attributes_file_is_read_again_while_the_untracked_cache_holds() {
+    let repo = repo();
+    let since = ["--new-code-since", "main"];
+    // An ignored `.gitattributes` there from the start: the untracked
+    // cache's record saw its name, and a run whose record holds reads it
+    // (its content may change without its folder changing).
+    std::fs::write(
+        repo.path().join(".git/info/exclude"),
+        "src/.gitattributes\n",
+    )
+    .unwrap();
+    repo.write("src/.gitattributes", "*.py diff\n");
+    kept(&repo, &since);
+    let folder = || {
+        std::fs::metadata(repo.path().join("src"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before = folder();
+    std::fs::write(repo.path().join("src/.gitattributes"), "*.py -diff\n").unwrap();
+    assert_eq!(folder(), before, "an edit in place leaves its folder alone");
+    let said = agrees(&repo, &since, "ignored attributes edited");
+    assert!(
+        said.contains("untracked cache:") && said.contains("unchanged"),
+        "{said}"
+    );
+    assert!(!said.contains(KEPT), "{said}");
+    // Held again, with nothing changed: the last run's new code.
+    common::settle_racy(&repo);
+    agrees(&repo, &since, "settled");
+    let said = agrees(&repo, &since, "settled, again");
+    assert!(said.contains(KEPT), "{said}");
+}

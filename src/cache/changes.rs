@@ -226,7 +226,7 @@ fn nothing_new(prepared: &Prepared, snapshot: &Snapshot, exclude: &Path, within:
     // When a path last changed (missing: never, for this purpose).
     let changed_since = |path: PathBuf| {
         std::fs::symlink_metadata(path)
-            .is_ok_and(|m| list::changed_ns(&m) >= snapshot.listed_ns - 20_000_000)
+            .is_ok_and(|m| crate::sys::fs::changed_ns(&m) >= snapshot.listed_ns - 20_000_000)
     };
     // Above each place: no folder gained or lost an entry (a `.gitignore`
     // added or removed), and no `.gitignore` there changed, listed or not.

@@ -250,7 +250,7 @@ impl Cache {
             .name("pqg-index".to_owned())
             .spawn(move || {
                 let data = index.encode();
-                let sum = checksum(&[&data]);
+                let sum = checksum(&[data]);
                 let written = conn
                     .execute(
                         "INSERT OR REPLACE INTO file_index (root, data, checksum) VALUES (?1, ?2, ?3)",

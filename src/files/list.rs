@@ -16,6 +16,7 @@ use super::root::Root;
 use super::snapshot::{Snapshot, Stated};
 use super::untracked::{self, UntrackedCache};
 use crate::git;
+use crate::sys::fs::changed_ns;
 use crate::sys::name;
 use anyhow::Context;
 use std::os::unix::ffi::OsStrExt;
@@ -288,12 +289,13 @@ pub(crate) fn snapshot_tree_with(
                     uc.stats.len(),
                     uc.untracked.len()
                 );
+                let (untracked, attributes_seen) = uc.into_listing();
                 return finish(
                     s,
                     root,
                     exclude,
                     handle,
-                    (tracked, Some(uc.untracked)),
+                    (tracked, Some(untracked)),
                     (&index, &open, tap),
                     None,
                     listed_ns,
@@ -301,6 +303,7 @@ pub(crate) fn snapshot_tree_with(
                 )
                 .map(|(mut snapshot, ignored, _)| {
                     snapshot.index_file = index_id;
+                    snapshot.attributes_seen = Some(attributes_seen);
                     (snapshot, index, ignored, UntrackedUpdate::Kept)
                 });
             }
@@ -385,20 +388,6 @@ fn finish<'scope>(
     snapshot.listed_ns = listed_ns;
     snapshot.untracked = listed;
     Ok((snapshot, ignored, update))
-}
-
-/// When `meta`'s entry last changed (its ctime), as late as its stamp may
-/// mean: a file system that keeps whole seconds (or two) stamps a change
-/// made at 10.9 s as 10 s, so a stamp with no nanoseconds counts as two
-/// seconds later.
-pub(crate) fn changed_ns(meta: &std::fs::Metadata) -> i64 {
-    use std::os::unix::fs::MetadataExt;
-    let at = meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec();
-    if meta.ctime_nsec() == 0 {
-        at.saturating_add(2_000_000_000)
-    } else {
-        at
-    }
 }
 
 /// Whether the rules of what git ignores that live outside `root` (the

@@ -178,6 +178,10 @@ pub struct Snapshot {
     /// The git index the tracked files were read from, when read in
     /// process.
     pub(crate) index_file: Option<crate::git::index::FileId>,
+    /// Where the folders of the listing hold an entry named
+    /// `.gitattributes`, when the untracked cache's record held and tells
+    /// ([`super::untracked::AttributesSeen`]).
+    pub attributes_seen: Option<super::untracked::AttributesSeen>,
 }
 
 /// How one listed path was found.
@@ -525,6 +529,7 @@ impl Snapshot {
             unreadable,
             untracked: self.untracked.or(other.untracked),
             index_file: self.index_file.or(other.index_file),
+            attributes_seen: self.attributes_seen.or(other.attributes_seen),
         };
         let owned =
             |files: Arc<Vec<FileEntry>>| Arc::try_unwrap(files).unwrap_or_else(|f| (*f).clone());

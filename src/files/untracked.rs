@@ -20,9 +20,9 @@
 //!
 //! This module never stores anything: the caller keeps the record.
 
-use super::list::changed_ns;
 use super::root::Root;
 use crate::git;
+use crate::sys::fs::changed_ns;
 use crate::sys::name;
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -59,6 +59,44 @@ struct Visited {
     stats: Vec<(String, DirStat)>,
     into: Vec<String>,
     candidates: Vec<String>,
+    /// The folder, when its entries were read, and whether one of them is
+    /// named `.gitattributes`.
+    read: Option<(String, bool)>,
+}
+
+/// Whether the walk read a folder's entries, and what it found of a
+/// `.gitattributes` among them: kept for each recorded path, so that a
+/// run whose record held knows where such a file is without looking
+/// (the new-code memo's look for ignored ones,
+/// `pipeline::new_code_memo`). An entry holds as long as the record does:
+/// a name comes or goes only by moving its folder's stamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderRead {
+    /// Not a folder whose entries were read (a `.gitignore`, a nested
+    /// repository).
+    NotRead,
+    /// Read; no entry named `.gitattributes`.
+    Without,
+    /// Read; an entry named `.gitattributes` (of any kind).
+    With,
+}
+
+/// The folders whose entries a record that held had read, sorted, each
+/// with whether it holds an entry named `.gitattributes`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttributesSeen {
+    folders: Vec<(String, bool)>,
+}
+
+impl AttributesSeen {
+    /// Whether `folder` (relative, `""` for the root) holds an entry named
+    /// `.gitattributes`; `None` when the walk did not read it.
+    pub fn in_folder(&self, folder: &str) -> Option<bool> {
+        self.folders
+            .binary_search_by(|(f, _)| f.as_str().cmp(folder))
+            .ok()
+            .map(|at| self.folders[at].1)
+    }
 }
 
 /// The kernel stamps a folder's ctime from a clock that may lag the one
@@ -68,6 +106,9 @@ const SLACK_NS: i64 = 20_000_000;
 /// Rounds of `git check-ignore` for folders that hold no listed file,
 /// each one level deeper; past that, nothing is recorded.
 const MAX_ROUNDS: usize = 16;
+
+/// Paths (relative, sorted) with their stat data.
+type Stats = Vec<(String, DirStat)>;
 
 /// One listing of the untracked files and what it depended on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +120,9 @@ pub struct UntrackedCache {
     /// Every folder git's walk visits (relative, `""` for the root), and
     /// every `.gitignore` in them, with their stat data; sorted.
     pub stats: Vec<(String, DirStat)>,
+    /// For each of `stats`, whether its entries were read and held a
+    /// `.gitattributes`.
+    pub read: Vec<FolderRead>,
     /// What git listed, tidied and sorted.
     pub untracked: Vec<String>,
     /// [`git::config_env_digest`] when it was made.
@@ -106,7 +150,7 @@ pub(crate) fn tracked_digest(tracked: &[String]) -> [u8; 32] {
     *blake3::hash(&joined).as_bytes()
 }
 
-const MAGIC: &[u8; 8] = b"pqguc002";
+const MAGIC: &[u8; 8] = b"pqguc003";
 
 /// The rule and config files outside the tree that git reads for the
 /// listing of `root`; `None` when they cannot all be known (a config
@@ -198,6 +242,22 @@ impl UntrackedCache {
         }
     }
 
+    /// The listing of a record that held ([`UntrackedCache::check`]), and
+    /// what its walk found of `.gitattributes` names.
+    pub(crate) fn into_listing(self) -> (Vec<String>, AttributesSeen) {
+        let folders = self
+            .stats
+            .into_iter()
+            .zip(self.read)
+            .filter_map(|((path, _), read)| match read {
+                FolderRead::NotRead => None,
+                FolderRead::Without => Some((path, false)),
+                FolderRead::With => Some((path, true)),
+            })
+            .collect();
+        (self.untracked, AttributesSeen { folders })
+    }
+
     /// Records what the folders git's walk visits look like now, after a
     /// listing started at `listed_ns` gave `untracked` against `tracked`
     /// (both sorted, tidied): the folders of listed files, and those that
@@ -270,7 +330,7 @@ impl UntrackedCache {
             return None;
         }
         let recorded = Self::walk(root, exclude, tracked, &untracked, racy_from);
-        let Some(stats) = recorded else {
+        let Some((stats, read)) = recorded else {
             crate::debug!(
                 "files: untracked cache not kept: a folder could not be read or changed while listed, or git could not be asked"
             );
@@ -284,6 +344,7 @@ impl UntrackedCache {
             listed_ns,
             tracked: tracked_digest(tracked),
             stats,
+            read,
             untracked,
             env,
             outer,
@@ -291,15 +352,16 @@ impl UntrackedCache {
     }
 
     /// The stat data of the folders git's walk visits, and of their
-    /// `.gitignore` files, sorted; `None` as soon as one is racy (stamped
-    /// from `racy_from` on).
+    /// `.gitignore` files, sorted, with what was read of each
+    /// ([`FolderRead`]); `None` as soon as one is racy (stamped from
+    /// `racy_from` on).
     fn walk(
         root: &Path,
         exclude: &Path,
         tracked: &[String],
         untracked: &[String],
         racy_from: i64,
-    ) -> Option<Vec<(String, DirStat)>> {
+    ) -> Option<(Stats, Vec<FolderRead>)> {
         let folders = super::folders_of(tracked.iter().chain(untracked).map(String::as_str));
         let listed =
             |list: &[String], p: &str| list.binary_search_by(|f| f.as_str().cmp(p)).is_ok();
@@ -326,6 +388,7 @@ impl UntrackedCache {
                 return None;
             }
             seen.stats.push((dir.clone(), here));
+            let mut attributes = false;
             let join = |file: &str| {
                 if dir.is_empty() {
                     file.to_owned()
@@ -337,6 +400,7 @@ impl UntrackedCache {
                 let entry = entry.ok()?;
                 let file = entry.file_name();
                 let bytes = std::os::unix::ffi::OsStrExt::as_bytes(file.as_os_str());
+                attributes |= bytes == b".gitattributes";
                 if bytes == b".gitignore" {
                     let rel = join(".gitignore");
                     let st = stat(&rel)?;
@@ -368,9 +432,11 @@ impl UntrackedCache {
                     seen.candidates.push(rel);
                 }
             }
+            seen.read = Some((dir.clone(), attributes));
             Some(seen)
         };
         let mut stats: Vec<(String, DirStat)> = Vec::new();
+        let mut read: Vec<(String, bool)> = Vec::new();
         let mut todo: Vec<String> = vec![String::new()];
         for _ in 0..MAX_ROUNDS {
             let mut candidates: Vec<String> = Vec::new();
@@ -383,6 +449,7 @@ impl UntrackedCache {
                     .collect::<Option<Vec<_>>>()?;
                 todo = Vec::new();
                 for v in level {
+                    read.extend(v.read);
                     stats.extend(v.stats);
                     todo.extend(v.into);
                     candidates.extend(v.candidates);
@@ -390,7 +457,18 @@ impl UntrackedCache {
             }
             if candidates.is_empty() {
                 stats.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                return Some(stats);
+                read.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                // Each folder read is among the stats (pushed with them).
+                let mut read = read.into_iter().peekable();
+                let flags = stats
+                    .iter()
+                    .map(|(path, _)| match read.next_if(|(r, _)| r == path) {
+                        Some((_, true)) => FolderRead::With,
+                        Some((_, false)) => FolderRead::Without,
+                        None => FolderRead::NotRead,
+                    })
+                    .collect();
+                return Some((stats, flags));
             }
             // A leading `:` would read as pathspec magic, which
             // check-ignore refuses to take literally: no record.
@@ -416,9 +494,14 @@ impl UntrackedCache {
         out.extend_from_slice(&self.listed_ns.to_le_bytes());
         out.extend_from_slice(&self.tracked);
         out.extend_from_slice(&(self.stats.len() as u64).to_le_bytes());
-        for (path, s) in &self.stats {
+        for ((path, s), read) in self.stats.iter().zip(&self.read) {
             put_str(&mut out, path);
             put_stat(&mut out, s);
+            out.push(match read {
+                FolderRead::NotRead => 0,
+                FolderRead::Without => 1,
+                FolderRead::With => 2,
+            });
         }
         out.extend_from_slice(&(self.untracked.len() as u64).to_le_bytes());
         for path in &self.untracked {
@@ -451,9 +534,16 @@ impl UntrackedCache {
         let tracked: [u8; 32] = r.take(32)?.try_into().ok()?;
         let count = r.u64()? as usize;
         let mut stats = Vec::with_capacity(count.min(1 << 20));
+        let mut read = Vec::with_capacity(count.min(1 << 20));
         for _ in 0..count {
             let path = r.string()?;
             stats.push((path, r.stat()?));
+            read.push(match r.take(1)?[0] {
+                0 => FolderRead::NotRead,
+                1 => FolderRead::Without,
+                2 => FolderRead::With,
+                _ => return None,
+            });
         }
         let count = r.u64()? as usize;
         let mut untracked = Vec::with_capacity(count.min(1 << 20));
@@ -479,6 +569,7 @@ impl UntrackedCache {
             listed_ns,
             tracked,
             stats,
+            read,
             untracked,
             env,
             outer,
@@ -487,7 +578,7 @@ impl UntrackedCache {
 }
 
 /// The later of a stat's mtime and ctime, as late as a whole-second stamp
-/// may mean (the rule of `list::changed_ns`).
+/// may mean (the rule of `sys::fs::changed_ns`).
 fn stamp(s: &DirStat) -> i64 {
     let late = |ns: i64| {
         if ns % 1_000_000_000 == 0 {
@@ -593,6 +684,43 @@ mod tests {
     }
 
     #[test]
+    fn the_record_knows_which_folders_it_read_hold_a_gitattributes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for folder in ["a", "b/c"] {
+            std::fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        std::fs::write(root.join("a/x"), "x").unwrap();
+        std::fs::write(root.join("a/.gitattributes"), "* -diff").unwrap();
+        std::fs::write(root.join("b/c/y"), "y").unwrap();
+        std::fs::write(root.join(".gitignore"), "").unwrap();
+        let tracked = vec![
+            ".gitignore".to_owned(),
+            "a/.gitattributes".to_owned(),
+            "a/x".to_owned(),
+            "b/c/y".to_owned(),
+        ];
+        let after = crate::files::snapshot::now_ns() + 1_000_000_000;
+        let kept = UntrackedCache::record(
+            root,
+            &root.join(".pqg"),
+            (&tracked, None),
+            Vec::new(),
+            after,
+        )
+        .expect("settled folders are recorded");
+        let bytes = kept.encode();
+        let (_, seen) = UntrackedCache::decode(&bytes).unwrap().into_listing();
+        assert_eq!(seen.in_folder("a"), Some(true));
+        for folder in ["", "b", "b/c"] {
+            assert_eq!(seen.in_folder(folder), Some(false), "{folder}");
+        }
+        // A `.gitignore` is recorded, not read as a folder.
+        assert_eq!(seen.in_folder(".gitignore"), None);
+        assert_eq!(seen.in_folder("d"), None);
+    }
+
+    #[test]
     fn the_record_reads_back_and_damage_is_refused() {
         let uc = UntrackedCache {
             listed_ns: 42,
@@ -608,6 +736,7 @@ mod tests {
                     size: 4096,
                 },
             )],
+            read: vec![FolderRead::With],
             untracked: vec!["a/b/new.txt".to_owned(), "nested/".to_owned()],
             env: [7; 32],
             outer: vec![

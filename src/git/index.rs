@@ -105,9 +105,8 @@ pub(crate) fn moved_since(root: &std::path::Path, read: Option<FileId>, listed_n
     };
     match read {
         Some(read) => FileId::now(&dirs) != Some(read),
-        None => std::fs::symlink_metadata(dirs.git_dir.join("index")).is_ok_and(|m| {
-            crate::files::list::changed_ns(&m) >= listed_ns.saturating_sub(20_000_000)
-        }),
+        None => std::fs::symlink_metadata(dirs.git_dir.join("index"))
+            .is_ok_and(|m| crate::sys::fs::changed_ns(&m) >= listed_ns.saturating_sub(20_000_000)),
     }
 }
 

@@ -122,6 +122,121 @@ pub(crate) fn coverage(files: &CoverageLines, new_code: &NewCode) -> (Option<f64
     (value, counts)
 }
 
+/// How many outcomes a [`CoverageMemo`] keeps.
+const REMEMBERED: usize = 8;
+
+/// New-code coverage outcomes computed before, each by a digest of all
+/// [`coverage`] reads: the report's files (their string form, whole) and
+/// new code (every field, files in path order). [`coverage`] is a pure
+/// function of those two, so an outcome found under the same digest is
+/// the one it would compute; a warm run whose report and new lines did
+/// not change takes it instead of walking the report's files again. New
+/// code that makes every line new is never memoised: which files count
+/// then depends on the tree ([`NewCode::lines`]). No I/O here: the caller
+/// loads and keeps the outcomes ([`CoverageMemo::from_outcomes`],
+/// [`CoverageMemo::into_outcomes`]).
+#[derive(Debug, Default)]
+pub(crate) struct CoverageMemo {
+    outcomes: std::sync::Mutex<Vec<CoverageOutcome>>,
+    added: std::sync::atomic::AtomicBool,
+}
+
+/// One outcome of [`coverage`] and the digest of what it was computed
+/// from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CoverageOutcome {
+    pub key: [u8; 32],
+    pub value: Option<f64>,
+    pub counts: NewCodeCounts,
+}
+
+impl CoverageMemo {
+    /// A memo holding `outcomes` (newest first).
+    pub(crate) fn from_outcomes(outcomes: Vec<CoverageOutcome>) -> CoverageMemo {
+        CoverageMemo {
+            outcomes: std::sync::Mutex::new(outcomes),
+            added: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// The outcomes to keep (newest first), when one was added.
+    pub(crate) fn into_outcomes(self) -> Option<Vec<CoverageOutcome>> {
+        let added = self.added.into_inner();
+        added.then(|| self.outcomes.into_inner().unwrap_or_default())
+    }
+
+    /// [`coverage`] of `files` on `new_code`, taken from the memo when it
+    /// was computed before from the same two.
+    pub(crate) fn coverage(
+        &self,
+        files: &CoverageLines,
+        new_code: &NewCode,
+    ) -> (Option<f64>, NewCodeCounts) {
+        if new_code.everything.is_some() {
+            return coverage(files, new_code);
+        }
+        let key = coverage_key(files, new_code);
+        if let Ok(outcomes) = self.outcomes.lock() {
+            if let Some(o) = outcomes.iter().find(|o| o.key == key) {
+                crate::debug!("new code: the coverage on new code as judged before, from the same report lines and new lines");
+                return (o.value, o.counts.clone());
+            }
+        }
+        let (value, counts) = coverage(files, new_code);
+        if let Ok(mut outcomes) = self.outcomes.lock() {
+            outcomes.retain(|o| o.key != key);
+            outcomes.insert(
+                0,
+                CoverageOutcome {
+                    key,
+                    value,
+                    counts: counts.clone(),
+                },
+            );
+            outcomes.truncate(REMEMBERED);
+            self.added.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        (value, counts)
+    }
+}
+
+/// The digest of everything [`coverage`] reads of `files` and `new_code`
+/// (when not every line is new).
+fn coverage_key(files: &CoverageLines, new_code: &NewCode) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    let mut part = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    part(b"pqg new-code coverage 1");
+    part(files.as_str().as_bytes());
+    part(new_code.root.as_os_str().as_encoded_bytes());
+    part(new_code.reference.as_bytes());
+    part(&[u8::from(new_code.base.is_some())]);
+    part(new_code.base.as_deref().unwrap_or("").as_bytes());
+    part(&[u8::from(new_code.changed_lines.is_some())]);
+    part(&new_code.changed_lines.unwrap_or(0).to_le_bytes());
+    let mut paths: Vec<(&String, &crate::git::new_code::Lines)> = new_code.files.iter().collect();
+    paths.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    part(&(paths.len() as u64).to_le_bytes());
+    for (path, lines) in paths {
+        part(path.as_bytes());
+        match lines {
+            crate::git::new_code::Lines::All => part(b"all"),
+            crate::git::new_code::Lines::Ranges(ranges) => {
+                let mut bytes = Vec::with_capacity(8 + ranges.len() * 8);
+                bytes.extend_from_slice(b"ranges");
+                for &(a, b) in ranges {
+                    bytes.extend_from_slice(&a.to_le_bytes());
+                    bytes.extend_from_slice(&b.to_le_bytes());
+                }
+                part(&bytes);
+            }
+        }
+    }
+    *h.finalize().as_bytes()
+}
+
 /// Whether a result at `line` of `path` (0: the whole file) is on new code.
 pub(crate) fn on_new_code(new_code: &NewCode, path: &str, line: u32) -> bool {
     on_new(new_code, path, line, line)
@@ -216,6 +331,30 @@ mod tests {
         let (value, counts) = coverage(&CoverageLines::new(&files[1..]), &nc);
         assert_eq!(value, None);
         assert_eq!(counts.instrumented, Some(0));
+    }
+
+    #[test]
+    fn the_memo_serves_an_outcome_only_for_the_same_report_and_new_lines() {
+        let files = CoverageLines::new(&[file(&["a.py"], &[1, 2, 3], &[2])]);
+        let line = |n| new_code(&[("a.py", Lines::Ranges(vec![(n, n)]))]);
+        let memo = CoverageMemo::default();
+        for n in [1, 2, 3, 2] {
+            assert_eq!(memo.coverage(&files, &line(n)), coverage(&files, &line(n)));
+        }
+        let other = CoverageLines::new(&[file(&["a.py"], &[1, 2, 3], &[])]);
+        assert_eq!(memo.coverage(&other, &line(2)), coverage(&other, &line(2)));
+        let mut moved = line(2);
+        moved.base = Some("def".into());
+        assert_eq!(memo.coverage(&files, &moved).1.base, moved.base);
+        let kept = memo.into_outcomes().expect("outcomes added");
+        assert_eq!(kept.len(), 5, "one per distinct pair, newest first");
+        assert_eq!(kept[0].counts.base.as_deref(), Some("def"));
+        // Every line new: which files count depends on the tree, never kept.
+        let memo = CoverageMemo::default();
+        let mut all = line(1);
+        all.everything = Some("no merge base".into());
+        memo.coverage(&files, &all);
+        assert_eq!(memo.into_outcomes(), None);
     }
 
     #[test]

@@ -70,6 +70,11 @@ impl CoverageLines {
         lines_text::Files::new(&self.text)
     }
 
+    /// The string form itself: what the files are, whole.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
     /// Every file, decoded.
     pub fn decoded(&self) -> Vec<super::FileLines> {
         lines_text::decode(&self.text).unwrap_or_default()

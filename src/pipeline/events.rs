@@ -62,6 +62,7 @@ impl<'a> Assessor<'a> {
             execution,
             self.baseline,
             self.new_code.and_then(super::LazyNewCode::get),
+            self.new_code.and_then(super::LazyNewCode::memo),
         );
         if let Some(w) = self.writes {
             w.finished(gate, execution.duration);

@@ -148,27 +148,45 @@ pub(crate) struct LazyNewCode {
     top: PathBuf,
     pending: Mutex<Option<std::thread::JoinHandle<Result<NewCode, crate::diag::UserError>>>>,
     value: OnceLock<Option<NewCode>>,
+    /// The last run's new code, when the offer found that nothing it
+    /// depends on changed: taken without waiting for the thread (which
+    /// ends on its own, having nothing left to do).
+    served: Mutex<Option<NewCode>>,
+    /// The coverage on new code judged before, and the file it is kept
+    /// in, when the cache is on.
+    judged: Option<(PathBuf, judge::scope::CoverageMemo)>,
 }
 
+/// The work tree's digest the last run's new code was found for, and that
+/// new code.
+type LastFound = ([u8; 32], NewCode);
+
 /// git's index from the background thread (with the work tree's digest
-/// the last run's new code was found for, when nothing else it depends on
-/// changed since), and the way back to it.
+/// the last run's new code was found for and that new code, when nothing
+/// else it depends on changed since), and the way back to it.
 struct Offer {
-    index: Receiver<(crate::git::new_code::IndexFile, Option<[u8; 32]>)>,
+    index: Receiver<(crate::git::new_code::IndexFile, Option<LastFound>)>,
     work_tree: SyncSender<Option<WorkTree>>,
 }
 
 impl LazyNewCode {
     /// Starts finding what is new since `reference` at `root`; `listed`:
     /// whether the run's snapshot will list the untracked files (else the
-    /// thread lists them meanwhile); `memo`: the file the last run's new
-    /// code is kept in ([`new_code_memo`]), when the cache is on.
+    /// thread lists them meanwhile); `cache_dir`: the folder the last
+    /// run's new code and the coverage judged on it are kept in
+    /// ([`new_code_memo`]), when the cache is on.
     fn start(
         root: &Path,
         reference: &Reference,
         listed: bool,
-        memo: Option<PathBuf>,
+        cache_dir: Option<&Path>,
     ) -> LazyNewCode {
+        let judged = cache_dir.map(|dir| {
+            let file = new_code_memo::judged_file_in(dir);
+            let memo = new_code_memo::load_judged(&file);
+            (file, memo)
+        });
+        let memo = cache_dir.map(new_code_memo::file_in);
         let (checked_tx, checked) = mpsc::sync_channel(1);
         let (index_tx, index) = mpsc::sync_channel(1);
         let (work_tx, work_rx) = mpsc::sync_channel::<Option<WorkTree>>(1);
@@ -188,16 +206,16 @@ impl LazyNewCode {
                     pending.finish()
                 }
                 Half::Index(half, index) => {
+                    crate::debug!("new code: git's index read");
                     let key = half.key().filter(|_| memo.is_some());
                     let last = last.filter(|m| Some(m.key) == key);
-                    let _ = index_tx.send((index, last.as_ref().map(|m| m.tree)));
+                    let _ =
+                        index_tx.send((index, last.as_ref().map(|m| (m.tree, m.result.clone()))));
                     // The last run's answer may hold: the work tree tells.
                     let seen = last.as_ref().map(|_| work_rx.recv().ok().flatten());
                     if let (Some(last), Some(Some(work))) = (&last, &seen) {
                         if work.tree == Some(last.tree) {
-                            crate::debug!(
-                                "new code: nothing it depends on changed since the last run"
-                            );
+                            // The offer said so, and served it already.
                             return Ok(last.result.clone());
                         }
                     }
@@ -263,6 +281,8 @@ impl LazyNewCode {
             top,
             pending: Mutex::new(Some(pending)),
             value: OnceLock::new(),
+            served: Mutex::new(None),
+            judged,
         }
     }
 
@@ -291,9 +311,15 @@ impl LazyNewCode {
         };
         let work = seen.and_then(|(view, untracked)| {
             // No index comes when the thread takes the diff whole.
-            let (index, last_tree) = offer.index.recv().ok()?;
-            if last_tree.is_some() && last_tree == digests.tree {
+            let (index, last) = offer.index.recv().ok()?;
+            if let Some((_, found)) = last.filter(|(tree, _)| Some(*tree) == digests.tree) {
                 // The thread takes the last run's answer: no path to list.
+                // It is the answer here too, at once: judging need not
+                // wait for the thread to wake and end.
+                crate::debug!("new code: nothing it depends on changed since the last run");
+                if let Ok(mut served) = self.served.lock() {
+                    *served = Some(found);
+                }
                 return Some(WorkTree {
                     changed: Default::default(),
                     untracked,
@@ -336,6 +362,11 @@ impl LazyNewCode {
     pub(crate) fn get(&self) -> Option<&NewCode> {
         self.value
             .get_or_init(|| {
+                let served = self.served.lock().ok().and_then(|mut s| s.take());
+                if let Some(found) = served {
+                    announce(&found);
+                    return Some(found);
+                }
                 // Never offered: the thread takes the diff whole.
                 self.offer(None, Default::default());
                 let handle = self.pending.lock().ok()?.take()?;
@@ -350,24 +381,41 @@ impl LazyNewCode {
                         return None;
                     }
                 };
-                match &found.everything {
-                    Some(why) => eprintln!("pqg: {why}"),
-                    None => crate::info!(
-                        "new code: since `{}` (merge base {}): {} files changed",
-                        found.reference,
-                        found.base.as_deref().unwrap_or("?"),
-                        found.files.len()
-                    ),
-                }
+                announce(&found);
                 Some(found)
             })
             .as_ref()
     }
 
-    /// New code, once the run is over.
+    /// The coverage on new code judged before, when the cache is on.
+    pub(crate) fn memo(&self) -> Option<&judge::scope::CoverageMemo> {
+        self.judged.as_ref().map(|(_, memo)| memo)
+    }
+
+    /// New code, once the run is over; the coverage judged on it that
+    /// was not judged before is kept for the next run.
     fn into_inner(self) -> Option<NewCode> {
         self.get();
+        if let Some((file, memo)) = self.judged {
+            if let Some(outcomes) = memo.into_outcomes() {
+                new_code_memo::store(&file, &outcomes);
+            }
+        }
         self.value.into_inner().flatten()
+    }
+}
+
+/// Says what new code was found: on stderr when every line counts as new
+/// (and why), else under `-v`.
+fn announce(found: &NewCode) {
+    match &found.everything {
+        Some(why) => eprintln!("pqg: {why}"),
+        None => crate::info!(
+            "new code: since `{}` (merge base {}): {} files changed",
+            found.reference,
+            found.base.as_deref().unwrap_or("?"),
+            found.files.len()
+        ),
     }
 }
 
@@ -631,14 +679,12 @@ impl<'a> StageBuilder<'a> {
         }
         // The snapshot lists the untracked files when the cache keys a gate.
         let listed = cache.reads() && plan.indices().any(|i| plan.cacheable(config, i));
-        let memo = cache
-            .reads()
-            .then(|| new_code_memo::file_in(&self.request.cache_dir));
+        let cache_dir = cache.reads().then_some(self.request.cache_dir.as_path());
         Some(LazyNewCode::start(
             &config.root,
             &self.request.new_code_since,
             listed,
-            memo,
+            cache_dir,
         ))
     }
 
@@ -715,7 +761,12 @@ impl<'a> StageBuilder<'a> {
             if let (Some(new_code), Some(snapshot)) = (new_code, prepared.snapshot.as_ref()) {
                 let root = &prepared.root;
                 scope.spawn(move || {
+                    let clock = std::time::Instant::now();
                     let digests = new_code_memo::digests(root, snapshot, untracked.as_deref());
+                    crate::debug!(
+                        "new code: the work tree's digests taken ({} ms)",
+                        clock.elapsed().as_millis()
+                    );
                     new_code.offer(Some((snapshot, untracked)), digests);
                 });
             }
@@ -1008,6 +1059,7 @@ impl Finished<'_> {
             &self.result,
             &r.baseline,
             r.new_code.as_ref().and_then(LazyNewCode::get),
+            r.new_code.as_ref().and_then(LazyNewCode::memo),
             verdicts,
         );
         crate::debug!("judged");

@@ -41,8 +41,23 @@ pub(super) fn load(file: &Path) -> Option<Memo> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// The file of the coverage on new code judged before
+/// ([`crate::judge::scope::CoverageMemo`]), in the cache folder.
+pub(super) fn judged_file_in(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("new-code-judged.json")
+}
+
+/// The coverage outcomes kept in `file` (none when it does not read).
+pub(super) fn load_judged(file: &Path) -> crate::judge::scope::CoverageMemo {
+    let outcomes = std::fs::read(file)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    crate::judge::scope::CoverageMemo::from_outcomes(outcomes)
+}
+
 /// Keeps `memo` in `file` (replaced whole, or not at all).
-pub(super) fn store(file: &Path, memo: &Memo) {
+pub(super) fn store(file: &Path, memo: &impl Serialize) {
     let Ok(bytes) = serde_json::to_vec(memo) else {
         return;
     };
@@ -78,7 +93,10 @@ pub(super) fn settled(top: &Path, work: &WorkTree) -> bool {
 
 /// The `.gitattributes` files (path, content) in the folders of the
 /// snapshot's files and the folders above them that the snapshot does not
-/// hold (ignored ones); `None` when one could not be read.
+/// hold (ignored ones); `None` when one could not be read. A folder the
+/// untracked cache's record read (it held this run, so no entry of it
+/// came or went since: [`Snapshot::attributes_seen`]) is looked in only
+/// when the record saw the name there.
 fn ignored_attributes(root: &Path, snapshot: &Snapshot) -> Option<Vec<(String, Vec<u8>)>> {
     let held: std::collections::HashSet<&str> = snapshot
         .files
@@ -102,6 +120,13 @@ fn ignored_attributes(root: &Path, snapshot: &Snapshot) -> Option<Vec<(String, V
             format!("{folder}/.gitattributes")
         };
         if held.contains(path.as_str()) {
+            continue;
+        }
+        let seen = snapshot
+            .attributes_seen
+            .as_ref()
+            .and_then(|seen| seen.in_folder(folder));
+        if seen == Some(false) {
             continue;
         }
         match std::fs::read(root.join(&path)) {

@@ -182,6 +182,20 @@ pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
     Err(err)
 }
 
+/// When `meta`'s entry last changed (its ctime), as late as its stamp may
+/// mean: a file system that keeps whole seconds (or two) stamps a change
+/// made at 10.9 s as 10 s, so a stamp with no nanoseconds counts as two
+/// seconds later.
+pub(crate) fn changed_ns(meta: &std::fs::Metadata) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    let at = meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec();
+    if meta.ctime_nsec() == 0 {
+        at.saturating_add(2_000_000_000)
+    } else {
+        at
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
