@@ -40,6 +40,20 @@ fn lcov_report(target: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// The newcode benchmark's tracefile (benches/hyperfine.sh): 20,000 files
+/// of three `DA` lines each.
+fn newcode_report() -> Vec<u8> {
+    let mut s = String::new();
+    for i in 0..20_000 {
+        let _ = writeln!(s, "SF:d{:02}/s{:02}/f{i:05}.py", i % 40, (i / 40) % 25);
+        for n in [2, 5, 9] {
+            let _ = writeln!(s, "DA:{n},{}", (i + n) % 3);
+        }
+        s.push_str("end_of_record\n");
+    }
+    s.into_bytes()
+}
+
 /// A JUnit report like cargo-nextest's or Surefire's: suites of cases, some
 /// failing with a message and a trace, captured output on many.
 fn junit_report(target: usize) -> Vec<u8> {
@@ -122,6 +136,22 @@ fn parsers(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(report.len() as u64));
     group.bench_function("lcov", |b| {
         b.iter(|| lcov::parse(&report[..]).expect("valid lcov"));
+    });
+
+    // A `scope = "new"` reading: every file's lines kept, in the shape of
+    // the newcode benchmark's report (20,000 files of three DA lines,
+    // 100,000 lines), then those lines put in their stored form.
+    let small = newcode_report();
+    group.throughput(Throughput::Bytes(small.len() as u64));
+    group.bench_function("lcov per file", |b| {
+        b.iter(|| lcov::read(&small[..], true).expect("valid lcov"));
+    });
+    let mut files = lcov::read(&small[..], true).expect("valid lcov").files;
+    for f in &mut files {
+        f.places = vec![f.path.clone()];
+    }
+    group.bench_function("coverage lines stored", |b| {
+        b.iter(|| pqg::parsers::detail::CoverageLines::new(&files));
     });
 
     let report = junit_report(SIZE);

@@ -104,30 +104,37 @@ pub mod lines_text {
     use super::super::FileLines;
     use super::CoverageLines;
     use serde::de::{self, SeqAccess, Visitor};
-    use std::fmt::Write as _;
 
     /// The string form.
     pub fn encode(files: &[FileLines]) -> String {
         let mut out = String::with_capacity(files.len() * 32);
-        let numbers = |out: &mut String, list: &[u32]| {
-            let _ = write!(out, "{},", list.len());
-            let mut last = 0;
-            for &n in list {
-                let _ = write!(out, "{},", n.wrapping_sub(last));
-                last = n;
-            }
+        // Numbers written by `itoa`: `write!` cost more than the parse
+        // these lines came from.
+        let mut digits = itoa::Buffer::new();
+        let mut number = |out: &mut String, n: usize, end: char| {
+            out.push_str(digits.format(n));
+            out.push(end);
         };
         for f in files {
-            let _ = write!(out, "{}:{}{},", f.path.len(), f.path, f.places.len());
+            number(&mut out, f.path.len(), ':');
+            out.push_str(&f.path);
+            number(&mut out, f.places.len(), ',');
             for place in &f.places {
                 if *place == f.path {
                     out.push('=');
                 } else {
-                    let _ = write!(out, "{}:{place}", place.len());
+                    number(&mut out, place.len(), ':');
+                    out.push_str(place);
                 }
             }
-            numbers(&mut out, &f.lines);
-            numbers(&mut out, &f.missed);
+            for list in [&f.lines, &f.missed] {
+                number(&mut out, list.len(), ',');
+                let mut last = 0u32;
+                for &n in list {
+                    number(&mut out, n.wrapping_sub(last) as usize, ',');
+                    last = n;
+                }
+            }
         }
         out
     }

@@ -73,7 +73,7 @@ pub fn read(mut input: impl BufRead, per_file: bool) -> Result<CoverageReport, S
                     .and_then(super::count)
                     .and_then(|n| u32::try_from(n).ok())
                     .ok_or_else(|| bad("`DA:` without a line number"))?;
-                *record.da.entry(at).or_default() += hit;
+                record.da.push((at, hit));
             }
         } else if let Some(rest) = text.strip_prefix(b"LF:") {
             lf = Some(super::count(rest).ok_or_else(|| bad("`LF:` is not a number"))?);
@@ -136,8 +136,7 @@ pub fn read(mut input: impl BufRead, per_file: bool) -> Result<CoverageReport, S
             (brf, brh, brda_found, brda_hit) = (None, None, 0, 0);
             if per_file {
                 path = String::from_utf8_lossy(rest).into_owned();
-                hits = Vec::new();
-                record = Record::default();
+                record.clear();
             }
         } else if text == b"end_of_record" {
             if !in_record {
@@ -165,10 +164,13 @@ pub fn read(mut input: impl BufRead, per_file: bool) -> Result<CoverageReport, S
             records += 1;
             in_record = false;
             if per_file {
-                std::mem::take(&mut record).lines(&mut hits);
-                report.files.push(FileLines::from_hits(
+                // The buffers are kept for the next record: allocation
+                // was most of the cost of keeping every file's lines.
+                hits.clear();
+                record.lines(&mut hits);
+                report.files.push(FileLines::from_hits_in(
                     std::mem::take(&mut path),
-                    std::mem::take(&mut hits),
+                    &mut hits,
                 ));
             }
         }
@@ -189,8 +191,10 @@ pub fn read(mut input: impl BufRead, per_file: bool) -> Result<CoverageReport, S
 /// One record's line data, as diff-cover reads it.
 #[derive(Default)]
 struct Record {
-    /// `DA` lines: line, hits summed.
-    da: std::collections::BTreeMap<u32, u64>,
+    /// `DA` lines as read: line, hits (a line may come twice; summed in
+    /// [`Record::lines`]). A list, not a map: most records hold only
+    /// these, in order, and a map per record cost more than the parse.
+    da: Vec<(u32, u64)>,
     /// `BRDA` lines by line.
     branches: std::collections::BTreeMap<u32, Branches>,
     /// `FN` lines: name, first line, its `FNDA` count.
@@ -205,29 +209,50 @@ struct Branches {
 }
 
 impl Record {
+    fn clear(&mut self) {
+        self.da.clear();
+        self.branches.clear();
+        self.functions.clear();
+    }
+
     /// Adds the record's `(line, hit)` pairs: `DA` lines, then lines only
     /// `BRDA` gives (hit when every branch was taken), then lines only
     /// `FN` gives (hit when its function ran); a `DA` line with no hits
     /// whose branches were taken is hit.
-    fn lines(mut self, hits: &mut Vec<(u32, bool)>) {
+    fn lines(&mut self, hits: &mut Vec<(u32, bool)>) {
+        if !self.da.is_sorted_by(|a, b| a.0 < b.0) {
+            self.da.sort_unstable_by_key(|&(at, _)| at);
+            self.da.dedup_by(|next, kept| {
+                let same = next.0 == kept.0;
+                if same {
+                    kept.1 = kept.1.saturating_add(next.1);
+                }
+                same
+            });
+        }
+        if self.branches.is_empty() && self.functions.is_empty() {
+            hits.extend(self.da.iter().map(|&(at, count)| (at, count > 0)));
+            return;
+        }
+        let mut da: std::collections::BTreeMap<u32, u64> = self.da.iter().copied().collect();
         for (at, b) in &self.branches {
-            match self.da.get_mut(at) {
+            match da.get_mut(at) {
                 None => {
                     let count = if b.total > 0 && b.hit < b.total {
                         0
                     } else {
                         b.executions
                     };
-                    self.da.insert(*at, count);
+                    da.insert(*at, count);
                 }
                 Some(count) if *count == 0 => *count = b.executions,
                 Some(_) => {}
             }
         }
         for (_, at, count) in &self.functions {
-            self.da.entry(*at).or_insert(*count);
+            da.entry(*at).or_insert(*count);
         }
-        hits.extend(self.da.into_iter().map(|(at, count)| (at, count > 0)));
+        hits.extend(da.into_iter().map(|(at, count)| (at, count > 0)));
     }
 }
 
@@ -286,6 +311,17 @@ mod tests {
         assert_eq!(plain.branches, None);
         assert!(plain.files.is_empty());
         assert!(plain.branch_percent().unwrap_err().contains("no branches"));
+    }
+
+    #[test]
+    fn a_record_of_da_lines_alone_out_of_order_and_repeated_sums_each_line() {
+        let text = "SF:a\nDA:3,0\nDA:1,0\nDA:3,2\nDA:1,0\nDA:2,1\nend_of_record\nSF:b\nDA:1,0\nend_of_record\n";
+        let r = read(text.as_bytes(), true).unwrap();
+        assert_eq!(r.files[0].lines, vec![1, 2, 3]);
+        assert_eq!(r.files[0].missed, vec![1]);
+        // The next record starts from nothing.
+        assert_eq!(r.files[1].lines, vec![1]);
+        assert_eq!(r.files[1].missed, vec![1]);
     }
 
     #[test]

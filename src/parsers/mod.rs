@@ -58,23 +58,22 @@ impl FileLines {
     /// line listed twice (two records, two classes of one file) is covered
     /// when any of them hit it.
     pub fn from_hits(path: String, mut hits: Vec<(u32, bool)>) -> FileLines {
+        FileLines::from_hits_in(path, &mut hits)
+    }
+
+    /// [`FileLines::from_hits`] from pairs the caller keeps (sorted here),
+    /// so that one buffer serves a whole report.
+    pub fn from_hits_in(path: String, hits: &mut [(u32, bool)]) -> FileLines {
         hits.sort_unstable();
         let mut lines: Vec<u32> = Vec::with_capacity(hits.len());
-        let mut covered: Vec<bool> = Vec::with_capacity(hits.len());
-        for (line, hit) in hits {
-            if lines.last() == Some(&line) {
-                *covered.last_mut().expect("pushed with the line") |= hit;
-            } else {
-                lines.push(line);
-                covered.push(hit);
+        let mut missed: Vec<u32> = Vec::new();
+        for same in hits.chunk_by(|a, b| a.0 == b.0) {
+            let line = same[0].0;
+            lines.push(line);
+            if !same.iter().any(|&(_, hit)| hit) {
+                missed.push(line);
             }
         }
-        let missed = lines
-            .iter()
-            .zip(&covered)
-            .filter(|(_, &c)| !c)
-            .map(|(&l, _)| l)
-            .collect();
         FileLines {
             path,
             places: Vec::new(),
