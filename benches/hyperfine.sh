@@ -744,6 +744,23 @@ EOF2
   added=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(median "$WORK/newcode.json" 4)" "$(median "$WORK/newcode.json" 5)")
   row "  added by scope, --no-cache" "$added" "$ref" "git diff -U0 + cat report" 1.5
   row "  git diff -U0 alone" "$(median "$WORK/newcode.json" 3)" "$ref" "git diff -U0 + cat report" 1.5
+  # What a developer meets most: one changed file edited again (not
+  # staged), so its gate runs and new code is found afresh; the scoped
+  # profile against the whole-report one, each edit made before each run.
+  for kind in scoped whole; do
+    sed 's/^inputs = .*/inputs = ["d00\/**"]/' "$kind.toml" >"edit-$kind.toml"
+    "$PQG" check --config "edit-$kind.toml" --new-code-since main -q --progress never >/dev/null || true
+  done
+  edit="sh -c 'date +%s%N | sed \"s/^/x_0_edit = /\" >>d00/s00/f00000.py'"
+  hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/newcode-edit.json" \
+    --prepare "$edit" "$PQG check --config edit-scoped.toml --new-code-since main -q --progress never" \
+    --prepare "$edit" "$PQG check --config edit-whole.toml -q --progress never" \
+    --prepare "$edit" "sh -c 'git diff -U0 $base >/dev/null && cat cov.info >/dev/null'" >/dev/null
+  ref=$(median "$WORK/newcode-edit.json" 2)
+  row "one changed file edited, scoped" "$(median "$WORK/newcode-edit.json" 0)" "$ref" "git diff -U0 + cat report" 99
+  row "  whole-report, same edit" "$(median "$WORK/newcode-edit.json" 1)" "$ref" "git diff -U0 + cat report" 99
+  added=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(median "$WORK/newcode-edit.json" 0)" "$(median "$WORK/newcode-edit.json" 1)")
+  row "  added by scope, edited" "$added" "$ref" "git diff -U0 + cat report" 1.5
   cd "$ROOT"
 fi
 
