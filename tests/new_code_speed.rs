@@ -158,6 +158,15 @@ fn whatever_new_code_depends_on_changes_the_answer_as_without_the_cache() {
     assert!(!said.contains(KEPT), "{said}");
 }
 
+/// Has git ignore `src/.gitattributes` (through `info/exclude`).
+fn ignore_attributes(repo: &TestRepo) {
+    std::fs::write(
+        repo.path().join(".git/info/exclude"),
+        "src/.gitattributes\n",
+    )
+    .unwrap();
+}
+
 /// Three runs: the third takes the second's new code.
 fn kept(repo: &TestRepo, since: &[&str]) {
     common::settle_racy(repo);
@@ -173,11 +182,7 @@ fn what_git_reads_beside_the_snapshot_is_part_of_what_is_kept() {
     let since = ["--new-code-since", "main"];
     // A `.gitattributes` that is ignored is in no snapshot, yet git's diff
     // reads it.
-    std::fs::write(
-        repo.path().join(".git/info/exclude"),
-        "src/.gitattributes\n",
-    )
-    .unwrap();
+    ignore_attributes(&repo);
     kept(&repo, &since);
     repo.write("src/.gitattributes", "*.py -diff\n");
     let said = agrees(&repo, &since, "ignored attributes");
@@ -373,11 +378,7 @@ fn an_ignored_attributes_file_is_read_again_while_the_untracked_cache_holds() {
     // An ignored `.gitattributes` there from the start: the untracked
     // cache's record saw its name, and a run whose record holds reads it
     // (its content may change without its folder changing).
-    std::fs::write(
-        repo.path().join(".git/info/exclude"),
-        "src/.gitattributes\n",
-    )
-    .unwrap();
+    ignore_attributes(&repo);
     repo.write("src/.gitattributes", "*.py diff\n");
     kept(&repo, &since);
     let folder = || {
