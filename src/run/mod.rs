@@ -36,7 +36,7 @@ use gate::GateRunner;
 pub(crate) use measure::MetricValue;
 use process::AttemptSpec;
 pub(crate) use process::ExecEnd;
-pub(crate) use redact::{redact, secrets_from_env, Secret};
+pub(crate) use redact::{redact, secrets_from_env, Redactor, Secret};
 pub(crate) use signals::{listen as listen_for_signals, received as signal_received};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
