@@ -62,10 +62,13 @@ pub(super) fn run_builtin(
     );
     super::gate::mask_errors(&mut metrics, &runner.opts.secrets);
     let mut findings = outcome.findings;
-    for f in &mut findings {
-        // A file's name may hold a secret as much as a message.
-        redact(&mut f.file, &runner.opts.secrets);
-        redact(&mut f.message, &runner.opts.secrets);
+    // A file's name may hold a secret as much as a message. One finder
+    // for them all: one per text cost a build per finding.
+    if let Some(redactor) = super::Redactor::new(&runner.opts.secrets) {
+        for f in &mut findings {
+            redactor.redact(&mut f.file);
+            redactor.redact(&mut f.message);
+        }
     }
     Execution {
         end: ExecEnd::Exited(0),

@@ -5,7 +5,7 @@
 //! reads or writes the cache.
 
 use super::measure::Reading;
-use super::{redact, ExecEnd, Execution, Output, Secret};
+use super::{ExecEnd, Execution, Output, Secret};
 use crate::cache::{StoredExit, StoredMetric, StoredResult};
 use crate::parsers::detail::MetricDetail;
 use std::sync::Arc;
@@ -92,11 +92,14 @@ impl Execution {
         if secrets.is_empty() {
             return;
         }
-        redact(&mut self.output.text, secrets);
+        let Some(redactor) = super::Redactor::new(secrets) else {
+            return;
+        };
+        redactor.redact(&mut self.output.text);
         super::gate::mask_errors(&mut self.metrics, secrets);
         for f in &mut self.findings {
-            redact(&mut f.file, secrets);
-            redact(&mut f.message, secrets);
+            redactor.redact(&mut f.file);
+            redactor.redact(&mut f.message);
         }
     }
 }
