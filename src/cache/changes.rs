@@ -95,26 +95,29 @@ pub(crate) fn changes_since(
             appeared.push(path.clone());
         }
     }
-    let shared = known.map_or(0, |known| {
-        indices
-            .iter()
-            .filter(|&&i| {
-                let path = snapshot.files[i].path.as_str();
-                known
-                    .binary_search_by(|(p, _)| p.as_str().cmp(path))
-                    .is_ok()
-            })
-            .count()
-    });
     crate::debug!(
         "cache: {} input files looked at again ({} changed), {} new",
         indices.len(),
         changed.len(),
         appeared.len()
     );
-    crate::debug!(
-        "cache: {shared} of them as the write watch's last look saw them, not stat'ed again"
-    );
+    // Counted only to be said: a search per input file.
+    if crate::log::enabled() {
+        let shared = known.map_or(0, |known| {
+            indices
+                .iter()
+                .filter(|&&i| {
+                    let path = snapshot.files[i].path.as_str();
+                    known
+                        .binary_search_by(|(p, _)| p.as_str().cmp(path))
+                        .is_ok()
+                })
+                .count()
+        });
+        crate::debug!(
+            "cache: {shared} of them as the write watch's last look saw them, not stat'ed again"
+        );
+    }
     Some(Changes {
         changed,
         appeared,
