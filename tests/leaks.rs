@@ -630,3 +630,33 @@ fn cache_export_without_a_database_writes_an_empty_export_and_names_no_profile()
     assert!(!stderr.contains("default profile"), "{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("imported 0"));
 }
+
+#[test]
+fn a_forbidden_patterns_configured_message_is_masked_in_every_format() {
+    // The message is the config's, not the code's: SARIF shows it as the
+    // rule's description as well as on each finding.
+    let repo = TestRepo::new()
+        .gates(&format!(
+            r#"
+[gates.forb]
+builtin = "forbidden"
+inputs = ["x/**"]
+patterns = [{{ pattern = "dbg!(", message = "remove dbg! {SECRET}" }}]
+"#
+        ))
+        .file("x/a.rs", "dbg!(1)\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "dbg"]);
+    for cached in ["--no-cache", "--quiet"] {
+        for format in FORMATS {
+            let out = repo
+                .pqg(["check", cached, "--format", format])
+                .env("API_TOKEN", SECRET)
+                .output()
+                .unwrap();
+            expect_code(&out, 1);
+            assert_no_fragment(&out.stdout, &format!("{cached} --format {format}"));
+            assert_no_fragment(&out.stderr, &format!("{cached} --format {format} stderr"));
+        }
+    }
+}

@@ -353,6 +353,10 @@ pub(crate) fn build(
     run_id: &str,
     recent: &HashMap<String, Vec<Sample>>,
 ) -> Report {
+    // A builtin's configured texts (a `forbidden` pattern's message) are
+    // shown as its rules: masked like its findings (DESIGN §11).
+    let redactor =
+        crate::run::Redactor::new(&crate::run::secrets_from_env(&config.settings.redact));
     let gates: Vec<GateReport> = plan
         .gates
         .iter()
@@ -478,7 +482,15 @@ pub(crate) fn build(
                     _ => None,
                 },
                 rules: match &gate.command {
-                    Command::Builtin(spec) => spec.rules(),
+                    Command::Builtin(spec) => {
+                        let mut rules = spec.rules();
+                        if let Some(redactor) = &redactor {
+                            for rule in &mut rules {
+                                redactor.redact(&mut rule.description);
+                            }
+                        }
+                        rules
+                    }
                     _ => Vec::new(),
                 },
                 other_shard: matches!(
