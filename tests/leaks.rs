@@ -660,3 +660,31 @@ patterns = [{{ pattern = "dbg!(", message = "remove dbg! {SECRET}" }}]
         }
     }
 }
+
+#[test]
+fn explain_compares_input_names_masked_and_shows_none_in_clear() {
+    // The stored manifest holds the name masked; today's list must be
+    // masked the same way, or the file reads as removed and added, its
+    // real name printed.
+    let repo = TestRepo::new()
+        .gates("[gates.gx]\nrun = [\"true\"]\ninputs = [\"x/**\"]\n")
+        .file(&format!("x/file-{NAME_SECRET}.rs"), "a\n")
+        .file("x/other.rs", "b\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "named"]);
+    let run = |args: &[&str]| {
+        repo.pqg(args)
+            .env("API_TOKEN", NAME_SECRET)
+            .output()
+            .unwrap()
+    };
+    expect_code(&run(&["check", "--quiet"]), 0);
+    repo.write("x/other.rs", "changed\n");
+    let out = run(&["explain", "gx"]);
+    expect_code(&out, 0);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains("  - changed: x/other.rs"), "{stdout}");
+    assert!(!stdout.contains("added:"), "{stdout}");
+    assert!(!stdout.contains("removed:"), "{stdout}");
+    assert_name_secret_absent(&out.stdout, "explain");
+}

@@ -26,9 +26,13 @@ pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> anyhow::Result<Outcome> 
     let stage = resolved.stage(config, args.stage.as_deref())?;
     let plan = plan::build(config, stage, &plan::Filters::default(), false)?;
     let secrets = run::secrets_from_env(&config.settings.redact);
+    // One finder for every text: the input files' names are masked too.
+    let redactor = run::Redactor::new(&secrets);
     let mask = |text: &str| {
         let mut t = text.to_owned();
-        run::redact(&mut t, &secrets);
+        if let Some(redactor) = &redactor {
+            redactor.redact(&mut t);
+        }
         t
     };
 
@@ -297,7 +301,20 @@ pub(super) fn differences(
                 "  - input files changed ({} → {} files; the old list is no longer stored)",
                 old.input_count, now.input_count
             )),
-            Some(old_files) => out.extend(file_changes(old_files, now_files)),
+            Some(old_files) => {
+                // The stored names are masked: today's are compared (and
+                // shown) masked the same way, never in clear.
+                let masked = |files: &[FileEntry]| -> Vec<FileEntry> {
+                    files
+                        .iter()
+                        .map(|f| FileEntry {
+                            path: mask(&f.path),
+                            ..f.clone()
+                        })
+                        .collect()
+                };
+                out.extend(file_changes(&masked(old_files), &masked(now_files)));
+            }
         }
     }
     if out.is_empty() {
