@@ -688,3 +688,59 @@ fn explain_compares_input_names_masked_and_shows_none_in_clear() {
     assert!(!stdout.contains("removed:"), "{stdout}");
     assert_name_secret_absent(&out.stdout, "explain");
 }
+
+#[test]
+fn a_scoped_coverage_report_naming_a_secret_file_shows_and_stores_no_secret() {
+    let name = format!("src/mod_{NAME_SECRET}.py");
+    let repo = TestRepo::new()
+        .gates(
+            r#"
+[gates.cov]
+run = ["sh", "-c", "cp cov.src cov.info"]
+inputs = ["src/**", "cov.src"]
+[gates.cov.metrics.new]
+lcov = "cov.info"
+scope = "new"
+"#,
+        )
+        .file("src/base.py", "1\n")
+        .file(".gitignore", "cov.info\n")
+        .file(
+            "cov.src",
+            &format!("SF:{name}\nDA:1,0\nDA:2,1\nend_of_record\n"),
+        );
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "base"]);
+    repo.write(&name, "a\nb\n");
+    let check = |args: &[&str]| {
+        repo.pqg(args)
+            .env("API_TOKEN", NAME_SECRET)
+            .output()
+            .unwrap()
+    };
+    let fresh = check(&[
+        "check",
+        "--new-code-since",
+        "HEAD",
+        "--no-cache",
+        "--format",
+        "json",
+    ]);
+    for format in FORMATS {
+        let out = check(&["check", "--new-code-since", "HEAD", "--format", format]);
+        assert_name_secret_absent(&out.stdout, &format!("--format {format}"));
+        assert_name_secret_absent(&out.stderr, &format!("--format {format} stderr"));
+    }
+    // Judged on the real name (one of its two lines covered), and the same
+    // without the cache.
+    let cached = check(&["check", "--new-code-since", "HEAD", "--format", "json"]);
+    let value = |out: &std::process::Output| {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["gates"][0]["metrics"][0]["value"].clone()
+    };
+    assert_eq!(value(&fresh), serde_json::json!(50.0));
+    assert_eq!(value(&cached), value(&fresh));
+    let export = repo.path().join("export.json");
+    expect_code(&check(&["cache", "export", export.to_str().unwrap()]), 0);
+    assert_name_secret_absent(&std::fs::read(&export).unwrap(), "the export");
+}

@@ -27,6 +27,10 @@ pub(super) fn store_results(
     cache: &mut Cache,
     cache_dir: &Path,
 ) -> Option<cache::Changes> {
+    // One finder for the run's secrets: the names stored are masked, and
+    // with a token in the environment a finder per name cost half a
+    // second for 40 gates on 20,000 files.
+    let redactor = run::Redactor::new(&run::secrets_from_env(&config.settings.redact));
     let mut candidates = Vec::new();
     for (i, execution) in result.executions.enumerate() {
         let (Some(execution), Some(key)) = (execution, &prepared.keys[i.0]) else {
@@ -46,6 +50,26 @@ pub(super) fn store_results(
         let Some(stored) = execution.to_stored() else {
             continue;
         };
+        // A scoped coverage metric keeps its report's file names, to be
+        // judged again on another reference: a name holding a secret is
+        // never stored (nor exported), and masked it could match no file.
+        let coverage_names = execution
+            .metrics
+            .iter()
+            .flatten()
+            .filter_map(|r| r.detail.as_ref()?.coverage.as_ref());
+        if let Some(redactor) = &redactor {
+            if coverage_names
+                .into_iter()
+                .any(|c| redactor.holds(c.as_str()))
+            {
+                crate::info!(
+                    "gate {}: result not stored: its coverage report names a file whose name holds a secret",
+                    gate.id
+                );
+                continue;
+            }
+        }
         let clean = matches!(execution.end, run::ExecEnd::Exited(code) if gate.exit_codes.contains(&code))
             && execution.metrics.iter().all(Result::is_ok);
         if !(clean || gate.cache_failures) {
@@ -128,12 +152,7 @@ pub(super) fn store_results(
         .collect();
     // The manifest names the input files, for `explain`: a name holding a
     // secret is stored masked (DESIGN §11).
-    // One finder for the run, and each list of names looked through once
-    // however many keys share it: with a token in the environment, masking
-    // each name of each key built a finder per name (half a second for 40
-    // gates on 20,000 files).
-    let secrets = run::secrets_from_env(&config.settings.redact);
-    let redactor = run::Redactor::new(&secrets);
+    // Each list of names is looked through once however many keys share it.
     let mut looked = std::collections::HashMap::new();
     let masked: Vec<Option<Vec<FileEntry>>> = kept
         .iter()

@@ -456,7 +456,16 @@ pub(crate) fn build(
                             .map_or("all", |c| c.scope.name())
                             .to_owned(),
                         not_applicable: m.new_code.is_some() && matches!(m.value, Ok(None)),
-                        new_code: m.new_code.clone(),
+                        new_code: m.new_code.clone().map(|mut counts| {
+                            // The report's file names, as the rules' texts.
+                            if let Some(redactor) = &redactor {
+                                let paths = counts.uncovered.iter_mut().map(|r| &mut r.path);
+                                paths
+                                    .chain(counts.unmatched.iter_mut())
+                                    .for_each(|p| redactor.redact(p));
+                            }
+                            counts
+                        }),
                     })
                     .collect(),
                 notes,

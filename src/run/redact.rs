@@ -51,6 +51,13 @@ impl Redactor {
         overlapping_finder(&forms).map(Redactor)
     }
 
+    /// Whether masking would change `text`.
+    pub(crate) fn holds(&self, text: &str) -> bool {
+        let mut masked = text.to_owned();
+        self.redact(&mut masked);
+        masked != text
+    }
+
     /// Masks `text` as [`redact`] does.
     pub(crate) fn redact(&self, text: &mut String) {
         if let Some(masked) = masked_bytes(&self.0, text.as_bytes()) {
