@@ -60,13 +60,7 @@ fn new_code_with(repo: &TestRepo, args: &[&str], env: &[(&str, &str)]) -> (Value
         String::from_utf8_lossy(&out.stderr)
     );
     let report = json(&out.stdout);
-    let metric = report["gates"][0]["metrics"]
-        .as_array()
-        .expect("metrics")
-        .iter()
-        .find(|m| m["name"] == "new")
-        .expect("metric new")
-        .clone();
+    let metric = metric_new(&report["gates"][0]);
     let shown = serde_json::json!({
         "value": metric["value"],
         "new_code": metric["new_code"],
@@ -156,6 +150,17 @@ fn whatever_new_code_depends_on_changes_the_answer_as_without_the_cache() {
     repo.write(".pqg/new-code.json", "{ damaged");
     let said = agrees(&repo, &since, "damaged memo");
     assert!(!said.contains(KEPT), "{said}");
+}
+
+/// The metric named `new` of a gate of a JSON report.
+fn metric_new(gate: &serde_json::Value) -> serde_json::Value {
+    gate["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .find(|m| m["name"] == "new")
+        .expect("metric new")
+        .clone()
 }
 
 /// Has git ignore `src/.gitattributes` (through `info/exclude`).
@@ -277,13 +282,7 @@ fn judged_agrees(repo: &TestRepo, args: &[&str], why: &str) -> (Value, String) {
         assert!(matches!(out.status.code(), Some(0 | 1)), "{why}: {log}");
         let report = json(&out.stdout);
         let gate = common::gate(&report, "cov");
-        let metric = gate["metrics"]
-            .as_array()
-            .expect("metrics")
-            .iter()
-            .find(|m| m["name"] == "new")
-            .expect("metric new")
-            .clone();
+        let metric = metric_new(gate);
         let shown = serde_json::json!({
             "status": gate["status"],
             "value": metric["value"],
