@@ -482,6 +482,14 @@ fn a_secret_that_is_not_utf8_is_masked_in_reports_and_kept_logs() {
 /// profile's `secrets` gate name holds.
 const NAME_SECRET: &str = "Zq9wFileNameTokenValue8Kx";
 
+/// pqg run in `repo` with `NAME_SECRET` as a token in its environment.
+fn with_name_secret(repo: &TestRepo, args: &[&str]) -> std::process::Output {
+    repo.pqg(args)
+        .env("API_TOKEN", NAME_SECRET)
+        .output()
+        .unwrap()
+}
+
 /// Asserts that neither `NAME_SECRET` nor either half of it is in `bytes`.
 fn assert_name_secret_absent(bytes: &[u8], what: &str) {
     let text = String::from_utf8_lossy(bytes);
@@ -500,12 +508,7 @@ fn a_finding_on_a_file_named_after_a_secret_shows_and_stores_no_secret() {
     );
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "conflict"]);
-    let check = |args: &[&str]| {
-        repo.pqg(args)
-            .env("API_TOKEN", NAME_SECRET)
-            .output()
-            .unwrap()
-    };
+    let check = |args: &[&str]| with_name_secret(&repo, args);
     for format in FORMATS {
         let out = check(&["check", "--no-cache", "--format", format]);
         expect_code(&out, 1);
@@ -672,12 +675,7 @@ fn explain_compares_input_names_masked_and_shows_none_in_clear() {
         .file("x/other.rs", "b\n");
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "named"]);
-    let run = |args: &[&str]| {
-        repo.pqg(args)
-            .env("API_TOKEN", NAME_SECRET)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| with_name_secret(&repo, args);
     expect_code(&run(&["check", "--quiet"]), 0);
     repo.write("x/other.rs", "changed\n");
     let out = run(&["explain", "gx"]);
@@ -712,12 +710,7 @@ scope = "new"
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "base"]);
     repo.write(&name, "a\nb\n");
-    let check = |args: &[&str]| {
-        repo.pqg(args)
-            .env("API_TOKEN", NAME_SECRET)
-            .output()
-            .unwrap()
-    };
+    let check = |args: &[&str]| with_name_secret(&repo, args);
     let fresh = check(&[
         "check",
         "--new-code-since",

@@ -437,15 +437,21 @@ mod tests {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// A repository whose index holds `a.txt`.
+    fn repo_with_a_staged() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        std::fs::write(dir.path().join("a.txt"), "a").unwrap();
+        git(dir.path(), &["add", "a.txt"]);
+        dir
+    }
+
     /// The index the tracked paths came from is told from the one git
     /// writes after: even when git writes the same entries again.
     #[test]
     fn a_held_index_is_told_from_the_next_one() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = repo_with_a_staged();
         let d = dir.path();
-        git(d, &["init", "-q"]);
-        std::fs::write(d.join("a.txt"), "a").unwrap();
-        git(d, &["add", "a.txt"]);
         let dirs = crate::git::dirs(d).unwrap();
         let (files, held) = tracked_at(d).unwrap();
         assert_eq!(files, ["a.txt"]);
@@ -460,11 +466,8 @@ mod tests {
     /// is read again, not answered from the last read.
     #[test]
     fn the_tracked_paths_are_read_again_only_from_a_new_index() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = repo_with_a_staged();
         let d = dir.path();
-        git(d, &["init", "-q"]);
-        std::fs::write(d.join("a.txt"), "a").unwrap();
-        git(d, &["add", "a.txt"]);
         let (first, _) = tracked_at(d).unwrap();
         let (again, held) = tracked_at(d).unwrap();
         assert_eq!(

@@ -188,20 +188,16 @@ pub(super) fn store_results(
 /// `files` with the secrets `redactor` finds masked in their names, or
 /// `None` when no name holds one.
 fn masked_names(files: &[FileEntry], redactor: &run::Redactor) -> Option<Vec<FileEntry>> {
-    let mask = |path: &str| {
-        let mut masked = path.to_owned();
-        redactor.redact(&mut masked);
-        masked
-    };
-    if files.iter().all(|f| mask(&f.path) == f.path) {
+    if !files.iter().any(|f| redactor.holds(&f.path)) {
         return None;
     }
     Some(
         files
             .iter()
-            .map(|f| FileEntry {
-                path: mask(&f.path),
-                ..f.clone()
+            .map(|f| {
+                let mut path = f.path.clone();
+                redactor.redact(&mut path);
+                FileEntry { path, ..f.clone() }
             })
             .collect(),
     )
