@@ -442,3 +442,77 @@ fn a_git_add_just_before_the_run_keeps_the_listing() {
     repo.write("src/BAD.txt", "BAD\n");
     expect(&repo, "fail");
 }
+
+/// Default inputs (every file): fails when an input holds `BAD`; then,
+/// having read them, writes `made/new.txt` (holding `BAD`) when it is not
+/// there yet.
+const MAKES_A_FILE: &str = "[gates.g]\nrun = 'r=0; git ls-files -co --exclude-standard -z | xargs -0 cat | grep -q \"B[A]D\" && r=1; mkdir -p made && { [ -e made/new.txt ] || printf \"B%sD\" A > made/new.txt; }; exit $r'\n";
+
+/// A cache folder made beforehand and a settled tree: the cold run's
+/// listing is kept, and with it the stamps the look after the run uses.
+fn settled_with_a_cache_folder(repo: &TestRepo) {
+    std::fs::create_dir_all(repo.path().join(".pqg")).unwrap();
+    settle();
+}
+
+#[test]
+fn a_file_a_gate_makes_on_a_cold_run_is_seen_by_the_look_after_it() {
+    // The gate passes, then makes a new input in a new folder: the look
+    // after the run finds it (the root's stamps moved), and the pass, made
+    // before the file existed, is not stored.
+    let repo = committed(TestRepo::new().gates(MAKES_A_FILE).file("a.txt", "ok\n"));
+    settled_with_a_cache_folder(&repo);
+    let (status, _, log) = check(&repo, &[]);
+    assert_eq!(status, "pass", "{log}");
+    assert!(log.contains("untracked cache saved"), "{log}");
+    assert!(log.contains("1 new"), "the new file was not seen:\n{log}");
+    let (cached, was_cached, log) = check(&repo, &[]);
+    assert!(
+        !was_cached,
+        "the pass from before the file was stored:\n{log}"
+    );
+    let (fresh, _, _) = check(&repo, &["--no-cache"]);
+    assert_eq!((cached.as_str(), fresh.as_str()), ("fail", "fail"), "{log}");
+}
+
+/// Default inputs: passes, and writes into the ignored `build/` folder.
+const WRITES_IGNORED: &str = "[gates.g]\nrun = 'mkdir -p build && date +%s%N > build/out.txt'\n";
+
+#[test]
+fn a_run_that_makes_only_ignored_files_is_stored_without_listing_again() {
+    // Nothing new among the inputs: the listing's stamps hold after the run
+    // (build/ is ignored, and already there), git is not asked again, and
+    // the result is stored.
+    let repo = committed(
+        TestRepo::new()
+            .gates(WRITES_IGNORED)
+            .file(".gitignore", "build/\n")
+            .file("a.txt", "ok\n"),
+    );
+    std::fs::create_dir_all(repo.path().join("build")).unwrap();
+    settled_with_a_cache_folder(&repo);
+    let (_, _, log) = check(&repo, &[]);
+    assert!(
+        log.contains("changed since the listing: nothing new"),
+        "the look after the run listed the tree again:\n{log}"
+    );
+    let (status, cached, log) = check(&repo, &[]);
+    assert_eq!((status.as_str(), cached), ("pass", true), "{log}");
+}
+
+#[test]
+fn a_file_a_gate_makes_beside_listed_ones_is_seen_on_a_warm_listing() {
+    // The listing held at the start of the run (reused), then the gate
+    // adds an input to a folder the listing knew: its stamps move.
+    let repo = committed(TestRepo::new().gates(CONTENT).file("made/a.txt", "ok\n"));
+    warm(&repo);
+    repo.write("gates.toml", MAKES_A_FILE);
+    repo.git(&["add", "gates.toml"]);
+    repo.git(&["commit", "-q", "-m", "the gate writes"]);
+    settle();
+    let (status, _, log) = check(&repo, &[]);
+    assert_eq!(status, "pass", "{log}");
+    assert!(log.contains(REUSED), "the listing is not reused:\n{log}");
+    assert!(log.contains("1 new"), "the new file was not seen:\n{log}");
+    expect(&repo, "fail");
+}

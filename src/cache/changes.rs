@@ -7,7 +7,9 @@
 //! only the places their globs name, for new files — unless no folder
 //! there changed since the snapshot's listing started (a new file changes
 //! its folder's ctime), nor any rule of what git ignores: then nothing can
-//! have appeared, and git is not asked. This module only reads the tree;
+//! have appeared, and git is not asked. When some glob names no place
+//! (every file may be an input), the folders git's walk visits are looked
+//! at by the stamps the untracked listing kept, for the same answer. This module only reads the tree;
 //! it never writes the cache.
 
 use super::prepare::{GateKey, Prepared};
@@ -188,7 +190,40 @@ fn listing(
             return Some(files);
         }
     }
+    if !index_moved && nothing_new_anywhere(prepared, snapshot, &exclude, &places) {
+        return Some(Vec::new());
+    }
     list::list_files(&prepared.root, &exclude, &places).ok()
+}
+
+/// Whether no file can have appeared anywhere in the tree since the
+/// snapshot listed it, git's index being the one it read: the untracked
+/// listing's stamps still hold (no folder git's walk visits gained or
+/// lost an entry, no rule of what git ignores changed: git would list the
+/// same untracked files), and nothing is new at the `places` the globs
+/// name (ignored ones are outside git's walk). Costs an `lstat` per
+/// folder where listing the tree costs git's walk of it.
+fn nothing_new_anywhere(
+    prepared: &Prepared,
+    snapshot: &Snapshot,
+    exclude: &Path,
+    places: &[&str],
+) -> bool {
+    let Some(stamps) = &snapshot.listing_stamps else {
+        return false;
+    };
+    let Ok(root) = Root::open(&prepared.root) else {
+        return false;
+    };
+    if let Err(why) = stamps.check(&root) {
+        crate::debug!("cache: the untracked listing no longer holds ({why}): listing the tree");
+        return false;
+    }
+    let held = places.is_empty() || nothing_new(prepared, snapshot, exclude, places);
+    if held {
+        crate::debug!("cache: no folder git's walk visits changed since the listing: nothing new");
+    }
+    held
 }
 
 /// Whether no file can have appeared at the places `within` since the

@@ -98,11 +98,12 @@ pub(crate) struct RanKeyCommand {
 
 /// What looks on as the snapshot is taken: the bytes of each file hashed
 /// (`tap`), and the moment every file is stat'ed, before the others are
-/// hashed (`stated`).
+/// hashed (`stated`, told whether the snapshot keeps the listing's
+/// stamps).
 #[derive(Clone, Copy)]
 pub(crate) struct Watchers<'t> {
     pub tap: Option<&'t dyn ContentTap>,
-    pub stated: &'t dyn Fn(&[&Stated]),
+    pub stated: &'t dyn Fn(&[&Stated], bool),
 }
 
 impl Watchers<'_> {
@@ -113,7 +114,7 @@ impl Watchers<'_> {
     };
 }
 
-fn unwatched(_: &[&Stated]) {}
+fn unwatched(_: &[&Stated], _: bool) {}
 
 /// A gate's input files, their digest and the filter that chose them.
 type SelectedInputs = (InputsDigest, InputFiles, Arc<InputFilter>);

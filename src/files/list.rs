@@ -177,13 +177,15 @@ pub fn snapshot_tree(
     untracked: Option<Option<UntrackedCache>>,
     tap: Option<&dyn ContentTap>,
 ) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces, UntrackedUpdate)> {
-    snapshot_tree_with(root, exclude, places, load_index, untracked, tap, |_| {})
+    snapshot_tree_with(root, exclude, places, load_index, untracked, tap, |_, _| {})
 }
 
 /// [`snapshot_tree`], calling `stated` once every file listed is stat'ed
 /// and before the files the index cannot vouch for are hashed (the racy
 /// ones aside, hashed before): with the files stat'ed, by batch (tracked,
-/// untracked, ignored). Gates may start from then on (issue 14).
+/// untracked, ignored), and whether the snapshot will keep the listing's
+/// stamps ([`Snapshot::listing_stamps`]). Gates may start from then on
+/// (issue 14).
 pub(crate) fn snapshot_tree_with(
     root: &Path,
     exclude: &Path,
@@ -191,7 +193,7 @@ pub(crate) fn snapshot_tree_with(
     load_index: impl FnOnce() -> StatIndex + Send,
     untracked: Option<Option<UntrackedCache>>,
     tap: Option<&dyn ContentTap>,
-    stated: impl FnOnce(&[&Stated]),
+    stated: impl FnOnce(&[&Stated], bool),
 ) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces, UntrackedUpdate)> {
     let handle = Root::open(root).with_context(|| format!("opening `{}`", root.display()))?;
     let listed_ns = super::snapshot::now_ns();
@@ -289,6 +291,7 @@ pub(crate) fn snapshot_tree_with(
                     uc.stats.len(),
                     uc.untracked.len()
                 );
+                let stamps = uc.stamps();
                 let (untracked, attributes_seen) = uc.into_listing();
                 return finish(
                     s,
@@ -297,7 +300,7 @@ pub(crate) fn snapshot_tree_with(
                     handle,
                     (tracked, Some(untracked)),
                     (&index, &open, tap),
-                    None,
+                    (None, Some(stamps)),
                     listed_ns,
                     stated,
                 )
@@ -317,7 +320,7 @@ pub(crate) fn snapshot_tree_with(
             handle,
             (tracked, others),
             (&index, &open, tap),
-            tracked_copy,
+            (tracked_copy, None),
             listed_ns,
             stated,
         )?;
@@ -326,10 +329,15 @@ pub(crate) fn snapshot_tree_with(
     })
 }
 
+/// The tracked paths a new untracked cache record is made against, and
+/// the index they were read from (when read in process).
+type TrackedCopy = (Vec<String>, Option<git::index::HeldIndex>);
+
 /// The rest of [`snapshot_tree`] once the tracked files are stat'ed and
 /// the untracked ones known: the untracked and ignored files' snapshot,
 /// and a new untracked cache record when `tracked_copy` is given (made
-/// while the untracked files are stat'ed).
+/// while the untracked files are stat'ed). The snapshot keeps the stamps
+/// of the record made, or of the one that `held` ([`Snapshot::listing_stamps`]).
 #[allow(clippy::too_many_arguments)]
 fn finish<'scope>(
     s: &'scope std::thread::Scope<'scope, '_>,
@@ -338,9 +346,9 @@ fn finish<'scope>(
     handle: &Root,
     (tracked, others): (Option<Stated>, Option<Vec<String>>),
     (index, open, tap): (&StatIndex, &[&str], Option<&dyn ContentTap>),
-    tracked_copy: Option<(Vec<String>, Option<git::index::HeldIndex>)>,
+    (tracked_copy, held): (Option<TrackedCopy>, Option<untracked::Stamps>),
     listed_ns: i64,
-    stated: impl FnOnce(&[&Stated]),
+    stated: impl FnOnce(&[&Stated], bool),
 ) -> anyhow::Result<(Snapshot, IgnoredPlaces, UntrackedUpdate)> {
     let mut update = UntrackedUpdate::Off;
     let mut listed = None;
@@ -379,7 +387,13 @@ fn finish<'scope>(
             IgnoredPlaces::default(),
         ),
     };
-    stated(&batches.iter().collect::<Vec<_>>());
+    let stamps = held
+        .or_else(|| match &update {
+            UntrackedUpdate::Save(record) => Some(record.stamps()),
+            _ => None,
+        })
+        .filter(|_| !batches.iter().any(Stated::holds_repositories));
+    stated(&batches.iter().collect::<Vec<_>>(), stamps.is_some());
     let mut snapshot = batches
         .into_iter()
         .map(|b| b.hash(handle, tap))
@@ -387,6 +401,7 @@ fn finish<'scope>(
         .unwrap_or_default();
     snapshot.listed_ns = listed_ns;
     snapshot.untracked = listed;
+    snapshot.listing_stamps = stamps.map(std::sync::Arc::new);
     Ok((snapshot, ignored, update))
 }
 

@@ -182,6 +182,11 @@ pub struct Snapshot {
     /// `.gitattributes`, when the untracked cache's record held and tells
     /// ([`super::untracked::AttributesSeen`]).
     pub attributes_seen: Option<super::untracked::AttributesSeen>,
+    /// The stamps of the untracked listing, when a record of it was made
+    /// or held and no submodule or nested repository was listed (their
+    /// files are listed by their own git, which the stamps do not watch):
+    /// while they hold and git's index is the one read, no file appeared.
+    pub(crate) listing_stamps: Option<Arc<super::untracked::Stamps>>,
 }
 
 /// How one listed path was found.
@@ -216,6 +221,12 @@ pub struct Stated {
 }
 
 impl Stated {
+    /// Whether a submodule or nested repository was listed: its own git
+    /// lists what is inside it.
+    pub(crate) fn holds_repositories(&self) -> bool {
+        !self.submodules.is_empty()
+    }
+
     /// Every file stat'ed (submodules' files too), with its state, as
     /// `(path, state)`, in no particular order; folders are left out.
     pub fn states(&self) -> Vec<(String, FileState)> {
@@ -530,6 +541,7 @@ impl Snapshot {
             untracked: self.untracked.or(other.untracked),
             index_file: self.index_file.or(other.index_file),
             attributes_seen: self.attributes_seen.or(other.attributes_seen),
+            listing_stamps: self.listing_stamps.or(other.listing_stamps),
         };
         let owned =
             |files: Arc<Vec<FileEntry>>| Arc::try_unwrap(files).unwrap_or_else(|f| (*f).clone());

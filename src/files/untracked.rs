@@ -62,6 +62,12 @@ struct Visited {
     /// The folder, when its entries were read, and whether one of them is
     /// named `.gitattributes`.
     read: Option<(String, bool)>,
+    /// The folder holding the cache folder, when it changed while listed
+    /// and was recorded all the same ([`UntrackedCache::walk`]).
+    settled: Option<String>,
+    /// In that folder, the files git did not list: each must be one git
+    /// ignores.
+    strangers: Vec<String>,
 }
 
 /// Whether the walk read a folder's entries, and what it found of a
@@ -207,38 +213,74 @@ fn outer_state(path: &Path) -> (Option<DirStat>, Option<DirStat>) {
     )
 }
 
+/// The stat data a listing of the untracked files depended on
+/// ([`UntrackedCache::stamps`]): while they hold, git would list the same
+/// untracked files again (against the same index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stamps {
+    env: [u8; 32],
+    outer: Vec<(String, Option<DirStat>, Option<DirStat>)>,
+    stats: Stats,
+}
+
+impl Stamps {
+    /// Whether the listing these stamps come from still holds for the tree
+    /// under `root` ([`UntrackedCache::check`]).
+    pub(crate) fn check(&self, root: &Root) -> Result<(), String> {
+        still_holds(&self.env, &self.outer, &self.stats, root)
+    }
+}
+
+/// Whether git's environment is `env`, the rules outside the tree show
+/// the stat data in `outer` and every folder and `.gitignore` in `stats`
+/// the same stat data as recorded; `Err` says which did not, for `-vv`.
+fn still_holds(
+    env: &[u8; 32],
+    outer: &[(String, Option<DirStat>, Option<DirStat>)],
+    stats: &[(String, DirStat)],
+    root: &Root,
+) -> Result<(), String> {
+    if git::config_env_digest() != *env {
+        return Err(
+            "git's environment differs (HOME, XDG_CONFIG_HOME, GIT_CONFIG_*, PATH)".to_owned(),
+        );
+    }
+    if let Some((path, _, _)) = outer
+        .iter()
+        .find(|(path, lstat, stat)| outer_state(&name::to_path(path)) != (*lstat, *stat))
+    {
+        return Err(format!("`{}` changed", name::display(path)));
+    }
+    let changed = stats.par_iter().with_min_len(64).find_any(|(rel, before)| {
+        root.stat_data(rel)
+            .map_or(true, |s| DirStat::from_stat(&s) != *before)
+    });
+    match changed {
+        Some((rel, _)) => Err(format!(
+            "`{}` changed",
+            if rel.is_empty() { "." } else { rel }
+        )),
+        None => Ok(()),
+    }
+}
+
 impl UntrackedCache {
     /// Whether the listing still holds for the tree under `root` now: the
     /// rules outside it are older than the listing, and every recorded
     /// folder and `.gitignore` shows the same stat data. `Err` says why
     /// not, for `-vv`.
     pub(crate) fn check(&self, root: &Root) -> Result<(), String> {
-        if git::config_env_digest() != self.env {
-            return Err(
-                "git's environment differs (HOME, XDG_CONFIG_HOME, GIT_CONFIG_*, PATH)".to_owned(),
-            );
-        }
-        if let Some((path, _, _)) = self
-            .outer
-            .iter()
-            .find(|(path, lstat, stat)| outer_state(&name::to_path(path)) != (*lstat, *stat))
-        {
-            return Err(format!("`{}` changed", name::display(path)));
-        }
-        let changed = self
-            .stats
-            .par_iter()
-            .with_min_len(64)
-            .find_any(|(rel, before)| {
-                root.stat_data(rel)
-                    .map_or(true, |s| DirStat::from_stat(&s) != *before)
-            });
-        match changed {
-            Some((rel, _)) => Err(format!(
-                "`{}` changed",
-                if rel.is_empty() { "." } else { rel }
-            )),
-            None => Ok(()),
+        still_holds(&self.env, &self.outer, &self.stats, root)
+    }
+
+    /// What [`check`](Self::check) looks at, without the listing: kept
+    /// with a snapshot, so that the look after a run can tell that no file
+    /// appeared anywhere git's walk goes without walking it again.
+    pub(crate) fn stamps(&self) -> Stamps {
+        Stamps {
+            env: self.env,
+            outer: self.outer.clone(),
+            stats: self.stats.clone(),
         }
     }
 
@@ -308,10 +350,11 @@ impl UntrackedCache {
         }
         // git may read rules from the index (a sparse checkout): a switch
         // would change them with no folder showing it.
-        if dirs
-            .as_ref()
-            .is_some_and(git::index::rules_outside_work_tree)
-        {
+        let rules_outside = |d: &git::Dirs| match &index_file {
+            Some(held) => held.rules_outside_work_tree(d),
+            None => git::index::rules_outside_work_tree(d),
+        };
+        if dirs.as_ref().is_some_and(rules_outside) {
             crate::debug!("files: untracked cache not kept: git may read a .gitignore from the index (sparse checkout)");
             return None;
         }
@@ -330,13 +373,16 @@ impl UntrackedCache {
             return None;
         }
         let recorded = Self::walk(root, exclude, tracked, &untracked, racy_from);
-        let Some((stats, read)) = recorded else {
+        let Some((stats, read, settled)) = recorded else {
             crate::debug!(
                 "files: untracked cache not kept: a folder could not be read or changed while listed, or git could not be asked"
             );
             return None;
         };
-        if stats.iter().any(|(_, s)| stamp(s) >= racy_from) {
+        if stats
+            .iter()
+            .any(|(p, s)| stamp(s) >= racy_from && settled.as_ref() != Some(p))
+        {
             crate::debug!("files: untracked cache not kept: a folder changed while listed");
             return None;
         }
@@ -355,13 +401,25 @@ impl UntrackedCache {
     /// `.gitignore` files, sorted, with what was read of each
     /// ([`FolderRead`]); `None` as soon as one is racy (stamped from
     /// `racy_from` on).
+    ///
+    /// But for one folder: the one holding the cache folder, which the
+    /// first run changes by making the cache just before it lists the
+    /// tree (so that every first run would keep no record, and its look
+    /// after the gates would have to list the tree again). It is recorded,
+    /// and named in the answer, when it settled before this look (its
+    /// stamp a slack older than its `lstat`, so that any later change
+    /// moves it) and each file in it, as read after that `lstat`, is one
+    /// git listed (tracked or untracked) or one git ignores (asked): then
+    /// whatever changed it since the listing began is nothing git would
+    /// list. A folder made in it since is racy itself, and a rule changed
+    /// there is a racy `.gitignore`.
     fn walk(
         root: &Path,
         exclude: &Path,
         tracked: &[String],
         untracked: &[String],
         racy_from: i64,
-    ) -> Option<(Stats, Vec<FolderRead>)> {
+    ) -> Option<(Stats, Vec<FolderRead>, Option<String>)> {
         let folders = super::folders_of(tracked.iter().chain(untracked).map(String::as_str));
         let listed =
             |list: &[String], p: &str| list.binary_search_by(|f| f.as_str().cmp(p)).is_ok();
@@ -377,13 +435,26 @@ impl UntrackedCache {
         };
         // One folder: its stat data and its `.gitignore`'s, the folders to
         // go into, and those git may ignore (they hold no listed file).
+        let cache_home = exclude.parent();
         let visit = |dir: &String| -> Option<Visited> {
             let path = root.join(name::to_path(dir));
             if path == exclude {
                 return Some(Visited::default());
             }
             let mut seen = Visited::default();
-            let here = stat(dir)?;
+            let here = match stat(dir) {
+                Some(st) => st,
+                None if cache_home == Some(path.as_path()) => {
+                    let looked = super::snapshot::now_ns();
+                    let st = DirStat::from_stat(&handle.stat_data(dir).ok()?);
+                    if stamp(&st) >= looked.saturating_sub(SLACK_NS) {
+                        return None;
+                    }
+                    seen.settled = Some(dir.clone());
+                    st
+                }
+                None => return None,
+            };
             if here.mode & libc::S_IFMT != libc::S_IFDIR {
                 return None;
             }
@@ -411,7 +482,16 @@ impl UntrackedCache {
                     seen.stats.push((rel, st));
                     continue;
                 }
-                if bytes == b".git" || !entry.file_type().ok()?.is_dir() {
+                if bytes == b".git" {
+                    continue;
+                }
+                if !entry.file_type().ok()?.is_dir() {
+                    if seen.settled.is_some() {
+                        let rel = join(&name::from_bytes(bytes.to_vec()));
+                        if !listed(tracked, &rel) && !listed(untracked, &rel) {
+                            seen.strangers.push(rel);
+                        }
+                    }
                     continue;
                 }
                 let rel = join(&name::from_bytes(bytes.to_vec()));
@@ -437,6 +517,8 @@ impl UntrackedCache {
         };
         let mut stats: Vec<(String, DirStat)> = Vec::new();
         let mut read: Vec<(String, bool)> = Vec::new();
+        let mut settled: Option<String> = None;
+        let mut strangers: Vec<String> = Vec::new();
         let mut todo: Vec<String> = vec![String::new()];
         for _ in 0..MAX_ROUNDS {
             let mut candidates: Vec<String> = Vec::new();
@@ -450,12 +532,17 @@ impl UntrackedCache {
                 todo = Vec::new();
                 for v in level {
                     read.extend(v.read);
+                    settled = settled.or(v.settled);
+                    strangers.extend(v.strangers);
                     stats.extend(v.stats);
                     todo.extend(v.into);
                     candidates.extend(v.candidates);
                 }
             }
             if candidates.is_empty() {
+                if !Self::all_ignored(root, &strangers) {
+                    return None;
+                }
                 stats.sort_unstable_by(|a, b| a.0.cmp(&b.0));
                 read.sort_unstable_by(|a, b| a.0.cmp(&b.0));
                 // Each folder read is among the stats (pushed with them).
@@ -468,7 +555,7 @@ impl UntrackedCache {
                         None => FolderRead::NotRead,
                     })
                     .collect();
-                return Some((stats, flags));
+                return Some((stats, flags, settled));
             }
             // A leading `:` would read as pathspec magic, which
             // check-ignore refuses to take literally: no record.
@@ -485,6 +572,27 @@ impl UntrackedCache {
                 .collect();
         }
         None
+    }
+
+    /// Whether git ignores each of `paths` (relative to `root`); `false`
+    /// when git cannot be asked.
+    fn all_ignored(root: &Path, paths: &[String]) -> bool {
+        if paths.is_empty() {
+            return true;
+        }
+        // A leading `:` would read as pathspec magic (see the candidates).
+        if paths.iter().any(|p| p.starts_with(':')) {
+            return false;
+        }
+        let Ok(Some(ignored)) = git::check_ignore(root, paths) else {
+            return false;
+        };
+        let ignored: HashSet<&str> = ignored.iter().map(String::as_str).collect();
+        let all = paths.iter().all(|p| ignored.contains(p.as_str()));
+        if !all {
+            crate::debug!("files: untracked cache not kept: a file appeared while listed");
+        }
+        all
     }
 
     /// A compact binary form, stored as one blob.
@@ -681,6 +789,85 @@ mod tests {
         assert_eq!(kept.check(&handle), Ok(()));
         std::fs::write(root.join("a/y"), "y").unwrap();
         assert!(kept.check(&handle).is_err(), "a new entry moves `a`");
+    }
+
+    /// Waits until `ms` milliseconds have passed since `from` (ns).
+    fn wait_past(from: i64, ms: i64) {
+        while crate::files::snapshot::now_ns() < from + ms * 1_000_000 {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn the_folder_holding_the_cache_is_kept_when_nothing_git_lists_changed_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = |args: &[&str]| {
+            let out = git::command(root).args(args).output().unwrap();
+            assert!(out.status.success(), "git {args:?}: {out:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::write(root.join(".gitignore"), "*.log\n").unwrap();
+        std::fs::create_dir(root.join("a")).unwrap();
+        std::fs::write(root.join("a/x"), "x").unwrap();
+        git(&["add", ".gitignore", "a/x"]);
+        let tracked = vec![".gitignore".to_owned(), "a/x".to_owned()];
+        let settled = crate::files::snapshot::now_ns();
+        wait_past(settled, 40);
+        // A first run: the cache folder is made, then the tree is listed;
+        // `made` (if any) appears in the root after the listing began, and
+        // the record looks once the root settled.
+        let first_run = |made: Option<&str>, untracked: Vec<String>| {
+            let cache = root.join(".pqg");
+            let _ = std::fs::remove_dir(&cache);
+            std::fs::create_dir(&cache).unwrap();
+            let listed_ns = crate::files::snapshot::now_ns();
+            if let Some(made) = made {
+                std::fs::write(root.join(made), "new").unwrap();
+            }
+            wait_past(crate::files::snapshot::now_ns(), 40);
+            let kept = UntrackedCache::record(root, &cache, (&tracked, None), untracked, listed_ns);
+            if let Some(made) = made {
+                std::fs::remove_file(root.join(made)).unwrap();
+            }
+            kept
+        };
+        let kept = first_run(None, Vec::new()).expect("only the cache folder changed the root");
+        assert!(
+            kept.stats.iter().any(|(p, _)| p.is_empty()),
+            "the root is recorded"
+        );
+        assert_eq!(
+            first_run(Some("new.txt"), Vec::new()),
+            None,
+            "a file git would list appeared in the root after the listing began"
+        );
+        assert!(
+            first_run(Some("new.log"), Vec::new()).is_some(),
+            "a file git ignores changes nothing git lists"
+        );
+        assert!(
+            first_run(Some("new.txt"), vec!["new.txt".to_owned()]).is_some(),
+            "a file the listing holds"
+        );
+        // A change to another folder after the listing began is racy.
+        let cache = root.join(".pqg");
+        let listed_ns = crate::files::snapshot::now_ns();
+        std::fs::write(root.join("a/y.log"), "y").unwrap();
+        wait_past(crate::files::snapshot::now_ns(), 40);
+        assert_eq!(
+            UntrackedCache::record(root, &cache, (&tracked, None), Vec::new(), listed_ns),
+            None,
+            "only the folder holding the cache folder is looked at so"
+        );
+        // The root changed too close to the look: racy.
+        let listed_ns = crate::files::snapshot::now_ns();
+        std::fs::write(root.join("late.log"), "z").unwrap();
+        assert_eq!(
+            UntrackedCache::record(root, &cache, (&tracked, None), Vec::new(), listed_ns),
+            None,
+            "the root changed within the slack of the look"
+        );
     }
 
     #[test]

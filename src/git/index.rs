@@ -82,6 +82,9 @@ impl FileId {
 pub(crate) struct HeldIndex {
     _open: std::fs::File,
     id: FileId,
+    /// Whether some `.gitignore` entry is marked skip-worktree
+    /// ([`rules_outside_work_tree`]), as the entries were read.
+    skipped_rules: bool,
 }
 
 impl HeldIndex {
@@ -92,6 +95,15 @@ impl HeldIndex {
 
     pub(crate) fn id(&self) -> FileId {
         self.id
+    }
+
+    /// [`rules_outside_work_tree`] for this index, when it is still the
+    /// one of `dirs` (no second read of it).
+    pub(crate) fn rules_outside_work_tree(&self, dirs: &super::Dirs) -> bool {
+        if !self.still_there(dirs) {
+            return rules_outside_work_tree(dirs);
+        }
+        sparse_checkout(dirs) || self.skipped_rules
     }
 }
 
@@ -181,7 +193,11 @@ pub(crate) fn tracked_at(root: &std::path::Path) -> Option<(Vec<String>, HeldInd
     let id = index
         .file
         .filter(|&read| open.metadata().is_ok_and(|m| FileId::of(&m) == read))?;
-    let file = HeldIndex { _open: open, id };
+    let file = HeldIndex {
+        _open: open,
+        id,
+        skipped_rules: skipped_rules(&index.entries),
+    };
     let mut files: Vec<String> = index.entries.into_iter().map(|e| e.path).collect();
     files.sort_unstable();
     files.dedup();
@@ -212,6 +228,7 @@ impl LastRead {
             let held = HeldIndex {
                 _open: open,
                 id: held.id,
+                skipped_rules: held.skipped_rules,
             };
             *last = Some((top.to_path_buf(), held, joined));
         }
@@ -238,6 +255,7 @@ impl LastRead {
             HeldIndex {
                 _open: open,
                 id: held.id,
+                skipped_rules: held.skipped_rules,
             },
         ))
     }
@@ -410,17 +428,26 @@ impl<'a> Reader<'a> {
 /// (then a `git switch` changes rules no folder shows). `true` when the
 /// index cannot be read.
 pub(crate) fn rules_outside_work_tree(dirs: &super::Dirs) -> bool {
-    if dirs.common.join("info/sparse-checkout").exists()
-        || dirs.git_dir.join("info/sparse-checkout").exists()
-    {
+    if sparse_checkout(dirs) {
         return true;
     }
     match read_in(dirs) {
-        Ok(index) => index.entries.iter().any(|e| {
-            e.skip_worktree && (e.path == ".gitignore" || e.path.ends_with("/.gitignore"))
-        }),
+        Ok(index) => skipped_rules(&index.entries),
         Err(_) => true,
     }
+}
+
+/// Whether the repository has a sparse-checkout file.
+fn sparse_checkout(dirs: &super::Dirs) -> bool {
+    dirs.common.join("info/sparse-checkout").exists()
+        || dirs.git_dir.join("info/sparse-checkout").exists()
+}
+
+/// Whether a `.gitignore` among `entries` is marked skip-worktree.
+fn skipped_rules(entries: &[Entry]) -> bool {
+    entries
+        .iter()
+        .any(|e| e.skip_worktree && (e.path == ".gitignore" || e.path.ends_with("/.gitignore")))
 }
 
 #[cfg(test)]

@@ -124,6 +124,10 @@ struct Keying {
     /// The places the keyed gates' globs name (their ignored files are
     /// listed with the tree).
     places: Vec<String>,
+    /// Whether the snapshot keeps the stamps of its untracked listing: then
+    /// the look after the run rules out new files by them, and the tree is
+    /// not listed again while it is hashed.
+    stamped: bool,
 }
 
 /// New code, found in the background from before the snapshot until the
@@ -619,10 +623,10 @@ impl<'a> StageBuilder<'a> {
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let mut cache = cache;
-            let stated = |batches: &[&crate::files::snapshot::Stated]| {
+            let stated = |batches: &[&crate::files::snapshot::Stated], stamped: bool| {
                 let mut states: Vec<_> = batches.iter().flat_map(|b| b.states()).collect();
                 states.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
-                let _ = tx.send(states);
+                let _ = tx.send((states, stamped));
             };
             let mut key = || {
                 cache::prepare(
@@ -649,7 +653,10 @@ impl<'a> StageBuilder<'a> {
             };
             (cache, prepared)
         });
-        let stated = rx.recv().ok();
+        let (stated, stamped) = match rx.recv() {
+            Ok((states, stamped)) => (Some(states), stamped),
+            Err(_) => (None, false),
+        };
         crate::debug!(
             "cache: {} files stat'ed; no gate has a stored result: they start while the tree is hashed",
             stated.as_ref().map_or(0, Vec::len)
@@ -658,6 +665,7 @@ impl<'a> StageBuilder<'a> {
             thread,
             stated,
             places,
+            stamped,
         }
     }
 
@@ -962,16 +970,22 @@ impl<'a> StageRunner<'a> {
         crate::debug!("run finished");
         // The gates ran while the tree was hashed: the listing for new
         // files (made after every gate finished) and the watch's last look
-        // are taken while the hash goes on.
-        let listing = keying.as_ref().map(|k| {
-            let root = crate::files::root::absolute(&self.config.root);
-            let exclude = crate::files::root::absolute(&self.cache_dir);
-            let places = k.places.clone();
-            std::thread::spawn(move || {
-                let places: Vec<&str> = places.iter().map(String::as_str).collect();
-                crate::files::list::list_files(&root, &exclude, &places).ok()
-            })
-        });
+        // are taken while the hash goes on. With the untracked listing's
+        // stamps kept (and no ignored place named), the look after the run
+        // needs no listing unless a folder changed
+        // (`cache::changes_since`): git is not asked here.
+        let listing = keying
+            .as_ref()
+            .filter(|k| !k.stamped || !k.places.is_empty())
+            .map(|k| {
+                let root = crate::files::root::absolute(&self.config.root);
+                let exclude = crate::files::root::absolute(&self.cache_dir);
+                let places = k.places.clone();
+                std::thread::spawn(move || {
+                    let places: Vec<&str> = places.iter().map(String::as_str).collect();
+                    crate::files::list::list_files(&root, &exclude, &places).ok()
+                })
+            });
         let verdicts = assessor.into_verdicts();
         let watched = match watch {
             Some(w) => w.into_watched(self.plan.indices()),
