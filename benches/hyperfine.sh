@@ -247,6 +247,19 @@ EOF
     eval "$edit" && phases changed
     eval "$edit" && "$PQG" check -vv --progress never 2>&1 >/dev/null | grep -E 'nothing new there|tracked files looked at again' |
       sed "s/^/    changed: /" >>"$RESULTS"
+    # The same change under 40 gates whose inputs are every file: all of
+    # them run again, and the look after the run rules out new files by
+    # the untracked listing's stamps instead of listing the tree again.
+    cp "$WORK/default.toml" gates.toml
+    sleep 2.5
+    "$PQG" check -q >/dev/null
+    hyperfine --warmup 3 --runs 20 --export-json "$WORK/ov-changed-all.json" \
+      --prepare "$edit" "$PQG check -q --progress never" \
+      --prepare "$edit" "$status" >/dev/null
+    row "  40 gates over every file" "$(median "$WORK/ov-changed-all.json" 0)" "$(median "$WORK/ov-changed-all.json" 1)" "git status --porcelain" 99
+    eval "$edit" && "$PQG" check -vv --progress never 2>&1 >/dev/null |
+      grep -E "run finished|nothing new|looked at again|done" |
+      sed "s/^/    changed, every file: /" >>"$RESULTS"
     # --- end overhead/one file changed -------------------------------------
     # --- overhead/warm (helper `overhead`) ----------------------------------
     # Warm: nothing changed, 40 gates answered from the cache.
