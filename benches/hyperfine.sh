@@ -308,14 +308,22 @@ if want overhead || want cold14; then
   b3="sh -c 'git ls-files -z | xargs -0 -P2 -n 2500 b3sum >/dev/null'"
   # Block A.
   cp "$WORK/c14-noop.toml" gates.toml
+  trues="sh -c 'seq 40 | xargs -P2 -n1 true'"
   hyperfine -N --warmup 1 --runs 10 --export-json "$WORK/c14-noop.json" \
     --prepare 'rm -rf .pqg' "$PQG check -q --progress never" \
     --prepare 'true' "$b3" \
     --prepare 'true' "$status" \
-    --prepare 'rm -rf .pqg' "env NPM_TOKEN=npm_bench0123456789 $PQG check -q --progress never" >/dev/null
+    --prepare 'rm -rf .pqg' "env NPM_TOKEN=npm_bench0123456789 $PQG check -q --progress never" \
+    --prepare 'true' "$trues" >/dev/null
   floor=$(python3 -c 'import sys; print(float(sys.argv[1]) + float(sys.argv[2]))' \
     "$(median "$WORK/c14-noop.json" 1)" "$(median "$WORK/c14-noop.json" 2)")
   row "cold, 40 no-op gates" "$(median "$WORK/c14-noop.json" 0)" "$floor" "b3sum -P2 + git status" 1.2
+  # The reference above starts none of the 40 gates' processes, which on
+  # these machines cost about as much CPU as the hash's extra work: the
+  # same row with the 40 starts themselves (xargs -P2 true) added to it.
+  floor_starts=$(python3 -c 'import sys; print(sum(map(float, sys.argv[1:])))' \
+    "$(median "$WORK/c14-noop.json" 1)" "$(median "$WORK/c14-noop.json" 2)" "$(median "$WORK/c14-noop.json" 4)")
+  row "  against that + 40 starts" "$(median "$WORK/c14-noop.json" 0)" "$floor_starts" "b3sum + status + xargs -P2 true" 99
   # The same with a token in the environment, as in most CI jobs: names
   # are stored masked, and looking for the token must not cost a finder
   # per name.
@@ -333,6 +341,23 @@ if want overhead || want cold14; then
   row "  cold hash phase (-vv)" \
     "$(sort -n "$WORK/c14-hash.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
     "$(sort -n "$WORK/c14-b3.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" "b3sum -P2 (same files)" 1.1
+  # The same phase with one no-op gate: the hash with pqg's own looks
+  # (listing, lstat, the record of folders, the write watch), without
+  # 40 process starts taking the cores from it.
+  printf '[gates.one]\nrun = ["true"]\n' >gates.toml
+  : >"$WORK/c14-hash1.txt"
+  : >"$WORK/c14-b31.txt"
+  for _ in $(seq 10); do
+    rm -rf .pqg
+    "$PQG" check -vv --progress never 2>&1 >/dev/null |
+      sed -nE 's/^\[pqg +([0-9.]+)ms\] cache: snapshot of (the files|[0-9]+ files).*/\1/p' |
+      paste -sd' ' | awk '{printf "%.4f\n", ($2 - $1) / 1000}' >>"$WORK/c14-hash1.txt"
+    /usr/bin/env TIMEFORMAT=%R bash -c "time $b3" 2>>"$WORK/c14-b31.txt"
+  done
+  row "  hash phase, one gate" \
+    "$(sort -n "$WORK/c14-hash1.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
+    "$(sort -n "$WORK/c14-b31.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" "b3sum -P2 (same files)" 1.1
+  cp "$WORK/c14-noop.toml" gates.toml
   rm -rf .pqg
   "$PQG" check -vv --progress never 2>&1 >/dev/null |
     grep -E "files stat'ed|snapshot of [0-9]+ files|index saved|keys computed|watched|run finished|looked at again|checked again|written in|done" |
