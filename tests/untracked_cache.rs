@@ -516,3 +516,61 @@ fn a_file_a_gate_makes_beside_listed_ones_is_seen_on_a_warm_listing() {
     assert!(log.contains("1 new"), "the new file was not seen:\n{log}");
     expect(&repo, "fail");
 }
+
+/// A repository whose gate `g` passes when `inner/d/x` exists, and makes it
+/// first when `trigger` exists; `inner` is a nested repository (untracked)
+/// or a submodule.
+fn gate_making_a_file_inside(inner_as_submodule: bool, trigger: &Path) -> TestRepo {
+    let upstream = TestRepo::new().file("d/y", "ok\n");
+    upstream.git(&["add", "-A"]);
+    upstream.git(&["commit", "-q", "-m", "inner"]);
+    let gates = format!(
+        "[gates.g]\nrun = '[ -e {} ] && echo hi > inner/d/x; test -e inner/d/x'\n",
+        trigger.display()
+    );
+    let repo = TestRepo::new().gates(&gates).file("a.txt", "ok\n");
+    if inner_as_submodule {
+        repo.git(&[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            upstream.path().to_str().unwrap(),
+            "inner",
+        ]);
+    } else {
+        repo.git(&["clone", "-q", upstream.path().to_str().unwrap(), "inner"]);
+    }
+    committed(repo)
+}
+
+#[test]
+fn a_file_a_gate_adds_inside_a_repository_it_holds_is_seen_after_the_run() {
+    // git lists a submodule or a nested repository as one entry: the look
+    // after the run lists inside it with its own git, as the snapshot did,
+    // or the pass made with the new file would be stored under the key
+    // without it (and served once the file is gone).
+    for as_submodule in [false, true] {
+        let outside = tempfile::tempdir().unwrap();
+        let trigger = outside.path().join("trigger");
+        let repo = gate_making_a_file_inside(as_submodule, &trigger);
+        settled_with_a_cache_folder(&repo);
+        std::fs::write(&trigger, "").unwrap();
+        let (status, _, log) = check(&repo, &[]);
+        assert_eq!(status, "pass", "{log}");
+        assert!(
+            log.contains("1 new"),
+            "submodule {as_submodule}: not seen:\n{log}"
+        );
+        std::fs::remove_file(&trigger).unwrap();
+        std::fs::remove_file(repo.path().join("inner/d/x")).unwrap();
+        let (cached, was_cached, log) = check(&repo, &[]);
+        let (fresh, _, _) = check(&repo, &["--no-cache"]);
+        assert_eq!(
+            (cached.as_str(), was_cached, fresh.as_str()),
+            ("fail", false, "fail"),
+            "submodule {as_submodule}:\n{log}"
+        );
+    }
+}

@@ -63,7 +63,12 @@ pub(crate) fn changes_since(
     // git lists the places while the files are stat'ed again.
     let (mut changed, listed_now) = std::thread::scope(|s| {
         let listing = s.spawn(|| match listed {
-            Some(listed) => Some(std::borrow::Cow::Borrowed(listed)),
+            Some(listed) if repositories(snapshot).next().is_none() => {
+                Some(std::borrow::Cow::Borrowed(listed))
+            }
+            Some(listed) => {
+                with_repositories(prepared, snapshot, listed.to_vec()).map(std::borrow::Cow::Owned)
+            }
             None => listing(prepared, snapshot, cache_dir, &keys, index_moved)
                 .map(std::borrow::Cow::Owned),
         });
@@ -187,13 +192,51 @@ fn listing(
         }
         // git refuses a place inside a submodule: then the whole listing.
         if let Ok(files) = list::list_files_within(&prepared.root, &exclude, &places, &within) {
-            return Some(files);
+            return with_repositories(prepared, snapshot, files);
         }
     }
     if !index_moved && nothing_new_anywhere(prepared, snapshot, &exclude, &places) {
         return Some(Vec::new());
     }
-    list::list_files(&prepared.root, &exclude, &places).ok()
+    let files = list::list_files(&prepared.root, &exclude, &places).ok()?;
+    with_repositories(prepared, snapshot, files)
+}
+
+/// `files` (git's listing, sorted) with the files inside each submodule
+/// or nested repository the snapshot holds (an entry `dir/`), listed by
+/// its own git as the snapshot listed them: git lists such a repository
+/// as one entry, so a file a gate added inside it would not be seen.
+/// Sorted; `None` when one can no longer be listed (what is inside cannot
+/// be told: the tree is not looked at again).
+fn with_repositories(
+    prepared: &Prepared,
+    snapshot: &Snapshot,
+    mut files: Vec<String>,
+) -> Option<Vec<String>> {
+    let mut inside_any = false;
+    for repository in repositories(snapshot) {
+        inside_any = true;
+        let dir = prepared
+            .root
+            .join(name::to_path(repository.trim_end_matches('/')));
+        let inside = crate::git::submodule::files(&dir).ok()?;
+        files.extend(inside.into_iter().map(|f| format!("{repository}{f}")));
+    }
+    if inside_any {
+        files.sort_unstable();
+        files.dedup();
+    }
+    Some(files)
+}
+
+/// The submodules and nested repositories the snapshot holds: their
+/// entries, `dir/`.
+fn repositories(snapshot: &Snapshot) -> impl Iterator<Item = &str> {
+    snapshot
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| p.ends_with('/'))
 }
 
 /// Whether no file can have appeared anywhere in the tree since the
