@@ -411,8 +411,9 @@ impl UntrackedCache {
     /// moves it) and each file in it, as read after that `lstat`, is one
     /// git listed (tracked or untracked) or one git ignores (asked): then
     /// whatever changed it since the listing began is nothing git would
-    /// list. A folder made in it since is racy itself, and a rule changed
-    /// there is a racy `.gitignore`.
+    /// list. A folder in it that holds no listed file must be one git
+    /// ignores too (moved in, it may keep its old stamps), and a rule
+    /// changed there is a racy `.gitignore`.
     fn walk(
         root: &Path,
         exclude: &Path,
@@ -509,6 +510,13 @@ impl UntrackedCache {
                     let st = stat(&rel)?;
                     seen.stats.push((rel, st));
                 } else {
+                    // In the folder holding the cache folder, one that
+                    // holds no listed file must be ignored too: one moved
+                    // in since the listing began keeps its old stamps on a
+                    // file system where a rename moves no ctime.
+                    if seen.settled.is_some() {
+                        seen.strangers.push(rel.clone());
+                    }
                     seen.candidates.push(rel);
                 }
             }
@@ -850,6 +858,16 @@ mod tests {
             first_run(Some("new.txt"), vec!["new.txt".to_owned()]).is_some(),
             "a file the listing holds"
         );
+        // A folder holding no listed file (moved in, it may keep old
+        // stamps) must be ignored too.
+        std::fs::create_dir(root.join("moved")).unwrap();
+        wait_past(crate::files::snapshot::now_ns(), 40);
+        assert_eq!(
+            first_run(None, Vec::new()),
+            None,
+            "a folder in the root holding no listed file, not ignored"
+        );
+        std::fs::remove_dir(root.join("moved")).unwrap();
         // A change to another folder after the listing began is racy.
         let cache = root.join(".pqg");
         let listed_ns = crate::files::snapshot::now_ns();

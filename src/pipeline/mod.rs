@@ -971,9 +971,10 @@ impl<'a> StageRunner<'a> {
         // The gates ran while the tree was hashed: the listing for new
         // files (made after every gate finished) and the watch's last look
         // are taken while the hash goes on. With the untracked listing's
-        // stamps kept (and no ignored place named), the look after the run
-        // needs no listing unless a folder changed
-        // (`cache::changes_since`): git is not asked here.
+        // stamps kept and no place named by any glob (a place may be
+        // ignored, out of the stamps' sight), the look after the run needs
+        // no listing unless a folder changed (`cache::changes_since`): git
+        // is not asked here.
         let listing = keying
             .as_ref()
             .filter(|k| !k.stamped || !k.places.is_empty())
