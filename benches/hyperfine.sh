@@ -330,33 +330,27 @@ if want overhead || want cold14; then
   row "  with a token in the env" "$(median "$WORK/c14-noop.json" 3)" "$(median "$WORK/c14-noop.json" 0)" "the same without" 1.05
   # The hash phase: from `-vv`'s "snapshot of the files" to "snapshot of N
   # files" (git's listing, lstat and BLAKE3 of every file), b3sum -P2 timed
-  # alternately with it, medians of 10.
-  for _ in $(seq 10); do
-    rm -rf .pqg
-    "$PQG" check -vv --progress never 2>&1 >/dev/null |
-      sed -nE 's/^\[pqg +([0-9.]+)ms\] cache: snapshot of (the files|[0-9]+ files).*/\1/p' |
-      paste -sd' ' | awk '{printf "%.4f\n", ($2 - $1) / 1000}' >>"$WORK/c14-hash.txt"
-    /usr/bin/env TIMEFORMAT=%R bash -c "time $b3" 2>>"$WORK/c14-b3.txt"
-  done
-  row "  cold hash phase (-vv)" \
-    "$(sort -n "$WORK/c14-hash.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
-    "$(sort -n "$WORK/c14-b3.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" "b3sum -P2 (same files)" 1.1
+  # alternately with it, medians of 10; $1 names the row, $2 its files.
+  hash_phase() {
+    : >"$WORK/c14-hash$2.txt"
+    : >"$WORK/c14-b3$2.txt"
+    for _ in $(seq 10); do
+      rm -rf .pqg
+      "$PQG" check -vv --progress never 2>&1 >/dev/null |
+        sed -nE 's/^\[pqg +([0-9.]+)ms\] cache: snapshot of (the files|[0-9]+ files).*/\1/p' |
+        paste -sd' ' | awk '{printf "%.4f\n", ($2 - $1) / 1000}' >>"$WORK/c14-hash$2.txt"
+      /usr/bin/env TIMEFORMAT=%R bash -c "time $b3" 2>>"$WORK/c14-b3$2.txt"
+    done
+    row "$1" \
+      "$(sort -n "$WORK/c14-hash$2.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
+      "$(sort -n "$WORK/c14-b3$2.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" "b3sum -P2 (same files)" 1.1
+  }
+  hash_phase "  cold hash phase (-vv)" 40
   # The same phase with one no-op gate: the hash with pqg's own looks
   # (listing, lstat, the record of folders, the write watch), without
   # 40 process starts taking the cores from it.
   printf '[gates.one]\nrun = ["true"]\n' >gates.toml
-  : >"$WORK/c14-hash1.txt"
-  : >"$WORK/c14-b31.txt"
-  for _ in $(seq 10); do
-    rm -rf .pqg
-    "$PQG" check -vv --progress never 2>&1 >/dev/null |
-      sed -nE 's/^\[pqg +([0-9.]+)ms\] cache: snapshot of (the files|[0-9]+ files).*/\1/p' |
-      paste -sd' ' | awk '{printf "%.4f\n", ($2 - $1) / 1000}' >>"$WORK/c14-hash1.txt"
-    /usr/bin/env TIMEFORMAT=%R bash -c "time $b3" 2>>"$WORK/c14-b31.txt"
-  done
-  row "  hash phase, one gate" \
-    "$(sort -n "$WORK/c14-hash1.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" \
-    "$(sort -n "$WORK/c14-b31.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" "b3sum -P2 (same files)" 1.1
+  hash_phase "  hash phase, one gate" 1
   cp "$WORK/c14-noop.toml" gates.toml
   rm -rf .pqg
   "$PQG" check -vv --progress never 2>&1 >/dev/null |
