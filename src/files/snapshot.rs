@@ -630,21 +630,36 @@ impl Snapshot {
         known: Option<&[(String, Option<FileState>)]>,
     ) -> HashSet<String> {
         let racy_from = self.taken_ns.saturating_sub(RACY_NS);
-        let known_state = |path: &str| {
-            let known = known?;
-            let i = known.binary_search_by(|(p, _)| p.as_str().cmp(path)).ok()?;
-            Some(known[i].1.as_ref())
-        };
+        // Each file's state in `known`, found by one walk of both sorted
+        // lists (the indices are sorted, so their paths are): a binary
+        // search per file was most of a cold run's look after the gates.
+        // A path the walk misses (indices out of order) is stat'ed again.
+        let mut at = 0;
+        let known_states: Vec<Option<Option<&FileState>>> = indices
+            .iter()
+            .map(|&i| {
+                let (known, f) = (known?, self.files.get(i)?);
+                while known
+                    .get(at)
+                    .is_some_and(|(p, _)| p.as_str() < f.path.as_str())
+                {
+                    at += 1;
+                }
+                let (p, state) = known.get(at)?;
+                (*p == f.path).then_some(state.as_ref())
+            })
+            .collect();
         indices
             .par_iter()
+            .zip(known_states)
             .with_min_len(256)
-            .filter_map(|&i| Some((self.files.get(i)?, self.states.get(i)?)))
-            .filter(|(f, before)| {
+            .filter_map(|(&i, known)| Some((self.files.get(i)?, self.states.get(i)?, known)))
+            .filter(|(f, before, known)| {
                 if f.mode == Mode::Submodule {
                     let dir = root.path().join(f.path.trim_end_matches('/'));
                     return submodule_hash(&git::submodule::checkout(&dir)) != f.hash;
                 }
-                match known_state(&f.path) {
+                match *known {
                     Some(None) => return true,
                     Some(Some(state)) if state != *before => return true,
                     // Same state: stat'ed again below only when racy.
@@ -662,7 +677,7 @@ impl Snapshot {
                 racy(&state, racy_from)
                     && hash_file(root, &f.path, &state, kind, None).map_or(true, |h| h != f.hash)
             })
-            .map(|(f, _)| f.path.clone())
+            .map(|(f, _, _)| f.path.clone())
             .collect()
     }
 }
@@ -729,6 +744,53 @@ mod tests {
             states: (0..paths.len()).map(state).collect(),
             ..Snapshot::default()
         }
+    }
+
+    /// `changed_among` finds each input's state in `known` by one walk of
+    /// both sorted lists, whatever else `known` holds; an input it does not
+    /// hold is stat'ed again.
+    #[test]
+    fn known_states_are_found_by_one_walk_whatever_else_they_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = ["a", "b", "c", "d/e", "f"];
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        for p in paths {
+            std::fs::write(dir.path().join(p), p).unwrap();
+        }
+        let root = Root::open(dir.path()).unwrap();
+        let listed = paths.iter().map(|p| (*p).to_owned()).collect();
+        let snap = Snapshot::take(&root, listed, &StatIndex::default(), None);
+        let state =
+            |p: &str| snap.states[snap.files.iter().position(|f| f.path == p).unwrap()].clone();
+        let mut moved = state("b");
+        moved.size += 1;
+        let known: Vec<(String, Option<FileState>)> = vec![
+            ("0".to_owned(), None),             // not an input
+            ("a".to_owned(), Some(state("a"))), // as it was
+            ("b".to_owned(), Some(moved)),      // changed
+            ("bb".to_owned(), None),            // not an input
+            ("d/e".to_owned(), None),           // gone
+        ];
+        // `c` and `f` are not in `known`: stat'ed again, and `c` changed.
+        std::fs::write(dir.path().join("c"), "longer").unwrap();
+        let sorted = |set: HashSet<String>| {
+            let mut v: Vec<String> = set.into_iter().collect();
+            v.sort();
+            v
+        };
+        let all: Vec<usize> = (0..paths.len()).collect();
+        assert_eq!(
+            sorted(snap.changed_among(&root, &all, Some(&known))),
+            ["b", "c", "d/e"]
+        );
+        assert_eq!(
+            sorted(snap.changed_among(&root, &[1, 3], Some(&known))),
+            ["b", "d/e"]
+        );
+        assert_eq!(
+            sorted(snap.changed_among(&root, &[0, 4], Some(&known))),
+            Vec::<String>::new()
+        );
     }
 
     /// The merge of two lists of any lengths: sorted, each path once, the
