@@ -270,21 +270,10 @@ fn a_nested_repository_that_loses_its_git_is_seen() {
 
 #[test]
 fn a_new_untracked_file_in_a_submodule_is_seen() {
-    let upstream = TestRepo::new().file("data.txt", "ok\n");
-    upstream.git(&["add", "-A"]);
-    upstream.git(&["commit", "-q", "-m", "sub"]);
-    let repo = TestRepo::new()
-        .gates("[gates.g]\nrun = '! cat lib/*.txt | grep -q \"B[A]D\"'\ninputs = [\"lib/**\"]\n");
-    repo.git(&[
-        "-c",
-        "protocol.file.allow=always",
-        "submodule",
-        "add",
-        "-q",
-        upstream.path().to_str().unwrap(),
-        "lib",
-    ]);
-    let repo = committed(repo);
+    let (repo, _upstream) = common::with_submodule(
+        "[gates.g]\nrun = '! cat lib/*.txt | grep -q \"B[A]D\"'\ninputs = [\"lib/**\"]\n",
+        "data.txt",
+    );
     warm(&repo);
     repo.write("lib/new.txt", "BAD\n");
     expect(&repo, "fail");
@@ -517,32 +506,28 @@ fn a_file_a_gate_makes_beside_listed_ones_is_seen_on_a_warm_listing() {
     expect(&repo, "fail");
 }
 
-/// A repository whose gate `g` passes when `inner/d/x` exists, and makes it
-/// first when `trigger` exists; `inner` is a nested repository (untracked)
-/// or a submodule.
-fn gate_making_a_file_inside(inner_as_submodule: bool, trigger: &Path) -> TestRepo {
-    let upstream = TestRepo::new().file("d/y", "ok\n");
-    upstream.git(&["add", "-A"]);
-    upstream.git(&["commit", "-q", "-m", "inner"]);
+/// A repository whose gate `g` passes when `lib/x` exists, and makes it
+/// first when `trigger` exists; `lib` is a submodule, or a nested
+/// repository (committed as git's embedded one); the guard keeps the
+/// submodule's upstream.
+fn gate_making_a_file_inside(
+    lib_as_submodule: bool,
+    trigger: &Path,
+) -> (TestRepo, Option<tempfile::TempDir>) {
     let gates = format!(
-        "[gates.g]\nrun = '[ -e {} ] && echo hi > inner/d/x; test -e inner/d/x'\n",
+        "[gates.g]\nrun = '[ -e {} ] && echo hi > lib/x; test -e lib/x'\n",
         trigger.display()
     );
-    let repo = TestRepo::new().gates(&gates).file("a.txt", "ok\n");
-    if inner_as_submodule {
-        repo.git(&[
-            "-c",
-            "protocol.file.allow=always",
-            "submodule",
-            "add",
-            "-q",
-            upstream.path().to_str().unwrap(),
-            "inner",
-        ]);
-    } else {
-        repo.git(&["clone", "-q", upstream.path().to_str().unwrap(), "inner"]);
+    if lib_as_submodule {
+        let (repo, upstream) = common::with_submodule(&gates, "y");
+        return (repo, Some(upstream));
     }
-    committed(repo)
+    let repo = TestRepo::new().gates(&gates).file("lib/y", "ok\n");
+    let lib = repo.path().join("lib");
+    common::git_at(&lib, &["init", "-q", "-b", "main"]);
+    common::git_at(&lib, &["add", "-A"]);
+    common::git_at(&lib, &["commit", "-q", "-m", "inner"]);
+    (committed(repo), None)
 }
 
 #[test]
@@ -554,7 +539,7 @@ fn a_file_a_gate_adds_inside_a_repository_it_holds_is_seen_after_the_run() {
     for as_submodule in [false, true] {
         let outside = tempfile::tempdir().unwrap();
         let trigger = outside.path().join("trigger");
-        let repo = gate_making_a_file_inside(as_submodule, &trigger);
+        let (repo, _upstream) = gate_making_a_file_inside(as_submodule, &trigger);
         settled_with_a_cache_folder(&repo);
         std::fs::write(&trigger, "").unwrap();
         let (status, _, log) = check(&repo, &[]);
@@ -564,7 +549,7 @@ fn a_file_a_gate_adds_inside_a_repository_it_holds_is_seen_after_the_run() {
             "submodule {as_submodule}: not seen:\n{log}"
         );
         std::fs::remove_file(&trigger).unwrap();
-        std::fs::remove_file(repo.path().join("inner/d/x")).unwrap();
+        std::fs::remove_file(repo.path().join("lib/x")).unwrap();
         let (cached, was_cached, log) = check(&repo, &[]);
         let (fresh, _, _) = check(&repo, &["--no-cache"]);
         assert_eq!(
