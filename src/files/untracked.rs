@@ -66,7 +66,8 @@ struct Visited {
     /// and was recorded all the same ([`UntrackedCache::walk`]).
     settled: Option<String>,
     /// In that folder, the files git did not list: each must be one git
-    /// ignores.
+    /// ignores (its folders holding no listed file are checked with the
+    /// other candidates).
     strangers: Vec<String>,
 }
 
@@ -510,13 +511,6 @@ impl UntrackedCache {
                     let st = stat(&rel)?;
                     seen.stats.push((rel, st));
                 } else {
-                    // In the folder holding the cache folder, one that
-                    // holds no listed file must be ignored too: one moved
-                    // in since the listing began keeps its old stamps on a
-                    // file system where a rename moves no ctime.
-                    if seen.settled.is_some() {
-                        seen.strangers.push(rel.clone());
-                    }
                     seen.candidates.push(rel);
                 }
             }
@@ -574,6 +568,22 @@ impl UntrackedCache {
                 .ok()??
                 .into_iter()
                 .collect();
+            // In the folder holding the cache folder, one that holds no
+            // listed file must be ignored too: one moved in since the
+            // listing began keeps its old stamps on a file system where a
+            // rename moves no ctime.
+            let in_settled = |c: &String| {
+                settled
+                    .as_deref()
+                    .is_some_and(|home| c.rsplit_once('/').map_or("", |(up, _)| up) == home)
+            };
+            if candidates
+                .iter()
+                .any(|c| in_settled(c) && !ignored.contains(c))
+            {
+                crate::debug!("files: untracked cache not kept: a folder appeared while listed");
+                return None;
+            }
             todo = candidates
                 .into_iter()
                 .filter(|c| !ignored.contains(c))
