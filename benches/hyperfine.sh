@@ -11,6 +11,7 @@
 #                                   #   overhead (issue 14: cold, one file changed, warm)
 #                                   #   warm14 (issue 14's one-file and warm blocks alone)
 #                                   #   cold14 (issue 14's cold blocks alone)
+#                                   #   venv (issue 14: a named virtualenv, warm)
 #                                   #   before (needs PQG_BASE)
 #   PQG_BASE=/path/to/old/pqg benches/hyperfine.sh before
 #                                   # warm, changed, cold and runner with this
@@ -473,6 +474,64 @@ EOF
   { "$PQG" check -vv --progress never 2>&1 >/dev/null || true; } |
     grep -E 'snapshot of [0-9]+ files|index saved|from the bytes|run finished|written in|done' |
     sed 's/^/    cold secrets: /' >>"$RESULTS"
+  cd "$ROOT"
+fi
+
+# --- issue 14 item 4: the keys `pqg init` writes, warm (`venv`, part of `overhead`) -
+# A small Python project (60 files) beside a virtualenv of 11,000 files
+# (330 packages of 33 files, each with its `*.dist-info/METADATA`), which
+# git ignores. Three gates with `pqg init`'s inputs (every file, the
+# installed manifests, pyvenv.cfg), warm, against the same three gates
+# without the virtualenv's globs: naming it must cost next to nothing, as
+# the glob is followed into the folders it names instead of git listing
+# the whole place. For scale: `git status` and git's listing of the
+# ignored place, in the same hyperfine run.
+if want overhead || want venv; then
+  V="$WORK/venv"
+  mkdir -p "$V" && cd "$V"
+  git init -q -b main .
+  python3 - <<'PY'
+import os
+for i in range(60):
+    os.makedirs("pkg", exist_ok=True)
+    with open(f"pkg/m{i:02d}.py", "w") as f:
+        f.write(f"def f{i}():\n    return {i}\n")
+site = ".venv/lib/python3.11/site-packages"
+for p in range(330):
+    meta = f"{site}/p{p:03d}-1.0.dist-info"
+    os.makedirs(meta, exist_ok=True)
+    for name in ("METADATA", "RECORD", "WHEEL", "top_level.txt"):
+        with open(f"{meta}/{name}", "w") as f:
+            f.write(f"Name: p{p:03d}\nVersion: 1.0\n")
+    for d in range(3):
+        os.makedirs(f"{site}/p{p:03d}/sub{d}", exist_ok=True)
+    for m in range(29):
+        sub = f"{site}/p{p:03d}/sub{m % 3}"
+        with open(f"{sub}/mod{m:02d}.py", "w") as f:
+            f.write("x = 1\n" * 20)
+with open(".venv/pyvenv.cfg", "w") as f:
+    f.write("version = 3.11.2\n")
+PY
+  printf '.venv/\n.pqg/\n' >.gitignore
+  inputs='inputs = ["**", ".venv/lib/python*/site-packages/*.dist-info/METADATA", ".venv/pyvenv.cfg"]'
+  # In the repository: a config's folder is the root it lists.
+  for g in lint format test; do printf '[gates.%s]\nrun = ["true", "%s"]\n%s\n' "$g" "$g" "$inputs"; done >named.toml
+  for g in lint format test; do printf '[gates.%s]\nrun = ["true", "%s"]\n' "$g" "$g"; done >plain.toml
+  git add -A >/dev/null && git -c gc.auto=0 -c user.email=b@e -c user.name=bench commit -qm tree
+  for c in named plain; do
+    "$PQG" check --config "$c.toml" -q --progress never >/dev/null
+  done
+  sleep 2.5
+  for c in named plain; do
+    "$PQG" check --config "$c.toml" -q --progress never >/dev/null
+  done
+  hyperfine -N --warmup 3 --runs 40 --export-json "$WORK/venv.json" \
+    "$PQG check --config named.toml -q --progress never" \
+    "$PQG check --config plain.toml -q --progress never" \
+    "git status --porcelain" \
+    "git ls-files -z --others --ignored --exclude-standard -- .venv/lib" >/dev/null
+  row "warm, venv named (11k files)" "$(median "$WORK/venv.json" 0)" "$(median "$WORK/venv.json" 1)" "the same gates, not named" 1.25
+  row "  for scale: git status" "$(median "$WORK/venv.json" 2)" "$(median "$WORK/venv.json" 3)" "git's listing of .venv/lib" 99
   cd "$ROOT"
 fi
 

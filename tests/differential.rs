@@ -3,7 +3,8 @@
 //!
 //! A seeded generator builds a temporary git repository whose gates are
 //! honest functions of what they declare (default inputs, globs with an
-//! exclusion, an ignored `.env` named in `inputs`, a symlink, an executable
+//! exclusion, an ignored `.env` named in `inputs`, manifests a glob picks
+//! out of an ignored `.venv`, a symlink, an executable
 //! script, a folder of only ignored files, `.gitignore` rules rewritten, an `env` variable, a submodule, a gate that `needs` another and
 //! reads its ignored output, a `key_commands` output, the stage, the gate's
 //! name, a `scope = "new"` coverage metric), then applies random
@@ -90,6 +91,10 @@ enum Family {
     /// Rewrite a `.gitignore` in place (top or nested) so that it lets the
     /// ignored `.log` files in, or shuts them out again.
     Unignore,
+    /// Write or delete an installed package's manifest in the ignored
+    /// `.venv` (a new package folder, another Python), or a file beside
+    /// them that the glob does not name.
+    Venv,
 }
 
 const FAMILIES: &[Family] = &[
@@ -114,6 +119,7 @@ const FAMILIES: &[Family] = &[
     Family::NewCode,
     Family::IgnoredOnly,
     Family::Unignore,
+    Family::Venv,
 ];
 
 /// Families today's pqg gets wrong, each with its issue-12 item; each was
@@ -146,6 +152,7 @@ impl Family {
             Family::NewCode => "new_code",
             Family::IgnoredOnly => "ignored_only",
             Family::Unignore => "unignore",
+            Family::Venv => "venv",
         }
     }
 }

@@ -170,6 +170,7 @@ fn listing(
 ) -> Option<Vec<String>> {
     let exclude = absolute(cache_dir);
     let places: Vec<&str> = keys.iter().flat_map(|k| k.filter.places()).collect();
+    let globs: Vec<&str> = keys.iter().flat_map(|k| k.filter.placed_globs()).collect();
     let bounds: Option<Vec<&str>> =
         keys.iter()
             .map(|k| k.filter.bounds())
@@ -191,14 +192,14 @@ fn listing(
             return Some(Vec::new());
         }
         // git refuses a place inside a submodule: then the whole listing.
-        if let Ok(files) = list::list_files_within(&prepared.root, &exclude, &places, &within) {
+        if let Ok(files) = list::list_files_within(&prepared.root, &exclude, &globs, &within) {
             return with_repositories(prepared, snapshot, files);
         }
     }
     if !index_moved && nothing_new_anywhere(prepared, snapshot, &exclude, &places) {
         return Some(Vec::new());
     }
-    let files = list::list_files(&prepared.root, &exclude, &places).ok()?;
+    let files = list::list_files(&prepared.root, &exclude, &globs).ok()?;
     with_repositories(prepared, snapshot, files)
 }
 

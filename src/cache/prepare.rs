@@ -155,16 +155,16 @@ pub(crate) fn prepare(
     let keyed = with_needs(config, wanted);
     let commands = key_commands_of(config, &keyed);
     let root = prepared.root.clone();
-    let places: Vec<&str> = keyed
+    let globs: Vec<&str> = keyed
         .iter()
-        .flat_map(|&i| filter::named_places(config.gates[i].inputs.as_deref()))
+        .flat_map(|&i| filter::placed_globs(config.gates[i].inputs.as_deref()))
         .collect();
     // The key commands wait on other programs; the snapshot reads the
     // tree: they overlap.
     let (snapshot, ran) = std::thread::scope(|scope| {
         let running = scope.spawn(|| run_key_commands(&commands, run_key_command, &root));
         let started = Instant::now();
-        let snapshot = take_snapshot(&root, cache, cache_dir, &places, watchers);
+        let snapshot = take_snapshot(&root, cache, cache_dir, &globs, watchers);
         prepared.snapshot_time = started.elapsed();
         let ran = match running.join() {
             Ok(ran) => ran,
@@ -310,13 +310,13 @@ fn log_key_commands(prepared: &Prepared) {
 }
 
 /// Lists and hashes the files under `root` (and the ignored ones at the
-/// ignored places among `places`) with the stored index, and saves the
+/// ignored places the include `globs` name) with the stored index, and saves the
 /// index again when it changed; the error is why no gate gets a key.
 fn take_snapshot(
     root: &Path,
     cache: &mut Cache,
     cache_dir: &Path,
-    places: &[&str],
+    globs: &[&str],
     watchers: Watchers<'_>,
 ) -> Result<(Snapshot, IgnoredPlaces), String> {
     let abs_cache = absolute(cache_dir);
@@ -326,7 +326,7 @@ fn take_snapshot(
     let listed = list::snapshot_tree_with(
         root,
         &abs_cache,
-        places,
+        globs,
         || cache.load_index(&root_key),
         untracked,
         watchers.tap,

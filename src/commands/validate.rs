@@ -17,7 +17,8 @@ use std::path::Path;
 pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
     let mut warnings = config.warnings.clone();
-    warnings.extend(unmatched_inputs(config, &ctx.config_settings()?.cache_dir));
+    let cache_dir = &ctx.config_settings()?.cache_dir;
+    warnings.extend(unmatched_inputs(config, cache_dir));
     warnings.extend(symlinked_places(config));
     let color = ctx.stderr_color();
     for warning in &warnings {
@@ -61,12 +62,12 @@ fn unmatched_inputs(config: &Config, cache_dir: &Path) -> Vec<ConfigWarning> {
         return Vec::new();
     }
     let root = absolute(&config.root);
-    let places: Vec<&str> = config
+    let globs: Vec<&str> = config
         .gates
         .iter()
-        .flat_map(|g| crate::files::filter::named_places(g.inputs.as_deref()))
+        .flat_map(|g| crate::files::filter::placed_globs(g.inputs.as_deref()))
         .collect();
-    let files = match list_files(&root, &absolute(cache_dir), &places) {
+    let files = match list_files(&root, &absolute(cache_dir), &globs) {
         Ok(files) => files,
         Err(e) => {
             return vec![ConfigWarning {

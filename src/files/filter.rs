@@ -21,6 +21,8 @@ pub(crate) struct InputFilter {
     /// The place each include glob names, in the order of `include`;
     /// empty when it names none.
     places: Vec<String>,
+    /// The include globs that name a place ([`placed_globs`]).
+    placed: Vec<String>,
     /// The ignored places of the listing this filter is matched against.
     ignored: Arc<IgnoredPlaces>,
 }
@@ -134,14 +136,14 @@ pub(crate) fn place_of(glob: &str) -> &str {
     place
 }
 
-/// The places the include globs among `globs` name (see [`place_of`]).
-pub(crate) fn named_places(globs: Option<&[String]>) -> impl Iterator<Item = &str> {
+/// The include globs among `globs` that name a place (see [`place_of`]):
+/// what the listing follows into the ignored ones.
+pub(crate) fn placed_globs(globs: Option<&[String]>) -> impl Iterator<Item = &str> {
     globs
         .into_iter()
         .flatten()
-        .filter(|g| !g.starts_with('!'))
-        .map(|g| place_of(g))
-        .filter(|p| !p.is_empty())
+        .filter(|g| !g.starts_with('!') && !place_of(g).is_empty())
+        .map(String::as_str)
 }
 
 /// Why a gate with these include `globs` and this `cwd` cannot be keyed
@@ -224,6 +226,7 @@ impl InputFilter {
                 include: None,
                 exclude: None,
                 places: Vec::new(),
+                placed: Vec::new(),
                 ignored: Arc::default(),
             });
         };
@@ -270,6 +273,7 @@ impl InputFilter {
                 None
             },
             exclude: (excludes > 0).then(|| exclude.build()).transpose()?,
+            placed: placed_globs(Some(globs)).map(str::to_owned).collect(),
             places,
             ignored: Arc::default(),
         })
@@ -289,6 +293,12 @@ impl InputFilter {
             .iter()
             .map(String::as_str)
             .filter(|p| !p.is_empty())
+    }
+
+    /// The include globs that name a place: what a listing follows into
+    /// the ignored ones ([`super::list`]).
+    pub(crate) fn placed_globs(&self) -> impl Iterator<Item = &str> {
+        self.placed.iter().map(String::as_str)
     }
 
     /// The places every input lies at or under, when the filter has any:

@@ -6,10 +6,14 @@
 //! Inside git, the ignored files at the places some gate's inputs name
 //! (DESIGN §3: `.env`, `build/**`) are listed too, in a batch of their own:
 //! a place counts when it exists and holds no file git lists (so it is
-//! ignored, or inside an ignored folder). Only such places are walked, and
-//! only when some gate names one; a config naming none pays nothing.
+//! ignored, or inside an ignored folder). Only such places are walked, only
+//! where the globs naming them lead ([`guided`]), and only when some gate
+//! names one; a config naming none pays nothing. The functions here take
+//! those globs (`globs`: the include globs that name a place,
+//! [`super::filter::placed_globs`]).
 
-use super::filter::{is_under, IgnoredPlaces};
+use super::filter::{is_under, place_of, IgnoredPlaces};
+use super::guided;
 use super::hash::ContentTap;
 use super::index::StatIndex;
 use super::root::Root;
@@ -24,28 +28,30 @@ use std::path::Path;
 
 /// Every file that counts as an input by default, relative to `root`:
 /// inside git, tracked plus untracked-not-ignored, plus the ignored files
-/// at the ignored ones among `places`; outside, every file except `.git`.
+/// at the ignored places `globs` name that they may match; outside, every
+/// file except `.git`.
 /// Anything under `exclude` (the cache folder) never counts. Sorted.
 pub(crate) fn list_files(
     root: &Path,
     exclude: &Path,
-    places: &[&str],
+    globs: &[&str],
 ) -> anyhow::Result<Vec<String>> {
     let Some(files) = git::ls_files(root, &["--cached", "--others", "--exclude-standard"])? else {
         return Ok(tidy(walk_files(root)?, root, exclude));
     };
-    with_ignored(files, root, exclude, places)
+    with_ignored(files, root, exclude, globs)
 }
 
-/// What git listed, tidied, plus the ignored files at `places`; sorted.
+/// What git listed, tidied, plus the ignored files at the places `globs`
+/// name; sorted.
 fn with_ignored(
     files: Vec<String>,
     root: &Path,
     exclude: &Path,
-    places: &[&str],
+    globs: &[&str],
 ) -> anyhow::Result<Vec<String>> {
     let mut files = tidy(files, root, exclude);
-    let (ignored, _) = ignored_files(root, exclude, &[&files], places)?;
+    let (ignored, _) = ignored_files(root, exclude, &[&files], globs)?;
     files.extend(ignored);
     files.sort_unstable();
     files.dedup();
@@ -58,7 +64,7 @@ fn with_ignored(
 pub(crate) fn list_files_within(
     root: &Path,
     exclude: &Path,
-    places: &[&str],
+    globs: &[&str],
     within: &[&str],
 ) -> anyhow::Result<Vec<String>> {
     let args = ["--cached", "--others", "--exclude-standard"];
@@ -67,7 +73,7 @@ pub(crate) fn list_files_within(
         all.retain(|f| within.iter().any(|w| is_under(f, w)));
         return Ok(all);
     };
-    with_ignored(files, root, exclude, places)
+    with_ignored(files, root, exclude, globs)
 }
 
 /// Sorts, dedups and drops the cache folder.
@@ -80,26 +86,29 @@ fn tidy(mut files: Vec<String>, root: &Path, exclude: &Path) -> Vec<String> {
     files
 }
 
-/// The ignored files at the places among `places` that git ignores, and
-/// those places. A place counts when it exists, is not the cache folder,
-/// and holds no file of the sorted lists `listed` (what git lists as
-/// tracked or untracked-not-ignored): then everything there is ignored.
+/// The ignored files at the places the include `globs` name
+/// ([`place_of`]) that git ignores, and those places. A place counts when
+/// it exists, is not at or in the cache folder (whose files never count),
+/// and holds no file of the sorted
+/// lists `listed` (what git lists as tracked or untracked-not-ignored):
+/// then everything there is ignored. Each place is walked where its globs
+/// lead ([`guided`]), and listed by git where that cannot tell (a nested
+/// repository on the way).
 fn ignored_files(
     root: &Path,
     exclude: &Path,
     listed: &[&[String]],
-    places: &[&str],
+    globs: &[&str],
 ) -> anyhow::Result<(Vec<String>, IgnoredPlaces)> {
     let cache = relative_prefix(root, exclude);
-    let mut found: Vec<&str> = places
+    let mut found: Vec<&str> = globs
         .iter()
-        .copied()
+        .map(|g| place_of(g))
         .filter(|p| !p.is_empty())
-        .filter(|p| {
-            !cache
-                .as_deref()
-                .is_some_and(|c| is_under(p, c) || is_under(c, p))
-        })
+        // A place holding the cache folder counts (its files but the
+        // cache's: `cache_dir = "build/.pqg"` beside `inputs = ["build/**"]`);
+        // one inside it holds nothing of the project's.
+        .filter(|p| !cache.as_deref().is_some_and(|c| is_under(p, c)))
         .filter(|p| !listed.iter().any(|l| holds_listed(l, p)))
         .collect();
     found.sort_unstable();
@@ -108,10 +117,37 @@ fn ignored_files(
     if found.is_empty() {
         return Ok((Vec::new(), IgnoredPlaces::default()));
     }
-    crate::debug!("files: listing the ignored files at {}", found.join(", "));
-    let files = git::ls_ignored(root, &found)?.unwrap_or_default();
+    // Several gates often share their globs: each is followed once.
+    let mut globs = globs.to_vec();
+    globs.sort_unstable();
+    globs.dedup();
+    let mut files = Vec::new();
+    let mut ask_git = Vec::new();
+    for &place in &found {
+        match guided::ignored_under(root, cache.as_deref(), place, &globs) {
+            Some(under) => files.extend(under),
+            None => ask_git.push(place),
+        }
+    }
+    if !ask_git.is_empty() {
+        files.extend(git::ls_ignored(root, &ask_git)?.unwrap_or_default());
+    }
+    let files = tidy(files, root, exclude);
+    crate::debug!(
+        "files: {} ignored files at {} found by the globs{}",
+        files.len(),
+        found.join(", "),
+        if ask_git.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (git listed {}: a repository or an unreadable folder on the way)",
+                ask_git.join(", ")
+            )
+        }
+    );
     let places = IgnoredPlaces::new(found.iter().map(|p| (*p).to_owned()).collect());
-    Ok((tidy(files, root, exclude), places))
+    Ok((files, places))
 }
 
 /// Whether the sorted list `files` holds `place` or a file under it, or
@@ -155,7 +191,7 @@ pub enum UntrackedUpdate {
 }
 
 /// Lists and snapshots the default inputs in one go, and the ignored files
-/// at the ignored ones among `places` (the places the gates' inputs name).
+/// at the ignored places `globs` (the gates' include globs) name.
 /// Inside git, the tracked files (which git lists at once from its index)
 /// are stat'ed while git is still walking the tree for untracked ones: on a
 /// large tree the walk and the stats take about as long as each other.
@@ -172,12 +208,12 @@ pub enum UntrackedUpdate {
 pub fn snapshot_tree(
     root: &Path,
     exclude: &Path,
-    places: &[&str],
+    globs: &[&str],
     load_index: impl FnOnce() -> StatIndex + Send,
     untracked: Option<Option<UntrackedCache>>,
     tap: Option<&dyn ContentTap>,
 ) -> anyhow::Result<(Snapshot, StatIndex, IgnoredPlaces, UntrackedUpdate)> {
-    snapshot_tree_with(root, exclude, places, load_index, untracked, tap, |_, _| {})
+    snapshot_tree_with(root, exclude, globs, load_index, untracked, tap, |_, _| {})
 }
 
 /// [`snapshot_tree`], calling `stated` once every file listed is stat'ed
@@ -189,7 +225,7 @@ pub fn snapshot_tree(
 pub(crate) fn snapshot_tree_with(
     root: &Path,
     exclude: &Path,
-    places: &[&str],
+    globs: &[&str],
     load_index: impl FnOnce() -> StatIndex + Send,
     untracked: Option<Option<UntrackedCache>>,
     tap: Option<&dyn ContentTap>,
@@ -261,10 +297,10 @@ pub(crate) fn snapshot_tree_with(
         // The places holding a tracked file are not ignored; the others are
         // checked against the untracked files once git lists them.
         let open: Vec<&str> = match &tracked {
-            Some(t) => places
+            Some(t) => globs
                 .iter()
                 .copied()
-                .filter(|p| !holds_listed(t.files(), p))
+                .filter(|g| !holds_listed(t.files(), place_of(g)))
                 .collect(),
             None => Vec::new(),
         };
@@ -527,12 +563,12 @@ pub(crate) struct Batch<'a> {
 /// Lists the default inputs like [`list_files`], handing them to `each` in
 /// batches inside git: the tracked files (which git lists at once from its
 /// index) while git is still walking the tree for untracked ones, then
-/// those, then the ignored files at the ignored ones among `places` (if
+/// those, then the ignored files at the ignored places `globs` name (if
 /// any). Outside git, one batch. Each batch is sorted; they do not overlap.
 pub(crate) fn list_files_overlapped<T: Send>(
     root: &Path,
     exclude: &Path,
-    places: &[&str],
+    globs: &[&str],
     each: impl Fn(Batch<'_>) -> T + Sync,
 ) -> anyhow::Result<Vec<T>> {
     let plain = |files| Batch {
@@ -545,10 +581,10 @@ pub(crate) fn list_files_overlapped<T: Send>(
             return Ok(vec![each(plain(tidy(walk_files(root)?, root, exclude)))]);
         };
         let tracked = tidy(tracked, root, exclude);
-        let open: Vec<&str> = places
+        let open: Vec<&str> = globs
             .iter()
             .copied()
-            .filter(|p| !holds_listed(&tracked, p))
+            .filter(|g| !holds_listed(&tracked, place_of(g)))
             .collect();
         let first = each(plain(tracked));
         let others = others

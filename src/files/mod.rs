@@ -25,6 +25,7 @@
 //!   the stat data of the folders it depends on.
 
 pub(crate) mod filter;
+pub(crate) mod guided;
 pub(crate) mod hash;
 pub(crate) mod index;
 pub(crate) mod list;

@@ -121,9 +121,9 @@ pub(crate) struct StageRunner<'a> {
 struct Keying {
     thread: std::thread::JoinHandle<(Cache, cache::Prepared)>,
     stated: Option<Vec<(String, crate::files::root::FileState)>>,
-    /// The places the keyed gates' globs name (their ignored files are
-    /// listed with the tree).
-    places: Vec<String>,
+    /// The keyed gates' include globs that name a place (the ignored files
+    /// they may match are listed with the tree).
+    globs: Vec<String>,
     /// Whether the snapshot keeps the stamps of its untracked listing: then
     /// the look after the run rules out new files by them, and the tree is
     /// not listed again while it is hashed.
@@ -610,10 +610,10 @@ impl<'a> StageBuilder<'a> {
         wanted: Vec<usize>,
         cache_dir: &Path,
     ) -> Keying {
-        let places = cache::with_needs(self.config, &wanted)
+        let globs = cache::with_needs(self.config, &wanted)
             .into_iter()
             .flat_map(|i| {
-                crate::files::filter::named_places(self.config.gates[i].inputs.as_deref())
+                crate::files::filter::placed_globs(self.config.gates[i].inputs.as_deref())
             })
             .map(str::to_owned)
             .collect();
@@ -664,7 +664,7 @@ impl<'a> StageBuilder<'a> {
         Keying {
             thread,
             stated,
-            places,
+            globs,
             stamped,
         }
     }
@@ -977,14 +977,14 @@ impl<'a> StageRunner<'a> {
         // is not asked here.
         let listing = keying
             .as_ref()
-            .filter(|k| !k.stamped || !k.places.is_empty())
+            .filter(|k| !k.stamped || !k.globs.is_empty())
             .map(|k| {
                 let root = crate::files::root::absolute(&self.config.root);
                 let exclude = crate::files::root::absolute(&self.cache_dir);
-                let places = k.places.clone();
+                let globs = k.globs.clone();
                 std::thread::spawn(move || {
-                    let places: Vec<&str> = places.iter().map(String::as_str).collect();
-                    crate::files::list::list_files(&root, &exclude, &places).ok()
+                    let globs: Vec<&str> = globs.iter().map(String::as_str).collect();
+                    crate::files::list::list_files(&root, &exclude, &globs).ok()
                 })
             });
         let verdicts = assessor.into_verdicts();
@@ -1154,7 +1154,7 @@ fn still_holds(
             false
         }
         None => {
-            crate::debug!("gates ran and nothing was stored: the snapshot is not known to hold");
+            crate::debug!("gates ran and no look after them was taken: the snapshot is not known to hold");
             false
         }
     })

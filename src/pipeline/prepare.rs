@@ -79,8 +79,8 @@ pub(super) fn write_changed_lists(
                 // gate's broader globs.
                 let root = crate::files::root::absolute(&config.root);
                 let exclude = crate::files::root::absolute(cache_dir);
-                let places: Vec<&str> = filter.places().collect();
-                crate::files::list::list_files(&root, &exclude, &places)
+                let globs: Vec<&str> = filter.placed_globs().collect();
+                crate::files::list::list_files(&root, &exclude, &globs)
                     .unwrap_or_default()
                     .iter()
                     .filter(|f| filter.matches(f) && exists(f))

@@ -119,6 +119,7 @@ impl World {
                 }
             }
             Family::Unignore => self.unignore(),
+            Family::Venv => self.venv(),
             Family::SymlinkRetarget => {
                 let target = *self.rng.pick(LINK_TARGETS);
                 let _ = std::fs::remove_file(self.at("link"));
@@ -279,6 +280,52 @@ impl World {
             let content = self.random_content();
             write(&self.at(rel), &content);
             format!("write {rel} (ignored) = {content:?}")
+        }
+    }
+
+    /// A manifest the `venv` gate's glob names, written or deleted, or a
+    /// file near them that it does not name, written.
+    fn venv(&mut self) -> String {
+        let python = *self.rng.pick(&["py3", "py4"]);
+        let package = *self.rng.pick(&["a", "b", "c"]);
+        let manifest = format!(".venv/lib/{python}/site-packages/{package}.dist-info/METADATA");
+        let beside = [
+            format!(".venv/lib/{python}/site-packages/{package}.dist-info/RECORD"),
+            format!(".venv/lib/{python}/site-packages/{package}/x.py"),
+            format!(".venv/lib/other/{package}.dist-info/METADATA"),
+        ];
+        let content = self.random_content();
+        match self.rng.below(4) {
+            0 => {
+                let _ = std::fs::remove_file(self.at(&manifest));
+                format!("rm -f {manifest} (ignored, named)")
+            }
+            1 => {
+                let rel = self.rng.pick(&beside).clone();
+                write(&self.at(&rel), &content);
+                format!("write {rel} (ignored, not named) = {content:?}")
+            }
+            _ => {
+                // One manifest at most holds the word the gate looks for, so
+                // that its verdict turns with each of them.
+                let mut cleared = Vec::new();
+                if content.contains("BAD") {
+                    for python in ["py3", "py4"] {
+                        for package in ["a", "b", "c"] {
+                            let other = format!(
+                                ".venv/lib/{python}/site-packages/{package}.dist-info/METADATA"
+                            );
+                            let held = std::fs::read_to_string(self.at(&other));
+                            if other != manifest && held.is_ok_and(|t| t.contains("BAD")) {
+                                write(&self.at(&other), "ok\n");
+                                cleared.push(other);
+                            }
+                        }
+                    }
+                }
+                write(&self.at(&manifest), &content);
+                format!("write {manifest} (ignored, named) = {content:?}; cleared {cleared:?}")
+            }
         }
     }
 

@@ -24,7 +24,8 @@ pub(crate) const POOL_FILES: &[&str] = &["use.txt"];
 pub(crate) const LINK_TARGETS: &[&str] = &["ext/t1.txt", "ext/t2.txt", "ext/none.txt"];
 /// The top `.gitignore` as set up; the `unignore` family appends a
 /// negation to it and takes it away again.
-pub(crate) const IGNORE_RULES: &str = ".pqg/\n.env\nout/\n*.log\njunk/\ndeps.txt\next/\n*.o\n";
+pub(crate) const IGNORE_RULES: &str =
+    ".pqg/\n.env\nout/\n*.log\njunk/\ndeps.txt\next/\n*.o\n.venv/\n";
 /// Values of `DIFF_FLAVOR`: unset, empty, and two set ones.
 pub(crate) const FLAVORS: &[Option<&str>] = &[None, Some(""), Some("good"), Some("bad")];
 /// Stages to check at (`None`: the default stage).
@@ -174,6 +175,9 @@ impl World {
                 "SF:src/a.txt\nDA:1,0\nDA:2,1\nDA:3,1\nend_of_record\nSF:./src/b.txt\nDA:1,1\nDA:2,0\nend_of_record\n",
             ),
             (".env", "TOKEN=ok\n"),
+            // A virtualenv's installed manifests, as `pqg init` names them.
+            (".venv/lib/py3/site-packages/a.dist-info/METADATA", "ok\n"),
+            (".venv/lib/py3/site-packages/a/__init__.py", "BAD\n"),
             ("objs/keep.o", "obj\n"),
             (
                 "check.sh",
@@ -238,6 +242,14 @@ impl World {
                 "run = '! grep -qs \"{}\" .env'\ninputs = [\".env\"]\n",
                 p("env_file")
             ),
+        );
+        // Files a glob picks out of an ignored virtualenv (listed where
+        // the glob leads, not the whole place); the `venv` family.
+        gate(
+            "venv",
+            "run = '! cat .venv/lib/py*/site-packages/*.dist-info/METADATA 2>/dev/null | grep -q \"B[A]D\"'\n\
+             inputs = [\".venv/lib/py*/site-packages/*.dist-info/METADATA\"]\n"
+                .into(),
         );
         // An ignored folder named explicitly counts (DESIGN §3); the
         // `ignored` family writes junk/z.txt.
