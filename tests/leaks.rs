@@ -307,6 +307,9 @@ fn an_existing_cache_folder_is_secured_like_a_new_one() {
 fn a_cache_folder_shared_with_other_files_is_left_as_it_is() {
     let repo = TestRepo::new()
         .gates("[settings]\ncache_dir = 'build'\n[gates.ok]\nrun = 'echo fine'\n")
+        // Ignored: a cache folder may share only a folder whose files are
+        // no inputs (one holding inputs is refused).
+        .file(".gitignore", "build/\n")
         .file("build/notes.txt", "mine\n");
     let dir = repo.path().join("build");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -574,6 +577,7 @@ run = 'echo "tok={SECRET}"'
 fn old_logs_and_lists_in_a_shared_cache_folder_are_made_private() {
     let repo = TestRepo::new()
         .gates("[settings]\ncache_dir = 'build'\n[gates.g]\nrun = 'echo hi'\n")
+        .file(".gitignore", "build/\n")
         .file("build/out.o", "other\n")
         .file("build/logs/123-old/g.log", "tok=ghp_OLDRAWTOKEN\n")
         .file("build/files/123-old/g.files", "a.txt\0");

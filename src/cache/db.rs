@@ -248,17 +248,29 @@ fn is_pqgs(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return false;
     };
-    let ours = |name: &str| {
-        name.starts_with("cache.db") || matches!(name, ".gitignore" | "logs" | "files")
-    };
     let mut all_ours = true;
     for entry in entries {
         let Ok(entry) = entry else {
             return false;
         };
-        all_ours &= entry.file_name().to_str().is_some_and(ours);
+        all_ours &= entry.file_name().to_str().is_some_and(is_own_entry);
     }
     all_ours
+}
+
+/// Whether an entry of the cache folder, by its name, is one pqg writes
+/// there: its database and the files beside it, its logs and lists, the
+/// new-code memos, a `.gitignore`.
+pub(crate) fn is_own_entry(name: &str) -> bool {
+    name.starts_with("cache.db")
+        || name.starts_with("new-code")
+        || matches!(name, ".gitignore" | "logs" | "files")
+}
+
+/// Whether the folder `dir` is pqg's own (see [`is_pqgs`]), or not there
+/// yet (pqg makes it, and it is then).
+pub(crate) fn is_own_folder(dir: &Path) -> bool {
+    !dir.exists() || is_pqgs(dir)
 }
 
 fn is_busy(e: &anyhow::Error) -> bool {

@@ -28,3 +28,49 @@ pub(crate) use prepare::{
     prepare, with_needs, GateKey, KeyCommandRun, Prepared, RanKeyCommand, Watchers,
 };
 pub(crate) use store::{Cache, CacheMode};
+
+use crate::diag::UserError;
+use std::path::Path;
+
+/// Refuses a cache folder that holds files that would be inputs: every
+/// listing leaves the cache folder out, so a gate would be keyed without
+/// them and a cached pass would outlive their edits. Only a folder pqg does
+/// not own is looked at (one git process); pqg's own entries in it count
+/// for nothing.
+pub(crate) fn shares_no_inputs(root: &Path, cache_dir: &Path) -> Result<(), UserError> {
+    if db::is_own_folder(cache_dir) {
+        return Ok(());
+    }
+    let dir = crate::files::root::absolute(cache_dir);
+    let inside = dir
+        .strip_prefix(crate::files::root::absolute(root))
+        .map(|d| format!("{}/", d.to_string_lossy()))
+        .unwrap_or_default();
+    // The first name under the cache folder: one of pqg's, or not.
+    let own = |path: &str| {
+        let entry = path.strip_prefix(&inside).unwrap_or(path);
+        db::is_own_entry(entry.split('/').next().unwrap_or_default())
+    };
+    let Ok(listed) = crate::files::list::listed_under(root, cache_dir) else {
+        return Ok(());
+    };
+    let theirs: Vec<&String> = listed.iter().filter(|p| !own(p)).collect();
+    if theirs.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = theirs
+        .iter()
+        .take(3)
+        .map(|p| format!("`{}`", crate::sys::name::display(p)))
+        .collect();
+    let more = match theirs.len() {
+        n if n > 3 => format!(" and {} more", n - 3),
+        _ => String::new(),
+    };
+    Err(UserError::new(format!(
+        "the cache folder `{}` holds files that are inputs ({}{more}): pqg leaves its cache folder out of every listing, so no gate would see them change",
+        cache_dir.display(),
+        shown.join(", ")
+    ))
+    .hint("give the cache a folder of its own (`cache_dir`, `PQG_CACHE_DIR` or `--cache-dir`; the default is `.pqg`), or one git ignores"))
+}

@@ -18,6 +18,15 @@ pub(super) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
     let mut warnings = config.warnings.clone();
     let cache_dir = &ctx.config_settings()?.cache_dir;
+    if let Err(shared) = crate::cache::shares_no_inputs(&config.root, cache_dir) {
+        warnings.push(ConfigWarning {
+            message: match &shared.hint {
+                Some(hint) => format!("{}; {hint}", shared.message),
+                None => shared.message,
+            },
+            span: None,
+        });
+    }
     warnings.extend(unmatched_inputs(config, cache_dir));
     warnings.extend(symlinked_places(config));
     let color = ctx.stderr_color();

@@ -76,6 +76,28 @@ pub(crate) fn list_files_within(
     with_ignored(files, root, exclude, globs)
 }
 
+/// The files that count as inputs by default at or under the folder `dir`
+/// (tracked and untracked-not-ignored inside git; every file outside it),
+/// relative to `root`, sorted; none when `dir` is not under `root`. For a
+/// cache folder shared with other files, which every listing leaves out.
+pub(crate) fn listed_under(root: &Path, dir: &Path) -> anyhow::Result<Vec<String>> {
+    let (root, dir) = (super::root::absolute(root), super::root::absolute(dir));
+    let Some(rel) = relative_prefix(&root, &dir) else {
+        // The cache folder is the config's folder or outside it: every
+        // listing leaves out only what is under it.
+        return Ok(Vec::new());
+    };
+    let args = ["--cached", "--others", "--exclude-standard"];
+    let files = match git::ls_files_at(&root, &args, &[&rel])? {
+        Some(files) => files,
+        None => walk_files(&root)?,
+    };
+    let mut under: Vec<String> = files.into_iter().filter(|f| is_under(f, &rel)).collect();
+    under.sort_unstable();
+    under.dedup();
+    Ok(under)
+}
+
 /// Sorts, dedups and drops the cache folder.
 fn tidy(mut files: Vec<String>, root: &Path, exclude: &Path) -> Vec<String> {
     if let Some(prefix) = relative_prefix(root, exclude) {
