@@ -149,3 +149,59 @@ fn a_cache_folder_holding_inputs_is_refused() {
     let (_, cached, log) = check(&repo, &[]);
     assert!(cached, "{log}");
 }
+
+/// `g` passes while `rel` holds `ok`; edits it to `bad` once the first run
+/// passed, and asserts that no cached pass follows.
+fn never_a_stale_pass(repo: &TestRepo, rel: &str, commit: bool) {
+    let (status, _, log) = check(repo, &[]);
+    assert_eq!(status, "pass", "{log}");
+    repo.write(rel, "bad\n");
+    if commit {
+        repo.git(&["commit", "-q", "-a", "-m", "bad"]);
+    }
+    let (status, cached, log) = check(repo, &[]);
+    assert_eq!((status.as_str(), cached), ("fail", false), "{log}");
+}
+
+#[test]
+fn inputs_named_in_a_shared_cache_folder_are_never_answered_from_it() {
+    // build/ is ignored, shared with the cache, and the gate names a file
+    // there: the listing leaves the cache folder out, so no key is made.
+    let repo = committed(
+        TestRepo::new()
+            .gates("[settings]\ncache_dir = \"build\"\n\n[gates.g]\nrun = 'grep -q ok build/x.txt'\ninputs = [\"build/x.txt\"]\n")
+            .file(".gitignore", "build/\n")
+            .file("build/x.txt", "ok\n"),
+    );
+    never_a_stale_pass(&repo, "build/x.txt", false);
+}
+
+#[test]
+fn a_file_forced_into_pqgs_own_cache_folder_is_never_answered_from_it() {
+    let repo =
+        committed(TestRepo::new().gates(
+            "[settings]\ncache_dir = \"gen\"\n\n[gates.g]\nrun = 'grep -q ok gen/data.txt'\n",
+        ));
+    let (_, _, log) = check(&repo, &[]);
+    assert!(repo.path().join("gen/.gitignore").exists(), "{log}");
+    repo.write("gen/data.txt", "ok\n");
+    repo.git(&["add", "-f", "gen/data.txt"]);
+    repo.git(&["commit", "-q", "-m", "data"]);
+    never_a_stale_pass(&repo, "gen/data.txt", true);
+}
+
+#[test]
+fn tracked_files_named_like_pqgs_own_are_the_users() {
+    // `files` is a name pqg uses in its folder; a tracked one is not pqg's.
+    let repo = committed(
+        TestRepo::new()
+            .gates("[settings]\ncache_dir = \"data\"\n\n[gates.g]\nrun = 'grep -q ok data/files/input.csv'\n")
+            .file("data/files/input.csv", "ok\n"),
+    );
+    let out = repo.pqg(["check"]).output().unwrap();
+    let stderr = expect_code(&out, 2);
+    assert!(stderr.contains("`data/files/input.csv`"), "{stderr}");
+    assert!(!repo.path().join("data/cache.db").exists(), "{stderr}");
+    let out = repo.pqg(["check", "--no-cache"]).output().unwrap();
+    expect_code(&out, 2);
+}

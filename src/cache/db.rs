@@ -267,10 +267,10 @@ pub(crate) fn is_own_entry(name: &str) -> bool {
         || matches!(name, ".gitignore" | "logs" | "files")
 }
 
-/// Whether the folder `dir` is pqg's own (see [`is_pqgs`]), or not there
-/// yet (pqg makes it, and it is then).
-pub(crate) fn is_own_folder(dir: &Path) -> bool {
-    !dir.exists() || is_pqgs(dir)
+/// Whether the folder `dir` holds the `.gitignore` pqg writes in a folder
+/// it makes, or is not there yet (pqg makes it, and it is then).
+pub(crate) fn is_marked(dir: &Path) -> bool {
+    !dir.exists() || std::fs::read_to_string(dir.join(".gitignore")).is_ok_and(|t| t == GITIGNORE)
 }
 
 fn is_busy(e: &anyhow::Error) -> bool {

@@ -34,11 +34,13 @@ use std::path::Path;
 
 /// Refuses a cache folder that holds files that would be inputs: every
 /// listing leaves the cache folder out, so a gate would be keyed without
-/// them and a cached pass would outlive their edits. Only a folder pqg does
-/// not own is looked at (one git process); pqg's own entries in it count
-/// for nothing.
+/// them and a cached pass would outlive their edits. A folder pqg made
+/// (its `.gitignore` of `*` there) is not looked at: a tracked file forced
+/// into it stops the keys instead ([`crate::files::list`]). Any other is
+/// (two git processes): a tracked file refuses it, whatever its name, and
+/// an untracked one unless pqg writes such a name there.
 pub(crate) fn shares_no_inputs(root: &Path, cache_dir: &Path) -> Result<(), UserError> {
-    if db::is_own_folder(cache_dir) {
+    if db::is_marked(cache_dir) {
         return Ok(());
     }
     let dir = crate::files::root::absolute(cache_dir);
@@ -51,10 +53,13 @@ pub(crate) fn shares_no_inputs(root: &Path, cache_dir: &Path) -> Result<(), User
         let entry = path.strip_prefix(&inside).unwrap_or(path);
         db::is_own_entry(entry.split('/').next().unwrap_or_default())
     };
-    let Ok(listed) = crate::files::list::listed_under(root, cache_dir) else {
+    let Ok((tracked, untracked)) = crate::files::list::listed_under(root, cache_dir) else {
         return Ok(());
     };
-    let theirs: Vec<&String> = listed.iter().filter(|p| !own(p)).collect();
+    let theirs: Vec<&String> = tracked
+        .iter()
+        .chain(untracked.iter().filter(|p| !own(p)))
+        .collect();
     if theirs.is_empty() {
         return Ok(());
     }
@@ -72,5 +77,5 @@ pub(crate) fn shares_no_inputs(root: &Path, cache_dir: &Path) -> Result<(), User
         cache_dir.display(),
         shown.join(", ")
     ))
-    .hint("give the cache a folder of its own (`cache_dir`, `PQG_CACHE_DIR` or `--cache-dir`; the default is `.pqg`), or one git ignores"))
+    .hint("give the cache a folder of its own (`cache_dir` or `PQG_CACHE_DIR`; the default is `.pqg`), or one git ignores"))
 }

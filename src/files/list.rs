@@ -76,26 +76,28 @@ pub(crate) fn list_files_within(
     with_ignored(files, root, exclude, globs)
 }
 
-/// The files that count as inputs by default at or under the folder `dir`
-/// (tracked and untracked-not-ignored inside git; every file outside it),
-/// relative to `root`, sorted; none when `dir` is not under `root`. For a
-/// cache folder shared with other files, which every listing leaves out.
-pub(crate) fn listed_under(root: &Path, dir: &Path) -> anyhow::Result<Vec<String>> {
+/// The files that count as inputs by default at or under the folder `dir`,
+/// relative to `root`, sorted: tracked, and untracked-not-ignored (outside
+/// git, every file, as untracked); none when `dir` is not under `root`. For
+/// a cache folder shared with other files, which every listing leaves out.
+pub(crate) fn listed_under(root: &Path, dir: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let (root, dir) = (super::root::absolute(root), super::root::absolute(dir));
     let Some(rel) = relative_prefix(&root, &dir) else {
         // The cache folder is the config's folder or outside it: every
         // listing leaves out only what is under it.
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
-    let args = ["--cached", "--others", "--exclude-standard"];
-    let files = match git::ls_files_at(&root, &args, &[&rel])? {
-        Some(files) => files,
-        None => walk_files(&root)?,
+    let under = |files: Vec<String>| {
+        let mut under: Vec<String> = files.into_iter().filter(|f| is_under(f, &rel)).collect();
+        under.sort_unstable();
+        under.dedup();
+        under
     };
-    let mut under: Vec<String> = files.into_iter().filter(|f| is_under(f, &rel)).collect();
-    under.sort_unstable();
-    under.dedup();
-    Ok(under)
+    let Some(tracked) = git::ls_files_at(&root, &["--cached"], &[&rel])? else {
+        return Ok((Vec::new(), under(walk_files(&root)?)));
+    };
+    let others = git::ls_files_at(&root, &["--others", "--exclude-standard"], &[&rel])?;
+    Ok((under(tracked), under(others.unwrap_or_default())))
 }
 
 /// Sorts, dedups and drops the cache folder.
@@ -128,13 +130,22 @@ fn ignored_files(
         .map(|g| place_of(g))
         .filter(|p| !p.is_empty())
         // A place holding the cache folder counts (its files but the
-        // cache's: `cache_dir = "build/.pqg"` beside `inputs = ["build/**"]`);
-        // one inside it holds nothing of the project's.
-        .filter(|p| !cache.as_deref().is_some_and(|c| is_under(p, c)))
+        // cache's: `cache_dir = "build/.pqg"` beside `inputs = ["build/**"]`).
         .filter(|p| !listed.iter().any(|l| holds_listed(l, p)))
         .collect();
     found.sort_unstable();
     found.dedup();
+    // One in it is left out of every listing with the cache's files: a key
+    // without what the gate names would outlive its edits.
+    if let Some(inside) = found
+        .iter()
+        .find(|p| cache.as_deref().is_some_and(|c| is_under(p, c)))
+    {
+        anyhow::bail!(
+            "`inputs` name `{}`, in the cache folder, which every listing leaves out",
+            name::display(inside)
+        );
+    }
     found.retain(|p| std::fs::symlink_metadata(root.join(name::to_path(p))).is_ok());
     if found.is_empty() {
         return Ok((Vec::new(), IgnoredPlaces::default()));
@@ -295,6 +306,16 @@ pub(crate) fn snapshot_tree_with(
         // asks git again when another replaced it (a file may have left or
         // joined the inputs through the index alone).
         let index_id = index_file.as_ref().map(git::index::HeldIndex::id);
+        // A tracked file in the cache folder (one `git add -f`ed into
+        // pqg's own) would be left out of every key: no key then.
+        if let (Some(files), Some(cache)) = (&tracked, relative_prefix(root, exclude)) {
+            if let Some(inside) = files.iter().find(|f| is_under(f, &cache)) {
+                anyhow::bail!(
+                    "git tracks `{}` in the cache folder, which every listing leaves out",
+                    name::display(inside)
+                );
+            }
+        }
         let tracked = tracked.map(|files| tidy(files, root, exclude));
         crate::debug!(
             "files: {} tracked files listed; stat'ing them",

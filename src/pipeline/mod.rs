@@ -463,9 +463,8 @@ impl<'a> StageBuilder<'a> {
         let run_id = record::run_id();
         let started_ns = crate::files::snapshot::now_ns();
         let baseline = baseline::load(&config.root);
-        if !request.no_cache {
-            cache::shares_no_inputs(&config.root, &cache_dir)?;
-        }
+        // Under `--no-cache` too: history is recorded there all the same.
+        cache::shares_no_inputs(&config.root, &cache_dir)?;
         let mut cache = self.open_cache(&cache_dir);
         // What history predicts of each gate's length is read only when
         // something needs it: shards dealt by it, or a gate that runs (a
