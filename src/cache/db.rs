@@ -193,7 +193,7 @@ pub(crate) fn open(dir: &Path) -> Result<Connection, DbError> {
 const OWN_FOLDERS: [&str; 2] = ["logs", "files"];
 
 /// What pqg writes as `<cache_dir>/.gitignore`.
-const GITIGNORE: &str = "# written by pqg\n*\n";
+const GITIGNORE: &str = crate::files::list::CACHE_GITIGNORE;
 
 /// Makes `dir` private (0700) and invisible to git (a `.gitignore` of `*`,
 /// like other tools' cache folders), creating it if need be; an existing

@@ -100,6 +100,10 @@ pub(crate) fn listed_under(root: &Path, dir: &Path) -> anyhow::Result<(Vec<Strin
     Ok((under(tracked), under(others.unwrap_or_default())))
 }
 
+/// What pqg writes as `<cache_dir>/.gitignore` in a folder it makes: the
+/// mark of a cache folder that holds nothing but pqg's files.
+pub(crate) const CACHE_GITIGNORE: &str = "# written by pqg\n*\n";
+
 /// Sorts, dedups and drops the cache folder.
 fn tidy(mut files: Vec<String>, root: &Path, exclude: &Path) -> Vec<String> {
     if let Some(prefix) = relative_prefix(root, exclude) {
@@ -135,18 +139,21 @@ fn ignored_files(
         .collect();
     found.sort_unstable();
     found.dedup();
-    // One in it is left out of every listing with the cache's files: a key
-    // without what the gate names would outlive its edits.
-    if let Some(inside) = found
-        .iter()
-        .find(|p| cache.as_deref().is_some_and(|c| is_under(p, c)))
-    {
+    found.retain(|p| std::fs::symlink_metadata(root.join(name::to_path(p))).is_ok());
+    // One in the cache folder is left out of every listing with the cache's
+    // files. In a folder pqg made that is all there is; in one shared with
+    // other files, a key without what the gate names would outlive its
+    // edits: no key then.
+    let marked =
+        std::fs::read_to_string(exclude.join(".gitignore")).is_ok_and(|t| t == CACHE_GITIGNORE);
+    let in_cache = |p: &str| cache.as_deref().is_some_and(|c| is_under(p, c));
+    if let Some(inside) = found.iter().find(|p| in_cache(p)).filter(|_| !marked) {
         anyhow::bail!(
             "`inputs` name `{}`, in the cache folder, which every listing leaves out",
             name::display(inside)
         );
     }
-    found.retain(|p| std::fs::symlink_metadata(root.join(name::to_path(p))).is_ok());
+    found.retain(|p| !in_cache(p));
     if found.is_empty() {
         return Ok((Vec::new(), IgnoredPlaces::default()));
     }
