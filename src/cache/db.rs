@@ -242,7 +242,7 @@ fn secure_dir(dir: &Path) -> Result<(), DbError> {
 /// `"build"`, a home folder) is left as it is; pqg's own files in it are
 /// private all the same (database 0600, logs 0700/0600).
 fn is_pqgs(dir: &Path) -> bool {
-    if std::fs::read_to_string(dir.join(".gitignore")).is_ok_and(|t| t == GITIGNORE) {
+    if crate::files::list::is_marked_cache(dir) {
         return true;
     }
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -270,7 +270,7 @@ pub(crate) fn is_own_entry(name: &str) -> bool {
 /// Whether the folder `dir` holds the `.gitignore` pqg writes in a folder
 /// it makes, or is not there yet (pqg makes it, and it is then).
 pub(crate) fn is_marked(dir: &Path) -> bool {
-    !dir.exists() || std::fs::read_to_string(dir.join(".gitignore")).is_ok_and(|t| t == GITIGNORE)
+    !dir.exists() || crate::files::list::is_marked_cache(dir)
 }
 
 fn is_busy(e: &anyhow::Error) -> bool {

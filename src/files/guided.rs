@@ -67,10 +67,7 @@ struct Walk<'a> {
 /// `*` and `?` besides literal characters (`[`, `{` and `\` may stand for
 /// a `/` or for more than one component: everything under is read).
 fn simple(component: &str) -> bool {
-    !component.is_empty()
-        && component != "**"
-        && !component.contains(['[', '{', '\\'])
-        && !component.contains("**")
+    !component.is_empty() && !component.contains(['[', '{', '\\']) && !component.contains("**")
 }
 
 fn is_literal(component: &str) -> bool {

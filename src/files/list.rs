@@ -104,6 +104,11 @@ pub(crate) fn listed_under(root: &Path, dir: &Path) -> anyhow::Result<(Vec<Strin
 /// mark of a cache folder that holds nothing but pqg's files.
 pub(crate) const CACHE_GITIGNORE: &str = "# written by pqg\n*\n";
 
+/// Whether the folder `dir` bears that mark ([`CACHE_GITIGNORE`]).
+pub(crate) fn is_marked_cache(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(".gitignore")).is_ok_and(|t| t == CACHE_GITIGNORE)
+}
+
 /// Sorts, dedups and drops the cache folder.
 fn tidy(mut files: Vec<String>, root: &Path, exclude: &Path) -> Vec<String> {
     if let Some(prefix) = relative_prefix(root, exclude) {
@@ -144,10 +149,12 @@ fn ignored_files(
     // files. In a folder pqg made that is all there is; in one shared with
     // other files, a key without what the gate names would outlive its
     // edits: no key then.
-    let marked =
-        std::fs::read_to_string(exclude.join(".gitignore")).is_ok_and(|t| t == CACHE_GITIGNORE);
     let in_cache = |p: &str| cache.as_deref().is_some_and(|c| is_under(p, c));
-    if let Some(inside) = found.iter().find(|p| in_cache(p)).filter(|_| !marked) {
+    if let Some(inside) = found
+        .iter()
+        .find(|p| in_cache(p))
+        .filter(|_| !is_marked_cache(exclude))
+    {
         anyhow::bail!(
             "`inputs` name `{}`, in the cache folder, which every listing leaves out",
             name::display(inside)
